@@ -1,0 +1,245 @@
+// Configuration: flags > environment (JUMPHOST_*) > config file (JSON) > defaults.
+// Pure resolution (resolveConfig) is separate from reading the file and the environment (loadConfig).
+import { isAbsolute, join, resolve } from "node:path";
+
+export class ConfigError extends Error {
+  constructor(readonly key: string, message: string) {
+    super(`invalid configuration: ${key}: ${message}`);
+    this.name = "ConfigError";
+  }
+}
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export interface Config {
+  profile: "checkout" | "installed";
+  configFile: string | null;
+  dataDir: string;
+  databaseUrl: string | null;
+  sshListen: ListenAddress[];
+  rdpListen: ListenAddress[];
+  webListen: ListenAddress[];
+  ipPool: string | null;
+  nodeId: string;
+  recordingsDir: string;
+  utmpFile: string | null;
+  wtmpFile: string | null;
+  webTlsCert: string | null;
+  webTlsKey: string | null;
+  conversionWorkers: number;
+  logLevel: "debug" | "info" | "warn" | "error";
+}
+
+type Raw = Record<string, string | string[] | number | boolean | null | undefined>;
+
+interface KeySpec {
+  key: keyof Config;
+  file: string; // key in the JSON config file
+  env: string;
+  flag: string;
+  list?: boolean;
+}
+
+export const KEYS: KeySpec[] = [
+  { key: "dataDir", file: "data_dir", env: "JUMPHOST_DATA_DIR", flag: "data-dir" },
+  { key: "databaseUrl", file: "database_url", env: "JUMPHOST_DATABASE_URL", flag: "database-url" },
+  { key: "sshListen", file: "ssh_listen", env: "JUMPHOST_SSH_LISTEN", flag: "ssh-listen", list: true },
+  { key: "rdpListen", file: "rdp_listen", env: "JUMPHOST_RDP_LISTEN", flag: "rdp-listen", list: true },
+  { key: "webListen", file: "web_listen", env: "JUMPHOST_WEB_LISTEN", flag: "web-listen", list: true },
+  { key: "ipPool", file: "ip_pool", env: "JUMPHOST_IP_POOL", flag: "ip-pool" },
+  { key: "nodeId", file: "node_id", env: "JUMPHOST_NODE_ID", flag: "node-id" },
+  { key: "recordingsDir", file: "recordings_dir", env: "JUMPHOST_RECORDINGS_DIR", flag: "recordings-dir" },
+  { key: "utmpFile", file: "utmp_file", env: "JUMPHOST_UTMP_FILE", flag: "utmp-file" },
+  { key: "wtmpFile", file: "wtmp_file", env: "JUMPHOST_WTMP_FILE", flag: "wtmp-file" },
+  { key: "webTlsCert", file: "web_tls_cert", env: "JUMPHOST_WEB_TLS_CERT", flag: "web-tls-cert" },
+  { key: "webTlsKey", file: "web_tls_key", env: "JUMPHOST_WEB_TLS_KEY", flag: "web-tls-key" },
+  {
+    key: "conversionWorkers",
+    file: "conversion_workers",
+    env: "JUMPHOST_CONVERSION_WORKERS",
+    flag: "conversion-workers",
+  },
+  { key: "logLevel", file: "log_level", env: "JUMPHOST_LOG_LEVEL", flag: "log-level" },
+];
+
+export interface ConfigSources {
+  profile: "checkout" | "installed";
+  cwd: string;
+  hostname: string;
+  flags: Raw;
+  env: Record<string, string | undefined>;
+  file: Raw;
+  configFile: string | null;
+}
+
+export function parseListen(key: string, text: string): ListenAddress {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:\s]*)):(\d{1,5})$/.exec(text.trim());
+  if (!m) throw new ConfigError(key, `"${text}" is not HOST:PORT`);
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535) throw new ConfigError(key, `port ${port} out of range 1-65535`);
+  const host = m[1] ?? (m[2] === "" ? "0.0.0.0" : m[2]);
+  return { host, port };
+}
+
+function asList(key: string, v: Raw[string]): string[] {
+  if (Array.isArray(v)) return v.map(String);
+  if (typeof v === "string") return v.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  throw new ConfigError(key, "expected a list of HOST:PORT");
+}
+
+const CIDR = /^(?:\d{1,3}(?:\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/;
+
+function defaults(s: ConfigSources): Raw {
+  const installed = s.profile === "installed";
+  return {
+    dataDir: installed ? "/var/lib/jumphost" : join(s.cwd, "data"),
+    databaseUrl: null,
+    sshListen: [installed ? "0.0.0.0:22" : "0.0.0.0:2222"],
+    rdpListen: [installed ? "0.0.0.0:3389" : "0.0.0.0:33389"],
+    webListen: [installed ? "0.0.0.0:8443" : "127.0.0.1:8080"],
+    ipPool: null,
+    nodeId: s.hostname,
+    recordingsDir: null,
+    utmpFile: null,
+    wtmpFile: null,
+    webTlsCert: null,
+    webTlsKey: null,
+    conversionWorkers: 2,
+    logLevel: "info",
+  };
+}
+
+/** Pure: combines the sources by precedence and validates every key. */
+export function resolveConfig(s: ConfigSources): Config {
+  const known = new Set(KEYS.map((k) => k.file));
+  for (const k of Object.keys(s.file)) {
+    if (!known.has(k)) throw new ConfigError(k, `unknown key in ${s.configFile ?? "config file"}`);
+  }
+  const raw: Raw = defaults(s);
+  const origin: Record<string, string> = {};
+  for (const spec of KEYS) {
+    const candidates: [string, Raw[string]][] = [
+      [`--${spec.flag}`, s.flags[spec.flag]],
+      [spec.env, s.env[spec.env]],
+      [spec.file, s.file[spec.file]],
+    ];
+    for (const [name, value] of candidates) {
+      if (value !== undefined && value !== "") {
+        raw[spec.key] = value;
+        origin[spec.key] = name;
+        break;
+      }
+    }
+    origin[spec.key] ??= spec.file;
+  }
+  const name = (k: keyof Config) => origin[k] ?? k;
+  const str = (k: keyof Config): string | null => {
+    const v = raw[k];
+    if (v === null || v === undefined) return null;
+    if (typeof v !== "string") throw new ConfigError(name(k), "expected a string");
+    return v;
+  };
+  const abs = (p: string | null) => (p === null ? null : isAbsolute(p) ? p : resolve(s.cwd, p));
+
+  const dataDir = abs(str("dataDir"))!;
+  const databaseUrl = str("databaseUrl");
+  if (databaseUrl !== null && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError(name("databaseUrl"), "must start with postgres:// or postgresql://");
+  }
+  const listen = (k: "sshListen" | "rdpListen" | "webListen") => {
+    const list = asList(name(k), raw[k]);
+    if (list.length === 0) throw new ConfigError(name(k), "needs at least one HOST:PORT");
+    return list.map((t) => parseListen(name(k), t));
+  };
+  const ipPool = str("ipPool");
+  if (ipPool !== null && !CIDR.test(ipPool)) {
+    throw new ConfigError(name("ipPool"), `"${ipPool}" is not a CIDR`);
+  }
+  const workers = Number(raw.conversionWorkers);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 16) {
+    throw new ConfigError(name("conversionWorkers"), "must be an integer 1-16");
+  }
+  const logLevel = str("logLevel") ?? "info";
+  if (!["debug", "info", "warn", "error"].includes(logLevel)) {
+    throw new ConfigError(name("logLevel"), "must be debug, info, warn or error");
+  }
+  const nodeId = str("nodeId") ?? "node";
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(nodeId)) {
+    throw new ConfigError(name("nodeId"), "must match [A-Za-z0-9._-]{1,64}");
+  }
+  const cert = abs(str("webTlsCert"));
+  const key = abs(str("webTlsKey"));
+  if ((cert === null) !== (key === null)) {
+    throw new ConfigError(
+      cert === null ? name("webTlsCert") : name("webTlsKey"),
+      "TLS needs both cert and key",
+    );
+  }
+  return {
+    profile: s.profile,
+    configFile: s.configFile,
+    dataDir,
+    databaseUrl,
+    sshListen: listen("sshListen"),
+    rdpListen: listen("rdpListen"),
+    webListen: listen("webListen"),
+    ipPool,
+    nodeId,
+    recordingsDir: abs(str("recordingsDir")) ??
+      (s.profile === "installed" ? "/var/log/jumphost/recordings" : join(dataDir, "recordings")),
+    utmpFile: abs(str("utmpFile")),
+    wtmpFile: abs(str("wtmpFile")),
+    webTlsCert: cert,
+    webTlsKey: key,
+    conversionWorkers: workers,
+    logLevel: logLevel as Config["logLevel"],
+  };
+}
+
+/** I/O: finds the config file and reads the environment, then resolves. */
+export function loadConfig(flags: Raw): Config {
+  const env = Deno.env.toObject();
+  const profile = env.JUMPHOST_PROFILE === "installed" || !import.meta.url.startsWith("file:")
+    ? "installed"
+    : "checkout";
+  const explicit = (flags["config"] as string | undefined) ?? env.JUMPHOST_CONFIG;
+  const candidate = explicit ??
+    (profile === "installed" ? "/etc/jumphost/jumphost.json" : join(Deno.cwd(), "jumphost.json"));
+  let file: Raw = {};
+  let configFile: string | null = null;
+  try {
+    const text = Deno.readTextFileSync(candidate);
+    configFile = candidate;
+    try {
+      const parsed = JSON.parse(text);
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+        throw new Error("top level must be an object");
+      }
+      file = parsed as Raw;
+    } catch (e) {
+      throw new ConfigError("config", `${candidate} is not valid JSON (${(e as Error).message})`);
+    }
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    if (!(e instanceof Deno.errors.NotFound) || explicit) {
+      throw new ConfigError("config", `cannot read ${candidate}: ${(e as Error).message}`);
+    }
+  }
+  return resolveConfig({
+    profile,
+    cwd: Deno.cwd(),
+    hostname: safeHostname(),
+    flags,
+    env,
+    file,
+    configFile,
+  });
+}
+
+function safeHostname(): string {
+  const h = Deno.hostname().replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 64);
+  return h === "" ? "node" : h;
+}
