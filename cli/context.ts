@@ -1,0 +1,33 @@
+// What every command gets: the resolved configuration, an output, and a lazily opened database.
+import type { Config } from "./config.ts";
+import type { Out } from "./output.ts";
+import { type OpenDb, openDb } from "../db/open.ts";
+import type { Sql } from "../db/client.ts";
+
+export interface CommandContext {
+  config: Config;
+  out: Out;
+  db(): Promise<Sql>;
+  close(): Promise<void>;
+}
+
+export function createContext(config: Config, out: Out): CommandContext {
+  let opened: Promise<OpenDb> | null = null;
+  return {
+    config,
+    out,
+    async db() {
+      opened ??= openDb({
+        databaseUrl: config.databaseUrl,
+        dataDir: config.dataDir,
+        max: 4,
+        appName: "jumphost-cli",
+      });
+      return (await opened).sql;
+    },
+    async close() {
+      // a CLI command that had to start the embedded cluster stops it again; a running `serve` keeps its own
+      if (opened) await (await opened).close({ stopLocal: true });
+    },
+  };
+}

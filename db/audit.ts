@@ -1,0 +1,60 @@
+// audit_log: append-only record of every change and every access decision.
+import type { Sql, TxSql } from "./client.ts";
+import type { AuditEvent } from "./audit_events.ts";
+
+export interface AuditRow {
+  id: number;
+  at: Date;
+  actor: string;
+  action: string;
+  target: string | null;
+  source_ip: string | null;
+  success: boolean;
+  details: Record<string, unknown>;
+  node_id: string | null;
+}
+
+export async function writeAudit(
+  sql: Sql | TxSql,
+  e: AuditEvent,
+  nodeId: string | null = null,
+): Promise<void> {
+  await sql`INSERT INTO audit_log (actor, action, target, source_ip, success, details, node_id)
+    VALUES (${e.actor}, ${e.action}, ${e.target ?? null}, ${e.sourceIp ?? null}, ${e.success},
+            ${sql.json((e.details ?? {}) as never)}, ${nodeId})`;
+}
+
+export interface AuditFilter {
+  since?: Date;
+  until?: Date;
+  actor?: string;
+  /** exact action, or a prefix ending with "." (e.g. "ssh.") */
+  action?: string;
+  /** matches actor, target or details->>'user' */
+  user?: string;
+  success?: boolean;
+  sourceIp?: string;
+  /** keyset pagination: rows strictly older than this (at, id) */
+  before?: { at: Date; id: number };
+  limit?: number;
+}
+
+export function listAudit(sql: Sql, f: AuditFilter = {}): Promise<AuditRow[]> {
+  const limit = Math.min(Math.max(f.limit ?? 100, 1), 10_000);
+  const actionPrefix = f.action?.endsWith(".") ? f.action + "%" : null;
+  return sql<AuditRow[]>`
+    SELECT id, at, actor, action, target, host(source_ip) AS source_ip, success, details, node_id
+    FROM audit_log
+    WHERE true
+      ${f.since ? sql`AND at >= ${f.since}` : sql``}
+      ${f.until ? sql`AND at < ${f.until}` : sql``}
+      ${f.actor ? sql`AND actor = ${f.actor}` : sql``}
+      ${f.action && !actionPrefix ? sql`AND action = ${f.action}` : sql``}
+      ${actionPrefix ? sql`AND action LIKE ${actionPrefix}` : sql``}
+      ${f.user ? sql`AND (actor = ${f.user} OR target = ${f.user} OR details->>'user' = ${f.user})` : sql``}
+      ${f.success !== undefined ? sql`AND success = ${f.success}` : sql``}
+      ${f.sourceIp ? sql`AND source_ip <<= ${f.sourceIp}::inet` : sql``}
+      ${f.before ? sql`AND (at, id) < (${f.before.at}, ${f.before.id})` : sql``}
+    ORDER BY at DESC, id DESC
+    LIMIT ${limit}`;
+}

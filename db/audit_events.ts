@@ -1,0 +1,86 @@
+// The catalogue of audit actions, and pure builders for events. Emitting is db/audit.ts's job.
+
+export const AUDIT_ACTIONS = [
+  // access model changes (CLI and console)
+  "user.create",
+  "user.update",
+  "user.disable",
+  "user.enable",
+  "user.delete",
+  "usergroup.create",
+  "usergroup.delete",
+  "usergroup.member_add",
+  "usergroup.member_remove",
+  "server.create",
+  "server.update",
+  "server.delete",
+  "server.host_key_pinned",
+  "server.host_key_reset",
+  "group.create",
+  "group.delete",
+  "group.member_add",
+  "group.member_remove",
+  "policy.create",
+  "policy.revoke",
+  "policy.delete",
+  "pool.allocate",
+  "pool.release",
+  // access decisions and sessions (proxies)
+  "access.check",
+  "ssh.access_granted",
+  "ssh.access_denied",
+  "ssh.auth_failed",
+  "ssh.backend_failed",
+  "ssh.host_key_mismatch",
+  "ssh.forward_denied",
+  "ssh.forward_opened",
+  "ssh.session_start",
+  "ssh.session_end",
+  "rdp.access_granted",
+  "rdp.access_denied",
+  "rdp.backend_failed",
+  "rdp.protocol_error",
+  "rdp.session_start",
+  "rdp.session_end",
+  "session.kill",
+  // console
+  "console.login",
+  "console.login_failed",
+  "console.logout",
+  "console.locked",
+  "console.user_create",
+  "console.user_delete",
+  // recordings
+  "recording.convert",
+  "recording.convert_cancel",
+  // system
+  "system.start",
+  "system.stop",
+  "system.worker_restart",
+] as const;
+
+export type AuditAction = typeof AUDIT_ACTIONS[number];
+
+export interface AuditEvent {
+  actor: string;
+  action: AuditAction;
+  target?: string | null;
+  sourceIp?: string | null;
+  success: boolean;
+  details?: Record<string, unknown>;
+}
+
+/** Actor name for changes made from the command line on this machine. */
+export function cliActor(): string {
+  const user = Deno.env.get("SUDO_USER") ?? Deno.env.get("USER") ?? "root";
+  return `cli:${user}`;
+}
+
+export function changeEvent(
+  actor: string,
+  action: AuditAction,
+  target: string,
+  details: Record<string, unknown> = {},
+): AuditEvent {
+  return { actor, action, target, success: true, details };
+}
