@@ -1,0 +1,235 @@
+// Streaming writer for RDP recordings (format in rdp_file_format.ts).
+//
+// append() never blocks and never throws: it copies the record into a bounded in-memory queue that
+// one background loop writes to disk. If the queue would exceed maxPendingBytes (the disk cannot keep
+// up) or a write fails (disk full), the writer stops recording, reports the error once through
+// onError and returns false from every later append(); the relay keeps running and the caller
+// decides what to do (end the session, mark the recording incomplete…).
+
+import {
+  encodePreamble,
+  MAX_OFFSET_MILLIS,
+  MAX_RECORD_BYTES,
+  RECORD_HEADER_BYTES,
+  type RecordingHeader,
+  RecordType,
+} from "./rdp_file_format.ts";
+
+export type RecordingWriteErrorCode = "queue_full" | "io" | "too_large" | "time_overflow";
+
+export class RecordingWriteError extends Error {
+  override name = "RecordingWriteError";
+  constructor(readonly code: RecordingWriteErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+export interface RecordingWriterOptions {
+  /** Bytes accepted but not yet on disk before the writer gives up (default 4 MiB). */
+  maxPendingBytes?: number;
+  /** Called once when recording stops for good, and for each record rejected as too large. */
+  onError?: (err: RecordingWriteError) => void;
+  /** Monotonic clock in milliseconds (default performance.now); `at` arguments use the same clock. */
+  clock?: () => number;
+}
+
+export interface RecordingWriterStats {
+  bytesWritten: number;
+  records: number;
+  /** Set when recording stopped early; the file then has no END record. */
+  failed: RecordingWriteError | null;
+}
+
+export interface RecordingWriter {
+  /** Queue one record; `at` defaults to clock(). Returns false when the record was not accepted. */
+  append(type: RecordType, payload: Uint8Array, at?: number): boolean;
+  readonly pendingBytes: number;
+  readonly failed: RecordingWriteError | null;
+  /** Flush, append END (unless failed) and close the file. Idempotent; never rejects. */
+  close(): Promise<RecordingWriterStats>;
+}
+
+const BATCH_BYTES = 256 << 10;
+
+/** Create `path` (must not exist) with mode 0600 and write the preamble; then stream records. */
+export async function openRecordingWriter(
+  path: string,
+  header: RecordingHeader,
+  opts: RecordingWriterOptions = {},
+): Promise<RecordingWriter> {
+  const preamble = encodePreamble(header); // validate before creating the file
+  const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
+  try {
+    await Deno.chmod(path, 0o600); // mode at create is filtered by umask; be explicit
+  } catch (e) {
+    file.close();
+    throw e;
+  }
+  return writerOver(file, preamble, opts);
+}
+
+/** Where records go: a Deno.FsFile, or anything with the same write/close contract. */
+export interface RecordingSink {
+  write(p: Uint8Array): Promise<number>;
+  close(): void;
+}
+
+/** Stream a recording into an already open sink (which the writer closes). */
+export function createRecordingWriter(
+  sink: RecordingSink,
+  header: RecordingHeader,
+  opts: RecordingWriterOptions = {},
+): RecordingWriter {
+  return writerOver(sink, encodePreamble(header), opts);
+}
+
+function writerOver(
+  sink: RecordingSink,
+  preamble: Uint8Array,
+  opts: RecordingWriterOptions,
+): RecordingWriter {
+  const clock = opts.clock ?? (() => performance.now());
+  return new Writer(sink, preamble, clock, opts.maxPendingBytes ?? 4 << 20, opts.onError);
+}
+
+class Writer implements RecordingWriter {
+  #queue: Uint8Array[] = [];
+  #pending = 0;
+  #failed: RecordingWriteError | null = null;
+  #closed = false;
+  #fileOpen = true;
+  #draining: Promise<void> | null = null;
+  #lastOffset = 0;
+  #bytesWritten = 0;
+  #records = 0;
+  readonly #start: number;
+
+  constructor(
+    readonly file: RecordingSink,
+    preamble: Uint8Array,
+    readonly clock: () => number,
+    readonly maxPending: number,
+    readonly onError?: (err: RecordingWriteError) => void,
+  ) {
+    this.#start = clock();
+    this.#enqueue(preamble);
+  }
+
+  get pendingBytes(): number {
+    return this.#pending;
+  }
+
+  get failed(): RecordingWriteError | null {
+    return this.#failed;
+  }
+
+  append(type: RecordType, payload: Uint8Array, at?: number): boolean {
+    if (this.#closed || this.#failed) return false;
+    if (type === RecordType.END) return false; // only close() ends a recording
+    if (payload.length > MAX_RECORD_BYTES) {
+      this.#report(
+        new RecordingWriteError("too_large", `record of ${payload.length} bytes exceeds the limit`),
+      );
+      return false;
+    }
+    const offset = Math.max(this.#lastOffset, Math.round((at ?? this.clock()) - this.#start));
+    if (offset > MAX_OFFSET_MILLIS) {
+      this.#fail(new RecordingWriteError("time_overflow", "recording longer than the u32 millisecond range"));
+      return false;
+    }
+    const size = RECORD_HEADER_BYTES + payload.length;
+    if (this.#pending + size > this.maxPending) {
+      this.#fail(
+        new RecordingWriteError("queue_full", `disk is not keeping up: ${this.#pending} bytes still pending`),
+      );
+      return false;
+    }
+    this.#lastOffset = offset;
+    this.#enqueue(encodeRecord(type, offset, payload));
+    this.#records++;
+    return true;
+  }
+
+  async close(): Promise<RecordingWriterStats> {
+    if (!this.#closed) {
+      this.#closed = true;
+      if (!this.#failed) {
+        const offset = Math.min(
+          MAX_OFFSET_MILLIS,
+          Math.max(this.#lastOffset, Math.round(this.clock() - this.#start)),
+        );
+        this.#enqueue(encodeRecord(RecordType.END, offset, new Uint8Array(0)));
+      }
+    }
+    while (this.#draining) await this.#draining;
+    this.#closeFile();
+    return { bytesWritten: this.#bytesWritten, records: this.#records, failed: this.#failed };
+  }
+
+  #enqueue(bytes: Uint8Array): void {
+    this.#queue.push(bytes);
+    this.#pending += bytes.length;
+    if (!this.#draining) this.#draining = this.#drain().finally(() => (this.#draining = null));
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#queue.length > 0 && !this.#failed) {
+      const batch = takeBatch(this.#queue);
+      try {
+        let done = 0;
+        while (done < batch.length) done += await this.file.write(batch.subarray(done));
+      } catch (e) {
+        this.#fail(
+          new RecordingWriteError("io", `recording write failed: ${(e as Error).message}`, { cause: e }),
+        );
+        return;
+      }
+      this.#pending -= batch.length;
+      this.#bytesWritten += batch.length;
+    }
+  }
+
+  #fail(err: RecordingWriteError): void {
+    if (this.#failed) return;
+    this.#failed = err;
+    this.#queue = [];
+    this.#pending = 0;
+    this.#report(err);
+  }
+
+  #report(err: RecordingWriteError): void {
+    const cb = this.onError;
+    if (cb) queueMicrotask(() => cb(err)); // never re-enter the caller from inside append()
+  }
+
+  #closeFile(): void {
+    if (!this.#fileOpen) return;
+    this.#fileOpen = false;
+    this.file.close();
+  }
+}
+
+function encodeRecord(type: RecordType, offset: number, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(RECORD_HEADER_BYTES + payload.length);
+  const dv = new DataView(out.buffer);
+  dv.setUint8(0, type);
+  dv.setUint32(1, offset, true);
+  dv.setUint32(5, payload.length, true);
+  out.set(payload, RECORD_HEADER_BYTES);
+  return out;
+}
+
+/** Concatenate queued chunks up to BATCH_BYTES (at least one chunk) to save syscalls. */
+function takeBatch(queue: Uint8Array[]): Uint8Array {
+  let n = 0;
+  let total = 0;
+  while (n < queue.length && (n === 0 || total + queue[n].length <= BATCH_BYTES)) total += queue[n++].length;
+  if (n === 1) return queue.shift()!;
+  const out = new Uint8Array(total);
+  let pos = 0;
+  for (const chunk of queue.splice(0, n)) {
+    out.set(chunk, pos);
+    pos += chunk.length;
+  }
+  return out;
+}
