@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import { PolicyInputError, PoolExhaustedError } from "./errors.ts";
+import { allocateIp, isInPool, poolRange, poolSize } from "./ip_pool.ts";
+
+const isExhausted = (e: unknown) => e instanceof PoolExhaustedError && e.code === "pool_exhausted";
+
+Deno.test("allocateIp() hands out the first host address and skips used ones", () => {
+  assert.equal(allocateIp("10.0.160.128/25", []), "10.0.160.129");
+  assert.equal(allocateIp("10.0.160.128/25", ["10.0.160.129", "10.0.160.130"]), "10.0.160.131");
+  assert.equal(allocateIp("10.0.160.128/25", ["10.0.160.130"]), "10.0.160.129", "fills holes first");
+  assert.equal(
+    allocateIp("10.0.160.128/25", ["::ffff:10.0.160.129"]),
+    "10.0.160.130",
+    "mapped spelling counts",
+  );
+  assert.equal(
+    allocateIp("10.0.160.128/25", ["192.0.2.1", "2001:db8::1"]),
+    "10.0.160.129",
+    "outsiders ignored",
+  );
+});
+
+Deno.test("allocateIp() on a /30 uses the two middle addresses, then is exhausted", () => {
+  assert.equal(allocateIp("192.0.2.0/30", []), "192.0.2.1");
+  assert.equal(allocateIp("192.0.2.0/30", ["192.0.2.1"]), "192.0.2.2");
+  assert.throws(() => allocateIp("192.0.2.0/30", ["192.0.2.1", "192.0.2.2"]), isExhausted);
+  assert.equal(poolSize("192.0.2.0/30"), 2n);
+});
+
+Deno.test("allocateIp() on a /31 uses both addresses (RFC 3021)", () => {
+  assert.equal(allocateIp("192.0.2.0/31", []), "192.0.2.0");
+  assert.equal(allocateIp("192.0.2.0/31", ["192.0.2.0"]), "192.0.2.1");
+  assert.throws(() => allocateIp("192.0.2.0/31", ["192.0.2.0", "192.0.2.1"]), isExhausted);
+  assert.equal(poolSize("192.0.2.0/31"), 2n);
+});
+
+Deno.test("allocateIp() on a /32 hands out that one address", () => {
+  assert.equal(allocateIp("192.0.2.9/32", []), "192.0.2.9");
+  assert.throws(() => allocateIp("192.0.2.9/32", ["192.0.2.9"]), isExhausted);
+  assert.equal(poolSize("192.0.2.9/32"), 1n);
+});
+
+Deno.test("allocateIp() on a small IPv6 pool skips the subnet-router anycast address", () => {
+  assert.equal(allocateIp("2001:db8::/126", []), "2001:db8::1");
+  assert.equal(
+    allocateIp("2001:db8::/126", ["2001:db8::1", "2001:db8::2"]),
+    "2001:db8::3",
+    "no broadcast in v6",
+  );
+  assert.throws(
+    () => allocateIp("2001:db8::/126", ["2001:db8::1", "2001:db8::2", "2001:db8::3"]),
+    isExhausted,
+  );
+  assert.equal(poolSize("2001:db8::/126"), 3n);
+  assert.equal(allocateIp("2001:db8::/127", []), "2001:db8::");
+  assert.equal(allocateIp("2001:db8::5/128", []), "2001:db8::5");
+});
+
+Deno.test("allocateIp() respects reserved addresses and ranges", () => {
+  assert.equal(allocateIp("10.0.0.0/24", [], { reserved: ["10.0.0.1"] }), "10.0.0.2");
+  assert.equal(
+    allocateIp("10.0.0.0/24", ["10.0.0.17"], { reserved: ["10.0.0.0/28", "10.0.0.16/32"] }),
+    "10.0.0.18",
+  );
+  assert.throws(() => allocateIp("10.0.0.0/29", [], { reserved: ["10.0.0.0/29"] }), isExhausted);
+  assert.throws(
+    () => allocateIp("10.0.0.0/24", [], { reserved: ["10.0.0.1/24"] }),
+    (e) => e instanceof PolicyInputError && e.code === "cidr_host_bits",
+  );
+});
+
+Deno.test("allocateIp() stays fast on a huge pool with a large used set", () => {
+  const used = Array.from({ length: 10_000 }, (_, i) => `2001:db8::${(i + 1).toString(16)}`);
+  assert.equal(allocateIp("2001:db8::/64", used), "2001:db8::2711");
+  assert.equal(allocateIp("2001:db8::/64", [], { reserved: ["2001:db8::/65"] }), "2001:db8:0:0:8000::");
+});
+
+Deno.test("allocateIp() fills a /24 completely and then reports exhaustion", () => {
+  const used: string[] = [];
+  for (let i = 0; i < 254; i++) used.push(allocateIp("10.1.1.0/24", used));
+  assert.equal(used[0], "10.1.1.1");
+  assert.equal(used[253], "10.1.1.254");
+  assert.equal(new Set(used).size, 254);
+  assert.throws(
+    () => allocateIp("10.1.1.0/24", used),
+    (e) => isExhausted(e) && /10\.1\.1\.0\/24/.test(String(e)),
+  );
+});
+
+Deno.test("allocateIp() rejects bad pool and used entries with typed errors", () => {
+  assert.throws(() => allocateIp("10.0.0.1/24", []), (e) => e instanceof PolicyInputError);
+  assert.throws(
+    () => allocateIp("nope", []),
+    (e) => e instanceof PolicyInputError && e.code === "invalid_cidr",
+  );
+  assert.throws(() => allocateIp("10.0.0.0/24", ["10.0.0"]), (e) => e instanceof PolicyInputError);
+});
+
+Deno.test("isInPool() accepts host addresses only", () => {
+  assert.equal(isInPool("10.0.0.0/24", "10.0.0.1"), true);
+  assert.equal(isInPool("10.0.0.0/24", "::ffff:10.0.0.254"), true);
+  assert.equal(isInPool("10.0.0.0/24", "10.0.0.0"), false, "network address");
+  assert.equal(isInPool("10.0.0.0/24", "10.0.0.255"), false, "broadcast");
+  assert.equal(isInPool("10.0.0.0/24", "10.0.1.1"), false);
+  assert.equal(isInPool("10.0.0.0/31", "10.0.0.0"), true);
+  assert.equal(isInPool("2001:db8::/64", "2001:db8::ffff:ffff:ffff:ffff"), true);
+  assert.equal(isInPool("2001:db8::/64", "10.0.0.1"), false);
+});
+
+Deno.test("poolSize() and poolRange() describe the allocatable range", () => {
+  assert.equal(poolSize("10.0.160.128/25"), 126n);
+  assert.equal(poolSize("2001:db8::/64"), (1n << 64n) - 1n);
+  const r = poolRange("10.0.0.0/24");
+  assert.equal(r.last - r.first, 253n);
+});

@@ -1,0 +1,59 @@
+// Public API of the pure policy engine. Import from here, not from the files behind it.
+
+export * from "./model.ts";
+export { PolicyInputError, type PolicyInputErrorCode, PoolExhaustedError } from "./errors.ts";
+export {
+  type Cidr,
+  cidrContains,
+  cidrContainsCidr,
+  cidrLast,
+  cidrsOverlap,
+  containsIp,
+  formatCidr,
+  formatIp,
+  type IpAddress,
+  type IpFamily,
+  normalizeCidr,
+  normalizeIp,
+  parseCidr,
+  parseIp,
+  tryParseIp,
+} from "./cidr.ts";
+export {
+  buildSnapshot,
+  type CompiledPolicy,
+  type ScopeIndex,
+  type Snapshot,
+  type SnapshotInput,
+  type SourceEntry,
+} from "./snapshot.ts";
+export {
+  findServerByPoolIp,
+  findServerByRdpPort,
+  findUserBySourceIp,
+  type IdentifyOptions,
+  identifySource,
+  resolveServer,
+  type ServerMatch,
+  type SourceMatch,
+} from "./lookup.ts";
+export {
+  applicablePolicies,
+  decide,
+  type DecideOptions,
+  explainDecision,
+  type Explanation,
+  POLICY_DENY_PRECEDENCE,
+  type PolicyEvaluation,
+  type PolicyVerdict,
+  policyVerdict,
+} from "./decide.ts";
+export { serversAllowedFor } from "./allowed_servers.ts";
+export {
+  allocateIp,
+  type AllocateOptions,
+  isInPool,
+  type PoolRange,
+  poolRange,
+  poolSize,
+} from "./ip_pool.ts";
