@@ -7,7 +7,8 @@ import type { Sql } from "../db/client.ts";
 export interface CommandContext {
   config: Config;
   out: Out;
-  db(): Promise<Sql>;
+  /** opens the database (applying migrations unless told not to) on first use */
+  db(opts?: { migrate?: boolean }): Promise<Sql>;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,92 @@
+// jumphost group … (server groups) and jumphost usergroup … (user groups): the same verbs.
+import { bool, parseArgs, positional, str, UsageError } from "./args.ts";
+import type { Command } from "./command.ts";
+import { json, printList, table } from "./output.ts";
+import { cliActor } from "../db/audit_events.ts";
+import {
+  createGroup,
+  deleteGroup,
+  getGroup,
+  type GroupKind,
+  listGroups,
+  setMembership,
+} from "../db/groups.ts";
+
+function groupCommand(kind: GroupKind, name: string, memberWord: string): Command {
+  const usage = `jumphost ${name} add NAME [--description D]\n` +
+    `       jumphost ${name} list [--json]\n` +
+    `       jumphost ${name} show NAME [--json]\n` +
+    `       jumphost ${name} delete NAME\n` +
+    `       jumphost ${name} member add|remove GROUP ${memberWord.toUpperCase()}...`;
+  return {
+    name,
+    summary: kind === "server"
+      ? "manage server groups and their members"
+      : "manage user groups and their members",
+    usage,
+    async run(ctx, argv) {
+      const [sub, ...rest] = argv;
+      const actor = cliActor();
+      switch (sub) {
+        case "add": {
+          const p = parseArgs(rest, { strings: ["description"] });
+          const g = await createGroup(await ctx.db(), kind, {
+            name: positional(p, 0, "NAME"),
+            description: str(p, "description"),
+          }, actor);
+          ctx.out.line(bool(p, "json") ? json(g) : `${name} ${g.name} created (id ${g.id})`);
+          return 0;
+        }
+        case "list": {
+          const p = parseArgs(rest);
+          const groups = await listGroups(await ctx.db(), kind);
+          printList(
+            ctx.out,
+            bool(p, "json"),
+            ["name", "members", "description"],
+            groups.map((g) => [g.name, g.members.join(","), g.description]),
+            groups,
+          );
+          return 0;
+        }
+        case "show": {
+          const p = parseArgs(rest);
+          const g = await getGroup(await ctx.db(), kind, positional(p, 0, "NAME"));
+          if (bool(p, "json")) ctx.out.line(json(g));
+          else {
+            ctx.out.line(table(["field", "value"], [["name", g.name], ["description", g.description], [
+              "created",
+              g.created_at,
+            ]]));
+            ctx.out.line(`\n${memberWord}s:`);
+            ctx.out.line(table([memberWord], g.members.map((m) => [m])));
+          }
+          return 0;
+        }
+        case "delete": {
+          const p = parseArgs(rest);
+          const n = positional(p, 0, "NAME");
+          await deleteGroup(await ctx.db(), kind, n, actor);
+          ctx.out.line(`${name} ${n} deleted`);
+          return 0;
+        }
+        case "member": {
+          const [verb, ...more] = rest;
+          if (verb !== "add" && verb !== "remove") throw new UsageError(`${name} member needs add or remove`);
+          const p = parseArgs(more);
+          const group = positional(p, 0, "GROUP");
+          const members = p.positionals.slice(1);
+          if (members.length === 0) throw new UsageError(`missing ${memberWord.toUpperCase()}`);
+          const g = await setMembership(await ctx.db(), kind, group, members, verb === "add", actor);
+          ctx.out.line(`${name} ${g.name}: ${g.members.length} members (${g.members.join(", ") || "none"})`);
+          return 0;
+        }
+        default:
+          throw new UsageError(sub ? `unknown subcommand "${name} ${sub}"` : "missing subcommand");
+      }
+    },
+  };
+}
+
+export const serverGroupCommand = groupCommand("server", "group", "server");
+export const userGroupCommand = groupCommand("user", "usergroup", "user");

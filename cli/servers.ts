@@ -1,0 +1,169 @@
+// jumphost server add|list|show|edit|delete
+import { bool, int, parseArgs, positional, str, UsageError } from "./args.ts";
+import type { Command } from "./command.ts";
+import { json, printList, table } from "./output.ts";
+import { cliActor } from "../db/audit_events.ts";
+import {
+  createServer,
+  deleteServer,
+  getServer,
+  listServers,
+  type ServerPatch,
+  updateServer,
+} from "../db/servers.ts";
+import { listPolicies } from "../db/policies.ts";
+
+const USAGE = "jumphost server add NAME ADDRESS [--ssh-port P] [--rdp-port P] [--protocols ssh,rdp] " +
+  "[--pool-ip auto|IP|none] [--rdp-listen-port P] [--description D]\n" +
+  "       jumphost server list [--search TEXT] [--json]\n" +
+  "       jumphost server show NAME [--json]\n" +
+  "       jumphost server edit NAME [--address A] [--ssh-port P] [--rdp-port P] [--protocols ssh,rdp] " +
+  "[--pool-ip auto|IP|none] [--rdp-listen-port P|none] [--description D] [--disable|--enable] " +
+  "[--reset-host-key | --host-key 'TYPE BASE64']\n" +
+  "       jumphost server delete NAME";
+
+const protocolsOf = (v: string | undefined) => v === undefined ? undefined : v.split(",");
+
+export const serverCommand: Command = {
+  name: "server",
+  summary: "manage backend servers (addresses, ports, pool IPs, host keys)",
+  usage: USAGE,
+  async run(ctx, argv) {
+    const [sub, ...rest] = argv;
+    const actor = cliActor();
+    const pool = ctx.config.ipPool;
+    switch (sub) {
+      case "add": {
+        const p = parseArgs(rest, {
+          strings: ["ssh-port", "rdp-port", "protocols", "pool-ip", "rdp-listen-port", "description"],
+        });
+        const s = await createServer(
+          await ctx.db(),
+          {
+            name: positional(p, 0, "NAME"),
+            address: positional(p, 1, "ADDRESS"),
+            sshPort: int(p, "ssh-port", 1, 65535),
+            rdpPort: int(p, "rdp-port", 1, 65535),
+            protocols: protocolsOf(str(p, "protocols")),
+            poolIp: str(p, "pool-ip") ?? "none",
+            rdpListenPort: int(p, "rdp-listen-port", 1, 65535) ?? null,
+            description: str(p, "description"),
+          },
+          actor,
+          pool,
+        );
+        if (bool(p, "json")) ctx.out.line(json(s));
+        else ctx.out.line(`server ${s.name} created (id ${s.id}, pool IP ${s.pool_ip ?? "none"})`);
+        return 0;
+      }
+      case "list": {
+        const p = parseArgs(rest, { strings: ["search"] });
+        const servers = await listServers(await ctx.db(), { search: str(p, "search") });
+        printList(
+          ctx.out,
+          bool(p, "json"),
+          ["name", "address", "ssh", "rdp", "protocols", "pool ip", "active", "groups", "host key"],
+          servers.map((s) => [
+            s.name,
+            s.address,
+            s.ssh_port,
+            s.rdp_port,
+            s.protocols.join(","),
+            s.pool_ip,
+            s.active,
+            s.groups.join(","),
+            s.host_key ? "pinned" : "-",
+          ]),
+          servers,
+        );
+        return 0;
+      }
+      case "show": {
+        const p = parseArgs(rest);
+        const sql = await ctx.db();
+        const s = await getServer(sql, positional(p, 0, "NAME"));
+        const policies = await listPolicies(sql, { server: s.name, status: "all", limit: 50 });
+        if (bool(p, "json")) {
+          ctx.out.line(json({ ...s, policies }));
+          return 0;
+        }
+        ctx.out.line(table(["field", "value"], [
+          ["name", s.name],
+          ["address", s.address],
+          ["ssh port", s.ssh_port],
+          ["rdp port", s.rdp_port],
+          ["protocols", s.protocols.join(", ")],
+          ["pool ip", s.pool_ip],
+          ["rdp listen port", s.rdp_listen_port],
+          ["active", s.active],
+          ["groups", s.groups.join(", ") || "-"],
+          ["host key", s.host_key],
+          ["host key pinned", s.host_key_pinned_at],
+          ["description", s.description],
+        ]));
+        ctx.out.line("\npolicies:");
+        ctx.out.line(table(
+          ["id", "status", "subject", "protocols", "logins", "until"],
+          policies.map((
+            x,
+          ) => [
+            x.id,
+            x.status,
+            x.subject,
+            x.protocols.join(","),
+            x.logins.join(",") || "any",
+            x.valid_until,
+          ]),
+        ));
+        return 0;
+      }
+      case "edit": {
+        const p = parseArgs(rest, {
+          strings: [
+            "address",
+            "ssh-port",
+            "rdp-port",
+            "protocols",
+            "pool-ip",
+            "rdp-listen-port",
+            "description",
+            "host-key",
+          ],
+          booleans: ["disable", "enable", "reset-host-key"],
+        });
+        const name = positional(p, 0, "NAME");
+        if (bool(p, "disable") && bool(p, "enable")) {
+          throw new UsageError("--disable and --enable exclude each other");
+        }
+        if (bool(p, "reset-host-key") && str(p, "host-key")) {
+          throw new UsageError("--reset-host-key and --host-key exclude each other");
+        }
+        const listen = str(p, "rdp-listen-port");
+        const patch: ServerPatch = {
+          address: str(p, "address"),
+          sshPort: int(p, "ssh-port", 1, 65535),
+          rdpPort: int(p, "rdp-port", 1, 65535),
+          protocols: protocolsOf(str(p, "protocols")),
+          poolIp: str(p, "pool-ip"),
+          rdpListenPort: listen === "none" ? null : int(p, "rdp-listen-port", 1, 65535),
+          description: str(p, "description"),
+          active: bool(p, "disable") ? false : bool(p, "enable") ? true : undefined,
+          hostKey: bool(p, "reset-host-key") ? null : str(p, "host-key"),
+        };
+        const s = await updateServer(await ctx.db(), name, patch, actor, pool);
+        if (bool(p, "json")) ctx.out.line(json(s));
+        else ctx.out.line(`server ${s.name} updated`);
+        return 0;
+      }
+      case "delete": {
+        const p = parseArgs(rest);
+        const name = positional(p, 0, "NAME");
+        await deleteServer(await ctx.db(), name, actor);
+        ctx.out.line(`server ${name} deleted`);
+        return 0;
+      }
+      default:
+        throw new UsageError(sub ? `unknown subcommand "server ${sub}"` : "missing subcommand");
+    }
+  },
+};
