@@ -1,0 +1,77 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { asciinema } from "../tests/helpers/asciinema.ts";
+import { AsciicastWriter, eventLine, headerLine } from "./asciicast.ts";
+
+Deno.test("headerLine() writes a v2 header and clamps bad sizes", () => {
+  const h = JSON.parse(headerLine({ width: 0, height: 40, timestamp: 1700000000.7, env: { TERM: "xterm" } }));
+  assert.deepEqual(h, { version: 2, width: 80, height: 40, timestamp: 1700000000, env: { TERM: "xterm" } });
+});
+
+Deno.test("eventLine() escapes control characters as JSON", () => {
+  assert.equal(eventLine(1.5, "o", 'a\u001b[0m\r\n"'), '[1.500000, "o", "a\\u001b[0m\\r\\n\\""]\n');
+});
+
+Deno.test("AsciicastWriter streams a 0600 file that asciinema cat accepts", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "s.cast");
+    let t = 0;
+    const w = await AsciicastWriter.create(path, { width: 100, height: 30, timestamp: 1700000000 }, {
+      monotonic: () => t,
+    });
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
+    t = 100;
+    w.output(new TextEncoder().encode("hello "));
+    // a UTF-8 sequence split across two packets must not turn into replacement characters
+    const euro = new TextEncoder().encode("€");
+    w.output(euro.subarray(0, 1));
+    t = 250;
+    w.output(euro.subarray(1));
+    w.input("ls\r");
+    w.resize(120, 40);
+    const size = await w.close();
+    assert.equal(size, (await Deno.stat(path)).size);
+    const lines = (await Deno.readTextFile(path)).trim().split("\n").map((l) => JSON.parse(l));
+    assert.equal(lines[0].version, 2);
+    assert.deepEqual(lines.slice(1), [[0.1, "o", "hello "], [0.25, "o", "€"], [0.25, "i", "ls\r"], [
+      0.25,
+      "r",
+      "120x40",
+    ]]);
+    assert.equal(await asciinema("cat", path), "hello €");
+    assert.match(await asciinema("play", path), /hello €/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("AsciicastWriter.create() refuses to overwrite an existing file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "s.cast");
+    await Deno.writeTextFile(path, "x");
+    await assert.rejects(
+      () => AsciicastWriter.create(path, { width: 80, height: 24, timestamp: 0 }),
+      { name: "RecordingError", code: "open_failed" },
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("AsciicastWriter reports full above the high-water mark and drains", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const w = await AsciicastWriter.create(join(dir, "s.cast"), { width: 80, height: 24, timestamp: 0 }, {
+      highWaterBytes: 1000,
+    });
+    for (let i = 0; i < 100; i++) w.output("x".repeat(100));
+    assert.equal(w.full, true);
+    await w.drained();
+    assert.equal(w.full, false);
+    assert.ok((await w.close()) > 10_000);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
