@@ -49,6 +49,7 @@ export {
   policyVerdict,
 } from "./decide.ts";
 export { serversAllowedFor } from "./allowed_servers.ts";
+export { type PrefixMatch, PrefixTable } from "./prefix_table.ts";
 export {
   allocateIp,
   type AllocateOptions,
