@@ -39,7 +39,16 @@ export function connect(target: DbTarget, opts: { max?: number; appName?: string
     },
     transform: { undefined: null },
   };
-  if (target.url) return postgres(target.url, options) as unknown as Sql;
+  if (target.url) {
+    // libpq style ?host=/socket/dir selects a unix socket; postgres.js only reads the host part
+    const u = new URL(target.url);
+    const socketDir = u.searchParams.get("host");
+    if (socketDir) {
+      u.searchParams.delete("host");
+      return postgres(u.toString(), { ...options, host: socketDir }) as unknown as Sql;
+    }
+    return postgres(target.url, options) as unknown as Sql;
+  }
   return postgres({
     ...options,
     host: target.socketDir,

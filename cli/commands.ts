@@ -1,0 +1,24 @@
+// The command registry: one line per command group.
+import type { Command } from "./command.ts";
+import { accessCommand } from "./access.ts";
+import { auditCommand } from "./audit.ts";
+import { grantCommand } from "./grant.ts";
+import { serverGroupCommand, userGroupCommand } from "./groups.ts";
+import { migrateCommand } from "./migrate.ts";
+import { policyCommand } from "./policies.ts";
+import { serveCommand } from "./serve.ts";
+import { serverCommand } from "./servers.ts";
+import { userCommand } from "./users.ts";
+
+export const COMMANDS: Command[] = [
+  serveCommand,
+  migrateCommand,
+  userCommand,
+  userGroupCommand,
+  serverCommand,
+  serverGroupCommand,
+  grantCommand,
+  policyCommand,
+  accessCommand,
+  auditCommand,
+];

@@ -1,0 +1,107 @@
+// jumphost serve: one process — database (embedded or external), SSH and RDP listener workers, web console,
+// conversion pool. Stops in reverse order on SIGTERM/SIGINT, the embedded PostgreSQL last.
+import { parseArgs } from "./args.ts";
+import type { Command } from "./command.ts";
+import { createLogger, type Logger } from "./log.ts";
+import type { Config } from "./config.ts";
+import { openDb } from "../db/open.ts";
+import type { DbTarget, Sql } from "../db/client.ts";
+import { writeAudit } from "../db/audit.ts";
+import { SERVICES } from "./services.ts";
+
+/** A running part of the appliance. */
+export interface Service {
+  name: string;
+  stop(): Promise<void>;
+}
+
+export interface ServeDeps {
+  config: Config;
+  sql: Sql;
+  /** how workers reach the same database with their own pools */
+  dbTarget: DbTarget;
+  log: Logger;
+}
+
+export type ServiceStarter = (deps: ServeDeps) => Promise<Service>;
+
+export const serveCommand: Command = {
+  name: "serve",
+  summary: "run the jump host (SSH and RDP proxies, web console, conversions)",
+  usage: "jumphost serve [global options]",
+  async run(ctx, argv) {
+    parseArgs(argv);
+    const config = ctx.config;
+    const log = createLogger(config.logLevel, "serve");
+    log.info("starting", { node: config.nodeId, data_dir: config.dataDir, profile: config.profile });
+    const db = await openDb({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      max: 10,
+      appName: "jumphost-serve",
+      log: (l) => log.info(l),
+    });
+    const dbTarget: DbTarget = db.local
+      ? {
+        socketDir: db.local.socketDir,
+        port: db.local.port,
+        user: db.local.user,
+        database: db.local.database,
+      }
+      : { url: config.databaseUrl! };
+    const deps: ServeDeps = { config, sql: db.sql, dbTarget, log };
+    const running: Service[] = [];
+    let stopping = false;
+    const stopped = Promise.withResolvers<void>();
+    const shutdown = async (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info("stopping", { signal });
+      for (const s of running.reverse()) {
+        try {
+          await s.stop();
+          log.info("stopped", { service: s.name });
+        } catch (e) {
+          log.error("stop failed", { service: s.name, error: (e as Error).message });
+        }
+      }
+      await writeAudit(
+        db.sql,
+        { actor: "system", action: "system.stop", success: true, details: { signal } },
+        config.nodeId,
+      )
+        .catch(() => {});
+      await db.close({ stopLocal: true });
+      stopped.resolve();
+    };
+    const onSignal = (sig: Deno.Signal) => () => void shutdown(sig);
+    const handlers = (["SIGTERM", "SIGINT"] as const).map((sig) => {
+      const h = onSignal(sig);
+      Deno.addSignalListener(sig, h);
+      return [sig, h] as const;
+    });
+    try {
+      for (const [name, start] of SERVICES) {
+        try {
+          running.push(await start(deps));
+          log.info("started", { service: name });
+        } catch (e) {
+          // a port that cannot be bound (or a missing binary) is reported; the rest keeps running
+          log.error("service failed to start", { service: name, error: (e as Error).message });
+        }
+      }
+      await writeAudit(db.sql, {
+        actor: "system",
+        action: "system.start",
+        success: true,
+        details: { services: running.map((s) => s.name) },
+      }, config.nodeId);
+      log.info("ready", { services: running.map((s) => s.name) });
+      await stopped.promise;
+    } finally {
+      for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
+      if (!stopping) await shutdown("error");
+    }
+    return 0;
+  },
+};
