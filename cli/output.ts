@@ -20,6 +20,7 @@ function cellText(v: Cell): string {
 /** Renders rows as an aligned table; control characters are made visible so names cannot forge lines. */
 export function table(headers: string[], rows: Cell[][]): string {
   const safe = (s: string) =>
+    // deno-lint-ignore no-control-regex -- control characters are exactly what must be made visible
     s.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
   const text = rows.map((r) => r.map((c) => safe(cellText(c))));
   const widths = headers.map((h, i) => Math.max(h.length, ...text.map((r) => (r[i] ?? "").length)));
