@@ -1,0 +1,64 @@
+import assert from "node:assert/strict";
+import { ConfigError, type ConfigSources, resolveConfig } from "./config.ts";
+
+const base: ConfigSources = {
+  profile: "checkout",
+  cwd: "/srv/jh",
+  hostname: "bastion1",
+  flags: {},
+  env: {},
+  file: {},
+  configFile: null,
+};
+
+Deno.test("resolveConfig() gives checkout and installed defaults", () => {
+  const c = resolveConfig(base);
+  assert.equal(c.dataDir, "/srv/jh/data");
+  assert.equal(c.databaseUrl, null);
+  assert.deepEqual(c.sshListen, [{ host: "0.0.0.0", port: 2222 }]);
+  assert.deepEqual(c.rdpListen, [{ host: "0.0.0.0", port: 33389 }]);
+  assert.equal(c.recordingsDir, "/srv/jh/data/recordings");
+  assert.equal(c.nodeId, "bastion1");
+  const i = resolveConfig({ ...base, profile: "installed" });
+  assert.equal(i.dataDir, "/var/lib/jumphost");
+  assert.deepEqual(i.sshListen, [{ host: "0.0.0.0", port: 22 }]);
+  assert.deepEqual(i.rdpListen, [{ host: "0.0.0.0", port: 3389 }]);
+  assert.equal(i.recordingsDir, "/var/log/jumphost/recordings");
+});
+
+Deno.test("resolveConfig() takes flags over environment over file", () => {
+  const c = resolveConfig({
+    ...base,
+    file: { ssh_listen: ["127.0.0.1:1", "127.0.0.2:2"], ip_pool: "10.0.0.0/24", data_dir: "rel" },
+    env: { JUMPHOST_SSH_LISTEN: "127.0.0.3:3,[::1]:4", JUMPHOST_IP_POOL: "10.9.0.0/24" },
+    flags: { "ssh-listen": ["127.0.0.5:5"] },
+  });
+  assert.deepEqual(c.sshListen, [{ host: "127.0.0.5", port: 5 }]);
+  assert.equal(c.ipPool, "10.9.0.0/24");
+  assert.equal(c.dataDir, "/srv/jh/rel");
+  const e = resolveConfig({ ...base, env: { JUMPHOST_SSH_LISTEN: "127.0.0.3:3,[::1]:4" } });
+  assert.deepEqual(e.sshListen, [{ host: "127.0.0.3", port: 3 }, { host: "::1", port: 4 }]);
+  const f = resolveConfig({ ...base, file: { rdp_listen: [":3389"] } });
+  assert.deepEqual(f.rdpListen, [{ host: "0.0.0.0", port: 3389 }]);
+});
+
+Deno.test("resolveConfig() names the bad key in one line", () => {
+  const cases: [Partial<ConfigSources>, RegExp][] = [
+    [{ file: { ssh_listn: "x" } }, /ssh_listn: unknown key/],
+    [{ file: { ssh_listen: "127.0.0.1" } }, /ssh_listen: "127\.0\.0\.1" is not HOST:PORT/],
+    [{ env: { JUMPHOST_WEB_LISTEN: "a:0" } }, /JUMPHOST_WEB_LISTEN: port 0 out of range/],
+    [{ flags: { "ip-pool": "10.0.0.0/99x" } }, /--ip-pool: "10\.0\.0\.0\/99x" is not a CIDR/],
+    [{ file: { web_tls_cert: "/c.pem" } }, /web_tls_key: TLS needs both cert and key/],
+    [{ file: { log_level: "loud" } }, /log_level: must be debug/],
+    [{ file: { node_id: "a b" } }, /node_id: must match/],
+    [{ file: { data_dir: 5 } }, /data_dir: expected a string/],
+  ];
+  for (const [src, re] of cases) {
+    assert.throws(() => resolveConfig({ ...base, ...src }), (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.match(e.message, re);
+      assert.equal(e.message.split("\n").length, 1);
+      return true;
+    });
+  }
+});
