@@ -50,7 +50,11 @@ export function berEncodeLength(value: number, preferredWidth = 0): Uint8Array {
 /** Read a TLV with the expected tag; returns a reader over its contents. */
 export function berExpect(r: ByteReader, tag: number, what: string): ByteReader {
   const got = berReadTag(r);
-  ensure(got === tag, "invalid", `ber: expected tag 0x${tag.toString(16)} for ${what}, got 0x${got.toString(16)}`);
+  ensure(
+    got === tag,
+    "invalid",
+    `ber: expected tag 0x${tag.toString(16)} for ${what}, got 0x${got.toString(16)}`,
+  );
   const len = berReadLength(r);
   return r.sub(len.value, what);
 }

@@ -1,7 +1,12 @@
 /** Demand Active / Confirm Active PDUs and their capability sets (MS-RDPBCGR 2.2.1.13, 2.2.7). */
 import { ensure } from "./errors.ts";
 import { ByteReader, ByteWriter } from "./reader.ts";
-import { encodeSharePdu, parseShareControlPdu, PDUTYPE_CONFIRMACTIVEPDU, PDUTYPE_DEMANDACTIVEPDU } from "./share.ts";
+import {
+  encodeSharePdu,
+  parseShareControlPdu,
+  PDUTYPE_CONFIRMACTIVEPDU,
+  PDUTYPE_DEMANDACTIVEPDU,
+} from "./share.ts";
 
 export const CAPSTYPE_GENERAL = 0x0001;
 export const CAPSTYPE_BITMAP = 0x0002;
@@ -88,14 +93,19 @@ export function encodeActivePdu(pdu: ActivePdu, kind: "demand" | "confirm"): Uin
   const demand = kind === "demand";
   ensure(pdu.capabilities.length <= MAX_CAPABILITY_SETS, "too_large", "active pdu: too many capability sets");
   const caps = new ByteWriter(512).u16le(pdu.capabilities.length).u16le(pdu.pad2, "pad2Octets");
-  for (const c of pdu.capabilities) caps.u16le(c.type, "capabilitySetType").u16le(c.data.length + 4).bytes(c.data);
+  for (const c of pdu.capabilities) {
+    caps.u16le(c.type, "capabilitySetType").u16le(c.data.length + 4).bytes(c.data);
+  }
   const combined = caps.finish();
   const w = new ByteWriter(combined.length + 32).u32le(pdu.shareId, "shareId");
   if (!demand) {
     ensure(pdu.originatorId !== undefined, "invalid", "confirm active: originatorId missing");
     w.u16le(pdu.originatorId, "originatorId");
   }
-  w.u16le(pdu.sourceDescriptor.length, "lengthSourceDescriptor").u16le(combined.length, "lengthCombinedCapabilities");
+  w.u16le(pdu.sourceDescriptor.length, "lengthSourceDescriptor").u16le(
+    combined.length,
+    "lengthCombinedCapabilities",
+  );
   w.bytes(pdu.sourceDescriptor).bytes(combined);
   if (demand && pdu.sessionId !== undefined) w.u32le(pdu.sessionId, "sessionId");
   return encodeSharePdu({

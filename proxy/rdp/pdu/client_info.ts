@@ -96,7 +96,11 @@ function parseExtendedInfo(r: ByteReader): ExtendedInfo {
   const cbCookie = r.u16le("cbAutoReconnectCookie");
   if (cbCookie > 0) {
     const arc = r.sub(cbCookie, "autoReconnectCookie");
-    ensure(cbCookie === 28 && arc.u32le("cbLen") === 28, "invalid", "client info: auto-reconnect cookie size");
+    ensure(
+      cbCookie === 28 && arc.u32le("cbLen") === 28,
+      "invalid",
+      "client info: auto-reconnect cookie size",
+    );
     arc.u32le("Version");
     ext.autoReconnectLogonId = arc.u32le("LogonId");
   }

@@ -112,7 +112,11 @@ export function parseFileGroupDescriptorW(data: Uint8Array): ClipFile[] {
   const r = new ByteReader(data, "FileGroupDescriptorW");
   const count = r.u32le("cItems");
   ensure(count <= MAX_FILE_ITEMS, "too_large", `FileGroupDescriptorW: ${count} items`);
-  ensure(count * FILEDESCRIPTORW_SIZE <= r.remaining, "truncated", `FileGroupDescriptorW: ${count} items do not fit`);
+  ensure(
+    count * FILEDESCRIPTORW_SIZE <= r.remaining,
+    "truncated",
+    `FileGroupDescriptorW: ${count} items do not fit`,
+  );
   const files: ClipFile[] = [];
   for (let i = 0; i < count; i++) {
     const d = r.sub(FILEDESCRIPTORW_SIZE, "FILEDESCRIPTORW");

@@ -75,7 +75,10 @@ function rewriteSet(c: CapabilitySet): CapabilitySet {
 }
 
 /** userData in (the TS_CONFIRM_ACTIVE_PDU), rewritten userData out. */
-export function rewriteConfirmActive(userData: Uint8Array, opts: ConfirmActiveRewriteOptions = {}): Uint8Array {
+export function rewriteConfirmActive(
+  userData: Uint8Array,
+  opts: ConfirmActiveRewriteOptions = {},
+): Uint8Array {
   const pdu = parseConfirmActive(userData);
   const capabilities = pdu.capabilities
     .filter((c) => c.type !== CAPSETTYPE_BITMAP_CODECS)
@@ -85,7 +88,10 @@ export function rewriteConfirmActive(userData: Uint8Array, opts: ConfirmActiveRe
 }
 
 /** Whole TPKT frame (SDrq on the I/O channel) in, rewritten frame out. */
-export function rewriteConfirmActiveFrame(frame: Uint8Array, opts: ConfirmActiveRewriteOptions = {}): Uint8Array {
+export function rewriteConfirmActiveFrame(
+  frame: Uint8Array,
+  opts: ConfirmActiveRewriteOptions = {},
+): Uint8Array {
   const pdu = parseMcsFrame(frame);
   ensure(pdu.type === "sendDataRequest", "invalid", "confirm active: not an MCS Send Data Request");
   return replaceSendDataUserData(frame, rewriteConfirmActive(pdu.userData, opts));

@@ -2,7 +2,13 @@
 import { ensure } from "./errors.ts";
 import { encodeMcsFrame } from "./mcs_domain.ts";
 import { ByteReader, ByteWriter } from "./reader.ts";
-import { encodeSharePdu, parseShareControlPdu, parseShareDataHeader, PDUTYPE2_SET_ERROR_INFO_PDU, PDUTYPE_DATAPDU } from "./share.ts";
+import {
+  encodeSharePdu,
+  parseShareControlPdu,
+  parseShareDataHeader,
+  PDUTYPE2_SET_ERROR_INFO_PDU,
+  PDUTYPE_DATAPDU,
+} from "./share.ts";
 
 export const ERRINFO_RPC_INITIATED_DISCONNECT = 0x00000001;
 export const ERRINFO_RPC_INITIATED_LOGOFF = 0x00000002;

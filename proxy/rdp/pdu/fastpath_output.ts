@@ -45,8 +45,16 @@ export interface FastPathOutputPdu {
 export function parseFastPathOutput(frame: Uint8Array): FastPathOutputPdu {
   const h = peekFastPathHeader(frame);
   ensure(h !== null, "truncated", "fast-path output: incomplete header");
-  ensure(h.length === frame.length, "length_mismatch", `fast-path output: length ${h.length}, frame ${frame.length}`);
-  ensure((h.flags & FASTPATH_OUTPUT_ENCRYPTED) === 0, "unsupported", "fast-path output: encrypted (standard RDP security)");
+  ensure(
+    h.length === frame.length,
+    "length_mismatch",
+    `fast-path output: length ${h.length}, frame ${frame.length}`,
+  );
+  ensure(
+    (h.flags & FASTPATH_OUTPUT_ENCRYPTED) === 0,
+    "unsupported",
+    "fast-path output: encrypted (standard RDP security)",
+  );
   const r = new ByteReader(frame, "fast-path output");
   r.skip(h.headerLength, "header");
   const updates: FastPathUpdate[] = [];
@@ -69,7 +77,11 @@ export function parseFastPathOutput(frame: Uint8Array): FastPathOutputPdu {
 export function encodeFastPathOutput(pdu: FastPathOutputPdu): Uint8Array {
   const w = new ByteWriter(256);
   for (const u of pdu.updates) {
-    ensure(u.updateCode <= 0xf && u.fragmentation <= 3 && u.compression <= 3, "invalid", "fast-path update header");
+    ensure(
+      u.updateCode <= 0xf && u.fragmentation <= 3 && u.compression <= 3,
+      "invalid",
+      "fast-path update header",
+    );
     w.u8(u.updateCode | (u.fragmentation << 4) | (u.compression << 6));
     if (u.compression & FASTPATH_OUTPUT_COMPRESSION_USED) {
       ensure(u.compressionFlags !== null, "invalid", "fast-path update: compressionFlags missing");
@@ -104,7 +116,11 @@ export class FastPathReassembler {
   }
 
   push(u: FastPathUpdate): CompleteUpdate | null {
-    ensure(u.compressionFlags === null || (u.compressionFlags & 0x20) === 0, "unsupported", "fast-path: bulk-compressed update");
+    ensure(
+      u.compressionFlags === null || (u.compressionFlags & 0x20) === 0,
+      "unsupported",
+      "fast-path: bulk-compressed update",
+    );
     switch (u.fragmentation) {
       case FASTPATH_FRAGMENT_SINGLE:
         ensure(!this.inProgress, "invalid", "fast-path: SINGLE update inside a fragmented one");
@@ -132,13 +148,21 @@ export class FastPathReassembler {
 
   #continue(u: FastPathUpdate): void {
     ensure(this.inProgress, "invalid", "fast-path: NEXT/LAST fragment without FIRST");
-    ensure(u.updateCode === this.#code, "invalid", `fast-path: fragment code ${u.updateCode} != ${this.#code}`);
+    ensure(
+      u.updateCode === this.#code,
+      "invalid",
+      `fast-path: fragment code ${u.updateCode} != ${this.#code}`,
+    );
     this.#add(u.data);
   }
 
   #add(data: Uint8Array): void {
     this.#size += data.length;
-    ensure(this.#size <= this.maxSize, "too_large", `fast-path: reassembled update exceeds ${this.maxSize} bytes`);
+    ensure(
+      this.#size <= this.maxSize,
+      "too_large",
+      `fast-path: reassembled update exceeds ${this.maxSize} bytes`,
+    );
     this.#parts.push(data.slice());
   }
 }

@@ -73,7 +73,11 @@ export function parseGccConferenceCreateRequest(gcc: Uint8Array): GccConferenceC
   const pduLen = perReadLength(r);
   const start = r.offset;
   ensure(r.u8("choice") === 0x00, "invalid", "gcc: not a ConferenceCreateRequest");
-  ensure(r.u8("selection") === 0x08, "unsupported", "gcc: unexpected optional fields in ConferenceCreateRequest");
+  ensure(
+    r.u8("selection") === 0x08,
+    "unsupported",
+    "gcc: unexpected optional fields in ConferenceCreateRequest",
+  );
   const digits = r.u8("conferenceName length") + 1;
   r.skip(Math.ceil(digits / 2), "conferenceName");
   r.u8("flags/terminationMethod");
@@ -104,7 +108,11 @@ export function parseGccConferenceCreateResponse(gcc: Uint8Array): GccConference
 /** Re-encode either envelope around `blocks` with every length recomputed. */
 export function encodeGcc(envelope: GccEnvelope, blocks: DataBlock[]): Uint8Array {
   const userData = encodeDataBlocks(blocks);
-  const pdu = concat(envelope.prefix, perEncodeLength(userData.length, envelope.userDataLengthWidth), userData);
+  const pdu = concat(
+    envelope.prefix,
+    perEncodeLength(userData.length, envelope.userDataLengthWidth),
+    userData,
+  );
   const pduLen = envelope.connectPduLengthConsistent
     ? perEncodeLength(pdu.length, envelope.connectPduLength.width)
     : perEncodeLength(envelope.connectPduLength.value, envelope.connectPduLength.width);
@@ -125,6 +133,8 @@ export function parseDataBlocks(b: Uint8Array): DataBlock[] {
 
 export function encodeDataBlocks(blocks: DataBlock[]): Uint8Array {
   const w = new ByteWriter(512);
-  for (const b of blocks) w.u16le(b.type, "block type").u16le(b.data.length + 4, "block length").bytes(b.data);
+  for (const b of blocks) {
+    w.u16le(b.type, "block type").u16le(b.data.length + 4, "block length").bytes(b.data);
+  }
   return w.finish();
 }

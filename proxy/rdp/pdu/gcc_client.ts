@@ -110,7 +110,10 @@ export interface ClientSecurityData {
 
 export function parseClientSecurity(data: Uint8Array): ClientSecurityData {
   const r = new ByteReader(data, "CS_SECURITY");
-  return { encryptionMethods: r.u32le("encryptionMethods"), extEncryptionMethods: r.u32le("extEncryptionMethods") };
+  return {
+    encryptionMethods: r.u32le("encryptionMethods"),
+    extEncryptionMethods: r.u32le("extEncryptionMethods"),
+  };
 }
 
 export interface ChannelDef {
@@ -124,7 +127,10 @@ export function parseClientNetwork(data: Uint8Array): ChannelDef[] {
   ensure(count <= MAX_STATIC_CHANNELS, "too_large", `CS_NET: ${count} channels`);
   const channels: ChannelDef[] = [];
   for (let i = 0; i < count; i++) {
-    channels.push({ name: decodeAsciiz(r.bytesView(8, "channel name")), options: r.u32le("channel options") });
+    channels.push({
+      name: decodeAsciiz(r.bytesView(8, "channel name")),
+      options: r.u32le("channel options"),
+    });
   }
   r.expectEnd("channelDefArray");
   return channels;
@@ -155,7 +161,13 @@ export interface ClientDataSummary {
 
 /** Decode the well-known blocks (each type at most once); unknown blocks are ignored here. */
 export function summarizeClientBlocks(blocks: DataBlock[]): ClientDataSummary {
-  const out: ClientDataSummary = { core: null, security: null, channels: [], cluster: null, multitransport: null };
+  const out: ClientDataSummary = {
+    core: null,
+    security: null,
+    channels: [],
+    cluster: null,
+    multitransport: null,
+  };
   const seen = new Set<number>();
   for (const b of blocks) {
     if (b.type >= 0xc001 && b.type <= 0xc00a) {
@@ -192,7 +204,11 @@ export function downgradeClientBlocks(blocks: DataBlock[]): DataBlock[] {
 function downgradeCore(data: Uint8Array): void {
   const core = parseClientCore(data);
   if (core.earlyCapabilityFlags !== undefined) {
-    patchU16le(data, O.earlyCapabilityFlags, core.earlyCapabilityFlags & ~RNS_UD_CS_SUPPORT_DYNVC_GFX_PROTOCOL);
+    patchU16le(
+      data,
+      O.earlyCapabilityFlags,
+      core.earlyCapabilityFlags & ~RNS_UD_CS_SUPPORT_DYNVC_GFX_PROTOCOL,
+    );
   }
   // highColorDepth overrides postBeta2ColorDepth, which overrides colorDepth; fix the effective one.
   if (core.highColorDepth !== undefined) {

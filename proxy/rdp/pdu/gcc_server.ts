@@ -33,7 +33,10 @@ export interface ServerSecurityData {
 
 export function parseServerSecurity(data: Uint8Array): ServerSecurityData {
   const r = new ByteReader(data, "SC_SECURITY");
-  const sec: ServerSecurityData = { encryptionMethod: r.u32le("encryptionMethod"), encryptionLevel: r.u32le() };
+  const sec: ServerSecurityData = {
+    encryptionMethod: r.u32le("encryptionMethod"),
+    encryptionLevel: r.u32le(),
+  };
   if (sec.encryptionMethod !== 0 || sec.encryptionLevel !== 0) {
     const randomLen = r.u32le("serverRandomLen");
     const certLen = r.u32le("serverCertLen");
@@ -72,13 +75,22 @@ export interface ServerDataSummary {
 }
 
 export function summarizeServerBlocks(blocks: DataBlock[]): ServerDataSummary {
-  const out: ServerDataSummary = { core: null, security: null, network: null, messageChannelId: null, multitransport: null };
+  const out: ServerDataSummary = {
+    core: null,
+    security: null,
+    network: null,
+    messageChannelId: null,
+    multitransport: null,
+  };
   for (const b of blocks) {
     if (b.type === SC_CORE) out.core = parseServerCore(b.data);
     else if (b.type === SC_SECURITY) out.security = parseServerSecurity(b.data);
     else if (b.type === SC_NET) out.network = parseServerNetwork(b.data);
-    else if (b.type === SC_MCS_MSGCHANNEL) out.messageChannelId = new ByteReader(b.data, "SC_MCS_MSGCHANNEL").u16le();
-    else if (b.type === SC_MULTITRANSPORT) out.multitransport = { flags: new ByteReader(b.data, "SC_MT").u32le() };
+    else if (b.type === SC_MCS_MSGCHANNEL) {
+      out.messageChannelId = new ByteReader(b.data, "SC_MCS_MSGCHANNEL").u16le();
+    } else if (b.type === SC_MULTITRANSPORT) {
+      out.multitransport = { flags: new ByteReader(b.data, "SC_MT").u32le() };
+    }
   }
   ensure(out.core !== null, "invalid", "server data: no SC_CORE block");
   ensure(out.network !== null, "invalid", "server data: no SC_NET block");

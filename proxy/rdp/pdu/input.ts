@@ -41,8 +41,16 @@ export interface FastPathInputPdu {
 export function parseFastPathInput(frame: Uint8Array): FastPathInputPdu {
   const h = peekFastPathHeader(frame);
   ensure(h !== null, "truncated", "fast-path input: incomplete header");
-  ensure(h.length === frame.length, "length_mismatch", `fast-path input: length ${h.length}, frame ${frame.length}`);
-  ensure((h.flags & FASTPATH_INPUT_ENCRYPTED) === 0, "unsupported", "fast-path input: encrypted (standard RDP security)");
+  ensure(
+    h.length === frame.length,
+    "length_mismatch",
+    `fast-path input: length ${h.length}, frame ${frame.length}`,
+  );
+  ensure(
+    (h.flags & FASTPATH_INPUT_ENCRYPTED) === 0,
+    "unsupported",
+    "fast-path input: encrypted (standard RDP security)",
+  );
   const r = new ByteReader(frame, "fast-path input");
   r.skip(h.headerLength, "header");
   // numEvents 0 in the header means a count byte follows (used for more than 15 events).
@@ -77,7 +85,12 @@ export function parseFastPathInput(frame: Uint8Array): FastPathInputPdu {
         events.push({ type: "unicode", code: r.u16le("unicodeCode"), release: (flags & 0x1) !== 0 });
         break;
       case FP_RELMOUSE:
-        events.push({ type: "relmouse", pointerFlags: r.u16le("pointerFlags"), dx: r.i16le("xDelta"), dy: r.i16le("yDelta") });
+        events.push({
+          type: "relmouse",
+          pointerFlags: r.u16le("pointerFlags"),
+          dx: r.i16le("xDelta"),
+          dy: r.i16le("yDelta"),
+        });
         break;
       case FP_QOE:
         events.push({ type: "qoe", timestamp: r.u32le("timestamp") });
@@ -97,7 +110,9 @@ export function encodeFastPathInput(events: InputEvent[], opts: { longLength?: b
   for (const e of events) {
     switch (e.type) {
       case "scancode":
-        w.u8((FP_SCANCODE << 5) | (e.release ? 1 : 0) | (e.extended ? 2 : 0) | (e.extended1 ? 4 : 0)).u8(e.keyCode);
+        w.u8((FP_SCANCODE << 5) | (e.release ? 1 : 0) | (e.extended ? 2 : 0) | (e.extended1 ? 4 : 0)).u8(
+          e.keyCode,
+        );
         break;
       case "mouse":
       case "mousex":
@@ -121,7 +136,10 @@ export function encodeFastPathInput(events: InputEvent[], opts: { longLength?: b
     }
   }
   const body = w.finish();
-  return concat(encodeFastPathHeader((inHeader ? events.length : 0) << 2, body.length, opts.longLength), body);
+  return concat(
+    encodeFastPathHeader((inHeader ? events.length : 0) << 2, body.length, opts.longLength),
+    body,
+  );
 }
 
 const KBDFLAGS_EXTENDED = 0x0100;
@@ -166,7 +184,12 @@ export function parseSlowPathInputData(data: Uint8Array): InputEvent[] {
       }
       case 0x8001:
       case 0x8002:
-        events.push({ type: type === 0x8001 ? "mouse" : "mousex", pointerFlags: e.u16le(), x: e.u16le(), y: e.u16le() });
+        events.push({
+          type: type === 0x8001 ? "mouse" : "mousex",
+          pointerFlags: e.u16le(),
+          x: e.u16le(),
+          y: e.u16le(),
+        });
         break;
       case 0x8004:
         events.push({ type: "relmouse", pointerFlags: e.u16le(), dx: e.i16le(), dy: e.i16le() });

@@ -83,7 +83,8 @@ export class KeystrokeTranslator {
     }
     if (e.type === "unicode") {
       if (e.release) return "";
-      return CONTROL_CHARS.get(e.code) ?? (e.code < 0x20 ? `<U+${e.code.toString(16).padStart(4, "0")}>` : String.fromCharCode(e.code));
+      return CONTROL_CHARS.get(e.code) ??
+        (e.code < 0x20 ? `<U+${e.code.toString(16).padStart(4, "0")}>` : String.fromCharCode(e.code));
     }
     if (e.type !== "scancode") return "";
     return this.#key(e.keyCode, e.extended, e.extended1, !e.release);

@@ -159,8 +159,17 @@ export function parseMcsConnectResponse(frame: Uint8Array): McsConnectResponse {
 
 function encodeConnect(tag: number, wire: BerWire, blocks: DataBlock[]): Uint8Array {
   const gcc = encodeGcc(wire.gcc, blocks);
-  const inner = concat(wire.fields, Uint8Array.of(BER_OCTET_STRING), berEncodeLength(gcc.length, wire.userDataLengthWidth), gcc);
-  const mcs = concat(Uint8Array.of(tag >> 8, tag & 0xff), berEncodeLength(inner.length, wire.outerLengthWidth), inner);
+  const inner = concat(
+    wire.fields,
+    Uint8Array.of(BER_OCTET_STRING),
+    berEncodeLength(gcc.length, wire.userDataLengthWidth),
+    gcc,
+  );
+  const mcs = concat(
+    Uint8Array.of(tag >> 8, tag & 0xff),
+    berEncodeLength(inner.length, wire.outerLengthWidth),
+    inner,
+  );
   return encodeX224Data(mcs);
 }
 
@@ -185,5 +194,8 @@ export function rewriteConnectInitial(frame: Uint8Array): Uint8Array {
 /** Server -> client rewrite: SC_CORE.clientRequestedProtocols := the client's original X.224 value. */
 export function rewriteConnectResponse(frame: Uint8Array, clientRequestedProtocols: number): Uint8Array {
   const cr = parseMcsConnectResponse(frame);
-  return encodeMcsConnectResponse({ wire: cr.wire, blocks: setClientRequestedProtocols(cr.blocks, clientRequestedProtocols) });
+  return encodeMcsConnectResponse({
+    wire: cr.wire,
+    blocks: setClientRequestedProtocols(cr.blocks, clientRequestedProtocols),
+  });
 }

@@ -31,7 +31,13 @@ export type McsDomainPdu =
   | { type: "attachUserRequest" }
   | { type: "attachUserConfirm"; result: number; initiator: number | null }
   | { type: "channelJoinRequest"; initiator: number; channelId: number }
-  | { type: "channelJoinConfirm"; result: number; initiator: number; requested: number; channelId: number | null }
+  | {
+    type: "channelJoinConfirm";
+    result: number;
+    initiator: number;
+    requested: number;
+    channelId: number | null;
+  }
   | {
     type: "sendDataRequest" | "sendDataIndication";
     initiator: number;
@@ -75,7 +81,11 @@ export function parseMcsDomainPdu(mcs: Uint8Array): McsDomainPdu {
   let pdu: McsDomainPdu;
   switch (choice) {
     case DOMAIN_ERECT_DOMAIN_REQUEST:
-      pdu = { type: "erectDomainRequest", subHeight: readPerInteger(r, "subHeight"), subInterval: readPerInteger(r, "subInterval") };
+      pdu = {
+        type: "erectDomainRequest",
+        subHeight: readPerInteger(r, "subHeight"),
+        subInterval: readPerInteger(r, "subInterval"),
+      };
       break;
     case DOMAIN_DISCONNECT_PROVIDER_ULTIMATUM: {
       const reason = ((first & 3) << 1) | (r.u8("reason") >> 7);
@@ -207,6 +217,10 @@ export function encodeDisconnectProviderUltimatum(reason = RN_USER_REQUESTED): U
 /** Re-wrap new userData in the same Send Data Request/Indication (lengths recomputed). */
 export function replaceSendDataUserData(frame: Uint8Array, userData: Uint8Array): Uint8Array {
   const pdu = parseMcsFrame(frame);
-  ensure(pdu.type === "sendDataRequest" || pdu.type === "sendDataIndication", "invalid", "mcs: not a Send Data PDU");
+  ensure(
+    pdu.type === "sendDataRequest" || pdu.type === "sendDataIndication",
+    "invalid",
+    "mcs: not a Send Data PDU",
+  );
   return encodeMcsFrame({ ...pdu, userData });
 }

@@ -110,7 +110,15 @@ export function parseDeviceIoRequest(pdu: RdpdrPdu): DeviceIoRequest {
     const createOptions = r.u32le("CreateOptions");
     const pathLength = r.u32le("PathLength");
     const path = decodeUtf16z(r.bytesView(pathLength, "Path"));
-    req.create = { desiredAccess, allocationSize, fileAttributes, sharedAccess, createDisposition, createOptions, path };
+    req.create = {
+      desiredAccess,
+      allocationSize,
+      fileAttributes,
+      sharedAccess,
+      createDisposition,
+      createOptions,
+      path,
+    };
   } else if (req.majorFunction === IRP_MJ_READ || req.majorFunction === IRP_MJ_WRITE) {
     req.io = { length: r.u32le("Length"), offset: r.u64le("Offset") };
   }

@@ -80,15 +80,35 @@ export function parseShareControlPdus(userData: Uint8Array): ShareControlPdu[] {
     const totalLength = r.u16le("totalLength");
     if (totalLength === 0x8000) {
       r.skip(6, "flow pdu");
-      out.push({ isFlow: true, totalLength, pduType: 0, version: 0, pduSource: null, body: new Uint8Array(0), offset });
+      out.push({
+        isFlow: true,
+        totalLength,
+        pduType: 0,
+        version: 0,
+        pduSource: null,
+        body: new Uint8Array(0),
+        offset,
+      });
       continue;
     }
     ensure(totalLength >= 4, "invalid", `share control: totalLength ${totalLength} < 4`);
-    ensure(totalLength - 2 <= r.remaining, "length_mismatch", `share control: totalLength ${totalLength} exceeds data`);
+    ensure(
+      totalLength - 2 <= r.remaining,
+      "length_mismatch",
+      `share control: totalLength ${totalLength} exceeds data`,
+    );
     const pduType = r.u16le("pduType");
     const pduSource = totalLength >= 6 ? r.u16le("pduSource") : null;
     const body = r.bytesView(totalLength - (pduSource === null ? 4 : 6), "share control body");
-    out.push({ isFlow: false, totalLength, pduType: pduType & 0xf, version: pduType >> 4, pduSource, body, offset });
+    out.push({
+      isFlow: false,
+      totalLength,
+      pduType: pduType & 0xf,
+      version: pduType >> 4,
+      pduSource,
+      body,
+      offset,
+    });
   }
   ensure(out.length > 0, "truncated", "share control: empty userData");
   return out;
@@ -146,7 +166,9 @@ export function encodeSharePdu(opts: {
 }): Uint8Array {
   const isData = opts.pduType2 !== undefined;
   const total = 6 + (isData ? 12 : 0) + opts.data.length;
-  const w = new ByteWriter(total).u16le(total, "totalLength").u16le((TS_PROTOCOL_VERSION << 4) | opts.pduType);
+  const w = new ByteWriter(total).u16le(total, "totalLength").u16le(
+    (TS_PROTOCOL_VERSION << 4) | opts.pduType,
+  );
   w.u16le(opts.pduSource, "pduSource");
   if (isData) {
     // uncompressedLength counts from pduType2 to the end (the spec's own traces: totalLength - 14).

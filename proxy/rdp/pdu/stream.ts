@@ -35,7 +35,10 @@ export class PduStream {
       while (at < data.length) {
         const size = frameSize(data.subarray(at));
         if (size === null || at + size > data.length) break;
-        frames.push({ kind: data[at] === TPKT_VERSION ? "tpkt" : "fastpath", bytes: data.slice(at, at + size) });
+        frames.push({
+          kind: data[at] === TPKT_VERSION ? "tpkt" : "fastpath",
+          bytes: data.slice(at, at + size),
+        });
         at += size;
       }
     } catch (e) {
@@ -50,7 +53,11 @@ export class PduStream {
   /** Call at connection close: throws if a partial PDU was left over. */
   end(): void {
     if (this.#error) throw this.#error;
-    ensure(this.#buf.length === 0, "truncated", `stream ended inside a PDU (${this.#buf.length} bytes pending)`);
+    ensure(
+      this.#buf.length === 0,
+      "truncated",
+      `stream ended inside a PDU (${this.#buf.length} bytes pending)`,
+    );
   }
 }
 

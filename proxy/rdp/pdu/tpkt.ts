@@ -52,7 +52,11 @@ export interface FastPathHeader {
 export function peekFastPathHeader(b: Uint8Array): FastPathHeader | null {
   if (b.length < 2) return null;
   const first = b[0];
-  ensure((first & 0x03) === 0, "invalid", `fast-path: action bits ${first & 3} are not FASTPATH_ACTION_FASTPATH`);
+  ensure(
+    (first & 0x03) === 0,
+    "invalid",
+    `fast-path: action bits ${first & 3} are not FASTPATH_ACTION_FASTPATH`,
+  );
   let length = b[1];
   let headerLength = 2;
   if (length & 0x80) {

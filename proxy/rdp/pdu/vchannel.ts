@@ -33,7 +33,8 @@ export function chunkChannelMessage(message: Uint8Array, chunkSize = 1600, extra
   const out: Uint8Array[] = [];
   for (let at = 0; at < message.length || out.length === 0; at += chunkSize) {
     const end = Math.min(message.length, at + chunkSize);
-    const flags = extraFlags | (at === 0 ? CHANNEL_FLAG_FIRST : 0) | (end >= message.length ? CHANNEL_FLAG_LAST : 0);
+    const flags = extraFlags | (at === 0 ? CHANNEL_FLAG_FIRST : 0) |
+      (end >= message.length ? CHANNEL_FLAG_LAST : 0);
     out.push(encodeChannelPdu({ length: message.length, flags, data: message.subarray(at, end) }));
   }
   return out;
@@ -72,7 +73,11 @@ export class ChannelReassembler {
     p.parts.push(pdu.data.slice());
     if ((pdu.flags & CHANNEL_FLAG_LAST) === 0) return null;
     this.#open.delete(channelId);
-    ensure(p.size === p.length, "length_mismatch", `channel ${channelId}: ${p.size} bytes, declared ${p.length}`);
+    ensure(
+      p.size === p.length,
+      "length_mismatch",
+      `channel ${channelId}: ${p.size} bytes, declared ${p.length}`,
+    );
     return p.parts.length === 1 ? p.parts[0] : concat(...p.parts);
   }
 }

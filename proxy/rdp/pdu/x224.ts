@@ -87,7 +87,10 @@ export function parseConnectionRequest(frame: Uint8Array): ConnectionRequest {
       ensure(tail.u8("type") === TYPE_RDP_CORRELATION_INFO, "invalid", "x224 CR: expected correlation info");
       ensure(tail.u8("flags") === 0, "invalid", "x224 CR: correlation info flags");
       ensure(tail.u16le("length") === 36, "invalid", "x224 CR: correlation info length is not 36");
-      correlationInfo = { correlationId: tail.take(16, "correlationId"), reserved: tail.take(16, "reserved") };
+      correlationInfo = {
+        correlationId: tail.take(16, "correlationId"),
+        reserved: tail.take(16, "reserved"),
+      };
     }
   }
   tail.expectEnd("RDP_NEG_REQ");
@@ -230,5 +233,7 @@ export function parseDisconnectRequest(frame: Uint8Array): DisconnectRequest {
 }
 
 export function encodeDisconnectRequest(dr: DisconnectRequest): Uint8Array {
-  return encodeTpkt(new ByteWriter(7).u8(6).u8(X224_DR).u16be(dr.dstRef).u16be(dr.srcRef).u8(dr.reason).finish());
+  return encodeTpkt(
+    new ByteWriter(7).u8(6).u8(X224_DR).u16be(dr.dstRef).u16be(dr.srcRef).u8(dr.reason).finish(),
+  );
 }
