@@ -69,6 +69,16 @@ interface Ids {
   gid: number;
 }
 
+/** the non-root owner of an existing cluster directory, if any */
+function existingOwner(dir: string): Ids | null {
+  try {
+    const st = Deno.statSync(dir);
+    return st.uid && st.gid !== null ? { uid: st.uid, gid: st.gid } : null;
+  } catch (_e) {
+    return null;
+  }
+}
+
 function lookupUser(name: string): Ids {
   const passwd = Deno.readTextFileSync("/etc/passwd");
   for (const line of passwd.split("\n")) {
@@ -123,7 +133,8 @@ export async function startLocalPg(opts: LocalPgOptions): Promise<LocalPg> {
   const log = opts.log ?? (() => {});
   const bin = findPgBin();
   const root = Deno.uid() === 0;
-  const ids = root ? lookupUser(opts.osUser ?? "postgres") : null;
+  // an existing cluster keeps its owner (the installed service user "jumphost" when root runs the CLI)
+  const ids = root ? (existingOwner(opts.dir) ?? lookupUser(opts.osUser ?? "postgres")) : null;
   const dir = opts.dir;
   const database = opts.database ?? "jumphost";
 
@@ -134,7 +145,7 @@ export async function startLocalPg(opts: LocalPgOptions): Promise<LocalPg> {
     // (not listing), and refuse clearly when an ancestor we do not own blocks it
     const parent = join(dir, "..");
     const st = Deno.statSync(parent);
-    Deno.chmodSync(parent, ((st.mode ?? 0o700) & 0o777) | 0o001);
+    if (st.uid !== ids.uid) Deno.chmodSync(parent, ((st.mode ?? 0o700) & 0o777) | 0o001);
     for (let p = join(parent, ".."); p !== "/"; p = join(p, "..")) {
       if (((Deno.statSync(p).mode ?? 0) & 0o001) === 0) {
         throw new LocalPgError(
