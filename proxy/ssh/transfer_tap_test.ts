@@ -1,0 +1,92 @@
+import assert from "node:assert/strict";
+import { parseScpCommand, ScpTap, SftpTap, type Transfer, TransferTapError } from "./transfer_tap.ts";
+
+const enc = new TextEncoder();
+function u32(n: number): number[] {
+  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
+}
+function str(s: string | Uint8Array): number[] {
+  const b = typeof s === "string" ? enc.encode(s) : s;
+  return [...u32(b.length), ...b];
+}
+function packet(type: number, ...fields: number[][]): Uint8Array {
+  const body = [type, ...fields.flat()];
+  return new Uint8Array([...u32(body.length), ...body]);
+}
+/** feeds bytes in awkward chunk sizes, as SSH channel data arrives */
+function feed(parser: { push(b: Uint8Array): void }, data: Uint8Array, step = 7): void {
+  for (let i = 0; i < data.length; i += step) parser.push(data.subarray(i, i + step));
+}
+
+Deno.test("SftpTap reports an uploaded file's name and size without buffering its data", () => {
+  const out: Transfer[] = [];
+  const tap = new SftpTap((t) => out.push(t));
+  const handle = enc.encode("h1");
+  const data = new Uint8Array(100_000).fill(7);
+  feed(tap.fromClient, packet(1, u32(3)));
+  feed(tap.fromClient, packet(3, u32(1), str("/tmp/up.bin"), u32(2 | 8 | 16), u32(0)));
+  feed(tap.fromServer, packet(102, u32(1), str(handle)));
+  feed(tap.fromClient, packet(6, u32(2), str(handle), u32(0), u32(0), str(data)), 4096);
+  feed(tap.fromClient, packet(6, u32(3), str(handle), u32(0), u32(100_000), str(data.subarray(0, 5))));
+  assert.deepEqual(out, []);
+  feed(tap.fromClient, packet(4, u32(4), str(handle)));
+  assert.deepEqual(out, [{ protocol: "sftp", op: "write", path: "/tmp/up.bin", bytes: 100_005 }]);
+});
+
+Deno.test("SftpTap counts downloaded bytes from DATA replies, and reports renames and removes", () => {
+  const out: Transfer[] = [];
+  const tap = new SftpTap((t) => out.push(t));
+  const handle = enc.encode("hh");
+  tap.fromClient.push(packet(3, u32(9), str("etc/passwd"), u32(1), u32(0)));
+  tap.fromServer.push(packet(102, u32(9), str(handle)));
+  tap.fromClient.push(packet(5, u32(10), str(handle), u32(0), u32(0), u32(32768)));
+  feed(tap.fromServer, packet(103, u32(10), str(new Uint8Array(1234))), 100);
+  tap.fromClient.push(packet(18, u32(11), str("a"), str("b")));
+  tap.fromClient.push(packet(13, u32(12), str("c")));
+  tap.finish();
+  assert.deepEqual(out, [
+    { protocol: "sftp", op: "rename", path: "a", to: "b", bytes: 0 },
+    { protocol: "sftp", op: "remove", path: "c", bytes: 0 },
+    { protocol: "sftp", op: "read", path: "etc/passwd", bytes: 1234 },
+  ]);
+});
+
+Deno.test("SftpTap rejects oversized and truncated packets with a typed error", () => {
+  const tap = new SftpTap(() => {});
+  assert.throws(() => tap.fromClient.push(new Uint8Array([0x7f, 0, 0, 0, 3])), TransferTapError);
+  const tap2 = new SftpTap(() => {});
+  // an OPEN whose filename length overruns the packet
+  assert.throws(() => tap2.fromClient.push(packet(3, u32(1), u32(1000))), { code: "malformed" });
+  const tap3 = new SftpTap(() => {});
+  // a WRITE too short to hold its header
+  assert.throws(() => tap3.fromClient.push(packet(6, [1, 2])), { code: "malformed" });
+});
+
+Deno.test("ScpTap follows C/D/E lines and skips file contents", () => {
+  const out: Transfer[] = [];
+  const tap = new ScpTap("upload", "/srv/in", (t) => out.push(t));
+  const body = new Uint8Array(5000).fill(0x0a); // newlines inside data must not be taken as directives
+  const stream = new Uint8Array([
+    ...enc.encode("D0755 0 dir\nT1 0 2 0\nC0644 5000 a.txt\n"),
+    ...body,
+    0,
+    ...enc.encode("E\nC0600 3 b\n"),
+    1,
+    2,
+    3,
+    0,
+  ]);
+  feed(tap, stream, 333);
+  assert.deepEqual(out, [
+    { protocol: "scp", op: "upload", path: "/srv/in/dir/a.txt", bytes: 5000 },
+    { protocol: "scp", op: "upload", path: "/srv/in/b", bytes: 3 },
+  ]);
+  assert.throws(() => new ScpTap("download", "", () => {}).push(enc.encode("Zgarbage\n")), TransferTapError);
+});
+
+Deno.test("parseScpCommand() recognises remote scp sink and source", () => {
+  assert.deepEqual(parseScpCommand("scp -t /tmp/x"), { direction: "upload", path: "/tmp/x" });
+  assert.deepEqual(parseScpCommand("scp -r -f -- dir"), { direction: "download", path: "dir" });
+  assert.equal(parseScpCommand("ls -la"), null);
+  assert.equal(parseScpCommand("scp file"), null);
+});
