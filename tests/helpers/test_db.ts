@@ -2,10 +2,11 @@
 // code the product uses), and one fresh database per test cloned from a migrated template.
 import { connect, type Sql } from "../../db/client.ts";
 import { startLocalPg } from "../../db/local_pg.ts";
-import { migrate } from "../../db/migrate.ts";
+import { loadMigrations, migrate } from "../../db/migrate.ts";
 
 export const TEST_PG_DIR = Deno.env.get("JUMPHOST_TEST_PG_DIR") ?? "/tmp/jumphost-test/pg";
-const TEMPLATE = "jh_template";
+// one template per set of migrations, shared by concurrent test processes and never dropped under them
+let template = "";
 
 export interface TestDb {
   sql: Sql;
@@ -24,17 +25,26 @@ function adminSql(database = "postgres"): Sql {
 async function prepare(): Promise<void> {
   Deno.mkdirSync(TEST_PG_DIR.replace(/\/[^/]+$/, ""), { recursive: true, mode: 0o711 });
   await startLocalPg({ dir: TEST_PG_DIR, database: "postgres" });
-  // the template is rebuilt once per test process so new migrations are always applied
+  const migrations = await loadMigrations();
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(migrations))),
+  );
+  template = "jh_tpl_" + [...digest.slice(0, 6)].map((b) => b.toString(16).padStart(2, "0")).join("");
   const admin = adminSql();
   try {
     await admin`SELECT pg_advisory_lock(42)`;
-    await admin.unsafe(`DROP DATABASE IF EXISTS ${TEMPLATE}`);
-    await admin.unsafe(`CREATE DATABASE ${TEMPLATE}`);
-    const t = adminSql(TEMPLATE);
-    try {
-      await migrate(t);
-    } finally {
-      await t.end();
+    const exists = await admin`SELECT 1 FROM pg_database WHERE datname = ${template}`;
+    if (exists.length === 0) {
+      const building = template + "_new";
+      await admin.unsafe(`DROP DATABASE IF EXISTS ${building}`);
+      await admin.unsafe(`CREATE DATABASE ${building}`);
+      const t = adminSql(building);
+      try {
+        await migrate(t, migrations);
+      } finally {
+        await t.end();
+      }
+      await admin.unsafe(`ALTER DATABASE ${building} RENAME TO ${template}`);
     }
     await admin`SELECT pg_advisory_unlock(42)`;
   } finally {
@@ -52,7 +62,16 @@ export async function createTestDb(): Promise<TestDb> {
   const name = `t_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
   const admin = adminSql();
   try {
-    await admin.unsafe(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE}`);
+    for (let attempt = 0;; attempt++) {
+      try {
+        await admin.unsafe(`CREATE DATABASE ${name} TEMPLATE ${template}`);
+        break;
+      } catch (e) {
+        // 55006: another test process is cloning the template at this instant
+        if ((e as { code?: string }).code !== "55006" || attempt >= 20) throw e;
+        await new Promise((r) => setTimeout(r, 100 + Math.random() * 200));
+      }
+    }
   } finally {
     await admin.end();
   }
