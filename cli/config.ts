@@ -31,6 +31,10 @@ export interface Config {
   webTlsKey: string | null;
   conversionWorkers: number;
   logLevel: "debug" | "info" | "warn" | "error";
+  /** audit events also go to syslog: udp://HOST:PORT, tcp://HOST:PORT or unix:///dev/log (null = off) */
+  syslog: string | null;
+  /** bearer token for /metrics from non-loopback addresses (null = loopback only) */
+  metricsToken: string | null;
 }
 
 type Raw = Record<string, string | string[] | number | boolean | null | undefined>;
@@ -63,6 +67,9 @@ export const KEYS: KeySpec[] = [
     flag: "conversion-workers",
   },
   { key: "logLevel", file: "log_level", env: "JUMPHOST_LOG_LEVEL", flag: "log-level" },
+  // file and environment only (no command-line flag: a token on argv shows in ps)
+  { key: "syslog", file: "syslog", env: "JUMPHOST_SYSLOG", flag: "syslog" },
+  { key: "metricsToken", file: "metrics_token", env: "JUMPHOST_METRICS_TOKEN", flag: "metrics-token" },
 ];
 
 export interface ConfigSources {
@@ -109,6 +116,8 @@ function defaults(s: ConfigSources): Raw {
     webTlsKey: null,
     conversionWorkers: 2,
     logLevel: "info",
+    syslog: null,
+    metricsToken: null,
   };
 }
 
@@ -178,6 +187,17 @@ export function resolveConfig(s: ConfigSources): Config {
       "TLS needs both cert and key",
     );
   }
+  const syslog = str("syslog");
+  if (
+    syslog !== null &&
+    !/^(?:(?:udp|tcp):\/\/(?:\[[0-9a-fA-F:.]+\]|[^\s:/\[\]]+):\d{1,5}|unix:\/\/\/\S+)$/.test(syslog)
+  ) {
+    throw new ConfigError(name("syslog"), "must be udp://HOST:PORT, tcp://HOST:PORT or unix:///PATH");
+  }
+  const metricsToken = str("metricsToken");
+  if (metricsToken !== null && metricsToken.length < 16) {
+    throw new ConfigError(name("metricsToken"), "must be at least 16 characters");
+  }
   return {
     profile: s.profile,
     configFile: s.configFile,
@@ -196,6 +216,8 @@ export function resolveConfig(s: ConfigSources): Config {
     webTlsKey: key,
     conversionWorkers: workers,
     logLevel: logLevel as Config["logLevel"],
+    syslog,
+    metricsToken,
   };
 }
 
