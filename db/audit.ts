@@ -36,6 +36,8 @@ export interface AuditFilter {
   sourceIp?: string;
   /** keyset pagination: rows strictly older than this (at, id) */
   before?: { at: Date; id: number };
+  /** keyset pagination by the last row seen: exact even when `at` has sub-millisecond precision */
+  beforeId?: number;
   limit?: number;
 }
 
@@ -55,6 +57,7 @@ export function listAudit(sql: Sql, f: AuditFilter = {}): Promise<AuditRow[]> {
       ${f.success !== undefined ? sql`AND success = ${f.success}` : sql``}
       ${f.sourceIp ? sql`AND source_ip <<= ${f.sourceIp}::inet` : sql``}
       ${f.before ? sql`AND (at, id) < (${f.before.at}, ${f.before.id})` : sql``}
+      ${f.beforeId !== undefined ? sql`AND (at, id) < (SELECT at, id FROM audit_log WHERE id = ${f.beforeId})` : sql``}
     ORDER BY at DESC, id DESC
     LIMIT ${limit}`;
 }

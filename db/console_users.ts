@@ -1,0 +1,147 @@
+// console_users: who may log in to the web console, with which role, and the per-account lockout state.
+import { DbError, describePgError, type Sql, withTx } from "./client.ts";
+import { writeAudit } from "./audit.ts";
+
+export type ConsoleRole = "admin" | "operator" | "auditor";
+export const CONSOLE_ROLES: readonly ConsoleRole[] = ["admin", "operator", "auditor"];
+
+export function isConsoleRole(v: string): v is ConsoleRole {
+  return (CONSOLE_ROLES as readonly string[]).includes(v);
+}
+
+export interface ConsoleUser {
+  id: number;
+  name: string;
+  role: ConsoleRole;
+  active: boolean;
+  failed_logins: number;
+  locked_until: Date | null;
+  last_login_at: Date | null;
+  created_at: Date;
+}
+
+export interface ConsoleUserWithHash extends ConsoleUser {
+  password_hash: string;
+}
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+
+/** Returns an error message for an invalid console user name, or null. */
+export function consoleUserNameError(name: string): string | null {
+  if (name === "") return "name is required";
+  if (!NAME_RE.test(name)) {
+    return "use 1-64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit";
+  }
+  return null;
+}
+
+export interface Actor {
+  actor: string;
+  sourceIp?: string | null;
+}
+
+export async function createConsoleUser(
+  sql: Sql,
+  input: { name: string; role: ConsoleRole; passwordHash: string },
+  by: Actor,
+): Promise<ConsoleUser> {
+  const err = consoleUserNameError(input.name);
+  if (err) throw new DbError("invalid", `console user name: ${err}`);
+  if (!isConsoleRole(input.role)) {
+    throw new DbError("invalid", `role must be one of ${CONSOLE_ROLES.join(", ")}`);
+  }
+  try {
+    return await withTx(sql, async (tx) => {
+      const [row] = await tx<ConsoleUser[]>`
+        INSERT INTO console_users (name, role, password_hash)
+        VALUES (${input.name}, ${input.role}, ${input.passwordHash})
+        RETURNING id, name, role, active, failed_logins, locked_until, last_login_at, created_at`;
+      await writeAudit(tx, {
+        actor: by.actor,
+        action: "console.user_create",
+        target: input.name,
+        sourceIp: by.sourceIp,
+        success: true,
+        details: { role: input.role },
+      });
+      return row;
+    });
+  } catch (e) {
+    const m = describePgError(e);
+    if (m instanceof DbError && m.code === "conflict") {
+      throw new DbError("conflict", `console user "${input.name}" already exists`);
+    }
+    throw m;
+  }
+}
+
+export function listConsoleUsers(sql: Sql): Promise<ConsoleUser[]> {
+  return sql<ConsoleUser[]>`
+    SELECT id, name, role, active, failed_logins, locked_until, last_login_at, created_at
+    FROM console_users ORDER BY name`;
+}
+
+export async function findConsoleUserByName(sql: Sql, name: string): Promise<ConsoleUserWithHash | null> {
+  const [row] = await sql<ConsoleUserWithHash[]>`
+    SELECT id, name, role, active, failed_logins, locked_until, last_login_at, created_at, password_hash
+    FROM console_users WHERE name = ${name}`;
+  return row ?? null;
+}
+
+/** Deletes a console user (and, by cascade, their console sessions). The last active admin stays. */
+export async function deleteConsoleUser(sql: Sql, name: string, by: Actor): Promise<void> {
+  await withTx(sql, async (tx) => {
+    // serialise concurrent deletes so two admins cannot delete each other at once
+    await tx`LOCK TABLE console_users IN SHARE ROW EXCLUSIVE MODE`;
+    const [u] = await tx<{ id: number; role: ConsoleRole; active: boolean }[]>`
+      SELECT id, role, active FROM console_users WHERE name = ${name}`;
+    if (!u) throw new DbError("not_found", `no console user "${name}"`);
+    if (u.role === "admin" && u.active) {
+      const [{ n }] = await tx<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM console_users WHERE role = 'admin' AND active`;
+      if (n <= 1) {
+        throw new DbError("conflict", `"${name}" is the last active admin; add another admin first`);
+      }
+    }
+    await tx`DELETE FROM console_users WHERE id = ${u.id}`;
+    await writeAudit(tx, {
+      actor: by.actor,
+      action: "console.user_delete",
+      target: name,
+      sourceIp: by.sourceIp,
+      success: true,
+      details: { role: u.role },
+    });
+  });
+}
+
+/** Lockout rule for one account: after `maxFailures` consecutive failures, locked for `lockMs`. */
+export interface AccountLockRule {
+  maxFailures: number;
+  lockMs: number;
+}
+
+/**
+ * Counts a failed password for an account. Returns the lock end when this failure locked it.
+ * Runs as one UPDATE so concurrent failures cannot undercount.
+ */
+export async function recordAccountFailure(
+  sql: Sql,
+  userId: number,
+  now: Date,
+  rule: AccountLockRule,
+): Promise<Date | null> {
+  const lockUntil = new Date(now.getTime() + rule.lockMs);
+  const [row] = await sql<{ locked_until: Date | null; just_locked: boolean }[]>`
+    UPDATE console_users SET
+      failed_logins = CASE WHEN failed_logins + 1 >= ${rule.maxFailures} THEN 0 ELSE failed_logins + 1 END,
+      locked_until = CASE WHEN failed_logins + 1 >= ${rule.maxFailures} THEN ${lockUntil} ELSE locked_until END
+    WHERE id = ${userId}
+    RETURNING locked_until, (locked_until = ${lockUntil}) AS just_locked`;
+  return row?.just_locked ? row.locked_until : null;
+}
+
+export async function recordAccountSuccess(sql: Sql, userId: number, now: Date): Promise<void> {
+  await sql`UPDATE console_users SET failed_logins = 0, locked_until = NULL, last_login_at = ${now}
+    WHERE id = ${userId}`;
+}

@@ -1,0 +1,82 @@
+// createApp(deps) → the console as a Hono app. No globals: tests build one per database and call app.request().
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { secureHeaders } from "hono/secure-headers";
+import { requireSession, resolveLimits } from "./auth.ts";
+import { csrfProtect } from "./csrf.ts";
+import type { AppEnv, WebDeps } from "./deps.ts";
+import { errorPage, HttpError, mapError } from "./errors.tsx";
+import { mountStatic } from "./static.ts";
+import { loginRoutes } from "./routes/login.tsx";
+import type { RouteCtx } from "./routes/ctx.ts";
+import { dashboardRoutes } from "./routes/dashboard.tsx";
+import { sessionRoutes } from "./routes/sessions.tsx";
+import { auditRoutes } from "./routes/audit.tsx";
+import { consoleUserRoutes } from "./routes/console_users.tsx";
+
+export function createApp(deps: WebDeps): Hono<AppEnv> {
+  const now = deps.now ?? (() => new Date());
+  const limits = resolveLimits(deps.limits);
+  const secure = deps.secureCookies ?? false;
+  const ctx: RouteCtx = { deps, now, limits };
+  const app = new Hono<AppEnv>();
+
+  app.use(secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'self'"],
+      // the recording player compiles a small WebAssembly module and runs a blob: worker
+      scriptSrc: ["'self'", "'wasm-unsafe-eval'"],
+      workerSrc: ["'self'", "blob:"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", "data:"],
+      connectSrc: ["'self'"],
+      fontSrc: ["'self'", "data:"],
+      objectSrc: ["'none'"],
+      baseUri: ["'none'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+    },
+    strictTransportSecurity: secure ? "max-age=31536000" : false,
+    referrerPolicy: "same-origin",
+    crossOriginEmbedderPolicy: false,
+  }));
+  app.use(bodyLimit({
+    maxSize: 1024 * 1024,
+    onError: () => {
+      throw new HttpError(413, "The request body is too large.");
+    },
+  }));
+
+  mountStatic(app);
+  app.get("/healthz", (c) => c.text("ok"));
+  app.route("/", loginRoutes(deps, limits, now));
+
+  const authed = new Hono<AppEnv>();
+  authed.use(requireSession(deps.sql, now, limits, secure), csrfProtect());
+  authed.route("/", dashboardRoutes(ctx));
+  authed.route("/sessions", sessionRoutes(ctx));
+  authed.route("/audit", auditRoutes(ctx));
+  authed.route("/console-users", consoleUserRoutes(ctx));
+  authed.notFound((c) => errorPage(c, 404, "No such page."));
+  app.route("/", authed);
+
+  app.notFound((c) => errorPage(c, 404, "No such page."));
+  app.onError((e, c) => {
+    const m = mapError(e);
+    if (m.level === "error") {
+      const ref = crypto.randomUUID().slice(0, 8);
+      deps.log(
+        "error",
+        `web: ${c.req.method} ${new URL(c.req.url).pathname} failed (ref ${ref}): ${
+          e instanceof Error ? e.stack ?? e.message : String(e)
+        }`,
+      );
+      return errorPage(c, 500, `${m.message} Reference: ${ref}.`);
+    }
+    if (m.level === "warn") {
+      deps.log("warn", `web: ${c.req.method} ${new URL(c.req.url).pathname}: ${m.message}`);
+    }
+    return errorPage(c, m.status, m.message);
+  });
+  return app;
+}

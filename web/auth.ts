@@ -1,0 +1,204 @@
+// Console authentication: roles and permissions, the login decision with throttling, session cookies.
+import type { Context, MiddlewareHandler } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import type { Sql } from "../db/client.ts";
+import { writeAudit } from "../db/audit.ts";
+import {
+  type AccountLockRule,
+  type ConsoleRole,
+  findConsoleUserByName,
+  recordAccountFailure,
+  recordAccountSuccess,
+} from "../db/console_users.ts";
+import { createConsoleSession, resolveConsoleSession, type SessionLimits } from "../db/console_sessions.ts";
+import {
+  clearSourceFailures,
+  recordSourceFailure,
+  sourceBlockedUntil,
+  type SourceThrottleRule,
+} from "../db/console_throttle.ts";
+import { hashPassword, verifyPassword } from "../policy/password.ts";
+import type { AppEnv } from "./deps.ts";
+
+export type Permission =
+  | "view" // dashboard, sessions, recordings
+  | "audit" // audit log and exports
+  | "manage" // users, servers, groups, policies, explain access
+  | "kill" // end a live session
+  | "console_users"; // console accounts
+
+const ROLE_PERMISSIONS: Record<ConsoleRole, readonly Permission[]> = {
+  admin: ["view", "audit", "manage", "kill", "console_users"],
+  operator: ["view", "audit", "manage", "kill"],
+  auditor: ["view", "audit"],
+};
+
+export function can(role: ConsoleRole, p: Permission): boolean {
+  return ROLE_PERMISSIONS[role]?.includes(p) ?? false;
+}
+
+export interface AuthLimits extends SessionLimits {
+  account: AccountLockRule;
+  source: SourceThrottleRule;
+}
+
+export const DEFAULT_LIMITS: AuthLimits = {
+  idleMs: 30 * 60_000,
+  absoluteMs: 12 * 3600_000,
+  account: { maxFailures: 5, lockMs: 15 * 60_000 },
+  source: { windowMs: 15 * 60_000, maxFailures: 20, blockMs: 15 * 60_000 },
+};
+
+export function resolveLimits(partial: Partial<AuthLimits> | undefined): AuthLimits {
+  return { ...DEFAULT_LIMITS, ...partial };
+}
+
+/** The cookie's base name; over TLS it is sent as __Host-jh_session (Secure, Path=/, no Domain). */
+export const SESSION_COOKIE = "jh_session";
+
+export function readSessionCookie(c: Context, secure: boolean): string | undefined {
+  return secure ? getCookie(c, SESSION_COOKIE, "host") : getCookie(c, SESSION_COOKIE);
+}
+
+export type LoginResult =
+  | { ok: true; token: string; csrfToken: string; expiresAt: Date; role: ConsoleRole }
+  | { ok: false; reason: "bad_credentials" | "locked" | "source_blocked" | "disabled" };
+
+// verifying against a real hash when the account does not exist keeps the response time the same
+let dummyHash: Promise<string> | null = null;
+
+export interface LoginInput {
+  name: string;
+  password: string;
+  sourceIp: string | null;
+  userAgent: string | null;
+}
+
+/** Checks a login attempt, applies throttling and lockout, writes the audit record, opens a session. */
+export async function attemptLogin(
+  sql: Sql,
+  input: LoginInput,
+  now: Date,
+  limits: AuthLimits,
+  nodeId: string,
+): Promise<LoginResult> {
+  const name = input.name.slice(0, 100);
+  const audit = (
+    action: "console.login" | "console.login_failed" | "console.locked",
+    ok: boolean,
+    details = {},
+  ) =>
+    writeAudit(sql, {
+      actor: `console:${name || "-"}`,
+      action,
+      target: name || null,
+      sourceIp: input.sourceIp,
+      success: ok,
+      details,
+    }, nodeId);
+
+  if (input.sourceIp) {
+    const until = await sourceBlockedUntil(sql, input.sourceIp, now);
+    if (until) {
+      await audit("console.login_failed", false, { reason: "source_blocked", until: until.toISOString() });
+      return { ok: false, reason: "source_blocked" };
+    }
+  }
+  const user = await findConsoleUserByName(sql, name);
+  const hash = user?.password_hash ?? await (dummyHash ??= hashPassword(crypto.randomUUID()));
+  const passwordOk = (await verifyPassword(input.password, hash)) && user !== null;
+  let reason: "bad_credentials" | "locked" | "disabled" | null = null;
+  if (!user) reason = "bad_credentials";
+  else if (user.locked_until && user.locked_until > now) reason = "locked";
+  else if (!passwordOk) reason = "bad_credentials";
+  else if (!user.active) reason = "disabled";
+
+  if (reason !== null) {
+    await audit("console.login_failed", false, { reason: user ? reason : "unknown_user" });
+    if (user && reason === "bad_credentials") {
+      const lockedUntil = await recordAccountFailure(sql, user.id, now, limits.account);
+      if (lockedUntil) {
+        await audit("console.locked", false, { scope: "account", until: lockedUntil.toISOString() });
+      }
+    }
+    if (input.sourceIp && !passwordOk) {
+      const blocked = await recordSourceFailure(sql, input.sourceIp, now, limits.source);
+      if (blocked) await audit("console.locked", false, { scope: "source", until: blocked.toISOString() });
+    }
+    // a locked account says so only after a correct password, so the lock reveals nothing to a guesser
+    if (reason === "locked" && !passwordOk) return { ok: false, reason: "bad_credentials" };
+    return { ok: false, reason };
+  }
+  await recordAccountSuccess(sql, user!.id, now);
+  if (input.sourceIp) await clearSourceFailures(sql, input.sourceIp);
+  const s = await createConsoleSession(sql, {
+    userId: user!.id,
+    sourceIp: input.sourceIp,
+    userAgent: input.userAgent,
+    now,
+    limits,
+  });
+  await audit("console.login", true, { role: user!.role });
+  return { ok: true, token: s.token, csrfToken: s.csrfToken, expiresAt: s.expiresAt, role: user!.role };
+}
+
+export function setSessionCookie(c: Context, secure: boolean, token: string, maxAgeSeconds: number): void {
+  setCookie(c, SESSION_COOKIE, token, {
+    path: "/",
+    httpOnly: true,
+    secure,
+    sameSite: "Strict",
+    maxAge: Math.max(1, Math.floor(maxAgeSeconds)),
+    ...(secure ? { prefix: "host" as const } : {}),
+  });
+}
+
+export function clearSessionCookie(c: Context, secure: boolean): void {
+  deleteCookie(c, SESSION_COOKIE, { path: "/", secure, ...(secure ? { prefix: "host" as const } : {}) });
+}
+
+/** The client address Deno.serve passed in; null when unknown (then only account lockout applies). */
+export function clientIp(c: Context<AppEnv>): string | null {
+  const h = c.env?.remoteAddr?.hostname;
+  return typeof h === "string" && h !== "" ? h : null;
+}
+
+/**
+ * Requires a live console session. Pages redirect to the login form; htmx requests get HX-Redirect,
+ * SSE/JSON callers a plain 401. Background polls (X-JH-Poll) do not extend the idle timeout.
+ */
+export function requireSession(
+  sql: Sql,
+  now: () => Date,
+  limits: AuthLimits,
+  secure: boolean,
+): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const token = readSessionCookie(c, secure);
+    const background = c.req.header("X-JH-Poll") === "1" || c.req.header("Accept") === "text/event-stream";
+    const session = token ? await resolveConsoleSession(sql, token, now(), limits, !background) : null;
+    if (!session) {
+      if (token) clearSessionCookie(c, secure);
+      const url = new URL(c.req.url);
+      const next = c.req.method === "GET" ? url.pathname + url.search : "/";
+      const login = `/login?expired=${token ? 1 : 0}&next=${encodeURIComponent(next)}`;
+      if (c.req.header("HX-Request")) {
+        c.header("HX-Redirect", login);
+        return c.body(null, 401);
+      }
+      if (c.req.method !== "GET" || c.req.header("Accept") === "text/event-stream") {
+        return c.text("login required", 401);
+      }
+      return c.redirect(login, 303);
+    }
+    c.set("session", session);
+    await next();
+  };
+}
+
+/** Only same-site relative paths are accepted as a post-login destination. */
+export function safeNext(next: string | undefined | null): string {
+  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return "/";
+  if (next.startsWith("/login") || next.startsWith("/logout")) return "/";
+  return next;
+}

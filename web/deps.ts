@@ -1,0 +1,41 @@
+// What the console needs from the running program. Passed to createApp; nothing is a module global.
+import type { Sql } from "../db/client.ts";
+import type { ConsoleSession } from "../db/console_sessions.ts";
+import type { AuthLimits } from "./auth.ts";
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export interface ListenerStatus {
+  /** e.g. "ssh", "rdp", "web" */
+  name: string;
+  /** HOST:PORT */
+  address: string;
+  state: "up" | "down" | "starting";
+  detail?: string;
+}
+
+export interface WebDeps {
+  sql: Sql;
+  nodeId: string;
+  log(level: LogLevel, message: string): void;
+  listenerStatus(): ListenerStatus[];
+  /** ends a live session (by sessions.session_id) wherever it runs; false when it was not active */
+  killSession(sessionId: string): Promise<boolean>;
+  /** the clock; tests drive idle and absolute timeouts with it */
+  now?: () => Date;
+  /** set the Secure flag (and the __Host- prefix) on cookies: true when served over TLS */
+  secureCookies?: boolean;
+  limits?: Partial<AuthLimits>;
+  /** recordings are only read below this directory */
+  recordingsDir?: string;
+}
+
+/** Hono environment: per-request variables set by the middleware. */
+export interface AppEnv {
+  Bindings: { remoteAddr?: { hostname?: string } };
+  Variables: {
+    session: ConsoleSession;
+    clientIp: string | null;
+    cspNonce: string;
+  };
+}

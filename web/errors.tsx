@@ -1,0 +1,64 @@
+// Errors to HTTP in one place: typed errors become status pages; anything else a 500 without details.
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { DbError } from "../db/client.ts";
+import { CsrfError } from "./csrf.ts";
+import type { AppEnv, LogLevel } from "./deps.ts";
+import { isHtmx, page } from "./render.tsx";
+
+export class HttpError extends Error {
+  constructor(readonly status: 400 | 403 | 404 | 409 | 413 | 503, message: string) {
+    super(message);
+    this.name = "HttpError";
+  }
+}
+
+export const notFound = (what = "page") => new HttpError(404, `No such ${what}.`);
+export const forbidden = () => new HttpError(403, "Your role does not allow this.");
+
+const TITLES: Record<number, string> = {
+  400: "Bad request",
+  403: "Forbidden",
+  404: "Not found",
+  409: "Conflict",
+  413: "Request too large",
+  500: "Something went wrong",
+  503: "Service unavailable",
+};
+
+export function errorPage(c: Context<AppEnv>, status: number, message: string): Response {
+  const title = TITLES[status] ?? "Error";
+  if (c.req.header("Accept")?.includes("application/json") && !c.req.header("HX-Request")) {
+    return c.json({ error: message }, status as 400);
+  }
+  const body = (
+    <div class="errorpage">
+      <h1>{status} · {title}</h1>
+      <p>{message}</p>
+      <p>
+        <a href="/">Back to the dashboard</a>
+      </p>
+    </div>
+  );
+  if (isHtmx(c)) c.header("HX-Retarget", "main");
+  return page(c, title, body, { status: status as 400 });
+}
+
+export function mapError(e: unknown): { status: number; message: string; level: LogLevel } {
+  if (e instanceof HttpError) return { status: e.status, message: e.message, level: "debug" };
+  if (e instanceof CsrfError) {
+    return {
+      status: 403,
+      message: "The form was stale or came from another site. Reload and try again.",
+      level: "warn",
+    };
+  }
+  if (e instanceof DbError) {
+    const status = { unavailable: 503, conflict: 409, not_found: 404, invalid: 400 }[e.code];
+    return { status, message: status === 503 ? "The database is unavailable." : e.message, level: "warn" };
+  }
+  if (e instanceof HTTPException) {
+    return { status: e.status, message: TITLES[e.status] ?? "Error", level: "debug" };
+  }
+  return { status: 500, message: "An internal error occurred; it has been logged.", level: "error" };
+}

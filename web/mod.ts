@@ -1,0 +1,73 @@
+// The web console's entry point for `jumphost serve`: createApp served on every configured address.
+import type { Config } from "../cli/config.ts";
+import { purgeConsoleSessions } from "../db/console_sessions.ts";
+import { createApp } from "./app.ts";
+import { resolveLimits } from "./auth.ts";
+import type { WebDeps } from "./deps.ts";
+
+export { createApp } from "./app.ts";
+export type { ListenerStatus, LogLevel, WebDeps } from "./deps.ts";
+
+export interface WebServer {
+  /** the bound addresses (port 0 in the config becomes the real port) */
+  addresses: { hostname: string; port: number }[];
+  stop(): Promise<void>;
+}
+
+export async function startWeb(
+  config: Pick<Config, "webListen" | "webTlsCert" | "webTlsKey" | "recordingsDir">,
+  deps:
+    & Omit<WebDeps, "secureCookies" | "recordingsDir">
+    & Partial<Pick<WebDeps, "secureCookies" | "recordingsDir">>,
+): Promise<WebServer> {
+  const tls = config.webTlsCert && config.webTlsKey
+    ? { cert: await Deno.readTextFile(config.webTlsCert), key: await Deno.readTextFile(config.webTlsKey) }
+    : null;
+  const full: WebDeps = {
+    ...deps,
+    secureCookies: deps.secureCookies ?? tls !== null,
+    recordingsDir: deps.recordingsDir ?? config.recordingsDir,
+  };
+  const app = createApp(full);
+  const servers: Deno.HttpServer<Deno.NetAddr>[] = [];
+  const ac = new AbortController();
+  try {
+    for (const l of config.webListen) {
+      const s = Deno.serve({
+        hostname: l.host,
+        port: l.port,
+        signal: ac.signal,
+        onListen: () => {},
+        ...(tls ?? {}),
+        onError: (e) => {
+          full.log("error", `web: ${e instanceof Error ? e.message : String(e)}`);
+          return new Response("internal error", { status: 500 });
+        },
+      }, (req, info) => app.fetch(req, { remoteAddr: info.remoteAddr }));
+      servers.push(s);
+      full.log("info", `web console listening on ${tls ? "https" : "http"}://${fmt(s.addr)}`);
+    }
+  } catch (e) {
+    ac.abort();
+    await Promise.allSettled(servers.map((s) => s.finished));
+    throw e;
+  }
+  // expired console sessions are removed in the background as well as on use
+  const limits = resolveLimits(deps.limits);
+  const purge = setInterval(() => {
+    purgeConsoleSessions(full.sql, (full.now ?? (() => new Date()))(), limits).catch((e) =>
+      full.log("warn", `web: purging console sessions: ${(e as Error).message}`)
+    );
+  }, 10 * 60_000);
+  return {
+    addresses: servers.map((s) => ({ hostname: s.addr.hostname, port: s.addr.port })),
+    async stop() {
+      clearInterval(purge);
+      await Promise.all(servers.map((s) => s.shutdown()));
+    },
+  };
+}
+
+function fmt(a: Deno.NetAddr): string {
+  return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+}

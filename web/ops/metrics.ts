@@ -1,0 +1,44 @@
+// The catalogue of jumphost metrics: one place that names them, so every isolate registers the same families
+// (and the hub can sum them). Proxies and the conversion pool take the handles from here.
+import type { Counter, Gauge, Histogram, MetricsRegistry } from "./registry.ts";
+
+/** seconds; decide() is in-memory (target p99 < 1 ms), so the interesting range is 10 µs – 100 ms */
+export const DECISION_BUCKETS = [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.1];
+
+export interface JumphostMetrics {
+  /** accepted client connections, before any decision; labels: protocol */
+  connections: Counter;
+  /** access denials; labels: protocol, reason (the policy reason code, e.g. "no_policy") */
+  denials: Counter;
+  /** time spent in policy decide(); labels: protocol */
+  decisionSeconds: Histogram;
+  /** bytes appended to recordings by this process; labels: protocol */
+  recordingBytes: Counter;
+  /** conversion jobs by state (queued, running, failed); set by the conversion pool */
+  conversionQueue: Gauge;
+  /** supervised services restarted after a crash; labels: service */
+  workerRestarts: Counter;
+  /** syslog messages dropped because the collector was unreachable or the queue was full */
+  syslogDropped: Counter;
+}
+
+export function jumphostMetrics(reg: MetricsRegistry): JumphostMetrics {
+  return {
+    connections: reg.counter("jumphost_connections_total", "Client connections accepted", ["protocol"]),
+    denials: reg.counter("jumphost_access_denials_total", "Access requests denied", ["protocol", "reason"]),
+    decisionSeconds: reg.histogram(
+      "jumphost_decision_duration_seconds",
+      "Policy decision latency",
+      ["protocol"],
+      DECISION_BUCKETS,
+    ),
+    recordingBytes: reg.counter(
+      "jumphost_recording_written_bytes_total",
+      "Bytes written to session recordings",
+      ["protocol"],
+    ),
+    conversionQueue: reg.gauge("jumphost_conversion_queue", "Recording conversion jobs by state", ["state"]),
+    workerRestarts: reg.counter("jumphost_worker_restarts_total", "Crashed services restarted", ["service"]),
+    syslogDropped: reg.counter("jumphost_syslog_dropped_total", "Audit events not delivered to syslog"),
+  };
+}

@@ -1,0 +1,179 @@
+// /console-users (admin only): list, add with a random password shown once, delete.
+import { type Context, Hono } from "hono";
+import { DbError } from "../../db/client.ts";
+import {
+  CONSOLE_ROLES,
+  consoleUserNameError,
+  createConsoleUser,
+  deleteConsoleUser,
+  isConsoleRole,
+  listConsoleUsers,
+} from "../../db/console_users.ts";
+import { hashPassword, randomPassword } from "../../policy/password.ts";
+import { clientIp } from "../auth.ts";
+import type { AppEnv } from "../deps.ts";
+import { page } from "../render.tsx";
+import { Csrf, Empty, Field, Flash, FormError, type FormState, PostButton, Time } from "../views/parts.tsx";
+import { actorOf, formOf, need, type RouteCtx } from "./ctx.ts";
+import type { ConsoleUser } from "../../db/console_users.ts";
+
+function ListPage(
+  p: {
+    users: ConsoleUser[];
+    form: FormState;
+    csrf: string;
+    self: string;
+    created?: { name: string; password: string };
+    flash?: string;
+  },
+) {
+  return (
+    <>
+      <h1>Console users</h1>
+      {p.created
+        ? (
+          <Flash kind="ok">
+            Created <strong>{p.created.name}</strong>. Their password is shown once:{" "}
+            <span class="secret" id="new-password">{p.created.password}</span>
+          </Flash>
+        )
+        : null}
+      {p.flash ? <Flash kind="ok">{p.flash}</Flash> : null}
+      <table id="console-users">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th>Role</th>
+            <th>Active</th>
+            <th>Last login (UTC)</th>
+            <th>Locked until</th>
+            <th></th>
+          </tr>
+        </thead>
+        <tbody>
+          {p.users.length === 0 ? <Empty cols={6} /> : null}
+          {p.users.map((u) => (
+            <tr>
+              <td>{u.name}</td>
+              <td>{u.role}</td>
+              <td>{u.active ? "yes" : "no"}</td>
+              <td>
+                <Time at={u.last_login_at} />
+              </td>
+              <td>
+                <Time at={u.locked_until} />
+              </td>
+              <td>
+                {u.name === p.self ? <span class="muted">you</span> : (
+                  <PostButton
+                    action={`/console-users/${encodeURIComponent(u.name)}/delete`}
+                    csrf={p.csrf}
+                    label="Delete"
+                    danger
+                    confirm={`Delete console user ${u.name}?`}
+                  />
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <div class="panel">
+        <h2>Add a console user</h2>
+        <FormError form={p.form} />
+        <form method="post" action="/console-users" id="console-user-form">
+          <Csrf token={p.csrf} />
+          <Field form={p.form} name="name" label="Name" required />
+          <Field
+            form={p.form}
+            name="role"
+            label="Role"
+            options={CONSOLE_ROLES.map((r) => ({ value: r, label: r }))}
+          />
+          <button type="submit">Add</button>
+        </form>
+      </div>
+    </>
+  );
+}
+
+export function consoleUserRoutes(ctx: RouteCtx): Hono<AppEnv> {
+  const { deps } = ctx;
+  const app = new Hono<AppEnv>();
+  app.use("*", need("console_users"));
+
+  const render = async (
+    c: Context<AppEnv>,
+    form: FormState,
+    extra: { created?: { name: string; password: string }; flash?: string } = {},
+    status: 200 | 400 | 409 = 200,
+  ) => {
+    const s = c.get("session");
+    return page(
+      c,
+      "Console users",
+      <ListPage
+        users={await listConsoleUsers(deps.sql)}
+        form={form}
+        csrf={s.csrfToken}
+        self={s.userName}
+        {...extra}
+      />,
+      { status },
+    );
+  };
+
+  app.get(
+    "/",
+    (c) =>
+      render(c, { values: { role: "auditor" }, errors: {} }, {
+        flash: c.req.query("deleted") ? `Deleted ${c.req.query("deleted")}.` : undefined,
+      }),
+  );
+
+  app.post("/", async (c) => {
+    const v = await formOf(c);
+    const name = (v.name ?? "").trim();
+    const role = v.role ?? "";
+    const errors: Record<string, string> = {};
+    const nameErr = consoleUserNameError(name);
+    if (nameErr) errors.name = nameErr;
+    if (!isConsoleRole(role)) errors.role = `choose ${CONSOLE_ROLES.join(", ")}`;
+    if (Object.keys(errors).length) return render(c, { values: v, errors }, {}, 400);
+    const password = randomPassword();
+    try {
+      await createConsoleUser(deps.sql, {
+        name,
+        role: role as "admin",
+        passwordHash: await hashPassword(password),
+      }, {
+        actor: actorOf(c.get("session")),
+        sourceIp: clientIp(c),
+      });
+    } catch (e) {
+      if (e instanceof DbError && e.code === "conflict") {
+        return render(c, { values: v, errors: { name: e.message } }, {}, 409);
+      }
+      throw e;
+    }
+    return render(c, { values: { role: "auditor" }, errors: {} }, { created: { name, password } });
+  });
+
+  app.post("/:name/delete", async (c) => {
+    const name = c.req.param("name");
+    const s = c.get("session");
+    if (name === s.userName) {
+      return render(c, { values: {}, errors: { _form: "You cannot delete your own account." } }, {}, 409);
+    }
+    try {
+      await deleteConsoleUser(deps.sql, name, { actor: actorOf(s), sourceIp: clientIp(c) });
+    } catch (e) {
+      if (e instanceof DbError && e.code === "conflict") {
+        return render(c, { values: {}, errors: { _form: e.message } }, {}, 409);
+      }
+      throw e;
+    }
+    return c.redirect(`/console-users?deleted=${encodeURIComponent(name)}`, 303);
+  });
+  return app;
+}

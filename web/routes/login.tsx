@@ -1,0 +1,128 @@
+// GET/POST /login and POST /logout.
+import { Hono } from "hono";
+import { writeAudit } from "../../db/audit.ts";
+import { deleteConsoleSession, hashToken } from "../../db/console_sessions.ts";
+import {
+  attemptLogin,
+  type AuthLimits,
+  clearSessionCookie,
+  clientIp,
+  readSessionCookie,
+  requireSession,
+  safeNext,
+  setSessionCookie,
+} from "../auth.ts";
+import { checkLoginToken, csrfProtect, issueLoginToken } from "../csrf.ts";
+import type { AppEnv, WebDeps } from "../deps.ts";
+import { htmlResponse } from "../render.tsx";
+import { Layout } from "../views/layout.tsx";
+import { CSRF_FIELD } from "../csrf.ts";
+
+const MESSAGES = {
+  bad_credentials: "Wrong name or password.",
+  locked: "This account is locked after repeated failures. Try again later.",
+  source_blocked: "Too many failed logins from your address. Try again later.",
+  disabled: "This account is disabled.",
+} as const;
+
+function LoginPage(p: { csrf: string; next: string; name: string; error?: string; info?: string }) {
+  return (
+    <Layout title="Log in" session={null} path="/login">
+      <div class="login panel">
+        <h1>jumphost</h1>
+        {p.info ? <div class="flash">{p.info}</div> : null}
+        {p.error ? <div class="flash error" role="alert" id="login-error">{p.error}</div> : null}
+        <form method="post" action="/login">
+          <input type="hidden" name={CSRF_FIELD} value={p.csrf} />
+          <input type="hidden" name="next" value={p.next} />
+          <div class="field">
+            <label for="name">Name</label>
+            <input id="name" name="name" value={p.name} autocomplete="username" required autofocus />
+          </div>
+          <div class="field">
+            <label for="password">Password</label>
+            <input id="password" name="password" type="password" autocomplete="current-password" required />
+          </div>
+          <button type="submit" id="login-submit">Log in</button>
+        </form>
+      </div>
+    </Layout>
+  );
+}
+
+export function loginRoutes(deps: WebDeps, limits: AuthLimits, now: () => Date): Hono<AppEnv> {
+  const secure = deps.secureCookies ?? false;
+  const app = new Hono<AppEnv>();
+
+  app.get("/login", (c) => {
+    const info = c.req.query("expired") === "1"
+      ? "Your session ended. Please log in again."
+      : c.req.query("bye") === "1"
+      ? "You are logged out."
+      : undefined;
+    const csrf = issueLoginToken(c, secure);
+    return htmlResponse(
+      c,
+      <LoginPage csrf={csrf} next={safeNext(c.req.query("next"))} name="" info={info} />,
+    );
+  });
+
+  app.post("/login", async (c) => {
+    await checkLoginToken(c);
+    const body = await c.req.parseBody();
+    const name = typeof body.name === "string" ? body.name.trim() : "";
+    const password = typeof body.password === "string" ? body.password : "";
+    const next = safeNext(typeof body.next === "string" ? body.next : "/");
+    const csrf = issueLoginToken(c, secure);
+    if (name === "" || password === "" || password.length > 1024) {
+      return htmlResponse(
+        c,
+        <LoginPage csrf={csrf} next={next} name={name} error={MESSAGES.bad_credentials} />,
+        400,
+      );
+    }
+    const r = await attemptLogin(
+      deps.sql,
+      {
+        name,
+        password,
+        sourceIp: clientIp(c),
+        userAgent: c.req.header("User-Agent") ?? null,
+      },
+      now(),
+      limits,
+      deps.nodeId,
+    );
+    if (!r.ok) {
+      const status = r.reason === "source_blocked" || r.reason === "locked" ? 429 : 401;
+      return htmlResponse(
+        c,
+        <LoginPage csrf={csrf} next={next} name={name} error={MESSAGES[r.reason]} />,
+        status,
+      );
+    }
+    setSessionCookie(c, secure, r.token, (r.expiresAt.getTime() - now().getTime()) / 1000);
+    return c.redirect(next, 303);
+  });
+
+  app.post("/logout", requireSession(deps.sql, now, limits, secure), csrfProtect(), async (c) => {
+    const s = c.get("session");
+    const token = readSessionCookie(c, secure);
+    if (token && hashToken(token) === s.tokenHash) await deleteConsoleSession(deps.sql, s.tokenHash);
+    await writeAudit(deps.sql, {
+      actor: `console:${s.userName}`,
+      action: "console.logout",
+      target: s.userName,
+      sourceIp: clientIp(c),
+      success: true,
+    }, deps.nodeId);
+    clearSessionCookie(c, secure);
+    if (c.req.header("HX-Request")) {
+      c.header("HX-Redirect", "/login?bye=1");
+      return c.body(null, 204);
+    }
+    return c.redirect("/login?bye=1", 303);
+  });
+
+  return app;
+}

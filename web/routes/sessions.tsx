@@ -1,0 +1,163 @@
+// /sessions: history with filters and keyset pages, detail, asciicast download and replay, live view, kill.
+import { Hono } from "hono";
+import { streamSSE } from "hono/streaming";
+import { writeAudit } from "../../db/audit.ts";
+import {
+  findSession,
+  listSessions,
+  recordingsOfSession,
+  SESSION_STATUSES,
+} from "../../db/session_queries.ts";
+import { can } from "../auth.ts";
+import type { AppEnv } from "../deps.ts";
+import { notFound } from "../errors.tsx";
+import { streamCast } from "../live_stream.ts";
+import { reader, withQuery } from "../query.ts";
+import { castPathOf, checkedRecordingPath } from "../recording_files.ts";
+import { page } from "../render.tsx";
+import { Flash } from "../views/parts.tsx";
+import { SessionTable } from "../views/session_parts.tsx";
+import { SessionDetail } from "../views/session_detail.tsx";
+import { SessionFilters } from "../views/session_filters.tsx";
+import { actorOf, need, type RouteCtx } from "./ctx.ts";
+import { clientIp } from "../auth.ts";
+
+const PAGE = 50;
+
+export function sessionRoutes(ctx: RouteCtx): Hono<AppEnv> {
+  const { deps, now } = ctx;
+  const app = new Hono<AppEnv>();
+  app.use("*", need("view"));
+
+  app.get("/", async (c) => {
+    const r = reader(c.req.query());
+    const filter = {
+      protocol: r.oneOf("protocol", ["ssh", "rdp"] as const),
+      status: r.oneOf("status", SESSION_STATUSES),
+      user: r.str("user", 64),
+      server: r.str("server", 64),
+      since: r.date("from"),
+      until: r.date("to", true),
+      text: r.str("q", 100),
+      afterId: r.id("after"),
+      limit: PAGE + 1,
+    };
+    const bad = Object.keys(r.errors).length > 0;
+    const rows = bad ? [] : await listSessions(deps.sql, filter);
+    const more = rows.length > PAGE;
+    const shown = rows.slice(0, PAGE);
+    const filterValues = { ...r.values };
+    delete filterValues.after;
+    return page(
+      c,
+      "Sessions",
+      <>
+        <h1>Sessions</h1>
+        <SessionFilters values={r.values} errors={r.errors} />
+        <SessionTable
+          rows={shown}
+          now={now()}
+          id="sessions-table"
+          empty={bad ? "Fix the filters above." : "No sessions match."}
+        />
+        <div class="pager">
+          {filter.afterId !== undefined
+            ? <a href={withQuery("/sessions", filterValues, {})}>« First page</a>
+            : null}
+          {more
+            ? (
+              <a
+                id="next-page"
+                href={withQuery("/sessions", filterValues, { after: String(shown[shown.length - 1].id) })}
+              >
+                Next page »
+              </a>
+            )
+            : null}
+        </div>
+      </>,
+      { status: bad ? 400 : 200 },
+    );
+  });
+
+  app.get("/:sid", async (c) => {
+    const s = await findSession(deps.sql, c.req.param("sid"));
+    if (!s) throw notFound("session");
+    const recordings = await recordingsOfSession(deps.sql, s.id);
+    const castPath = await castPathOf(deps.sql, s);
+    const live = s.is_active && s.protocol === "ssh" && castPath !== null;
+    const replay = !s.is_active && castPath !== null;
+    const msg = c.req.query("killed");
+    return page(
+      c,
+      `Session ${s.session_id}`,
+      <>
+        {msg === "1" ? <Flash kind="ok">The session was told to end.</Flash> : null}
+        {msg === "0" ? <Flash kind="error">The session was no longer active.</Flash> : null}
+        <SessionDetail
+          s={s}
+          recordings={recordings}
+          now={now()}
+          canKill={can(c.get("session").role, "kill")}
+          csrf={c.get("session").csrfToken}
+          live={live}
+          replay={replay}
+          hasCast={castPath !== null}
+        />
+      </>,
+      {
+        scripts: live ? ["xterm.js"] : replay ? ["asciinema-player.min.js"] : [],
+        styles: live ? ["xterm.css"] : replay ? ["asciinema-player.css"] : [],
+      },
+    );
+  });
+
+  app.get("/:sid/cast", async (c) => {
+    const s = await findSession(deps.sql, c.req.param("sid"));
+    if (!s) throw notFound("session");
+    const p = await castPathOf(deps.sql, s);
+    if (!p) throw notFound("recording");
+    const real = await checkedRecordingPath(p, deps.recordingsDir);
+    const file = await Deno.open(real, { read: true });
+    c.header("Content-Type", "application/x-asciicast");
+    c.header("Cache-Control", "no-store");
+    if (c.req.query("download") === "1") {
+      c.header(
+        "Content-Disposition",
+        `attachment; filename="session-${s.session_id.replace(/[^A-Za-z0-9._-]/g, "_")}.cast"`,
+      );
+    }
+    return c.body(file.readable);
+  });
+
+  app.get("/:sid/live", async (c) => {
+    const s = await findSession(deps.sql, c.req.param("sid"));
+    if (!s || s.protocol !== "ssh") throw notFound("session");
+    const p = await castPathOf(deps.sql, s);
+    if (!p) throw notFound("recording");
+    const real = await checkedRecordingPath(p, deps.recordingsDir);
+    const sid = s.session_id;
+    return streamSSE(c, async (stream) => {
+      await streamCast(stream, real, async () => (await findSession(deps.sql, sid))?.is_active ?? false);
+    }, (e) => {
+      deps.log("debug", `web: live view of ${sid} stopped: ${e.message}`);
+      return Promise.resolve();
+    });
+  });
+
+  app.post("/:sid/kill", need("kill"), async (c) => {
+    const s = await findSession(deps.sql, c.req.param("sid"));
+    if (!s) throw notFound("session");
+    const ended = s.is_active ? await deps.killSession(s.session_id) : false;
+    await writeAudit(deps.sql, {
+      actor: actorOf(c.get("session")),
+      action: "session.kill",
+      target: s.session_id,
+      sourceIp: clientIp(c),
+      success: ended,
+      details: { user: s.user_name, server: s.server_name, protocol: s.protocol, via: "console" },
+    }, deps.nodeId);
+    return c.redirect(`/sessions/${encodeURIComponent(s.session_id)}?killed=${ended ? 1 : 0}`, 303);
+  });
+  return app;
+}

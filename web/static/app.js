@@ -1,0 +1,76 @@
+// jumphost console client: CSRF header for htmx, confirmations, live terminal (xterm.js over SSE),
+// and the recording player. Loaded with `defer`; no inline scripts anywhere (CSP script-src 'self').
+(function () {
+  "use strict";
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  const csrf = meta ? meta.getAttribute("content") : null;
+
+  document.body.addEventListener("htmx:configRequest", function (e) {
+    if (csrf) e.detail.headers["X-CSRF-Token"] = csrf;
+  });
+
+  // <form data-confirm="..."> asks before submitting
+  document.addEventListener("submit", function (e) {
+    const form = e.target;
+    const q = form && form.getAttribute && form.getAttribute("data-confirm");
+    if (q && !globalThis.confirm(q)) e.preventDefault();
+  }, true);
+
+  function startLive(el) {
+    const Terminal = globalThis.Terminal;
+    if (!Terminal) return;
+    const cols = Number(el.getAttribute("data-cols")) || 80;
+    const rows = Number(el.getAttribute("data-rows")) || 24;
+    const term = new Terminal({
+      cols: cols,
+      rows: rows,
+      convertEol: false,
+      disableStdin: true,
+      scrollback: 5000,
+    });
+    term.open(el);
+    const status = document.getElementById("live-status");
+    const setStatus = function (t) {
+      if (status) status.textContent = t;
+      el.setAttribute("data-state", t);
+    };
+    setStatus("connecting");
+    const es = new EventSource(el.getAttribute("data-src"));
+    es.addEventListener("open", function () {
+      setStatus("live");
+    });
+    es.addEventListener("header", function (ev) {
+      const h = JSON.parse(ev.data);
+      if (h.width && h.height) term.resize(h.width, h.height);
+    });
+    es.addEventListener("o", function (ev) {
+      term.write(JSON.parse(ev.data));
+      el.setAttribute("data-bytes", String(Number(el.getAttribute("data-bytes") || 0) + ev.data.length));
+    });
+    es.addEventListener("r", function (ev) {
+      const m = /^(\d+)x(\d+)$/.exec(JSON.parse(ev.data));
+      if (m) term.resize(Number(m[1]), Number(m[2]));
+    });
+    es.addEventListener("end", function () {
+      setStatus("ended");
+      es.close();
+    });
+    es.addEventListener("error", function () {
+      if (es.readyState === EventSource.CLOSED) setStatus("disconnected");
+    });
+    globalThis.jhLiveTerminal = term;
+  }
+
+  function startPlayer(el) {
+    const P = globalThis.AsciinemaPlayer;
+    if (!P) return;
+    P.create(el.getAttribute("data-src"), el, { fit: "width", idleTimeLimit: 3, controls: true });
+    el.setAttribute("data-state", "created");
+  }
+
+  function init(root) {
+    root.querySelectorAll("[data-live-term]").forEach(startLive);
+    root.querySelectorAll("[data-player]").forEach(startPlayer);
+  }
+  init(document);
+})();

@@ -1,0 +1,152 @@
+// Test support for route tests: a real throwaway database, the app, a settable clock, and a tiny
+// cookie-keeping client that logs in through the real login form.
+import { createTestDb, type TestDb } from "../tests/helpers/test_db.ts";
+import { type ConsoleRole, createConsoleUser } from "../db/console_users.ts";
+import { hashPassword } from "../policy/password.ts";
+import { createApp } from "./app.ts";
+import type { LogLevel, WebDeps } from "./deps.ts";
+
+export interface Fixture {
+  db: TestDb;
+  app: ReturnType<typeof createApp>;
+  clock: { now: Date };
+  logs: { level: LogLevel; message: string }[];
+  killed: string[];
+  /** creates a console user with password "pw-<name>-secret" and logs in */
+  as(role: ConsoleRole, name?: string): Promise<Client>;
+  client(ip?: string): Client;
+  close(): Promise<void>;
+}
+
+export async function fixture(over: Partial<WebDeps> = {}): Promise<Fixture> {
+  const db = await createTestDb();
+  const clock = { now: new Date("2025-06-01T12:00:00Z") };
+  const logs: { level: LogLevel; message: string }[] = [];
+  const killed: string[] = [];
+  const app = createApp({
+    sql: db.sql,
+    nodeId: "test-node",
+    log: (level, message) => logs.push({ level, message }),
+    listenerStatus: () => [{ name: "ssh", address: "127.0.0.1:2222", state: "up" }],
+    killSession: async (id) => {
+      killed.push(id);
+      const r = await db
+        .sql`UPDATE sessions SET is_active = false, ended_at = now(), termination_reason = 'killed'
+        WHERE session_id = ${id} AND is_active`;
+      return r.count > 0;
+    },
+    now: () => clock.now,
+    ...over,
+  });
+  const fx: Fixture = {
+    db,
+    app,
+    clock,
+    logs,
+    killed,
+    client: (ip = "192.0.2.10") => new Client(app, ip),
+    async as(role, name = role) {
+      await createConsoleUser(db.sql, { name, role, passwordHash: await hashPassword(`pw-${name}-secret`) }, {
+        actor: "test",
+      });
+      const c = new Client(app, "192.0.2.10");
+      const r = await c.login(name, `pw-${name}-secret`);
+      if (r.status !== 303) throw new Error(`login as ${name} failed: ${r.status}`);
+      return c;
+    },
+    close: () => db.close(),
+  };
+  return fx;
+}
+
+export class Client {
+  cookies = new Map<string, string>();
+  csrf = "";
+  constructor(readonly app: ReturnType<typeof createApp>, readonly ip: string) {}
+
+  async request(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.cookies.size) headers.set("Cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "));
+    const res = await this.app.request(path, { ...init, headers }, { remoteAddr: { hostname: this.ip } });
+    for (const sc of res.headers.getSetCookie()) {
+      const [pair] = sc.split(";");
+      const eq = pair.indexOf("=");
+      const k = pair.slice(0, eq), v = pair.slice(eq + 1);
+      if (v === "" || /max-age=0/i.test(sc)) this.cookies.delete(k);
+      else this.cookies.set(k, v);
+    }
+    return res;
+  }
+
+  get(path: string, headers: Record<string, string> = {}): Promise<Response> {
+    return this.request(path, { headers });
+  }
+
+  /** GET and return the body; remembers the page's CSRF token */
+  async page(path: string): Promise<{ status: number; html: string; res: Response }> {
+    const res = await this.get(path);
+    const html = await res.text();
+    const m = /<meta name="csrf-token" content="([^"]+)"/.exec(html);
+    if (m) this.csrf = m[1];
+    return { status: res.status, html, res };
+  }
+
+  /** POST a form; the session's CSRF token is added unless `_csrf` is given */
+  post(
+    path: string,
+    form: Record<string, string | string[]> = {},
+    headers: Record<string, string> = {},
+  ): Promise<Response> {
+    const body = new URLSearchParams();
+    if (!("_csrf" in form)) body.set("_csrf", this.csrf);
+    for (const [k, v] of Object.entries(form)) for (const x of Array.isArray(v) ? v : [v]) body.append(k, x);
+    return this.request(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers },
+      body,
+    });
+  }
+
+  async login(name: string, password: string): Promise<Response> {
+    const form = await this.get("/login");
+    const html = await form.text();
+    const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? "";
+    const r = await this.post("/login", { _csrf: token, name, password, next: "/" });
+    if (r.status === 303) {
+      await r.body?.cancel();
+      await this.page("/");
+    }
+    return r;
+  }
+}
+
+/** Inserts a session row (and optionally a recording file) the way the proxies do. */
+export async function insertSession(
+  sql: TestDb["sql"],
+  s: Partial<
+    {
+      session_id: string;
+      user_name: string;
+      server_name: string;
+      protocol: string;
+      active: boolean;
+      started_at: Date;
+      recording_path: string | null;
+      reason: string;
+      source_ip: string;
+    }
+  > = {},
+): Promise<{ id: number; session_id: string }> {
+  const sid = s.session_id ?? crypto.randomUUID();
+  const active = s.active ?? false;
+  const started = s.started_at ?? new Date("2025-06-01T11:00:00Z");
+  const [r] = await sql<{ id: number; session_id: string }[]>`
+    INSERT INTO sessions (session_id, user_name, server_name, protocol, source_ip, started_at, ended_at,
+      duration_seconds, is_active, termination_reason, recording_path, node_id, ssh_login)
+    VALUES (${sid}, ${s.user_name ?? "alice"}, ${s.server_name ?? "web1"}, ${s.protocol ?? "ssh"},
+      ${s.source_ip ?? "192.0.2.50"}, ${started}, ${active ? null : new Date(started.getTime() + 60_000)},
+      ${active ? null : 60}, ${active}, ${active ? null : s.reason ?? "normal"}, ${s.recording_path ?? null},
+      'test-node', 'root')
+    RETURNING id, session_id`;
+  return r;
+}

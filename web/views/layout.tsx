@@ -1,0 +1,78 @@
+// The page frame: head with local assets, navigation by role, the logout form.
+import type { ComponentChildren } from "preact";
+import type { ConsoleSession } from "../../db/console_sessions.ts";
+import { can, type Permission } from "../auth.ts";
+import { assetUrl } from "../static.ts";
+import { CSRF_FIELD } from "../csrf.ts";
+
+const NAV: { href: string; label: string; perm: Permission }[] = [
+  { href: "/", label: "Dashboard", perm: "view" },
+  { href: "/sessions", label: "Sessions", perm: "view" },
+  { href: "/users", label: "Users", perm: "manage" },
+  { href: "/servers", label: "Servers", perm: "manage" },
+  { href: "/groups", label: "Groups", perm: "manage" },
+  { href: "/policies", label: "Policies", perm: "manage" },
+  { href: "/audit", label: "Audit", perm: "audit" },
+  { href: "/console-users", label: "Console users", perm: "console_users" },
+];
+
+export interface LayoutProps {
+  title: string;
+  session: ConsoleSession | null;
+  path: string;
+  /** extra assets a page needs (xterm, the player) */
+  scripts?: string[];
+  styles?: string[];
+  children: ComponentChildren;
+}
+
+function isActive(href: string, path: string): boolean {
+  return href === "/" ? path === "/" : path === href || path.startsWith(href + "/");
+}
+
+export function Layout(p: LayoutProps) {
+  const s = p.session;
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta
+          name="htmx-config"
+          content='{"includeIndicatorStyles":false,"allowEval":false,"historyCacheSize":0}'
+        />
+        {s ? <meta name="csrf-token" content={s.csrfToken} /> : null}
+        <title>{p.title} · jumphost</title>
+        <link rel="stylesheet" href={assetUrl("app.css")} />
+        {(p.styles ?? []).map((n) => <link key={n} rel="stylesheet" href={assetUrl(n)} />)}
+        <script src={assetUrl("htmx.min.js")} defer></script>
+        {(p.scripts ?? []).map((n) => <script key={n} src={assetUrl(n)} defer></script>)}
+        <script src={assetUrl("app.js")} defer></script>
+      </head>
+      <body>
+        {s
+          ? (
+            <header class="top">
+              <a class="brand" href="/">jumphost</a>
+              <nav>
+                {NAV.filter((n) => can(s.role, n.perm)).map((n) => (
+                  <a href={n.href} class={isActive(n.href, p.path) ? "active" : undefined}>{n.label}</a>
+                ))}
+              </nav>
+              <div class="who">
+                <span>
+                  {s.userName} <span class="badge">{s.role}</span>
+                </span>
+                <form method="post" action="/logout">
+                  <input type="hidden" name={CSRF_FIELD} value={s.csrfToken} />
+                  <button type="submit" id="logout">Log out</button>
+                </form>
+              </div>
+            </header>
+          )
+          : null}
+        <main>{p.children}</main>
+      </body>
+    </html>
+  );
+}
