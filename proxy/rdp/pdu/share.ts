@@ -171,7 +171,8 @@ export function encodeSharePdu(opts: {
   );
   w.u16le(opts.pduSource, "pduSource");
   if (isData) {
-    // uncompressedLength counts from pduType2 to the end (the spec's own traces: totalLength - 14).
+    // uncompressedLength: peers disagree (the 4.1.19 trace writes totalLength, FreeRDP the payload
+    // length) and ignore it for uncompressed PDUs; totalLength - 14 counts from pduType2 onwards.
     w.u32le(opts.shareId ?? 0, "shareId").u8(0).u8(opts.streamId ?? STREAM_LOW).u16le(total - 14);
     w.u8(opts.pduType2!, "pduType2").u8(0).u16le(0);
   }
