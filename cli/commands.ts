@@ -1,6 +1,7 @@
 // The command registry: one line per command group.
 import type { Command } from "./command.ts";
 import { accessCommand } from "./access.ts";
+import { adminCommand } from "./admin.ts";
 import { auditCommand } from "./audit.ts";
 import { grantCommand } from "./grant.ts";
 import { serverGroupCommand, userGroupCommand } from "./groups.ts";
@@ -21,4 +22,5 @@ export const COMMANDS: Command[] = [
   policyCommand,
   accessCommand,
   auditCommand,
+  adminCommand,
 ];
