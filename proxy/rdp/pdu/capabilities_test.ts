@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { encodeActivePdu, parseConfirmActive, parseDemandActive, summarizeDemandActive } from "./capabilities.ts";
+import {
+  encodeActivePdu,
+  parseConfirmActive,
+  parseDemandActive,
+  summarizeDemandActive,
+} from "./capabilities.ts";
 import { rewriteConfirmActive, rewriteConfirmActiveFrame } from "./confirm_active.ts";
 import { RdpParseError } from "./errors.ts";
 import { buildDemandActive, buildModernConfirmActive, sdrq } from "./fixtures_built.ts";
@@ -81,7 +86,10 @@ Deno.test("parseConfirmActive() decodes the MS-RDPBCGR 4.1.13 trace and re-encod
 Deno.test("rewriteConfirmActiveFrame() applies every capability change and fixes all lengths", () => {
   const before = sdrq(buildModernConfirmActive());
   const b = walkConfirmActiveFrame(before);
-  assert.ok(b.caps.has(0x1d) && b.caps.get(0x1c)![0] === 0x52 && b.caps.get(2)![19] === 0x0e, "fixture sanity");
+  assert.ok(
+    b.caps.has(0x1d) && b.caps.get(0x1c)![0] === 0x52 && b.caps.get(2)![19] === 0x0e,
+    "fixture sanity",
+  );
   const after = rewriteConfirmActiveFrame(before);
   const a = walkConfirmActiveFrame(after);
   assert.equal(after.length, before.length - 28, "Bitmap Codecs set (4 + 24 bytes) removed");
@@ -98,7 +106,9 @@ Deno.test("rewriteConfirmActiveFrame() applies every capability change and fixes
   assert.equal(u16(a.caps.get(0x0010)!, 44), 0, "glyph support level none");
   assert.equal(u32(a.caps.get(0x0011)!, 0), 0, "offscreen support level 0");
   assert.equal(u32(a.caps.get(0x0014)!, 0), 0, "VCCAPS_NO_COMPR");
-  for (const t of [0x1, 0x4, 0x8, 0xd, 0x1a, 0x1b]) assert.deepEqual(a.caps.get(t), b.caps.get(t), `set 0x${t.toString(16)} untouched`);
+  for (const t of [0x1, 0x4, 0x8, 0xd, 0x1a, 0x1b]) {
+    assert.deepEqual(a.caps.get(t), b.caps.get(t), `set 0x${t.toString(16)} untouched`);
+  }
 });
 
 Deno.test("rewriteConfirmActive() on the spec trace keeps the count right and can drop Large Pointer", () => {
@@ -106,7 +116,9 @@ Deno.test("rewriteConfirmActive() on the spec trace keeps the count right and ca
   const w = walkConfirmActive(out);
   assert.equal(w.order.length, 18);
   assert.equal(out.length, SPEC_CONFIRM_ACTIVE_DATA.length);
-  const noLarge = walkConfirmActive(rewriteConfirmActive(buildModernConfirmActive(), { dropLargePointer: true }));
+  const noLarge = walkConfirmActive(
+    rewriteConfirmActive(buildModernConfirmActive(), { dropLargePointer: true }),
+  );
   assert.ok(!noLarge.caps.has(0x1b) && !noLarge.caps.has(0x1d));
   assert.equal(noLarge.order.length, 19);
 });

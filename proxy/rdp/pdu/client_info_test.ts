@@ -47,7 +47,12 @@ Deno.test("parseClientInfo() handles ANSI strings and a packet without extended 
   const ansi = hex(`40 00 00 00 09 04 00 00 03 00 00 00  02 00 03 00 02 00 00 00 00 00
     44 4f 00  62 6f 62 00  70 77 00  00  00`);
   const info = parseClientInfo(ansi);
-  assert.deepEqual([info.domain, info.userName, info.passwordPresent, info.extended], ["DO", "bob", true, null]);
+  assert.deepEqual([info.domain, info.userName, info.passwordPresent, info.extended], [
+    "DO",
+    "bob",
+    true,
+    null,
+  ]);
 });
 
 Deno.test("rewriteClientInfo() clears only INFO_COMPRESSION and CompressionTypeMask", () => {
@@ -96,4 +101,3 @@ function withBadArc(): Uint8Array {
   b[at] = 27;
   return b;
 }
-

@@ -118,3 +118,23 @@ export function buildSlowPathInput(events: Uint8Array[]): Uint8Array {
 export function slowKey(keyCode: number, flags: number): Uint8Array {
   return new ByteWriter(12).u32le(0).u16le(0x0004).u16le(flags).u16le(keyCode).u16le(0).finish();
 }
+
+/** A cliprdr message: CLIPRDR_HEADER + body. */
+export function cliprdrMessage(type: number, flags: number, body: Uint8Array): Uint8Array {
+  return new ByteWriter(8 + body.length).u16le(type).u16le(flags).u32le(body.length).bytes(body).finish();
+}
+
+/** One FILEDESCRIPTORW (592 bytes) with FD_ATTRIBUTES | FD_FILESIZE | FD_WRITESTIME | FD_SHOWPROGRESSUI. */
+export function fileDescriptor(name: string, size: number, dir = false): Uint8Array {
+  const nameBytes = new Uint8Array(520);
+  nameBytes.set(encodeUtf16(name).subarray(0, 518));
+  return new ByteWriter(592).u32le(0x4064).zeros(32).u32le(dir ? 0x10 : 0x20).zeros(16).zeros(8)
+    .u32le(Math.floor(size / 0x100000000)).u32le(size >>> 0).bytes(nameBytes).finish();
+}
+
+/** One DEVICE_ANNOUNCE. */
+export function rdpdrDevice(type: number, id: number, dos: string, data: Uint8Array): Uint8Array {
+  const name = new Uint8Array(8);
+  name.set(new TextEncoder().encode(dos).subarray(0, 7));
+  return new ByteWriter(32).u32le(type).u32le(id).bytes(name).u32le(data.length).bytes(data).finish();
+}

@@ -98,7 +98,10 @@ Deno.test("parseMcsConnectInitial() decodes the MS-RDPBCGR 4.1.3 trace", () => {
 });
 
 Deno.test("encodeMcsConnectInitial() re-emits the unchanged spec trace byte for byte", () => {
-  assert.deepEqual(encodeMcsConnectInitial(parseMcsConnectInitial(SPEC_CONNECT_INITIAL)), SPEC_CONNECT_INITIAL);
+  assert.deepEqual(
+    encodeMcsConnectInitial(parseMcsConnectInitial(SPEC_CONNECT_INITIAL)),
+    SPEC_CONNECT_INITIAL,
+  );
 });
 
 /** The spec Connect Initial with CS_MULTITRANSPORT added, GFX advertised and an 8 bpp high colour. */
@@ -156,7 +159,10 @@ Deno.test("client block parsers reject short or inconsistent blocks", () => {
   assert.equal(codeOf(() => parseClientCore(new Uint8Array(127))), "truncated");
   assert.equal(codeOf(() => parseClientCluster(new Uint8Array(7))), "truncated");
   const ci = parseMcsConnectInitial(SPEC_CONNECT_INITIAL);
-  const dup = encodeMcsConnectInitial({ wire: ci.wire, blocks: [...ci.blocks, ci.blocks.find((b) => b.type === CS_CLUSTER)!] });
+  const dup = encodeMcsConnectInitial({
+    wire: ci.wire,
+    blocks: [...ci.blocks, ci.blocks.find((b) => b.type === CS_CLUSTER)!],
+  });
   assert.equal(codeOf(() => parseMcsConnectInitial(dup)), "invalid");
   const badNet = SPEC_CONNECT_INITIAL.slice();
   badNet[0x178] = 0x20; // CS_NET channelCount 32
@@ -192,7 +198,10 @@ Deno.test("rewriteConnectResponse() sets clientRequestedProtocols and keeps leng
   const grown = rewriteConnectResponse(short, 0xb);
   assert.equal(grown.length, short.length + 4);
   checkConnectLengths(grown, false);
-  assert.deepEqual(parseMcsConnectResponse(grown).server.core, { version: 0x00080004, clientRequestedProtocols: 0xb });
+  assert.deepEqual(parseMcsConnectResponse(grown).server.core, {
+    version: 0x00080004,
+    clientRequestedProtocols: 0xb,
+  });
 });
 
 Deno.test("MCS connect parsers reject wrong tags and broken BER", () => {

@@ -91,7 +91,14 @@ Deno.test("parseMcsFrame() decodes the 4.4 Send Data Indication header and its u
 
 Deno.test("Send Data userData uses a 2-byte PER length past 127 bytes and the width is preserved", () => {
   const big = new Uint8Array(300).fill(7);
-  const frame = encodeMcsFrame({ type: "sendDataRequest", initiator: 1007, channelId: 1003, priority: 1, segmentation: 3, userData: big });
+  const frame = encodeMcsFrame({
+    type: "sendDataRequest",
+    initiator: 1007,
+    channelId: 1003,
+    priority: 1,
+    segmentation: 3,
+    userData: big,
+  });
   assert.deepEqual(frame.subarray(7, 15), hex("64 00 06 03 eb 70 81 2c"));
   assert.equal((frame[2] << 8) | frame[3], frame.length);
   // A peer that used the 2-byte form for a short userData gets it back unchanged.
@@ -105,9 +112,15 @@ Deno.test("Send Data userData uses a 2-byte PER length past 127 bytes and the wi
 
 Deno.test("encodeDisconnectProviderUltimatum() encodes each reason in the split bit field", () => {
   assert.deepEqual(encodeDisconnectProviderUltimatum(), hex("03 00 00 09 02 f0 80 21 80"));
-  assert.deepEqual(encodeDisconnectProviderUltimatum(RN_PROVIDER_INITIATED), hex("03 00 00 09 02 f0 80 20 80"));
+  assert.deepEqual(
+    encodeDisconnectProviderUltimatum(RN_PROVIDER_INITIATED),
+    hex("03 00 00 09 02 f0 80 20 80"),
+  );
   for (let reason = 0; reason <= 4; reason++) {
-    assert.deepEqual(parseMcsFrame(encodeDisconnectProviderUltimatum(reason)), { type: "disconnectProviderUltimatum", reason });
+    assert.deepEqual(parseMcsFrame(encodeDisconnectProviderUltimatum(reason)), {
+      type: "disconnectProviderUltimatum",
+      reason,
+    });
   }
   assert.equal(codeOf(() => encodeDisconnectProviderUltimatum(5)), "invalid");
 });
@@ -124,5 +137,8 @@ Deno.test("parseMcsDomainPdu() returns other choices opaquely and rejects malfor
     ["erect domain integer length 0", hex("04 00 01 00"), "invalid"],
   ];
   for (const [name, b, code] of cases) assert.equal(codeOf(() => parseMcsDomainPdu(b)), code, name);
-  assert.equal(codeOf(() => encodeMcsFrame({ type: "channelJoinRequest", initiator: 5, channelId: 1003 })), "invalid");
+  assert.equal(
+    codeOf(() => encodeMcsFrame({ type: "channelJoinRequest", initiator: 5, channelId: 1003 })),
+    "invalid",
+  );
 });

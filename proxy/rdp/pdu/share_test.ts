@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { encodeSetErrorInfoFrame, ERRINFO_SERVER_DENIED_CONNECTION, parseSetErrorInfo } from "./error_info.ts";
+import {
+  encodeSetErrorInfoFrame,
+  ERRINFO_SERVER_DENIED_CONNECTION,
+  parseSetErrorInfo,
+} from "./error_info.ts";
 import { RdpParseError } from "./errors.ts";
 import { buildDemandActive } from "./fixtures_built.ts";
 import { parseMcsFrame } from "./mcs_domain.ts";
@@ -41,14 +45,24 @@ Deno.test("Share Control and Share Data headers decode the 4.1.19 Synchronize PD
   assert.deepEqual(sd.data, hex("01 00 63 44"));
   // Peers disagree on uncompressedLength (this trace: totalLength; FreeRDP: payload only) and
   // ignore it when uncompressed; the encoder writes totalLength - 14 and STREAM_LOW.
-  const again = encodeSharePdu({ pduType: 7, pduSource: 1002, shareId: 0x103ea, pduType2: 0x1f, data: sd.data });
+  const again = encodeSharePdu({
+    pduType: 7,
+    pduSource: 1002,
+    shareId: 0x103ea,
+    pduType2: 0x1f,
+    data: sd.data,
+  });
   assert.deepEqual(again, hex("16 00 17 00 ea 03 ea 03 01 00 00 01 08 00 1f 00 00 00 01 00 63 44"));
 });
 
 Deno.test("parseShareControlPdus() walks concatenated PDUs and flow PDUs", () => {
   const flow = hex("00 80 42 00 01 00 00 00");
   const pdus = parseShareControlPdus(concat(DEACTIVATE_ALL, flow, SPEC_SYNCHRONIZE));
-  assert.deepEqual(pdus.map((p) => [p.isFlow, p.pduType, p.offset]), [[false, 6, 0], [true, 0, 13], [false, 7, 21]]);
+  assert.deepEqual(pdus.map((p) => [p.isFlow, p.pduType, p.offset]), [[false, 6, 0], [true, 0, 13], [
+    false,
+    7,
+    21,
+  ]]);
   assert.equal(codeOf(() => parseShareControlPdu(concat(DEACTIVATE_ALL, SPEC_SYNCHRONIZE))), "trailing_data");
   assert.equal(parseShareControlPdu(hex("04 00 16 00")).pduSource, null, "4-byte header without pduSource");
   const cases: [string, Uint8Array, string][] = [

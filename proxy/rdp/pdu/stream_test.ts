@@ -39,7 +39,12 @@ Deno.test("encodeTpkt() refuses payloads over 65535 bytes", () => {
 });
 
 Deno.test("peekFastPathHeader() reads 1- and 2-byte lengths and rejects non-fast-path actions", () => {
-  assert.deepEqual(peekFastPathHeader(FAST_SHORT), { numEventsOrReserved: 0, flags: 0, length: 8, headerLength: 2 });
+  assert.deepEqual(peekFastPathHeader(FAST_SHORT), {
+    numEventsOrReserved: 0,
+    flags: 0,
+    length: 8,
+    headerLength: 2,
+  });
   assert.equal(peekFastPathHeader(FAST_LONG)?.length, 11);
   assert.equal(peekFastPathHeader(hex("00 80")), null, "needs the second length byte");
   assert.equal(peekFastPathHeader(FAST_INPUT)?.numEventsOrReserved, 2);
@@ -65,7 +70,9 @@ Deno.test("PduStream reassembles any chunking, including one byte at a time", ()
   for (const step of [1, 2, 3, 5, 7, 64, 1000]) {
     const s = new PduStream();
     const got: Uint8Array[] = [];
-    for (let i = 0; i < all.length; i += step) got.push(...s.push(all.subarray(i, i + step)).map((f) => f.bytes));
+    for (let i = 0; i < all.length; i += step) {
+      got.push(...s.push(all.subarray(i, i + step)).map((f) => f.bytes));
+    }
     assert.deepEqual(concat(...got), all, `step ${step}`);
     assert.equal(got.length, 4);
     assert.equal(s.pending, 0);

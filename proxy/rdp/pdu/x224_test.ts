@@ -120,8 +120,16 @@ Deno.test("parseConnectionRequest() rejects malformed requests with typed errors
     ["class 4", hex("03 00 00 0b 06 e0 00 00 00 00 40"), "invalid"],
     ["cookie without CRLF", hex("03 00 00 0e 09 e0 00 00 00 00 00 43 6f 6f"), "invalid"],
     ["NEG_REQ length 9", hex("03 00 00 13 0e e0 00 00 00 00 00 01 00 09 00 00 00 00 00"), "invalid"],
-    ["correlation flag without data", hex("03 00 00 13 0e e0 00 00 00 00 00 01 08 08 00 00 00 00 00"), "truncated"],
-    ["trailing byte", hex("03 00 00 17 12 e0 00 00 00 00 00 41 0d 0a 01 00 08 00 00 00 00 00 ff"), "trailing_data"],
+    [
+      "correlation flag without data",
+      hex("03 00 00 13 0e e0 00 00 00 00 00 01 08 08 00 00 00 00 00"),
+      "truncated",
+    ],
+    [
+      "trailing byte",
+      hex("03 00 00 17 12 e0 00 00 00 00 00 41 0d 0a 01 00 08 00 00 00 00 00 ff"),
+      "trailing_data",
+    ],
   ];
   for (const [name, b, code] of cases) assert.equal(codeOf(() => parseConnectionRequest(b)), code, name);
 });
@@ -145,7 +153,11 @@ const confirms: [string, ConnectionConfirm, string][] = [
     classOptions: 0,
     negotiation: { type: "failure", failureCode: HYBRID_REQUIRED_BY_SERVER, flags: 0 },
   }, "03 00 00 13 0e d0 00 00 00 00 00 03 00 08 00 05 00 00 00"],
-  ["legacy, no negotiation", { dstRef: 0, srcRef: 0, classOptions: 0, negotiation: null }, "03 00 00 0b 06 d0 00 00 00 00 00"],
+  [
+    "legacy, no negotiation",
+    { dstRef: 0, srcRef: 0, classOptions: 0, negotiation: null },
+    "03 00 00 0b 06 d0 00 00 00 00 00",
+  ],
 ];
 
 Deno.test("Connection Confirm encodes to the spec layout and parses back", () => {
@@ -154,8 +166,14 @@ Deno.test("Connection Confirm encodes to the spec layout and parses back", () =>
     assert.deepEqual(parseConnectionConfirm(hex(wire)), cc, name);
     assert.equal(x224Type(hex(wire)), X224_CC);
   }
-  assert.equal(codeOf(() => parseConnectionConfirm(hex("03 00 00 13 0e d0 00 00 00 00 00 07 00 08 00 01 00 00 00"))), "invalid");
-  assert.equal(codeOf(() => parseConnectionConfirm(hex("03 00 00 12 0d d0 00 00 00 00 00 02 00 08 00 01 00 00"))), "truncated");
+  assert.equal(
+    codeOf(() => parseConnectionConfirm(hex("03 00 00 13 0e d0 00 00 00 00 00 07 00 08 00 01 00 00 00"))),
+    "invalid",
+  );
+  assert.equal(
+    codeOf(() => parseConnectionConfirm(hex("03 00 00 12 0d d0 00 00 00 00 00 02 00 08 00 01 00 00"))),
+    "truncated",
+  );
   void PROTOCOL_HYBRID;
 });
 
