@@ -1,0 +1,13 @@
+// Public surface of the RDP renderer: recorded server→client PDUs in, RGBA frames out.
+
+export {
+  createRenderer,
+  type Frame,
+  MAX_POINTER_CACHE,
+  type PointerState,
+  type Renderer,
+} from "./renderer.ts";
+export { RenderError, type RenderErrorCode } from "./errors.ts";
+export { demandActiveDesktop, PDUTYPE_DEMANDACTIVE, sharePdus } from "./slowpath.ts";
+export { decodeInterleaved } from "./interleaved.ts";
+export { decodePlanar } from "./planar.ts";

@@ -1,0 +1,141 @@
+// Replays a recorded server→client stream into a desktop picture.
+//
+// Frames are top-down RGBA (bytes R, G, B, A with A = 255), width × height of the current desktop.
+// The pointer is drawn into the frame copy only, never into the framebuffer the updates paint on.
+
+import type { ByteReader } from "./byte_reader.ts";
+import { applyBitmapUpdate } from "./bitmap.ts";
+import { malformed, RenderError } from "./errors.ts";
+import { FastPathParser } from "./fastpath.ts";
+import { Framebuffer } from "./framebuffer.ts";
+import { lastFastPathPointer, lastSlowPathPointer } from "./input.ts";
+import { type CachedShape, defaultPointer, drawPointer, type PointerShape } from "./pointer.ts";
+import { feedSlowPath } from "./slowpath.ts";
+import type { UpdateSink } from "./sink.ts";
+
+/** Pointer cache slots we accept (servers advertise ≤ 25–32). */
+export const MAX_POINTER_CACHE = 256;
+
+export interface Frame {
+  width: number;
+  height: number;
+  /** Top-down RGBA; valid until the next frame() call. */
+  rgba: Uint8Array;
+}
+
+export interface PointerState {
+  visible: boolean;
+  x: number;
+  y: number;
+  shape: PointerShape;
+}
+
+export interface Renderer {
+  readonly width: number;
+  readonly height: number;
+  /** The frame would differ from the last one returned (screen or pointer changed). */
+  readonly dirty: boolean;
+  readonly pointer: Readonly<PointerState>;
+  feedServerFastPath(pdu: Uint8Array): void;
+  feedServerSlowPath(pdu: Uint8Array): void;
+  /** Client input: only absolute mouse positions are used (to place the pointer). */
+  feedClientInput(pdu: Uint8Array, path?: "fastpath" | "slowpath"): void;
+  resize(width: number, height: number): void;
+  frame(): Frame;
+}
+
+export function createRenderer(opts: { width: number; height: number }): Renderer {
+  return new RendererImpl(opts.width, opts.height);
+}
+
+class RendererImpl implements Renderer, UpdateSink {
+  readonly fb: Framebuffer;
+  dirty = true;
+  pointer: PointerState = { visible: true, x: 0, y: 0, shape: defaultPointer() };
+  readonly #cache = new Map<number, PointerShape>();
+  readonly #fastPath = new FastPathParser(this);
+  #out = new Uint8Array(0);
+
+  constructor(width: number, height: number) {
+    this.fb = new Framebuffer(width, height);
+  }
+
+  get width(): number {
+    return this.fb.width;
+  }
+
+  get height(): number {
+    return this.fb.height;
+  }
+
+  feedServerFastPath(pdu: Uint8Array): void {
+    this.#fastPath.feed(pdu);
+  }
+
+  feedServerSlowPath(pdu: Uint8Array): void {
+    feedSlowPath(pdu, this);
+  }
+
+  feedClientInput(pdu: Uint8Array, path: "fastpath" | "slowpath" = "fastpath"): void {
+    const p = path === "fastpath" ? lastFastPathPointer(pdu) : lastSlowPathPointer(pdu);
+    if (p) this.pointerPosition(p.x, p.y);
+  }
+
+  resize(width: number, height: number): void {
+    if (width === this.fb.width && height === this.fb.height) return;
+    this.fb.resize(width, height);
+    this.dirty = true;
+  }
+
+  frame(): Frame {
+    const { width, height, data } = this.fb;
+    if (this.#out.length !== data.length) this.#out = new Uint8Array(data.length);
+    this.#out.set(data);
+    const p = this.pointer;
+    if (p.visible) drawPointer(this.#out, width, height, p.shape, p.x, p.y);
+    this.dirty = false;
+    return { width, height, rgba: this.#out };
+  }
+
+  // UpdateSink
+
+  bitmap(r: ByteReader): void {
+    if (applyBitmapUpdate(r, this.fb) > 0) this.dirty = true;
+  }
+
+  pointerHidden(): void {
+    if (this.pointer.visible) [this.pointer.visible, this.dirty] = [false, true];
+  }
+
+  pointerDefault(): void {
+    this.#show(defaultPointer());
+  }
+
+  pointerPosition(x: number, y: number): void {
+    if (x === this.pointer.x && y === this.pointer.y) return;
+    [this.pointer.x, this.pointer.y] = [x, y];
+    if (this.pointer.visible) this.dirty = true;
+  }
+
+  pointerShape({ cacheIndex, shape }: CachedShape): void {
+    if (cacheIndex >= MAX_POINTER_CACHE) throw malformed(`pointer cache index ${cacheIndex}`);
+    this.#cache.set(cacheIndex, shape);
+    this.#show(shape);
+  }
+
+  pointerCached(cacheIndex: number): void {
+    const shape = this.#cache.get(cacheIndex);
+    if (!shape) throw new RenderError("pointer_cache_miss", `pointer cache slot ${cacheIndex} is empty`);
+    this.#show(shape);
+  }
+
+  desktopSize(width: number, height: number, _bpp: number): void {
+    this.resize(width, height);
+  }
+
+  #show(shape: PointerShape): void {
+    this.pointer.shape = shape;
+    this.pointer.visible = true;
+    this.dirty = true;
+  }
+}
