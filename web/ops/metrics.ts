@@ -18,8 +18,8 @@ export interface JumphostMetrics {
   conversionQueue: Gauge;
   /** supervised services restarted after a crash; labels: service */
   workerRestarts: Counter;
-  /** syslog messages dropped because the collector was unreachable or the queue was full */
-  syslogDropped: Counter;
+  /** failed attempts to deliver audit events to syslog (they are retried, not dropped) */
+  syslogErrors: Counter;
 }
 
 export function jumphostMetrics(reg: MetricsRegistry): JumphostMetrics {
@@ -39,6 +39,6 @@ export function jumphostMetrics(reg: MetricsRegistry): JumphostMetrics {
     ),
     conversionQueue: reg.gauge("jumphost_conversion_queue", "Recording conversion jobs by state", ["state"]),
     workerRestarts: reg.counter("jumphost_worker_restarts_total", "Crashed services restarted", ["service"]),
-    syslogDropped: reg.counter("jumphost_syslog_dropped_total", "Audit events not delivered to syslog"),
+    syslogErrors: reg.counter("jumphost_syslog_send_errors_total", "Failed audit deliveries to syslog (retried)"),
   };
 }

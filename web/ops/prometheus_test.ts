@@ -29,7 +29,7 @@ Deno.test("renderPrometheus() writes HELP/TYPE, escaped labels and cumulative hi
   assert.equal(v.get('jumphost_decision_duration_seconds_count{protocol="ssh"}'), 3);
   assert.ok(Math.abs(v.get('jumphost_decision_duration_seconds_sum{protocol="ssh"}')! - 3.00072) < 1e-12);
   // a metric without labels is there (as 0) before its first event
-  assert.equal(v.get("jumphost_syslog_dropped_total"), 0);
+  assert.equal(v.get("jumphost_syslog_send_errors_total"), 0);
   assert.match(text, /^# TYPE jumphost_decision_duration_seconds histogram$/m);
   assert.match(text, /^# HELP jumphost_connections_total Client connections accepted$/m);
 });
