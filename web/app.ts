@@ -13,6 +13,11 @@ import { dashboardRoutes } from "./routes/dashboard.tsx";
 import { sessionRoutes } from "./routes/sessions.tsx";
 import { auditRoutes } from "./routes/audit.tsx";
 import { consoleUserRoutes } from "./routes/console_users.tsx";
+import { userRoutes } from "./routes/users.tsx";
+import { serverRoutes } from "./routes/servers.tsx";
+import { groupRoutes } from "./routes/groups.tsx";
+import { policyRoutes } from "./routes/policies.tsx";
+import { accessRoutes } from "./routes/access.tsx";
 
 export function createApp(deps: WebDeps): Hono<AppEnv> {
   const now = deps.now ?? (() => new Date());
@@ -55,6 +60,11 @@ export function createApp(deps: WebDeps): Hono<AppEnv> {
   authed.use(requireSession(deps.sql, now, limits, secure), csrfProtect());
   authed.route("/", dashboardRoutes(ctx));
   authed.route("/sessions", sessionRoutes(ctx));
+  authed.route("/users", userRoutes(ctx));
+  authed.route("/servers", serverRoutes(ctx));
+  authed.route("/groups", groupRoutes(ctx));
+  authed.route("/policies", policyRoutes(ctx));
+  authed.route("/access", accessRoutes(ctx));
   authed.route("/audit", auditRoutes(ctx));
   authed.route("/console-users", consoleUserRoutes(ctx));
   authed.notFound((c) => errorPage(c, 404, "No such page."));

@@ -28,6 +28,8 @@ export interface WebDeps {
   limits?: Partial<AuthLimits>;
   /** recordings are only read below this directory */
   recordingsDir?: string;
+  /** the configured pool for per-server proxy IPs ("auto" allocation), if any */
+  ipPool?: string | null;
 }
 
 /** Hono environment: per-request variables set by the middleware. */

@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { DbError } from "../db/client.ts";
+import { InputError, NotFoundError } from "../db/errors.ts";
 import { CsrfError } from "./csrf.ts";
 import type { AppEnv, LogLevel } from "./deps.ts";
 import { isHtmx, page } from "./render.tsx";
@@ -57,8 +58,26 @@ export function mapError(e: unknown): { status: number; message: string; level: 
     const status = { unavailable: 503, conflict: 409, not_found: 404, invalid: 400 }[e.code];
     return { status, message: status === 503 ? "The database is unavailable." : e.message, level: "warn" };
   }
+  if (e instanceof NotFoundError) return { status: 404, message: `No such ${e.what}.`, level: "debug" };
+  if (e instanceof InputError) return { status: 400, message: e.message, level: "debug" };
   if (e instanceof HTTPException) {
     return { status: e.status, message: TITLES[e.status] ?? "Error", level: "debug" };
   }
   return { status: 500, message: "An internal error occurred; it has been logged.", level: "error" };
+}
+
+/**
+ * The inline form errors for a store validation error (`field` mapped to the form's field name), or
+ * null when the error is not about the input and should propagate.
+ */
+export function formErrorsOf(
+  e: unknown,
+  fieldMap: Record<string, string> = {},
+  known?: readonly string[],
+): Record<string, string> | null {
+  const at = (f: string) => (known && !known.includes(f) ? "_form" : f);
+  if (e instanceof InputError) return { [at(fieldMap[e.field] ?? e.field)]: e.message };
+  if (e instanceof NotFoundError) return { [at(fieldMap[e.what] ?? "_form")]: e.message };
+  if (e instanceof DbError && (e.code === "conflict" || e.code === "invalid")) return { _form: e.message };
+  return null;
 }

@@ -15,10 +15,10 @@ export interface WebServer {
 }
 
 export async function startWeb(
-  config: Pick<Config, "webListen" | "webTlsCert" | "webTlsKey" | "recordingsDir">,
+  config: Pick<Config, "webListen" | "webTlsCert" | "webTlsKey" | "recordingsDir" | "ipPool">,
   deps:
-    & Omit<WebDeps, "secureCookies" | "recordingsDir">
-    & Partial<Pick<WebDeps, "secureCookies" | "recordingsDir">>,
+    & Omit<WebDeps, "secureCookies" | "recordingsDir" | "ipPool">
+    & Partial<Pick<WebDeps, "secureCookies" | "recordingsDir" | "ipPool">>,
 ): Promise<WebServer> {
   const tls = config.webTlsCert && config.webTlsKey
     ? { cert: await Deno.readTextFile(config.webTlsCert), key: await Deno.readTextFile(config.webTlsKey) }
@@ -27,6 +27,7 @@ export async function startWeb(
     ...deps,
     secureCookies: deps.secureCookies ?? tls !== null,
     recordingsDir: deps.recordingsDir ?? config.recordingsDir,
+    ipPool: deps.ipPool ?? config.ipPool,
   };
   const app = createApp(full);
   const servers: Deno.HttpServer<Deno.NetAddr>[] = [];

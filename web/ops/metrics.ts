@@ -39,6 +39,9 @@ export function jumphostMetrics(reg: MetricsRegistry): JumphostMetrics {
     ),
     conversionQueue: reg.gauge("jumphost_conversion_queue", "Recording conversion jobs by state", ["state"]),
     workerRestarts: reg.counter("jumphost_worker_restarts_total", "Crashed services restarted", ["service"]),
-    syslogErrors: reg.counter("jumphost_syslog_send_errors_total", "Failed audit deliveries to syslog (retried)"),
+    syslogErrors: reg.counter(
+      "jumphost_syslog_send_errors_total",
+      "Failed audit deliveries to syslog (retried)",
+    ),
   };
 }

@@ -23,10 +23,28 @@ export function actorOf(session: { userName: string }): string {
   return `console:${session.userName}`;
 }
 
-/** Form fields as strings (files and repeated fields ignored except through `all`). */
-export async function formOf(c: Parameters<MiddlewareHandler<AppEnv>>[0]): Promise<Record<string, string>> {
-  const body = await c.req.parseBody();
+type Ctx = Parameters<MiddlewareHandler<AppEnv>>[0];
+
+/** Form fields as strings (the last of repeated fields; files ignored). */
+export async function formOf(c: Ctx): Promise<Record<string, string>> {
+  const body = await c.req.parseBody({ all: true });
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(body)) if (typeof v === "string" && k !== "_csrf") out[k] = v;
+  for (const [k, v] of Object.entries(body)) {
+    const last = Array.isArray(v) ? v[v.length - 1] : v;
+    if (typeof last === "string" && k !== "_csrf") out[k] = last;
+  }
   return out;
+}
+
+/** Every value of a repeated field (checkbox groups). */
+export async function formList(c: Ctx, name: string): Promise<string[]> {
+  const v = (await c.req.parseBody({ all: true }))[name];
+  return (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string =>
+    typeof x === "string"
+  );
+}
+
+/** Splits a textarea into trimmed non-empty lines. */
+export function lines(text: string | undefined): string[] {
+  return (text ?? "").split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
 }
