@@ -3,10 +3,12 @@ import type { Command } from "./command.ts";
 import { accessCommand } from "./access.ts";
 import { adminCommand } from "./admin.ts";
 import { auditCommand } from "./audit.ts";
+import { doctorCommand } from "./doctor.ts";
 import { grantCommand } from "./grant.ts";
 import { serverGroupCommand, userGroupCommand } from "./groups.ts";
 import { migrateCommand } from "./migrate.ts";
 import { policyCommand } from "./policies.ts";
+import { poolCommand } from "./pool.ts";
 import { serveCommand } from "./serve.ts";
 import { serverCommand } from "./servers.ts";
 import { userCommand } from "./users.ts";
@@ -23,4 +25,6 @@ export const COMMANDS: Command[] = [
   accessCommand,
   auditCommand,
   adminCommand,
+  poolCommand,
+  doctorCommand,
 ];

@@ -1,0 +1,152 @@
+// jumphost doctor: one line per check (configuration, database, listen addresses, pool IPs, ffmpeg, free
+// space for recordings, console certificate). Exit code 1 when any check fails.
+import { bool, parseArgs } from "./args.ts";
+import type { Command } from "./command.ts";
+import type { Config } from "./config.ts";
+import { json } from "./output.ts";
+import { openDb } from "../db/open.ts";
+import { loadMigrations } from "../db/migrate.ts";
+import { appliedMigrations } from "../db/ops_stats.ts";
+import { listServers } from "../db/servers.ts";
+import type { Sql } from "../db/client.ts";
+import { listAddresses, probeListen } from "./net_probe.ts";
+import {
+  checkCertificate,
+  checkDataDir,
+  checkFfmpeg,
+  checkFreeSpace,
+  type CheckLine,
+  judgePool,
+  listenLines,
+} from "./doctor_checks.ts";
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch (_e) {
+    return "(unparsable URL)";
+  }
+}
+
+/** Opens the database without migrating; the caller closes it. */
+async function databaseLine(
+  config: Config,
+): Promise<{ line: CheckLine; sql: Sql | null; close(): Promise<void> }> {
+  const where = config.databaseUrl ? redact(config.databaseUrl) : `embedded cluster in ${config.dataDir}/pg`;
+  let db;
+  try {
+    db = await openDb({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      max: 2,
+      appName: "jumphost-doctor",
+      migrate: false,
+    });
+  } catch (e) {
+    return {
+      line: { status: "fail", check: "database", detail: `${where}: ${(e as Error).message.split("\n")[0]}` },
+      sql: null,
+      close: () => Promise.resolve(),
+    };
+  }
+  const close = () => db.close({ stopLocal: true });
+  try {
+    const [applied, all] = await Promise.all([appliedMigrations(db.sql), loadMigrations()]);
+    const pending = all.filter((m) => !applied.includes(m.version));
+    const unknown = applied.filter((v) => !all.some((m) => m.version === v));
+    const started = db.local?.startedHere ? " (started for this check)" : "";
+    if (applied.length === 0) {
+      return {
+        line: {
+          status: "warn",
+          check: "database",
+          detail:
+            `${where}${started}: reachable, no schema yet (created on first start, or: jumphost migrate)`,
+        },
+        sql: null,
+        close,
+      };
+    }
+    const line: CheckLine = pending.length > 0
+      ? {
+        status: "fail",
+        check: "database",
+        detail: `${where}: ${pending.length} migration(s) pending (${
+          pending.map((m) => m.version).join(", ")
+        }): run jumphost migrate`,
+      }
+      : unknown.length > 0
+      ? {
+        status: "fail",
+        check: "database",
+        detail: `${where}: schema is newer than this program (${unknown.join(", ")})`,
+      }
+      : {
+        status: "ok",
+        check: "database",
+        detail: `${where}${started}: reachable, schema current (${all.length} migrations)`,
+      };
+    return { line, sql: db.sql, close };
+  } catch (e) {
+    return {
+      line: { status: "fail", check: "database", detail: `${where}: ${(e as Error).message}` },
+      sql: null,
+      close,
+    };
+  }
+}
+
+async function poolLine(sql: Sql | null): Promise<CheckLine> {
+  if (!sql) return { status: "warn", check: "pool IPs", detail: "not checked (database unreachable or empty)" };
+  try {
+    const servers = await listServers(sql);
+    const wanted = servers.filter((s) => s.pool_ip).map((s) => ({ ip: s.pool_ip!, server: s.name }));
+    return judgePool(wanted, wanted.length > 0 ? await listAddresses() : []);
+  } catch (e) {
+    return { status: "fail", check: "pool IPs", detail: (e as Error).message };
+  }
+}
+
+export function formatLines(lines: CheckLine[]): string {
+  const w = Math.max(...lines.map((l) => l.check.length));
+  const tag = { ok: "ok  ", warn: "WARN", fail: "FAIL" };
+  // deno-lint-ignore no-control-regex -- details may quote file contents or names: keep one line each
+  const safe = (s: string) => s.replace(/[\x00-\x1f\x7f]/g, " ");
+  return lines.map((l) => `${tag[l.status]}  ${l.check.padEnd(w)}  ${safe(l.detail)}`).join("\n");
+}
+
+export const doctorCommand: Command = {
+  name: "doctor",
+  summary: "check configuration, database, listen addresses, pool IPs, ffmpeg, disk space, certificate",
+  usage: "jumphost doctor [--json]",
+  async run(ctx, argv) {
+    const p = parseArgs(argv);
+    const config = ctx.config;
+    const lines: CheckLine[] = [checkDataDir(config)];
+    const db = await databaseLine(config);
+    try {
+      lines.push(db.line);
+      lines.push(...listenLines(config, probeListen));
+      lines.push(await poolLine(db.sql));
+    } finally {
+      await db.close();
+    }
+    lines.push(await checkFfmpeg());
+    lines.push(checkFreeSpace(config.recordingsDir));
+    lines.push(checkCertificate(config, new Date()));
+    const failed = lines.filter((l) => l.status === "fail").length;
+    if (bool(p, "json")) ctx.out.line(json({ ok: failed === 0, checks: lines }));
+    else {
+      ctx.out.line(formatLines(lines));
+      const warned = lines.filter((l) => l.status === "warn").length;
+      ctx.out.line(
+        failed === 0
+          ? `all checks passed${warned ? ` (${warned} warning(s))` : ""}`
+          : `${failed} check(s) failed`,
+      );
+    }
+    return failed === 0 ? 0 : 1;
+  },
+};
