@@ -199,3 +199,20 @@ export function rewriteConnectResponse(frame: Uint8Array, clientRequestedProtoco
     blocks: setClientRequestedProtocols(cr.blocks, clientRequestedProtocols),
   });
 }
+
+/**
+ * Static channel id -> name, pairing the client's CS_NET order with SC_NET channelIdArray (ids map
+ * by index, 2.2.1.4.4). The I/O channel is included as "I/O" and the message channel as "MCS_MSG".
+ */
+export function channelNames(client: ClientDataSummary, server: ServerDataSummary): Map<number, string> {
+  const net = server.network!;
+  ensure(
+    net.channelIds.length === client.channels.length,
+    "invalid",
+    `SC_NET has ${net.channelIds.length} channel ids for ${client.channels.length} requested channels`,
+  );
+  const names = new Map<number, string>([[net.ioChannelId, "I/O"]]);
+  if (server.messageChannelId !== null) names.set(server.messageChannelId, "MCS_MSG");
+  client.channels.forEach((c, i) => names.set(net.channelIds[i], c.name));
+  return names;
+}

@@ -4,6 +4,7 @@ import { SPEC_CONNECT_INITIAL, SPEC_CONNECT_RESPONSE } from "./fixtures_spec.ts"
 import { CS_CLUSTER, CS_CORE, CS_MULTITRANSPORT, parseClientCluster, parseClientCore } from "./gcc_client.ts";
 import { SC_CORE } from "./gcc_server.ts";
 import {
+  channelNames,
   encodeMcsConnectInitial,
   encodeMcsConnectResponse,
   parseMcsConnectInitial,
@@ -213,4 +214,17 @@ Deno.test("MCS connect parsers reject wrong tags and broken BER", () => {
   const longer = SPEC_CONNECT_INITIAL.slice();
   longer[11] = 0x95; // outer BER length one more than present
   assert.equal(codeOf(() => parseMcsConnectInitial(longer)), "truncated");
+});
+
+Deno.test("channelNames() pairs CS_NET names with SC_NET ids by index", () => {
+  const ci = parseMcsConnectInitial(SPEC_CONNECT_INITIAL);
+  const cr = parseMcsConnectResponse(SPEC_CONNECT_RESPONSE);
+  assert.deepEqual(
+    [...channelNames(ci.client, cr.server)],
+    [[1003, "I/O"], [1004, "rdpdr"], [1005, "cliprdr"], [1006, "rdpsnd"]],
+  );
+  assert.equal(
+    codeOf(() => channelNames({ ...ci.client, channels: ci.client.channels.slice(1) }, cr.server)),
+    "invalid",
+  );
 });

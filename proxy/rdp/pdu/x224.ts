@@ -206,8 +206,10 @@ export function parseX224Data(frame: Uint8Array): Uint8Array {
   const { payload } = parseTpkt(frame);
   const r = new ByteReader(payload, "x224 DT");
   ensure(r.u8("length indicator") === 2, "invalid", "x224 DT: length indicator is not 2");
-  ensure((r.u8("code") & 0xf0) === X224_DT, "invalid", "x224 DT: not a Data TPDU");
-  ensure((r.u8("eot") & 0x80) !== 0, "unsupported", "x224 DT: EOT not set (segmented TPDU)");
+  ensure(r.u8("code") === X224_DT, "invalid", "x224 DT: not a class 0 Data TPDU");
+  const eot = r.u8("eot");
+  ensure((eot & 0x80) !== 0, "unsupported", "x224 DT: EOT not set (segmented TPDU)");
+  ensure(eot === 0x80, "invalid", "x224 DT: TPDU-NR must be 0 in class 0");
   return r.rest();
 }
 
