@@ -20,7 +20,8 @@ export interface Fixture {
 
 export async function fixture(over: Partial<WebDeps> = {}): Promise<Fixture> {
   const db = await createTestDb();
-  const clock = { now: new Date("2025-06-01T12:00:00Z") };
+  // real time by default: some store queries compare with the database's now()
+  const clock = { now: new Date() };
   const logs: { level: LogLevel; message: string }[] = [];
   const killed: string[] = [];
   const app = createApp({
