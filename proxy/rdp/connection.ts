@@ -1,0 +1,332 @@
+// One accepted TCP connection, start to end: X.224 Connection Request → routing and policy decision →
+// backend X.224 + TLS → client TLS → session row → relay through the MITM state machine with recording
+// → close. Any failure ends this connection only, with an audit row saying why.
+import type net from "node:net";
+import type tls from "node:tls";
+import { join } from "node:path";
+import type { TerminationReason } from "../../db/sessions.ts";
+import type { Allow, Server } from "../../policy/mod.ts";
+import {
+  type ConnectionRequest,
+  encodeConnectionConfirm,
+  encodeDisconnectProviderUltimatum,
+  encodeSetErrorInfoFrame,
+  ERRINFO_RPC_INITIATED_DISCONNECT,
+  ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES,
+  parseConnectionConfirm,
+  parseConnectionRequest,
+  PROTOCOL_SSL,
+  RdpParseError,
+  rewriteConnectionRequest,
+  RN_PROVIDER_INITIATED,
+  SSL_CERT_NOT_ON_SERVER,
+  SSL_REQUIRED_BY_SERVER,
+} from "./pdu/mod.ts";
+import { acceptTls, connectTls, dialBackend, readPlainTpkt, writeAll } from "./handshake.ts";
+import { admit, plainIp } from "./admission.ts";
+import { accessDenied, accessGranted, type AuditContext, backendFailed, protocolError } from "./audit.ts";
+import { RdpProxyError } from "./errors.ts";
+import { MitmState } from "./mitm_state.ts";
+import { ConnectionTap } from "./connection_tap.ts";
+import { RecordingTap } from "./recording_tap.ts";
+import { Relay } from "./relay.ts";
+import type { LiveConnection, LogicalSession } from "./session_registry.ts";
+import type { ProxyContext } from "./proxy_context.ts";
+
+/** RDP_NEG_RSP flag worth passing on: the client may send extended client data blocks. */
+const EXTENDED_CLIENT_DATA_SUPPORTED = 0x01;
+
+export class ProxiedConnection implements LiveConnection {
+  sourceIp = "";
+  serverId = 0;
+  cookie: string | null = null;
+  decision!: Allow;
+  #ctx: AuditContext;
+  #phase = "x224";
+  #backend: net.Socket | tls.TLSSocket | null = null;
+  #clientTls: tls.TLSSocket | null = null;
+  #relay: Relay | null = null;
+  #state: MitmState | null = null;
+  #shareId = 0;
+  #termination: { reason: TerminationReason; detail: string } | null = null;
+  #untrack: (() => void) | null = null;
+
+  constructor(private readonly sock: net.Socket, private readonly p: ProxyContext) {
+    this.sourceIp = plainIp(sock.remoteAddress);
+    this.#ctx = {
+      sourceIp: this.sourceIp,
+      sourcePort: sock.remotePort ?? 0,
+      localAddress: plainIp(sock.localAddress),
+      localPort: sock.localPort ?? 0,
+    };
+  }
+
+  /** Runs the connection to its end; never rejects. */
+  async run(): Promise<void> {
+    this.sock.setNoDelay(true);
+    this.sock.on("error", () => {}); // reported through the step that was waiting
+    try {
+      const got = await this.#negotiate();
+      if (!got) return;
+      await this.#proxy(got.cr, got.frame);
+    } catch (e) {
+      this.#failed(e);
+    } finally {
+      this.#untrack?.();
+      this.sock.destroy();
+      this.#clientTls?.destroy();
+      this.#backend?.destroy();
+    }
+  }
+
+  /** Kill, revoke, expiry, shutdown: tell the client why (Set Error Info), then disconnect both legs. */
+  terminate(reason: TerminationReason, detail: string): void {
+    if (this.#termination) return;
+    this.#termination = { reason, detail };
+    const relay = this.#relay;
+    const state = this.#state;
+    if (!relay || !state || state.ioChannelId < 0) {
+      this.sock.destroy();
+      this.#clientTls?.destroy();
+      this.#backend?.destroy();
+      return;
+    }
+    const errorInfo = reason === "killed" || reason === "shutdown"
+      ? ERRINFO_RPC_INITIATED_DISCONNECT
+      : ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES;
+    const dpum = encodeDisconnectProviderUltimatum(RN_PROVIDER_INITIATED);
+    relay.disconnect(
+      [encodeSetErrorInfoFrame({ errorInfo, channelId: state.ioChannelId, shareId: this.#shareId }), dpum],
+      [dpum],
+    );
+  }
+
+  async #negotiate(): Promise<{ cr: ConnectionRequest; frame: Uint8Array } | null> {
+    const t = this.p.timeouts;
+    let frame: Uint8Array;
+    try {
+      frame = await readPlainTpkt(this.sock, t.connectionRequestMs, "X.224 Connection Request");
+    } catch (e) {
+      // a port scan or health check that sends nothing is not worth an audit row
+      if (e instanceof RdpProxyError && e.code !== "protocol") {
+        this.p.log.debug("connection closed before a Connection Request", {
+          source: this.sourceIp,
+          error: e.message,
+        });
+        return null;
+      }
+      throw e;
+    }
+    const cr = parseConnectionRequest(frame);
+    this.cookie = cr.cookie;
+    this.#ctx.cookie = cr.cookie;
+    this.#ctx.routingToken = cr.routingToken;
+    if (!cr.negReq || (cr.negReq.requestedProtocols & PROTOCOL_SSL) === 0) {
+      await this.#refuse(cr, SSL_REQUIRED_BY_SERVER);
+      this.p.audit(accessDenied(this.#ctx, "tls_required", "client offered only standard RDP security", {
+        requested_protocols: cr.negReq?.requestedProtocols ?? 0,
+      }));
+      return null;
+    }
+    return { cr, frame };
+  }
+
+  async #proxy(cr: ConnectionRequest, crFrame: Uint8Array): Promise<void> {
+    const t = this.p.timeouts;
+    this.#phase = "decision";
+    const now = new Date(this.p.clock.now());
+    const a = admit(this.p.snapshots.get(), {
+      sourceIp: this.sourceIp,
+      localAddress: this.#ctx.localAddress,
+      localPort: this.#ctx.localPort,
+      cookie: cr.cookie,
+    }, now);
+    this.#ctx.userName = a.allowed ? a.decision.userName : a.userName;
+    this.#ctx.serverName = a.server?.name;
+    if (!a.allowed) {
+      await this.#refuse(cr, SSL_CERT_NOT_ON_SERVER);
+      this.p.audit(accessDenied(this.#ctx, a.reason, a.detail, { policy_ids: a.policyIds }));
+      return;
+    }
+    const server = a.server;
+    this.decision = a.decision;
+    this.serverId = server.id;
+    this.p.audit(accessGranted(this.#ctx, a.decision.policyId, a.decision.validUntil));
+
+    this.#phase = "backend";
+    const backendName = `${server.address}:${server.rdpPort}`;
+    let cc;
+    // a failure the client understands, so it does not retry with other protocols
+    let refusal = SSL_CERT_NOT_ON_SERVER;
+    try {
+      const b = await dialBackend(server.address, server.rdpPort, t.backendConnectMs);
+      this.#backend = b;
+      b.on("error", () => {});
+      await writeAll(b, rewriteConnectionRequest(crFrame, PROTOCOL_SSL));
+      cc = parseConnectionConfirm(await readPlainTpkt(b, t.handshakeStepMs, "backend Connection Confirm"));
+      const n = cc.negotiation;
+      if (n?.type === "failure") {
+        refusal = n.failureCode;
+        throw new RdpProxyError("backend", `backend refused TLS: RDP_NEG_FAILURE code ${n.failureCode}`);
+      }
+      if (n?.type !== "response" || n.selectedProtocol !== PROTOCOL_SSL) {
+        throw new RdpProxyError("backend", "backend did not select TLS (standard RDP security only?)");
+      }
+      this.#backend = await connectTls(b, t.handshakeStepMs);
+      this.#backend.on("error", () => {});
+    } catch (e) {
+      await this.#refuse(cr, refusal);
+      this.p.audit(backendFailed(this.#ctx, backendName, (e as Error).message));
+      this.p.log.warn("RDP backend failed", { server: server.name, error: (e as Error).message });
+      return;
+    }
+
+    this.#phase = "client_tls";
+    const n = cc.negotiation as { flags: number };
+    await writeAll(
+      this.sock,
+      encodeConnectionConfirm({
+        dstRef: cc.dstRef,
+        srcRef: cc.srcRef,
+        classOptions: cc.classOptions,
+        negotiation: {
+          type: "response",
+          flags: n.flags & EXTENDED_CLIENT_DATA_SUPPORTED,
+          selectedProtocol: PROTOCOL_SSL,
+        },
+      }),
+    );
+    this.#clientTls = await acceptTls(this.sock, this.p.tls, t.handshakeStepMs);
+    this.#clientTls.on("error", () => {});
+    if (this.#termination) return;
+
+    this.#phase = "session";
+    const { session, index } = await this.p.registry.join({
+      sourceIp: this.sourceIp,
+      proxyIp: this.#ctx.localAddress || null,
+      server,
+      decision: a.decision,
+      ctx: this.#ctx,
+    }, this);
+    this.#ctx.sessionId = session.sessionId;
+    this.#untrack = this.p.track(this);
+    await this.#relayAndRecord(cr, server, session, index);
+  }
+
+  async #relayAndRecord(cr: ConnectionRequest, server: Server, session: LogicalSession, index: number) {
+    const startedAt = new Date();
+    const day = startedAt.toISOString().slice(0, 10);
+    const path = join(this.p.recordingsDir, "rdp", day, `${session.sessionId}-${index}.rdprec`);
+    let recordingRow: number | null = null;
+    let end: { reason: TerminationReason; detail: string | null; final: boolean } = {
+      reason: "normal",
+      detail: null,
+      final: false,
+    };
+    const recording = new RecordingTap(path, (msg) => {
+      this.p.log.error("RDP recording failed", { session: session.sessionId, error: msg });
+    });
+    const tap = new ConnectionTap(
+      {
+        sessionId: session.sessionId,
+        connection: index,
+        source: { address: this.sourceIp, port: this.#ctx.sourcePort },
+        target: { host: server.address, port: server.rdpPort },
+        extra: { server: server.name, user: this.decision.userName, cookie: cr.cookie },
+      },
+      recording,
+      (e) => {
+        session.summary.add(e);
+        session.dirty = true;
+      },
+      (msg, fields) => this.p.log.warn(msg, { session: session.sessionId, ...fields }),
+    );
+    try {
+      recordingRow = await this.p.registry.addRecording(session, index, path);
+      this.#phase = "relay";
+      const state = new MitmState(cr.negReq!.requestedProtocols, (e) => {
+        if (e.kind === "demand_active") this.#shareId = e.summary.shareId;
+        tap.handle(e);
+      });
+      this.#state = state;
+      const relay = new Relay(this.#clientTls!, this.#backend!, state, {
+        graceMs: this.p.timeouts.closeGraceMs,
+      });
+      this.#relay = relay;
+      if (this.#termination) this.terminate(this.#termination.reason, this.#termination.detail);
+      const flush = setInterval(() => tap.keys.flush(), 2000);
+      const r = await relay.done.finally(() => clearInterval(flush));
+      tap.keys.flush();
+      session.info = {
+        ...session.info,
+        client_name: tap.stats.clientName,
+        client_user: tap.stats.clientUser,
+        cookie: cr.cookie,
+        routing_token: cr.routingToken,
+        screen: tap.stats.screen,
+        fastpath_updates: tap.stats.fastPathUpdates,
+        unrenderable_updates: tap.stats.unrenderable,
+      };
+      if (this.#termination) {
+        end = { ...this.#termination, final: true };
+      } else if (r.reason === "protocol_error") {
+        const err = r.error!;
+        const code = err instanceof RdpParseError ? err.code : undefined;
+        this.p.audit(protocolError(this.#ctx, "relay", r.side, { code, message: err.message }));
+        end = { reason: "error", detail: `protocol error from the ${r.side}: ${err.message}`, final: false };
+      } else if (tap.stats.endedBy) {
+        const by = tap.stats.endedBy;
+        end = {
+          reason: "normal",
+          detail: `${by.by} sent ${by.how === "mcs" ? "MCS" : "X.224"} disconnect`,
+          final: true,
+        };
+      } else {
+        end = {
+          reason: r.error ? "error" : "normal",
+          detail: `${r.side ?? "a"} connection closed${r.error ? `: ${r.error.message}` : ""}`,
+          final: false,
+        };
+      }
+    } catch (e) {
+      end = { reason: "error", detail: (e as Error).message, final: false };
+      throw e;
+    } finally {
+      this.#clientTls?.destroy();
+      this.#backend?.destroy();
+      const stats = await recording.close();
+      const endedAt = new Date();
+      if (recordingRow !== null) {
+        await this.p.registry.finishRecording(session, recordingRow, stats?.bytesWritten ?? 0, endedAt)
+          .catch((e) => this.p.log.error("cannot finish RDP recording row", { error: (e as Error).message }));
+      }
+      await this.p.registry.connectionEnded(session, this, { ...end, endedAt });
+    }
+  }
+
+  /** A negotiation failure to the client: a clean, immediate refusal it understands. */
+  async #refuse(cr: ConnectionRequest, failureCode: number): Promise<void> {
+    await writeAll(
+      this.sock,
+      encodeConnectionConfirm({
+        dstRef: cr.srcRef,
+        srcRef: 0,
+        classOptions: 0,
+        negotiation: { type: "failure", failureCode },
+      }),
+    ).catch(() => {});
+    this.sock.end();
+  }
+
+  #failed(e: unknown): void {
+    const err = e instanceof Error ? e : new Error(String(e));
+    const code = e instanceof RdpParseError || e instanceof RdpProxyError ? e.code : undefined;
+    if (e instanceof RdpParseError || (e instanceof RdpProxyError && e.code === "protocol")) {
+      this.p.audit(protocolError(this.#ctx, this.#phase, "client", { code, message: err.message }));
+    } else if (!(e instanceof RdpProxyError)) {
+      this.p.log.error("RDP connection failed", { phase: this.#phase, error: err.message, stack: err.stack });
+    } else {
+      this.p.log.info("RDP connection ended during setup", { phase: this.#phase, error: err.message });
+    }
+  }
+}

@@ -1,0 +1,164 @@
+// The RDP proxy core, in-process (the worker runs one; tests run it directly): listeners, policy
+// snapshot, session registry, kill/revoke/expiry enforcement, and one ProxiedConnection per socket.
+import type net from "node:net";
+import type { ListenAddress } from "../../cli/config.ts";
+import type { Logger } from "../../cli/log.ts";
+import type { Sql } from "../../db/client.ts";
+import { writeAudit } from "../../db/audit.ts";
+import type { AuditEvent } from "../../db/audit_events.ts";
+import { listenSessionKill, type Unlisten } from "../../db/notify.ts";
+import { closeOrphanedSessions } from "../../db/sessions.ts";
+import { createSnapshotCache, type SnapshotCacheOptions } from "../../db/snapshot_cache.ts";
+import type { Snapshot } from "../../policy/mod.ts";
+import { type Clock, systemClock } from "../ssh/clock.ts";
+import { ProxiedConnection } from "./connection.ts";
+import { Enforcer } from "./enforcement.ts";
+import { Listeners } from "./listener.ts";
+import { DEFAULT_TIMEOUTS, type ProxyContext, type Timeouts } from "./proxy_context.ts";
+import { SessionRegistry } from "./session_registry.ts";
+import { loadOrCreateCertificate } from "./tls.ts";
+
+export interface RdpProxyDeps {
+  sql: Sql;
+  nodeId: string;
+  listen: ListenAddress[];
+  dataDir: string;
+  recordingsDir: string;
+  log: Logger;
+  clock?: Clock;
+  /** Operator-provided certificate and key (PEM); otherwise <dataDir>/rdp/tls_{cert,key}.pem. */
+  tlsCertPath?: string | null;
+  tlsKeyPath?: string | null;
+  /** Connections within this time of a session's last one join it (default 10 s). */
+  dedupeWindowMs?: number;
+  timeouts?: Partial<Timeouts>;
+  snapshotCache?: SnapshotCacheOptions;
+}
+
+export interface RdpProxy {
+  /** The configured addresses as bound (port 0 resolved). */
+  addresses: ListenAddress[];
+  /** Dedicated per-server ports currently bound. */
+  dedicatedPorts(): number[];
+  /** Connections being set up or relayed. */
+  activeConnections(): number;
+  /** Resolves when every audit row queued so far is written (tests). */
+  auditsSettled(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
+  const log = deps.log;
+  const clock = deps.clock ?? systemClock;
+  const tls = await loadOrCreateCertificate({
+    dataDir: deps.dataDir,
+    certPath: deps.tlsCertPath,
+    keyPath: deps.tlsKeyPath,
+    log: (m, f) => log.info(m, f),
+  });
+  const orphans = await closeOrphanedSessions(deps.sql, deps.nodeId, "rdp", "RDP proxy restarted");
+  if (orphans.length) log.warn("closed RDP sessions left open by a previous run", { sessions: orphans });
+
+  const audits = new Set<Promise<void>>();
+  const audit = (e: AuditEvent) => {
+    const p: Promise<void> = writeAudit(deps.sql, e, deps.nodeId)
+      .catch((err) =>
+        log.error("cannot write audit row", { action: e.action, error: (err as Error).message })
+      )
+      .finally(() => audits.delete(p));
+    audits.add(p);
+  };
+  const snapshots = createSnapshotCache(deps.sql, {
+    log: (m, f) => log.warn(m, f),
+    now: () => clock.now(),
+    ...deps.snapshotCache,
+  });
+  await settleWithin(snapshots.ready, 5000); // without a database, connections are refused (fail closed)
+  const registry = new SessionRegistry({
+    sql: deps.sql,
+    nodeId: deps.nodeId,
+    windowMs: deps.dedupeWindowMs ?? 10_000,
+    audit,
+    log: (m, f) => log.error(m, f),
+  });
+  const enforcer = new Enforcer(clock, snapshots);
+  const connections = new Map<ProxiedConnection, Promise<void>>();
+  const ctx: ProxyContext = {
+    snapshots,
+    tls,
+    registry,
+    audit,
+    log,
+    clock,
+    recordingsDir: deps.recordingsDir,
+    timeouts: { ...DEFAULT_TIMEOUTS, ...deps.timeouts },
+    track: (c) => enforcer.track(c),
+  };
+  let stopping = false;
+  const onConnection = (sock: net.Socket) => {
+    if (stopping) return void sock.destroy();
+    const c = new ProxiedConnection(sock, ctx);
+    connections.set(c, c.run().finally(() => connections.delete(c)));
+  };
+  const listeners = new Listeners(onConnection, (m, f) => log.warn(m, f));
+  const kill: Unlisten = await listenSessionKill(deps.sql, (k) => {
+    if (registry.terminateSession(k.session_id, "killed", `killed by ${k.actor}`)) {
+      log.info("RDP session killed", { session: k.session_id, actor: k.actor });
+    }
+  });
+  const hosts = [...new Set(deps.listen.map((a) => a.host))];
+  const configuredPorts = new Set(deps.listen.map((a) => a.port));
+  let syncing = Promise.resolve();
+  const onSnapshot = (s: Snapshot) => {
+    enforcer.recheckAll();
+    const ports = new Set([...s.serversByRdpPort.keys()].filter((p) => !configuredPorts.has(p)));
+    syncing = syncing.then(() => listeners.syncDedicated(hosts, ports));
+  };
+  snapshots.onChange(onSnapshot);
+  const flush = setInterval(() => void registry.flush(), 5000);
+
+  let addresses: ListenAddress[];
+  try {
+    addresses = [];
+    for (const a of deps.listen) addresses.push(await listeners.bind(a));
+    const s = snapshots.get();
+    if (s) onSnapshot(s);
+    await syncing;
+  } catch (e) {
+    clearInterval(flush);
+    await listeners.closeAll();
+    await kill.unlisten().catch(() => {});
+    await snapshots.close();
+    throw e;
+  }
+  log.info("RDP proxy listening", { addresses, certificate: tls.certPath });
+
+  return {
+    addresses,
+    dedicatedPorts: () => listeners.dedicatedPorts,
+    activeConnections: () => connections.size,
+    auditsSettled: async () => {
+      while (audits.size) await Promise.all([...audits]);
+    },
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(flush);
+      await syncing;
+      await listeners.closeAll();
+      for (const c of connections.keys()) c.terminate("shutdown", "jumphost is stopping");
+      await settleWithin(Promise.all(connections.values()), 5000);
+      await registry.closeAll("shutdown", "jumphost is stopping");
+      await kill.unlisten().catch(() => {});
+      await snapshots.close();
+      while (audits.size) await Promise.all([...audits]);
+    },
+  };
+}
+
+/** Wait for `p` but at most `ms` (the timer never outlives the wait). */
+async function settleWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([p.catch(() => {}), new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}

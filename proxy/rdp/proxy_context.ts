@@ -1,0 +1,38 @@
+// What every proxied connection shares with the proxy that accepted it.
+import type { AuditEvent } from "../../db/audit_events.ts";
+import type { Logger } from "../../cli/log.ts";
+import type { Snapshot } from "../../policy/mod.ts";
+import type { Clock } from "../ssh/clock.ts";
+import type { LiveConnection, SessionRegistry } from "./session_registry.ts";
+import type { TlsMaterial } from "./tls.ts";
+
+export interface Timeouts {
+  /** From accept to a complete X.224 Connection Request. */
+  connectionRequestMs: number;
+  backendConnectMs: number;
+  /** Each of: backend Connection Confirm, backend TLS, client TLS. */
+  handshakeStepMs: number;
+  /** How long final PDUs may flush before the sockets are destroyed. */
+  closeGraceMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: Timeouts = {
+  connectionRequestMs: 10_000,
+  backendConnectMs: 5_000,
+  handshakeStepMs: 10_000,
+  closeGraceMs: 1_000,
+};
+
+export interface ProxyContext {
+  snapshots: { get(): Snapshot | null };
+  tls: TlsMaterial;
+  registry: SessionRegistry;
+  /** Write an audit row (fire and forget; failures are logged). */
+  audit(e: AuditEvent): void;
+  log: Logger;
+  clock: Clock;
+  recordingsDir: string;
+  timeouts: Timeouts;
+  /** Watch a live connection for kill, revoke and expiry; returns the unwatch function. */
+  track(c: LiveConnection): () => void;
+}

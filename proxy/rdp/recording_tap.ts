@@ -1,0 +1,84 @@
+// One recording file per TCP connection. The header needs what the MCS connect revealed, so records
+// that arrive while the file is being created wait in a small bounded queue; after that the streaming
+// writer (recorder/rdp_file.ts) takes over. A recording that fails (disk full, slow disk) is reported
+// once and the session goes on.
+import { dirname } from "node:path";
+import {
+  openRecordingWriter,
+  type RecordingHeader,
+  type RecordingWriter,
+  type RecordingWriterStats,
+  type RecordType,
+} from "../../recorder/rdp_file.ts";
+
+const MAX_EARLY_BYTES = 4 * 1024 * 1024;
+
+export class RecordingTap {
+  #writer: RecordingWriter | null = null;
+  #opening: Promise<void> | null = null;
+  #early: { type: RecordType; payload: Uint8Array; at: number }[] = [];
+  #earlyBytes = 0;
+  #failed: string | null = null;
+  #closed = false;
+
+  constructor(
+    readonly path: string,
+    private readonly onError: (message: string) => void,
+    private readonly clock: () => number = () => performance.now(),
+  ) {}
+
+  get failed(): string | null {
+    return this.#failed ?? this.#writer?.failed?.message ?? null;
+  }
+  get started(): boolean {
+    return this.#opening !== null;
+  }
+
+  /** Create the file (mode 0600, directories 0700) and write the header. */
+  start(header: RecordingHeader): Promise<void> {
+    this.#opening ??= (async () => {
+      try {
+        await Deno.mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
+        const w = await openRecordingWriter(this.path, header, {
+          clock: this.clock,
+          onError: (e) => this.#fail(`recording stopped: ${e.message}`),
+        });
+        for (const r of this.#early) w.append(r.type, r.payload, r.at);
+        this.#early = [];
+        this.#writer = w;
+        if (this.#closed) await w.close();
+      } catch (e) {
+        this.#fail(`cannot create the recording: ${(e as Error).message}`);
+      }
+    })();
+    return this.#opening;
+  }
+
+  append(type: RecordType, payload: Uint8Array): void {
+    if (this.#failed) return;
+    if (this.#writer) {
+      this.#writer.append(type, payload);
+      return;
+    }
+    this.#earlyBytes += payload.length;
+    if (this.#earlyBytes > MAX_EARLY_BYTES) {
+      return this.#fail("recording queue overflow before the file opened");
+    }
+    this.#early.push({ type, payload: payload.slice(), at: this.clock() });
+  }
+
+  /** Flush and close; the file size (0 when nothing was written). */
+  async close(): Promise<RecordingWriterStats | null> {
+    this.#closed = true;
+    await this.#opening;
+    if (!this.#writer) return null;
+    return await this.#writer.close();
+  }
+
+  #fail(message: string): void {
+    if (this.#failed) return;
+    this.#failed = message;
+    this.#early = [];
+    this.onError(message);
+  }
+}

@@ -1,0 +1,206 @@
+// Real RDP peers for tests: Xvfb displays, FreeRDP shadow serving a known static X screen, xrdp with a
+// temporary configuration and a test OS user, and the xfreerdp client. Everything started here is
+// stopped by the returned stop() (call it in finally blocks).
+import net from "node:net";
+import { join } from "node:path";
+import { spawnCollected, type Spawned } from "./process.ts";
+
+export function haveRdpTools(): boolean {
+  return ["xfreerdp", "freerdp-shadow-cli", "Xvfb"].every(which);
+}
+
+export function haveXrdp(): boolean {
+  return ["xrdp", "xrdp-sesman", "Xvnc"].every(which);
+}
+
+function which(cmd: string): boolean {
+  for (const dir of (Deno.env.get("PATH") ?? "/usr/bin:/bin").split(":").concat(["/usr/sbin", "/sbin"])) {
+    try {
+      if (Deno.statSync(join(dir, cmd)).isFile) return true;
+    } catch (_e) {
+      // not in this directory
+    }
+  }
+  return false;
+}
+
+export interface XDisplay {
+  /** e.g. ":137" */
+  display: string;
+  stop(): Promise<void>;
+}
+
+/** An Xvfb server on a free display number (-displayfd reports it). */
+export async function startXvfb(width = 1024, height = 768): Promise<XDisplay> {
+  const p = spawnCollected("Xvfb", [
+    "-displayfd",
+    "1",
+    "-screen",
+    "0",
+    `${width}x${height}x24`,
+    "-nolisten",
+    "tcp",
+  ]);
+  try {
+    const out = await p.waitFor(/^\d+\s*$/m, 10_000);
+    const display = `:${/^(\d+)\s*$/m.exec(out)![1]}`;
+    return { display, stop: async () => void await p.stop(3000) };
+  } catch (e) {
+    await p.stop(1000);
+    throw e;
+  }
+}
+
+/** Static content: a window with fixed text, no cursor blink, no clock. */
+export async function showStaticScreen(display: string): Promise<Spawned> {
+  const p = spawnCollected("xterm", [
+    "-geometry",
+    "80x20+40+40",
+    "+bc",
+    "-bg",
+    "white",
+    "-fg",
+    "black",
+    "-e",
+    "sh",
+    "-c",
+    "echo jumphost rdp test screen; exec sleep 3600",
+  ], { env: { DISPLAY: display } });
+  await new Promise((r) => setTimeout(r, 500));
+  return p;
+}
+
+export function freePort(host = "127.0.0.1"): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once("error", reject);
+    s.listen({ host, port: 0 }, () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitForPort(host: string, port: number, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      const c = await Deno.connect({ hostname: host, port });
+      c.close();
+      return;
+    } catch (e) {
+      if (Date.now() > end) throw new Error(`nothing listens on ${host}:${port}: ${(e as Error).message}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+export interface ShadowBackend {
+  port: number;
+  display: string;
+  process: Spawned;
+  stop(): Promise<void>;
+}
+
+/** freerdp-shadow-cli sharing a fresh Xvfb display with a static window; TLS only, no authentication. */
+export async function startShadow(opts: { width?: number; height?: number } = {}): Promise<ShadowBackend> {
+  const x = await startXvfb(opts.width ?? 1024, opts.height ?? 768);
+  const parts: { stop(): Promise<unknown> }[] = [x];
+  try {
+    const screen = await showStaticScreen(x.display);
+    parts.unshift({ stop: () => screen.stop(2000) });
+    const port = await freePort();
+    const shadow = spawnCollected("freerdp-shadow-cli", [
+      "/bind-address:127.0.0.1",
+      `/port:${port}`,
+      "/sec:tls",
+      "-auth",
+    ], { env: { DISPLAY: x.display } });
+    parts.unshift({ stop: () => shadow.stop(3000) });
+    await waitForPort("127.0.0.1", port, 10_000);
+    return {
+      port,
+      display: x.display,
+      process: shadow,
+      stop: async () => {
+        for (const p of parts) await p.stop().catch(() => {});
+      },
+    };
+  } catch (e) {
+    for (const p of parts) await p.stop().catch(() => {});
+    throw e;
+  }
+}
+
+export interface XfreerdpResult {
+  code: number;
+  output: string;
+}
+
+export interface XfreerdpOptions {
+  host: string;
+  port: number;
+  user?: string;
+  password?: string;
+  /** Extra arguments (e.g. "/sec:rdp"). */
+  args?: string[];
+  /** Kill the client (SIGINT) after this long; code 124-like result then. */
+  runMs: number;
+  /** Resolve early once the output matches. */
+  until?: RegExp;
+}
+
+/** xfreerdp under its own Xvfb. Never hangs: SIGINT after runMs (or once `until` matched), then SIGTERM. */
+export async function runXfreerdp(o: XfreerdpOptions): Promise<XfreerdpResult & { killed: boolean }> {
+  const c = await startXfreerdp(o);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const exited = c.process.child.status.then(() => false);
+  const waited = o.until
+    ? c.process.waitFor(o.until, o.runMs).then(() => true, () => true)
+    : new Promise<boolean>((r) => (timer = setTimeout(() => r(true), o.runMs)));
+  const killed = await Promise.race([exited, waited]);
+  clearTimeout(timer);
+  const status = await c.stop();
+  return { code: status.code, output: c.process.output(), killed };
+}
+
+/** Start xfreerdp and return it running (for tests that act while it is connected). */
+export async function startXfreerdp(
+  o: Omit<XfreerdpOptions, "runMs" | "until">,
+): Promise<{ process: Spawned; stop(): Promise<Deno.CommandStatus> }> {
+  const x = await startXvfb(1280, 1024);
+  const p = spawnCollected("xfreerdp", [
+    `/v:${o.host}:${o.port}`,
+    "/cert:ignore",
+    ...(o.args ?? ["/sec:tls"]),
+    `/u:${o.user ?? "rdpuser"}`,
+    `/p:${o.password ?? "rdppass"}`,
+    "/size:1024x768",
+    "-clipboard",
+    "/log-level:INFO",
+  ], { env: { DISPLAY: x.display } });
+  return {
+    process: p,
+    async stop() {
+      try {
+        p.child.kill("SIGINT");
+      } catch (_e) {
+        // exited
+      }
+      const exited = await within(p.child.status.then(() => true), 3000, false);
+      const s = await p.stop(exited ? 0 : 3000);
+      await x.stop();
+      return s;
+    },
+  };
+}
+
+/** `p`'s value, or `fallback` after `ms` (the timer is always cleared). */
+export async function within<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([p, new Promise<T>((r) => (timer = setTimeout(() => r(fallback), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
