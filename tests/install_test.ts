@@ -1,0 +1,230 @@
+// install.sh for real on this machine (root; it installs packages, a user and files — accepted in CI):
+// a failing run is rolled back, a fresh install, `jumphost serve` through the installed launcher as the
+// service user, an upgrade that keeps data, --uninstall keeping data, --uninstall --purge.
+import assert from "node:assert/strict";
+import { spawnCollected } from "./helpers/process.ts";
+import { SERVICES } from "../cli/services.ts";
+
+const ROOT = new URL("../", import.meta.url).pathname;
+const INSTALL = `${ROOT}install.sh`;
+const BIN = "/usr/local/bin/jumphost";
+const PATHS = {
+  etc: "/etc/jumphost",
+  conf: "/etc/jumphost/jumphost.json",
+  data: "/var/lib/jumphost",
+  logs: "/var/log/jumphost",
+  recordings: "/var/log/jumphost/recordings",
+  opt: "/opt/jumphost",
+  unit: "/etc/systemd/system/jumphost.service",
+  logrotate: "/etc/logrotate.d/jumphost",
+};
+
+async function run(cmd: string, args: string[], env: Record<string, string> = {}) {
+  const out = await new Deno.Command(cmd, { args, env, stdin: "null", stdout: "piped", stderr: "piped" })
+    .output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+async function install(args: string[], env: Record<string, string> = {}) {
+  const r = await run("bash", [INSTALL, ...args], env);
+  return { ...r, all: r.stdout + r.stderr };
+}
+
+function exists(p: string): boolean {
+  try {
+    Deno.lstatSync(p);
+    return true;
+  } catch (_e) {
+    return false;
+  }
+}
+
+function idOf(kind: "passwd" | "group", name: string): number | null {
+  const line = Deno.readTextFileSync(`/etc/${kind}`).split("\n").find((l) => l.startsWith(`${name}:`));
+  return line ? Number(line.split(":")[2]) : null;
+}
+
+function assertMode(p: string, mode: number, owner: string, group: string) {
+  const st = Deno.statSync(p);
+  assert.equal((st.mode! & 0o7777).toString(8), mode.toString(8), `mode of ${p}`);
+  assert.equal(st.uid, idOf("passwd", owner), `owner of ${p}`);
+  assert.equal(st.gid, idOf("group", group), `group of ${p}`);
+}
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+async function jumphost(args: string[]) {
+  const r = await run(BIN, args, { JUMPHOST_LOG_LEVEL: "warn" });
+  if (r.code !== 0) throw new Error(`jumphost ${args.join(" ")} exited ${r.code}: ${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+Deno.test({
+  name: "install.sh installs, serves through the launcher, upgrades, uninstalls keeping data, then purges",
+  ignore: Deno.uid() !== 0,
+  sanitizeResources: true,
+  async fn() {
+    // a clean slate (an earlier run or a developer's install)
+    let r = await install(["--uninstall", "--purge"]);
+    assert.equal(r.code, 0, r.all);
+
+    // 1. a step failing late in a fresh install leaves nothing behind
+    r = await install(["--no-start"], { JUMPHOST_INSTALL_FAIL_AT: "creating the first console admin" });
+    assert.equal(r.code, 1, r.all);
+    assert.match(r.stderr, /step "creating the first console admin" failed/);
+    assert.match(r.stderr, /nothing was left half-configured/);
+    for (const p of Object.values(PATHS)) assert.ok(!exists(p), `${p} left behind by a failed install`);
+    assert.ok(!exists(BIN), `${BIN} left behind`);
+    assert.equal(idOf("passwd", "jumphost"), null, "user left behind");
+    assert.deepEqual([...Deno.readDirSync("/opt")].filter((e) => e.name.startsWith("jumphost")), []);
+
+    // 2. fresh install
+    r = await install(["--no-start"]);
+    assert.equal(r.code, 0, r.all);
+    for (let i = 1; i <= 9; i++) assert.match(r.stdout, new RegExp(`^\\[${i}/9\\] `, "m"));
+    const password = /console login {2}admin \/ (\S+)/.exec(r.stdout)?.[1];
+    assert.ok(password && password.length >= 16, r.stdout);
+    assert.match(r.stdout, /console {8}https:\/\/\S+:8443\//);
+    assert.match(r.stdout, /SSH {12}\S+:22/);
+    assert.match(r.stdout, /RDP {12}\S+:3389/);
+    assert.match(r.stdout, /ok {4}database {10}embedded cluster in \/var\/lib\/jumphost\/pg/);
+    if (!exists("/run/systemd/system")) assert.match(r.stdout, /run the jump host in the foreground/);
+
+    assertMode(PATHS.etc, 0o750, "root", "jumphost");
+    assertMode(PATHS.conf, 0o640, "root", "jumphost");
+    assertMode(PATHS.data, 0o750, "jumphost", "jumphost");
+    assertMode(`${PATHS.data}/pg`, 0o700, "jumphost", "jumphost");
+    assertMode(`${PATHS.data}/tls/console.key`, 0o600, "jumphost", "jumphost");
+    assertMode(PATHS.logs, 0o750, "jumphost", "jumphost");
+    assertMode(PATHS.recordings, 0o750, "jumphost", "jumphost");
+    assertMode(BIN, 0o755, "root", "root");
+    const groups = (await run("id", ["-nG", "jumphost"])).stdout.trim().split(" ");
+    assert.ok(groups.includes("utmp"), `jumphost groups: ${groups}`);
+    const conf = JSON.parse(Deno.readTextFileSync(PATHS.conf));
+    assert.equal(conf.data_dir, "/var/lib/jumphost");
+    assert.equal(conf.recordings_dir, "/var/log/jumphost/recordings");
+    assert.deepEqual(conf.ssh_listen, ["0.0.0.0:22"]);
+    assert.equal(conf.database_url, undefined);
+
+    const launcher = Deno.readTextFileSync(BIN);
+    if (launcher.startsWith("#!")) {
+      assert.match(r.stdout, /denort is not available/);
+      assert.match(launcher, /^export JUMPHOST_PROFILE=installed$/m);
+      assert.match(launcher, /exec "[^"]*deno" run .*"\/opt\/jumphost\/main\.ts" "\$@"$/m);
+      assert.ok(exists(`${PATHS.opt}/main.ts`) && exists(`${PATHS.opt}/node_modules`));
+      assert.ok(!exists(`${PATHS.opt}/.git`) && !exists(`${PATHS.opt}/data`));
+    }
+    const unit = Deno.readTextFileSync(PATHS.unit);
+    for (
+      const line of [
+        "User=jumphost",
+        "Restart=on-failure",
+        "AmbientCapabilities=CAP_NET_BIND_SERVICE",
+        "ExecStart=/usr/local/bin/jumphost serve",
+        "ExecStartPre=-+/usr/local/bin/jumphost pool apply --dev lo",
+        "ProtectSystem=strict",
+        "NoNewPrivileges=yes",
+        "SupplementaryGroups=utmp",
+      ]
+    ) assert.ok(unit.split("\n").includes(line), `unit lacks ${line}`);
+    assert.match(
+      unit,
+      /^ReadWritePaths=.*\/var\/lib\/jumphost .*\/var\/log\/jumphost .*-\/var\/run\/utmp .*-\/var\/log\/wtmp/m,
+    );
+    if ((await run("bash", ["-c", "command -v systemd-analyze"])).code === 0) {
+      const v = await run("systemd-analyze", ["verify", PATHS.unit]);
+      assert.equal(v.code, 0, v.stderr);
+    }
+    assert.match(Deno.readTextFileSync(PATHS.logrotate), /^\/var\/log\/jumphost\/\*\.log \{/m);
+    const lr = await run("logrotate", ["--debug", PATHS.logrotate]);
+    assert.equal(lr.code, 0, lr.stderr);
+
+    // 3. serve through the installed launcher as the service user, on non-default ports
+    const ports = { ssh: freePort(), rdp: freePort(), web: freePort() };
+    const serve = spawnCollected("setpriv", [
+      "--reuid=jumphost",
+      "--regid=jumphost",
+      "--init-groups",
+      BIN,
+      "serve",
+      "--ssh-listen",
+      `127.0.0.1:${ports.ssh}`,
+      "--rdp-listen",
+      `127.0.0.1:${ports.rdp}`,
+      "--web-listen",
+      `127.0.0.1:${ports.web}`,
+    ], { cwd: "/" });
+    try {
+      await serve.waitFor(/"msg":"ready"/, 60_000);
+      assert.match(serve.output(), /"profile":"installed"/);
+      // the embedded cluster runs as the service user
+      const pid = Number(Deno.readTextFileSync(`${PATHS.data}/pg/postmaster.pid`).split("\n")[0]);
+      const uid = /^Uid:\s+(\d+)/m.exec(Deno.readTextFileSync(`/proc/${pid}/status`))![1];
+      assert.equal(Number(uid), idOf("passwd", "jumphost"));
+      // the CLI as root works against the running service's database
+      await jumphost(["user", "add", "alice", "--source-ip", "127.0.0.10"]);
+      const users = JSON.parse(await jumphost(["user", "list", "--json"])) as { name: string }[];
+      assert.deepEqual(users.map((u) => u.name), ["alice"]);
+      const audit = JSON.parse(await jumphost(["audit", "list", "--json"])) as { action: string }[];
+      assert.ok(audit.some((a) => a.action === "system.start"));
+      const admins = JSON.parse(await jumphost(["admin", "list", "--json"])) as {
+        name: string;
+        role: string;
+      }[];
+      assert.deepEqual(admins.map((a) => [a.name, a.role]), [["admin", "admin"]]);
+      if (SERVICES.some(([name]) => name === "web")) {
+        const h = await run("curl", ["-ksS", "--max-time", "10", `https://127.0.0.1:${ports.web}/healthz`]);
+        assert.equal(h.code, 0, h.stderr);
+        assert.match(h.stdout, /ok/);
+      } else {
+        console.log("note: the web console is not registered in cli/services.ts yet; /healthz not reachable");
+      }
+    } finally {
+      const st = await serve.stop();
+      assert.equal(st.code, 0, serve.output().slice(-2000));
+    }
+    assert.match(serve.output(), /embedded PostgreSQL stopped/);
+    assert.ok(!exists(`${PATHS.data}/pg/postmaster.pid`));
+
+    // 4. re-running upgrades: configuration, data and the console admin are kept
+    r = await install(["--no-start"]);
+    assert.equal(r.code, 0, r.all);
+    assert.match(r.stdout, /^Upgrading jumphost/m);
+    assert.match(r.stdout, /kept existing \/etc\/jumphost\/jumphost\.json/);
+    assert.match(r.stdout, /a console admin exists already \(kept\)/);
+    assert.doesNotMatch(r.stdout, /console login/);
+    assert.deepEqual(
+      (JSON.parse(await jumphost(["user", "list", "--json"])) as { name: string }[]).map((u) => u.name),
+      ["alice"],
+    );
+    assert.deepEqual(
+      [...Deno.readDirSync("/opt")].map((e) => e.name).filter((n) => n.startsWith("jumphost")),
+      [
+        "jumphost",
+      ],
+    );
+    assert.equal([...Deno.readDirSync("/etc/jumphost")].filter((e) => e.name.includes("rollback")).length, 0);
+
+    // 5. --uninstall keeps configuration, data, recordings and the user
+    r = await install(["--uninstall"]);
+    assert.equal(r.code, 0, r.all);
+    for (const p of [BIN, PATHS.opt, PATHS.unit, PATHS.logrotate]) assert.ok(!exists(p), `${p} still there`);
+    for (const p of [PATHS.conf, `${PATHS.data}/pg/PG_VERSION`, PATHS.recordings]) {
+      assert.ok(exists(p), `${p} gone`);
+    }
+    assert.notEqual(idOf("passwd", "jumphost"), null);
+
+    // 6. --purge removes everything
+    r = await install(["--uninstall", "--purge"]);
+    assert.equal(r.code, 0, r.all);
+    for (const p of Object.values(PATHS)) assert.ok(!exists(p), `${p} still there after --purge`);
+    assert.equal(idOf("passwd", "jumphost"), null);
+    assert.equal(idOf("group", "jumphost"), null);
+  },
+});
