@@ -28,7 +28,7 @@ export async function dashboardCounts(sql: Sql, now: Date): Promise<DashboardCou
   let conversionQueue: number | null = null;
   if (r.has_conversions) {
     const [q] = await sql<{ n: number }[]>`
-      SELECT count(*)::int AS n FROM conversions WHERE status IN ('queued', 'running')`;
+      SELECT count(*)::int AS n FROM conversions WHERE state IN ('pending', 'running')`;
     conversionQueue = q.n;
   }
   return {

@@ -4,6 +4,10 @@ import { createTestDb, type TestDb } from "../tests/helpers/test_db.ts";
 import { type ConsoleRole, createConsoleUser } from "../db/console_users.ts";
 import { hashPassword } from "../policy/password.ts";
 import { createApp } from "./app.ts";
+import { createUser, findUser } from "../db/users.ts";
+import { createServer, findServer } from "../db/servers.ts";
+import { closeSession, findSessionRef, openSession, type TerminationReason } from "../db/sessions.ts";
+import { addRecording } from "../db/recordings.ts";
 import type { LogLevel, WebDeps } from "./deps.ts";
 
 export interface Fixture {
@@ -121,33 +125,57 @@ export class Client {
   }
 }
 
-/** Inserts a session row (and optionally a recording file) the way the proxies do. */
+/** Opens (and unless `active`, closes) a session through the proxies' own store functions. */
 export async function insertSession(
   sql: TestDb["sql"],
-  s: Partial<
-    {
-      session_id: string;
-      user_name: string;
-      server_name: string;
-      protocol: string;
-      active: boolean;
-      started_at: Date;
-      recording_path: string | null;
-      reason: string;
-      source_ip: string;
-    }
-  > = {},
+  s: Partial<{
+    session_id: string;
+    user_name: string;
+    server_name: string;
+    protocol: "ssh" | "rdp";
+    active: boolean;
+    reason: TerminationReason;
+    source_ip: string;
+    recording_path: string;
+  }> = {},
 ): Promise<{ id: number; session_id: string }> {
-  const sid = s.session_id ?? crypto.randomUUID();
-  const active = s.active ?? false;
-  const started = s.started_at ?? new Date("2025-06-01T11:00:00Z");
-  const [r] = await sql<{ id: number; session_id: string }[]>`
-    INSERT INTO sessions (session_id, user_name, server_name, protocol, source_ip, started_at, ended_at,
-      duration_seconds, is_active, termination_reason, recording_path, node_id, ssh_login)
-    VALUES (${sid}, ${s.user_name ?? "alice"}, ${s.server_name ?? "web1"}, ${s.protocol ?? "ssh"},
-      ${s.source_ip ?? "192.0.2.50"}, ${started}, ${active ? null : new Date(started.getTime() + 60_000)},
-      ${active ? null : 60}, ${active}, ${active ? null : s.reason ?? "normal"}, ${s.recording_path ?? null},
-      'test-node', 'root')
-    RETURNING id, session_id`;
-  return r;
+  const userName = s.user_name ?? "alice", serverName = s.server_name ?? "web1";
+  const user = await findUser(sql, userName) ?? await createUser(sql, { name: userName }, "test");
+  const server = await findServer(sql, serverName) ??
+    await createServer(
+      sql,
+      { name: serverName, address: "127.0.0.1", protocols: ["ssh", "rdp"] },
+      "test",
+      null,
+    );
+  const sessionId = s.session_id ?? crypto.randomUUID();
+  const id = await openSession(sql, {
+    sessionId,
+    userId: user.id,
+    serverId: server.id,
+    userName,
+    serverName,
+    protocol: s.protocol ?? "ssh",
+    sourceIp: s.source_ip ?? "192.0.2.50",
+    proxyIp: null,
+    backendIp: "127.0.0.1",
+    backendPort: 22,
+    sshLogin: "root",
+    policyId: null as unknown as number,
+    nodeId: "test-node",
+    metadata: {},
+  });
+  if (s.recording_path) {
+    await addRecording(sql, { sessionRowId: id, kind: "asciicast", channel: "0", path: s.recording_path });
+  }
+  if (!s.active) {
+    await closeSession(sql, id, {
+      reason: s.reason ?? "normal",
+      detail: null,
+      recordingPath: s.recording_path ?? null,
+      recordingSize: null,
+      endedAt: new Date(),
+    });
+  }
+  return { id, session_id: sessionId };
 }

@@ -86,10 +86,9 @@ export function auditRoutes(ctx: RouteCtx): Hono<AppEnv> {
     );
   });
 
-  app.get("/export.:fmt{csv|json}", (c) => {
+  const exportAudit = (c: Context<AppEnv>, json: boolean) => {
     const { f, r, bad } = parseFilter(c);
     if (bad) return c.json({ errors: r.errors }, 400);
-    const json = c.req.param("fmt") === "json";
     const enc = new TextEncoder();
     let cursor = f.beforeId;
     let sent = 0;
@@ -139,6 +138,8 @@ export function auditRoutes(ctx: RouteCtx): Hono<AppEnv> {
     c.header("Content-Disposition", `attachment; filename="audit-${stamp}.${json ? "json" : "csv"}"`);
     c.header("Cache-Control", "no-store");
     return c.body(body);
-  });
+  };
+  app.get("/export.csv", (c) => exportAudit(c, false));
+  app.get("/export.json", (c) => exportAudit(c, true));
   return app;
 }
