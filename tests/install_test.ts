@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { spawnCollected } from "./helpers/process.ts";
 import { SERVICES } from "../cli/services.ts";
+import { createTestDb } from "./helpers/test_db.ts";
 
 const ROOT = new URL("../", import.meta.url).pathname;
 const INSTALL = `${ROOT}install.sh`;
@@ -210,6 +211,20 @@ Deno.test({
       ],
     );
     assert.equal([...Deno.readDirSync("/etc/jumphost")].filter((e) => e.name.includes("rollback")).length, 0);
+
+    // 4b. --database-url switches an installation to an existing PostgreSQL (migrated, first admin there)
+    const ext = await createTestDb();
+    try {
+      r = await install(["--no-start", "--database-url", ext.url]);
+      assert.equal(r.code, 0, r.all);
+      assert.match(r.stdout, /kept \/etc\/jumphost\/jumphost\.json, set database_url/);
+      assert.match(r.stdout, /console login {2}admin \/ \S+/);
+      assert.equal(JSON.parse(Deno.readTextFileSync(PATHS.conf)).database_url, ext.url);
+      const [a] = await ext.sql<{ name: string }[]>`SELECT name FROM console_users`;
+      assert.equal(a.name, "admin");
+    } finally {
+      await ext.close();
+    }
 
     // 5. --uninstall keeps configuration, data, recordings and the user
     r = await install(["--uninstall"]);
