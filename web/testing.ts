@@ -33,12 +33,18 @@ export async function fixture(over: Partial<WebDeps> = {}): Promise<Fixture> {
     nodeId: "test-node",
     log: (level, message) => logs.push({ level, message }),
     listenerStatus: () => [{ name: "ssh", address: "127.0.0.1:2222", state: "up" }],
+    // stands in for the proxy that holds the session: it ends the session the way the proxy would
     killSession: async (id) => {
       killed.push(id);
-      const r = await db
-        .sql`UPDATE sessions SET is_active = false, ended_at = now(), termination_reason = 'killed'
-        WHERE session_id = ${id} AND is_active`;
-      return r.count > 0;
+      const ref = await findSessionRef(db.sql, id);
+      if (!ref) return false;
+      return await closeSession(db.sql, ref.id, {
+        reason: "killed",
+        detail: "by test",
+        recordingPath: null,
+        recordingSize: null,
+        endedAt: new Date(),
+      });
     },
     now: () => clock.now,
     ...over,
