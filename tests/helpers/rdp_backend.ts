@@ -81,17 +81,22 @@ export function freePort(host = "127.0.0.1"): Promise<number> {
   });
 }
 
-export async function waitForPort(host: string, port: number, ms: number): Promise<void> {
+/** Poll until a TCP connect to port on one of `hosts` succeeds. */
+export async function waitForPort(hosts: string | string[], port: number, ms: number): Promise<void> {
   const end = Date.now() + ms;
   for (;;) {
-    try {
-      const c = await Deno.connect({ hostname: host, port });
-      c.close();
-      return;
-    } catch (e) {
-      if (Date.now() > end) throw new Error(`nothing listens on ${host}:${port}: ${(e as Error).message}`);
-      await new Promise((r) => setTimeout(r, 100));
+    let last = "";
+    for (const hostname of [hosts].flat()) {
+      try {
+        const c = await Deno.connect({ hostname, port });
+        c.close();
+        return;
+      } catch (e) {
+        last = (e as Error).message;
+      }
     }
+    if (Date.now() > end) throw new Error(`nothing listens on ${[hosts].flat().join("|")}:${port}: ${last}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -176,7 +181,7 @@ export async function startXfreerdp(
     `/u:${o.user ?? "rdpuser"}`,
     `/p:${o.password ?? "rdppass"}`,
     "/size:1024x768",
-    "-clipboard",
+    "+clipboard",
     "/log-level:INFO",
   ], { env: { DISPLAY: x.display } });
   return {
@@ -202,5 +207,129 @@ export async function within<T>(p: Promise<T>, ms: number, fallback: T): Promise
     return await Promise.race([p, new Promise<T>((r) => (timer = setTimeout(() => r(fallback), ms)))]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+export const XRDP_USER = "jhrdptest";
+export const XRDP_PASSWORD = "Jh-rdp-test-1";
+
+/** The local account xrdp logs in (created once; PAM checks its password). */
+export async function ensureXrdpUser(): Promise<void> {
+  const run = (cmd: string, args: string[], stdin?: string) => {
+    const c = new Deno.Command(cmd, {
+      args,
+      stdin: stdin ? "piped" : "null",
+      stdout: "null",
+      stderr: "piped",
+    })
+      .spawn();
+    if (stdin) {
+      const w = c.stdin.getWriter();
+      void w.write(new TextEncoder().encode(stdin)).then(() => w.close());
+    }
+    return c.output();
+  };
+  const exists = await run("id", [XRDP_USER]);
+  if (!exists.success) {
+    const r = await run("useradd", ["-m", "-s", "/bin/sh", XRDP_USER]);
+    if (!r.success) throw new Error(`useradd failed: ${new TextDecoder().decode(r.stderr)}`);
+  }
+  const r = await run("chpasswd", [], `${XRDP_USER}:${XRDP_PASSWORD}\n`);
+  if (!r.success) throw new Error(`chpasswd failed: ${new TextDecoder().decode(r.stderr)}`);
+}
+
+export interface XrdpBackend {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * xrdp + xrdp-sesman from a temporary configuration: TLS only, Xvnc sessions started automatically
+ * from the Client Info credentials, sessions killed on disconnect. One at a time (sesman port 3350).
+ */
+export async function startXrdp(): Promise<XrdpBackend> {
+  await ensureXrdpUser();
+  const dir = await Deno.makeTempDir({ prefix: "jh-xrdp-" });
+  const port = await freePort();
+  const cert = join(dir, "cert.pem");
+  const key = join(dir, "key.pem");
+  const gen = await new Deno.Command("openssl", {
+    args: [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "2",
+      "-subj",
+      "/CN=xrdp-test",
+      "-keyout",
+      key,
+      "-out",
+      cert,
+    ],
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  if (!gen.success) throw new Error("openssl could not create the xrdp test certificate");
+  const set = (text: string, k: string, v: string) => text.replace(new RegExp(`^${k}=.*$`, "m"), `${k}=${v}`);
+  let xrdpIni = await Deno.readTextFile("/etc/xrdp/xrdp.ini");
+  for (
+    const [k, v] of [
+      ["port", `tcp://127.0.0.1:${port}`],
+      ["security_layer", "tls"],
+      ["certificate", cert],
+      ["key_file", key],
+      ["autorun", "Xvnc"],
+      ["LogFile", join(dir, "xrdp.log")],
+      ["EnableSyslog", "false"],
+    ]
+  ) xrdpIni = set(xrdpIni, k, v);
+  let sesmanIni = await Deno.readTextFile("/etc/xrdp/sesman.ini");
+  for (
+    const [k, v] of [
+      ["KillDisconnected", "true"],
+      ["LogFile", join(dir, "sesman.log")],
+      ["EnableSyslog", "false"],
+    ]
+  ) sesmanIni = set(sesmanIni, k, v);
+  await Deno.writeTextFile(join(dir, "xrdp.ini"), xrdpIni);
+  await Deno.writeTextFile(join(dir, "sesman.ini"), sesmanIni);
+  await Deno.mkdir("/run/xrdp/sockdir", { recursive: true, mode: 0o1777 });
+  const sesman = spawnCollected("xrdp-sesman", ["-n", "-c", join(dir, "sesman.ini")]);
+  const xrdp = spawnCollected("xrdp", ["-n", "-c", join(dir, "xrdp.ini")]);
+  const stop = async () => {
+    await xrdp.stop(3000);
+    await sesman.stop(3000);
+    await killUserProcesses(XRDP_USER);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  try {
+    await waitForPort("127.0.0.1", port, 10_000);
+    // sesman listens on "127.0.0.1" as given, which xrdp 0.9 binds as IPv6 ::1 when IPv6 is enabled
+    await waitForPort(["::1", "127.0.0.1"], 3350, 10_000);
+  } catch (e) {
+    await stop();
+    throw new Error(`${(e as Error).message}\nxrdp: ${xrdp.output()}\nsesman: ${sesman.output()}`);
+  }
+  return { port, stop };
+}
+
+/** Sessions sesman started (Xvnc, window manager) run as the test user: end them by pid. */
+async function killUserProcesses(user: string): Promise<void> {
+  const out = await new Deno.Command("ps", {
+    args: ["-u", user, "-o", "pid="],
+    stdout: "piped",
+    stderr: "null",
+  })
+    .output();
+  const pids = new TextDecoder().decode(out.stdout).split(/\s+/).filter((s) => /^\d+$/.test(s)).map(Number);
+  for (const pid of pids) {
+    try {
+      Deno.kill(pid, "SIGTERM");
+    } catch (_e) {
+      // gone already
+    }
   }
 }
