@@ -19,8 +19,11 @@ export interface WebDeps {
   nodeId: string;
   log(level: LogLevel, message: string): void;
   listenerStatus(): ListenerStatus[];
-  /** ends a live session (by sessions.session_id) wherever it runs; false when it was not active */
-  killSession(sessionId: string): Promise<boolean>;
+  /**
+   * ends a live session (by sessions.session_id) wherever it runs, e.g. by notifySessionKill; false when
+   * it was not active. `actor` is who asked (console:NAME), for the proxy's log.
+   */
+  killSession(sessionId: string, actor: string): Promise<boolean>;
   /** the clock; tests drive idle and absolute timeouts with it */
   now?: () => Date;
   /** set the Secure flag (and the __Host- prefix) on cookies: true when served over TLS */

@@ -148,7 +148,7 @@ export function sessionRoutes(ctx: RouteCtx): Hono<AppEnv> {
   app.post("/:sid/kill", need("kill"), async (c) => {
     const s = await findSession(deps.sql, c.req.param("sid"));
     if (!s) throw notFound("session");
-    const ended = s.is_active ? await deps.killSession(s.session_id) : false;
+    const ended = s.is_active ? await deps.killSession(s.session_id, actorOf(c.get("session"))) : false;
     await writeAudit(deps.sql, {
       actor: actorOf(c.get("session")),
       action: "session.kill",

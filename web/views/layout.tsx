@@ -43,6 +43,7 @@ export function Layout(p: LayoutProps) {
         />
         {s ? <meta name="csrf-token" content={s.csrfToken} /> : null}
         <title>{p.title} · jumphost</title>
+        <link rel="icon" href="data:," />
         <link rel="stylesheet" href={assetUrl("app.css")} />
         {(p.styles ?? []).map((n) => <link key={n} rel="stylesheet" href={assetUrl(n)} />)}
         <script src={assetUrl("htmx.min.js")} defer></script>

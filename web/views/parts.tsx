@@ -95,7 +95,7 @@ export function Flash(p: { kind?: "ok" | "error" | "info"; children: ComponentCh
 export function utc(d: Date | string | null | undefined): string {
   if (d === null || d === undefined) return "—";
   const x = d instanceof Date ? d : new Date(d);
-  return Number.isNaN(x.getTime()) ? "—" : x.toISOString().replace(/\.\d{3}Z$/, "Z").replace("T", " ");
+  return Number.isNaN(x.getTime()) ? "—" : x.toISOString().slice(0, 19).replace("T", " ");
 }
 
 export function Time(p: { at: Date | string | null | undefined }) {
