@@ -99,7 +99,9 @@ async function databaseLine(
 }
 
 async function poolLine(sql: Sql | null): Promise<CheckLine> {
-  if (!sql) return { status: "warn", check: "pool IPs", detail: "not checked (database unreachable or empty)" };
+  if (!sql) {
+    return { status: "warn", check: "pool IPs", detail: "not checked (database unreachable or empty)" };
+  }
   try {
     const servers = await listServers(sql);
     const wanted = servers.filter((s) => s.pool_ip).map((s) => ({ ip: s.pool_ip!, server: s.name }));
