@@ -61,6 +61,8 @@ export interface SessionEnd {
   recordingPath: string | null;
   recordingSize: number | null;
   metadata?: Record<string, unknown>;
+  subsystem?: string | null;
+  sshAgentUsed?: boolean;
   /** when the session really ended (a close retried after a database outage keeps its time) */
   endedAt: Date;
 }
@@ -75,7 +77,9 @@ export async function closeSession(sql: Sql, id: number, e: SessionEnd): Promise
       termination_detail = ${e.detail},
       recording_path = ${e.recordingPath},
       recording_size = ${e.recordingSize},
-      metadata = ${e.metadata === undefined ? sql`metadata` : sql.json(e.metadata as never)}
+      metadata = ${e.metadata === undefined ? sql`metadata` : sql.json(e.metadata as never)},
+      subsystem = ${e.subsystem === undefined ? sql`subsystem` : e.subsystem},
+      ssh_agent_used = ${e.sshAgentUsed === undefined ? sql`ssh_agent_used` : e.sshAgentUsed}
     WHERE id = ${id} AND is_active`;
   return r.count > 0;
 }

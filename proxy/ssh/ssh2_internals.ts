@@ -79,3 +79,26 @@ export class ClientAgent extends OpenSSHAgent {
     openAgentChannel(this.conn, cb);
   }
 }
+
+/**
+ * Finalizes cipher contexts ssh2 leaves open when a connection ends (a stream cipher for aes-ctr, or an
+ * AES-GCM decipher for a packet cut short). Deno frees them only on garbage collection otherwise.
+ */
+export function releaseCrypto(connOrClient: object): void {
+  const proto = (connOrClient as { _protocol?: { _cipher?: unknown; _decipher?: unknown } })._protocol;
+  for (const part of [proto?._cipher, proto?._decipher]) {
+    const p = part as Record<string, { final?: () => unknown } | null> | undefined;
+    if (!p) continue;
+    for (const k of ["_cipherInstance", "_decipherInstance"]) {
+      const inst = p[k];
+      if (inst && typeof inst.final === "function") {
+        try {
+          inst.final();
+        } catch (_e) {
+          // a half-received GCM packet fails authentication here; the context is released all the same
+        }
+        p[k] = null;
+      }
+    }
+  }
+}

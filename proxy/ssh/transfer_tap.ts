@@ -33,7 +33,15 @@ const MAX_PACKET = 1 << 20; // OpenSSH sends at most 256 KiB; anything larger is
 const MAX_NAME = 4096;
 
 // SFTP v3 packet types (draft-ietf-secsh-filexfer-02)
-const OPEN = 3, CLOSE = 4, READ = 5, WRITE = 6, REMOVE = 13, MKDIR = 14, RMDIR = 15, RENAME = 18;
+const OPEN = 3,
+  CLOSE = 4,
+  READ = 5,
+  WRITE = 6,
+  REMOVE = 13,
+  MKDIR = 14,
+  RMDIR = 15,
+  RENAME = 18,
+  EXTENDED = 200;
 const STATUS = 101, HANDLE = 102, DATA = 103;
 const FXF_READ = 1, FXF_WRITE = 2;
 
@@ -172,6 +180,14 @@ export class SftpTap {
         this.emit({ protocol: "sftp", op: "rename", path: from, to: c.text(), bytes: 0 });
         break;
       }
+      case EXTENDED: {
+        // OpenSSH's sftp renames with this extension when the server offers it
+        if (c.text() === "posix-rename@openssh.com") {
+          const from = c.text();
+          this.emit({ protocol: "sftp", op: "rename", path: from, to: c.text(), bytes: 0 });
+        }
+        break;
+      }
     }
     // bound the bookkeeping against a client that never waits for answers
     if (this.#pendingOpen.size > 10_000 || this.#pendingRead.size > 10_000) {
@@ -236,6 +252,8 @@ export class ScpTap {
     private readonly direction: "upload" | "download",
     private readonly target: string,
     private readonly emit: (t: Transfer) => void,
+    /** uploads: file names are relative to the target directory; otherwise the target is the file */
+    private readonly targetIsDir = true,
   ) {}
 
   push(chunk: Uint8Array): void {
@@ -281,7 +299,11 @@ export class ScpTap {
       this.emit({
         protocol: "scp",
         op: this.direction,
-        path: this.direction === "upload" ? joinTarget(this.target, base + name) : base + name,
+        path: this.direction === "download"
+          ? base + name
+          : this.targetIsDir || base !== ""
+          ? joinTarget(this.target, base + name)
+          : this.target,
         bytes: size,
       });
       this.#skip = size;
@@ -305,6 +327,8 @@ function joinTarget(target: string, rel: string): string {
 export interface ScpCommand {
   direction: "upload" | "download";
   path: string;
+  /** the sink was told the target is a directory (-d, -r) or the path says so */
+  targetIsDir: boolean;
 }
 
 /** Recognises `scp -t PATH` (upload) and `scp -f PATH` (download) as OpenSSH's scp runs them remotely. */
@@ -312,15 +336,18 @@ export function parseScpCommand(command: string): ScpCommand | null {
   const words = command.trim().split(/\s+/);
   if (words[0] !== "scp" && !words[0]?.endsWith("/scp")) return null;
   let direction: ScpCommand["direction"] | null = null;
+  let dirFlag = false;
   const paths: string[] = [];
   for (const w of words.slice(1)) {
     if (w === "--") continue;
     if (w.startsWith("-")) {
       if (w.includes("t")) direction = "upload";
       if (w.includes("f")) direction = "download";
+      if (w.includes("d") || w.includes("r")) dirFlag = true;
     } else paths.push(w.replace(/^'(.*)'$/, "$1"));
   }
-  return direction ? { direction, path: paths.join(" ") } : null;
+  const path = paths.join(" ");
+  return direction ? { direction, path, targetIsDir: dirFlag || path.endsWith("/") } : null;
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

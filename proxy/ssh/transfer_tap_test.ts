@@ -43,10 +43,12 @@ Deno.test("SftpTap counts downloaded bytes from DATA replies, and reports rename
   feed(tap.fromServer, packet(103, u32(10), str(new Uint8Array(1234))), 100);
   tap.fromClient.push(packet(18, u32(11), str("a"), str("b")));
   tap.fromClient.push(packet(13, u32(12), str("c")));
+  tap.fromClient.push(packet(200, u32(13), str("posix-rename@openssh.com"), str("d"), str("e")));
   tap.finish();
   assert.deepEqual(out, [
     { protocol: "sftp", op: "rename", path: "a", to: "b", bytes: 0 },
     { protocol: "sftp", op: "remove", path: "c", bytes: 0 },
+    { protocol: "sftp", op: "rename", path: "d", to: "e", bytes: 0 },
     { protocol: "sftp", op: "read", path: "etc/passwd", bytes: 1234 },
   ]);
 });
@@ -77,6 +79,9 @@ Deno.test("ScpTap follows C/D/E lines and skips file contents", () => {
     0,
   ]);
   feed(tap, stream, 333);
+  const single: Transfer[] = [];
+  new ScpTap("upload", "/srv/f.txt", (t) => single.push(t), false).push(enc.encode("C0644 2 f\nab\0"));
+  assert.deepEqual(single, [{ protocol: "scp", op: "upload", path: "/srv/f.txt", bytes: 2 }]);
   assert.deepEqual(out, [
     { protocol: "scp", op: "upload", path: "/srv/in/dir/a.txt", bytes: 5000 },
     { protocol: "scp", op: "upload", path: "/srv/in/b", bytes: 3 },
@@ -85,8 +90,21 @@ Deno.test("ScpTap follows C/D/E lines and skips file contents", () => {
 });
 
 Deno.test("parseScpCommand() recognises remote scp sink and source", () => {
-  assert.deepEqual(parseScpCommand("scp -t /tmp/x"), { direction: "upload", path: "/tmp/x" });
-  assert.deepEqual(parseScpCommand("scp -r -f -- dir"), { direction: "download", path: "dir" });
+  assert.deepEqual(parseScpCommand("scp -t /tmp/x"), {
+    direction: "upload",
+    path: "/tmp/x",
+    targetIsDir: false,
+  });
+  assert.deepEqual(parseScpCommand("scp -d -t /tmp/"), {
+    direction: "upload",
+    path: "/tmp/",
+    targetIsDir: true,
+  });
+  assert.deepEqual(parseScpCommand("scp -r -f -- dir"), {
+    direction: "download",
+    path: "dir",
+    targetIsDir: true,
+  });
   assert.equal(parseScpCommand("ls -la"), null);
   assert.equal(parseScpCommand("scp file"), null);
 });

@@ -1,0 +1,289 @@
+// Authentication at the jump: the source IP names the user (or a few users sharing a CIDR); a user with
+// registered keys or a password must prove one of them. A user known by IP alone may log in with any key
+// (to use a forwarded agent), with a password the backend accepts (passthrough), or with nothing when the
+// appliance holds a key for the server. Then route + decide(); a denial sends one banner line and fails.
+import { fingerprint } from "../../policy/ssh_key.ts";
+import { verifyPassword } from "../../policy/password.ts";
+import { type Allow, decide, identifySource, type Server, type User } from "../../policy/mod.ts";
+import { userCredentials } from "../../db/users.ts";
+import { chooseRoute, type RouteHow } from "./identify.ts";
+import type { Runtime } from "./runtime.ts";
+import { sendAuthBanner } from "./ssh2_internals.ts";
+import {
+  type AuthContext,
+  type IncomingConnection,
+  type KeyboardAuth,
+  parseKey,
+  type PublicKeyAuth,
+} from "./ssh2_types.ts";
+import { accessDenied, accessGranted, authFailed, type ConnFacts } from "./events.ts";
+import { deniedText, unavailableText, unknownServerText, whichServerText } from "./texts.ts";
+import { type Backend, BackendError } from "./upstream.ts";
+import { backendFailureText } from "./texts.ts";
+
+export type JumpMethod = "none" | "publickey" | "password" | "keyboard-interactive";
+
+export interface JumpIdentity {
+  user: User;
+  server: Server;
+  login: string;
+  route: RouteHow;
+  decision: Allow;
+  method: JumpMethod;
+  /** typed at the jump; passed through to the backend */
+  password: string | null;
+  keyFingerprint: string | null;
+  /** a backend session opened while checking a passthrough password, handed to the session */
+  backend: Backend | null;
+}
+
+export interface AuthHooks {
+  /** connects to the backend with this password (the backend is the judge for an IP-only user) */
+  passthrough(id: Omit<JumpIdentity, "backend">): Promise<Backend>;
+}
+
+const MAX_FAILURES = 8;
+
+export class JumpAuth {
+  identity: JumpIdentity | null = null;
+  #denied = false;
+  #failures = 0;
+  #attempts: { method: string; outcome: string }[] = [];
+  #candidates: User[] | null = null;
+
+  constructor(
+    private readonly rt: Runtime,
+    private readonly conn: IncomingConnection,
+    readonly facts: ConnFacts,
+    private readonly hooks: AuthHooks,
+  ) {}
+
+  get denied(): boolean {
+    return this.#denied;
+  }
+
+  handle(ctx: AuthContext): void {
+    this.#handle(ctx).catch((e) => {
+      this.rt.deps.log.error("authentication failed internally", {
+        ref: this.facts.ref,
+        error: (e as Error).message,
+      });
+      this.#deny(ctx, "internal_error", (e as Error).message, unavailableText(this.facts.ref));
+    });
+  }
+
+  /** Called when the connection closes before authentication succeeded. */
+  async closedUnauthenticated(): Promise<void> {
+    if (!this.#denied && this.identity === null && this.#attempts.length > 0) {
+      await this.rt.audit(authFailed(this.facts, this.#attempts));
+    }
+  }
+
+  async #handle(ctx: AuthContext): Promise<void> {
+    if (this.#denied || this.identity) return ctx.reject([]);
+    this.facts.username = ctx.username;
+    const snap = this.rt.snapshot();
+    if (!snap) {
+      return this.#deny(
+        ctx,
+        "db_unavailable",
+        "policy snapshot unavailable",
+        unavailableText(this.facts.ref),
+      );
+    }
+    if (this.#candidates === null) {
+      const m = identifySource(snap, this.facts.sourceIp);
+      if (m.kind === "unknown") {
+        return this.#deny(ctx, "unknown_source_ip", m.detail, deniedText(this.facts.ref));
+      }
+      this.#candidates = m.kind === "user" ? [m.user] : m.users;
+    }
+    const candidates = this.#candidates;
+    const ipOnly = candidates.length === 1 && !hasCredentials(candidates[0]) ? candidates[0] : null;
+    const methods = methodsFor(candidates);
+
+    switch (ctx.method) {
+      case "none":
+        if (ipOnly) return await this.#authorize(ctx, ipOnly, "none", null, null, "appliance");
+        return ctx.reject(methods);
+      case "publickey": {
+        const pk = ctx as PublicKeyAuth;
+        const fp = fingerprint(pk.key.data);
+        const user = candidates.find((u) => u.sshKeyFingerprints.includes(fp)) ?? ipOnly;
+        if (!user) {
+          if (pk.signature) this.#fail(ctx, "publickey", "unregistered_key", methods);
+          else ctx.reject(methods);
+          return;
+        }
+        if (!pk.signature) return ctx.accept(); // the key would do: the client signs next
+        const key = parseKey(pk.key.data);
+        if (key instanceof Error || key.verify(pk.blob!, pk.signature, pk.hashAlgo) !== true) {
+          return this.#fail(ctx, "publickey", "bad_signature", methods);
+        }
+        return await this.#authorize(ctx, user, "publickey", null, fp, null);
+      }
+      case "password":
+      case "keyboard-interactive": {
+        const password = ctx.method === "password"
+          ? (ctx as AuthContext & { password: string }).password
+          : await askPassword(ctx as KeyboardAuth);
+        if (password === null) return this.#fail(ctx, ctx.method, "no_answer", methods);
+        for (const u of candidates.filter((c) => c.hasPassword)) {
+          const { passwordHash } = await userCredentials(this.rt.deps.sql, u.id);
+          if (await verifyPassword(password, passwordHash)) {
+            return await this.#authorize(ctx, u, ctx.method, password, null, null);
+          }
+        }
+        if (ipOnly) return await this.#authorize(ctx, ipOnly, ctx.method, password, null, "backend");
+        return this.#fail(ctx, ctx.method, "bad_password", methods);
+      }
+      default:
+        return ctx.reject(methods);
+    }
+  }
+
+  async #authorize(
+    ctx: AuthContext,
+    user: User,
+    method: JumpMethod,
+    password: string | null,
+    fp: string | null,
+    /** IP-only: the appliance key or the backend must vouch for the login */
+    vouch: "appliance" | "backend" | null,
+  ): Promise<void> {
+    const snap = this.rt.snapshot();
+    if (!snap) {
+      return this.#deny(
+        ctx,
+        "db_unavailable",
+        "policy snapshot unavailable",
+        unavailableText(this.facts.ref),
+      );
+    }
+    this.facts.userName = user.name;
+    const now = this.rt.now();
+    const route = chooseRoute(snap, {
+      username: ctx.username,
+      localIp: this.facts.localIp,
+      sourceIp: this.facts.sourceIp,
+      userName: user.name,
+    }, now);
+    if (!route.ok) {
+      const text = route.reason === "no_server" || route.reason === "ambiguous"
+        ? whichServerText()
+        : unknownServerText(this.facts.ref);
+      return this.#deny(ctx, route.reason, route.detail, text);
+    }
+    const decision = decide(
+      snap,
+      {
+        sourceIp: this.facts.sourceIp,
+        protocol: "ssh",
+        serverId: route.server.id,
+        login: route.login,
+      },
+      now,
+      { userName: user.name },
+    );
+    if (!decision.allowed) {
+      return this.#deny(ctx, decision.reason, decision.detail, deniedText(this.facts.ref), {
+        server: route.server.name,
+        login: route.login,
+        policyIds: decision.policyIds,
+        route: route.how,
+      });
+    }
+    const partial: Omit<JumpIdentity, "backend"> = {
+      user,
+      server: route.server,
+      login: route.login,
+      route: route.how,
+      decision,
+      method,
+      password,
+      keyFingerprint: fp,
+    };
+    let backend: Backend | null = null;
+    if (vouch === "appliance") {
+      if (!(await this.rt.deps.applianceKeyFor(route.server.name))) return ctx.reject(methodsFor([user]));
+    } else if (vouch === "backend") {
+      try {
+        backend = await this.hooks.passthrough(partial);
+      } catch (e) {
+        if (e instanceof BackendError && e.code === "auth_failed") {
+          return this.#fail(ctx, method, "backend_rejected_password", ["password", "keyboard-interactive"]);
+        }
+        // the hook has audited the backend failure; tell the client and stop
+        const code = e instanceof BackendError ? e.code : "protocol";
+        this.#denied = true;
+        sendAuthBanner(this.conn, backendFailureText(route.server.name, code));
+        return ctx.reject([]);
+      }
+    }
+    this.identity = { ...partial, backend };
+    await this.rt.audit(accessGranted(this.facts, {
+      server: route.server.name,
+      login: route.login,
+      route: route.how,
+      policyId: decision.policyId,
+      method,
+      validUntil: decision.validUntil,
+    }));
+    if (this.conn.authenticated === false && !this.#denied) ctx.accept();
+  }
+
+  #fail(ctx: AuthContext, method: string, outcome: string, methods: string[]): void {
+    this.#attempts.push({ method, outcome });
+    if (++this.#failures >= MAX_FAILURES) {
+      this.#denied = true;
+      ctx.reject([]);
+      void this.closedUnauthenticated();
+      this.conn.end();
+      return;
+    }
+    ctx.reject(methods);
+  }
+
+  #deny(
+    ctx: AuthContext,
+    reason: string,
+    detail: string,
+    text: string,
+    extra: Parameters<typeof accessDenied>[3] = {},
+  ): void {
+    if (this.#denied) return ctx.reject([]);
+    this.#denied = true;
+    try {
+      sendAuthBanner(this.conn, text);
+    } catch (e) {
+      this.rt.deps.log.warn("could not send the denial banner", {
+        ref: this.facts.ref,
+        error: (e as Error).message,
+      });
+    }
+    ctx.reject([]);
+    void this.rt.audit(accessDenied(this.facts, reason, detail, extra));
+  }
+}
+
+function hasCredentials(u: User): boolean {
+  return u.hasPassword || u.sshKeyFingerprints.length > 0;
+}
+
+/** Methods to offer: what some candidate can prove (an IP-only user may use any). */
+function methodsFor(candidates: User[]): string[] {
+  const ipOnly = candidates.length === 1 && !hasCredentials(candidates[0]);
+  const out: string[] = [];
+  if (ipOnly || candidates.some((u) => u.sshKeyFingerprints.length > 0)) out.push("publickey");
+  if (ipOnly || candidates.some((u) => u.hasPassword)) out.push("password", "keyboard-interactive");
+  return out;
+}
+
+function askPassword(ctx: KeyboardAuth): Promise<string | null> {
+  return new Promise((resolve) => {
+    ctx.on("abort", () => resolve(null));
+    ctx.prompt([{ prompt: "Password: ", echo: false }], "", "", (answers) => {
+      resolve(answers.length === 1 && typeof answers[0] === "string" ? answers[0] : null);
+    });
+  });
+}

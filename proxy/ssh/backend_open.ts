@@ -1,0 +1,53 @@
+// Opens the backend leg for an identified user: reads the pinned host key, connects, pins on first use,
+// and audits failures (unreachable, refused login, host key mismatch).
+import { findServer, pinHostKey } from "../../db/servers.ts";
+import type { JumpIdentity } from "./auth.ts";
+import { backendFailed, type ConnFacts, hostKeyMismatch } from "./events.ts";
+import type { Runtime } from "./runtime.ts";
+import type { ClientAgent } from "./ssh2_internals.ts";
+import { type Backend, type BackendCredentials, BackendError, connectBackend } from "./upstream.ts";
+
+export async function openBackend(
+  rt: Runtime,
+  facts: ConnFacts,
+  id: Pick<JumpIdentity, "server" | "login">,
+  creds: BackendCredentials,
+  forwardAgent: ClientAgent,
+): Promise<Backend> {
+  const server = id.server;
+  let pinned: string | null;
+  try {
+    pinned = (await findServer(rt.deps.sql, server.name))?.host_key ?? null;
+  } catch (e) {
+    throw new BackendError("protocol", `database unavailable: ${(e as Error).message}`);
+  }
+  try {
+    return await connectBackend(
+      { host: server.address, port: server.sshPort, login: id.login },
+      creds,
+      {
+        pinned,
+        pin: (key) => pinHostKey(rt.deps.sql, server.id, key, `ssh-proxy:${rt.deps.nodeId}`),
+      },
+      {
+        timeoutMs: rt.deps.backendTimeoutMs ?? 15_000,
+        keepaliveMs: rt.deps.keepaliveMs ?? 30_000,
+        forwardAgent,
+      },
+    );
+  } catch (e) {
+    const err = e instanceof BackendError ? e : new BackendError("protocol", (e as Error).message);
+    if (err.code === "host_key_mismatch") {
+      await rt.audit(hostKeyMismatch(facts, server.name, pinned ?? "", err.presentedKey ?? ""));
+    } else {
+      await rt.audit(backendFailed(facts, server.name, err.code, err.message));
+    }
+    rt.deps.log.info("backend connection failed", {
+      ref: facts.ref,
+      server: server.name,
+      code: err.code,
+      error: err.message,
+    });
+    throw err;
+  }
+}

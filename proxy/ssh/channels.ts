@@ -1,0 +1,311 @@
+// Session channels: PTY, env, agent forwarding, shell/exec/subsystem, window changes, signals, EOF and
+// exit status, relayed to a matching backend channel. Interactive channels are recorded; SFTP/SCP file
+// names and sizes are noted in the session metadata.
+import { Buffer } from "node:buffer";
+import type { Readable, Writable } from "node:stream";
+import type { ProxySession, Recording, Relay } from "./session.ts";
+import type { ClientChannel, PtyInfo, ServerChannel, ServerSession } from "./ssh2_types.ts";
+import type { ChannelInfo } from "./metadata.ts";
+import { parseScpCommand, ScpTap, SftpTap, type Transfer } from "./transfer_tap.ts";
+import { backendFailureText, loginBanner } from "./texts.ts";
+import { BackendError } from "./upstream.ts";
+
+const MAX_ENV = 64;
+
+type Kind = "shell" | "exec" | "subsystem";
+
+export function handleSessionChannel(s: ProxySession, session: ServerSession): void {
+  let pty: PtyInfo | null = null;
+  const env: Record<string, string> = {};
+  let agent = false;
+  let relay: ChannelRelay | null = null;
+  // the client may close the channel before the backend channel is open
+  let closed = false;
+  session.on("close", () => closed = true);
+
+  session.on("auth-agent", (accept) => {
+    agent = true;
+    s.agentForwarded = true;
+    s.meta.agentForwarded = true;
+    accept?.();
+  });
+  session.on("pty", (accept, _reject, info) => {
+    pty = info;
+    accept?.();
+  });
+  session.on("env", (accept, reject, info) => {
+    if (Object.keys(env).length >= MAX_ENV || info.key.length > 256 || info.val.length > 4096) {
+      return reject?.();
+    }
+    env[info.key] = info.val;
+    accept?.();
+  });
+  session.on("window-change", (accept, _reject, info) => {
+    if (pty) pty = { ...pty, ...info };
+    relay?.resize(info);
+    accept?.();
+  });
+  session.on("signal", (accept, _reject, info) => {
+    relay?.signal(info.name);
+    accept?.();
+  });
+  session.on("x11", (_accept, reject) => reject?.());
+
+  // The request is accepted at once: OpenSSH sends stdin (or the SFTP init) right after `exec`/`subsystem`
+  // without waiting for the reply, and ssh2 drops data for a channel it has not accepted yet. Until the
+  // backend channel is open the client's data waits in the channel's buffer (ssh2 withholds the window).
+  const start = (kind: Kind, accept: () => ServerChannel, reject: () => void, arg: string): void => {
+    if (s.ended || closed) return reject();
+    const ch = accept();
+    if (!ch) return;
+    void connect(kind, ch, arg).catch((e) => {
+      s.rt.deps.log.error("channel setup failed", { ref: s.id, error: (e as Error).message });
+      failChannel(ch, "jumphost: internal error.\r\n");
+    });
+  };
+
+  const connect = async (kind: Kind, ch: ServerChannel, arg: string): Promise<void> => {
+    let backend;
+    try {
+      backend = await s.ensureBackend();
+    } catch (e) {
+      const code = e instanceof BackendError ? e.code : "db_unavailable";
+      failChannel(
+        ch,
+        code === "db_unavailable"
+          ? "jumphost: the service is temporarily unavailable; try again later.\r\n"
+          : backendFailureText(s.server, code),
+      );
+      // nothing else can work without a backend
+      setTimeout(() => s.terminate("error", `backend: ${(e as Error).message}`), 100);
+      return;
+    }
+    if (s.ended || closed) return failChannel(ch, "");
+    const ptyOpts = pty ? { ...pty } : null;
+    const agentForward = agent;
+    const bch = await new Promise<ClientChannel | Error>((resolve) => {
+      const cb = (err: Error | undefined, c: ClientChannel) => resolve(err ?? c);
+      try {
+        if (kind === "shell") backend.client.shell(ptyOpts ?? false, { env, agentForward }, cb);
+        else if (kind === "exec") {
+          backend.client.exec(arg, { env, pty: ptyOpts ?? undefined, agentForward }, cb);
+        } else backend.client.subsys(arg, cb);
+      } catch (e) {
+        resolve(e as Error);
+      }
+    });
+    if (bch instanceof Error) {
+      s.meta.note(`backend refused ${kind} ${arg.slice(0, 100)}: ${bch.message}`);
+      return failChannel(ch, `jumphost: ${s.server} refused the ${kind} request.\r\n`);
+    }
+    if (closed) return bch.close();
+    const interactive = kind === "shell" ? ptyOpts !== null : kind === "exec" && ptyOpts !== null;
+    let rec: Recording | null = null;
+    if (interactive) {
+      try {
+        rec = await s.startRecording(kind === "shell" ? "shell" : `exec: ${arg.slice(0, 200)}`, ptyOpts!);
+      } catch (e) {
+        // fail closed: no interactive session without its recording
+        s.rt.deps.log.error("cannot start recording", { ref: s.id, error: (e as Error).message });
+        bch.close();
+        return failChannel(ch, "jumphost: the session cannot be recorded, so it is refused.\r\n");
+      }
+    }
+    const info = s.meta.addChannel({
+      type: kind,
+      command: kind === "exec" ? arg : undefined,
+      subsystem: kind === "subsystem" ? arg : undefined,
+      pty: ptyOpts ? { term: ptyOpts.term, cols: ptyOpts.cols, rows: ptyOpts.rows } : undefined,
+      recording: rec?.path,
+    });
+    const scp = kind === "exec" ? parseScpCommand(arg) : null;
+    if (kind === "subsystem") s.setSubsystem(arg);
+    else if (scp) s.setSubsystem("scp");
+    relay = new ChannelRelay(s, ch, bch, info, rec, kind === "shell" && interactive);
+    if (kind === "subsystem" && arg === "sftp") relay.tapSftp();
+    if (scp) relay.tapScp(scp.direction, scp.path, scp.targetIsDir);
+    relay.run();
+    if (ptyOpts && pty && (pty.cols !== ptyOpts.cols || pty.rows !== ptyOpts.rows)) relay.resize(pty);
+  };
+
+  session.on("shell", (accept, reject) => void start("shell", accept, reject, ""));
+  session.on("exec", (accept, reject, info) => void start("exec", accept, reject, info.command));
+  session.on("subsystem", (accept, reject, info) => void start("subsystem", accept, reject, info.name));
+}
+
+function failChannel(ch: ServerChannel, text: string): void {
+  if (text) ch.stderr.write(text);
+  ch.exit(255);
+  ch.end();
+}
+
+/** Copies `src` to `dst`, honouring backpressure from both `dst` and an optional gate (the recorder). */
+function pump(
+  src: Readable,
+  dst: Writable,
+  tap: (d: Buffer) => void,
+  gate: () => Promise<void> | null,
+): void {
+  src.on("data", (d: Buffer) => {
+    tap(d);
+    const ok = dst.write(d);
+    const g = gate();
+    if (!ok || g) {
+      src.pause();
+      const waits: Promise<unknown>[] = [];
+      if (!ok) waits.push(new Promise((r) => dst.once("drain", r)));
+      if (g) waits.push(g);
+      void Promise.all(waits).then(() => src.resume());
+    }
+  });
+}
+
+export class ChannelRelay implements Relay {
+  #exit: unknown[] | null = null;
+  #closed = false;
+  #tapIn: ((d: Buffer) => void) | null = null;
+  #tapOut: ((d: Buffer) => void) | null = null;
+  #taps: { finish(): void } | null = null;
+
+  constructor(
+    private readonly s: ProxySession,
+    private readonly ch: ServerChannel,
+    private readonly bch: ClientChannel,
+    private readonly info: ChannelInfo,
+    private readonly rec: Recording | null,
+    private readonly banner: boolean,
+  ) {}
+
+  tapSftp(): void {
+    const tap = new SftpTap((t) => this.#transfer(t));
+    this.#tapIn = (d) => tap.fromClient.push(d);
+    this.#tapOut = (d) => tap.fromServer.push(d);
+    this.#taps = tap;
+  }
+
+  tapScp(direction: "upload" | "download", path: string, targetIsDir: boolean): void {
+    const tap = new ScpTap(direction, path, (t) => this.#transfer(t), targetIsDir);
+    if (direction === "upload") this.#tapIn = (d) => tap.push(d);
+    else this.#tapOut = (d) => tap.push(d);
+  }
+
+  #transfer(t: Transfer): void {
+    this.s.meta.transfer(t);
+  }
+
+  #safeTap(which: "in" | "out", d: Buffer): void {
+    const tap = which === "in" ? this.#tapIn : this.#tapOut;
+    if (!tap) return;
+    try {
+      tap(d);
+    } catch (e) {
+      // a stream we cannot follow is still relayed; only the file list stops
+      this.s.meta.note(`transfer log stopped: ${(e as Error).message}`);
+      this.#tapIn = this.#tapOut = null;
+      this.#taps = null;
+    }
+  }
+
+  run(): void {
+    const { s, ch, bch, rec } = this;
+    s.relays.add(this);
+    if (this.banner) {
+      const id = s.identity;
+      const text = loginBanner({
+        user: id.user.name,
+        login: id.login,
+        server: id.server.name,
+        until: s.decision.validUntil,
+        ref: s.id,
+      });
+      ch.write(text);
+      rec?.writer.output(text);
+    }
+    const gate = () => (rec?.writer.full ? rec.writer.drained() : null);
+    pump(bch, ch, (d) => {
+      rec?.writer.output(d);
+      this.#safeTap("out", d);
+    }, gate);
+    pump(bch.stderr, ch.stderr, (d) => rec?.writer.output(d), gate);
+    pump(ch, bch, (d) => {
+      rec?.writer.input(d);
+      this.#safeTap("in", d);
+    }, gate);
+    ch.on("end", () => bch.end());
+    bch.on("exit", (...args: unknown[]) => {
+      this.#exit = args;
+    });
+    bch.on("close", () => this.#finish());
+    ch.on("close", () => {
+      this.#closed = true;
+      try {
+        bch.close();
+      } catch (_e) {
+        // already closed
+      }
+      this.#finish();
+    });
+    ch.on(
+      "error",
+      (e: Error) => s.rt.deps.log.debug("client channel error", { ref: s.id, error: e.message }),
+    );
+    bch.on(
+      "error",
+      (e: Error) => s.rt.deps.log.debug("backend channel error", { ref: s.id, error: e.message }),
+    );
+  }
+
+  #done = false;
+  #finish(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.s.relays.delete(this);
+    this.#taps?.finish();
+    const exit = this.#exit;
+    let status: ChannelInfo["exit"] = undefined;
+    if (!this.#closed) {
+      try {
+        if (exit && typeof exit[0] === "number") {
+          this.ch.exit(exit[0]);
+          status = { status: exit[0] };
+        } else if (exit && typeof exit[1] === "string") {
+          this.ch.exit(exit[1], Boolean(exit[2]), String(exit[3] ?? ""));
+          status = { signal: exit[1] };
+        }
+      } catch (e) {
+        this.s.rt.deps.log.debug("cannot relay exit status", { error: (e as Error).message });
+      }
+      this.ch.end();
+    }
+    this.s.meta.endChannel(this.info, status);
+  }
+
+  resize(info: { cols: number; rows: number; width: number; height: number }): void {
+    this.bch.setWindow(info.rows, info.cols, info.height, info.width);
+    this.rec?.writer.resize(info.cols, info.rows);
+  }
+
+  signal(name: string): void {
+    try {
+      this.bch.signal(name);
+    } catch (_e) {
+      // not a signal name OpenSSH knows: ignored, as sshd does
+    }
+  }
+
+  notify(text: string): void {
+    if (!this.rec || this.#done) return;
+    this.ch.write(text);
+    this.rec.writer.output(text);
+  }
+
+  close(): void {
+    if (this.#done) return;
+    try {
+      this.bch.close();
+    } catch (_e) {
+      // already closed
+    }
+    this.#finish();
+  }
+}

@@ -1,0 +1,111 @@
+// What a session did, for sessions.metadata: channels (exec commands, subsystems, PTYs), agent use,
+// forwarded destinations, transferred files. Bounded so a busy session cannot grow it without limit.
+import type { Transfer } from "./transfer_tap.ts";
+
+const MAX_ITEMS = 500;
+
+export interface ChannelInfo {
+  n: number;
+  type: "shell" | "exec" | "subsystem";
+  command?: string;
+  subsystem?: string;
+  pty?: { term: string; cols: number; rows: number };
+  recording?: string;
+  exit?: { status?: number; signal?: string };
+  started_at: string;
+  ended_at?: string;
+}
+
+export interface ForwardInfo {
+  kind: "direct" | "remote";
+  host: string;
+  port: number;
+  allowed: boolean;
+  count: number;
+}
+
+function cut(s: string, n = 1000): string {
+  return s.length > n ? s.slice(0, n) + "…" : s;
+}
+
+export class SessionMetadata {
+  route = "";
+  jumpAuth = "";
+  backendAuth = "";
+  agentForwarded = false;
+  agentUsed = false;
+  channels: ChannelInfo[] = [];
+  forwards = new Map<string, ForwardInfo>();
+  transfers: Transfer[] = [];
+  dropped = 0;
+  notes: string[] = [];
+  #n = 0;
+  onChange: (() => void) | null = null;
+
+  constructor(private readonly now: () => Date) {}
+
+  #changed(): void {
+    this.onChange?.();
+  }
+
+  addChannel(c: Omit<ChannelInfo, "n" | "started_at">): ChannelInfo {
+    const info: ChannelInfo = {
+      ...c,
+      command: c.command === undefined ? undefined : cut(c.command),
+      n: ++this.#n,
+      started_at: this.now().toISOString(),
+    };
+    if (this.channels.length < MAX_ITEMS) this.channels.push(info);
+    else this.dropped++;
+    this.#changed();
+    return info;
+  }
+
+  endChannel(info: ChannelInfo, exit: ChannelInfo["exit"]): void {
+    info.exit = exit;
+    info.ended_at = this.now().toISOString();
+    this.#changed();
+  }
+
+  forward(kind: ForwardInfo["kind"], host: string, port: number, allowed: boolean): boolean {
+    const key = `${kind}|${host}|${port}|${allowed}`;
+    const f = this.forwards.get(key);
+    if (f) {
+      f.count++;
+      return false;
+    }
+    if (this.forwards.size >= MAX_ITEMS) {
+      this.dropped++;
+      return false;
+    }
+    this.forwards.set(key, { kind, host: cut(host, 255), port, allowed, count: 1 });
+    this.#changed();
+    return true;
+  }
+
+  transfer(t: Transfer): void {
+    if (this.transfers.length < MAX_ITEMS) this.transfers.push({ ...t, path: cut(t.path, 1024) });
+    else this.dropped++;
+    this.#changed();
+  }
+
+  note(text: string): void {
+    if (this.notes.length < 50) this.notes.push(cut(text, 300));
+    this.#changed();
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      route: this.route,
+      jump_auth: this.jumpAuth,
+      backend_auth: this.backendAuth,
+      agent_forwarded: this.agentForwarded,
+      agent_used: this.agentUsed,
+      channels: this.channels,
+      forwards: [...this.forwards.values()],
+      transfers: this.transfers,
+      ...(this.dropped ? { dropped_items: this.dropped } : {}),
+      ...(this.notes.length ? { notes: this.notes } : {}),
+    };
+  }
+}

@@ -1,0 +1,118 @@
+// What every connection of one SSH proxy shares: dependencies (database, clock, keys, log), the current
+// policy snapshot, the live sessions, and a queue that retries database writes during an outage.
+import type { Sql } from "../../db/client.ts";
+import { writeAudit } from "../../db/audit.ts";
+import type { AuditEvent } from "../../db/audit_events.ts";
+import type { Snapshot } from "../../policy/mod.ts";
+import type { LineAllocator, UtmpWriter } from "../../recorder/utmp.ts";
+import type { Clock } from "./clock.ts";
+
+export interface Log {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export interface SshProxyDeps {
+  sql: Sql;
+  nodeId: string;
+  /** private host keys of the jump host (OpenSSH or PEM text) */
+  hostKeys: string[];
+  recordingsDir: string;
+  clock: Clock;
+  log: Log;
+  utmp: UtmpWriter | null;
+  /** the appliance's private key for a server, when one is configured */
+  applianceKeyFor(serverName: string): Promise<Uint8Array | null>;
+  /** ms before the end of a grant to warn at; default 5 and 1 minutes */
+  warningsMs?: number[];
+  backendTimeoutMs?: number;
+  keepaliveMs?: number;
+}
+
+/** Runs database writes; when one fails (database down) it is retried until it succeeds. */
+export class RetryQueue {
+  #pending: { what: string; fn: () => Promise<void> }[] = [];
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #delay = 1000;
+  constructor(private readonly log: Log, private readonly max = 10_000) {}
+
+  get size(): number {
+    return this.#pending.length;
+  }
+
+  async run(what: string, fn: () => Promise<void>): Promise<boolean> {
+    try {
+      await fn();
+      return true;
+    } catch (e) {
+      this.log.warn("database write failed; will retry", { what, error: (e as Error).message });
+      if (this.#pending.length >= this.max) {
+        const lost = this.#pending.shift();
+        this.log.error("retry queue full; dropping oldest write", { what: lost?.what });
+      }
+      this.#pending.push({ what, fn });
+      this.#arm();
+      return false;
+    }
+  }
+
+  #arm(): void {
+    if (this.#timer !== null) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      void this.flush();
+    }, this.#delay);
+  }
+
+  /** Retries everything pending in order; stops at the first failure (the database is still down). */
+  async flush(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const next = this.#pending[0];
+      try {
+        await next.fn();
+        this.#pending.shift();
+        this.#delay = 1000;
+      } catch (_e) {
+        this.#delay = Math.min(this.#delay * 2, 30_000);
+        this.#arm();
+        return;
+      }
+    }
+  }
+
+  stop(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+}
+
+export interface Runtime {
+  deps: SshProxyDeps;
+  /** the current snapshot; null while the database cannot be read (new connections are refused) */
+  snapshot(): Snapshot | null;
+  retry: RetryQueue;
+  lines: LineAllocator;
+  now(): Date;
+  /** best effort: written now, or retried when the database is back */
+  audit(e: AuditEvent): Promise<void>;
+}
+
+export function createRuntime(
+  deps: SshProxyDeps,
+  snapshot: () => Snapshot | null,
+  lines: LineAllocator,
+): Runtime {
+  const retry = new RetryQueue(deps.log);
+  return {
+    deps,
+    snapshot,
+    retry,
+    lines,
+    now: () => new Date(deps.clock.now()),
+    async audit(e) {
+      await retry.run(`audit ${e.action}`, () => writeAudit(deps.sql, e, deps.nodeId));
+    },
+  };
+}

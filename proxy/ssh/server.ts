@@ -1,0 +1,188 @@
+// The SSH proxy core: listeners (TCP_NODELAY), the ssh2 server, per-connection authentication and
+// sessions, policy reloads, kills via NOTIFY, shutdown. Runs in the SSH worker, or in-process in tests.
+import net from "node:net";
+import { listenSessionKill, type Unlisten } from "../../db/notify.ts";
+import { closeOrphanedSessions } from "../../db/sessions.ts";
+import { LineAllocator } from "../../recorder/utmp.ts";
+import { JumpAuth } from "./auth.ts";
+import { openBackend } from "./backend_open.ts";
+import { handleSessionChannel } from "./channels.ts";
+import type { ConnFacts } from "./events.ts";
+import { Forwarding } from "./forwarding.ts";
+import { plainIp } from "./identify.ts";
+import { PolicyState } from "./policy_state.ts";
+import { createRuntime, type Runtime, type SshProxyDeps } from "./runtime.ts";
+import { ProxySession } from "./session.ts";
+import { ClientAgent, localAddressOf, releaseCrypto } from "./ssh2_internals.ts";
+import { createServer, type IncomingConnection } from "./ssh2_types.ts";
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+export interface SshProxy {
+  /** binds every address; returns them with the ports actually bound (port 0 = any) */
+  listen(addresses: ListenAddress[]): Promise<ListenAddress[]>;
+  /** live sessions by id */
+  sessions(): ReadonlyMap<string, ProxySession>;
+  /** connections currently open (authenticated or not) */
+  connectionCount(): number;
+  /** reloads the policy snapshot now (tests; production reloads on NOTIFY) */
+  reloadPolicy(): Promise<void>;
+  /** stops listening, ends every session with `reason`, closes rows; resolves when all are closed */
+  close(reason?: "shutdown" | "error"): Promise<void>;
+}
+
+const LOGIN_GRACE_MS = 60_000;
+
+function newRef(): string {
+  // 10 characters of base32: short enough to read out over the phone, unique enough for a log
+  const alphabet = "abcdefghijkmnpqrstuvwxyz23456789";
+  const bytes = crypto.getRandomValues(new Uint8Array(10));
+  return Array.from(bytes, (b) => alphabet[b % alphabet.length]).join("");
+}
+
+export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
+  const live = new Map<string, ProxySession>();
+  const conns = new Set<IncomingConnection>();
+  const pendingFinish = new Set<Promise<void>>();
+  const policy = new PolicyState(deps.sql, deps.log, (snap) => {
+    for (const s of live.values()) s.recheck(snap);
+  });
+  const rt: Runtime = createRuntime(deps, () => policy.current(), new LineAllocator("ssh", 100));
+
+  const orphaned = await closeOrphanedSessions(
+    deps.sql,
+    deps.nodeId,
+    "ssh",
+    "still active at proxy start: the previous process ended without closing it",
+  );
+  if (orphaned.length) {
+    deps.log.warn("closed sessions left active by a previous run", { count: orphaned.length });
+  }
+  await policy.start();
+
+  let kill: Unlisten | null = null;
+  kill = await listenSessionKill(deps.sql, (k) => {
+    const s = live.get(k.session_id);
+    if (s) {
+      deps.log.info("session killed", { session: k.session_id, actor: k.actor });
+      s.terminate("killed", `killed by ${k.actor}`);
+    }
+  });
+
+  const ssh = createServer(deps.hostKeys, {
+    ident: "jumphost",
+    keepaliveInterval: deps.keepaliveMs ?? 30_000,
+    keepaliveCountMax: 3,
+  });
+  ssh.on("connection", (conn) => onConnection(conn));
+
+  function onConnection(conn: IncomingConnection): void {
+    conns.add(conn);
+    const local = localAddressOf(conn);
+    const sock = (conn as unknown as { _sock?: { remoteAddress?: string } })._sock;
+    const facts: ConnFacts = {
+      ref: newRef(),
+      sourceIp: plainIp(sock?.remoteAddress),
+      localIp: plainIp(local.ip),
+      username: "",
+    };
+    const agent = new ClientAgent(conn);
+    const auth = new JumpAuth(rt, conn, facts, {
+      passthrough: (id) =>
+        openBackend(rt, facts, id, { applianceKey: null, agent: null, password: id.password }, agent),
+    });
+    let session: ProxySession | null = null;
+    let timeoutReason: string | null = null;
+    const grace = setTimeout(() => {
+      if (!session) conn.end();
+    }, LOGIN_GRACE_MS);
+
+    conn.on("authentication", (ctx) => auth.handle(ctx));
+    conn.on("ready", () => {
+      clearTimeout(grace);
+      const identity = auth.identity;
+      if (!identity) return conn.end(); // cannot happen: ready follows accept() of an identity
+      session = new ProxySession(rt, conn, facts, identity, agent);
+      live.set(session.id, session);
+      const fwd = new Forwarding(session, conn);
+      fwd.attach();
+      session.onBackend = (b) => fwd.attachBackend(b);
+      conn.on("session", (accept) => {
+        const ss = accept();
+        if (ss) handleSessionChannel(session!, ss);
+      });
+      session.start();
+    });
+    conn.on("error", (e) => {
+      if (e.level === "client-timeout") timeoutReason = e.message;
+      deps.log.debug("client connection error", { ref: facts.ref, error: e.message, level: e.level });
+    });
+    conn.on("close", () => {
+      releaseCrypto(conn);
+      clearTimeout(grace);
+      conns.delete(conn);
+      const done = session
+        ? session.finish(timeoutReason ? "timeout" : undefined, timeoutReason ?? "client disconnected")
+        : auth.closedUnauthenticated();
+      const p = done.catch((e) =>
+        deps.log.error("closing a session failed", { ref: facts.ref, error: (e as Error).message })
+      )
+        .finally(() => {
+          if (session) live.delete(session.id);
+          pendingFinish.delete(p);
+        });
+      pendingFinish.add(p);
+    });
+  }
+
+  const listeners: net.Server[] = [];
+  const sockets = new Set<net.Socket>();
+
+  return {
+    async listen(addresses) {
+      const bound: ListenAddress[] = [];
+      for (const a of addresses) {
+        const l = net.createServer((sock) => {
+          sock.setNoDelay(true);
+          sockets.add(sock);
+          sock.on("close", () => sockets.delete(sock));
+          // socket errors surface through the ssh2 connection; this keeps them from being unhandled
+          sock.on("error", () => {});
+          ssh.injectSocket(sock);
+        });
+        await new Promise<void>((resolve, reject) => {
+          l.once("error", reject);
+          l.listen({ host: a.host, port: a.port, backlog: 1024 }, () => {
+            l.off("error", reject);
+            resolve();
+          });
+        });
+        l.on("error", (e) => deps.log.error("listener error", { error: e.message }));
+        listeners.push(l);
+        const addr = l.address() as net.AddressInfo;
+        bound.push({ host: a.host, port: addr.port });
+      }
+      return bound;
+    },
+    sessions: () => live,
+    connectionCount: () => conns.size,
+    reloadPolicy: () => policy.reload(),
+    async close(reason = "shutdown") {
+      await Promise.all(listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
+      for (const s of live.values()) s.terminate(reason, "proxy stopping");
+      for (const c of conns) c.end();
+      // give clients a moment to close cleanly, then cut what is left
+      const deadline = Date.now() + 3000;
+      while (conns.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const sock of sockets) sock.destroy();
+      while (pendingFinish.size > 0) await Promise.all([...pendingFinish]);
+      await kill?.unlisten().catch(() => {});
+      await policy.stop();
+      await rt.retry.flush();
+      rt.retry.stop();
+    },
+  };
+}

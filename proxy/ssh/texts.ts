@@ -1,0 +1,63 @@
+// What the end user reads. A denial says little (a reference to quote to the administrator); the
+// audit log holds the reason. Terminal texts use CRLF: they are written into a raw-mode PTY stream.
+
+export function deniedText(ref: string): string {
+  return `jumphost: access denied (reference ${ref}). Contact your administrator if you need access.`;
+}
+
+export function unavailableText(ref: string): string {
+  return `jumphost: the service is temporarily unavailable (reference ${ref}). Try again later.`;
+}
+
+export function whichServerText(): string {
+  return "jumphost: say which server you want: ssh LOGIN@SERVER@<jumphost> (or ssh -l LOGIN@SERVER <jumphost>).";
+}
+
+export function unknownServerText(ref: string): string {
+  return `jumphost: unknown or unavailable server (reference ${ref}).`;
+}
+
+function utc(d: Date): string {
+  return d.toISOString().replace("T", " ").replace(/:\d\d\.\d{3}Z$/, " UTC");
+}
+
+export function loginBanner(
+  b: { user: string; login: string; server: string; until: Date; ref: string },
+): string {
+  return `jumphost: ${b.user} connected to ${b.login}@${b.server}, access until ${utc(b.until)}` +
+    ` (session ${b.ref}); this session is recorded.\r\n`;
+}
+
+export function warningText(server: string, remaining: string, until: Date): string {
+  return `\r\n\x07jumphost: your access to ${server} ends in ${remaining} (at ${utc(until)}).\r\n`;
+}
+
+export function endText(
+  reason: "expired" | "revoked" | "killed" | "shutdown" | "error",
+  server: string,
+): string {
+  const why = {
+    expired: `your access to ${server} has expired`,
+    revoked: `your access to ${server} was revoked`,
+    killed: "an administrator ended this session",
+    shutdown: "the jump host is shutting down",
+    error: "the session ended because of an internal error",
+  }[reason];
+  return `\r\njumphost: ${why}; disconnecting.\r\n`;
+}
+
+export function backendFailureText(server: string, code: string): string {
+  switch (code) {
+    case "auth_failed":
+    case "no_credentials":
+      return `jumphost: ${server} refused the login. Use ssh -A with a key the server accepts, or password ` +
+        `authentication at the jump host (-o PreferredAuthentications=password).\r\n`;
+    case "host_key_mismatch":
+      return `jumphost: the host key of ${server} does not match the pinned key; the connection was refused. ` +
+        `Contact your administrator.\r\n`;
+    case "timeout":
+      return `jumphost: ${server} did not answer in time.\r\n`;
+    default:
+      return `jumphost: cannot connect to ${server}.\r\n`;
+  }
+}
