@@ -111,9 +111,10 @@ export class JumpAuth {
         const fp = fingerprint(pk.key.data);
         const user = candidates.find((u) => u.sshKeyFingerprints.includes(fp)) ?? ipOnly;
         if (!user) {
-          if (pk.signature) this.#fail(ctx, "publickey", "unregistered_key", methods);
-          else ctx.reject(methods);
-          return;
+          if (pk.signature) return this.#fail(ctx, "publickey", "unregistered_key", methods);
+          // an offered key is only a question, so it does not count towards the limit; it is still logged
+          this.#attempts.push({ method: "publickey", outcome: "unregistered_key" });
+          return ctx.reject(methods);
         }
         if (!pk.signature) return ctx.accept(); // the key would do: the client signs next
         const key = parseKey(pk.key.data);
