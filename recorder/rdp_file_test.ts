@@ -333,3 +333,21 @@ Deno.test("append() rejects an oversized record but keeps recording", async () =
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("openRecordingWriter() writes every record when append() and close() follow open at once", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (let k = 0; k < 20; k++) {
+      const path = `${dir}/burst${k}.rdprec`;
+      const w = await openRecordingWriter(path, header, { clock: () => 0 });
+      for (let i = 0; i < 7; i++) w.append(RecordType.SERVER_FASTPATH, new Uint8Array(100 * k + i));
+      const stats = await w.close();
+      assert.equal(stats.bytesWritten, (await Deno.stat(path)).size);
+      const recs = await collect(path);
+      assert.equal(recs.length, 8, `run ${k}`);
+      assert.equal(recs.at(-1)!.type, RecordType.END);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -98,7 +98,8 @@ class Writer implements RecordingWriter {
   #failed: RecordingWriteError | null = null;
   #closed = false;
   #fileOpen = true;
-  #draining: Promise<void> | null = null;
+  #running = false;
+  #draining: Promise<void> = Promise.resolve();
   #lastOffset = 0;
   #bytesWritten = 0;
   #records = 0;
@@ -161,7 +162,10 @@ class Writer implements RecordingWriter {
         this.#enqueue(encodeRecord(RecordType.END, offset, new Uint8Array(0)));
       }
     }
-    while (this.#draining) await this.#draining;
+    while ((this.#queue.length > 0 && !this.#failed) || this.#running) {
+      this.#kick();
+      await this.#draining;
+    }
     this.#closeFile();
     return { bytesWritten: this.#bytesWritten, records: this.#records, failed: this.#failed };
   }
@@ -169,11 +173,24 @@ class Writer implements RecordingWriter {
   #enqueue(bytes: Uint8Array): void {
     this.#queue.push(bytes);
     this.#pending += bytes.length;
-    if (!this.#draining) this.#draining = this.#drain().finally(() => (this.#draining = null));
+    this.#kick();
+  }
+
+  /** Start the write loop unless it runs (or there is nothing to do). */
+  #kick(): void {
+    if (this.#running || this.#queue.length === 0 || this.#failed) return;
+    this.#running = true;
+    this.#draining = this.#drain();
   }
 
   async #drain(): Promise<void> {
-    while (this.#queue.length > 0 && !this.#failed) {
+    while (true) {
+      // Clear the flag in the same turn as the emptiness check, so a record queued right after
+      // always finds no loop running and starts one (even if a write failed synchronously).
+      if (this.#queue.length === 0 || this.#failed) {
+        this.#running = false;
+        return;
+      }
       const batch = takeBatch(this.#queue);
       try {
         let done = 0;
@@ -182,7 +199,7 @@ class Writer implements RecordingWriter {
         this.#fail(
           new RecordingWriteError("io", `recording write failed: ${(e as Error).message}`, { cause: e }),
         );
-        return;
+        continue; // the check above sees #failed and stops the loop
       }
       this.#pending -= batch.length;
       this.#bytesWritten += batch.length;
