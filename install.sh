@@ -302,6 +302,7 @@ RestartSec=3s
 AmbientCapabilities=CAP_NET_BIND_SERVICE
 CapabilityBoundingSet=CAP_NET_BIND_SERVICE
 NoNewPrivileges=yes
+# (no MemoryDenyWriteExecute: V8's JIT needs writable+executable pages)
 ProtectSystem=strict
 ProtectHome=yes
 PrivateTmp=yes

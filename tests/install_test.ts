@@ -212,6 +212,24 @@ Deno.test({
     );
     assert.equal([...Deno.readDirSync("/etc/jumphost")].filter((e) => e.name.includes("rollback")).length, 0);
 
+    // 4a. a failing upgrade restores the previous program, unit and configuration
+    const confBefore = Deno.readTextFileSync(PATHS.conf);
+    const unitBefore = Deno.readTextFileSync(PATHS.unit);
+    r = await install(["--no-start"], { JUMPHOST_INSTALL_FAIL_AT: "preparing the database" });
+    assert.equal(r.code, 1, r.all);
+    assert.match(r.stderr, /step "preparing the database" failed/);
+    assert.equal(Deno.readTextFileSync(PATHS.conf), confBefore);
+    assert.equal(Deno.readTextFileSync(PATHS.unit), unitBefore);
+    for (const dir of ["/opt", "/usr/local/bin", PATHS.etc, "/etc/systemd/system", "/etc/logrotate.d"]) {
+      const left = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => /jh-rollback|\.new\./.test(n));
+      assert.deepEqual(left, [], `leftovers in ${dir}`);
+    }
+    assert.deepEqual(
+      (JSON.parse(await jumphost(["user", "list", "--json"])) as { name: string }[]).map((u) => u.name),
+      ["alice"],
+    );
+    assert.notEqual(idOf("passwd", "jumphost"), null, "an upgrade's rollback must keep the existing user");
+
     // 4b. --database-url switches an installation to an existing PostgreSQL (migrated, first admin there)
     const ext = await createTestDb();
     try {
