@@ -11,6 +11,7 @@ import { policyCommand } from "./policies.ts";
 import { poolCommand } from "./pool.ts";
 import { serveCommand } from "./serve.ts";
 import { serverCommand } from "./servers.ts";
+import { sessionsCommand } from "./sessions.ts";
 import { userCommand } from "./users.ts";
 
 export const COMMANDS: Command[] = [
@@ -27,4 +28,5 @@ export const COMMANDS: Command[] = [
   adminCommand,
   poolCommand,
   doctorCommand,
+  sessionsCommand,
 ];

@@ -146,3 +146,20 @@ export async function isSessionActive(sql: Sql, id: number): Promise<boolean> {
   const [r] = await sql<{ is_active: boolean }[]>`SELECT is_active FROM sessions WHERE id = ${id}`;
   return r?.is_active ?? false;
 }
+
+/** Closes an active row whose node cannot be reached (`sessions kill --force`). */
+export async function forceCloseSession(
+  sql: Sql,
+  id: number,
+  reason: TerminationReason,
+  detail: string,
+): Promise<boolean> {
+  const r = await sql`UPDATE sessions SET
+      is_active = false,
+      ended_at = now(),
+      duration_seconds = GREATEST(0, round(EXTRACT(EPOCH FROM (now() - started_at))))::int,
+      termination_reason = ${reason},
+      termination_detail = ${detail}
+    WHERE id = ${id} AND is_active`;
+  return r.count > 0;
+}

@@ -67,7 +67,8 @@ export class ProxySession {
   ) {
     this.decision = identity.decision;
     this.startedMs = Date.now();
-    this.meta = new SessionMetadata(() => rt.now());
+    // records carry wall-clock time; the injected clock only drives grant decisions and expiry
+    this.meta = new SessionMetadata(() => new Date());
     this.meta.route = identity.route;
     this.meta.jumpAuth = identity.method;
     this.meta.onChange = () => this.#scheduleMetaFlush();
@@ -193,7 +194,7 @@ export class ProxySession {
     pty: { cols: number; rows: number; term: string },
   ): Promise<Recording> {
     if (this.rowId === null) throw new SessionDbError("no sessions row");
-    const d = this.rt.now();
+    const d = new Date();
     const dir = join(
       this.rt.deps.recordingsDir,
       String(d.getUTCFullYear()),
@@ -319,7 +320,7 @@ export class ProxySession {
     for (const r of this.relays) r.close();
     this.backend?.client.end();
     this.meta.agentUsed ||= this.agent.used;
-    const endedAt = this.rt.now();
+    const endedAt = new Date();
     let size = 0;
     for (const rec of this.#recordings) {
       const n = await rec.writer.close();

@@ -1,0 +1,148 @@
+// jumphost sessions [--active] [--user U] [--server S] [--limit N] [--json]
+// jumphost sessions kill ID [--wait SECONDS] [--force]
+import { bool, int, parseArgs, positional, str, UsageError } from "./args.ts";
+import { CliError, type Command } from "./command.ts";
+import { printList } from "./output.ts";
+import { cliActor } from "../db/audit_events.ts";
+import { writeAudit } from "../db/audit.ts";
+import { notifySessionKill } from "../db/notify.ts";
+import { findSessionRef, forceCloseSession, isSessionActive, listActiveSessions } from "../db/sessions.ts";
+import { listSessions } from "../db/session_queries.ts";
+
+const USAGE = "jumphost sessions [--active] [--user U] [--server S] [--limit N] [--json]\n" +
+  "       jumphost sessions kill ID [--wait SECONDS] [--force]";
+
+/** 3725 → "1h02m05s" */
+export function formatDuration(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return "-";
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return h > 0 ? `${h}h${pad(m)}m${pad(r)}s` : m > 0 ? `${m}m${pad(r)}s` : `${r}s`;
+}
+
+export const sessionsCommand: Command = {
+  name: "sessions",
+  summary: "list SSH/RDP sessions (live or past) and end a live one",
+  usage: USAGE,
+  async run(ctx, argv) {
+    if (argv[0] === "kill") return await kill(ctx, argv.slice(1));
+    const rest = argv[0] === "list" ? argv.slice(1) : argv;
+    const p = parseArgs(rest, { booleans: ["active"], strings: ["user", "server", "limit"] });
+    if (p.positionals.length) throw new UsageError(`unexpected argument "${p.positionals[0]}"`);
+    const sql = await ctx.db();
+    const json = bool(p, "json");
+    const user = str(p, "user"), server = str(p, "server");
+    if (bool(p, "active")) {
+      const rows = (await listActiveSessions(sql)).filter((r) =>
+        (!user || r.user_name === user) && (!server || r.server_name === server)
+      );
+      printList(
+        ctx.out,
+        json,
+        [
+          "id",
+          "user",
+          "source ip",
+          "server",
+          "login",
+          "protocol",
+          "started",
+          "duration",
+          "subsystem",
+          "node",
+        ],
+        rows.map((r) => [
+          r.session_id,
+          r.user_name,
+          r.source_ip,
+          r.server_name,
+          r.ssh_login,
+          r.protocol,
+          r.started_at,
+          formatDuration(r.duration_seconds),
+          r.subsystem,
+          r.node_id,
+        ]),
+        rows,
+      );
+      return 0;
+    }
+    const rows = await listSessions(sql, { user, server, limit: int(p, "limit", 1, 1000) ?? 50 });
+    printList(
+      ctx.out,
+      json,
+      [
+        "id",
+        "user",
+        "source ip",
+        "server",
+        "login",
+        "protocol",
+        "started",
+        "duration",
+        "status",
+        "recording",
+      ],
+      rows.map((r) => [
+        r.session_id,
+        r.user_name,
+        r.source_ip,
+        r.server_name,
+        r.ssh_login,
+        r.protocol,
+        r.started_at,
+        formatDuration(r.duration_seconds),
+        r.is_active ? "active" : r.termination_reason,
+        r.recording_path,
+      ]),
+      rows,
+    );
+    return 0;
+  },
+};
+
+async function kill(ctx: Parameters<Command["run"]>[0], argv: string[]): Promise<number> {
+  const p = parseArgs(argv, { strings: ["wait"], booleans: ["force"] });
+  const ref = positional(p, 0, "session id");
+  const waitS = int(p, "wait", 0, 300) ?? 5;
+  const sql = await ctx.db();
+  const s = await findSessionRef(sql, ref);
+  if (!s) throw new CliError(`no session "${ref}"`);
+  if (!s.is_active) throw new CliError(`session ${s.session_id} has already ended`);
+  const actor = cliActor();
+  await notifySessionKill(sql, { session_id: s.session_id, actor });
+  await writeAudit(sql, {
+    actor,
+    action: "session.kill",
+    target: s.session_id,
+    success: true,
+    details: { user: s.user_name, node: s.node_id },
+  });
+  const until = Date.now() + waitS * 1000;
+  while (Date.now() < until) {
+    if (!(await isSessionActive(sql, s.id))) {
+      ctx.out.line(`session ${s.session_id} ended`);
+      return 0;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (await isSessionActive(sql, s.id)) {
+    if (bool(p, "force")) {
+      await forceCloseSession(
+        sql,
+        s.id,
+        "killed",
+        `forced closed by ${actor}: node ${s.node_id} did not respond`,
+      );
+      ctx.out.line(`session ${s.session_id} marked closed (node ${s.node_id} did not respond)`);
+      return 0;
+    }
+    throw new CliError(
+      `session ${s.session_id} is still active after ${waitS} s (is node ${s.node_id} running?); ` +
+        "--force marks it closed",
+    );
+  }
+  ctx.out.line(`session ${s.session_id} ended`);
+  return 0;
+}
