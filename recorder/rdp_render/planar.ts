@@ -96,8 +96,10 @@ export function decodeRlePlane(
       const ctrl = src[pos++];
       let run = ctrl & 0x0f;
       let raw = ctrl >> 4;
-      if (run === 1) [run, raw] = [16 + raw, 0];
-      else if (run === 2) [run, raw] = [32 + raw, 0];
+      if (run === 1 || run === 2) { // raw-less long run: 16 or 32 plus the cRawBytes nibble
+        run = run * 16 + raw;
+        raw = 0;
+      }
       if (run + raw === 0) throw malformed("planar RLE control byte is zero");
       if (x + raw + run > width) throw malformed("planar RLE segment runs past the scan line");
       if (pos + raw > src.length) throw new RenderError("truncated", "planar RLE raw bytes past end of data");
@@ -108,9 +110,9 @@ export function decodeRlePlane(
         for (; raw > 0; raw--, x++) {
           const v = src[pos++];
           last = v & 1 ? -((v >> 1) + 1) : v >> 1;
-          plane[row + x] = plane[row - width + x] + last;
+          plane[row + x] = (plane[row - width + x] + last) & 0xff;
         }
-        for (; run > 0; run--, x++) plane[row + x] = plane[row - width + x] + last;
+        for (; run > 0; run--, x++) plane[row + x] = (plane[row - width + x] + last) & 0xff;
       }
     }
   }
