@@ -10,8 +10,11 @@ import { decodePlanar } from "./planar.ts";
 
 const BITMAP_COMPRESSION = 0x0001;
 const NO_BITMAP_COMPRESSION_HDR = 0x0400;
-/** Bitmap rectangles are at most 64×64 in practice; allow whole desktops for uncompressed ones. */
-const MAX_BITMAP_SIDE = 8192;
+/**
+ * Servers tile bitmap updates (64×64 is typical); we allow up to 4 Mi pixels per rectangle so a
+ * tiny malicious PDU cannot make the decoders allocate hundreds of megabytes.
+ */
+const MAX_BITMAP_PIXELS = 4 << 20;
 
 export interface DecodedBitmap {
   destLeft: number;
@@ -48,7 +51,7 @@ export function decodeBitmapData(r: ByteReader): DecodedBitmap {
   if (destRight < destLeft || destBottom < destTop) {
     throw malformed(`bitmap destination ${destLeft},${destTop}-${destRight},${destBottom} is inverted`);
   }
-  if (width === 0 || height === 0 || width > MAX_BITMAP_SIDE || height > MAX_BITMAP_SIDE) {
+  if (width === 0 || height === 0 || width * height > MAX_BITMAP_PIXELS) {
     throw malformed(`bitmap size ${width}x${height}`);
   }
   if (bpp === 8) throw unsupported("8 bpp bitmaps need a palette");

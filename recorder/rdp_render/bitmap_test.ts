@@ -105,6 +105,15 @@ const bad: [string, BitmapSpec | Uint8Array, string][] = [
     "unsupported_update",
   ],
   ["zero width", { left: 0, top: 0, width: 0, height: 1, bpp: 32, data: new Uint8Array(0) }, "malformed"],
+  ["a huge compressed bitmap", {
+    left: 0,
+    top: 0,
+    width: 65535,
+    height: 65535,
+    bpp: 16,
+    data: new Uint8Array([0xfd]),
+    compressed: true,
+  }, "malformed"],
   ["inverted destination", {
     left: 5,
     top: 0,

@@ -138,7 +138,7 @@ const bad: [string, Uint8Array[], string][] = [
   ],
   ["a cached pointer never sent", [fastPathPdu(fpUpdate(10, new Uint8Array([9, 0])))], "pointer_cache_miss"],
   ["a pointer cache index out of range", [
-    fastPathPdu(fpUpdate(9, colorPointerAttr({ ...pointer24, cacheIndex: 256 }))),
+    fastPathPdu(fpUpdate(9, colorPointerAttr({ ...pointer24, cacheIndex: 128 }))),
   ], "malformed"],
 ];
 for (const [name, pdus, code] of bad) {

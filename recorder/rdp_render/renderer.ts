@@ -13,8 +13,8 @@ import { type CachedShape, defaultPointer, drawPointer, type PointerShape } from
 import { feedSlowPath } from "./slowpath.ts";
 import type { UpdateSink } from "./sink.ts";
 
-/** Pointer cache slots we accept (servers advertise ≤ 25–32). */
-export const MAX_POINTER_CACHE = 256;
+/** Pointer cache slots we accept (clients advertise 25–32; this bounds the cache's memory). */
+export const MAX_POINTER_CACHE = 128;
 
 export interface Frame {
   width: number;
