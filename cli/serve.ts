@@ -8,6 +8,8 @@ import { openDb } from "../db/open.ts";
 import type { DbTarget, Sql } from "../db/client.ts";
 import { writeAudit } from "../db/audit.ts";
 import { SERVICES } from "./services.ts";
+import { type JumphostMetrics, jumphostMetrics, MetricsHub } from "../web/ops/mod.ts";
+import type { ListenerStatus } from "../web/deps.ts";
 
 /** A running part of the appliance. */
 export interface Service {
@@ -21,6 +23,12 @@ export interface ServeDeps {
   /** how workers reach the same database with their own pools */
   dbTarget: DbTarget;
   log: Logger;
+  /** every isolate's metrics, summed for /metrics */
+  hub: MetricsHub;
+  /** this isolate's metric handles */
+  metrics: JumphostMetrics;
+  /** listener states shown on the dashboard and by doctor */
+  listeners: ListenerStatus[];
 }
 
 export type ServiceStarter = (deps: ServeDeps) => Promise<Service>;
@@ -49,7 +57,16 @@ export const serveCommand: Command = {
         database: db.local.database,
       }
       : { url: config.databaseUrl! };
-    const deps: ServeDeps = { config, sql: db.sql, dbTarget, log };
+    const hub = new MetricsHub();
+    const deps: ServeDeps = {
+      config,
+      sql: db.sql,
+      dbTarget,
+      log,
+      hub,
+      metrics: jumphostMetrics(hub.local),
+      listeners: [],
+    };
     const running: Service[] = [];
     let stopping = false;
     const stopped = Promise.withResolvers<void>();

@@ -1,4 +1,92 @@
-// What `serve` starts, in order (stopped in reverse). Each proxy and the console live in their own folder.
-import type { ServiceStarter } from "./serve.ts";
+// What `serve` starts, in order (stopped in reverse). Workers are supervised: a crash restarts them.
+import type { ServeDeps, Service, ServiceStarter } from "./serve.ts";
+import { supervise } from "./supervisor.ts";
+import { startAuditForwarder } from "./audit_forwarder.ts";
+import { startRdpService } from "../proxy/rdp/mod.ts";
+import { startWeb } from "../web/mod.ts";
+import { writeAudit } from "../db/audit.ts";
+import { notifySessionKill } from "../db/notify.ts";
+import { findSessionRef } from "../db/sessions.ts";
+import type { ListenerStatus } from "../web/deps.ts";
 
-export const SERVICES: [string, ServiceStarter][] = [];
+const addr = (l: { host: string; port: number }) =>
+  l.host.includes(":") ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`;
+
+function setListeners(
+  d: ServeDeps,
+  name: string,
+  list: { host: string; port: number }[],
+  state: ListenerStatus["state"],
+  detail?: string,
+) {
+  d.listeners.splice(0, d.listeners.length, ...d.listeners.filter((l) => l.name !== name));
+  d.listeners.push(...list.map((l) => ({ name, address: addr(l), state, detail })));
+}
+
+/** Wraps a worker-based service in the supervisor, reporting its listeners and restarts. */
+function supervised(
+  name: string,
+  listen: (d: ServeDeps) => { host: string; port: number }[],
+  start: (d: ServeDeps) => Promise<Service & { exited?: Promise<string> }>,
+): ServiceStarter {
+  return async (d) => {
+    const log = d.log.child(name);
+    try {
+      const s = await supervise(name, async () => {
+        const svc = await start(d);
+        setListeners(d, name, listen(d), "up");
+        svc.exited?.then((reason) => setListeners(d, name, listen(d), "down", reason));
+        return svc;
+      }, {
+        log,
+        onRestart: async (service, reason, attempt) => {
+          d.metrics.workerRestarts.inc({ service });
+          await writeAudit(d.sql, {
+            actor: "system",
+            action: "system.worker_restart",
+            target: service,
+            success: true,
+            details: { reason, attempt },
+          }, d.config.nodeId).catch(() => {});
+        },
+      });
+      return s;
+    } catch (e) {
+      setListeners(d, name, listen(d), "down", (e as Error).message);
+      throw e;
+    }
+  };
+}
+
+const rdp = supervised("rdp", (d) => d.config.rdpListen, (d) =>
+  startRdpService({
+    config: d.config,
+    dbTarget: d.dbTarget,
+    log: d.log.child("rdp"),
+  }));
+
+const web: ServiceStarter = async (d) => {
+  const server = await startWeb(d.config, {
+    sql: d.sql,
+    nodeId: d.config.nodeId,
+    ops: { hub: d.hub, metricsToken: d.config.metricsToken },
+    log: (level, message) => d.log.child("web")[level](message),
+    listenerStatus: () => [
+      ...d.listeners,
+      ...d.config.webListen.map((l) => ({ name: "web", address: addr(l), state: "up" as const })),
+    ],
+    async killSession(sessionId, actor) {
+      const ref = await findSessionRef(d.sql, sessionId);
+      if (!ref || !ref.is_active) return false;
+      await notifySessionKill(d.sql, { session_id: ref.session_id, actor });
+      return true;
+    },
+  });
+  return { name: "web", stop: () => server.stop() };
+};
+
+export const SERVICES: [string, ServiceStarter][] = [
+  ["rdp", rdp],
+  ["web", web],
+  ["syslog", (d) => startAuditForwarder({ ...d, onSendError: () => d.metrics.syslogErrors.inc() })],
+];

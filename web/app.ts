@@ -18,6 +18,7 @@ import { serverRoutes } from "./routes/servers.tsx";
 import { groupRoutes } from "./routes/groups.tsx";
 import { policyRoutes } from "./routes/policies.tsx";
 import { accessRoutes } from "./routes/access.tsx";
+import { createOpsApp } from "./ops/mod.ts";
 
 export function createApp(deps: WebDeps): Hono<AppEnv> {
   const now = deps.now ?? (() => new Date());
@@ -53,7 +54,13 @@ export function createApp(deps: WebDeps): Hono<AppEnv> {
   }));
 
   mountStatic(app);
-  app.get("/healthz", (c) => c.text("ok"));
+  // /healthz and /metrics: answered before (and without) a console session
+  if (deps.ops) {
+    app.route(
+      "/",
+      createOpsApp({ sql: deps.sql, nodeId: deps.nodeId, ...deps.ops }) as unknown as Hono<AppEnv>,
+    );
+  } else app.get("/healthz", (c) => c.text("ok"));
   app.route("/", loginRoutes(deps, limits, now));
 
   const authed = new Hono<AppEnv>();

@@ -2,6 +2,7 @@
 import type { Sql } from "../db/client.ts";
 import type { ConsoleSession } from "../db/console_sessions.ts";
 import type { AuthLimits } from "./auth.ts";
+import type { MetricsHub } from "./ops/registry.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -31,6 +32,8 @@ export interface WebDeps {
   limits?: Partial<AuthLimits>;
   /** recordings are only read below this directory */
   recordingsDir?: string;
+  /** serves /healthz (with database reachability) and /metrics from the appliance's metrics hub */
+  ops?: { hub: MetricsHub; metricsToken: string | null };
   /** the configured pool for per-server proxy IPs ("auto" allocation), if any */
   ipPool?: string | null;
 }
