@@ -31,6 +31,7 @@ const args = [
   "compile",
   "-A",
   "--unstable-raw-imports",
+  "--unstable-net",
   "--output",
   output,
   ...INCLUDES.flatMap((p) => ["--include", p]),
