@@ -3,6 +3,7 @@ import type { ServeDeps, Service, ServiceStarter } from "./serve.ts";
 import { supervise } from "./supervisor.ts";
 import { startAuditForwarder } from "./audit_forwarder.ts";
 import { startRdpService } from "../proxy/rdp/mod.ts";
+import { startSshService } from "../proxy/ssh/mod.ts";
 import { startWeb } from "../web/mod.ts";
 import { writeAudit } from "../db/audit.ts";
 import { notifySessionKill } from "../db/notify.ts";
@@ -58,6 +59,12 @@ function supervised(
   };
 }
 
+const ssh = supervised("ssh", (d) => d.config.sshListen, async (d) => {
+  const service = startSshService(d.config, { dbTarget: d.dbTarget, log: d.log.child("ssh") });
+  await service.ready;
+  return service;
+});
+
 const rdp = supervised("rdp", (d) => d.config.rdpListen, (d) =>
   startRdpService({
     config: d.config,
@@ -86,6 +93,7 @@ const web: ServiceStarter = async (d) => {
 };
 
 export const SERVICES: [string, ServiceStarter][] = [
+  ["ssh", ssh],
   ["rdp", rdp],
   ["web", web],
   ["syslog", (d) => startAuditForwarder({ ...d, onSendError: () => d.metrics.syslogErrors.inc() })],

@@ -171,13 +171,15 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
     connectionCount: () => conns.size,
     reloadPolicy: () => policy.reload(),
     async close(reason = "shutdown") {
-      await Promise.all(listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
+      // net.Server.close() calls back only once every connection has ended, so end them meanwhile
+      const closed = Promise.all(listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
       for (const s of live.values()) s.terminate(reason, "proxy stopping");
       for (const c of conns) c.end();
       // give clients a moment to close cleanly, then cut what is left
       const deadline = Date.now() + 3000;
       while (conns.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       for (const sock of sockets) sock.destroy();
+      await closed;
       while (pendingFinish.size > 0) await Promise.all([...pendingFinish]);
       await kill?.unlisten().catch(() => {});
       await policy.stop();

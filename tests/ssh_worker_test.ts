@@ -1,0 +1,106 @@
+// e2e: the SSH proxy as `serve` runs it — in a worker started by startSshService, configured by a Config
+// and a DbTarget — and a graceful stop that ends live sessions with reason "shutdown".
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { resolveConfig } from "../cli/config.ts";
+import { startSshService } from "../proxy/ssh/mod.ts";
+import { createTestDb } from "./helpers/test_db.ts";
+import { freePort, makeKey, startSshd } from "./helpers/sshd.ts";
+import { clientArgs, ssh } from "./helpers/ssh_clients.ts";
+import { createUser } from "../db/users.ts";
+import { createServer } from "../db/servers.ts";
+import { createPolicy } from "../db/policies.ts";
+
+Deno.test("ssh worker: startSshService serves sessions and stops them cleanly", async () => {
+  const db = await createTestDb();
+  const sshd = await startSshd();
+  const dir = await Deno.makeTempDir({ prefix: "jh-sshworker-" });
+  const logs: string[] = [];
+  const log = {
+    debug: () => {},
+    info: (m: string) => logs.push(m),
+    warn: (m: string) => logs.push(m),
+    error: (m: string) => logs.push(m),
+  };
+  let service: ReturnType<typeof startSshService> | null = null;
+  try {
+    const port = freePort();
+    const config = resolveConfig({
+      profile: "checkout",
+      cwd: dir,
+      hostname: "test",
+      flags: {
+        "data-dir": join(dir, "data"),
+        "database-url": db.url,
+        "ssh-listen": [`127.0.0.1:${port}`],
+        "node-id": "worker-node",
+        "wtmp-file": join(dir, "wtmp"),
+      },
+      env: {},
+      file: {},
+      configFile: null,
+    });
+    const key = await makeKey(dir, "client");
+    await createUser(
+      db.sql,
+      { name: "wendy", sourceIps: [{ cidr: "127.0.0.30" }], sshKeys: [key.pub] },
+      "test",
+    );
+    await createServer(
+      db.sql,
+      { name: "web1", address: sshd.host, sshPort: sshd.port, poolIp: "none" },
+      "test",
+      null,
+    );
+    await createPolicy(db.sql, {
+      user: "wendy",
+      server: "web1",
+      validFrom: new Date(Date.now() - 60_000),
+      validUntil: new Date(Date.now() + 3_600_000),
+    }, "test");
+    // the appliance logs in to web1 with its own key for that server
+    const backendKeys = join(config.dataDir, "ssh", "backend_keys");
+    await Deno.mkdir(backendKeys, { recursive: true });
+    const appliance = await makeKey(backendKeys, "web1");
+    await Deno.writeTextFile(join(sshd.dir, "authorized", sshd.user), appliance.pub + "\n", { append: true });
+
+    service = startSshService(config, { log, dbTarget: { url: db.url } });
+    const addresses = await service.ready;
+    assert.deepEqual(addresses, [{ host: "127.0.0.1", port }]);
+    const hostKey = join(config.dataDir, "ssh", "ssh_host_ed25519_key");
+    assert.equal((await Deno.stat(hostKey)).mode! & 0o777, 0o600);
+
+    const me = { bind: "127.0.0.30", key: key.path };
+    const r = await ssh(me, port, "127.0.0.1", `${sshd.user}@web1`, ["echo from-worker"]);
+    assert.equal(r.stdout, "from-worker\n", r.stderr + logs.join("\n"));
+
+    // a live session is ended by stop() and its row closed as "shutdown"
+    const c = await clientArgs(me);
+    const child = new Deno.Command("ssh", {
+      args: [...c.args, "-p", String(port), `${sshd.user}@web1@127.0.0.1`, "echo up; sleep 60"],
+      stdout: "piped",
+      stderr: "null",
+      stdin: "null",
+    }).spawn();
+    const reader = child.stdout.getReader();
+    const first = await reader.read();
+    assert.equal(new TextDecoder().decode(first.value), "up\n");
+    await service.stop();
+    const rest = await reader.read();
+    assert.ok(rest.done, "nothing after the shutdown");
+    assert.equal((await child.status).code, 255);
+    const rows = await db.sql<{ termination_reason: string; node_id: string }[]>`
+      SELECT termination_reason, node_id FROM sessions ORDER BY id`;
+    assert.deepEqual(rows.map((x) => [x.termination_reason, x.node_id]), [
+      ["normal", "worker-node"],
+      ["shutdown", "worker-node"],
+    ]);
+    const wtmp = await Deno.stat(join(dir, "wtmp"));
+    assert.equal(wtmp.size, 4 * 384);
+  } finally {
+    await service?.stop();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    await sshd.stop();
+    await db.close();
+  }
+});
