@@ -215,9 +215,13 @@ export class JumpAuth {
           return this.#fail(ctx, method, "backend_rejected_password", ["password", "keyboard-interactive"]);
         }
         // the hook has audited the backend failure; tell the client and stop
-        const code = e instanceof BackendError ? e.code : "protocol";
         this.#denied = true;
-        sendAuthBanner(this.conn, backendFailureText(route.server.name, code));
+        sendAuthBanner(
+          this.conn,
+          e instanceof BackendError
+            ? backendFailureText(route.server.name, e.code)
+            : unavailableText(this.facts.ref),
+        );
         return ctx.reject([]);
       }
     }

@@ -5,6 +5,7 @@ import type { JumpIdentity } from "./auth.ts";
 import { backendFailed, type ConnFacts, hostKeyMismatch } from "./events.ts";
 import type { Runtime } from "./runtime.ts";
 import type { ClientAgent } from "./ssh2_internals.ts";
+import { SessionDbError } from "./errors.ts";
 import { type Backend, type BackendCredentials, BackendError, connectBackend } from "./upstream.ts";
 
 export async function openBackend(
@@ -19,7 +20,8 @@ export async function openBackend(
   try {
     pinned = (await findServer(rt.deps.sql, server.name))?.host_key ?? null;
   } catch (e) {
-    throw new BackendError("protocol", `database unavailable: ${(e as Error).message}`);
+    rt.deps.log.error("cannot read the server's host key", { ref: facts.ref, error: (e as Error).message });
+    throw new SessionDbError(`database unavailable: ${(e as Error).message}`);
   }
   try {
     return await connectBackend(

@@ -15,6 +15,9 @@ import { type ClientAgent, releaseCrypto } from "./ssh2_internals.ts";
 import type { IncomingConnection } from "./ssh2_types.ts";
 import { endText, warningText } from "./texts.ts";
 import { type Backend, BackendError } from "./upstream.ts";
+import { SessionDbError } from "./errors.ts";
+
+export { SessionDbError };
 
 /** A relayed channel as the session sees it (see channels.ts). */
 export interface Relay {
@@ -27,11 +30,6 @@ export interface Recording {
   id: number;
   path: string;
   writer: AsciicastWriter;
-}
-
-export class SessionDbError extends Error {
-  override name = "SessionDbError";
-  readonly code = "db_unavailable";
 }
 
 export class ProxySession {

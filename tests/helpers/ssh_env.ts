@@ -45,6 +45,8 @@ export interface SshEnvOptions {
   warningsMs?: number[];
   /** extra authorized keys for the backend user */
   backendAuthorizedKeys?: string[];
+  /** runs against the fresh database before the proxy starts */
+  beforeStart?: (db: TestDb) => Promise<void>;
 }
 
 export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
@@ -60,6 +62,7 @@ export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
     logs.push(`${level} ${msg} ${f ? JSON.stringify(f) : ""}`);
   };
   const log: Log = { debug: entry("debug"), info: entry("info"), warn: entry("warn"), error: entry("error") };
+  await o.beforeStart?.(db);
   const recordingsDir = join(dir, "recordings");
   const utmpFile = join(dir, "utmp");
   const wtmpFile = join(dir, "wtmp");
