@@ -30,7 +30,7 @@ import { MitmState } from "./mitm_state.ts";
 import { ConnectionTap } from "./connection_tap.ts";
 import { RecordingTap } from "./recording_tap.ts";
 import { Relay } from "./relay.ts";
-import type { LiveConnection, LogicalSession } from "./session_registry.ts";
+import { type LiveConnection, type LogicalSession, sessionKey } from "./session_registry.ts";
 import type { ProxyContext } from "./proxy_context.ts";
 
 /** RDP_NEG_RSP flag worth passing on: the client may send extended client data blocks. */
@@ -50,6 +50,13 @@ export class ProxiedConnection implements LiveConnection {
   #shareId = 0;
   #termination: { reason: TerminationReason; detail: string } | null = null;
   #untrack: (() => void) | null = null;
+  /** Set once the connection joined a logical session. */
+  sessionId: string | null = null;
+
+  /** The server sent its Demand Active: the desktop is being relayed. */
+  get activated(): boolean {
+    return this.#state?.activated ?? false;
+  }
 
   constructor(private readonly sock: net.Socket, private readonly p: ProxyContext) {
     this.sourceIp = plainIp(sock.remoteAddress);
@@ -149,6 +156,13 @@ export class ProxiedConnection implements LiveConnection {
       return;
     }
     const server = a.server;
+    if (this.p.registry.recentlyKilled(sessionKey(this.sourceIp, a.decision.userId, server.id))) {
+      await this.#refuse(cr, SSL_CERT_NOT_ON_SERVER);
+      this.p.audit(
+        accessDenied(this.#ctx, "session_killed", "a session of this user to this server was just killed"),
+      );
+      return;
+    }
     this.decision = a.decision;
     this.serverId = server.id;
     this.p.audit(accessGranted(this.#ctx, a.decision.policyId, a.decision.validUntil));
@@ -209,6 +223,7 @@ export class ProxiedConnection implements LiveConnection {
       ctx: this.#ctx,
     }, this);
     this.#ctx.sessionId = session.sessionId;
+    this.sessionId = session.sessionId;
     this.#untrack = this.p.track(this);
     await this.#relayAndRecord(cr, server, session, index);
   }
@@ -292,6 +307,8 @@ export class ProxiedConnection implements LiveConnection {
       end = { reason: "error", detail: (e as Error).message, final: false };
       throw e;
     } finally {
+      // let final PDUs (Set Error Info, disconnect) reach the peers before the sockets go away
+      if (this.#relay) await this.#relay.closed;
       this.#clientTls?.destroy();
       this.#backend?.destroy();
       const stats = await recording.close();

@@ -42,6 +42,8 @@ export interface RdpProxy {
   dedicatedPorts(): number[];
   /** Connections being set up or relayed. */
   activeConnections(): number;
+  /** Connections that joined a session, with whether the desktop is being relayed yet. */
+  liveConnections(): { sessionId: string; activated: boolean }[];
   /** Resolves when every audit row queued so far is written (tests). */
   auditsSettled(): Promise<void>;
   stop(): Promise<void>;
@@ -137,6 +139,11 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
     addresses,
     dedicatedPorts: () => listeners.dedicatedPorts,
     activeConnections: () => connections.size,
+    liveConnections: () =>
+      [...connections.keys()].filter((c) => c.sessionId !== null).map((c) => ({
+        sessionId: c.sessionId!,
+        activated: c.activated,
+      })),
     auditsSettled: async () => {
       while (audits.size) await Promise.all([...audits]);
     },

@@ -33,7 +33,10 @@ export interface RelayOptions {
 export class Relay {
   readonly bytes = { fromClient: 0, fromServer: 0 };
   readonly done: Promise<RelayEnd>;
+  /** Both legs closed (after done; bounded by the grace period, then they are destroyed). */
+  readonly closed: Promise<void>;
   #resolve!: (e: RelayEnd) => void;
+  #resolveClosed!: () => void;
   #ended: RelayEnd | null = null;
   #graceMs: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -47,6 +50,7 @@ export class Relay {
   ) {
     this.#graceMs = opts.graceMs ?? 1000;
     this.done = new Promise((r) => (this.#resolve = r));
+    this.closed = new Promise((r) => (this.#resolveClosed = r));
     this.#pipe("client", client, server, new PduStream(), (f) => hooks.clientFrame(f));
     this.#pipe("server", server, client, new PduStream(), (f) => hooks.serverFrame(f));
   }
@@ -112,8 +116,10 @@ export class Relay {
     });
     src.on("close", () => {
       this.#finish({ reason: "closed", side, error: null });
-      if (++this.#closedLegs === 2) clearTimeout(this.#timer);
-      else this.#destroyLater();
+      if (++this.#closedLegs === 2) {
+        clearTimeout(this.#timer);
+        this.#resolveClosed();
+      } else this.#destroyLater();
     });
   }
 

@@ -63,8 +63,14 @@ export interface JoinRequest {
   ctx: AuditContext;
 }
 
+export function sessionKey(sourceIp: string, userId: number, serverId: number): string {
+  return `${sourceIp}|${userId}|${serverId}`;
+}
+
 export class SessionRegistry {
   #byKey = new Map<string, LogicalSession>();
+  /** Keys of sessions killed less than windowMs ago: their clients may not come straight back. */
+  #killed = new Map<string, number>();
   #creating = new Map<string, Promise<LogicalSession>>();
   #closing = new Set<Promise<void>>();
 
@@ -82,7 +88,7 @@ export class SessionRegistry {
 
   /** The session this connection belongs to (joined or newly opened) and its connection number. */
   async join(req: JoinRequest, conn: LiveConnection): Promise<{ session: LogicalSession; index: number }> {
-    const key = `${req.sourceIp}|${req.decision.userId}|${req.server.id}`;
+    const key = sessionKey(req.sourceIp, req.decision.userId, req.server.id);
     for (;;) {
       const pending = this.#creating.get(key);
       if (pending) {
@@ -181,10 +187,20 @@ export class SessionRegistry {
     return this.flush(s);
   }
 
+  /**
+   * True when a session with this key was killed within the window: an auto-reconnecting client must
+   * not undo an administrator's kill (a revoke or expiry is caught by the policy decision itself).
+   */
+  recentlyKilled(key: string, nowMs = Date.now()): boolean {
+    for (const [k, until] of this.#killed) if (until <= nowMs) this.#killed.delete(k);
+    return this.#killed.has(key);
+  }
+
   /** End every live connection of a session (kill). False when it is not on this node. */
   terminateSession(sessionId: string, reason: TerminationReason, detail: string): boolean {
     const s = this.findBySessionId(sessionId);
     if (!s || s.closed) return false;
+    if (reason === "killed") this.#killed.set(s.key, Date.now() + this.o.windowMs);
     if (s.live.size === 0) {
       void this.#close(s, { reason, detail, endedAt: new Date(), final: true });
       return true;

@@ -1,0 +1,109 @@
+// A complete RDP proxy test environment: a fresh database with a user, a server and a grant, the proxy
+// core in-process, and helpers to wait for what it writes. Everything is torn down by close().
+import { createLogger } from "../../cli/log.ts";
+import { createPolicy } from "../../db/policies.ts";
+import { createServer } from "../../db/servers.ts";
+import { createUser } from "../../db/users.ts";
+import { createRdpProxy, type RdpProxy, type RdpProxyDeps } from "../../proxy/rdp/mod.ts";
+import { freePort } from "./rdp_backend.ts";
+import { createTestDb, type TestDb } from "./test_db.ts";
+
+export const POOL_IP = "127.0.0.5";
+
+export interface RdpEnv {
+  db: TestDb;
+  proxy: RdpProxy;
+  /** The proxy's configured port (on 0.0.0.0). */
+  port: number;
+  dir: string;
+  policyId: number;
+  close(): Promise<void>;
+}
+
+export interface RdpEnvOptions {
+  backendPort: number;
+  /** Grant length (default one hour). */
+  grantMs?: number;
+  /** No policy at all (for denials). */
+  noPolicy?: boolean;
+  /** A dedicated listen port for the server. */
+  rdpListenPort?: number;
+  proxy?: Partial<RdpProxyDeps>;
+}
+
+export async function startRdpEnv(o: RdpEnvOptions): Promise<RdpEnv> {
+  const db = await createTestDb();
+  const dir = await Deno.makeTempDir({ prefix: "jh-rdp-" });
+  let proxy: RdpProxy | null = null;
+  try {
+    await createUser(db.sql, { name: "alice", sourceIps: [{ cidr: "127.0.0.1/32" }] }, "test");
+    await createServer(
+      db.sql,
+      {
+        name: "desk",
+        address: "127.0.0.1",
+        rdpPort: o.backendPort,
+        protocols: ["rdp"],
+        poolIp: POOL_IP,
+        rdpListenPort: o.rdpListenPort ?? null,
+      },
+      "test",
+      null,
+    );
+    let policyId = 0;
+    if (!o.noPolicy) {
+      const p = await createPolicy(db.sql, {
+        user: "alice",
+        server: "desk",
+        validFrom: new Date(Date.now() - 60_000),
+        validUntil: new Date(Date.now() + (o.grantMs ?? 3_600_000)),
+      }, "test");
+      policyId = p.id;
+    }
+    const port = await freePort("0.0.0.0");
+    proxy = await createRdpProxy({
+      sql: db.sql,
+      nodeId: "rdp-test",
+      listen: [{ host: "0.0.0.0", port }],
+      dataDir: dir,
+      recordingsDir: `${dir}/recordings`,
+      log: createLogger((Deno.env.get("JH_TEST_LOG") as "debug" | undefined) ?? "error", "rdp"),
+      dedupeWindowMs: 1500,
+      snapshotCache: { debounceMs: 50 },
+      ...o.proxy,
+    });
+    const p = proxy;
+    return {
+      db,
+      proxy: p,
+      port,
+      dir,
+      policyId,
+      async close() {
+        await p.stop();
+        await db.close();
+        await Deno.remove(dir, { recursive: true }).catch(() => {});
+      },
+    };
+  } catch (e) {
+    await proxy?.stop();
+    await db.close();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    throw e;
+  }
+}
+
+/** Poll `f` until it returns a value that is not null/undefined/false. */
+export async function eventually<T>(
+  f: () => Promise<T | null | undefined | false>,
+  ms: number,
+  what: string,
+) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (v !== null && v !== undefined && v !== false) return v as T;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
