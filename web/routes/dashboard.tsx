@@ -8,6 +8,7 @@ import { BarChart, RankChart } from "../views/chart.tsx";
 import { SessionTable } from "../views/session_parts.tsx";
 import { Badge } from "../views/parts.tsx";
 import { need, type RouteCtx } from "./ctx.ts";
+import { ttlCache } from "../ttl_cache.ts";
 import type { DashboardCounts } from "../../db/stats.ts";
 import type { Sql } from "../../db/client.ts";
 
@@ -90,13 +91,22 @@ export function dashboardRoutes(ctx: RouteCtx): Hono<AppEnv> {
   app.use("/", need("view"));
   app.use("/dashboard/*", need("view"));
 
-  app.get("/", async (c) => {
-    const t = now();
-    const [counts, active, hours, top, dbMs] = await Promise.all([
-      dashboardCounts(deps.sql, t),
-      activeSessions(deps.sql, 50),
+  // the charts summarise hours and days: recomputing them at most every 30 s keeps the page fast on
+  // large histories, while the cards and the active sessions stay live
+  const charts = ttlCache(30_000, now, async (t) => {
+    const [hours, top] = await Promise.all([
       connectionsPerHour(deps.sql, t),
       topUsers(deps.sql, new Date(t.getTime() - 7 * 86400_000), 10),
+    ]);
+    return { hours, top };
+  });
+
+  app.get("/", async (c) => {
+    const t = now();
+    const [counts, active, { hours, top }, dbMs] = await Promise.all([
+      dashboardCounts(deps.sql, t),
+      activeSessions(deps.sql, 50),
+      charts(),
       dbLatency(deps.sql),
     ]);
     return page(
