@@ -71,6 +71,16 @@ Deno.test({
       actor: "test",
     });
 
+    // the dashboard is open before the session starts: its active-sessions table must update by itself
+    const page = b.page;
+    await page.goto(`${base}/login`);
+    await page.fill("#name", "watcher");
+    await page.fill("#password", "watch-pw-123");
+    await page.click("#login-submit");
+    await page.waitForURL(`${base}/`);
+    await page.waitForSelector("#active-sessions >> text=No active sessions.");
+    await b.shot("00-dashboard-idle");
+
     const c = await clientArgs({ bind: "127.0.0.10", key: alice.path });
     await tmux.start(
       ["ssh", ...c.args, "-tt", "-p", String(env.port), `${env.sshd.user}@web1@127.0.0.1`],
@@ -92,13 +102,8 @@ Deno.test({
           : null,
     );
 
-    const page = b.page;
-    await page.goto(`${base}/login`);
-    await page.fill("#name", "watcher");
-    await page.fill("#password", "watch-pw-123");
-    await page.click("#login-submit");
-    await page.waitForURL(`${base}/`);
-    await page.waitForSelector(`#active-sessions [data-session="${row.session_id}"]`);
+    // htmx polls every 5 s; no reload happens in between
+    await page.waitForSelector(`#active-sessions [data-session="${row.session_id}"]`, { timeout: 8000 });
     await b.shot("01-dashboard-active");
 
     await page.click(`#active-sessions [data-session="${row.session_id}"] a`);
