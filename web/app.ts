@@ -18,6 +18,7 @@ import { serverRoutes } from "./routes/servers.tsx";
 import { groupRoutes } from "./routes/groups.tsx";
 import { policyRoutes } from "./routes/policies.tsx";
 import { accessRoutes } from "./routes/access.tsx";
+import { rdpVideoRoutes } from "./routes/rdp_video.tsx";
 import { createOpsApp } from "./ops/mod.ts";
 
 export function createApp(deps: WebDeps): Hono<AppEnv> {
@@ -66,6 +67,7 @@ export function createApp(deps: WebDeps): Hono<AppEnv> {
   const authed = new Hono<AppEnv>();
   authed.use(requireSession(deps.sql, now, limits, secure), csrfProtect());
   authed.route("/", dashboardRoutes(ctx));
+  authed.route("/sessions", rdpVideoRoutes(ctx));
   authed.route("/sessions", sessionRoutes(ctx));
   authed.route("/users", userRoutes(ctx));
   authed.route("/servers", serverRoutes(ctx));

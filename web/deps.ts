@@ -34,6 +34,8 @@ export interface WebDeps {
   recordingsDir?: string;
   /** serves /healthz (with database reachability) and /metrics from the appliance's metrics hub */
   ops?: { hub: MetricsHub; metricsToken: string | null };
+  /** converted MP4s are only served from below this directory (dataDir/mp4) */
+  mp4Dir?: string;
   /** the configured pool for per-server proxy IPs ("auto" allocation), if any */
   ipPool?: string | null;
 }

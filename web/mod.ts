@@ -3,6 +3,7 @@ import type { Config } from "../cli/config.ts";
 import { purgeConsoleSessions } from "../db/console_sessions.ts";
 import { createApp } from "./app.ts";
 import { resolveLimits } from "./auth.ts";
+import { mp4CacheDir } from "../recorder/convert/cache.ts";
 import type { WebDeps } from "./deps.ts";
 
 export { createApp } from "./app.ts";
@@ -15,7 +16,7 @@ export interface WebServer {
 }
 
 export async function startWeb(
-  config: Pick<Config, "webListen" | "webTlsCert" | "webTlsKey" | "recordingsDir" | "ipPool">,
+  config: Pick<Config, "webListen" | "webTlsCert" | "webTlsKey" | "recordingsDir" | "ipPool" | "dataDir">,
   deps:
     & Omit<WebDeps, "secureCookies" | "recordingsDir" | "ipPool">
     & Partial<Pick<WebDeps, "secureCookies" | "recordingsDir" | "ipPool">>,
@@ -28,6 +29,7 @@ export async function startWeb(
     secureCookies: deps.secureCookies ?? tls !== null,
     recordingsDir: deps.recordingsDir ?? config.recordingsDir,
     ipPool: deps.ipPool ?? config.ipPool,
+    mp4Dir: deps.mp4Dir ?? mp4CacheDir(config.dataDir),
   };
   const app = createApp(full);
   const servers: Deno.HttpServer<Deno.NetAddr>[] = [];

@@ -19,6 +19,8 @@ import { Flash } from "../views/parts.tsx";
 import { SessionTable } from "../views/session_parts.tsx";
 import { SessionDetail } from "../views/session_detail.tsx";
 import { SessionFilters } from "../views/session_filters.tsx";
+import { convertErrorText } from "../views/rdp_parts.tsx";
+import { rdpRecordingView } from "./rdp_video.tsx";
 import { actorOf, need, type RouteCtx } from "./ctx.ts";
 import { clientIp } from "../auth.ts";
 
@@ -87,13 +89,26 @@ export function sessionRoutes(ctx: RouteCtx): Hono<AppEnv> {
     const castPath = await castPathOf(deps.sql, s);
     const live = s.is_active && s.protocol === "ssh" && castPath !== null;
     const replay = !s.is_active && castPath !== null;
+    const rdp = await Promise.all(
+      recordings.filter((r) => r.kind === "rdp").map((r) => rdpRecordingView(deps.sql, r)),
+    );
     const msg = c.req.query("killed");
+    const convert = c.req.query("convert");
+    const convertError = convertErrorText(c.req.query("convert_error"));
     return page(
       c,
       `Session ${s.session_id}`,
       <>
         {msg === "1" ? <Flash kind="ok">The session was told to end.</Flash> : null}
         {msg === "0" ? <Flash kind="error">The session was no longer active.</Flash> : null}
+        {convert
+          ? (
+            <Flash kind="ok">
+              {convert === "cached" ? "The video is ready." : "The recording is queued for conversion."}
+            </Flash>
+          )
+          : null}
+        {convertError ? <Flash kind="error">{convertError}</Flash> : null}
         <SessionDetail
           s={s}
           recordings={recordings}
@@ -103,6 +118,7 @@ export function sessionRoutes(ctx: RouteCtx): Hono<AppEnv> {
           live={live}
           replay={replay}
           hasCast={castPath !== null}
+          rdp={rdp}
         />
       </>,
       {

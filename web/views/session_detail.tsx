@@ -2,6 +2,7 @@
 import type { RecordingRow, SessionRow } from "../../db/session_queries.ts";
 import { duration, PostButton, Time } from "./parts.tsx";
 import { SessionStatusBadge } from "./session_parts.tsx";
+import { RdpRecording, type RdpRecordingView } from "./rdp_parts.tsx";
 
 function fmtBytes(n: number | null): string {
   if (n === null) return "—";
@@ -21,6 +22,7 @@ export interface DetailProps {
   live: boolean;
   replay: boolean;
   hasCast: boolean;
+  rdp: RdpRecordingView[];
 }
 
 export function SessionDetail(p: DetailProps) {
@@ -70,6 +72,14 @@ export function SessionDetail(p: DetailProps) {
           <div class="panel">
             <h2>Replay</h2>
             <div id="player" data-player data-src={`/sessions/${sid}/cast`}></div>
+          </div>
+        )
+        : null}
+      {p.rdp.length
+        ? (
+          <div class="panel">
+            <h2>Video</h2>
+            {p.rdp.map((r) => <RdpRecording key={r.id} sid={s.session_id} r={r} csrf={p.csrf} canConvert />)}
           </div>
         )
         : null}

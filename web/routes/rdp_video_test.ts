@@ -1,0 +1,107 @@
+// Route tests: an RDP session's recording is queued for MP4 conversion from its page, the progress shows
+// (and refreshes itself), and the finished video is served with byte ranges.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { addRecording } from "../../db/recordings.ts";
+import {
+  claimNextConversion,
+  finishConversion,
+  reportConversionProgress,
+} from "../../db/conversions_work.ts";
+import { listAudit } from "../../db/audit.ts";
+import { fixture, insertSession } from "../testing.ts";
+
+Deno.test("RDP recording: convert from the session page, progress, then play and download the MP4", async () => {
+  const dir = await Deno.makeTempDir();
+  const mp4Dir = join(dir, "mp4");
+  await Deno.mkdir(mp4Dir);
+  const fx = await fixture({ recordingsDir: dir, mp4Dir });
+  try {
+    const s = await insertSession(fx.db.sql, { protocol: "rdp", server_name: "win1" });
+    const recPath = join(dir, "s.rdprec");
+    await Deno.writeFile(recPath, new Uint8Array(1000));
+    const rid = await addRecording(fx.db.sql, {
+      sessionRowId: s.id,
+      kind: "rdp",
+      channel: null,
+      path: recPath,
+    });
+    const a = await fx.as("auditor", "audrey");
+
+    const page = await a.page(`/sessions/${s.session_id}`);
+    assert.match(page.html, new RegExp(`id="convert-${rid}"`));
+    const r = await a.post(`/sessions/${s.session_id}/recordings/${rid}/convert`, { rush: "on" });
+    await r.body?.cancel();
+    assert.equal(r.headers.get("Location"), `/sessions/${s.session_id}?convert=queued`);
+    const queued = await a.page(`/sessions/${s.session_id}?convert=queued`);
+    assert.match(queued.html, /queued for conversion/);
+    assert.match(queued.html, /Conversion pending · urgent/);
+    assert.match(
+      queued.html,
+      new RegExp(`hx-get="/sessions/${s.session_id}/recordings/${rid}/status" hx-trigger="every 2s"`),
+    );
+    const [ev] = await listAudit(fx.db.sql, { action: "recording.convert" });
+    assert.equal(ev.actor, "console:audrey");
+    assert.equal(ev.details.status, "queued");
+
+    // a pool takes the job and reports progress: the polled fragment shows it
+    const job = await claimNextConversion(fx.db.sql, { node: "n", lock: "slot-1", now: new Date() });
+    assert.equal(job?.recording_id, rid);
+    await reportConversionProgress(
+      fx.db.sql,
+      job!.id,
+      "slot-1",
+      { progress: 42.5, etaSeconds: 12 },
+      new Date(),
+    );
+    const frag =
+      await (await a.get(`/sessions/${s.session_id}/recordings/${rid}/status`, { "HX-Request": "true" }))
+        .text();
+    assert.match(frag, /Conversion running: 42% · about 12s left/);
+
+    // done: the page plays the MP4, served with ranges for seeking
+    const out = join(mp4Dir, `recording-${rid}-job-${job!.id}.mp4`);
+    const bytes = new Uint8Array(5000).map((_, i) => i % 256);
+    await Deno.writeFile(out, bytes);
+    await finishConversion(fx.db.sql, job!.id, "slot-1", {
+      outputPath: out,
+      outputSize: 5000,
+      width: 800,
+      height: 600,
+      frames: 10,
+      durationMs: 4000,
+    }, new Date());
+    const done = await a.page(`/sessions/${s.session_id}`);
+    assert.match(
+      done.html,
+      /<video controls preload="metadata" src="\/sessions\/[^"]+\/recordings\/\d+\/video"/,
+    );
+    const video = await a.get(`/sessions/${s.session_id}/recordings/${rid}/video`, {
+      Range: "bytes=100-199",
+    });
+    assert.equal(video.status, 206);
+    assert.equal(video.headers.get("Content-Type"), "video/mp4");
+    assert.deepEqual(await video.bytes(), bytes.subarray(100, 200));
+    const dl = await a.get(`/sessions/${s.session_id}/recordings/${rid}/video?download=1`);
+    assert.match(dl.headers.get("Content-Disposition")!, /attachment; filename="session-.*\.mp4"/);
+    assert.equal((await dl.bytes()).length, 5000);
+
+    // the recording must belong to the session in the URL
+    const other = await insertSession(fx.db.sql, { protocol: "rdp" });
+    const wrong = await a.get(`/sessions/${other.session_id}/recordings/${rid}/video`);
+    assert.equal(wrong.status, 404);
+    await wrong.body?.cancel();
+    // the recording file gone: asking again says so
+    await Deno.remove(recPath);
+    const gone = await a.post(`/sessions/${s.session_id}/recordings/${rid}/convert`);
+    await gone.body?.cancel();
+    assert.equal(gone.headers.get("Location"), `/sessions/${s.session_id}?convert_error=no_file`);
+    assert.match(
+      (await a.page(`/sessions/${s.session_id}?convert_error=no_file`)).html,
+      /missing on this node/,
+    );
+  } finally {
+    await fx.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,89 @@
+// An RDP recording on the session page: its MP4 (played in the browser), the conversion in progress
+// (refreshed by htmx), or the button that asks for one.
+import type { ConversionRow } from "../../db/conversions.ts";
+import { Csrf, duration } from "./parts.tsx";
+
+export interface RdpRecordingView {
+  id: number;
+  size: number;
+  job: ConversionRow | null;
+  /** a current MP4 exists on this node */
+  playable: boolean;
+}
+
+const ERRORS: Record<string, string> = {
+  queue_full: "The conversion queue is full; try again when some jobs have finished.",
+  no_file: "The recording file is missing on this node.",
+  not_found: "No such recording.",
+  not_rdp: "Only RDP recordings are converted.",
+  finished: "That conversion has already ended.",
+};
+
+export function convertErrorText(code: string | undefined): string | null {
+  return code ? ERRORS[code] ?? "The conversion could not be requested." : null;
+}
+
+export function RdpRecording(p: { sid: string; r: RdpRecordingView; csrf: string; canConvert: boolean }) {
+  const base = `/sessions/${encodeURIComponent(p.sid)}/recordings/${p.r.id}`;
+  const job = p.r.job;
+  const live = job !== null && (job.state === "pending" || job.state === "running");
+  const poll = live
+    ? {
+      "hx-get": `${base}/status`,
+      "hx-trigger": "every 2s",
+      "hx-swap": "outerHTML",
+      "hx-headers": '{"X-JH-Poll": "1"}',
+    }
+    : {};
+  return (
+    <div
+      class="rdp-recording"
+      id={`rdp-recording-${p.r.id}`}
+      data-state={p.r.playable ? "playable" : job?.state ?? "none"}
+      {...poll}
+    >
+      {p.r.playable
+        ? (
+          <>
+            <video
+              controls
+              preload="metadata"
+              src={`${base}/video`}
+              class="rdp-video"
+              style="max-width: 100%"
+            >
+            </video>
+            <p>
+              <a href={`${base}/video?download=1`}>Download MP4</a>
+              {job?.duration_ms ? <span class="muted">· {duration(job.duration_ms / 1000)}</span> : null}
+            </p>
+          </>
+        )
+        : null}
+      {live
+        ? (
+          <p class="status-line">
+            Conversion {job!.state}
+            {job!.state === "running" ? `: ${Math.floor(job!.progress)}%` : ""}
+            {job!.eta_seconds !== null ? ` · about ${duration(job!.eta_seconds)} left` : ""}
+            {job!.rush ? " · urgent" : ""}
+          </p>
+        )
+        : null}
+      {job && (job.state === "failed" || job.state === "quarantined")
+        ? <p class="error-text">Conversion {job.state}: {job.error ?? "no detail"}</p>
+        : null}
+      {!p.r.playable && !live && p.canConvert
+        ? (
+          <form method="post" action={`${base}/convert`} class="actions">
+            <Csrf token={p.csrf} />
+            <label>
+              <input type="checkbox" name="rush" value="on" /> urgent
+            </label>
+            <button type="submit" class="secondary" id={`convert-${p.r.id}`}>Convert to MP4</button>
+          </form>
+        )
+        : null}
+    </div>
+  );
+}
