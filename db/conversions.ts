@@ -38,7 +38,7 @@ export interface ConversionRow {
   cancelled_by: string | null;
 }
 
-export type ConversionErrorCode = "queue_full" | "not_found" | "finished" | "not_rdp";
+export type ConversionErrorCode = "queue_full" | "not_found" | "finished" | "not_rdp" | "no_file";
 
 /** A request the queue refuses; the message is meant for the person who asked. */
 export class ConversionQueueError extends Error {
@@ -105,6 +105,30 @@ export async function enqueueConversion(
       RETURNING *`;
     return { job, created: true };
   }) as { job: ConversionRow; created: boolean };
+}
+
+export interface RecordingRef {
+  id: number;
+  kind: "asciicast" | "rdp";
+  path: string;
+  size: number;
+  ended_at: Date | null;
+  /** sessions.session_id */
+  session_id: string;
+}
+
+/** A recording with its session's text id, for conversion requests and downloads. */
+export async function findRecordingRef(sql: Sql, recordingId: number): Promise<RecordingRef | null> {
+  const [r] = await sql<RecordingRef[]>`SELECT r.id, r.kind, r.path, r.size, r.ended_at, s.session_id
+    FROM recordings r JOIN sessions s ON s.id = r.session_id WHERE r.id = ${recordingId}`;
+  return r ?? null;
+}
+
+/** The RDP recordings of a session (by its text id), oldest first. */
+export function rdpRecordingsOfSession(sql: Sql, sessionId: string): Promise<RecordingRef[]> {
+  return sql<RecordingRef[]>`SELECT r.id, r.kind, r.path, r.size, r.ended_at, s.session_id
+    FROM recordings r JOIN sessions s ON s.id = r.session_id
+    WHERE s.session_id = ${sessionId} AND r.kind = 'rdp' ORDER BY r.started_at, r.id`;
 }
 
 export async function getConversion(sql: Sql, id: number): Promise<ConversionRow | null> {
