@@ -8,7 +8,8 @@ Deno.test("planEviction() removes the oldest files until the rest fits, never a 
   assert.deepEqual(planEviction(files, 200, new Set()), []);
   assert.deepEqual(planEviction(files, 80, new Set()), ["a"]);
   assert.deepEqual(planEviction(files, 40, new Set()), ["a", "b"]);
-  assert.deepEqual(planEviction(files, 40, new Set(["a"])), ["b", "c"]);
+  assert.deepEqual(planEviction(files, 60, new Set(["a"])), ["b", "c"]);
+  assert.deepEqual(planEviction(files, 40, new Set(["a"])), ["b", "c", "d"]);
   assert.deepEqual(planEviction(files, 0, new Set(["d"])), ["a", "b", "c"]);
 });
 
