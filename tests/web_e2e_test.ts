@@ -28,6 +28,7 @@ Deno.test("console in Chromium: log in, create a user with two source IPs, a ser
   const web = await startWeb(
     {
       webListen: [{ host: "127.0.0.1", port: 0 }],
+      dataDir: "/nonexistent",
       webTlsCert: null,
       webTlsKey: null,
       recordingsDir: "/nonexistent",

@@ -38,6 +38,7 @@ Deno.test({
   const web = await startWeb(
     {
       webListen: [{ host: "127.0.0.1", port: 0 }],
+      dataDir: "/nonexistent",
       webTlsCert: null,
       webTlsKey: null,
       recordingsDir: env.recordingsDir,

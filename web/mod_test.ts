@@ -63,6 +63,7 @@ Deno.test("startWeb serves every listen address and stops cleanly", async () => 
   const logs: string[] = [];
   const web = await startWeb({
     webListen: [{ host: "127.0.0.1", port: 0 }, { host: "127.0.0.2", port: 0 }],
+    dataDir: "/nonexistent",
     webTlsCert: null,
     webTlsKey: null,
     recordingsDir: "/nonexistent",
@@ -88,6 +89,7 @@ Deno.test("startWeb with a certificate serves HTTPS with Secure __Host- cookies 
   const { ca, cert, key } = await testCerts(dir);
   const web = await startWeb({
     webListen: [{ host: "127.0.0.1", port: 0 }],
+    dataDir: "/nonexistent",
     webTlsCert: cert,
     webTlsKey: key,
     recordingsDir: dir,
