@@ -9,6 +9,7 @@ import { serverGroupCommand, userGroupCommand } from "./groups.ts";
 import { migrateCommand } from "./migrate.ts";
 import { policyCommand } from "./policies.ts";
 import { poolCommand } from "./pool.ts";
+import { recordingsCommand } from "./recordings.ts";
 import { serveCommand } from "./serve.ts";
 import { serverCommand } from "./servers.ts";
 import { sessionsCommand } from "./sessions.ts";
@@ -29,4 +30,5 @@ export const COMMANDS: Command[] = [
   poolCommand,
   doctorCommand,
   sessionsCommand,
+  recordingsCommand,
 ];
