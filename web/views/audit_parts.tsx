@@ -71,7 +71,7 @@ export function AuditTable(p: { rows: AuditRow[] }) {
         {p.rows.length === 0 ? <Empty cols={7}>No audit records match.</Empty> : null}
         {p.rows.map((a) => (
           <tr data-audit-id={a.id}>
-            <td>
+            <td class="nowrap">
               <Time at={a.at} />
             </td>
             <td>{a.actor}</td>
@@ -79,7 +79,9 @@ export function AuditTable(p: { rows: AuditRow[] }) {
             <td>{a.target ?? ""}</td>
             <td class="mono">{a.source_ip ?? ""}</td>
             <td>{a.success ? <Badge kind="ok">ok</Badge> : <Badge kind="bad">failed</Badge>}</td>
-            <td class="mono">{Object.keys(a.details ?? {}).length ? JSON.stringify(a.details) : ""}</td>
+            <td class="mono wrap-any">
+              {Object.keys(a.details ?? {}).length ? JSON.stringify(a.details) : ""}
+            </td>
           </tr>
         ))}
       </tbody>

@@ -130,7 +130,7 @@ export function SessionDetail(p: DetailProps) {
           <dt>Recording size</dt>
           <dd>{fmtBytes(s.recording_size)}</dd>
           <dt>Metadata</dt>
-          <dd class="mono">{meta ?? "—"}</dd>
+          <dd class="mono wrap-any">{meta ?? "—"}</dd>
         </dl>
       </div>
       {p.recordings.length
