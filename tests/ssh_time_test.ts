@@ -90,8 +90,8 @@ Deno.test("ssh time: expiry warnings and cut-off, revoke, kill from the CLI, utm
         assert.equal(b.code, 255);
         assert.equal((await waitRow("bob", false)).termination_reason, "expired");
         await tmux.waitFor(/your access to web1 ends in 1 minute/, 5000);
-        await tmux.waitFor(/your access to web1 has expired; disconnecting/, 5000);
-        await tmux.waitFor(/\[exit 255\]/, 5000);
+        await tmux.waitFor(/your access to web1 has expired; disconnecting/, 10_000);
+        await tmux.waitFor(/\[exit 255\]/, 10_000);
         const r = await waitRow("alice", false);
         assert.equal(r.termination_reason, "expired");
         const played = await asciinema("cat", r.recording_path!);

@@ -52,6 +52,7 @@ export class ProxySession {
   #utmpLine: string | undefined;
   #metaTimer: ReturnType<typeof setTimeout> | null = null;
   #idleTimer: ReturnType<typeof setTimeout> | null = null;
+  #backendDown = false;
   onFinished: (() => void) | null = null;
   /** called once the backend leg is up (forwarding hooks its -R listeners there) */
   onBackend: ((b: Backend) => void) | null = null;
@@ -127,6 +128,7 @@ export class ProxySession {
       this.rt.deps.log.debug("backend error", { ref: this.id, error: e.message });
     });
     backend.client.on("close", () => {
+      this.#backendDown = true;
       releaseCrypto(backend.client);
       this.terminate(failed ? "error" : "normal", "backend connection closed");
     });
@@ -316,6 +318,7 @@ export class ProxySession {
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
     if (this.#metaTimer) clearTimeout(this.#metaTimer);
     for (const r of this.relays) r.close();
+    const backendClosed = this.#backendClosed();
     this.backend?.client.end();
     this.meta.agentUsed ||= this.agent.used;
     const endedAt = new Date();
@@ -354,7 +357,21 @@ export class ProxySession {
         this.rt.lines.release(line);
       }
     }
+    await backendClosed;
     this.onFinished?.();
+  }
+
+  /** Resolves when the backend connection has closed (bounded: a dead peer cannot hold the session). */
+  #backendClosed(): Promise<void> {
+    const b = this.backend;
+    if (!b || this.#backendDown) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, 3000);
+      b.client.on("close", () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
   }
 
   #scheduleMetaFlush(): void {

@@ -4,7 +4,7 @@
 import net from "node:net";
 import { Buffer } from "node:buffer";
 import { type BackendAuth, type BackendClient, newBackendClient, parseKey } from "./ssh2_types.ts";
-import type { ClientAgent } from "./ssh2_internals.ts";
+import { type ClientAgent, releaseCrypto } from "./ssh2_internals.ts";
 
 export type BackendErrorCode =
   | "unreachable"
@@ -101,6 +101,7 @@ export function connectBackend(
       clearTimeout(timer);
       client.destroy();
       sock.destroy();
+      releaseCrypto(client);
       reject(e);
     };
     const timer = setTimeout(
