@@ -48,7 +48,7 @@ async function withShadow(fn: (shadow: ShadowBackend) => Promise<void>) {
 
 async function activated(env: RdpEnv, ms = 15_000) {
   return await eventually(
-    async () => env.proxy.liveConnections().find((c) => c.activated),
+    () => env.proxy.liveConnections().find((c) => c.activated),
     ms,
     "an activated connection",
   );
@@ -189,7 +189,7 @@ Deno.test({
             await c.stop(); // SIGINT: TCP close without an MCS disconnect, like a network drop
           }
           await eventually(
-            async () => env.proxy.liveConnections().length === 0,
+            () => env.proxy.liveConnections().length === 0,
             5000,
             "the connection to end",
           );

@@ -282,6 +282,7 @@ export async function startXrdp(): Promise<XrdpBackend> {
       ["certificate", cert],
       ["key_file", key],
       ["autorun", "Xvnc"],
+      ["fork", "false"],
       ["LogFile", join(dir, "xrdp.log")],
       ["EnableSyslog", "false"],
     ]
@@ -297,11 +298,13 @@ export async function startXrdp(): Promise<XrdpBackend> {
   await Deno.writeTextFile(join(dir, "xrdp.ini"), xrdpIni);
   await Deno.writeTextFile(join(dir, "sesman.ini"), sesmanIni);
   await Deno.mkdir("/run/xrdp/sockdir", { recursive: true, mode: 0o1777 });
-  const sesman = spawnCollected("xrdp-sesman", ["-n", "-c", join(dir, "sesman.ini")]);
-  const xrdp = spawnCollected("xrdp", ["-n", "-c", join(dir, "xrdp.ini")]);
+  // not spawnCollected: session processes forked by sesman would hold its pipes open forever
+  const spawn = (cmd: string, args: string[]) =>
+    new Deno.Command(cmd, { args, stdin: "null", stdout: "null", stderr: "null" }).spawn();
+  const sesman = spawn("xrdp-sesman", ["-n", "-c", join(dir, "sesman.ini")]);
+  const xrdp = spawn("xrdp", ["-n", "-c", join(dir, "xrdp.ini")]);
   const stop = async () => {
-    await xrdp.stop(3000);
-    await sesman.stop(3000);
+    for (const p of [xrdp, sesman]) await stopChild(p, 3000);
     await killUserProcesses(XRDP_USER);
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   };
@@ -310,10 +313,31 @@ export async function startXrdp(): Promise<XrdpBackend> {
     // sesman listens on "127.0.0.1" as given, which xrdp 0.9 binds as IPv6 ::1 when IPv6 is enabled
     await waitForPort(["::1", "127.0.0.1"], 3350, 10_000);
   } catch (e) {
+    const logs = await Promise.all(
+      ["xrdp.log", "sesman.log"].map((f) => Deno.readTextFile(join(dir, f)).catch(() => "")),
+    );
     await stop();
-    throw new Error(`${(e as Error).message}\nxrdp: ${xrdp.output()}\nsesman: ${sesman.output()}`);
+    throw new Error(`${(e as Error).message}\n${logs.join("\n")}`);
   }
   return { port, stop };
+}
+
+/** SIGTERM, then SIGKILL after graceMs. */
+async function stopChild(p: Deno.ChildProcess, graceMs: number): Promise<void> {
+  try {
+    p.kill("SIGTERM");
+  } catch (_e) {
+    // exited
+  }
+  const done = await within(p.status.then(() => true), graceMs, false);
+  if (!done) {
+    try {
+      p.kill("SIGKILL");
+    } catch (_e) {
+      // exited
+    }
+    await p.status;
+  }
 }
 
 /** Sessions sesman started (Xvnc, window manager) run as the test user: end them by pid. */

@@ -95,10 +95,10 @@ export async function startRdpEnv(o: RdpEnvOptions): Promise<RdpEnv> {
 
 /** Poll `f` until it returns a value that is not null/undefined/false. */
 export async function eventually<T>(
-  f: () => Promise<T | null | undefined | false>,
+  f: () => Promise<T | null | undefined | false> | T | null | undefined | false,
   ms: number,
   what: string,
-) {
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await f();

@@ -2,7 +2,7 @@
 // hostile PDUs after TLS.
 import net from "node:net";
 import tls from "node:tls";
-import { encodeConnectionRequest } from "../../proxy/rdp/pdu/mod.ts";
+import { encodeConnectionRequest, parseConnectionConfirm } from "../../proxy/rdp/pdu/mod.ts";
 
 export function connectionRequest(requestedProtocols: number | null, cookie = "alice"): Uint8Array {
   return encodeConnectionRequest({
@@ -85,16 +85,28 @@ export async function readTpkt(c: RawConnection, ms: number): Promise<Uint8Array
 }
 
 /** Connection Request for TLS, Confirm, then a TLS handshake: a connection ready for hostile PDUs. */
-export async function rawTlsSession(host: string, port: number): Promise<RawConnection> {
+export async function rawTlsSession(host: string, port: number, ms = 10_000): Promise<RawConnection> {
   const plain = await rawConnect(host, port);
   plain.write(connectionRequest(0x1));
-  await readTpkt(plain, 10_000);
+  const cc = parseConnectionConfirm(await readTpkt(plain, ms));
+  if (cc.negotiation?.type !== "response") {
+    plain.destroy();
+    throw new Error(`the proxy refused TLS: ${JSON.stringify(cc.negotiation)}`);
+  }
   plain.socket.removeAllListeners("data");
   return await new Promise((resolve, reject) => {
     const t = tls.connect({ socket: plain.socket, rejectUnauthorized: false }, () => {
-      t.off("error", reject);
+      clearTimeout(timer);
+      t.off("error", fail);
       resolve(wrap(t));
     });
-    t.once("error", reject);
+    const fail = (e: Error) => {
+      clearTimeout(timer);
+      t.destroy();
+      reject(e);
+    };
+    const timer = setTimeout(() => fail(new Error(`no TLS handshake within ${ms} ms`)), ms);
+    t.once("error", fail);
+    t.once("close", () => fail(new Error("closed during the TLS handshake")));
   });
 }

@@ -1,0 +1,87 @@
+// End to end against xrdp (Xvnc session, real PAM logon): the downgrade must leave it sending plain,
+// uncompressed bitmap updates, and the recording must hold them.
+import assert from "node:assert/strict";
+import { readRecording, RecordType } from "../recorder/rdp_file.ts";
+import {
+  PACKET_COMPRESSED,
+  parseFastPathOutput,
+  parseShareControlPdus,
+  parseShareDataHeader,
+  PDUTYPE2_UPDATE,
+  PDUTYPE_DATAPDU,
+} from "../proxy/rdp/pdu/mod.ts";
+import {
+  haveRdpTools,
+  haveXrdp,
+  startXfreerdp,
+  startXrdp,
+  XRDP_PASSWORD,
+  XRDP_USER,
+} from "./helpers/rdp_backend.ts";
+import { eventually, POOL_IP, startRdpEnv } from "./helpers/rdp_env.ts";
+
+Deno.test({
+  name: "rdp proxy relays xfreerdp to xrdp with uncompressed bitmap updates and records them",
+  ignore: !haveRdpTools() || !haveXrdp() || Deno.uid() !== 0,
+  async fn() {
+    const xrdp = await startXrdp();
+    const env = await startRdpEnv({ backendPort: xrdp.port });
+    try {
+      const c = await startXfreerdp({
+        host: POOL_IP,
+        port: env.port,
+        user: XRDP_USER,
+        password: XRDP_PASSWORD,
+      });
+      try {
+        await eventually(() => env.proxy.liveConnections().find((x) => x.activated), 20_000, "activation");
+        // the Xvnc session and its window manager start after activation; wait for their drawing
+        await new Promise((r) => setTimeout(r, 5000));
+      } finally {
+        await c.stop();
+      }
+      const [s] = await eventually(
+        async () => {
+          const rows = await env.db.sql<{ is_active: boolean; metadata: Record<string, unknown> }[]>`
+          SELECT is_active, metadata FROM sessions`;
+          return rows.length === 1 && !rows[0].is_active && rows;
+        },
+        10_000,
+        "the session to close",
+      );
+      assert.equal(s.metadata.client_user, XRDP_USER);
+      assert.ok(s.metadata.logged_on_at, "autologon with a password counts as logged on");
+      assert.deepEqual(s.metadata.unrenderable_updates, {});
+      const [rec] = await env.db.sql<{ path: string }[]>`SELECT path FROM recordings`;
+      let bitmaps = 0;
+      let compressed = 0;
+      let orders = 0;
+      for await (const r of readRecording(rec.path)) {
+        if (r.type === RecordType.SERVER_SLOWPATH) {
+          for (const p of parseShareControlPdus(r.payload)) {
+            if (p.isFlow || p.pduType !== PDUTYPE_DATAPDU) continue;
+            const sd = parseShareDataHeader(p.body);
+            if (sd.compressedType & PACKET_COMPRESSED) compressed++;
+            else if (sd.pduType2 === PDUTYPE2_UPDATE) {
+              const updateType = sd.data[0] | (sd.data[1] << 8);
+              if (updateType === 1) bitmaps++;
+              if (updateType === 0) orders++;
+            }
+          }
+        } else if (r.type === RecordType.SERVER_FASTPATH) {
+          for (const u of parseFastPathOutput(r.payload).updates) {
+            if (u.compression !== 0) compressed++;
+            if (u.updateCode === 1) bitmaps++;
+            if (u.updateCode === 0 || u.updateCode === 4) orders++;
+          }
+        }
+      }
+      assert.ok(bitmaps >= 3, `only ${bitmaps} bitmap updates recorded`);
+      assert.equal(compressed, 0, "bulk compression was negotiated away");
+      assert.equal(orders, 0, "no orders or surface commands");
+    } finally {
+      await env.close();
+      await xrdp.stop();
+    }
+  },
+});
