@@ -226,7 +226,8 @@ export class JumpAuth {
       }
     }
     this.identity = { ...partial, backend };
-    await this.rt.audit(accessGranted(this.facts, {
+    // not awaited: the row is queued if the database is slow, the login is not
+    void this.rt.audit(accessGranted(this.facts, {
       server: route.server.name,
       login: route.login,
       route: route.how,

@@ -67,7 +67,7 @@ export function handleSessionChannel(s: ProxySession, session: ServerSession): v
   const connect = async (kind: Kind, ch: ServerChannel, arg: string): Promise<void> => {
     let backend;
     try {
-      backend = await s.ensureBackend();
+      backend = await s.backendForChannel();
     } catch (e) {
       const code = e instanceof BackendError ? e.code : "db_unavailable";
       failChannel(

@@ -53,6 +53,8 @@ export class ProxySession {
   #metaTimer: ReturnType<typeof setTimeout> | null = null;
   #idleTimer: ReturnType<typeof setTimeout> | null = null;
   #backendDown = false;
+  #backendFailed = false;
+  #triedAgent = false;
   onFinished: (() => void) | null = null;
   /** called once the backend leg is up (forwarding hooks its -R listeners there) */
   onBackend: ((b: Backend) => void) | null = null;
@@ -88,11 +90,15 @@ export class ProxySession {
     this.#expiry.reset(this.decision.validUntil.getTime());
     if (this.identity.backend) {
       this.#backendP = this.#adopt(this.identity.backend);
+      this.#backendP.catch(() => {});
     } else if (this.identity.password !== null) {
       // credentials are known now: overlap the backend handshake with the client's channel setup
-      void this.ensureBackend().catch(() => {});
+      this.ensureBackend().catch(() => {});
+    } else {
+      void this.rt.deps.applianceKeyFor(this.server).then((key) => {
+        if (key && !this.#ended) this.ensureBackend().catch(() => {});
+      }, () => {});
     }
-    this.#backendP?.catch(() => {});
     // a client that never opens anything (ssh -N with a failed forward) is not kept forever
     this.#idleTimer = setTimeout(() => {
       this.#idleTimer = null;
@@ -100,11 +106,32 @@ export class ProxySession {
     }, 60_000);
   }
 
-  /** The backend leg, connected on first use with the credentials known by then. */
+  /**
+   * The backend leg, connected on first use with the credentials known by then. An attempt that failed
+   * before the client forwarded its agent is retried once with the agent.
+   */
   ensureBackend(): Promise<Backend> {
     if (this.#ended) return Promise.reject(new BackendError("protocol", "session has ended"));
-    this.#backendP ??= this.#connect();
+    if (!this.#backendP || (this.#backendFailed && this.agentForwarded && !this.#triedAgent)) {
+      this.#triedAgent = this.agentForwarded;
+      this.#backendFailed = false;
+      const p = this.#connect();
+      p.catch(() => this.#backendFailed = true);
+      this.#backendP = p;
+    }
     return this.#backendP;
+  }
+
+  /** ensureBackend() for a channel: waits out an attempt that started before the agent arrived. */
+  async backendForChannel(): Promise<Backend> {
+    try {
+      return await this.ensureBackend();
+    } catch (e) {
+      if (e instanceof BackendError && e.code === "auth_failed" && this.agentForwarded && !this.#triedAgent) {
+        return await this.ensureBackend();
+      }
+      throw e;
+    }
   }
 
   async #connect(): Promise<Backend> {

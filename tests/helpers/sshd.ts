@@ -99,6 +99,8 @@ export interface SshdOptions {
   authorizedKeys?: string[];
   /** extra sshd_config lines */
   extraConfig?: string[];
+  /** MaxStartups (benchmarks open hundreds of sessions) */
+  maxStartups?: number;
 }
 
 export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
@@ -135,7 +137,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     `PrintMotd no`,
     `PrintLastLog no`,
     `AcceptEnv LANG LC_* JH_*`,
-    `MaxStartups 200`,
+    `MaxStartups ${opts.maxStartups ?? 200}`,
     `MaxSessions 50`,
     `LogLevel VERBOSE`,
     `Subsystem sftp internal-sftp`,
