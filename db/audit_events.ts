@@ -53,6 +53,7 @@ export const AUDIT_ACTIONS = [
   // recordings
   "recording.convert",
   "recording.convert_cancel",
+  "recording.download",
   // system
   "system.start",
   "system.stop",

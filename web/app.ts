@@ -19,6 +19,7 @@ import { groupRoutes } from "./routes/groups.tsx";
 import { policyRoutes } from "./routes/policies.tsx";
 import { accessRoutes } from "./routes/access.tsx";
 import { rdpVideoRoutes } from "./routes/rdp_video.tsx";
+import { conversionRoutes } from "./routes/conversions.tsx";
 import { createOpsApp } from "./ops/mod.ts";
 
 export function createApp(deps: WebDeps): Hono<AppEnv> {
@@ -69,6 +70,7 @@ export function createApp(deps: WebDeps): Hono<AppEnv> {
   authed.route("/", dashboardRoutes(ctx));
   authed.route("/sessions", rdpVideoRoutes(ctx));
   authed.route("/sessions", sessionRoutes(ctx));
+  authed.route("/recordings", conversionRoutes(ctx));
   authed.route("/users", userRoutes(ctx));
   authed.route("/servers", serverRoutes(ctx));
   authed.route("/groups", groupRoutes(ctx));

@@ -8,6 +8,7 @@ import { CSRF_FIELD } from "../csrf.ts";
 const NAV: { href: string; label: string; perm: Permission }[] = [
   { href: "/", label: "Dashboard", perm: "view" },
   { href: "/sessions", label: "Sessions", perm: "view" },
+  { href: "/recordings/queue", label: "Conversions", perm: "view" },
   { href: "/users", label: "Users", perm: "manage" },
   { href: "/servers", label: "Servers", perm: "manage" },
   { href: "/groups", label: "Groups", perm: "manage" },

@@ -2,6 +2,7 @@
 // (refreshed by htmx), or the button that asks for one.
 import type { ConversionRow } from "../../db/conversions.ts";
 import { Csrf, duration } from "./parts.tsx";
+import { ConversionControls } from "./conversion_parts.tsx";
 
 export interface RdpRecordingView {
   id: number;
@@ -62,12 +63,20 @@ export function RdpRecording(p: { sid: string; r: RdpRecordingView; csrf: string
         : null}
       {live
         ? (
-          <p class="status-line">
-            Conversion {job!.state}
-            {job!.state === "running" ? `: ${Math.floor(job!.progress)}%` : ""}
-            {job!.eta_seconds !== null ? ` · about ${duration(job!.eta_seconds)} left` : ""}
-            {job!.rush ? " · urgent" : ""}
-          </p>
+          <>
+            <p class="status-line">
+              Conversion {job!.state}
+              {job!.state === "running" ? `: ${Math.floor(job!.progress)}%` : ""}
+              {job!.eta_seconds !== null ? ` · about ${duration(job!.eta_seconds)} left` : ""}
+              {job!.rush ? " · urgent" : ""}
+            </p>
+            <ConversionControls
+              job={job!}
+              csrf={p.csrf}
+              back={`/sessions/${encodeURIComponent(p.sid)}`}
+              bare
+            />
+          </>
         )
         : null}
       {job && (job.state === "failed" || job.state === "quarantined")
@@ -84,6 +93,9 @@ export function RdpRecording(p: { sid: string; r: RdpRecordingView; csrf: string
           </form>
         )
         : null}
+      <p>
+        <a href={`/recordings/${p.r.id}/raw`} id={`download-raw-${p.r.id}`}>Download the raw recording</a>
+      </p>
     </div>
   );
 }
