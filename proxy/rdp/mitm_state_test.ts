@@ -4,7 +4,6 @@ import {
   CAPSTYPE_ORDER,
   encodeSharePdu,
   type Frame,
-  hex,
   INFO_COMPRESSION,
   INFO_COMPRESSION_TYPE_MASK,
   parseClientInfo,
@@ -21,19 +20,7 @@ import {
 } from "./pdu/mod.ts";
 import { sdin } from "./pdu/fixtures_built.ts";
 import { type MitmEvent, MitmState } from "./mitm_state.ts";
-
-interface Captured {
-  side: "client" | "server";
-  kind: "tpkt" | "fastpath";
-  hex: string;
-}
-
-/** Frames captured from real xfreerdp sessions through the proxy (tests/fixtures/rdp). */
-export async function loadCapture(name: string): Promise<(Frame & { side: "client" | "server" })[]> {
-  const url = new URL(`../../tests/fixtures/rdp/${name}.json`, import.meta.url);
-  const raw = JSON.parse(await Deno.readTextFile(url)) as Captured[];
-  return raw.map((c) => ({ side: c.side, kind: c.kind, bytes: hex(c.hex) }));
-}
+import { loadCapture } from "./capture_fixtures.ts";
 
 function replay(frames: (Frame & { side: string })[], requested = 0x3) {
   const events: MitmEvent[] = [];
@@ -188,7 +175,7 @@ function mutate(b: Uint8Array, r: () => number): Uint8Array {
 }
 
 Deno.test("MitmState throws only RdpParseError on mutated captured frames (fuzz)", async () => {
-  for (const name of ["shadow_session", "xrdp_session"]) {
+  for (const name of ["shadow_session", "xrdp_session"] as const) {
     const frames = await loadCapture(name);
     const r = rng(name.length * 7919);
     let rejected = 0;
