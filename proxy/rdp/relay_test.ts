@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import net from "node:net";
+import { Relay } from "./relay.ts";
+import { RdpParseError } from "./pdu/mod.ts";
+
+/** Two connected socket pairs: [clientPeer, proxyClientSide] and [proxyServerSide, serverPeer]. */
+async function pairs(): Promise<{ sockets: net.Socket[]; close(): Promise<void> }> {
+  const accepted: net.Socket[] = [];
+  const srv = net.createServer((s) => accepted.push(s));
+  await new Promise<void>((r) => srv.listen({ host: "127.0.0.1", port: 0 }, r));
+  const port = (srv.address() as net.AddressInfo).port;
+  const dial = () =>
+    new Promise<net.Socket>((r) => {
+      const s = net.connect({ host: "127.0.0.1", port }, () => r(s));
+    });
+  const clientPeer = await dial();
+  const proxyServerSide = await dial();
+  while (accepted.length < 2) await new Promise((r) => setTimeout(r, 5));
+  const sockets = [clientPeer, accepted[0], proxyServerSide, accepted[1]];
+  for (const s of sockets) s.on("error", () => {});
+  return {
+    sockets,
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => srv.close(r));
+    },
+  };
+}
+
+/** A fast-path frame of `size` bytes (header says so) with a sequence number in the body. */
+function frame(size: number, seq: number): Uint8Array {
+  const b = new Uint8Array(size);
+  b[0] = 0x04;
+  b[1] = 0x80 | (size >> 8);
+  b[2] = size & 0xff;
+  new DataView(b.buffer).setUint32(3, seq);
+  return b;
+}
+
+Deno.test("Relay pauses the sender while the receiver does not read, and loses nothing", async () => {
+  const p = await pairs();
+  const [clientPeer, clientSide, serverSide, serverPeer] = p.sockets;
+  try {
+    serverPeer.pause(); // the backend does not read
+    const relay = new Relay(clientSide, serverSide, {
+      clientFrame: (f) => f.bytes,
+      serverFrame: (f) => f.bytes,
+    });
+    const total = 2000;
+    const size = 16_000; // 32 MB in all
+    let sent = 0;
+    const pump = () => {
+      while (sent < total) {
+        if (!clientPeer.write(frame(size, sent++))) return void clientPeer.once("drain", pump);
+      }
+    };
+    pump();
+    await new Promise((r) => setTimeout(r, 1000));
+    const buffered = relay.bytes.fromClient;
+    assert.ok(buffered < 16 * 1024 * 1024, `the relay read ${buffered} bytes while the backend read nothing`);
+    assert.ok(sent < total, "the client was pushed back too");
+    // the backend reads again: everything arrives, in order
+    let got = 0;
+    let seq = 0;
+    let pending = new Uint8Array(0);
+    const done = Promise.withResolvers<void>();
+    serverPeer.on("data", (c: Uint8Array) => {
+      const b = new Uint8Array(pending.length + c.length);
+      b.set(pending);
+      b.set(c, pending.length);
+      let at = 0;
+      for (; at + size <= b.length; at += size) {
+        assert.equal(new DataView(b.buffer, b.byteOffset + at).getUint32(3), seq++);
+        got++;
+      }
+      pending = b.slice(at);
+      if (got === total) done.resolve();
+    });
+    serverPeer.resume();
+    await done.promise;
+    assert.equal(relay.bytes.fromClient, total * size);
+    relay.disconnect([], []);
+    await relay.closed;
+  } finally {
+    await p.close();
+  }
+});
+
+Deno.test("Relay stops at a malformed frame without forwarding it", async () => {
+  const p = await pairs();
+  const [clientPeer, clientSide, serverSide, serverPeer] = p.sockets;
+  try {
+    const forwarded: number[] = [];
+    serverPeer.on("data", (c: Uint8Array) => forwarded.push(c.length));
+    const relay = new Relay(clientSide, serverSide, {
+      clientFrame: (f) => {
+        if (f.bytes[3] === 0xee) throw new RdpParseError("invalid", "bad frame");
+        return f.bytes;
+      },
+      serverFrame: (f) => f.bytes,
+    });
+    const bad = frame(10, 0);
+    bad[3] = 0xee;
+    clientPeer.write(bad);
+    const end = await relay.done;
+    assert.equal(end.reason, "protocol_error");
+    assert.equal(end.side, "client");
+    assert.ok(end.error instanceof RdpParseError);
+    await relay.closed;
+    assert.deepEqual(forwarded, []);
+  } finally {
+    await p.close();
+  }
+});
