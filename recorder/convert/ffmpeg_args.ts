@@ -21,6 +21,11 @@ export interface FfmpegArgsOptions {
   keyframeSeconds?: number;
   /** Encoder threads (default: ffmpeg decides). */
   threads?: number;
+  /**
+   * Exact pixels instead of a small file: lossless RGB H.264 (libx264rgb, qp 0). For verification and
+   * evidence copies; browsers do not play it.
+   */
+  lossless?: boolean;
 }
 
 const PRESETS = new Set([
@@ -49,7 +54,8 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
   args.push("-f", "matroska", "-i", o.input ?? "pipe:0");
   const evenW = o.width + (o.width % 2), evenH = o.height + (o.height % 2);
   if (evenW !== o.width || evenH !== o.height) args.push("-vf", `pad=${evenW}:${evenH}:0:0:black`);
-  args.push("-c:v", "libx264", "-preset", preset, "-crf", String(crf), "-pix_fmt", "yuv420p");
+  if (o.lossless) args.push("-c:v", "libx264rgb", "-preset", preset, "-qp", "0", "-pix_fmt", "rgb24");
+  else args.push("-c:v", "libx264", "-preset", preset, "-crf", String(crf), "-pix_fmt", "yuv420p");
   if (o.threads !== undefined) args.push("-threads", String(o.threads));
   args.push("-fps_mode", "vfr", "-force_key_frames", `expr:gte(t,n_forced*${key})`);
   args.push("-video_track_timescale", "1000", "-movflags", "+faststart", "-f", "mp4", "-y", o.output);

@@ -63,3 +63,9 @@ Deno.test("buildFfmpegArgs() rejects values ffmpeg would misread", () => {
     assert.throws(() => buildFfmpegArgs(bad), RangeError, JSON.stringify(bad));
   }
 });
+
+Deno.test("buildFfmpegArgs() with lossless encodes RGB at qp 0 instead of lossy yuv420p", () => {
+  const args = buildFfmpegArgs({ width: 64, height: 48, output: "o.mp4", lossless: true }).join(" ");
+  assert.match(args, /-c:v libx264rgb -preset veryfast -qp 0 -pix_fmt rgb24 /);
+  assert.doesNotMatch(args, /yuv420p|-crf/);
+});

@@ -46,7 +46,7 @@ export interface ConvertProgress {
 }
 
 export interface ConvertOptions
-  extends Pick<FfmpegArgsOptions, "crf" | "preset" | "threads" | "keyframeSeconds"> {
+  extends Pick<FfmpegArgsOptions, "crf" | "preset" | "threads" | "keyframeSeconds" | "lossless"> {
   input: string;
   output: string;
   /** ffmpeg executable (default "ffmpeg" from PATH). */
@@ -113,7 +113,7 @@ export async function renderRecordingToMp4(opts: ConvertOptions): Promise<Conver
     throw wrapRecordingError(e);
   }
   const W = canvas.width + (canvas.width % 2), H = canvas.height + (canvas.height % 2);
-  const { crf, preset, threads, keyframeSeconds } = opts;
+  const { crf, preset, threads, keyframeSeconds, lossless } = opts;
   const args = buildFfmpegArgs({
     width: W,
     height: H,
@@ -122,6 +122,7 @@ export async function renderRecordingToMp4(opts: ConvertOptions): Promise<Conver
     preset,
     threads,
     keyframeSeconds,
+    lossless,
   });
   let child: Deno.ChildProcess;
   try {
