@@ -2,7 +2,6 @@
 // backend X.224 + TLS → client TLS → session row → relay through the MITM state machine with recording
 // → close. Any failure ends this connection only, with an audit row saying why.
 import type net from "node:net";
-import type tls from "node:tls";
 import { join } from "node:path";
 import type { TerminationReason } from "../../db/sessions.ts";
 import type { Allow, Server } from "../../policy/mod.ts";
@@ -22,7 +21,7 @@ import {
   SSL_CERT_NOT_ON_SERVER,
   SSL_REQUIRED_BY_SERVER,
 } from "./pdu/mod.ts";
-import { acceptTls, connectTls, dialBackend, readPlainTpkt, writeAll } from "./handshake.ts";
+import { acceptTls, connectTls, dialBackend, readPlainTpkt, type TlsLeg, writeAll } from "./handshake.ts";
 import { admit, plainIp } from "./admission.ts";
 import { accessDenied, accessGranted, type AuditContext, backendFailed, protocolError } from "./audit.ts";
 import { RdpProxyError } from "./errors.ts";
@@ -32,6 +31,9 @@ import { RecordingTap } from "./recording_tap.ts";
 import { Relay } from "./relay.ts";
 import { type LiveConnection, type LogicalSession, sessionKey } from "./session_registry.ts";
 import type { ProxyContext } from "./proxy_context.ts";
+
+/** Above this many bytes waiting for the disk, the relay stops reading until the recording caught up. */
+const RECORDING_HIGH_WATER = 2 * 1024 * 1024;
 
 /** RDP_NEG_RSP flag worth passing on: the client may send extended client data blocks. */
 const EXTENDED_CLIENT_DATA_SUPPORTED = 0x01;
@@ -43,8 +45,9 @@ export class ProxiedConnection implements LiveConnection {
   decision!: Allow;
   #ctx: AuditContext;
   #phase = "x224";
-  #backend: net.Socket | tls.TLSSocket | null = null;
-  #clientTls: tls.TLSSocket | null = null;
+  #backendSock: net.Socket | null = null;
+  #backend: TlsLeg | null = null;
+  #clientTls: TlsLeg | null = null;
   #relay: Relay | null = null;
   #state: MitmState | null = null;
   #shareId = 0;
@@ -80,9 +83,7 @@ export class ProxiedConnection implements LiveConnection {
       this.#failed(e);
     } finally {
       this.#untrack?.();
-      this.sock.destroy();
-      this.#clientTls?.destroy();
-      this.#backend?.destroy();
+      this.#destroyAll();
     }
   }
 
@@ -90,17 +91,20 @@ export class ProxiedConnection implements LiveConnection {
   terminate(reason: TerminationReason, detail: string): void {
     if (this.#termination) return;
     this.#termination = { reason, detail };
+    this.#applyTermination();
+  }
+
+  #applyTermination(): void {
+    const { reason } = this.#termination!;
     const relay = this.#relay;
     const state = this.#state;
     if (!relay || !state || state.ioChannelId < 0) {
-      this.sock.destroy();
-      this.#clientTls?.destroy();
-      this.#backend?.destroy();
+      this.#destroyAll();
       return;
     }
-    const errorInfo = reason === "killed" || reason === "shutdown"
-      ? ERRINFO_RPC_INITIATED_DISCONNECT
-      : ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES;
+    const errorInfo = reason === "expired" || reason === "revoked"
+      ? ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES
+      : ERRINFO_RPC_INITIATED_DISCONNECT;
     const dpum = encodeDisconnectProviderUltimatum(RN_PROVIDER_INITIATED);
     relay.disconnect(
       [encodeSetErrorInfoFrame({ errorInfo, channelId: state.ioChannelId, shareId: this.#shareId }), dpum],
@@ -174,7 +178,7 @@ export class ProxiedConnection implements LiveConnection {
     let refusal = SSL_CERT_NOT_ON_SERVER;
     try {
       const b = await dialBackend(server.address, server.rdpPort, t.backendConnectMs);
-      this.#backend = b;
+      this.#backendSock = b;
       b.on("error", () => {});
       await writeAll(b, rewriteConnectionRequest(crFrame, PROTOCOL_SSL));
       cc = parseConnectionConfirm(await readPlainTpkt(b, t.handshakeStepMs, "backend Connection Confirm"));
@@ -187,7 +191,7 @@ export class ProxiedConnection implements LiveConnection {
         throw new RdpProxyError("backend", "backend did not select TLS (standard RDP security only?)");
       }
       this.#backend = await connectTls(b, t.handshakeStepMs);
-      this.#backend.on("error", () => {});
+      this.#backend.stream.on("error", () => {});
     } catch (e) {
       await this.#refuse(cr, refusal);
       this.p.audit(backendFailed(this.#ctx, backendName, (e as Error).message));
@@ -211,7 +215,7 @@ export class ProxiedConnection implements LiveConnection {
       }),
     );
     this.#clientTls = await acceptTls(this.sock, this.p.tls, t.handshakeStepMs);
-    this.#clientTls.on("error", () => {});
+    this.#clientTls.stream.on("error", () => {});
     if (this.#termination) return;
 
     this.#phase = "session";
@@ -239,7 +243,12 @@ export class ProxiedConnection implements LiveConnection {
       final: false,
     };
     const recording = new RecordingTap(path, (msg) => {
-      this.p.log.error("RDP recording failed", { session: session.sessionId, error: msg });
+      // no unrecorded sessions: a recording that cannot be written ends the connection (fail closed)
+      this.p.log.error("RDP recording failed; ending the connection", {
+        session: session.sessionId,
+        error: msg,
+      });
+      this.terminate("error", msg);
     });
     const tap = new ConnectionTap(
       {
@@ -264,11 +273,17 @@ export class ProxiedConnection implements LiveConnection {
         tap.handle(e);
       });
       this.#state = state;
-      const relay = new Relay(this.#clientTls!, this.#backend!, state, {
+      const leg = (l: TlsLeg) => ({
+        stream: l.stream,
+        hold: () => l.held.hold(),
+        release: () => l.held.release(),
+      });
+      const relay = new Relay(leg(this.#clientTls!), leg(this.#backend!), state, {
         graceMs: this.p.timeouts.closeGraceMs,
+        throttled: () => recording.pendingBytes > RECORDING_HIGH_WATER,
       });
       this.#relay = relay;
-      if (this.#termination) this.terminate(this.#termination.reason, this.#termination.detail);
+      if (this.#termination) this.#applyTermination();
       const flush = setInterval(() => tap.keys.flush(), 2000);
       const r = await relay.done.finally(() => clearInterval(flush));
       tap.keys.flush();
@@ -309,8 +324,7 @@ export class ProxiedConnection implements LiveConnection {
     } finally {
       // let final PDUs (Set Error Info, disconnect) reach the peers before the sockets go away
       if (this.#relay) await this.#relay.closed;
-      this.#clientTls?.destroy();
-      this.#backend?.destroy();
+      this.#destroyAll();
       const stats = await recording.close();
       const endedAt = new Date();
       if (recordingRow !== null) {
@@ -319,6 +333,13 @@ export class ProxiedConnection implements LiveConnection {
       }
       await this.p.registry.connectionEnded(session, this, { ...end, endedAt });
     }
+  }
+
+  #destroyAll(): void {
+    this.sock.destroy();
+    this.#clientTls?.stream.destroy();
+    this.#backend?.stream.destroy();
+    this.#backendSock?.destroy();
   }
 
   /** A negotiation failure to the client: a clean, immediate refusal it understands. */

@@ -4,6 +4,7 @@
 import net from "node:net";
 import tls from "node:tls";
 import { RdpProxyError } from "./errors.ts";
+import { HeldSocket } from "./held_socket.ts";
 
 /** X.224 CR/CC are small; anything bigger before TLS is not RDP. */
 const MAX_PLAIN_TPKT = 1024;
@@ -81,25 +82,37 @@ export function writeAll(sock: net.Socket, bytes: Uint8Array): Promise<void> {
   });
 }
 
+/** A TLS leg: the TLS stream and the socket under it that can be held (see held_socket.ts). */
+export interface TlsLeg {
+  stream: tls.TLSSocket;
+  held: HeldSocket;
+}
+
 /** TLS server side over the accepted client socket (after our X.224 Connection Confirm). */
-export function acceptTls(
+export async function acceptTls(
   sock: net.Socket,
   material: { cert: string; key: string },
   timeoutMs: number,
-): Promise<tls.TLSSocket> {
-  const t = new tls.TLSSocket(sock, {
+): Promise<TlsLeg> {
+  const held = new HeldSocket(sock);
+  const t = new tls.TLSSocket(held as unknown as net.Socket, {
     isServer: true,
     cert: material.cert,
     key: material.key,
     minVersion: "TLSv1.2",
   });
-  return handshake(t, "secure", timeoutMs, "client TLS handshake");
+  return { stream: await handshake(t, "secure", timeoutMs, "client TLS handshake"), held };
 }
 
 /** TLS client side towards the backend. RDP servers use self-signed certificates: not verified. */
-export function connectTls(sock: net.Socket, timeoutMs: number): Promise<tls.TLSSocket> {
-  const t = tls.connect({ socket: sock, rejectUnauthorized: false, minVersion: "TLSv1" });
-  return handshake(t, "secureConnect", timeoutMs, "backend TLS handshake");
+export async function connectTls(sock: net.Socket, timeoutMs: number): Promise<TlsLeg> {
+  const held = new HeldSocket(sock);
+  const t = tls.connect({
+    socket: held as unknown as net.Socket,
+    rejectUnauthorized: false,
+    minVersion: "TLSv1",
+  });
+  return { stream: await handshake(t, "secureConnect", timeoutMs, "backend TLS handshake"), held };
 }
 
 function handshake(
@@ -122,7 +135,6 @@ function handshake(
     };
     const onOk = () => {
       cleanup();
-      t.setNoDelay?.(true);
       resolve(t);
     };
     const onError = (e: Error) => {

@@ -12,6 +12,8 @@ import {
 } from "../../recorder/rdp_file.ts";
 
 const MAX_EARLY_BYTES = 4 * 1024 * 1024;
+/** Hard bound of the writer's queue; the relay is slowed down long before (see Relay's throttle). */
+const MAX_PENDING_BYTES = 16 * 1024 * 1024;
 
 export class RecordingTap {
   #writer: RecordingWriter | null = null;
@@ -33,6 +35,10 @@ export class RecordingTap {
   get started(): boolean {
     return this.#opening !== null;
   }
+  /** Bytes accepted but not yet on disk. */
+  get pendingBytes(): number {
+    return this.#writer ? this.#writer.pendingBytes : this.#earlyBytes;
+  }
 
   /** Create the file (mode 0600, directories 0700) and write the header. */
   start(header: RecordingHeader): Promise<void> {
@@ -41,6 +47,7 @@ export class RecordingTap {
         await Deno.mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
         const w = await openRecordingWriter(this.path, header, {
           clock: this.clock,
+          maxPendingBytes: MAX_PENDING_BYTES,
           onError: (e) => this.#fail(`recording stopped: ${e.message}`),
         });
         for (const r of this.#early) w.append(r.type, r.payload, r.at);

@@ -2,7 +2,7 @@
 // PduStream; every whole frame goes through a hook (the MITM state machine) and its result is written
 // to the other leg. Backpressure: when a leg's write buffer is full the other leg is paused until it
 // drains, so a slow client never makes the proxy buffer a fast server's output.
-import type { Duplex } from "node:stream";
+import { Duplex } from "node:stream";
 import { type Frame, PduStream, RdpParseError } from "./pdu/mod.ts";
 
 export type RelayEndReason =
@@ -20,6 +20,14 @@ export interface RelayEnd {
   error: Error | null;
 }
 
+/** One side of the relay: the (decrypted) stream, and how to stop reading from the peer for real. */
+export interface RelayLeg {
+  stream: Duplex;
+  /** Stop reading from the peer (TCP level); default: stream.pause(). */
+  hold?(): void;
+  release?(): void;
+}
+
 export interface RelayHooks {
   clientFrame(f: Frame): Uint8Array;
   serverFrame(f: Frame): Uint8Array;
@@ -28,6 +36,11 @@ export interface RelayHooks {
 export interface RelayOptions {
   /** How long disconnect() lets final PDUs flush before destroying the sockets. */
   graceMs?: number;
+  /**
+   * Recording backpressure: while this returns true, neither leg is read (checked every few ms), so a
+   * burst waits for the disk instead of overflowing the recording queue.
+   */
+  throttled?: () => boolean;
 }
 
 export class Relay {
@@ -40,19 +53,39 @@ export class Relay {
   #ended: RelayEnd | null = null;
   #graceMs: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #closedLegs = 0;
+  #closedLegs = new Set<Duplex>();
+  #throttled: () => boolean;
+  #throttle: ReturnType<typeof setInterval> | undefined;
+
+  private readonly client: Duplex;
+  private readonly server: Duplex;
+  #legs: Map<Duplex, RelayLeg>;
 
   constructor(
-    private readonly client: Duplex,
-    private readonly server: Duplex,
+    clientLeg: RelayLeg | Duplex,
+    serverLeg: RelayLeg | Duplex,
     hooks: RelayHooks,
     opts: RelayOptions = {},
   ) {
+    const leg = (l: RelayLeg | Duplex): RelayLeg => (l instanceof Duplex ? { stream: l } : l);
+    const [cl, sl] = [leg(clientLeg), leg(serverLeg)];
+    this.client = cl.stream;
+    this.server = sl.stream;
+    this.#legs = new Map([[cl.stream, cl], [sl.stream, sl]]);
+    const client = this.client;
+    const server = this.server;
     this.#graceMs = opts.graceMs ?? 1000;
+    this.#throttled = opts.throttled ?? (() => false);
     this.done = new Promise((r) => (this.#resolve = r));
     this.closed = new Promise((r) => (this.#resolveClosed = r));
     this.#pipe("client", client, server, new PduStream(), (f) => hooks.clientFrame(f));
     this.#pipe("server", server, client, new PduStream(), (f) => hooks.serverFrame(f));
+    // a leg that closed before the relay existed will never emit 'close' again
+    for (const [side, s] of [["client", client], ["server", server]] as const) {
+      if (!s.destroyed) continue;
+      this.#finish({ reason: "closed", side, error: null });
+      this.#legClosed(s);
+    }
   }
 
   get ended(): boolean {
@@ -98,12 +131,13 @@ export class Relay {
         this.#destroy();
         return;
       }
-      if (out.length === 0) return;
-      const ok = dst.write(out.length === 1 ? out[0] : join(out));
-      if (!ok) {
-        src.pause();
-        dst.once("drain", () => src.resume());
+      if (out.length > 0 && !dst.write(out.length === 1 ? out[0] : join(out))) {
+        this.#hold(src);
+        dst.once("drain", () => {
+          if (this.#throttle === undefined) this.#release(src);
+        });
       }
+      if (this.#throttled()) this.#pauseForRecording();
     });
     src.on("error", (e: Error) => {
       this.#finish({ reason: "closed", side, error: e });
@@ -116,22 +150,56 @@ export class Relay {
     });
     src.on("close", () => {
       this.#finish({ reason: "closed", side, error: null });
-      if (++this.#closedLegs === 2) {
-        clearTimeout(this.#timer);
-        this.#resolveClosed();
-      } else this.#destroyLater();
+      this.#legClosed(src);
     });
+  }
+
+  #hold(s: Duplex): void {
+    s.pause();
+    this.#legs.get(s)?.hold?.();
+  }
+
+  #release(s: Duplex): void {
+    this.#legs.get(s)?.release?.();
+    s.resume();
+  }
+
+  /** Stop reading both legs until the recording has caught up. */
+  #pauseForRecording(): void {
+    if (this.#throttle !== undefined) return;
+    this.#hold(this.client);
+    this.#hold(this.server);
+    this.#throttle = setInterval(() => {
+      if (this.#ended || !this.#throttled()) {
+        clearInterval(this.#throttle);
+        this.#throttle = undefined;
+        if (this.#ended) return;
+        // a leg also paused for socket backpressure resumes on its own 'drain'
+        if (this.client.writableNeedDrain !== true) this.#release(this.server);
+        if (this.server.writableNeedDrain !== true) this.#release(this.client);
+      }
+    }, 5);
   }
 
   #finish(e: RelayEnd): void {
     if (this.#ended) return;
     this.#ended = e;
+    clearInterval(this.#throttle);
+    this.#throttle = undefined;
     this.#resolve(e);
+  }
+
+  #legClosed(leg: Duplex): void {
+    this.#closedLegs.add(leg);
+    if (this.#closedLegs.size === 2) {
+      clearTimeout(this.#timer);
+      this.#resolveClosed();
+    } else this.#destroyLater();
   }
 
   /** Destroy both legs after the grace period unless both closed by then. */
   #destroyLater(): void {
-    if (this.#timer !== undefined || this.#closedLegs === 2) return;
+    if (this.#timer !== undefined || this.#closedLegs.size === 2) return;
     this.#timer = setTimeout(() => this.#destroy(), this.#graceMs);
   }
 

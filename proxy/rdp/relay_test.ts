@@ -112,3 +112,66 @@ Deno.test("Relay stops at a malformed frame without forwarding it", async () => 
     await p.close();
   }
 });
+
+for (const flooder of ["server", "client"] as const) {
+  Deno.test(`Relay over TLS legs holds the ${flooder}'s TCP socket while the other side does not read`, async () => {
+    const { loadOrCreateCertificate } = await import("./tls.ts");
+    const { acceptTls, connectTls } = await import("./handshake.ts");
+    const { HeldSocket } = await import("./held_socket.ts");
+    const tls = await import("node:tls");
+    const dir = await Deno.makeTempDir();
+    const p = await pairs();
+    const [clientPeer, clientSide, serverSide, serverPeer] = p.sockets;
+    try {
+      const m = await loadOrCreateCertificate({ dataDir: dir });
+      // the peers hold their own sockets too, so a peer that "does not read" really leaves bytes in the kernel
+      const clientHeld = new HeldSocket(clientPeer);
+      const peerClient = tls.connect({
+        socket: clientHeld as unknown as net.Socket,
+        rejectUnauthorized: false,
+      });
+      const serverHeld = new HeldSocket(serverPeer);
+      const peerServer = new tls.TLSSocket(serverHeld as unknown as net.Socket, { isServer: true, ...m });
+      const [cl, sl] = await Promise.all([acceptTls(clientSide, m, 5000), connectTls(serverSide, 5000)]);
+      for (const s of [peerClient, peerServer, cl.stream, sl.stream]) s.on("error", () => {});
+      const leg = (l: typeof cl) => ({
+        stream: l.stream,
+        hold: () => l.held.hold(),
+        release: () => l.held.release(),
+      });
+      const relay = new Relay(leg(cl), leg(sl), { clientFrame: (f) => f.bytes, serverFrame: (f) => f.bytes });
+      const [sender, receiver, receiverHeld] = flooder === "server"
+        ? [peerServer, peerClient, clientHeld]
+        : [peerClient, peerServer, serverHeld];
+      receiverHeld.hold();
+      const total = 4000;
+      const size = 16_000; // 64 MB offered
+      let sent = 0;
+      const pump = () => {
+        while (sent < total) if (!sender.write(frame(size, sent++))) return void sender.once("drain", pump);
+      };
+      pump();
+      await new Promise((r) => setTimeout(r, 1500));
+      const rss0 = Deno.memoryUsage().rss;
+      await new Promise((r) => setTimeout(r, 1000));
+      const grew = Deno.memoryUsage().rss - rss0;
+      assert.ok(sent < total / 2, `the ${flooder} was pushed back (sent ${sent} frames)`);
+      assert.ok(grew < 8 * 1024 * 1024, `memory grew by ${grew} bytes while nothing moved`);
+      let got = 0;
+      const done = Promise.withResolvers<void>();
+      receiver.on("data", (c: Uint8Array) => {
+        got += c.length;
+        if (got === total * size) done.resolve();
+      });
+      receiverHeld.release();
+      await done.promise;
+      relay.disconnect([], []);
+      await relay.closed;
+      peerClient.destroy();
+      peerServer.destroy();
+    } finally {
+      await p.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
