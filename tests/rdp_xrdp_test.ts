@@ -52,7 +52,18 @@ Deno.test({
       assert.equal(s.metadata.client_user, XRDP_USER);
       assert.ok(s.metadata.logged_on_at, "autologon with a password counts as logged on");
       assert.deepEqual(s.metadata.unrenderable_updates, {});
+      // xrdp's clipboard channel talked (capabilities, format lists) and every message parsed
+      assert.deepEqual(s.metadata.audit_gaps, []);
+      const messages = s.metadata.channel_messages as Record<string, number>;
+      assert.ok(messages.cliprdr >= 4, `cliprdr messages audited: ${JSON.stringify(messages)}`);
       const [rec] = await env.db.sql<{ path: string }[]>`SELECT path FROM recordings`;
+      const { openRecording } = await import("../recorder/rdp_file.ts");
+      const reader = await openRecording(rec.path);
+      reader.close();
+      assert.ok(
+        reader.header.channels.some((ch) => ch.name === "cliprdr"),
+        "the clipboard channel was offered",
+      );
       let bitmaps = 0;
       let compressed = 0;
       let orders = 0;

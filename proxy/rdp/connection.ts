@@ -296,6 +296,7 @@ export class ProxiedConnection implements LiveConnection {
         screen: tap.stats.screen,
         fastpath_updates: tap.stats.fastPathUpdates,
         unrenderable_updates: tap.stats.unrenderable,
+        channel_messages: tap.stats.channelMessages,
       };
       if (this.#termination) {
         end = { ...this.#termination, final: true };

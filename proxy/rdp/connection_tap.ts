@@ -22,6 +22,8 @@ export interface TapStats {
   slowPathPdus: number;
   unrenderable: Record<string, number>;
   inputPdus: number;
+  /** Audited channel messages seen, by channel name. */
+  channelMessages: Record<string, number>;
   endedBy: { by: Side; how: string } | null;
   clientUser: string | null;
   clientName: string | null;
@@ -36,6 +38,7 @@ export class ConnectionTap {
     slowPathPdus: 0,
     unrenderable: {},
     inputPdus: 0,
+    channelMessages: {},
     endedBy: null,
     clientUser: null,
     clientName: null,
@@ -123,6 +126,7 @@ export class ConnectionTap {
         this.#meta({ type: "error_info", at: this.now().toISOString(), from: "server", code: e.code });
         break;
       case "channel_message":
+        this.stats.channelMessages[e.channel] = (this.stats.channelMessages[e.channel] ?? 0) + 1;
         this.#channel(e.from, e.channel, e.message);
         break;
       case "channel_skipped":

@@ -182,7 +182,7 @@ export async function startXfreerdp(
     `/p:${o.password ?? "rdppass"}`,
     "/size:1024x768",
     "+clipboard",
-    "/log-level:INFO",
+    ...((o.args ?? []).some((a) => a.startsWith("/log-level:")) ? [] : ["/log-level:INFO"]),
   ], { env: { DISPLAY: x.display } });
   return {
     process: p,
