@@ -1,29 +1,46 @@
-// The RDP proxy's worker isolate: its own database pool, policy snapshot and listeners. Driven by
-// typed messages from startRdpService (service.ts).
+// The RDP proxy's worker isolate: its own database pool, policy snapshot and listeners, driven by the
+// typed messages of proxy/messages.ts from startRdpService (service.ts). Logs go to the main isolate.
 /// <reference lib="deno.worker" />
-import { createLogger } from "../../cli/log.ts";
+import type { Logger } from "../../cli/log.ts";
 import { connect, type Sql } from "../../db/client.ts";
-import type { MainToRdpWorker, RdpWorkerStart, RdpWorkerToMain } from "./messages.ts";
+import type { LogLevel, MainToWorker, RdpWorkerOptions, WorkerStart, WorkerToMain } from "./messages.ts";
 import { createRdpProxy, type RdpProxy } from "./proxy.ts";
 
-const post = (m: RdpWorkerToMain) => self.postMessage(m);
+const post = (m: WorkerToMain) => self.postMessage(m);
 let sql: Sql | null = null;
 let proxy: RdpProxy | null = null;
 let stopping = false;
 
-async function start(m: RdpWorkerStart): Promise<void> {
-  const log = createLogger(m.config.logLevel, "rdp");
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+function workerLog(min: LogLevel, component?: string): Logger {
+  const emit = (level: LogLevel) => (msg: string, fields?: Record<string, unknown>) => {
+    if (ORDER[level] >= ORDER[min]) {
+      post({ type: "log", level, msg, fields: component ? { component, ...fields } : fields });
+    }
+  };
+  return {
+    debug: emit("debug"),
+    info: emit("info"),
+    warn: emit("warn"),
+    error: emit("error"),
+    child: (c) => workerLog(min, component ? `${component}.${c}` : c),
+  };
+}
+
+async function start(m: WorkerStart<RdpWorkerOptions>): Promise<void> {
+  const c = m.config;
   try {
     sql = connect(m.dbTarget, { max: 8, appName: "jumphost-rdp" });
     proxy = await createRdpProxy({
       sql,
-      nodeId: m.config.nodeId,
-      listen: m.config.rdpListen,
-      dataDir: m.config.dataDir,
-      recordingsDir: m.config.recordingsDir,
-      log,
-      tlsCertPath: m.tlsCertPath,
-      tlsKeyPath: m.tlsKeyPath,
+      nodeId: c.nodeId,
+      listen: c.rdpListen,
+      dataDir: c.dataDir,
+      recordingsDir: c.recordingsDir,
+      log: workerLog(c.logLevel),
+      tlsCertPath: m.options.tlsCertPath ?? null,
+      tlsKeyPath: m.options.tlsKeyPath ?? null,
     });
     post({ type: "ready", addresses: proxy.addresses });
   } catch (e) {
@@ -49,7 +66,7 @@ async function fatal(error: string): Promise<void> {
   self.close();
 }
 
-self.onmessage = (ev: MessageEvent<MainToRdpWorker>) => {
+self.onmessage = (ev: MessageEvent<MainToWorker<RdpWorkerOptions>>) => {
   const m = ev.data;
   switch (m.type) {
     case "start":

@@ -3,7 +3,7 @@
 import type { Config } from "../../cli/config.ts";
 import type { Logger } from "../../cli/log.ts";
 import type { DbTarget } from "../../db/client.ts";
-import type { MainToRdpWorker, RdpWorkerToMain } from "./messages.ts";
+import type { MainToWorker, RdpWorkerOptions, WorkerToMain } from "./messages.ts";
 
 export interface RdpServiceDeps {
   config: Config;
@@ -42,7 +42,7 @@ export function startRdpService(deps: RdpServiceDeps): Promise<RdpService> {
     if (!started) ready.reject(new Error(reason));
     else if (!stopping) exited.resolve(reason);
   };
-  worker.onmessage = (ev: MessageEvent<RdpWorkerToMain>) => {
+  worker.onmessage = (ev: MessageEvent<WorkerToMain>) => {
     const m = ev.data;
     switch (m.type) {
       case "ready":
@@ -58,6 +58,9 @@ export function startRdpService(deps: RdpServiceDeps): Promise<RdpService> {
       case "stopped":
         terminate();
         break;
+      case "log":
+        deps.log[m.level](m.msg, m.fields);
+        break;
       default: {
         const never: never = m;
         deps.log.error("unknown message from the RDP worker", { message: JSON.stringify(never) });
@@ -68,13 +71,12 @@ export function startRdpService(deps: RdpServiceDeps): Promise<RdpService> {
     e.preventDefault();
     died(`RDP worker crashed: ${e.message}`);
   };
-  const send = (m: MainToRdpWorker) => worker.postMessage(m);
+  const send = (m: MainToWorker<RdpWorkerOptions>) => worker.postMessage(m);
   send({
     type: "start",
     config: deps.config,
     dbTarget: deps.dbTarget,
-    tlsCertPath: deps.tlsCertPath ?? null,
-    tlsKeyPath: deps.tlsKeyPath ?? null,
+    options: { tlsCertPath: deps.tlsCertPath ?? null, tlsKeyPath: deps.tlsKeyPath ?? null },
   });
   const timeoutMs = deps.startTimeoutMs ?? 30_000;
   const timer = setTimeout(() => died(`RDP worker not ready within ${timeoutMs} ms`), timeoutMs);
