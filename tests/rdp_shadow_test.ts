@@ -313,3 +313,33 @@ Deno.test({
     });
   },
 });
+
+Deno.test({
+  name: "rdp proxy stop ends live sessions with a message to the client and closes rows as shutdown",
+  ignore,
+  async fn() {
+    await withShadow(async (shadow) => {
+      const env = await startRdpEnv({ backendPort: shadow.port });
+      try {
+        const c = await startXfreerdp({ host: POOL_IP, port: env.port });
+        try {
+          await activated(env);
+          await env.proxy.stop();
+          assert.ok(await within(c.process.child.status, 5000, null), "the client exited");
+          assert.match(c.process.output(), /ERRINFO_RPC_INITIATED_DISCONNECT/);
+        } finally {
+          await c.stop();
+        }
+        const [s] = await sessions(env.db.sql);
+        assert.equal(s.is_active, false);
+        assert.equal(s.termination_reason, "shutdown");
+        const [rec] = await env.db.sql<
+          { size: number; ended_at: Date | null }[]
+        >`SELECT size, ended_at FROM recordings`;
+        assert.ok(rec.size > 0 && rec.ended_at, "the recording row was finished");
+      } finally {
+        await env.close();
+      }
+    });
+  },
+});

@@ -152,9 +152,11 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
       stopping = true;
       clearInterval(flush);
       await syncing;
-      await listeners.closeAll();
+      // net.Server.close() resolves only once its connections are gone: end them while it waits
+      const closing = listeners.closeAll();
       for (const c of connections.keys()) c.terminate("shutdown", "jumphost is stopping");
       await settleWithin(Promise.all(connections.values()), 5000);
+      await closing;
       await registry.closeAll("shutdown", "jumphost is stopping");
       await kill.unlisten().catch(() => {});
       await snapshots.close();
