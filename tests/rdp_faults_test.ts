@@ -150,3 +150,29 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "rdp proxy drops connections beyond its bound of connections in setup",
+  ignore,
+  async fn() {
+    const env = await startRdpEnv({ backendPort: 9, proxy: { maxPendingSetups: 2 } });
+    const idle = [];
+    try {
+      for (let i = 0; i < 2; i++) idle.push(await rawConnect(POOL_IP, env.port)); // connect, say nothing
+      await eventually(() => env.proxy.activeConnections() === 2, 2000, "two pending setups");
+      const third = await rawConnect(POOL_IP, env.port);
+      idle.push(third);
+      assert.ok(await third.closed(2000), "the third connection is dropped at once");
+      for (const c of idle.slice(0, 2)) c.destroy();
+      await eventually(() => env.proxy.activeConnections() === 0, 5000, "the idle ones to go");
+      // and the proxy accepts again
+      const c = await rawConnect(POOL_IP, env.port);
+      idle.push(c);
+      c.write(connectionRequest(0));
+      assert.equal(parseConnectionConfirm(await readTpkt(c, 5000)).negotiation?.type, "failure");
+    } finally {
+      for (const c of idle) c.destroy();
+      await env.close();
+    }
+  },
+});

@@ -33,6 +33,8 @@ export interface RdpProxyDeps {
   dedupeWindowMs?: number;
   timeouts?: Partial<Timeouts>;
   snapshotCache?: SnapshotCacheOptions;
+  /** Connections still in X.224/TLS setup beyond this are dropped at accept (default 256). */
+  maxPendingSetups?: number;
 }
 
 export interface RdpProxy {
@@ -97,8 +99,20 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
     track: (c) => enforcer.track(c),
   };
   let stopping = false;
+  const maxPending = deps.maxPendingSetups ?? 256;
+  let refused = 0;
   const onConnection = (sock: net.Socket) => {
     if (stopping) return void sock.destroy();
+    // sockets that never finish the handshake each hold a timer for seconds: bound how many may wait
+    let pending = 0;
+    for (const c of connections.keys()) if (c.sessionId === null) pending++;
+    if (pending >= maxPending) {
+      sock.destroy();
+      if (refused++ % 100 === 0) {
+        log.warn("RDP connection refused: too many connections in setup", { pending, refused });
+      }
+      return;
+    }
     const c = new ProxiedConnection(sock, ctx);
     connections.set(c, c.run().finally(() => connections.delete(c)));
   };
