@@ -14,6 +14,7 @@ export async function openBackend(
   id: Pick<JumpIdentity, "server" | "login">,
   creds: BackendCredentials,
   forwardAgent: ClientAgent,
+  signal?: AbortSignal,
 ): Promise<Backend> {
   const server = id.server;
   let pinned: string | null;
@@ -35,10 +36,12 @@ export async function openBackend(
         timeoutMs: rt.deps.backendTimeoutMs ?? 15_000,
         keepaliveMs: rt.deps.keepaliveMs ?? 30_000,
         forwardAgent,
+        signal,
       },
     );
   } catch (e) {
     const err = e instanceof BackendError ? e : new BackendError("protocol", (e as Error).message);
+    if (signal?.aborted) throw err; // the client left: nothing to audit
     if (err.code === "host_key_mismatch") {
       await rt.audit(hostKeyMismatch(facts, server.name, pinned ?? "", err.presentedKey ?? ""));
     } else {

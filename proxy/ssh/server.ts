@@ -90,9 +90,17 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
       username: "",
     };
     const agent = new ClientAgent(conn);
+    const gone = new AbortController();
     const auth = new JumpAuth(rt, conn, facts, {
       passthrough: (id) =>
-        openBackend(rt, facts, id, { applianceKey: null, agent: null, password: id.password }, agent),
+        openBackend(
+          rt,
+          facts,
+          id,
+          { applianceKey: null, agent: null, password: id.password },
+          agent,
+          gone.signal,
+        ),
     });
     let session: ProxySession | null = null;
     let timeoutReason: string | null = null;
@@ -121,9 +129,12 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
       deps.log.debug("client connection error", { ref: facts.ref, error: e.message, level: e.level });
     });
     conn.on("close", () => {
+      gone.abort();
       releaseCrypto(conn);
       clearTimeout(grace);
       conns.delete(conn);
+      // a backend opened to check a passthrough password, for a client that left before using it
+      if (!session) auth.identity?.backend?.client.end();
       const done = session
         ? session.finish(timeoutReason ? "timeout" : undefined, timeoutReason ?? "client disconnected")
         : auth.closedUnauthenticated();

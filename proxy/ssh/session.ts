@@ -1,13 +1,10 @@
 // One authenticated client connection: its backend leg (opened when first needed), its sessions row,
 // recordings, utmp line, grant expiry, and how it ends (normal, error, timeout, killed, expired, revoked).
-import { join } from "node:path";
 import { type Allow, decide, type Snapshot } from "../../policy/mod.ts";
-import { closeSession, openSession, type TerminationReason, updateSession } from "../../db/sessions.ts";
-import { addRecording, finishRecording } from "../../db/recordings.ts";
-import { AsciicastWriter } from "../../recorder/asciicast.ts";
+import { type TerminationReason, updateSession } from "../../db/sessions.ts";
 import type { JumpIdentity } from "./auth.ts";
 import { openBackend } from "./backend_open.ts";
-import { type ConnFacts, sessionEnded, sessionStarted } from "./events.ts";
+import type { ConnFacts } from "./events.ts";
 import { describeRemaining, type ExpiryStep, ExpiryTimer } from "./expiry.ts";
 import { SessionMetadata } from "./metadata.ts";
 import type { Runtime } from "./runtime.ts";
@@ -16,20 +13,16 @@ import type { IncomingConnection } from "./ssh2_types.ts";
 import { endText, warningText } from "./texts.ts";
 import { type Backend, BackendError } from "./upstream.ts";
 import { SessionDbError } from "./errors.ts";
+import { type Recording, SessionRecordings } from "./session_recordings.ts";
+import { SessionTracking } from "./session_tracking.ts";
 
-export { SessionDbError };
+export type { Recording };
 
 /** A relayed channel as the session sees it (see channels.ts). */
 export interface Relay {
   /** writes text into an interactive terminal (and its recording); no-op for exec/sftp */
   notify(text: string): void;
   close(): void;
-}
-
-export interface Recording {
-  id: number;
-  path: string;
-  writer: AsciicastWriter;
 }
 
 export class ProxySession {
@@ -42,18 +35,19 @@ export class ProxySession {
   subsystem: string | null = null;
   readonly relays = new Set<Relay>();
   #backendP: Promise<Backend> | null = null;
-  #recordings: Recording[] = [];
-  #recN = 0;
+  #recordings: SessionRecordings;
+  #tracking: SessionTracking;
   #ended = false;
   #finished: Promise<void> | null = null;
   #reason: TerminationReason = "normal";
   #detail: string | null = null;
   #expiry: ExpiryTimer;
-  #utmpLine: string | undefined;
   #metaTimer: ReturnType<typeof setTimeout> | null = null;
   #idleTimer: ReturnType<typeof setTimeout> | null = null;
   #backendDown = false;
   #backendFailed = false;
+  /** aborts a backend connection attempt still in flight when the session ends */
+  #abort = new AbortController();
   #triedAgent = false;
   onFinished: (() => void) | null = null;
   /** called once the backend leg is up (forwarding hooks its -R listeners there) */
@@ -74,6 +68,13 @@ export class ProxySession {
     this.meta.jumpAuth = identity.method;
     this.meta.onChange = () => this.#scheduleMetaFlush();
     this.#expiry = new ExpiryTimer(rt.deps.clock, (s) => this.#onExpiryStep(s), rt.deps.warningsMs);
+    this.#tracking = new SessionTracking(rt, facts, identity);
+    this.#recordings = new SessionRecordings(
+      rt,
+      facts.ref,
+      `${identity.user.name}: ${identity.login}@${identity.server.name} (${facts.ref})`,
+      (e) => this.terminate("error", e.message),
+    );
   }
 
   get id(): string {
@@ -136,17 +137,27 @@ export class ProxySession {
 
   async #connect(): Promise<Backend> {
     const applianceKey = await this.rt.deps.applianceKeyFor(this.server);
-    const backend = await openBackend(this.rt, this.facts, this.identity, {
-      applianceKey,
-      agent: this.agentForwarded ? this.agent : null,
-      password: this.identity.password,
-    }, this.agent);
+    const backend = await openBackend(
+      this.rt,
+      this.facts,
+      this.identity,
+      {
+        applianceKey,
+        agent: this.agentForwarded ? this.agent : null,
+        password: this.identity.password,
+      },
+      this.agent,
+      this.#abort.signal,
+    );
     return await this.#adopt(backend);
   }
 
   async #adopt(backend: Backend): Promise<Backend> {
     if (this.#ended) {
+      const closed = new Promise<void>((r) => backend.client.on("close", () => r()));
       backend.client.end();
+      await Promise.race([closed, new Promise<void>((r) => setTimeout(r, 3000))]);
+      releaseCrypto(backend.client);
       throw new BackendError("protocol", "session has ended");
     }
     let failed = false;
@@ -161,99 +172,25 @@ export class ProxySession {
     });
     this.meta.backendAuth = backend.authMethod;
     if (backend.pinnedNow) this.meta.note(`host key pinned on first use: ${backend.hostKey.slice(0, 80)}`);
-    const id = this.identity;
     try {
-      this.rowId = await openSession(this.rt.deps.sql, {
-        sessionId: this.id,
-        userId: id.user.id,
-        serverId: id.server.id,
-        userName: id.user.name,
-        serverName: id.server.name,
-        protocol: "ssh",
-        sourceIp: this.facts.sourceIp,
-        proxyIp: this.facts.localIp || null,
-        backendIp: id.server.address,
-        backendPort: id.server.sshPort,
-        sshLogin: id.login,
-        policyId: this.decision.policyId,
-        nodeId: this.rt.deps.nodeId,
-        metadata: this.meta.toJSON(),
-      });
+      this.rowId = await this.#tracking.open(this.decision.policyId, backend.authMethod, this.meta);
     } catch (e) {
-      // fail closed: no session without its row
-      backend.client.end();
-      this.rt.deps.log.error("cannot open the sessions row", { ref: this.id, error: (e as Error).message });
-      throw new SessionDbError(`database unavailable: ${(e as Error).message}`);
+      backend.client.end(); // fail closed: no session without its row
+      throw e;
     }
     this.backend = backend;
+    // the password was needed for this login only
+    this.identity.password = null;
     this.onBackend?.(backend);
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
     this.#idleTimer = null;
-    void this.rt.audit(sessionStarted(this.facts, {
-      sessionId: this.id,
-      server: id.server.name,
-      login: id.login,
-      backendAuth: backend.authMethod,
-      policyId: this.decision.policyId,
-    }));
-    this.#utmpLogin();
     return backend;
   }
 
-  #utmpLogin(): void {
-    const utmp = this.rt.deps.utmp;
-    if (!utmp) return;
-    this.#utmpLine = this.rt.lines.take();
-    if (!this.#utmpLine) return this.meta.note("no free utmp line (ssh0-ssh99 all in use)");
-    utmp.login({
-      line: this.#utmpLine,
-      user: this.identity.user.name,
-      host: this.facts.sourceIp,
-      addr: this.facts.sourceIp,
-      session: this.rowId ?? 0,
-      timeMs: Date.now(),
-    }).catch((e) => this.rt.deps.log.warn("utmp login record failed", { error: (e as Error).message }));
-  }
-
   /** Creates an asciicast recording for an interactive channel (mode 0600, streamed). */
-  async startRecording(
-    channel: string,
-    pty: { cols: number; rows: number; term: string },
-  ): Promise<Recording> {
-    if (this.rowId === null) throw new SessionDbError("no sessions row");
-    const d = new Date();
-    const dir = join(
-      this.rt.deps.recordingsDir,
-      String(d.getUTCFullYear()),
-      String(d.getUTCMonth() + 1).padStart(2, "0"),
-      String(d.getUTCDate()).padStart(2, "0"),
-    );
-    await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-    const path = join(dir, `${this.id}-${++this.#recN}.cast`);
-    const id = this.identity;
-    const writer = await AsciicastWriter.create(path, {
-      width: pty.cols,
-      height: pty.rows,
-      timestamp: d.getTime() / 1000,
-      title: `${id.user.name}: ${id.login}@${id.server.name} (${this.id})`,
-      env: { TERM: pty.term || "xterm", SHELL: "/bin/sh" },
-    });
-    writer.onError = (e) => this.terminate("error", e.message);
-    try {
-      const recId = await addRecording(this.rt.deps.sql, {
-        sessionRowId: this.rowId,
-        kind: "asciicast",
-        channel,
-        path,
-      });
-      const rec = { id: recId, path, writer };
-      this.#recordings.push(rec);
-      return rec;
-    } catch (e) {
-      await writer.close();
-      await Deno.remove(path).catch(() => {});
-      throw new SessionDbError(`cannot register the recording: ${(e as Error).message}`);
-    }
+  startRecording(channel: string, pty: { cols: number; rows: number; term: string }): Promise<Recording> {
+    if (this.rowId === null) return Promise.reject(new SessionDbError("no sessions row"));
+    return this.#recordings.start(this.rowId, channel, pty);
   }
 
   /** The current verdict for forwarding (re-decided: a shorter policy may have lapsed). */
@@ -317,6 +254,7 @@ export class ProxySession {
   terminate(reason: TerminationReason, detail: string | null): void {
     if (this.#ended) return;
     this.#ended = true;
+    this.#abort.abort();
     this.#reason = reason;
     this.#detail = detail;
     this.#expiry.cancel();
@@ -341,6 +279,9 @@ export class ProxySession {
   }
 
   async #finish(): Promise<void> {
+    this.#abort.abort();
+    // an attempt in flight fails at once (aborted) or, if it just succeeded, is ended by #adopt
+    await this.#backendP?.catch(() => {});
     this.#expiry.cancel();
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
     if (this.#metaTimer) clearTimeout(this.#metaTimer);
@@ -349,41 +290,18 @@ export class ProxySession {
     this.backend?.client.end();
     this.meta.agentUsed ||= this.agent.used;
     const endedAt = new Date();
-    let size = 0;
-    for (const rec of this.#recordings) {
-      const n = await rec.writer.close();
-      size += n;
-      await this.rt.retry.run("recording end", () => finishRecording(this.rt.deps.sql, rec.id, n, endedAt));
-    }
-    if (this.rowId !== null) {
-      const rowId = this.rowId;
-      const metadata = this.meta.toJSON();
-      await this.rt.retry.run("session close", async () => {
-        await closeSession(this.rt.deps.sql, rowId, {
-          reason: this.#reason,
-          detail: this.#detail,
-          recordingPath: this.#recordings[0]?.path ?? null,
-          recordingSize: this.#recordings.length ? size : null,
-          metadata,
-          subsystem: this.subsystem,
-          sshAgentUsed: this.meta.agentUsed,
-          endedAt,
-        });
-      });
-      await this.rt.audit(sessionEnded(this.facts, {
-        sessionId: this.id,
-        server: this.server,
-        reason: this.#reason,
-        detail: this.#detail,
-        durationMs: Date.now() - this.startedMs,
-      }));
-      if (this.#utmpLine && this.rt.deps.utmp) {
-        const line = this.#utmpLine;
-        await this.rt.deps.utmp.logout(line, Date.now())
-          .catch((e) => this.rt.deps.log.warn("utmp logout record failed", { error: (e as Error).message }));
-        this.rt.lines.release(line);
-      }
-    }
+    const { size } = await this.#recordings.closeAll(endedAt);
+    await this.#tracking.close({
+      reason: this.#reason,
+      detail: this.#detail,
+      recordingPath: this.#recordings.first,
+      recordingSize: size,
+      metadata: this.meta.toJSON(),
+      subsystem: this.subsystem,
+      sshAgentUsed: this.meta.agentUsed,
+      endedAt,
+      durationMs: Date.now() - this.startedMs,
+    });
     await backendClosed;
     this.onFinished?.();
   }

@@ -78,7 +78,7 @@ export function connectBackend(
   target: BackendTarget,
   creds: BackendCredentials,
   hostKeys: HostKeyPolicy,
-  opts: { timeoutMs: number; keepaliveMs: number; forwardAgent?: ClientAgent },
+  opts: { timeoutMs: number; keepaliveMs: number; forwardAgent?: ClientAgent; signal?: AbortSignal },
 ): Promise<Backend> {
   if (!hasCredentials(creds)) {
     return Promise.reject(
@@ -99,6 +99,7 @@ export function connectBackend(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onAbort);
       client.destroy();
       sock.destroy();
       releaseCrypto(client);
@@ -114,11 +115,16 @@ export function connectBackend(
         ),
       opts.timeoutMs,
     );
+    // the client went away while we were connecting: give up at once
+    const onAbort = () => fail(new BackendError("protocol", "connection attempt abandoned"));
+    if (opts.signal?.aborted) return onAbort();
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
     const methods = authSequence(target.login, creds);
     client.on("ready", () => {
       if (settled) return client.end();
       settled = true;
       clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onAbort);
       resolve({ client, authMethod: lastMethod, hostKey: presented, pinnedNow });
     });
     client.on("error", (e) => {

@@ -1,0 +1,356 @@
+// SSH proxy benchmark, loopback only. Paths measured side by side in one run, interleaved:
+//   direct  ssh → backend sshd
+//   jump    ssh -J via a second OpenSSH sshd (forwards without decrypting: the ceiling for a jump host)
+//   proxy   ssh → jumphost SSH proxy (its own process, recording on) → backend sshd
+// Figures: connection setup (median of N), 256 MiB up/down (exec `cat` and scp/SFTP, tapped by the
+// proxy), PTY output through the recorder, proxy CPU per GiB, and RSS/CPU with 500 idle sessions.
+// Run with bench/ssh/run.sh (root: starts sshd and uses the test OS user).
+import { join } from "node:path";
+import { createTestDb } from "../../tests/helpers/test_db.ts";
+import { freePort, makeKey, startSshd, waitForPort } from "../../tests/helpers/sshd.ts";
+import { createUser } from "../../db/users.ts";
+import { createServer } from "../../db/servers.ts";
+import { createPolicy } from "../../db/policies.ts";
+
+const E = (k: string, d: number) => Number(Deno.env.get(k) ?? d);
+const SIZE_MB = E("BENCH_SIZE_MB", 256);
+const REPS = E("BENCH_REPS", 3);
+const SETUP_N = E("BENCH_SETUP_N", 20);
+const CONC = E("BENCH_CONC", 500);
+const INFLIGHT = E("BENCH_CONC_INFLIGHT", 32);
+const PTY_MB = E("BENCH_PTY_MB", 64);
+const HERE = new URL(".", import.meta.url).pathname;
+const WORK = join(HERE, "work");
+const SRC = `/dev/shm/jh-bench-src-${Deno.pid}`;
+const BIND = "127.0.0.50";
+
+type Path = "direct" | "jump" | "proxy";
+const PATHS: Path[] = ["direct", "jump", "proxy"];
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length
+    ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2)
+    : NaN;
+};
+const log = (...a: unknown[]) => console.error("[bench]", ...a);
+
+async function sh(cmd: string): Promise<{ code: number; ms: number; out: string; err: string }> {
+  const t0 = performance.now();
+  const o = await new Deno.Command("sh", { args: ["-c", cmd], stdout: "piped", stderr: "piped" }).output();
+  return {
+    code: o.code,
+    ms: performance.now() - t0,
+    out: new TextDecoder().decode(o.stdout),
+    err: new TextDecoder().decode(o.stderr),
+  };
+}
+
+function procCpuSeconds(pid: number): number {
+  const f = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+}
+
+function procRssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(Deno.readTextFileSync(`/proc/${pid}/status`));
+  return m ? Number(m[1]) : NaN;
+}
+
+async function main() {
+  await Deno.mkdir(WORK, { recursive: true });
+  const db = await createTestDb();
+  const client = await makeKey(await Deno.makeTempDir({ dir: WORK, prefix: "keys-" }), "client");
+  const data = await Deno.makeTempDir({ dir: WORK, prefix: "proxy-data-" });
+  await Deno.mkdir(join(data, "ssh", "backend_keys"), { recursive: true });
+  const appliance = await makeKey(join(data, "ssh", "backend_keys"), "b");
+  const backend = await startSshd({ authorizedKeys: [client.pub, appliance.pub], maxStartups: 4000 });
+  const jump = await startSshd({ authorizedKeys: [client.pub], maxStartups: 4000 });
+  let proxyChild: Deno.ChildProcess | null = null;
+  const proxyPort = freePort();
+  const results: Record<string, unknown> = { size_mib: SIZE_MB, reps: REPS, setup_n: SETUP_N };
+  try {
+    await createUser(
+      db.sql,
+      { name: "bench", sourceIps: [{ cidr: `${BIND}/32` }], sshKeys: [client.pub] },
+      "bench",
+    );
+    await createServer(
+      db.sql,
+      { name: "b", address: backend.host, sshPort: backend.port, poolIp: "none" },
+      "bench",
+      null,
+    );
+    await createPolicy(db.sql, {
+      user: "bench",
+      server: "b",
+      validFrom: new Date(Date.now() - 60_000),
+      validUntil: new Date(Date.now() + 86_400_000),
+    }, "bench");
+    const recordings = join(data, "recordings");
+    const startProxy = async () => {
+      const child = new Deno.Command("sh", {
+        // run.sh raised the open-file limit for us and our children (500 sessions need ~1100 descriptors)
+        args: ["-c", `exec "${Deno.execPath()}" run -A "${join(HERE, "proxy_process.ts")}"`],
+        env: {
+          BENCH_DB_URL: db.url,
+          BENCH_LISTEN: `127.0.0.1:${proxyPort}`,
+          BENCH_DATA: data,
+          BENCH_RECORDINGS: recordings,
+        },
+        stdout: "null",
+        stderr: "inherit",
+      }).spawn();
+      await waitForPort("127.0.0.1", proxyPort, 60_000);
+      return child;
+    };
+    const stopProxy = async () => {
+      if (!proxyChild) return;
+      proxyChild.kill("SIGTERM");
+      await proxyChild.status;
+      proxyChild = null;
+    };
+    proxyChild = await startProxy();
+
+    const cfg = join(WORK, `ssh_config-${Deno.pid}`);
+    await Deno.writeTextFile(
+      cfg,
+      [
+        "Host *",
+        "  StrictHostKeyChecking no",
+        "  UserKnownHostsFile /dev/null",
+        "  LogLevel ERROR",
+        "  BatchMode yes",
+        "  IdentitiesOnly yes",
+        `  IdentityFile ${client.path}`,
+        `  BindAddress ${BIND}`,
+        "",
+      ].join("\n"),
+    );
+    const U = backend.user;
+    const sshArgs = (p: Path, extra = "") => {
+      const base = `ssh -F ${cfg} ${extra}`;
+      if (p === "direct") return `${base} -p ${backend.port} ${U}@127.0.0.1`;
+      if (p === "jump") return `${base} -J ${U}@127.0.0.1:${jump.port} -p ${backend.port} ${U}@127.0.0.1`;
+      return `${base} -p ${proxyPort} ${U}@b@127.0.0.1`;
+    };
+    const scpTarget = (p: Path, remote: string) => {
+      if (p === "direct") return { opts: `-P ${backend.port}`, host: `${U}@127.0.0.1:${remote}` };
+      if (p === "jump") {
+        return {
+          opts: `-J ${U}@127.0.0.1:${jump.port} -P ${backend.port}`,
+          host: `${U}@127.0.0.1:${remote}`,
+        };
+      }
+      return { opts: `-P ${proxyPort}`, host: `${U}@b@127.0.0.1:${remote}` };
+    };
+    const rotate = (i: number) => PATHS.map((_, k) => PATHS[(i + k) % PATHS.length]);
+    const check = (r: { code: number; err: string }, what: string) => {
+      if (r.code !== 0) throw new Error(`${what} failed (${r.code}): ${r.err}`);
+    };
+
+    // ---- connection setup ----
+    const setupCpu0 = procCpuSeconds(proxyChild.pid);
+    for (
+      const [label, extra] of [["setup_ms", ""], [
+        "setup_ms_curve25519",
+        "-o KexAlgorithms=curve25519-sha256",
+      ]]
+    ) {
+      const times: Record<Path, number[]> = { direct: [], jump: [], proxy: [] };
+      for (let i = 0; i < SETUP_N; i++) {
+        for (const p of rotate(i)) {
+          const r = await sh(`${sshArgs(p, extra)} true`);
+          check(r, `${p} setup`);
+          times[p].push(r.ms);
+        }
+      }
+      results[label] = Object.fromEntries(PATHS.map((p) => [p, median(times[p])]));
+      log(label, results[label]);
+    }
+    const setup = results.setup_ms as Record<Path, number>;
+    results.proxy_cpu_ms_per_connection = (procCpuSeconds(proxyChild.pid) - setupCpu0) * 1000 / (2 * SETUP_N);
+    log("proxy CPU per connection, ms", results.proxy_cpu_ms_per_connection);
+
+    // ---- bulk transfers ----
+    log(`creating ${SIZE_MB} MiB source file`);
+    check(await sh(`head -c ${SIZE_MB}M /dev/urandom > ${SRC} && chmod 644 ${SRC}`), "source file");
+    const bytes = SIZE_MB * 1024 * 1024;
+    const kinds = {
+      upload_exec: (p: Path) => `${sshArgs(p)} 'cat > /dev/null' < ${SRC}`,
+      download_exec: (p: Path) => `${sshArgs(p)} 'cat ${SRC}' > /dev/null`,
+      upload_scp: (p: Path) => {
+        const t = scpTarget(p, `/dev/shm/jh-bench-up-${p}`);
+        return `scp -F ${cfg} ${t.opts} ${SRC} ${t.host}`;
+      },
+      download_scp: (p: Path) =>
+        `scp -F ${cfg} ${scpTarget(p, SRC).opts} ${scpTarget(p, SRC).host} /dev/null`,
+    };
+    const mibps: Record<string, Record<Path, number[]>> = {};
+    let proxyCpu = 0, proxyBytes = 0;
+    for (const [kind, cmd] of Object.entries(kinds)) {
+      mibps[kind] = { direct: [], jump: [], proxy: [] };
+      for (let rep = 0; rep < REPS; rep++) {
+        for (const p of rotate(rep)) {
+          const cpu0 = p === "proxy" ? procCpuSeconds(proxyChild!.pid) : 0;
+          const r = await sh(cmd(p));
+          check(r, `${kind} via ${p}`);
+          if (p === "proxy") {
+            proxyCpu += procCpuSeconds(proxyChild!.pid) - cpu0;
+            proxyBytes += bytes;
+          }
+          // the handshake is not part of the transfer: subtract this path's median setup time
+          mibps[kind][p].push(SIZE_MB / Math.max(0.001, (r.ms - setup[p]) / 1000));
+        }
+      }
+      results[kind + "_mibps"] = Object.fromEntries(PATHS.map((p) => [p, median(mibps[kind][p])]));
+      log(kind, results[kind + "_mibps"]);
+    }
+    results.proxy_cpu_s_per_gib = proxyCpu / (proxyBytes / 2 ** 30);
+    await sh(`rm -f /dev/shm/jh-bench-up-* ${SRC}`);
+
+    // ---- PTY output, recorded by the proxy ----
+    const pty: Record<Path, number[]> = { direct: [], jump: [], proxy: [] };
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const p of rotate(rep)) {
+        const r = await sh(
+          `${sshArgs(p, "-tt")} 'head -c ${PTY_MB}M /dev/zero | base64 -w 120' < /dev/null > /dev/null`,
+        );
+        check(r, `pty via ${p}`);
+        pty[p].push((PTY_MB * 4 / 3) / Math.max(0.001, (r.ms - setup[p]) / 1000));
+      }
+    }
+    results.pty_output_mibps = Object.fromEntries(PATHS.map((p) => [p, median(pty[p])]));
+    for (let i = 0; i < 100; i++) {
+      if ((await db.sql`SELECT 1 FROM sessions WHERE is_active`).length === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const [rec] = await db.sql<{ n: number; size: number }[]>`
+      SELECT count(*)::int AS n, COALESCE(max(size), 0)::bigint AS size FROM recordings`;
+    results.recordings = { files: rec.n, largest_bytes: Number(rec.size) };
+    log("pty", results.pty_output_mibps, results.recordings);
+
+    // ---- 500 idle sessions (fresh proxy process) ----
+    await stopProxy();
+    proxyChild = await startProxy();
+    await sh(`${sshArgs("proxy")} true`); // warm-up connection (JIT, pool)
+    const rssFresh = procRssKiB(proxyChild.pid);
+    const sessions: Deno.ChildProcess[] = [];
+    let ok = 0, failed = 0;
+    const t0 = performance.now();
+    const rampCpu0 = procCpuSeconds(proxyChild.pid);
+    const open = async () => {
+      const child = new Deno.Command("sh", {
+        args: ["-c", `exec ${sshArgs("proxy", "-T -o ServerAliveInterval=0")} 'echo R; exec cat'`],
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "null",
+      }).spawn();
+      sessions.push(child);
+      const reader = child.stdout.getReader();
+      const first = await Promise.race([
+        reader.read(),
+        new Promise<null>((r) => setTimeout(() => r(null), 60_000)),
+      ]);
+      reader.releaseLock();
+      if (first && !first.done && new TextDecoder().decode(first.value).startsWith("R")) ok++;
+      else failed++;
+    };
+    let next = 0;
+    await Promise.all(Array.from({ length: INFLIGHT }, async () => {
+      while (next < CONC) {
+        next++;
+        await open();
+      }
+    }));
+    const rampS = (performance.now() - t0) / 1000;
+    const rampCpuMs = (procCpuSeconds(proxyChild.pid) - rampCpu0) * 1000 / Math.max(1, ok);
+    await new Promise((r) => setTimeout(r, 3000));
+    const rss = procRssKiB(proxyChild.pid);
+    const cpu0 = procCpuSeconds(proxyChild.pid);
+    await new Promise((r) => setTimeout(r, 5000));
+    const idleCpuPct = (procCpuSeconds(proxyChild.pid) - cpu0) / 5 * 100;
+    const [{ n: activeRows }] = await db.sql<
+      { n: number }[]
+    >`SELECT count(*)::int AS n FROM sessions WHERE is_active`;
+    results.idle_sessions = {
+      requested: CONC,
+      connected: ok,
+      failed,
+      ramp_s: rampS,
+      ramp_cpu_ms_per_session: rampCpuMs,
+      active_rows: activeRows,
+      proxy_rss_fresh_mib: rssFresh / 1024,
+      proxy_rss_mib: rss / 1024,
+      kib_per_session: (rss - rssFresh) / Math.max(1, ok),
+      idle_cpu_pct: idleCpuPct,
+    };
+    log("idle sessions", results.idle_sessions);
+    for (const s of sessions) {
+      await s.stdin.close().catch(() => {});
+    }
+    await Promise.all(sessions.map(async (s) => {
+      await s.stdout.cancel().catch(() => {});
+      await s.status;
+    }));
+    for (let i = 0; i < 100; i++) {
+      const [{ n }] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM sessions WHERE is_active`;
+      if (n === 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const [{ n: errors }] = await db.sql<{ n: number }[]>`
+      SELECT count(*)::int AS n FROM sessions WHERE termination_reason IS DISTINCT FROM 'normal'`;
+    (results.idle_sessions as Record<string, unknown>).rows_not_normal = errors;
+  } finally {
+    if (proxyChild) {
+      (proxyChild as Deno.ChildProcess).kill("SIGTERM");
+      await (proxyChild as Deno.ChildProcess).status;
+    }
+    await backend.stop();
+    await jump.stop();
+    await db.close();
+    await Deno.remove(data, { recursive: true }).catch(() => {});
+    await sh(`rm -f /dev/shm/jh-bench-up-* ${SRC}`);
+  }
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  await Deno.mkdir(join(WORK, "results"), { recursive: true });
+  await Deno.writeTextFile(join(WORK, "results", `results-${stamp}.json`), JSON.stringify(results, null, 2));
+  console.log(report(results));
+}
+
+function report(r: Record<string, unknown>): string {
+  const row = (label: string, key: string, unit: string, lowerIsBetter = false) => {
+    const v = r[key] as Record<Path, number>;
+    const f = (x: number) => x.toFixed(unit === "ms" ? 0 : 1);
+    const ratio = (p: Path, base: Path) => `x${(v[p] / v[base]).toFixed(2)}`;
+    const extra = lowerIsBetter
+      ? ` (direct +${(v.proxy - v.direct).toFixed(0)} ms)`
+      : ` (${ratio("proxy", "jump")} of jump)`;
+    return `| ${label} | ${f(v.direct)} | ${f(v.jump)} (${ratio("jump", "direct")}) | ${f(v.proxy)} (${
+      ratio("proxy", "direct")
+    })${extra} |`;
+  };
+  const idle = r.idle_sessions as Record<string, number>;
+  return [
+    `| metric | direct | jump (ssh -J) | jumphost proxy |`,
+    `|---|---|---|---|`,
+    row("setup `ssh host true`, ms, median of " + r.setup_n, "setup_ms", "ms", true),
+    row("setup, kex curve25519-sha256, ms", "setup_ms_curve25519", "ms", true),
+    row(`upload ${r.size_mib} MiB (exec cat), MiB/s`, "upload_exec_mibps", "MiB/s"),
+    row(`download ${r.size_mib} MiB (exec cat), MiB/s`, "download_exec_mibps", "MiB/s"),
+    row(`upload ${r.size_mib} MiB (scp/SFTP), MiB/s`, "upload_scp_mibps", "MiB/s"),
+    row(`download ${r.size_mib} MiB (scp/SFTP), MiB/s`, "download_scp_mibps", "MiB/s"),
+    row(`PTY output (base64), recorded by the proxy, MiB/s`, "pty_output_mibps", "MiB/s"),
+    ``,
+    `proxy CPU: ${(r.proxy_cpu_s_per_gib as number).toFixed(1)} CPU-s per GiB relayed; ` +
+    `${(r.proxy_cpu_ms_per_connection as number).toFixed(0)} CPU-ms per connection (setup phase), ` +
+    `${idle.ramp_cpu_ms_per_session.toFixed(0)} CPU-ms per session during the 500-session ramp`,
+    `idle sessions: ${idle.connected}/${idle.requested} connected (${idle.failed} failed) in ${
+      idle.ramp_s.toFixed(1)
+    } s; ` +
+    `proxy RSS ${idle.proxy_rss_fresh_mib.toFixed(0)} MiB fresh → ${idle.proxy_rss_mib.toFixed(0)} MiB ` +
+    `(${idle.kib_per_session.toFixed(0)} KiB/session); idle CPU ${idle.idle_cpu_pct.toFixed(1)}%; ` +
+    `${idle.active_rows} active rows; ${idle.rows_not_normal} rows not closed as normal`,
+  ].join("\n");
+}
+
+await main();
