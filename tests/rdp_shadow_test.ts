@@ -123,10 +123,12 @@ Deno.test({
       const env = await startRdpEnv({ backendPort: shadow.port, noPolicy: true });
       try {
         const t0 = Date.now();
-        const r = await runXfreerdp({ host: POOL_IP, port: env.port, runMs: 20_000 });
+        // default negotiation (NLA, then TLS, then RDP): one attempt must be enough to see the denial
+        const r = await runXfreerdp({ host: POOL_IP, port: env.port, runMs: 20_000, args: [] });
         assert.ok(!r.killed, "the client gave up on its own");
         assert.notEqual(r.code, 0);
         assert.ok(Date.now() - t0 < 10_000);
+        assert.match(r.output, /ERRINFO_SERVER_DENIED_CONNECTION/);
         await env.proxy.auditsSettled();
         const denied = await audits(env.db.sql, "rdp.access_denied");
         assert.equal(denied.length, 1);

@@ -11,6 +11,7 @@ import {
   encodeDisconnectProviderUltimatum,
   encodeSetErrorInfoFrame,
   ERRINFO_RPC_INITIATED_DISCONNECT,
+  ERRINFO_SERVER_DENIED_CONNECTION,
   ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES,
   parseConnectionConfirm,
   parseConnectionRequest,
@@ -29,6 +30,7 @@ import { MitmState } from "./mitm_state.ts";
 import { ConnectionTap } from "./connection_tap.ts";
 import { RecordingTap } from "./recording_tap.ts";
 import { Relay } from "./relay.ts";
+import { refuseWithErrorInfo } from "./refusal.ts";
 import { type LiveConnection, type LogicalSession, sessionKey } from "./session_registry.ts";
 import type { ProxyContext } from "./proxy_context.ts";
 
@@ -155,16 +157,16 @@ export class ProxiedConnection implements LiveConnection {
     this.#ctx.userName = a.allowed ? a.decision.userName : a.userName;
     this.#ctx.serverName = a.server?.name;
     if (!a.allowed) {
-      await this.#refuse(cr, SSL_CERT_NOT_ON_SERVER);
       this.p.audit(accessDenied(this.#ctx, a.reason, a.detail, { policy_ids: a.policyIds }));
+      await this.#deny(cr);
       return;
     }
     const server = a.server;
     if (this.p.registry.recentlyKilled(sessionKey(this.sourceIp, a.decision.userId, server.id))) {
-      await this.#refuse(cr, SSL_CERT_NOT_ON_SERVER);
       this.p.audit(
         accessDenied(this.#ctx, "session_killed", "a session of this user to this server was just killed"),
       );
+      await this.#deny(cr);
       return;
     }
     this.decision = a.decision;
@@ -341,6 +343,15 @@ export class ProxiedConnection implements LiveConnection {
     this.#clientTls?.stream.destroy();
     this.#backend?.stream.destroy();
     this.#backendSock?.destroy();
+  }
+
+  /** Policy says no: tell the client in a way it shows as a denial (see refusal.ts). */
+  async #deny(cr: ConnectionRequest): Promise<void> {
+    this.#phase = "refusal";
+    const t = this.p.timeouts.handshakeStepMs;
+    await refuseWithErrorInfo(this.sock, cr, this.p.tls, ERRINFO_SERVER_DENIED_CONNECTION, t).catch((e) => {
+      this.p.log.debug("denied client left before the refusal", { error: (e as Error).message });
+    });
   }
 
   /** A negotiation failure to the client: a clean, immediate refusal it understands. */
