@@ -82,7 +82,8 @@ export class MkvRawVideoWriter {
   #clusterStart = -1;
   #lastPts = 0;
 
-  constructor(readonly width: number, readonly height: number) {}
+  /** `format` "i420": planar YUV 4:2:0 frames of width·height·3/2 bytes (even sizes) instead of RGBA. */
+  constructor(readonly width: number, readonly height: number, readonly format: "rgba" | "i420" = "rgba") {}
 
   /** EBML header, Segment (unknown size), Info (1 ms timestamps) and the one video track. */
   header(): Uint8Array {
@@ -111,7 +112,8 @@ export class MkvRawVideoWriter {
         ...el(ID.Video, [
           ...elUint(ID.PixelWidth, this.width),
           ...elUint(ID.PixelHeight, this.height),
-          ...el(ID.ColourSpace, [0x52, 0x47, 0x42, 0x41]), // FourCC "RGBA"
+          // FourCC "RGBA" or "I420"
+          ...el(ID.ColourSpace, this.format === "i420" ? [0x49, 0x34, 0x32, 0x30] : [0x52, 0x47, 0x42, 0x41]),
         ]),
       ]),
     );
@@ -134,7 +136,8 @@ export class MkvRawVideoWriter {
       out.push(...ID.Cluster, ...UNKNOWN_SIZE, ...elUint(ID.Timestamp, ptsMs));
     }
     const rel = ptsMs - this.#clusterStart;
-    const blockBytes = 4 + this.width * this.height * 4; // track vint, int16 time, flags, pixels
+    const pixels = this.format === "i420" ? this.width * this.height * 3 / 2 : this.width * this.height * 4;
+    const blockBytes = 4 + pixels; // track vint, int16 time, flags, pixels
     const duration = elUint(ID.BlockDuration, durationMs); // placed before the Block: order is free
     const block = [...ID.Block, ...vintSize(blockBytes)];
     out.push(

@@ -59,6 +59,11 @@ export interface ConvertOptions
   signal?: AbortSignal;
   /** Clock for progress/ETA (default performance.now). */
   now?: () => number;
+  /**
+   * What goes down the pipe: "rgba" (default; ffmpeg converts each frame) or "i420" (converted here,
+   * only where the screen changed: far less CPU and pipe traffic). Lossless always uses RGBA.
+   */
+  pixelFormat?: "rgba" | "i420";
 }
 
 export interface ConvertResult {
@@ -155,7 +160,7 @@ export async function renderRecordingToMp4(opts: ConvertOptions): Promise<Conver
       pipeClosed = true;
       throw e;
     }
-  });
+  }, lossless ? "rgba" : opts.pixelFormat ?? "rgba");
 
   const fileSize = (await Deno.stat(opts.input)).size;
   let lastReport = -Infinity;

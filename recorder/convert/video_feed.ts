@@ -3,6 +3,7 @@
 
 import type { Frame } from "../rdp_render/mod.ts";
 import { MkvRawVideoWriter } from "./mkv_writer.ts";
+import { I420Converter } from "./i420.ts";
 
 export class VideoFeed {
   readonly #mkv: MkvRawVideoWriter;
@@ -10,13 +11,26 @@ export class VideoFeed {
   #held: { pts: number; buf: Uint8Array } | null = null;
   frames = 0;
 
+  /**
+   * With "i420" frames are written as YUV 4:2:0, converted (block by block, as they change) when
+   * pushed, so what is held is the small I420 copy.
+   */
+  readonly #i420: I420Converter | null;
+  #scratch: Uint8Array | null = null;
+
   constructor(
     readonly width: number,
     readonly height: number,
     readonly write: (b: Uint8Array) => Promise<void>,
+    format: "rgba" | "i420" = "rgba",
   ) {
-    this.#mkv = new MkvRawVideoWriter(width, height);
-    this.#spare = new Uint8Array(width * height * 4);
+    this.#mkv = new MkvRawVideoWriter(width, height, format);
+    this.#i420 = format === "i420" ? new I420Converter(width, height) : null;
+    this.#spare = new Uint8Array(this.#frameBytes);
+  }
+
+  get #frameBytes(): number {
+    return this.#i420 ? this.width * this.height * 3 / 2 : this.width * this.height * 4;
   }
 
   get lastPts(): number | null {
@@ -31,8 +45,16 @@ export class VideoFeed {
   async push(pts: number, frame: Frame): Promise<void> {
     await this.#flush(pts);
     const buf = this.#spare;
-    this.#spare = this.#held?.buf ?? new Uint8Array(this.width * this.height * 4);
-    toCanvas(frame, buf, this.width, this.height);
+    this.#spare = this.#held?.buf ?? new Uint8Array(this.#frameBytes);
+    if (this.#i420) {
+      let rgba = frame.rgba;
+      if (frame.width !== this.width || frame.height !== this.height) { // a smaller desktop phase
+        rgba = this.#scratch ??= new Uint8Array(this.width * this.height * 4);
+        toCanvas(frame, rgba, this.width, this.height);
+      }
+      this.#i420.update(rgba);
+      buf.set(this.#i420.data);
+    } else toCanvas(frame, buf, this.width, this.height);
     this.#held = { pts, buf };
   }
 

@@ -9,6 +9,7 @@ export interface ConvertRequest {
   preset?: string;
   crf?: number;
   threads?: number;
+  pixelFormat?: "rgba" | "i420";
 }
 
 export type ToWorker =

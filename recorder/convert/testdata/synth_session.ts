@@ -156,19 +156,36 @@ export async function writeSyntheticSession(path: string, o: SynthOptions): Prom
       }
     }
   };
+  // like a real server, changes are collected and sent at most 25 times a second (areas repainted
+  // twice within one interval go once)
+  let dirty: Rect[] = [], lastSend = -Infinity;
   const flush = (r: Rect) => {
     const c = clip(r, W, H);
-    if (c.w <= 0 || c.h <= 0) return;
-    compose(c);
-    for (const pdu of repaint(screen.px, W, c)) send(RecordType.SERVER_FASTPATH, pdu);
+    if (c.w > 0 && c.h > 0) dirty.push(c);
   };
-  let mouse = { x: W >> 1, y: H >> 1 };
+  const sendDirty = () => {
+    const kept: Rect[] = [];
+    for (const r of dirty.sort((a, b) => b.w * b.h - a.w * a.h)) {
+      if (!kept.some((k) => r.x >= k.x && r.y >= k.y && r.x + r.w <= k.x + k.w && r.y + r.h <= k.y + k.h)) {
+        kept.push(r);
+      }
+    }
+    dirty = [];
+    lastSend = now;
+    for (const r of kept) {
+      compose(r);
+      for (const pdu of repaint(screen.px, W, r)) send(RecordType.SERVER_FASTPATH, pdu);
+    }
+  };
+  const SERVER_FRAME_MS = 40;
+  let mouse = { x: W >> 1, y: H >> 1 }, lastInput = 0;
   const moveMouse = (x: number, y: number) => {
     mouse = {
       x: Math.max(0, Math.min(W - 1, Math.round(x))),
       y: Math.max(0, Math.min(H - 1, Math.round(y))),
     };
     send(RecordType.CLIENT_FASTPATH_INPUT, mouseInput(mouse.x, mouse.y));
+    lastInput = now;
   };
   const scrollTo = (top: number) => {
     redrawText(top);
@@ -181,16 +198,24 @@ export async function writeSyntheticSession(path: string, o: SynthOptions): Prom
     w: 2,
     h: CHAR_H,
   });
+  // the caret blinks every 530 ms and stops 5 s after the last input, as on Windows (CaretTimeout)
   let caretOn = false, nextBlink = 530;
   const wait = async (ms: number) => {
     const until = Math.min(endMs, now + ms);
-    while (nextBlink <= until) { // the caret blinks while time passes
-      now = nextBlink;
-      caretOn = !caretOn;
-      const cr = caretRect();
-      base.fill(cr, caretOn ? [200, 220, 200] : [12, 12, 16]);
-      flush(cr);
-      nextBlink += 530;
+    for (;;) {
+      const sendAt = dirty.length ? Math.max(now, lastSend + SERVER_FRAME_MS) : Infinity;
+      const next = Math.min(sendAt, nextBlink);
+      if (next > until) break;
+      now = next;
+      if (next === sendAt) sendDirty();
+      else {
+        nextBlink += 530;
+        if (now - lastInput > 5000 && !caretOn) continue;
+        caretOn = !caretOn;
+        const cr = caretRect();
+        base.fill(cr, caretOn ? [200, 220, 200] : [12, 12, 16]);
+        flush(cr);
+      }
     }
     now = until;
     if (writer.pendingBytes > 64 << 20) await new Promise((r) => setTimeout(r, 0));
@@ -218,6 +243,7 @@ export async function writeSyntheticSession(path: string, o: SynthOptions): Prom
       flush({ x: area.x + col * CHAR_W, y: area.y + row * CHAR_H, w: CHAR_W + 2, h: CHAR_H });
       col++;
       send(RecordType.CLIENT_FASTPATH_INPUT, keyInput(0x10 + (ch.charCodeAt(0) % 30)));
+      lastInput = now;
       stats.keystrokes++;
     }
     send(RecordType.META, encodeMeta({ kind: "keystrokes", text }));
@@ -285,6 +311,7 @@ export async function writeSyntheticSession(path: string, o: SynthOptions): Prom
     else if (p < 0.87) await drag();
     else await wander();
   }
+  if (dirty.length) sendDirty();
   const s = await writer.close();
   if (s.failed) throw s.failed;
   stats.bytes = s.bytesWritten;
