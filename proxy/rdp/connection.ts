@@ -13,16 +13,16 @@ import {
   ERRINFO_RPC_INITIATED_DISCONNECT,
   ERRINFO_SERVER_DENIED_CONNECTION,
   ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES,
-  parseConnectionConfirm,
   parseConnectionRequest,
   PROTOCOL_SSL,
   RdpParseError,
-  rewriteConnectionRequest,
   RN_PROVIDER_INITIATED,
   SSL_CERT_NOT_ON_SERVER,
   SSL_REQUIRED_BY_SERVER,
 } from "./pdu/mod.ts";
-import { acceptTls, connectTls, dialBackend, readPlainTpkt, type TlsLeg, writeAll } from "./handshake.ts";
+import { acceptTls, readPlainTpkt, relayLeg, type TlsLeg, writeAll } from "./handshake.ts";
+import { BackendError, openBackend } from "./backend.ts";
+import { type ConnectionOutcome, connectionOutcome } from "./connection_end.ts";
 import { admit, plainIp } from "./admission.ts";
 import { accessDenied, accessGranted, type AuditContext, backendFailed, protocolError } from "./audit.ts";
 import { RdpProxyError } from "./errors.ts";
@@ -30,7 +30,7 @@ import { MitmState } from "./mitm_state.ts";
 import { ConnectionTap } from "./connection_tap.ts";
 import { RecordingTap } from "./recording_tap.ts";
 import { Relay } from "./relay.ts";
-import { refuseWithErrorInfo } from "./refusal.ts";
+import { refuseNegotiation, refuseWithErrorInfo } from "./refusal.ts";
 import { type LiveConnection, type LogicalSession, sessionKey } from "./session_registry.ts";
 import type { ProxyContext } from "./proxy_context.ts";
 
@@ -174,35 +174,20 @@ export class ProxiedConnection implements LiveConnection {
     this.p.audit(accessGranted(this.#ctx, a.decision.policyId, a.decision.validUntil));
 
     this.#phase = "backend";
-    const backendName = `${server.address}:${server.rdpPort}`;
-    let cc;
-    // a failure the client understands, so it does not retry with other protocols
-    let refusal = SSL_CERT_NOT_ON_SERVER;
+    let backend;
     try {
-      const b = await dialBackend(server.address, server.rdpPort, t.backendConnectMs);
-      this.#backendSock = b;
-      b.on("error", () => {});
-      await writeAll(b, rewriteConnectionRequest(crFrame, PROTOCOL_SSL));
-      cc = parseConnectionConfirm(await readPlainTpkt(b, t.handshakeStepMs, "backend Connection Confirm"));
-      const n = cc.negotiation;
-      if (n?.type === "failure") {
-        refusal = n.failureCode;
-        throw new RdpProxyError("backend", `backend refused TLS: RDP_NEG_FAILURE code ${n.failureCode}`);
-      }
-      if (n?.type !== "response" || n.selectedProtocol !== PROTOCOL_SSL) {
-        throw new RdpProxyError("backend", "backend did not select TLS (standard RDP security only?)");
-      }
-      this.#backend = await connectTls(b, t.handshakeStepMs);
-      this.#backend.stream.on("error", () => {});
+      backend = await openBackend(server, crFrame, t, (sock) => (this.#backendSock = sock));
+      this.#backend = backend.leg;
     } catch (e) {
-      await this.#refuse(cr, refusal);
-      this.p.audit(backendFailed(this.#ctx, backendName, (e as Error).message));
+      // a failure the client understands, so it does not retry with other protocols
+      await this.#refuse(cr, e instanceof BackendError ? e.refusal : SSL_CERT_NOT_ON_SERVER);
+      this.p.audit(backendFailed(this.#ctx, `${server.address}:${server.rdpPort}`, (e as Error).message));
       this.p.log.warn("RDP backend failed", { server: server.name, error: (e as Error).message });
       return;
     }
 
     this.#phase = "client_tls";
-    const n = cc.negotiation as { flags: number };
+    const cc = backend.confirm;
     await writeAll(
       this.sock,
       encodeConnectionConfirm({
@@ -211,7 +196,7 @@ export class ProxiedConnection implements LiveConnection {
         classOptions: cc.classOptions,
         negotiation: {
           type: "response",
-          flags: n.flags & EXTENDED_CLIENT_DATA_SUPPORTED,
+          flags: backend.flags & EXTENDED_CLIENT_DATA_SUPPORTED,
           selectedProtocol: PROTOCOL_SSL,
         },
       }),
@@ -239,11 +224,7 @@ export class ProxiedConnection implements LiveConnection {
     const day = startedAt.toISOString().slice(0, 10);
     const path = join(this.p.recordingsDir, "rdp", day, `${session.sessionId}-${index}.rdprec`);
     let recordingRow: number | null = null;
-    let end: { reason: TerminationReason; detail: string | null; final: boolean } = {
-      reason: "normal",
-      detail: null,
-      final: false,
-    };
+    let end: ConnectionOutcome = { reason: "normal", detail: null, final: false };
     const recording = new RecordingTap(path, (msg) => {
       // no unrecorded sessions: a recording that cannot be written ends the connection (fail closed)
       this.p.log.error("RDP recording failed; ending the connection", {
@@ -275,12 +256,7 @@ export class ProxiedConnection implements LiveConnection {
         tap.handle(e);
       });
       this.#state = state;
-      const leg = (l: TlsLeg) => ({
-        stream: l.stream,
-        hold: () => l.held.hold(),
-        release: () => l.held.release(),
-      });
-      const relay = new Relay(leg(this.#clientTls!), leg(this.#backend!), state, {
+      const relay = new Relay(relayLeg(this.#clientTls!), relayLeg(this.#backend!), state, {
         graceMs: this.p.timeouts.closeGraceMs,
         throttled: () => recording.pendingBytes > RECORDING_HIGH_WATER,
       });
@@ -291,36 +267,15 @@ export class ProxiedConnection implements LiveConnection {
       tap.keys.flush();
       session.info = {
         ...session.info,
-        client_name: tap.stats.clientName,
-        client_user: tap.stats.clientUser,
+        ...tap.sessionInfo(),
         cookie: cr.cookie,
         routing_token: cr.routingToken,
-        screen: tap.stats.screen,
-        fastpath_updates: tap.stats.fastPathUpdates,
-        unrenderable_updates: tap.stats.unrenderable,
-        channel_messages: tap.stats.channelMessages,
       };
-      if (this.#termination) {
-        end = { ...this.#termination, final: true };
-      } else if (r.reason === "protocol_error") {
-        const err = r.error!;
-        const code = err instanceof RdpParseError ? err.code : undefined;
-        this.p.audit(protocolError(this.#ctx, "relay", r.side, { code, message: err.message }));
-        end = { reason: "error", detail: `protocol error from the ${r.side}: ${err.message}`, final: false };
-      } else if (tap.stats.endedBy) {
-        const by = tap.stats.endedBy;
-        end = {
-          reason: "normal",
-          detail: `${by.by} sent ${by.how === "mcs" ? "MCS" : "X.224"} disconnect`,
-          final: true,
-        };
-      } else {
-        end = {
-          reason: r.error ? "error" : "normal",
-          detail: `${r.side ?? "a"} connection closed${r.error ? `: ${r.error.message}` : ""}`,
-          final: false,
-        };
+      if (r.reason === "protocol_error" && !this.#termination) {
+        const code = r.error instanceof RdpParseError ? r.error.code : undefined;
+        this.p.audit(protocolError(this.#ctx, "relay", r.side, { code, message: r.error!.message }));
       }
+      end = connectionOutcome(r, this.#termination, tap.stats.endedBy);
     } catch (e) {
       end = { reason: "error", detail: (e as Error).message, final: false };
       throw e;
@@ -354,18 +309,8 @@ export class ProxiedConnection implements LiveConnection {
     });
   }
 
-  /** A negotiation failure to the client: a clean, immediate refusal it understands. */
-  async #refuse(cr: ConnectionRequest, failureCode: number): Promise<void> {
-    await writeAll(
-      this.sock,
-      encodeConnectionConfirm({
-        dstRef: cr.srcRef,
-        srcRef: 0,
-        classOptions: 0,
-        negotiation: { type: "failure", failureCode },
-      }),
-    ).catch(() => {});
-    this.sock.end();
+  #refuse(cr: ConnectionRequest, failureCode: number): Promise<void> {
+    return refuseNegotiation(this.sock, cr, failureCode);
   }
 
   #failed(e: unknown): void {

@@ -145,6 +145,19 @@ export class ConnectionTap {
     }
   }
 
+  /** What this connection adds to sessions.metadata. */
+  sessionInfo(): Record<string, unknown> {
+    const st = this.stats;
+    return {
+      client_name: st.clientName,
+      client_user: st.clientUser,
+      screen: st.screen,
+      fastpath_updates: st.fastPathUpdates,
+      unrenderable_updates: st.unrenderable,
+      channel_messages: st.channelMessages,
+    };
+  }
+
   /** Before logon only pointer input is recorded: keystrokes there may be a password. */
   #input(format: "fastpath" | "slowpath", bytes: Uint8Array, events: InputEvent[]): void {
     const loggedOn = this.keys.loggedOn;

@@ -88,6 +88,11 @@ export interface TlsLeg {
   held: HeldSocket;
 }
 
+/** A TLS leg as the relay drives it: hold/release act on the TCP socket under TLS. */
+export function relayLeg(l: TlsLeg): { stream: tls.TLSSocket; hold(): void; release(): void } {
+  return { stream: l.stream, hold: () => l.held.hold(), release: () => l.held.release() };
+}
+
 /** TLS server side over the accepted client socket (after our X.224 Connection Confirm). */
 export async function acceptTls(
   sock: net.Socket,

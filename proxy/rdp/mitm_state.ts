@@ -8,35 +8,22 @@ import {
   CHANNEL_FLAG_FIRST,
   type ChannelDef,
   type ClientCoreData,
-  type ClientDataSummary,
-  type ClientInfo,
   CS_CORE,
-  type DemandActiveSummary,
   ensure,
-  FASTPATH_OUTPUT_COMPRESSION_USED,
-  FASTPATH_UPDATETYPE_ORDERS,
-  FASTPATH_UPDATETYPE_SURFCMDS,
   type Frame,
-  type InputEvent,
   type McsDomainPdu,
   PACKET_COMPRESSED,
   parseChannelPdu,
   parseClientInfo,
   parseFastPathInput,
-  parseFastPathOutput,
   parseMcsConnectInitial,
   parseMcsConnectResponse,
   parseMcsFrame,
   parseSecurityHeader,
-  parseSetErrorInfo,
   parseShareControlPdus,
   parseShareDataHeader,
   parseSlowPathInputData,
   PDUTYPE2_INPUT,
-  PDUTYPE2_POINTER,
-  PDUTYPE2_SAVE_SESSION_INFO,
-  PDUTYPE2_SET_ERROR_INFO_PDU,
-  PDUTYPE2_UPDATE,
   PDUTYPE_CONFIRMACTIVEPDU,
   PDUTYPE_DATAPDU,
   PDUTYPE_DEACTIVATEALLPDU,
@@ -50,7 +37,6 @@ import {
   SC_CORE,
   SEC_INFO_PKT,
   SEC_REDIRECTION_PKT,
-  type ServerDataSummary,
   summarizeDemandActive,
   TS_PROTOCOL_VERSION,
   X224_DR,
@@ -58,45 +44,11 @@ import {
   x224Type,
 } from "./pdu/mod.ts";
 import { GFX_CHANNEL_NAME, parseDvcCreateRequest } from "./pdu/drdynvc_create.ts";
-import { parseSaveSessionInfoType } from "./pdu/save_session_info.ts";
 import { ChannelAudit } from "./channel_audit.ts";
+import { AUDITED_CHANNELS, type MitmEvent, type Side } from "./mitm_events.ts";
+import { fastPathOutput, serverDataPdu } from "./server_updates.ts";
 
-/** Static channels whose messages are reassembled and handed to the metadata collector. */
-export const AUDITED_CHANNELS = new Set(["cliprdr", "rdpdr"]);
-
-export type Side = "client" | "server";
-
-export type MitmEvent =
-  | {
-    kind: "connect_initial";
-    /** What the client asked for (before the downgrade). */
-    client: ClientDataSummary;
-    /** CS_CORE as forwarded to the server (after the downgrade). */
-    forwardedCore: Uint8Array;
-  }
-  | {
-    kind: "connect_response";
-    server: ServerDataSummary;
-    /** SC_CORE as forwarded to the client. */
-    forwardedCore: Uint8Array;
-    channels: { id: number; name: string }[];
-    ioChannelId: number;
-  }
-  | { kind: "client_info"; info: ClientInfo }
-  | { kind: "demand_active"; summary: DemandActiveSummary; pdu: Uint8Array }
-  | { kind: "confirm_active" }
-  | { kind: "deactivate_all"; pdu: Uint8Array }
-  /** Slow-path share-control PDU worth recording (update, pointer). */
-  | { kind: "server_slowpath"; pdu: Uint8Array }
-  | { kind: "server_fastpath"; frame: Uint8Array; updateCodes: number[]; compressed: boolean }
-  /** Orders or surface commands: the recording cannot render them (the downgrade should prevent it). */
-  | { kind: "unrenderable_update"; what: string }
-  | { kind: "input"; format: "fastpath" | "slowpath"; bytes: Uint8Array; events: InputEvent[] }
-  | { kind: "logon"; infoType: number }
-  | { kind: "error_info"; code: number }
-  | { kind: "channel_message"; from: Side; channel: string; message: Uint8Array }
-  | { kind: "channel_skipped"; from: Side; channel: string; length: number }
-  | { kind: "disconnect"; by: Side; how: "mcs" | "x224" };
+export { AUDITED_CHANNELS, type MitmEvent, type Side } from "./mitm_events.ts";
 
 type SendData = Extract<McsDomainPdu, { type: "sendDataRequest" | "sendDataIndication" }>;
 
@@ -161,7 +113,7 @@ export class MitmState {
   serverFrame(f: Frame): Uint8Array {
     if (f.kind === "fastpath") {
       ensure(this.#activated, "invalid", "fast-path output before activation");
-      this.#fastPathOutput(f.bytes);
+      fastPathOutput(f.bytes, this.emit);
       return f.bytes;
     }
     const type = x224Type(f.bytes);
@@ -302,51 +254,10 @@ export class MitmState {
         case PDUTYPE_SERVER_REDIR_PKT:
           throw new RdpParseError("unsupported", "server redirection is not supported");
         case PDUTYPE_DATAPDU:
-          this.#serverData(bytes, p.body);
+          serverDataPdu(bytes, p.body, this.emit);
           break;
       }
     }
-  }
-
-  #serverData(pdu: Uint8Array, body: Uint8Array): void {
-    const sd = parseShareDataHeader(body);
-    const compressed = (sd.compressedType & PACKET_COMPRESSED) !== 0;
-    switch (sd.pduType2) {
-      case PDUTYPE2_UPDATE:
-      case PDUTYPE2_POINTER:
-        if (compressed) this.emit({ kind: "unrenderable_update", what: "bulk-compressed slow-path update" });
-        else if (sd.pduType2 === PDUTYPE2_UPDATE && sd.data.length >= 2 && (sd.data[0] | sd.data[1]) === 0) {
-          this.emit({ kind: "unrenderable_update", what: "slow-path orders" }); // UPDATETYPE_ORDERS
-        }
-        this.emit({ kind: "server_slowpath", pdu });
-        break;
-      case PDUTYPE2_SET_ERROR_INFO_PDU:
-        if (!compressed) this.emit({ kind: "error_info", code: parseSetErrorInfo(pdu) ?? 0 });
-        break;
-      case PDUTYPE2_SAVE_SESSION_INFO:
-        if (!compressed) this.emit({ kind: "logon", infoType: parseSaveSessionInfoType(sd.data) });
-        break;
-    }
-  }
-
-  #fastPathOutput(frame: Uint8Array): void {
-    const pdu = parseFastPathOutput(frame);
-    const codes: number[] = [];
-    let compressed = false;
-    for (const u of pdu.updates) {
-      codes.push(u.updateCode);
-      const c = (u.compression & FASTPATH_OUTPUT_COMPRESSION_USED) !== 0 &&
-        ((u.compressionFlags ?? 0) & PACKET_COMPRESSED) !== 0;
-      compressed ||= c;
-      if (u.updateCode === FASTPATH_UPDATETYPE_ORDERS) {
-        this.emit({ kind: "unrenderable_update", what: "orders" });
-      }
-      if (u.updateCode === FASTPATH_UPDATETYPE_SURFCMDS) {
-        this.emit({ kind: "unrenderable_update", what: "surface commands" });
-      }
-    }
-    if (compressed) this.emit({ kind: "unrenderable_update", what: "bulk-compressed fast-path update" });
-    this.emit({ kind: "server_fastpath", frame, updateCodes: codes, compressed });
   }
 
   #staticChannel(from: Side, channelId: number, userData: Uint8Array): void {

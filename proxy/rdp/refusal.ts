@@ -33,6 +33,24 @@ const USER_CHANNEL = 1007;
 /** A client that needs more frames than this before its Client Info is not refused politely. */
 const MAX_FRAMES = 64;
 
+/** An X.224 negotiation failure (standard-security clients, unreachable backends), then FIN. */
+export async function refuseNegotiation(
+  sock: net.Socket,
+  cr: ConnectionRequest,
+  failureCode: number,
+): Promise<void> {
+  await writeAll(
+    sock,
+    encodeConnectionConfirm({
+      dstRef: cr.srcRef,
+      srcRef: 0,
+      classOptions: 0,
+      negotiation: { type: "failure", failureCode },
+    }),
+  ).catch(() => {});
+  sock.end();
+}
+
 /** Server settings for a session that will never start: no encryption (TLS), channels numbered 1004… */
 function connectResponse(channelCount: number, clientRequestedProtocols: number): Uint8Array {
   // the MS-RDPBCGR 4.1.4 trace supplies the MCS/GCC envelope; only the settings blocks are ours
