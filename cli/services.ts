@@ -5,6 +5,7 @@ import { startAuditForwarder } from "./audit_forwarder.ts";
 import { startRdpService } from "../proxy/rdp/mod.ts";
 import { startSshService } from "../proxy/ssh/mod.ts";
 import { startWeb } from "../web/mod.ts";
+import { startConversionService } from "../recorder/convert/mod.ts";
 import { writeAudit } from "../db/audit.ts";
 import { notifySessionKill } from "../db/notify.ts";
 import { findSessionRef } from "../db/sessions.ts";
@@ -95,6 +96,7 @@ const web: ServiceStarter = async (d) => {
 export const SERVICES: [string, ServiceStarter][] = [
   ["ssh", ssh],
   ["rdp", rdp],
+  ["conversions", (d) => startConversionService({ ...d, log: d.log.child("conversions") })],
   ["web", web],
   ["syslog", (d) => startAuditForwarder({ ...d, onSendError: () => d.metrics.syslogErrors.inc() })],
 ];

@@ -42,14 +42,12 @@ export interface SyslogMessage {
 
 /** header fields are PRINTUSASCII (33-126) with a maximum length; empty becomes the NILVALUE "-" */
 function headerField(s: string, max: number): string {
-  // deno-lint-ignore no-control-regex -- anything outside printable US-ASCII is replaced
   const clean = s.replace(/[^\x21-\x7e]/g, "_").slice(0, max);
   return clean === "" ? "-" : clean;
 }
 
 /** SD-NAME: PRINTUSASCII except '=', ' ', ']', '"'; 1-32 characters */
 function sdName(s: string): string {
-  // deno-lint-ignore no-control-regex -- see above
   const clean = s.replace(/[^\x21-\x7e]|[=\]"]/g, "_").slice(0, 32);
   return clean === "" ? "_" : clean;
 }

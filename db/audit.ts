@@ -57,7 +57,11 @@ export function listAudit(sql: Sql, f: AuditFilter = {}): Promise<AuditRow[]> {
       ${f.success !== undefined ? sql`AND success = ${f.success}` : sql``}
       ${f.sourceIp ? sql`AND source_ip <<= ${f.sourceIp}::inet` : sql``}
       ${f.before ? sql`AND (at, id) < (${f.before.at}, ${f.before.id})` : sql``}
-      ${f.beforeId !== undefined ? sql`AND (at, id) < (SELECT at, id FROM audit_log WHERE id = ${f.beforeId})` : sql``}
+      ${
+    f.beforeId !== undefined
+      ? sql`AND (at, id) < (SELECT at, id FROM audit_log WHERE id = ${f.beforeId})`
+      : sql``
+  }
     ORDER BY at DESC, id DESC
     LIMIT ${limit}`;
 }
