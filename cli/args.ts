@@ -34,6 +34,8 @@ export const GLOBAL_FLAGS = [
   "wtmp-file",
   "web-tls-cert",
   "web-tls-key",
+  "rdp-tls-cert",
+  "rdp-tls-key",
   "conversion-workers",
   "log-level",
 ];

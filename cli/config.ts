@@ -35,6 +35,9 @@ export interface Config {
   syslog: string | null;
   /** bearer token for /metrics from non-loopback addresses (null = loopback only) */
   metricsToken: string | null;
+  /** the operator's certificate for RDP clients (PEM); absent = one generated on first start */
+  rdpTlsCert: string | null;
+  rdpTlsKey: string | null;
 }
 
 type Raw = Record<string, string | string[] | number | boolean | null | undefined>;
@@ -70,6 +73,8 @@ export const KEYS: KeySpec[] = [
   // file and environment only (no command-line flag: a token on argv shows in ps)
   { key: "syslog", file: "syslog", env: "JUMPHOST_SYSLOG", flag: "syslog" },
   { key: "metricsToken", file: "metrics_token", env: "JUMPHOST_METRICS_TOKEN", flag: "metrics-token" },
+  { key: "rdpTlsCert", file: "rdp_tls_cert", env: "JUMPHOST_RDP_TLS_CERT", flag: "rdp-tls-cert" },
+  { key: "rdpTlsKey", file: "rdp_tls_key", env: "JUMPHOST_RDP_TLS_KEY", flag: "rdp-tls-key" },
 ];
 
 export interface ConfigSources {
@@ -118,6 +123,8 @@ function defaults(s: ConfigSources): Raw {
     logLevel: "info",
     syslog: null,
     metricsToken: null,
+    rdpTlsCert: null,
+    rdpTlsKey: null,
   };
 }
 
@@ -194,6 +201,14 @@ export function resolveConfig(s: ConfigSources): Config {
   ) {
     throw new ConfigError(name("syslog"), "must be udp://HOST:PORT, tcp://HOST:PORT or unix:///PATH");
   }
+  const rdpCert = abs(str("rdpTlsCert"));
+  const rdpKey = abs(str("rdpTlsKey"));
+  if ((rdpCert === null) !== (rdpKey === null)) {
+    throw new ConfigError(
+      rdpCert === null ? name("rdpTlsCert") : name("rdpTlsKey"),
+      "TLS needs both cert and key",
+    );
+  }
   const metricsToken = str("metricsToken");
   if (metricsToken !== null && metricsToken.length < 16) {
     throw new ConfigError(name("metricsToken"), "must be at least 16 characters");
@@ -218,6 +233,8 @@ export function resolveConfig(s: ConfigSources): Config {
     logLevel: logLevel as Config["logLevel"],
     syslog,
     metricsToken,
+    rdpTlsCert: rdpCert,
+    rdpTlsKey: rdpKey,
   };
 }
 

@@ -50,6 +50,7 @@ Deno.test("resolveConfig() names the bad key in one line", () => {
     [{ flags: { "ip-pool": "10.0.0.0/99x" } }, /--ip-pool: "10\.0\.0\.0\/99x" is not a CIDR/],
     [{ file: { web_tls_cert: "/c.pem" } }, /web_tls_key: TLS needs both cert and key/],
     [{ file: { log_level: "loud" } }, /log_level: must be debug/],
+    [{ env: { JUMPHOST_RDP_TLS_KEY: "/k.pem" } }, /rdp_tls_cert: TLS needs both cert and key/],
     [{ file: { node_id: "a b" } }, /node_id: must match/],
     [{ file: { data_dir: 5 } }, /data_dir: expected a string/],
   ];

@@ -71,6 +71,8 @@ const rdp = supervised("rdp", (d) => d.config.rdpListen, (d) =>
     config: d.config,
     dbTarget: d.dbTarget,
     log: d.log.child("rdp"),
+    tlsCertPath: d.config.rdpTlsCert,
+    tlsKeyPath: d.config.rdpTlsKey,
   }));
 
 const web: ServiceStarter = async (d) => {
