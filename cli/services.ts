@@ -37,7 +37,11 @@ function supervised(
       const s = await supervise(name, async () => {
         const svc = await start(d);
         setListeners(d, name, listen(d), "up");
-        svc.exited?.then((reason) => setListeners(d, name, listen(d), "down", reason));
+        svc.exited?.then((reason) => {
+          // keep what the dead worker counted; its successor reports under the same name from zero
+          d.hub.retire(name);
+          setListeners(d, name, listen(d), "down", reason);
+        });
         return svc;
       }, {
         log,
@@ -61,7 +65,11 @@ function supervised(
 }
 
 const ssh = supervised("ssh", (d) => d.config.sshListen, async (d) => {
-  const service = startSshService(d.config, { dbTarget: d.dbTarget, log: d.log.child("ssh") });
+  const service = startSshService(d.config, {
+    dbTarget: d.dbTarget,
+    log: d.log.child("ssh"),
+    onMetrics: (families) => d.hub.update("ssh", families),
+  });
   await service.ready;
   return service;
 });
@@ -73,6 +81,7 @@ const rdp = supervised("rdp", (d) => d.config.rdpListen, (d) =>
     log: d.log.child("rdp"),
     tlsCertPath: d.config.rdpTlsCert,
     tlsKeyPath: d.config.rdpTlsKey,
+    onMetrics: (families) => d.hub.update("rdp", families),
   }));
 
 const web: ServiceStarter = async (d) => {

@@ -4,6 +4,7 @@
 // A worker with extra start parameters puts them in `options`.
 import type { Config, ListenAddress } from "../cli/config.ts";
 import type { DbTarget } from "../db/client.ts";
+import type { MetricFamily } from "../web/ops/registry.ts";
 
 export interface WorkerStart<Options = Record<string, never>> {
   type: "start";
@@ -23,7 +24,9 @@ export type WorkerToMain =
   /** the worker cannot go on (start failed, or an error nothing caught); it closes itself */
   | { type: "fatal"; error: string }
   | { type: "stopped" }
-  | { type: "log"; level: LogLevel; msg: string; fields?: Record<string, unknown> };
+  | { type: "log"; level: LogLevel; msg: string; fields?: Record<string, unknown> }
+  /** the worker's metric families, replacing its previous report in the main isolate's hub */
+  | { type: "metrics"; families: MetricFamily[] };
 
 /** Options of the SSH worker. */
 export interface SshWorkerOptions {

@@ -24,6 +24,7 @@ import { acceptTls, readPlainTpkt, relayLeg, type TlsLeg, writeAll } from "./han
 import { BackendError, openBackend } from "./backend.ts";
 import { type ConnectionOutcome, connectionOutcome } from "./connection_end.ts";
 import { admit, plainIp } from "./admission.ts";
+import { timedDecision } from "../worker_metrics.ts";
 import { accessDenied, accessGranted, type AuditContext, backendFailed, protocolError } from "./audit.ts";
 import { RdpProxyError } from "./errors.ts";
 import { MitmState } from "./mitm_state.ts";
@@ -148,21 +149,25 @@ export class ProxiedConnection implements LiveConnection {
     const t = this.p.timeouts;
     this.#phase = "decision";
     const now = new Date(this.p.clock.now());
-    const a = admit(this.p.snapshots.get(), {
-      sourceIp: this.sourceIp,
-      localAddress: this.#ctx.localAddress,
-      localPort: this.#ctx.localPort,
-      cookie: cr.cookie,
-    }, now);
+    this.p.metrics?.connections.inc({ protocol: "rdp" });
+    const a = timedDecision(this.p.metrics, "rdp", () =>
+      admit(this.p.snapshots.get(), {
+        sourceIp: this.sourceIp,
+        localAddress: this.#ctx.localAddress,
+        localPort: this.#ctx.localPort,
+        cookie: cr.cookie,
+      }, now));
     this.#ctx.userName = a.allowed ? a.decision.userName : a.userName;
     this.#ctx.serverName = a.server?.name;
     if (!a.allowed) {
+      this.p.metrics?.denials.inc({ protocol: "rdp", reason: a.reason });
       this.p.audit(accessDenied(this.#ctx, a.reason, a.detail, { policy_ids: a.policyIds }));
       await this.#deny(cr);
       return;
     }
     const server = a.server;
     if (this.p.registry.recentlyKilled(sessionKey(this.sourceIp, a.decision.userId, server.id))) {
+      this.p.metrics?.denials.inc({ protocol: "rdp", reason: "session_killed" });
       this.p.audit(
         accessDenied(this.#ctx, "session_killed", "a session of this user to this server was just killed"),
       );

@@ -1,5 +1,6 @@
 // The RDP proxy core, in-process (the worker runs one; tests run it directly): listeners, policy
 // snapshot, session registry, kill/revoke/expiry enforcement, and one ProxiedConnection per socket.
+import type { JumphostMetrics } from "../../web/ops/metrics.ts";
 import type net from "node:net";
 import type { ListenAddress } from "../../cli/config.ts";
 import type { Logger } from "../../cli/log.ts";
@@ -35,6 +36,7 @@ export interface RdpProxyDeps {
   snapshotCache?: SnapshotCacheOptions;
   /** Connections still in X.224/TLS setup beyond this are dropped at accept (default 256). */
   maxPendingSetups?: number;
+  metrics?: JumphostMetrics;
 }
 
 export interface RdpProxy {
@@ -88,6 +90,7 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
   const enforcer = new Enforcer(clock, snapshots);
   const connections = new Map<ProxiedConnection, Promise<void>>();
   const ctx: ProxyContext = {
+    metrics: deps.metrics,
     snapshots,
     tls,
     registry,

@@ -1,4 +1,5 @@
 // What every proxied connection shares with the proxy that accepted it.
+import type { JumphostMetrics } from "../../web/ops/metrics.ts";
 import type { AuditEvent } from "../../db/audit_events.ts";
 import type { Logger } from "../../cli/log.ts";
 import type { Snapshot } from "../../policy/mod.ts";
@@ -33,6 +34,8 @@ export interface ProxyContext {
   clock: Clock;
   recordingsDir: string;
   timeouts: Timeouts;
+  /** Connection, denial and decision-latency counters, when the worker reports metrics. */
+  metrics?: JumphostMetrics;
   /** Watch a live connection for kill, revoke and expiry; returns the unwatch function. */
   track(c: LiveConnection): () => void;
 }

@@ -5,11 +5,13 @@ import type { Logger } from "../../cli/log.ts";
 import { connect, type Sql } from "../../db/client.ts";
 import type { LogLevel, MainToWorker, RdpWorkerOptions, WorkerStart, WorkerToMain } from "./messages.ts";
 import { createRdpProxy, type RdpProxy } from "./proxy.ts";
+import { startWorkerMetrics } from "../worker_metrics.ts";
 
 const post = (m: WorkerToMain) => self.postMessage(m);
 let sql: Sql | null = null;
 let proxy: RdpProxy | null = null;
 let stopping = false;
+const metrics = startWorkerMetrics(post);
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -41,6 +43,7 @@ async function start(m: WorkerStart<RdpWorkerOptions>): Promise<void> {
       log: workerLog(c.logLevel),
       tlsCertPath: m.options.tlsCertPath ?? null,
       tlsKeyPath: m.options.tlsKeyPath ?? null,
+      metrics: metrics.metrics,
     });
     post({ type: "ready", addresses: proxy.addresses });
   } catch (e) {
@@ -53,6 +56,7 @@ async function stop(): Promise<void> {
   stopping = true;
   await proxy?.stop().catch(() => {});
   await sql?.end({ timeout: 5 }).catch(() => {});
+  metrics.stop();
   post({ type: "stopped" });
   self.close();
 }

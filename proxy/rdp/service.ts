@@ -3,6 +3,7 @@
 import type { Config } from "../../cli/config.ts";
 import type { Logger } from "../../cli/log.ts";
 import type { DbTarget } from "../../db/client.ts";
+import type { MetricFamily } from "../../web/ops/registry.ts";
 import type { MainToWorker, RdpWorkerOptions, WorkerToMain } from "./messages.ts";
 
 export interface RdpServiceDeps {
@@ -14,6 +15,8 @@ export interface RdpServiceDeps {
   tlsKeyPath?: string | null;
   /** How long to wait for the worker to listen (default 30 s). */
   startTimeoutMs?: number;
+  /** The worker's metric families (every few seconds and when it stops). */
+  onMetrics?: (families: MetricFamily[]) => void;
 }
 
 export interface RdpService {
@@ -57,6 +60,9 @@ export function startRdpService(deps: RdpServiceDeps): Promise<RdpService> {
         break;
       case "stopped":
         terminate();
+        break;
+      case "metrics":
+        deps.onMetrics?.(m.families);
         break;
       case "log":
         deps.log[m.level](m.msg, m.fields);

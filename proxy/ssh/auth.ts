@@ -2,6 +2,7 @@
 // registered keys or a password must prove one of them. A user known by IP alone may log in with any key
 // (to use a forwarded agent), with a password the backend accepts (passthrough), or with nothing when the
 // appliance holds a key for the server. Then route + decide(); a denial sends one banner line and fails.
+import { timedDecision } from "../worker_metrics.ts";
 import { fingerprint } from "../../policy/ssh_key.ts";
 import { verifyPassword } from "../../policy/password.ts";
 import { type Allow, decide, identifySource, type Server, type User } from "../../policy/mod.ts";
@@ -175,17 +176,18 @@ export class JumpAuth {
         : unknownServerText(this.facts.ref);
       return this.#deny(ctx, route.reason, route.detail, text);
     }
-    const decision = decide(
-      snap,
-      {
-        sourceIp: this.facts.sourceIp,
-        protocol: "ssh",
-        serverId: route.server.id,
-        login: route.login,
-      },
-      now,
-      { userName: user.name },
-    );
+    const decision = timedDecision(this.rt.deps.metrics, "ssh", () =>
+      decide(
+        snap,
+        {
+          sourceIp: this.facts.sourceIp,
+          protocol: "ssh",
+          serverId: route.server.id,
+          login: route.login,
+        },
+        now,
+        { userName: user.name },
+      ));
     if (!decision.allowed) {
       return this.#deny(ctx, decision.reason, decision.detail, deniedText(this.facts.ref), {
         server: route.server.name,
@@ -259,6 +261,7 @@ export class JumpAuth {
   ): void {
     if (this.#denied) return ctx.reject([]);
     this.#denied = true;
+    this.rt.deps.metrics?.denials.inc({ protocol: "ssh", reason });
     try {
       sendAuthBanner(this.conn, text);
     } catch (e) {

@@ -6,6 +6,7 @@ import type { AuditEvent } from "../../db/audit_events.ts";
 import type { Snapshot } from "../../policy/mod.ts";
 import type { LineAllocator, UtmpWriter } from "../../recorder/utmp.ts";
 import type { Clock } from "./clock.ts";
+import type { JumphostMetrics } from "../../web/ops/metrics.ts";
 
 export interface Log {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -29,6 +30,8 @@ export interface SshProxyDeps {
   warningsMs?: number[];
   backendTimeoutMs?: number;
   keepaliveMs?: number;
+  /** connection, denial and decision-latency counters (posted to the main isolate by the worker) */
+  metrics?: JumphostMetrics;
 }
 
 /** Runs database writes; when one fails (database down) it is retried until it succeeds. */

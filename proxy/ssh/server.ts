@@ -158,6 +158,7 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
       for (const a of addresses) {
         const l = net.createServer((sock) => {
           sock.setNoDelay(true);
+          deps.metrics?.connections.inc({ protocol: "ssh" });
           sockets.add(sock);
           sock.on("close", () => sockets.delete(sock));
           // socket errors surface through the ssh2 connection; this keeps them from being unhandled

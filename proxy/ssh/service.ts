@@ -4,6 +4,7 @@ import type { Config, ListenAddress } from "../../cli/config.ts";
 import type { DbTarget } from "../../db/client.ts";
 import type { MainToWorker, SshWorkerOptions, WorkerToMain } from "../messages.ts";
 import type { Log } from "./runtime.ts";
+import type { MetricFamily } from "../../web/ops/registry.ts";
 
 export interface SshServiceDeps {
   log: Log;
@@ -12,6 +13,8 @@ export interface SshServiceDeps {
   options?: SshWorkerOptions;
   /** how long to wait for the listeners (default 30 s) */
   startTimeoutMs?: number;
+  /** the worker's metric families (every few seconds and when it stops) */
+  onMetrics?: (families: MetricFamily[]) => void;
 }
 
 export interface SshService {
@@ -61,6 +64,9 @@ export function startSshService(config: Config, deps: SshServiceDeps): SshServic
         break;
       case "log":
         deps.log[m.level](m.msg, m.fields);
+        break;
+      case "metrics":
+        deps.onMetrics?.(m.families);
         break;
       default: {
         const never: never = m;

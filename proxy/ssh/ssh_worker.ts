@@ -8,11 +8,13 @@ import { scaledClock, systemClock } from "./clock.ts";
 import { backendKeyLoader, loadOrCreateHostKeys } from "./host_keys.ts";
 import type { Log } from "./runtime.ts";
 import { createSshProxy, type SshProxy } from "./server.ts";
+import { startWorkerMetrics } from "../worker_metrics.ts";
 
 const post = (m: WorkerToMain) => self.postMessage(m);
 let sql: Sql | null = null;
 let proxy: SshProxy | null = null;
 let stopping = false;
+const metrics = startWorkerMetrics(post);
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -39,6 +41,7 @@ async function start(m: WorkerStart<SshWorkerOptions>): Promise<void> {
       log,
       utmp: c.utmpFile || c.wtmpFile ? new UtmpWriter(c.utmpFile, c.wtmpFile) : null,
       applianceKeyFor: backendKeyLoader(c.dataDir),
+      metrics: metrics.metrics,
     });
     const addresses = await proxy.listen(c.sshListen);
     post({ type: "ready", addresses });
@@ -52,6 +55,7 @@ async function stop(): Promise<void> {
   stopping = true;
   await proxy?.close("shutdown").catch(() => {});
   await sql?.end({ timeout: 5 }).catch(() => {});
+  metrics.stop();
   post({ type: "stopped" });
   self.close();
 }
