@@ -147,6 +147,15 @@ async function main() {
     const check = (r: { code: number; err: string }, what: string) => {
       if (r.code !== 0) throw new Error(`${what} failed (${r.code}): ${r.err}`);
     };
+    /** a failed connection is retried once verbosely, so the report says why it failed */
+    const diagnose = async (r: { code: number; err: string }, what: string, cmd: string) => {
+      if (r.code === 0) return;
+      const again = await sh(cmd.replace(/^ssh /, "ssh -v -o LogLevel=DEBUG1 "));
+      throw new Error(
+        `${what} failed (${r.code}): ${r.err}\nretry exited ${again.code}:\n` +
+          again.err.split("\n").slice(-40).join("\n"),
+      );
+    };
 
     // ---- connection setup ----
     const setupCpu0 = procCpuSeconds(proxyChild.pid);
@@ -159,8 +168,9 @@ async function main() {
       const times: Record<Path, number[]> = { direct: [], jump: [], proxy: [] };
       for (let i = 0; i < SETUP_N; i++) {
         for (const p of rotate(i)) {
-          const r = await sh(`${sshArgs(p, extra)} true`);
-          check(r, `${p} setup`);
+          const cmd = `${sshArgs(p, extra)} true`;
+          const r = await sh(cmd);
+          await diagnose(r, `${p} setup`, cmd);
           times[p].push(r.ms);
         }
       }
@@ -229,40 +239,56 @@ async function main() {
     results.recordings = { files: rec.n, largest_bytes: Number(rec.size) };
     log("pty", results.pty_output_mibps, results.recordings);
 
-    // ---- 500 idle sessions (fresh proxy process) ----
+    // ---- 500 idle sessions (fresh proxy process); the same ramp direct to sshd for reference ----
+    const ramp = async (p: Path) => {
+      const sessions: Deno.ChildProcess[] = [];
+      let ok = 0, failed = 0;
+      const t0 = performance.now();
+      const open = async () => {
+        const child = new Deno.Command("sh", {
+          args: ["-c", `exec ${sshArgs(p, "-T -o ServerAliveInterval=0")} 'echo R; exec cat'`],
+          stdin: "piped",
+          stdout: "piped",
+          stderr: "null",
+        }).spawn();
+        sessions.push(child);
+        const reader = child.stdout.getReader();
+        const first = await Promise.race([
+          reader.read(),
+          new Promise<null>((r) => setTimeout(() => r(null), 60_000)),
+        ]);
+        reader.releaseLock();
+        if (first && !first.done && new TextDecoder().decode(first.value).startsWith("R")) ok++;
+        else failed++;
+      };
+      let next = 0;
+      await Promise.all(Array.from({ length: INFLIGHT }, async () => {
+        while (next < CONC) {
+          next++;
+          await open();
+        }
+      }));
+      return { sessions, ok, failed, rampS: (performance.now() - t0) / 1000 };
+    };
+    const closeAll = async (sessions: Deno.ChildProcess[]) => {
+      for (const s of sessions) await s.stdin.close().catch(() => {});
+      await Promise.all(sessions.map(async (s) => {
+        await s.stdout.cancel().catch(() => {});
+        await s.status;
+      }));
+    };
+    if (Deno.env.get("BENCH_CONC_DIRECT") !== "0") {
+      const d = await ramp("direct");
+      results.idle_sessions_direct = { connected: d.ok, failed: d.failed, ramp_s: d.rampS };
+      log("idle sessions direct", results.idle_sessions_direct);
+      await closeAll(d.sessions);
+    }
     await stopProxy();
     proxyChild = await startProxy();
     await sh(`${sshArgs("proxy")} true`); // warm-up connection (JIT, pool)
     const rssFresh = procRssKiB(proxyChild.pid);
-    const sessions: Deno.ChildProcess[] = [];
-    let ok = 0, failed = 0;
-    const t0 = performance.now();
     const rampCpu0 = procCpuSeconds(proxyChild.pid);
-    const open = async () => {
-      const child = new Deno.Command("sh", {
-        args: ["-c", `exec ${sshArgs("proxy", "-T -o ServerAliveInterval=0")} 'echo R; exec cat'`],
-        stdin: "piped",
-        stdout: "piped",
-        stderr: "null",
-      }).spawn();
-      sessions.push(child);
-      const reader = child.stdout.getReader();
-      const first = await Promise.race([
-        reader.read(),
-        new Promise<null>((r) => setTimeout(() => r(null), 60_000)),
-      ]);
-      reader.releaseLock();
-      if (first && !first.done && new TextDecoder().decode(first.value).startsWith("R")) ok++;
-      else failed++;
-    };
-    let next = 0;
-    await Promise.all(Array.from({ length: INFLIGHT }, async () => {
-      while (next < CONC) {
-        next++;
-        await open();
-      }
-    }));
-    const rampS = (performance.now() - t0) / 1000;
+    const { sessions, ok, failed, rampS } = await ramp("proxy");
     const rampCpuMs = (procCpuSeconds(proxyChild.pid) - rampCpu0) * 1000 / Math.max(1, ok);
     await new Promise((r) => setTimeout(r, 3000));
     const rss = procRssKiB(proxyChild.pid);
@@ -285,13 +311,7 @@ async function main() {
       idle_cpu_pct: idleCpuPct,
     };
     log("idle sessions", results.idle_sessions);
-    for (const s of sessions) {
-      await s.stdin.close().catch(() => {});
-    }
-    await Promise.all(sessions.map(async (s) => {
-      await s.stdout.cancel().catch(() => {});
-      await s.status;
-    }));
+    await closeAll(sessions);
     for (let i = 0; i < 100; i++) {
       const [{ n }] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM sessions WHERE is_active`;
       if (n === 0) break;
@@ -343,13 +363,18 @@ function report(r: Record<string, unknown>): string {
     ``,
     `proxy CPU: ${(r.proxy_cpu_s_per_gib as number).toFixed(1)} CPU-s per GiB relayed; ` +
     `${(r.proxy_cpu_ms_per_connection as number).toFixed(0)} CPU-ms per connection (setup phase), ` +
-    `${idle.ramp_cpu_ms_per_session.toFixed(0)} CPU-ms per session during the 500-session ramp`,
+    `${idle.ramp_cpu_ms_per_session.toFixed(0)} CPU-ms per session during the ${idle.requested}-session ramp`,
     `idle sessions: ${idle.connected}/${idle.requested} connected (${idle.failed} failed) in ${
       idle.ramp_s.toFixed(1)
     } s; ` +
     `proxy RSS ${idle.proxy_rss_fresh_mib.toFixed(0)} MiB fresh → ${idle.proxy_rss_mib.toFixed(0)} MiB ` +
     `(${idle.kib_per_session.toFixed(0)} KiB/session); idle CPU ${idle.idle_cpu_pct.toFixed(1)}%; ` +
-    `${idle.active_rows} active rows; ${idle.rows_not_normal} rows not closed as normal`,
+    `${idle.active_rows} active rows; ${idle.rows_not_normal} rows not closed as normal` +
+    (r.idle_sessions_direct
+      ? `; the same ramp direct to sshd: ${
+        (r.idle_sessions_direct as Record<string, number>).ramp_s.toFixed(1)
+      } s`
+      : ""),
   ].join("\n");
 }
 

@@ -21,7 +21,7 @@ const proxy = await createSshProxy({
   hostKeys: await loadOrCreateHostKeys(data),
   recordingsDir: env("BENCH_RECORDINGS"),
   clock: systemClock,
-  log: { debug: () => {}, info: () => {}, warn: say("warn"), error: say("error") },
+  log: { debug: () => {}, info: say("info"), warn: say("warn"), error: say("error") },
   utmp: new UtmpWriter(null, `${data}/wtmp`),
   applianceKeyFor: backendKeyLoader(data),
 });
