@@ -293,6 +293,7 @@ Environment=DENO_DIR=$CACHE/deno
 # but does not keep the jump host down)
 ExecStartPre=-+$BIN pool apply --dev lo
 ExecStart=$BIN serve
+ExecReload=/bin/kill -HUP \$MAINPID
 KillMode=mixed
 KillSignal=SIGTERM
 TimeoutStopSec=60

@@ -26,7 +26,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     // global flags may also follow the command; the command's own parser accepts and ignores them
     const g = parseArgs([...globals, ...rest.filter((_a, i) => isGlobal(rest, i))]);
-    ctx = createContext(loadConfig(g.flags as Record<string, string | string[]>), stdOut);
+    const flags = g.flags as Record<string, string | string[]>;
+    ctx = createContext(loadConfig(flags), stdOut, () => loadConfig(flags));
   } catch (e) {
     if (e instanceof ConfigError || e instanceof UsageError) {
       stdOut.error(`jumphost: ${e.message}`);

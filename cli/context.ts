@@ -9,14 +9,21 @@ export interface CommandContext {
   out: Out;
   /** opens the database (applying migrations unless told not to) on first use */
   db(opts?: { migrate?: boolean }): Promise<Sql>;
+  /** reads the configuration again from the same flags, environment and file (SIGHUP) */
+  reloadConfig(): Config;
   close(): Promise<void>;
 }
 
-export function createContext(config: Config, out: Out): CommandContext {
+export function createContext(
+  config: Config,
+  out: Out,
+  reloadConfig: () => Config = () => config,
+): CommandContext {
   let opened: Promise<OpenDb> | null = null;
   return {
     config,
     out,
+    reloadConfig,
     async db() {
       opened ??= openDb({
         databaseUrl: config.databaseUrl,

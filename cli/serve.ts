@@ -15,6 +15,8 @@ import type { ListenerStatus } from "../web/deps.ts";
 export interface Service {
   name: string;
   stop(): Promise<void>;
+  /** SIGHUP: apply a new configuration (certificates, console listeners) without dropping sessions */
+  reload?(config: Config): Promise<void>;
 }
 
 export interface ServeDeps {
@@ -91,8 +93,27 @@ export const serveCommand: Command = {
       await db.close({ stopLocal: true });
       stopped.resolve();
     };
-    const onSignal = (sig: Deno.Signal) => () => void shutdown(sig);
-    const handlers = (["SIGTERM", "SIGINT"] as const).map((sig) => {
+    const reload = async () => {
+      let next: Config;
+      try {
+        next = ctx.reloadConfig();
+      } catch (e) {
+        log.error("SIGHUP: configuration invalid; keeping the running one", { error: (e as Error).message });
+        return;
+      }
+      for (const s of running) {
+        try {
+          await s.reload?.(next);
+        } catch (e) {
+          log.error("reload failed", { service: s.name, error: (e as Error).message });
+        }
+      }
+      // services restarted later (a crashed worker) start with the new configuration
+      deps.config = next;
+      log.info("configuration reloaded", { services: running.filter((s) => s.reload).map((s) => s.name) });
+    };
+    const onSignal = (sig: Deno.Signal) => () => void (sig === "SIGHUP" ? reload() : shutdown(sig));
+    const handlers = (["SIGTERM", "SIGINT", "SIGHUP"] as const).map((sig) => {
       const h = onSignal(sig);
       Deno.addSignalListener(sig, h);
       return [sig, h] as const;

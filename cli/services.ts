@@ -85,23 +85,38 @@ const rdp = supervised("rdp", (d) => d.config.rdpListen, (d) =>
   }));
 
 const web: ServiceStarter = async (d) => {
-  const server = await startWeb(d.config, {
-    sql: d.sql,
-    nodeId: d.config.nodeId,
-    ops: { hub: d.hub, metricsToken: d.config.metricsToken },
-    log: (level, message) => d.log.child("web")[level](message),
-    listenerStatus: () => [
-      ...d.listeners,
-      ...d.config.webListen.map((l) => ({ name: "web", address: addr(l), state: "up" as const })),
-    ],
-    async killSession(sessionId, actor) {
-      const ref = await findSessionRef(d.sql, sessionId);
-      if (!ref || !ref.is_active) return false;
-      await notifySessionKill(d.sql, { session_id: ref.session_id, actor });
-      return true;
+  const start = (config: typeof d.config) =>
+    startWeb(config, {
+      sql: d.sql,
+      nodeId: d.config.nodeId,
+      ops: { hub: d.hub, metricsToken: d.config.metricsToken },
+      log: (level, message) => d.log.child("web")[level](message),
+      listenerStatus: () => [
+        ...d.listeners,
+        ...d.config.webListen.map((l) => ({ name: "web", address: addr(l), state: "up" as const })),
+      ],
+      async killSession(sessionId, actor) {
+        const ref = await findSessionRef(d.sql, sessionId);
+        if (!ref || !ref.is_active) return false;
+        await notifySessionKill(d.sql, { session_id: ref.session_id, actor });
+        return true;
+      },
+    });
+  let server = await start(d.config);
+  return {
+    name: "web",
+    stop: () => server.stop(),
+    // new certificates or listen addresses: serve again; if the new settings fail, the old ones come back
+    async reload(next) {
+      await server.stop();
+      try {
+        server = await start(next);
+      } catch (e) {
+        server = await start(d.config);
+        throw e;
+      }
     },
-  });
-  return { name: "web", stop: () => server.stop() };
+  };
 };
 
 export const SERVICES: [string, ServiceStarter][] = [

@@ -1,12 +1,15 @@
 // Keeps a service running: when its worker dies, it is restarted with exponential backoff (reset after a
 // healthy minute), with a log line and an audit row each time.
 import type { Logger } from "./log.ts";
+import type { Config } from "./config.ts";
 
 export interface Supervisable {
   name: string;
   stop(): Promise<void>;
   /** resolves when the service ended on its own (a crashed worker); never resolves for in-process services */
   exited?: Promise<string>;
+  /** SIGHUP: apply a new configuration without a restart where possible */
+  reload?(config: Config): Promise<void>;
 }
 
 export interface SupervisorDeps {
@@ -62,6 +65,7 @@ export async function supervise(
   return {
     name,
     restarts: () => restarts,
+    reload: (config) => current.reload?.(config) ?? Promise.resolve(),
     async stop() {
       stopping = true;
       wake.resolve();

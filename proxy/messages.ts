@@ -15,6 +15,8 @@ export interface WorkerStart<Options = Record<string, never>> {
 
 export type MainToWorker<Options = Record<string, never>> =
   | WorkerStart<Options>
+  /** SIGHUP: new configuration; the worker applies what it can without dropping sessions */
+  | { type: "reload"; config: Config }
   | { type: "stop" };
 
 export type LogLevel = "debug" | "info" | "warn" | "error";

@@ -1,5 +1,5 @@
 // `jumphost serve` as one process: SSH, RDP and web listeners up, decisions counted in /metrics across
-// the worker isolates, and a clean exit on SIGTERM.
+// the worker isolates, SIGHUP reloads without stopping anything, and a clean exit on SIGTERM.
 import assert from "node:assert/strict";
 import { createTestDb } from "./helpers/test_db.ts";
 import { MAIN } from "./helpers/cli.ts";
@@ -92,6 +92,13 @@ Deno.test("serve runs every service and /metrics counts denials made in the prox
     assert.ok(sshConn >= 1, `ssh connections counted (${sshConn})`);
     assert.ok(sshDenied >= 1, `ssh denial counted (${sshDenied})`);
     assert.ok(rdpDenied >= 1, `rdp denial counted (${rdpDenied})`);
+    // SIGHUP reloads: the RDP worker takes the certificate again, the console serves again, nothing stops
+    serve.child.kill("SIGHUP");
+    await serve.waitFor(/"msg":"configuration reloaded"/, 20_000);
+    await serve.waitFor(/RDP certificate reloaded/, 20_000);
+    const again = await (await fetch(`http://127.0.0.1:${web}/healthz`)).json();
+    assert.equal(again.status, "ok");
+
     const rows = await db.sql<{ action: string }[]>`SELECT action FROM audit_log WHERE NOT success`;
     assert.ok(rows.some((r) => r.action === "ssh.access_denied"));
     assert.ok(rows.some((r) => r.action === "rdp.access_denied"));

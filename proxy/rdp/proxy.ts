@@ -50,6 +50,8 @@ export interface RdpProxy {
   liveConnections(): { sessionId: string; activated: boolean }[];
   /** Resolves when every audit row queued so far is written (tests). */
   auditsSettled(): Promise<void>;
+  /** Loads the certificate again (operator replaced it); new connections use it, live ones keep theirs. */
+  reloadCertificate(paths: { certPath: string | null; keyPath: string | null }): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -163,6 +165,16 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
       })),
     auditsSettled: async () => {
       while (audits.size) await Promise.all([...audits]);
+    },
+    async reloadCertificate(paths) {
+      ctx.tls = await loadOrCreateCertificate({
+        dataDir: deps.dataDir,
+        certPath: paths.certPath,
+        keyPath: paths.keyPath,
+        log: (m, f) => log.info(m, f),
+      });
+      log.info("RDP certificate reloaded", { certificate: ctx.tls.certPath });
+      return ctx.tls.certPath;
     },
     async stop() {
       if (stopping) return;

@@ -76,6 +76,16 @@ self.onmessage = (ev: MessageEvent<MainToWorker<RdpWorkerOptions>>) => {
     case "start":
       void start(m);
       break;
+    case "reload":
+      proxy?.reloadCertificate({ certPath: m.config.rdpTlsCert, keyPath: m.config.rdpTlsKey }).catch((e) =>
+        post({
+          type: "log",
+          level: "error",
+          msg: "RDP certificate reload failed; keeping the old one",
+          fields: { error: (e as Error).message },
+        })
+      );
+      break;
     case "stop":
       void stop();
       break;

@@ -22,6 +22,8 @@ export interface RdpServiceDeps {
 export interface RdpService {
   name: "rdp";
   stop(): Promise<void>;
+  /** SIGHUP: the worker reloads its certificate (live sessions continue). */
+  reload(config: Config): Promise<void>;
   /** Resolves with a reason when the worker died on its own; never after stop(). */
   exited: Promise<string>;
 }
@@ -89,6 +91,10 @@ export function startRdpService(deps: RdpServiceDeps): Promise<RdpService> {
   return ready.promise.finally(() => clearTimeout(timer)).then(() => ({
     name: "rdp" as const,
     exited: exited.promise,
+    reload(config: Config) {
+      if (!terminated) send({ type: "reload", config });
+      return Promise.resolve();
+    },
     async stop() {
       if (stopping) return;
       stopping = true;

@@ -99,11 +99,16 @@ export function handleSessionChannel(s: ProxySession, session: ServerSession): v
       return failChannel(ch, `jumphost: ${s.server} refused the ${kind} request.\r\n`);
     }
     if (closed) return bch.close();
-    const interactive = kind === "shell" ? ptyOpts !== null : kind === "exec" && ptyOpts !== null;
+    // recorded: every shell (typed commands, with or without a terminal) and commands run in a terminal
+    const terminal = ptyOpts !== null && kind !== "subsystem";
+    const recorded = kind === "shell" || terminal;
     let rec: Recording | null = null;
-    if (interactive) {
+    if (recorded) {
       try {
-        rec = await s.startRecording(kind === "shell" ? "shell" : `exec: ${arg.slice(0, 200)}`, ptyOpts!);
+        rec = await s.startRecording(
+          kind === "shell" ? "shell" : `exec: ${arg.slice(0, 200)}`,
+          ptyOpts ?? { cols: 80, rows: 24, term: "" },
+        );
       } catch (e) {
         // fail closed: no interactive session without its recording
         s.rt.deps.log.error("cannot start recording", { ref: s.id, error: (e as Error).message });
@@ -121,7 +126,7 @@ export function handleSessionChannel(s: ProxySession, session: ServerSession): v
     const scp = kind === "exec" ? parseScpCommand(arg) : null;
     if (kind === "subsystem") s.setSubsystem(arg);
     else if (scp) s.setSubsystem("scp");
-    relay = new ChannelRelay(s, ch, bch, info, rec, kind === "shell" && interactive);
+    relay = new ChannelRelay(s, ch, bch, info, rec, terminal, kind === "shell" && terminal);
     if (kind === "subsystem" && arg === "sftp") relay.tapSftp();
     if (scp) relay.tapScp(scp.direction, scp.path, scp.targetIsDir);
     relay.run();
@@ -173,6 +178,8 @@ export class ChannelRelay implements Relay {
     private readonly bch: ClientChannel,
     private readonly info: ChannelInfo,
     private readonly rec: Recording | null,
+    /** a terminal the proxy may write into (warnings); never for exec/scp/sftp data streams */
+    private readonly terminal: boolean,
     private readonly banner: boolean,
   ) {}
 
@@ -294,9 +301,9 @@ export class ChannelRelay implements Relay {
   }
 
   notify(text: string): void {
-    if (!this.rec || this.#done) return;
+    if (!this.terminal || this.#done) return;
     this.ch.write(text);
-    this.rec.writer.output(text);
+    this.rec?.writer.output(text);
   }
 
   close(): void {

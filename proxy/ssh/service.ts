@@ -23,6 +23,8 @@ export interface SshService {
   ready: Promise<ListenAddress[]>;
   /** ends every session (reason shutdown), closes their rows, stops the worker */
   stop(): Promise<void>;
+  /** SIGHUP: passes the new configuration to the worker */
+  reload(config: Config): Promise<void>;
   /** resolves with a reason when the worker died on its own; never after stop() */
   exited: Promise<string>;
 }
@@ -87,6 +89,10 @@ export function startSshService(config: Config, deps: SshServiceDeps): SshServic
     name: "ssh",
     ready: ready.promise,
     exited: exited.promise,
+    reload(c: Config) {
+      if (!terminated) send({ type: "reload", config: c });
+      return Promise.resolve();
+    },
     async stop() {
       if (stopping) return;
       stopping = true;

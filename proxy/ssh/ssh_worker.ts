@@ -75,6 +75,14 @@ self.onmessage = (ev: MessageEvent<MainToWorker<SshWorkerOptions>>) => {
     case "start":
       void start(m);
       break;
+    case "reload":
+      // host keys and listeners stay as they are: changing them under live clients would break them
+      post({
+        type: "log",
+        level: "info",
+        msg: "SSH proxy: configuration reload needs a restart for listen addresses",
+      });
+      break;
     case "stop":
       void stop();
       break;
