@@ -25,7 +25,12 @@ interface Row {
     route: string;
     backend_auth: string;
     jump_auth: string;
-    channels: { type: string; command?: string; subsystem?: string; exit?: { status?: number } }[];
+    channels: {
+      type: string;
+      command?: string;
+      subsystem?: string;
+      exit?: { status?: number; signal?: string };
+    }[];
     transfers: { protocol: string; op: string; path: string; bytes: number }[];
   };
 }
@@ -164,6 +169,31 @@ Deno.test("ssh relay: exec, routing, PTY shell recorded, scp and sftp through th
       },
     );
 
+    await t.step(
+      "a shell without a terminal is recorded too, and gets no banner; env is passed on",
+      async () => {
+        const r = await sshWith(
+          me,
+          env.port,
+          "127.0.0.1",
+          `${U}@web1`,
+          ["-T", "-o", "SetEnv=JH_COLOR=blue"],
+          [],
+          {
+            stdin: "echo hi-$((2+3)) $JH_COLOR\nexit 4\n",
+          },
+        );
+        assert.equal(r.code, 4, r.stderr);
+        assert.equal(r.stdout, "hi-5 blue\n");
+        sessions++;
+        const rows = await waitClosed(env.db.sql, sessions);
+        const row = rows[rows.length - 1];
+        assert.ok(row.recording_path);
+        assert.match(await asciinema("cat", row.recording_path!), /hi-5 blue/);
+        assert.deepEqual(row.metadata.channels.map((c) => c.type), ["shell"]);
+      },
+    );
+
     const data = join(env.dir, "payload.bin");
     await Deno.writeFile(data, crypto.getRandomValues(new Uint8Array(65536)).map((b) => b));
     const big = new Uint8Array(2_500_000);
@@ -237,7 +267,9 @@ Deno.test("ssh relay: exec, routing, PTY shell recorded, scp and sftp through th
       assert.equal(r.code, 255, r.stderr); // OpenSSH reports a remote signal as 255
       sessions++;
       const rows = await waitClosed(env.db.sql, sessions);
-      assert.equal(rows[rows.length - 1].termination_reason, "normal");
+      const last = rows[rows.length - 1];
+      assert.equal(last.termination_reason, "normal");
+      assert.deepEqual(last.metadata.channels[0].exit, { signal: "SIGTERM" });
     });
     await runCmd("true", []);
   } finally {
