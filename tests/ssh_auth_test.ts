@@ -213,6 +213,23 @@ Deno.test("ssh auth: jump credentials, backend credentials and denials", async (
       assert.equal((await lastDenial()).details.reason, "ambiguous");
     });
 
+    await t.step("on a shared source address the key tells the users apart", async () => {
+      const sam = await env.key("sam"), sue = await env.key("sue");
+      await env.addUser("sam", "127.0.0.40", { keys: [sam.pub], shared: true });
+      await env.addUser("sue", "127.0.0.40", { keys: [sue.pub], shared: true });
+      await env.addServer("web4");
+      await Deno.writeTextFile(authorized, (await env.applianceKey("web4")) + "\n", { append: true });
+      await env.grant("sam", "web4");
+      const ok = await ssh({ bind: "127.0.0.40", key: sam.path }, env.port, "127.0.0.1", `${U}@web4`, [
+        "echo sam",
+      ]);
+      assert.equal(ok.stdout, "sam\n", ok.stderr);
+      assert.match(await denied("127.0.0.40", `${U}@web4`, sue.path), /access denied/);
+      const a = await lastDenial();
+      assert.equal(a.actor, "sue");
+      assert.equal(a.details.reason, "no_policy");
+    });
+
     await t.step("a backend host key that differs from the pinned one denies the session", async () => {
       await env.applianceKey("web3");
       const err = await denied("127.0.0.10", `${U}@web3`);

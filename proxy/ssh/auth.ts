@@ -102,6 +102,16 @@ export class JumpAuth {
     const candidates = this.#candidates;
     const ipOnly = candidates.length === 1 && !hasCredentials(candidates[0]) ? candidates[0] : null;
     const methods = methodsFor(candidates);
+    if (methods.length === 0) {
+      // a shared source CIDR whose users have no keys or passwords: nothing can tell them apart
+      const names = candidates.map((u) => u.name).sort().join(", ");
+      return this.#deny(
+        ctx,
+        "unknown_source_ip",
+        `shared source of ${names}, none has credentials`,
+        deniedText(this.facts.ref),
+      );
+    }
 
     switch (ctx.method) {
       case "none":

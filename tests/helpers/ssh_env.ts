@@ -25,7 +25,11 @@ export interface SshEnv {
   wtmpFile: string;
   /** a client key pair (registered or not, as the test decides) */
   key(name: string): Promise<KeyPair>;
-  addUser(name: string, sourceIp: string, opts?: { keys?: string[]; password?: string }): Promise<void>;
+  addUser(
+    name: string,
+    sourceIp: string,
+    opts?: { keys?: string[]; password?: string; shared?: boolean },
+  ): Promise<void>;
   addServer(name: string, opts?: { poolIp?: string; sshd?: Sshd; hostKey?: string }): Promise<void>;
   grant(
     user: string,
@@ -109,7 +113,7 @@ export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
     async addUser(name, sourceIp, opts = {}) {
       await createUser(db.sql, {
         name,
-        sourceIps: [{ cidr: sourceIp }],
+        sourceIps: [{ cidr: sourceIp, shared: opts.shared }],
         sshKeys: opts.keys,
         password: opts.password,
       }, "test");
