@@ -27,6 +27,7 @@ function rawConnection(port: number, send: Uint8Array | null): Promise<string> {
 
 Deno.test("ssh faults: bad clients, unreachable backend, crash leftovers, database outage", async (t) => {
   const env = await startSshEnv({
+    keepaliveMs: 400,
     beforeStart: async (db) => {
       // what a crashed run of this node leaves behind
       await db.sql`INSERT INTO users (name) VALUES ('ghost')`;
@@ -88,6 +89,46 @@ Deno.test("ssh faults: bad clients, unreachable backend, crash leftovers, databa
         SELECT target, details FROM audit_log WHERE action = 'ssh.backend_failed' ORDER BY id DESC LIMIT 1`;
       assert.equal(a.target, "dead");
       assert.equal(a.details.code, "unreachable");
+    });
+
+    await t.step("a backend that stops answering ends the session as a timeout", async () => {
+      const c = await clientArgs(me);
+      const live = new Deno.Command("ssh", {
+        args: [...c.args, "-p", String(env.port), `${U}@web1@127.0.0.1`, "echo up; sleep 60"],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "null",
+      }).spawn();
+      const reader = live.stdout.getReader();
+      assert.equal(new TextDecoder().decode((await reader.read()).value), "up\n");
+      // freeze every process serving connections (the listener's descendants: monitor, session, shell)
+      const descendants = async (pid: number): Promise<number[]> => {
+        const text = await Deno.readTextFile(`/proc/${pid}/task/${pid}/children`).catch(() => "");
+        const direct = text.trim().split(/\s+/).filter((x) => x !== "").map(Number);
+        return [...direct, ...(await Promise.all(direct.map(descendants))).flat()];
+      };
+      const kids = await descendants(env.sshd.pid);
+      assert.ok(kids.length > 0);
+      for (const pid of kids) Deno.kill(pid, "SIGSTOP");
+      try {
+        const t0 = Date.now();
+        for (;;) {
+          const { done } = await reader.read();
+          if (done) break;
+        }
+        assert.ok(Date.now() - t0 < 10_000);
+        await live.status;
+      } finally {
+        for (const pid of kids) Deno.kill(pid, "SIGCONT");
+      }
+      let row: { termination_reason: string | null; termination_detail: string } | undefined;
+      for (let i = 0; i < 100 && !row?.termination_reason; i++) {
+        [row] = await env.db.sql<{ termination_reason: string | null; termination_detail: string }[]>`
+          SELECT termination_reason, termination_detail FROM sessions ORDER BY id DESC LIMIT 1`;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(row?.termination_reason, "timeout");
+      assert.match(row!.termination_detail, /keepalive/i);
     });
 
     await t.step(

@@ -30,6 +30,8 @@ export interface SshProxyDeps {
   warningsMs?: number[];
   backendTimeoutMs?: number;
   keepaliveMs?: number;
+  /** ciphers offered to clients, in order of preference (default CLIENT_CIPHERS in server.ts) */
+  clientCiphers?: string[];
   /** connection, denial and decision-latency counters (posted to the main isolate by the worker) */
   metrics?: JumphostMetrics;
 }

@@ -160,15 +160,20 @@ export class ProxySession {
       releaseCrypto(backend.client);
       throw new BackendError("protocol", "session has ended");
     }
-    let failed = false;
+    let failure: { reason: TerminationReason; detail: string } | null = null;
     backend.client.on("error", (e) => {
-      failed = true;
+      // a backend that stops answering keepalives is a timeout; anything else an error
+      failure = {
+        reason: e.level === "client-timeout" ? "timeout" : "error",
+        detail: `backend: ${e.message}`,
+      };
       this.rt.deps.log.debug("backend error", { ref: this.id, error: e.message });
     });
     backend.client.on("close", () => {
       this.#backendDown = true;
       releaseCrypto(backend.client);
-      this.terminate(failed ? "error" : "normal", "backend connection closed");
+      const f = failure as { reason: TerminationReason; detail: string } | null;
+      this.terminate(f?.reason ?? "normal", f?.detail ?? "backend connection closed");
     });
     this.meta.backendAuth = backend.authMethod;
     if (backend.pinnedNow) this.meta.note(`host key pinned on first use: ${backend.hostKey.slice(0, 80)}`);

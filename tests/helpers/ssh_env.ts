@@ -49,6 +49,9 @@ export interface SshEnvOptions {
   warningsMs?: number[];
   /** extra authorized keys for the backend user */
   backendAuthorizedKeys?: string[];
+  clientCiphers?: string[];
+  /** keepalive interval of both legs (default 30 s) */
+  keepaliveMs?: number;
   /** runs against the fresh database before the proxy starts */
   beforeStart?: (db: TestDb) => Promise<void>;
 }
@@ -88,6 +91,8 @@ export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
     },
     warningsMs: o.warningsMs,
     backendTimeoutMs: 10_000,
+    keepaliveMs: o.keepaliveMs,
+    clientCiphers: o.clientCiphers,
   });
   const [first] = await proxy.listen([{ host: "127.0.0.1", port: 0 }]);
   await proxy.listen((o.extraHosts ?? []).map((host) => ({ host, port: first.port })));

@@ -22,6 +22,8 @@ export interface Sshd {
   userKey: KeyPair;
   user: string;
   password: string;
+  /** the listening sshd (its children serve the connections) */
+  pid: number;
   log(): string;
   stop(): Promise<void>;
 }
@@ -167,6 +169,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     userKey,
     user: TEST_OS_USER,
     password: TEST_OS_PASSWORD,
+    pid: child.pid,
     log: () => {
       try {
         return Deno.readTextFileSync(logFile);
