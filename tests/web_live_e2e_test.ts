@@ -28,9 +28,6 @@ async function waitFor<T>(
 
 Deno.test({
   name: "live SSH session: the terminal view follows the session within a second; kill ends it; replay works",
-  // The in-process SSH proxy currently leaves ssh2 cipher resources open after a session (ssh_relay_test
-  // shows the same leak); ops stay sanitized. Re-enable once the proxy closes them.
-  sanitizeResources: false,
 }, async () => {
   const env = await startSshEnv();
   const tmux = new Tmux("weblive");
