@@ -10,12 +10,14 @@ import {
   type GroupKind,
   listGroups,
   setMembership,
+  updateGroupDescription,
 } from "../db/groups.ts";
 
 function groupCommand(kind: GroupKind, name: string, memberWord: string): Command {
   const usage = `jumphost ${name} add NAME [--description D]\n` +
     `       jumphost ${name} list [--json]\n` +
     `       jumphost ${name} show NAME [--json]\n` +
+    `       jumphost ${name} edit NAME --description D\n` +
     `       jumphost ${name} delete NAME\n` +
     `       jumphost ${name} member add|remove GROUP ${memberWord.toUpperCase()}...`;
   return {
@@ -61,6 +63,14 @@ function groupCommand(kind: GroupKind, name: string, memberWord: string): Comman
             ctx.out.line(`\n${memberWord}s:`);
             ctx.out.line(table([memberWord], g.members.map((m) => [m])));
           }
+          return 0;
+        }
+        case "edit": {
+          const p = parseArgs(rest, { strings: ["description"] });
+          const d = str(p, "description");
+          if (d === undefined) throw new UsageError("nothing to change (--description D)");
+          const g = await updateGroupDescription(await ctx.db(), kind, positional(p, 0, "NAME"), d, actor);
+          ctx.out.line(bool(p, "json") ? json(g) : `${name} ${g.name} updated`);
           return 0;
         }
         case "delete": {

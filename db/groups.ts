@@ -21,9 +21,16 @@ const T = {
 } as const;
 
 const A = {
-  server: { create: "group.create", del: "group.delete", add: "group.member_add", rm: "group.member_remove" },
+  server: {
+    create: "group.create",
+    update: "group.update",
+    del: "group.delete",
+    add: "group.member_add",
+    rm: "group.member_remove",
+  },
   user: {
     create: "usergroup.create",
+    update: "usergroup.update",
     del: "usergroup.delete",
     add: "usergroup.member_add",
     rm: "usergroup.member_remove",
@@ -66,6 +73,25 @@ export async function createGroup(
       input.description || null
     })`;
     await writeAudit(tx, changeEvent(actor, A[kind].create, name));
+    return await getGroup(tx, kind, name);
+  }) as GroupRow;
+}
+
+export async function updateGroupDescription(
+  sql: Sql,
+  kind: GroupKind,
+  name: string,
+  description: string | null,
+  actor: string,
+): Promise<GroupRow> {
+  const text = description?.trim() || null;
+  if (text !== null && text.length > 500) {
+    throw new InputError("description", "description is longer than 500 characters");
+  }
+  return await sql.begin(async (tx) => {
+    const g = await getGroup(tx, kind, name);
+    await tx`UPDATE ${tx(T[kind].groups)} SET description = ${text} WHERE id = ${g.id}`;
+    await writeAudit(tx, changeEvent(actor, A[kind].update, name, { description: text }));
     return await getGroup(tx, kind, name);
   }) as GroupRow;
 }

@@ -64,10 +64,16 @@ Deno.test("CLI manages users, servers, groups and policies, and access check fol
     // groups and user groups
     await cli.ok(["group", "add", "linux"]);
     await cli.ok(["group", "member", "add", "linux", "web1"]);
+    await cli.ok(["group", "edit", "linux", "--description", "Linux fleet"]);
     await cli.ok(["usergroup", "add", "ops"]);
     await cli.ok(["usergroup", "member", "add", "ops", "bob"]);
     const groups = await cli.json<{ name: string; members: string[] }[]>(["group", "list"]);
-    assert.deepEqual(groups, [{ ...groups[0], name: "linux", members: ["web1"] }]);
+    assert.deepEqual(groups, [{
+      ...groups[0],
+      name: "linux",
+      members: ["web1"],
+      description: "Linux fleet",
+    }]);
 
     // grants: user → server for ssh as root; @ops → group linux for 30 minutes
     const p1 = await cli.json<{ id: number; logins: string[] }>([
@@ -219,6 +225,7 @@ Deno.test("CLI manages users, servers, groups and policies, and access check fol
         "pool.allocate",
         "pool.release",
         "group.create",
+        "group.update",
         "group.member_add",
         "usergroup.create",
         "policy.create",

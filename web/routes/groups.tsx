@@ -7,6 +7,7 @@ import {
   type GroupKind,
   listGroups,
   setMembership,
+  updateGroupDescription,
 } from "../../db/groups.ts";
 import { listServers } from "../../db/servers.ts";
 import { listUsers } from "../../db/users.ts";
@@ -107,6 +108,20 @@ export function groupRoutes(ctx: RouteCtx): Hono<AppEnv> {
       return c.redirect(`/groups/${kind}/${encodeURIComponent(name)}?saved=1`, 303);
     });
   }
+
+  app.post("/:kind/:name/edit", async (c) => {
+    const kind = kindOf(c.req.param("kind"));
+    const name = c.req.param("name");
+    const v = await formOf(c);
+    try {
+      await updateGroupDescription(deps.sql, kind, name, v.description ?? null, actorOf(c.get("session")));
+    } catch (e) {
+      const fe = formErrorsOf(e);
+      if (!fe) throw e;
+      return groupPage(c, kind, name, Object.values(fe)[0]);
+    }
+    return c.redirect(`/groups/${kind}/${encodeURIComponent(name)}?saved=1`, 303);
+  });
 
   app.post("/:kind/:name/delete", async (c) => {
     const kind = kindOf(c.req.param("kind"));

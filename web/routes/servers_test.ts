@@ -146,6 +146,14 @@ Deno.test("groups: create server and user groups, add and remove members, errors
     assert.equal(missing.status, 400);
     assert.match(await missing.text(), /user &quot;ghost&quot; not found|user "ghost" not found/);
     await (await op.post("/groups/server/servers-all/members/remove", { member: "web1" })).body?.cancel();
+    const ed = await op.post("/groups/server/servers-all/edit", { description: "web <tier>" });
+    await ed.body?.cancel();
+    assert.equal(ed.status, 303);
+    assert.equal((await getGroup(fx.db.sql, "server", "servers-all")).description, "web <tier>");
+    assert.match((await op.page("/groups/server/servers-all")).html, /value="web &lt;tier>"/);
+    const long = await op.post("/groups/user/users-all/edit", { description: "x".repeat(501) });
+    assert.equal(long.status, 400);
+    assert.match(await long.text(), /longer than 500/);
     assert.deepEqual((await getGroup(fx.db.sql, "server", "servers-all")).members, []);
     const dup = await op.post("/groups/server", { name: "servers-all" });
     assert.equal(dup.status, 400);

@@ -80,7 +80,14 @@ export function GroupPage(
       <h1>{p.kind === "server" ? "Server" : "User"} group {p.g.name}</h1>
       {p.flash ? <Flash kind="ok">{p.flash}</Flash> : null}
       {p.error ? <Flash kind="error">{p.error}</Flash> : null}
-      <p class="muted">{p.g.description ?? ""}</p>
+      <form method="post" action={`${base}/edit`} class="filters" id="edit-group">
+        <Csrf token={p.csrf} />
+        <label>
+          Description
+          <input name="description" value={p.g.description ?? ""} maxLength={500} />
+        </label>
+        <button type="submit" class="secondary">Save</button>
+      </form>
       <div class="actions">
         <PostButton
           action={`${base}/delete`}
