@@ -28,6 +28,16 @@ async function forwarder(id: ClientId, port: number, user: string, opts: string[
   const stderr = new Response(child.stderr).text();
   return {
     child,
+    /** waits for ssh to exit by itself (killed after `ms` if it does not) */
+    async wait(ms: number): Promise<{ code: number; stderr: string }> {
+      const guard = setTimeout(() => child.kill("SIGTERM"), ms);
+      try {
+        const s = await child.status;
+        return { code: s.code, stderr: await stderr };
+      } finally {
+        clearTimeout(guard);
+      }
+    },
     async stop(): Promise<{ code: number; stderr: string }> {
       try {
         child.kill("SIGTERM");
@@ -156,10 +166,8 @@ Deno.test("ssh forwarding: -L, -D and -R relayed through the backend, refused wi
         "-R",
         `127.0.0.1:${freePort()}:127.0.0.1:${httpPort}`,
       ]);
-      const out = await Promise.race([
-        f.child.status.then(() => f.stop()),
-        new Promise<null>((r) => setTimeout(() => r(null), 10_000)),
-      ]) ?? await f.stop();
+      // ExitOnForwardFailure makes ssh give up by itself
+      const out = await f.wait(10_000);
       assert.equal(out.code, 255);
       assert.match(out.stderr, /remote port forwarding failed/);
       // the audit row is written while ssh is already exiting

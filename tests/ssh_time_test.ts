@@ -14,7 +14,7 @@ import { revokePolicy } from "../db/policies.ts";
 
 const MIN = 60_000;
 
-/** ssh running in the background; resolves with its exit and when it happened. */
+/** ssh running in the background; `out()` is its stdout so far, `done` its exit and when it happened. */
 async function background(id: ClientId, port: number, user: string, command: string) {
   const c = await clientArgs(id);
   const child = new Deno.Command("ssh", {
@@ -22,15 +22,19 @@ async function background(id: ClientId, port: number, user: string, command: str
     env: c.env,
     stdin: "null",
     stdout: "piped",
-    stderr: "piped",
+    stderr: "null",
   }).spawn();
-  const done = child.output().then((o) => ({
-    code: o.code,
-    at: Date.now(),
-    stdout: new TextDecoder().decode(o.stdout),
-    stderr: new TextDecoder().decode(o.stderr),
-  }));
-  return { child, done };
+  let stdout = "";
+  const read = (async () => {
+    const dec = new TextDecoder();
+    for await (const chunk of child.stdout) stdout += dec.decode(chunk, { stream: true });
+  })();
+  const done = Promise.all([child.status, read]).then(([s]) => ({ code: s.code, at: Date.now(), stdout }));
+  const waitOut = async (re: RegExp) => {
+    for (let i = 0; i < 400 && !re.test(stdout); i++) await new Promise((r) => setTimeout(r, 25));
+    if (!re.test(stdout)) throw new Error(`ssh never printed ${re}: ${JSON.stringify(stdout)}`);
+  };
+  return { child, done, waitOut };
 }
 
 Deno.test("ssh time: expiry warnings and cut-off, revoke, kill from the CLI, utmp/wtmp", async (t) => {
@@ -84,7 +88,7 @@ Deno.test("ssh time: expiry warnings and cut-off, revoke, kill from the CLI, utm
         await tmux.start(["ssh", ...c.args, "-tt", "-p", String(env.port), `${U}@web1@127.0.0.1`], c.env);
         const bob = await background(id("bob"), env.port, `${U}@web1`, "echo started; sleep 100; echo never");
         await tmux.waitFor(/access until .* this session is recorded/);
-        await waitRow("bob", true);
+        await bob.waitOut(/^started\n$/);
         clock.set(now + 5 * MIN);
         await tmux.waitFor(/your access to web1 ends in 5 minutes/);
         clock.set(now + 7 * MIN);

@@ -58,6 +58,15 @@ export function handleSessionChannel(s: ProxySession, session: ServerSession): v
     if (s.ended || closed) return reject();
     const ch = accept();
     if (!ch) return;
+    // stream errors of one channel (a write racing its close) must never reach the process
+    ch.on(
+      "error",
+      (e: Error) => s.rt.deps.log.debug("client channel error", { ref: s.id, error: e.message }),
+    );
+    ch.stderr.on(
+      "error",
+      (e: Error) => s.rt.deps.log.debug("client stderr error", { ref: s.id, error: e.message }),
+    );
     void connect(kind, ch, arg).catch((e) => {
       s.rt.deps.log.error("channel setup failed", { ref: s.id, error: (e as Error).message });
       failChannel(ch, "jumphost: internal error.\r\n");
@@ -138,10 +147,16 @@ export function handleSessionChannel(s: ProxySession, session: ServerSession): v
   session.on("subsystem", (accept, reject, info) => void start("subsystem", accept, reject, info.name));
 }
 
+/** Tells the client why its request failed and closes the channel (if the client has not already). */
 function failChannel(ch: ServerChannel, text: string): void {
-  if (text) ch.stderr.write(text);
-  ch.exit(255);
-  ch.end();
+  if (!ch.writable) return;
+  try {
+    if (text && ch.stderr.writable) ch.stderr.write(text);
+    ch.exit(255);
+    ch.end();
+  } catch (_e) {
+    // the channel closed under us: nothing left to tell
+  }
 }
 
 /** Copies `src` to `dst`, honouring backpressure from both `dst` and an optional gate (the recorder). */

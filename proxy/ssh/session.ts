@@ -44,6 +44,7 @@ export class ProxySession {
   #expiry: ExpiryTimer;
   #metaTimer: ReturnType<typeof setTimeout> | null = null;
   #idleTimer: ReturnType<typeof setTimeout> | null = null;
+  #hangup: ReturnType<typeof setTimeout> | undefined;
   #backendDown = false;
   #backendFailed = false;
   /** aborts a backend connection attempt still in flight when the session ends */
@@ -154,9 +155,14 @@ export class ProxySession {
 
   async #adopt(backend: Backend): Promise<Backend> {
     if (this.#ended) {
-      const closed = new Promise<void>((r) => backend.client.on("close", () => r()));
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const closed = new Promise<void>((r) => {
+        timer = setTimeout(r, 3000);
+        backend.client.on("close", () => r());
+      });
       backend.client.end();
-      await Promise.race([closed, new Promise<void>((r) => setTimeout(r, 3000))]);
+      await closed;
+      clearTimeout(timer);
       releaseCrypto(backend.client);
       throw new BackendError("protocol", "session has ended");
     }
@@ -267,9 +273,13 @@ export class ProxySession {
       const text = endText(reason, this.server);
       for (const r of this.relays) r.notify(text);
     }
+    const hadChannels = this.relays.size > 0;
     for (const r of this.relays) r.close();
     this.backend?.client.end();
-    this.conn.end();
+    // Closing the channels makes OpenSSH print what it got and leave by itself; a DISCONNECT sent at once
+    // can overtake the last output (ssh exits on it without draining). Hang up after a grace period.
+    if (hadChannels) this.#hangup = setTimeout(() => this.conn.end(), 1000);
+    else this.conn.end();
   }
 
   /** The client connection closed: close the row, recordings and utmp line. Idempotent. */
@@ -288,6 +298,7 @@ export class ProxySession {
     // an attempt in flight fails at once (aborted) or, if it just succeeded, is ended by #adopt
     await this.#backendP?.catch(() => {});
     this.#expiry.cancel();
+    clearTimeout(this.#hangup);
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
     if (this.#metaTimer) clearTimeout(this.#metaTimer);
     for (const r of this.relays) r.close();
