@@ -7,7 +7,7 @@ import type { Sql } from "../db/client.ts";
 import { auditRowsAfter, maxAuditId } from "../db/audit_sink.ts";
 import type { Logger } from "./log.ts";
 import type { Config } from "./config.ts";
-import { auditMessage, type AuditRecord, formatRfc5424, parseSyslogTarget } from "./syslog.ts";
+import { auditMessage, formatRfc5424, parseSyslogTarget } from "./syslog.ts";
 import { openSyslogSender, type SyslogSender } from "./syslog_transport.ts";
 
 /**
@@ -116,7 +116,7 @@ export async function startAuditForwarder(d: ForwarderDeps): Promise<AuditForwar
     for (const row of rows) {
       if (cursor.seen.has(row.id)) continue;
       if (forwardsRow(row, d.config.nodeId)) {
-        await sender.send(formatRfc5424(auditMessage(row as AuditRecord, hostname, String(Deno.pid))));
+        await sender.send(formatRfc5424(auditMessage(row, hostname, String(Deno.pid))));
       }
       handled.push(row.id);
     }

@@ -2,7 +2,7 @@
 // jumphost sessions kill ID [--wait SECONDS] [--force]
 import { bool, int, parseArgs, positional, str, UsageError } from "./args.ts";
 import { CliError, type Command } from "./command.ts";
-import { printList } from "./output.ts";
+import { type Cell, printList } from "./output.ts";
 import { cliActor } from "../db/audit_events.ts";
 import { writeAudit } from "../db/audit.ts";
 import { notifySessionKill } from "../db/notify.ts";
@@ -21,6 +21,32 @@ export function formatDuration(seconds: number | null): string {
   return h > 0 ? `${h}h${pad(m)}m${pad(r)}s` : m > 0 ? `${m}m${pad(r)}s` : `${r}s`;
 }
 
+const COMMON_HEADERS = ["id", "user", "source ip", "server", "login", "protocol", "started", "duration"];
+
+interface SessionColumns {
+  session_id: string;
+  user_name: string | null;
+  source_ip: string | null;
+  server_name: string | null;
+  ssh_login: string | null;
+  protocol: string;
+  started_at: Date | string;
+  duration_seconds: number | null;
+}
+
+function commonColumns(r: SessionColumns): Cell[] {
+  return [
+    r.session_id,
+    r.user_name,
+    r.source_ip,
+    r.server_name,
+    r.ssh_login,
+    r.protocol,
+    r.started_at,
+    formatDuration(r.duration_seconds),
+  ];
+}
+
 export const sessionsCommand: Command = {
   name: "sessions",
   summary: "list SSH/RDP sessions (live or past) and end a live one",
@@ -37,67 +63,17 @@ export const sessionsCommand: Command = {
       const rows = (await listActiveSessions(sql)).filter((r) =>
         (!user || r.user_name === user) && (!server || r.server_name === server)
       );
-      printList(
-        ctx.out,
-        json,
-        [
-          "id",
-          "user",
-          "source ip",
-          "server",
-          "login",
-          "protocol",
-          "started",
-          "duration",
-          "subsystem",
-          "node",
-        ],
-        rows.map((r) => [
-          r.session_id,
-          r.user_name,
-          r.source_ip,
-          r.server_name,
-          r.ssh_login,
-          r.protocol,
-          r.started_at,
-          formatDuration(r.duration_seconds),
-          r.subsystem,
-          r.node_id,
-        ]),
-        rows,
-      );
+      const cols = rows.map((r) => [...commonColumns(r), r.subsystem, r.node_id]);
+      printList(ctx.out, json, [...COMMON_HEADERS, "subsystem", "node"], cols, rows);
       return 0;
     }
     const rows = await listSessions(sql, { user, server, limit: int(p, "limit", 1, 1000) ?? 50 });
-    printList(
-      ctx.out,
-      json,
-      [
-        "id",
-        "user",
-        "source ip",
-        "server",
-        "login",
-        "protocol",
-        "started",
-        "duration",
-        "status",
-        "recording",
-      ],
-      rows.map((r) => [
-        r.session_id,
-        r.user_name,
-        r.source_ip,
-        r.server_name,
-        r.ssh_login,
-        r.protocol,
-        r.started_at,
-        formatDuration(r.duration_seconds),
-        r.is_active ? "active" : r.termination_reason,
-        r.recording_path,
-      ]),
-      rows,
-    );
+    const cols = rows.map((r) => [
+      ...commonColumns(r),
+      r.is_active ? "active" : r.termination_reason,
+      r.recording_path,
+    ]);
+    printList(ctx.out, json, [...COMMON_HEADERS, "status", "recording"], cols, rows);
     return 0;
   },
 };

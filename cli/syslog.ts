@@ -1,4 +1,5 @@
 // RFC 5424 syslog messages for audit events, and the syslog target syntax. Pure: no sockets, no clock.
+import type { AuditRow } from "../db/audit.ts";
 
 export class SyslogError extends Error {
   constructor(readonly code: "bad_target" | "send", message: string) {
@@ -110,24 +111,12 @@ export function frameOctetCounted(msg: Uint8Array): Uint8Array {
 /** SD-ID of our structured data. 32473 is the enterprise number RFC 5612 reserves for documentation. */
 export const AUDIT_SD_ID = "jumphost@32473";
 
-export interface AuditRecord {
-  id: number;
-  at: Date;
-  actor: string;
-  action: string;
-  target: string | null;
-  source_ip: string | null;
-  success: boolean;
-  details: Record<string, unknown>;
-  node_id: string | null;
-}
-
 /**
  * An audit row as a syslog message: facility authpriv (security/authorisation messages), severity
  * warning for failures and denials, informational otherwise; the action is the MSGID, so collectors
  * can filter without parsing the text.
  */
-export function auditMessage(row: AuditRecord, hostname: string, procId: string): SyslogMessage {
+export function auditMessage(row: AuditRow, hostname: string, procId: string): SyslogMessage {
   const params: [string, string][] = [
     ["id", String(row.id)],
     ["actor", row.actor],

@@ -162,6 +162,15 @@ Deno.test("ssh time: expiry warnings and cut-off, revoke, kill from the CLI, utm
       assert.equal(again.code, 1);
       assert.match(again.stderr, /already ended/);
       assert.deepEqual(await cli.json(["sessions", "--active"]), []);
+      const history = await cli.ok(["sessions", "--user", "dave"]);
+      assert.match(
+        history,
+        /^ID\s+USER\s+SOURCE IP\s+SERVER\s+LOGIN\s+PROTOCOL\s+STARTED\s+DURATION\s+STATUS\s+RECORDING/m,
+      );
+      assert.match(
+        history,
+        new RegExp(`${live.session_id}\\s+dave\\s+127\\.0\\.0\\.13\\s+web1\\s+${U}\\s+ssh\\s.*\\skilled\\s`),
+      );
     });
 
     await t.step("utmp and wtmp hold the proxy sessions for last and utmpdump", async () => {
