@@ -1,10 +1,11 @@
-// Main-isolate side of the RDP proxy: runs it in a worker (rdp_worker.ts) and reports a crash through
-// `exited`, so the serve supervisor can restart it.
+// Main-isolate side of the RDP proxy: runs it in a worker (rdp_worker.ts) through proxy/worker_host.ts
+// and reports a crash through `exited`, so the serve supervisor can restart it.
 import type { Config } from "../../cli/config.ts";
 import type { Logger } from "../../cli/log.ts";
 import type { DbTarget } from "../../db/client.ts";
 import type { MetricFamily } from "../../web/ops/registry.ts";
-import type { MainToWorker, RdpWorkerOptions, WorkerToMain } from "./messages.ts";
+import { startWorkerHost } from "../worker_host.ts";
+import type { RdpWorkerOptions } from "./messages.ts";
 
 export interface RdpServiceDeps {
   config: Config;
@@ -28,81 +29,19 @@ export interface RdpService {
   exited: Promise<string>;
 }
 
-export function startRdpService(deps: RdpServiceDeps): Promise<RdpService> {
-  const worker = new Worker(new URL("./rdp_worker.ts", import.meta.url), { type: "module" });
-  const ready = Promise.withResolvers<void>();
-  const exited = Promise.withResolvers<string>();
-  const stopped = Promise.withResolvers<void>();
-  let started = false;
-  let stopping = false;
-  let terminated = false;
-  const terminate = () => {
-    if (terminated) return;
-    terminated = true;
-    worker.terminate();
-    stopped.resolve();
-  };
-  const died = (reason: string) => {
-    terminate();
-    if (!started) ready.reject(new Error(reason));
-    else if (!stopping) exited.resolve(reason);
-  };
-  worker.onmessage = (ev: MessageEvent<WorkerToMain>) => {
-    const m = ev.data;
-    switch (m.type) {
-      case "ready":
-        started = true;
-        deps.log.info("RDP proxy ready", { addresses: m.addresses });
-        ready.resolve();
-        break;
-      case "fatal":
-        deps.log.error("RDP worker failed", { error: m.error });
-        // give the worker a moment to close its sockets, then make sure it is gone
-        setTimeout(() => died(m.error), 2000);
-        break;
-      case "stopped":
-        terminate();
-        break;
-      case "metrics":
-        deps.onMetrics?.(m.families);
-        break;
-      case "log":
-        deps.log[m.level](m.msg, m.fields);
-        break;
-      default: {
-        const never: never = m;
-        deps.log.error("unknown message from the RDP worker", { message: JSON.stringify(never) });
-      }
-    }
-  };
-  worker.onerror = (e: ErrorEvent) => {
-    e.preventDefault();
-    died(`RDP worker crashed: ${e.message}`);
-  };
-  const send = (m: MainToWorker<RdpWorkerOptions>) => worker.postMessage(m);
-  send({
-    type: "start",
+/** Resolves once the worker listens; rejects (e.g. "cannot listen on …") when it could not start. */
+export async function startRdpService(deps: RdpServiceDeps): Promise<RdpService> {
+  const { ready, exited, reload, stop } = startWorkerHost<RdpWorkerOptions>({
+    label: "RDP",
+    module: new URL("./rdp_worker.ts", import.meta.url),
     config: deps.config,
     dbTarget: deps.dbTarget,
     options: { tlsCertPath: deps.tlsCertPath ?? null, tlsKeyPath: deps.tlsKeyPath ?? null },
+    log: deps.log,
+    startTimeoutMs: deps.startTimeoutMs,
+    stopTimeoutMs: 10_000,
+    onMetrics: deps.onMetrics,
   });
-  const timeoutMs = deps.startTimeoutMs ?? 30_000;
-  const timer = setTimeout(() => died(`RDP worker not ready within ${timeoutMs} ms`), timeoutMs);
-  return ready.promise.finally(() => clearTimeout(timer)).then(() => ({
-    name: "rdp" as const,
-    exited: exited.promise,
-    reload(config: Config) {
-      if (!terminated) send({ type: "reload", config });
-      return Promise.resolve();
-    },
-    async stop() {
-      if (stopping) return;
-      stopping = true;
-      if (terminated) return;
-      send({ type: "stop" });
-      const t = setTimeout(terminate, 10_000);
-      await stopped.promise;
-      clearTimeout(t);
-    },
-  }));
+  await ready;
+  return { name: "rdp", exited, reload, stop };
 }
