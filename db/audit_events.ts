@@ -52,6 +52,8 @@ export const AUDIT_ACTIONS = [
   "console.locked",
   "console.user_create",
   "console.user_delete",
+  "console.password_reset",
+  "console.password_change",
   // recordings
   "recording.convert",
   "recording.convert_cancel",
@@ -79,11 +81,25 @@ export function cliActor(): string {
   return `cli:${user}`;
 }
 
+/** Who made a change and, for console changes, the client address the request came from. */
+export interface Actor {
+  actor: string;
+  sourceIp?: string | null;
+}
+
+/** A bare actor name (CLI callers: no source address) or an Actor carrying one. */
+export type ActorRef = string | Actor;
+
+export function actorName(by: ActorRef): string {
+  return typeof by === "string" ? by : by.actor;
+}
+
 export function changeEvent(
-  actor: string,
+  by: ActorRef,
   action: AuditAction,
   target: string,
   details: Record<string, unknown> = {},
 ): AuditEvent {
-  return { actor, action, target, success: true, details };
+  const sourceIp = typeof by === "string" ? null : by.sourceIp ?? null;
+  return { actor: actorName(by), action, target, sourceIp, success: true, details };
 }

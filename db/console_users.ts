@@ -1,6 +1,7 @@
 // console_users: who may log in to the web console, with which role, and the per-account lockout state.
 import { DbError, describePgError, type Sql, withTx } from "./client.ts";
 import { writeAudit } from "./audit.ts";
+import type { Actor } from "./audit_events.ts";
 
 export type ConsoleRole = "admin" | "operator" | "auditor";
 export const CONSOLE_ROLES: readonly ConsoleRole[] = ["admin", "operator", "auditor"];
@@ -35,10 +36,7 @@ export function consoleUserNameError(name: string): string | null {
   return null;
 }
 
-export interface Actor {
-  actor: string;
-  sourceIp?: string | null;
-}
+export type { Actor } from "./audit_events.ts";
 
 export async function createConsoleUser(
   sql: Sql,

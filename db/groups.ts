@@ -1,7 +1,7 @@
 // server groups and user groups with their memberships (same shape, two table families).
 import type { Sql, TxSql } from "./client.ts";
 import { writeAudit } from "./audit.ts";
-import { changeEvent } from "./audit_events.ts";
+import { type ActorRef, changeEvent } from "./audit_events.ts";
 import { checkName, InputError, NotFoundError } from "./errors.ts";
 
 export type GroupKind = "server" | "user";
@@ -59,7 +59,7 @@ export async function createGroup(
   sql: Sql,
   kind: GroupKind,
   input: { name: string; description?: string | null },
-  actor: string,
+  actor: ActorRef,
 ): Promise<GroupRow> {
   const name = checkName("name", input.name);
   return await sql.begin(async (tx) => {
@@ -82,7 +82,7 @@ export async function updateGroupDescription(
   kind: GroupKind,
   name: string,
   description: string | null,
-  actor: string,
+  actor: ActorRef,
 ): Promise<GroupRow> {
   const text = description?.trim() || null;
   if (text !== null && text.length > 500) {
@@ -96,7 +96,7 @@ export async function updateGroupDescription(
   }) as GroupRow;
 }
 
-export async function deleteGroup(sql: Sql, kind: GroupKind, name: string, actor: string): Promise<void> {
+export async function deleteGroup(sql: Sql, kind: GroupKind, name: string, actor: ActorRef): Promise<void> {
   await sql.begin(async (tx) => {
     const g = await getGroup(tx, kind, name);
     await tx`DELETE FROM ${tx(T[kind].groups)} WHERE id = ${g.id}`;
@@ -110,7 +110,7 @@ export async function setMembership(
   groupName: string,
   memberNames: string[],
   add: boolean,
-  actor: string,
+  actor: ActorRef,
 ): Promise<GroupRow> {
   const t = T[kind];
   return await sql.begin(async (tx) => {

@@ -1,7 +1,7 @@
 // policies: time-bounded grants of a user or user group to a server group, a server, or a protocol of a server.
 import type { Sql, TxSql } from "./client.ts";
 import { writeAudit } from "./audit.ts";
-import { changeEvent } from "./audit_events.ts";
+import { actorName, type ActorRef, changeEvent } from "./audit_events.ts";
 import { InputError, NotFoundError } from "./errors.ts";
 import { isProtocol, type Protocol } from "../policy/model.ts";
 
@@ -104,7 +104,7 @@ async function idOf(tx: TxSql, table: string, what: string, name: string): Promi
   return r.id;
 }
 
-export async function createPolicy(sql: Sql, input: PolicyInput, actor: string): Promise<PolicyRow> {
+export async function createPolicy(sql: Sql, input: PolicyInput, actor: ActorRef): Promise<PolicyRow> {
   if ((input.user === undefined) === (input.userGroup === undefined)) {
     throw new InputError("subject", "give exactly one subject: a user or a user group");
   }
@@ -145,7 +145,7 @@ export async function createPolicy(sql: Sql, input: PolicyInput, actor: string):
       INSERT INTO policies (user_id, user_group_id, server_id, server_group_id, protocols, logins, port_forwarding,
                             valid_from, valid_until, created_by)
       VALUES (${userId}, ${userGroupId}, ${serverId}, ${serverGroupId}, ${effective}, ${logins},
-              ${!!input.portForwarding}, ${input.validFrom}, ${input.validUntil}, ${actor})
+              ${!!input.portForwarding}, ${input.validFrom}, ${input.validUntil}, ${actorName(actor)})
       RETURNING id`;
     const p = await getPolicy(tx, id);
     await writeAudit(
@@ -169,20 +169,21 @@ export async function createPolicy(sql: Sql, input: PolicyInput, actor: string):
 export async function revokePolicy(
   sql: Sql,
   id: number,
-  actor: string,
+  actor: ActorRef,
   reason: string | null,
 ): Promise<PolicyRow> {
   return await sql.begin(async (tx) => {
     const p = await getPolicy(tx, id);
     if (p.revoked_at) throw new InputError("policy", `policy ${id} is already revoked`);
-    await tx`UPDATE policies SET revoked_at = now(), revoked_by = ${actor}, revoke_reason = ${reason}
+    const by = actorName(actor);
+    await tx`UPDATE policies SET revoked_at = now(), revoked_by = ${by}, revoke_reason = ${reason}
              WHERE id = ${id}`;
     await writeAudit(tx, changeEvent(actor, "policy.revoke", `policy:${id}`, { reason, subject: p.subject }));
     return await getPolicy(tx, id);
   }) as PolicyRow;
 }
 
-export async function deletePolicy(sql: Sql, id: number, actor: string): Promise<void> {
+export async function deletePolicy(sql: Sql, id: number, actor: ActorRef): Promise<void> {
   await sql.begin(async (tx) => {
     const p = await getPolicy(tx, id);
     await tx`DELETE FROM policies WHERE id = ${id}`;

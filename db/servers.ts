@@ -1,7 +1,7 @@
 // servers, their pool IP allocations and pinned host keys.
 import type { Sql, TxSql } from "./client.ts";
 import { writeAudit } from "./audit.ts";
-import { changeEvent } from "./audit_events.ts";
+import { type ActorRef, changeEvent } from "./audit_events.ts";
 import { checkName, InputError, NotFoundError } from "./errors.ts";
 import { allocateIp, isInPool } from "../policy/ip_pool.ts";
 import { normalizeIp } from "../policy/cidr.ts";
@@ -136,7 +136,7 @@ async function releasePoolIp(tx: TxSql, serverId: number): Promise<string | null
   return r[0]?.ip ?? null;
 }
 
-export async function createServer(sql: Sql, input: ServerInput, actor: string, pool: string | null) {
+export async function createServer(sql: Sql, input: ServerInput, actor: ActorRef, pool: string | null) {
   const name = checkName("name", input.name);
   const address = checkAddress(input.address);
   const protocols = checkProtocols(input.protocols) ?? ["ssh"];
@@ -173,7 +173,7 @@ export async function updateServer(
   sql: Sql,
   name: string,
   patch: ServerPatch,
-  actor: string,
+  actor: ActorRef,
   pool: string | null,
 ) {
   return await sql.begin(async (tx) => {
@@ -225,7 +225,7 @@ export async function updateServer(
   }) as ServerRow;
 }
 
-export async function deleteServer(sql: Sql, name: string, actor: string): Promise<void> {
+export async function deleteServer(sql: Sql, name: string, actor: ActorRef): Promise<void> {
   await sql.begin(async (tx) => {
     const s = await getServer(tx, name);
     const ip = await releasePoolIp(tx, s.id);

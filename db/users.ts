@@ -1,7 +1,7 @@
 // users, their source IPs/CIDRs and SSH keys. Every change writes an audit row in the same transaction.
 import type { Sql, TxSql } from "./client.ts";
 import { writeAudit } from "./audit.ts";
-import { type AuditAction, changeEvent } from "./audit_events.ts";
+import { type ActorRef, type AuditAction, changeEvent } from "./audit_events.ts";
 import { checkName, InputError, NotFoundError } from "./errors.ts";
 import { normalizeCidr } from "../policy/cidr.ts";
 import { parseSshPublicKey } from "../policy/ssh_key.ts";
@@ -138,7 +138,7 @@ async function addKeys(tx: TxSql, userId: number, keys: string[]) {
   }
 }
 
-export async function createUser(sql: Sql, input: UserInput, actor: string): Promise<UserRow> {
+export async function createUser(sql: Sql, input: UserInput, actor: ActorRef): Promise<UserRow> {
   const name = checkName("name", input.name);
   const email = checkEmail(input.email);
   const hash = input.password ? await hashPassword(input.password) : null;
@@ -163,7 +163,12 @@ export async function createUser(sql: Sql, input: UserInput, actor: string): Pro
   }) as UserRow;
 }
 
-export async function updateUser(sql: Sql, name: string, patch: UserPatch, actor: string): Promise<UserRow> {
+export async function updateUser(
+  sql: Sql,
+  name: string,
+  patch: UserPatch,
+  actor: ActorRef,
+): Promise<UserRow> {
   const hash = patch.password ? await hashPassword(patch.password) : patch.password;
   return await sql.begin(async (tx) => {
     const user = await getUser(tx, name);
@@ -214,7 +219,7 @@ export async function updateUser(sql: Sql, name: string, patch: UserPatch, actor
   }) as UserRow;
 }
 
-export async function deleteUser(sql: Sql, name: string, actor: string): Promise<void> {
+export async function deleteUser(sql: Sql, name: string, actor: ActorRef): Promise<void> {
   await sql.begin(async (tx) => {
     const user = await getUser(tx, name);
     await tx`DELETE FROM users WHERE id = ${user.id}`;

@@ -1,6 +1,7 @@
 // What every route module gets from createApp, and the role guard they share.
 import type { MiddlewareHandler } from "hono";
-import { type AuthLimits, can, type Permission } from "../auth.ts";
+import type { Actor } from "../../db/audit_events.ts";
+import { type AuthLimits, can, clientIp, type Permission } from "../auth.ts";
 import type { AppEnv, WebDeps } from "../deps.ts";
 import { forbidden } from "../errors.tsx";
 
@@ -24,6 +25,11 @@ export function actorOf(session: { userName: string }): string {
 }
 
 type Ctx = Parameters<MiddlewareHandler<AppEnv>>[0];
+
+/** Who made a console change and the client address it came from, for the audit row. */
+export function byOf(c: Ctx): Actor {
+  return { actor: actorOf(c.get("session")), sourceIp: clientIp(c) };
+}
 
 /** Form fields as strings (the last of repeated fields; files ignored). */
 export async function formOf(c: Ctx): Promise<Record<string, string>> {

@@ -17,7 +17,7 @@ import { page } from "../render.tsx";
 import { nameError } from "../validate.ts";
 import type { FormState } from "../views/parts.tsx";
 import { GroupPage, GroupsPage } from "../views/group_views.tsx";
-import { actorOf, formOf, need, type RouteCtx } from "./ctx.ts";
+import { byOf, formOf, need, type RouteCtx } from "./ctx.ts";
 
 function kindOf(k: string): GroupKind {
   if (k !== "server" && k !== "user") throw notFound("group kind");
@@ -81,7 +81,7 @@ export function groupRoutes(ctx: RouteCtx): Hono<AppEnv> {
       const g = await createGroup(deps.sql, kind, {
         name: v.name.trim(),
         description: v.description?.trim() || null,
-      }, actorOf(c.get("session")));
+      }, byOf(c));
       return c.redirect(`/groups/${kind}/${encodeURIComponent(g.name)}?created=1`, 303);
     } catch (e) {
       const fe = formErrorsOf(e, {}, ["name", "description"]);
@@ -98,7 +98,7 @@ export function groupRoutes(ctx: RouteCtx): Hono<AppEnv> {
       const name = c.req.param("name");
       const member = (await formOf(c)).member ?? "";
       try {
-        await setMembership(deps.sql, kind, name, [member], op === "add", actorOf(c.get("session")));
+        await setMembership(deps.sql, kind, name, [member], op === "add", byOf(c));
       } catch (e) {
         const fe = formErrorsOf(e);
         if (!fe) throw e;
@@ -114,7 +114,7 @@ export function groupRoutes(ctx: RouteCtx): Hono<AppEnv> {
     const name = c.req.param("name");
     const v = await formOf(c);
     try {
-      await updateGroupDescription(deps.sql, kind, name, v.description ?? null, actorOf(c.get("session")));
+      await updateGroupDescription(deps.sql, kind, name, v.description ?? null, byOf(c));
     } catch (e) {
       const fe = formErrorsOf(e);
       if (!fe) throw e;
@@ -126,7 +126,7 @@ export function groupRoutes(ctx: RouteCtx): Hono<AppEnv> {
   app.post("/:kind/:name/delete", async (c) => {
     const kind = kindOf(c.req.param("kind"));
     const name = c.req.param("name");
-    await deleteGroup(deps.sql, kind, name, actorOf(c.get("session")));
+    await deleteGroup(deps.sql, kind, name, byOf(c));
     return c.redirect(`/groups?deleted=${encodeURIComponent(name)}`, 303);
   });
   return app;

@@ -27,7 +27,7 @@ import {
 } from "../policy_wizard.ts";
 import { PolicyWizard } from "../views/policy_wizard_view.tsx";
 import { PolicyDetail, PolicyList } from "../views/policy_views.tsx";
-import { actorOf, formOf, need, type RouteCtx } from "./ctx.ts";
+import { byOf, formOf, need, type RouteCtx } from "./ctx.ts";
 
 const STATUSES: readonly PolicyStatusFilter[] = ["active", "pending", "expired", "revoked", "all"];
 const NOT_FOUND_FIELD: Record<string, string> = {
@@ -144,7 +144,7 @@ export function policyRoutes(ctx: RouteCtx): Hono<AppEnv> {
     const bad = firstInvalidStep(STEPS.length - 2, a, ch, now());
     if (bad.step >= 0) return wizard(c, bad.step, a, bad.errors, ch);
     try {
-      const p = await createPolicy(deps.sql, toPolicyInput(a, now()), actorOf(c.get("session")));
+      const p = await createPolicy(deps.sql, toPolicyInput(a, now()), byOf(c));
       return c.redirect(`/policies/${p.id}?created=1`, 303);
     } catch (e) {
       if (e instanceof InputError) {
@@ -174,7 +174,7 @@ export function policyRoutes(ctx: RouteCtx): Hono<AppEnv> {
     const id = policyId(c.req.param("id"));
     const reason = ((await formOf(c)).reason ?? "").trim().slice(0, 500);
     try {
-      await revokePolicy(deps.sql, id, actorOf(c.get("session")), reason || null);
+      await revokePolicy(deps.sql, id, byOf(c), reason || null);
     } catch (e) {
       if (e instanceof InputError) return detail(c, id, e.message);
       throw e;
@@ -184,7 +184,7 @@ export function policyRoutes(ctx: RouteCtx): Hono<AppEnv> {
 
   app.post("/:id/delete", async (c) => {
     const id = policyId(c.req.param("id"));
-    await deletePolicy(deps.sql, id, actorOf(c.get("session")));
+    await deletePolicy(deps.sql, id, byOf(c));
     return c.redirect(`/policies?deleted=${id}`, 303);
   });
   return app;

@@ -16,7 +16,7 @@ import { page } from "../render.tsx";
 import { nameError, portError } from "../validate.ts";
 import type { FormState } from "../views/parts.tsx";
 import { ServerDetail, ServerForm, ServerList } from "../views/server_views.tsx";
-import { actorOf, formList, formOf, need, type RouteCtx } from "./ctx.ts";
+import { byOf, formList, formOf, need, type RouteCtx } from "./ctx.ts";
 
 const FIELDS = [
   "name",
@@ -109,7 +109,7 @@ export function serverRoutes(ctx: RouteCtx): Hono<AppEnv> {
           rdpListenPort: num(v.rdp_listen_port) ?? null,
           description: v.description || null,
         },
-        actorOf(c.get("session")),
+        byOf(c),
         pool,
       );
       return c.redirect(`/servers/${encodeURIComponent(s.name)}?created=1`, 303);
@@ -180,7 +180,7 @@ export function serverRoutes(ctx: RouteCtx): Hono<AppEnv> {
           description: (v.description?.trim() || null) !== s.description ? v.description ?? "" : undefined,
           active: !!v.active !== s.active ? !!v.active : undefined,
         },
-        actorOf(c.get("session")),
+        byOf(c),
         pool,
       );
     } catch (e) {
@@ -196,7 +196,7 @@ export function serverRoutes(ctx: RouteCtx): Hono<AppEnv> {
       deps.sql,
       c.req.param("name"),
       { hostKey: null },
-      actorOf(c.get("session")),
+      byOf(c),
       pool,
     );
     return c.redirect(`/servers/${encodeURIComponent(s.name)}?reset=1`, 303);
@@ -204,7 +204,7 @@ export function serverRoutes(ctx: RouteCtx): Hono<AppEnv> {
 
   app.post("/:name/delete", async (c) => {
     const name = c.req.param("name");
-    await deleteServer(deps.sql, name, actorOf(c.get("session")));
+    await deleteServer(deps.sql, name, byOf(c));
     return c.redirect(`/servers?deleted=${encodeURIComponent(name)}`, 303);
   });
   return app;

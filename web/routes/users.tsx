@@ -9,7 +9,7 @@ import { page } from "../render.tsx";
 import { emailError, nameError, parseKeyLines, parseSourceLines } from "../validate.ts";
 import { UserDetail, UserForm, UserList } from "../views/user_views.tsx";
 import type { FormState } from "../views/parts.tsx";
-import { actorOf, formList, formOf, lines, need, type RouteCtx } from "./ctx.ts";
+import { byOf, formList, formOf, lines, need, type RouteCtx } from "./ctx.ts";
 
 const FIELDS = ["name", "full_name", "email", "source_ips", "ssh_keys", "password", "remove_password"];
 const FIELD_MAP = { source_ip: "source_ips", ssh_key: "ssh_keys", user: "name" };
@@ -69,7 +69,7 @@ export function userRoutes(ctx: RouteCtx): Hono<AppEnv> {
         password: v.password || null,
         sourceIps: ips,
         sshKeys: keys.map((k) => k.line),
-      }, actorOf(c.get("session")));
+      }, byOf(c));
       return c.redirect(`/users/${encodeURIComponent(u.name)}?created=1`, 303);
     } catch (e) {
       const fe = formErrorsOf(e, FIELD_MAP, FIELDS);
@@ -117,7 +117,7 @@ export function userRoutes(ctx: RouteCtx): Hono<AppEnv> {
         addSourceIps: ips.filter((i) => current.get(i.cidr) !== i.shared),
         addSshKeys: keys.map((k) => k.line),
         removeSshKeys: await formList(c, "remove_key"),
-      }, actorOf(c.get("session")));
+      }, byOf(c));
     } catch (e) {
       const fe = formErrorsOf(e, FIELD_MAP, FIELDS);
       if (!fe) throw e;
@@ -132,7 +132,7 @@ export function userRoutes(ctx: RouteCtx): Hono<AppEnv> {
         deps.sql,
         c.req.param("name"),
         { active: op === "enable" },
-        actorOf(c.get("session")),
+        byOf(c),
       );
       return c.redirect(`/users/${encodeURIComponent(u.name)}?saved=1`, 303);
     });
@@ -140,7 +140,7 @@ export function userRoutes(ctx: RouteCtx): Hono<AppEnv> {
 
   app.post("/:name/delete", async (c) => {
     const name = c.req.param("name");
-    await deleteUser(deps.sql, name, actorOf(c.get("session")));
+    await deleteUser(deps.sql, name, byOf(c));
     return c.redirect(`/users?deleted=${encodeURIComponent(name)}`, 303);
   });
   return app;
