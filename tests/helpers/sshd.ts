@@ -101,6 +101,8 @@ export interface SshdOptions {
   authorizedKeys?: string[];
   /** extra sshd_config lines */
   extraConfig?: string[];
+  /** lines that win over the defaults below (sshd keeps the first value of a keyword; AllowUsers adds up) */
+  overrideConfig?: string[];
   /** MaxStartups (benchmarks open hundreds of sessions) */
   maxStartups?: number;
 }
@@ -121,6 +123,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   const logFile = join(dir, "sshd.log");
   const port = freePort(host);
   const config = [
+    ...(opts.overrideConfig ?? []),
     `ListenAddress ${host}:${port}`,
     `HostKey ${hostKey.path}`,
     `PidFile none`,
