@@ -11,6 +11,8 @@ import { backendFailureText, loginBanner } from "./texts.ts";
 import { BackendError } from "./upstream.ts";
 
 const MAX_ENV = 64;
+/** signals a client sends before the backend channel is open wait for it (a few; more are dropped) */
+const MAX_EARLY_SIGNALS = 8;
 
 type Kind = "shell" | "exec" | "subsystem";
 
@@ -19,6 +21,7 @@ export function handleSessionChannel(s: ProxySession, session: ServerSession): v
   const env: Record<string, string> = {};
   let agent = false;
   let relay: ChannelRelay | null = null;
+  const earlySignals: string[] = [];
   // the client may close the channel before the backend channel is open
   let closed = false;
   session.on("close", () => closed = true);
@@ -46,7 +49,9 @@ export function handleSessionChannel(s: ProxySession, session: ServerSession): v
     accept?.();
   });
   session.on("signal", (accept, _reject, info) => {
-    relay?.signal(info.name);
+    // exec is accepted before the backend channel opens (see start()), so a prompt signal must wait
+    if (relay) relay.signal(info.name);
+    else if (earlySignals.length < MAX_EARLY_SIGNALS) earlySignals.push(info.name);
     accept?.();
   });
   session.on("x11", (_accept, reject) => reject?.());
@@ -139,6 +144,7 @@ export function handleSessionChannel(s: ProxySession, session: ServerSession): v
     if (kind === "subsystem" && arg === "sftp") relay.tapSftp();
     if (scp) relay.tapScp(scp.direction, scp.path, scp.targetIsDir);
     relay.run();
+    for (const name of earlySignals.splice(0)) relay.signal(name);
     if (ptyOpts && pty && (pty.cols !== ptyOpts.cols || pty.rows !== ptyOpts.rows)) relay.resize(pty);
   };
 
