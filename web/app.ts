@@ -21,12 +21,14 @@ import { accessRoutes } from "./routes/access.tsx";
 import { rdpVideoRoutes } from "./routes/rdp_video.tsx";
 import { conversionRoutes } from "./routes/conversions.tsx";
 import { createOpsApp } from "./ops/mod.ts";
+import { OpenStreams } from "./session_watch.ts";
 
 export function createApp(deps: WebDeps): Hono<AppEnv> {
   const now = deps.now ?? (() => new Date());
   const limits = resolveLimits(deps.limits);
   const secure = deps.secureCookies ?? false;
-  const ctx: RouteCtx = { deps, now, limits };
+  const streams = new OpenStreams();
+  const ctx: RouteCtx = { deps, now, limits, streams };
   const app = new Hono<AppEnv>();
 
   app.use(secureHeaders({
@@ -63,7 +65,7 @@ export function createApp(deps: WebDeps): Hono<AppEnv> {
       createOpsApp({ sql: deps.sql, nodeId: deps.nodeId, ...deps.ops }) as unknown as Hono<AppEnv>,
     );
   } else app.get("/healthz", (c) => c.text("ok"));
-  app.route("/", loginRoutes(deps, limits, now));
+  app.route("/", loginRoutes(deps, limits, now, streams));
 
   const authed = new Hono<AppEnv>();
   authed.use(requireSession(deps.sql, now, limits, secure), csrfProtect());

@@ -40,6 +40,8 @@ export function can(role: ConsoleRole, p: Permission): boolean {
 export interface AuthLimits extends SessionLimits {
   account: AccountLockRule;
   source: SourceThrottleRule;
+  /** how often a long-lived response (live view) re-checks that its console session is still valid */
+  recheckMs: number;
 }
 
 export const DEFAULT_LIMITS: AuthLimits = {
@@ -47,6 +49,7 @@ export const DEFAULT_LIMITS: AuthLimits = {
   absoluteMs: 12 * 3600_000,
   account: { maxFailures: 5, lockMs: 15 * 60_000 },
   source: { windowMs: 15 * 60_000, maxFailures: 20, blockMs: 15 * 60_000 },
+  recheckMs: 5_000,
 };
 
 export function resolveLimits(partial: Partial<AuthLimits> | undefined): AuthLimits {

@@ -9,6 +9,8 @@ export interface LiveOptions {
   backlogBytes?: number;
   /** how often to ask whether the session is still active */
   activeCheckMs?: number;
+  /** stops the stream without the final "end" event (the console session that opened it ended) */
+  signal?: AbortSignal;
 }
 
 async function readHeaderLine(f: Deno.FsFile): Promise<{ line: Uint8Array; end: number } | null> {
@@ -29,9 +31,10 @@ export async function streamCast(
   const pollMs = opts.pollMs ?? 150;
   const backlog = opts.backlogBytes ?? 512 * 1024;
   const checkEvery = Math.max(1, Math.round((opts.activeCheckMs ?? 1000) / pollMs));
+  const stopped = () => stream.aborted || (opts.signal?.aborted ?? false);
   // the file may appear a moment after the session row
   let f: Deno.FsFile | null = null;
-  for (let i = 0; i < 40 && !stream.aborted; i++) {
+  for (let i = 0; i < 40 && !stopped(); i++) {
     try {
       f = await Deno.open(path, { read: true });
       break;
@@ -41,12 +44,12 @@ export async function streamCast(
     }
   }
   if (!f) {
-    if (!stream.aborted) await stream.writeSSE({ event: "end", data: '"no recording"' });
+    if (!stopped()) await stream.writeSSE({ event: "end", data: '"no recording"' });
     return;
   }
   try {
     let header = await readHeaderLine(f);
-    for (let i = 0; header === null && i < 40 && !stream.aborted; i++) {
+    for (let i = 0; header === null && i < 40 && !stopped(); i++) {
       await stream.sleep(pollMs);
       await f.seek(0, Deno.SeekMode.Start);
       header = await readHeaderLine(f);
@@ -64,7 +67,7 @@ export async function streamCast(
     const buf = new Uint8Array(64 * 1024);
     let idle = 0;
     let ended = false;
-    while (!stream.aborted) {
+    while (!stopped()) {
       const n = await f.read(buf);
       if (n !== null && n > 0) {
         let out = "";
@@ -87,7 +90,7 @@ export async function streamCast(
       }
       await stream.sleep(pollMs);
     }
-    if (!stream.aborted) await stream.writeSSE({ event: "end", data: '"ended"' });
+    if (!stopped()) await stream.writeSSE({ event: "end", data: '"ended"' });
   } finally {
     f.close();
   }

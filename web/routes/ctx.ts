@@ -4,11 +4,14 @@ import type { Actor } from "../../db/audit_events.ts";
 import { type AuthLimits, can, clientIp, type Permission } from "../auth.ts";
 import type { AppEnv, WebDeps } from "../deps.ts";
 import { forbidden } from "../errors.tsx";
+import type { OpenStreams } from "../session_watch.ts";
 
 export interface RouteCtx {
   deps: WebDeps;
   now: () => Date;
   limits: AuthLimits;
+  /** open long-lived responses, ended when their console session ends */
+  streams: OpenStreams;
 }
 
 /** Refuses the request with 403 unless the session's role has the permission. */

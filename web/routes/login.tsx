@@ -17,6 +17,7 @@ import type { AppEnv, WebDeps } from "../deps.ts";
 import { htmlResponse } from "../render.tsx";
 import { Layout } from "../views/layout.tsx";
 import { CSRF_FIELD } from "../csrf.ts";
+import type { OpenStreams } from "../session_watch.ts";
 
 const MESSAGES = {
   bad_credentials: "Wrong name or password.",
@@ -50,7 +51,12 @@ function LoginPage(p: { csrf: string; next: string; name: string; error?: string
   );
 }
 
-export function loginRoutes(deps: WebDeps, limits: AuthLimits, now: () => Date): Hono<AppEnv> {
+export function loginRoutes(
+  deps: WebDeps,
+  limits: AuthLimits,
+  now: () => Date,
+  streams?: OpenStreams,
+): Hono<AppEnv> {
   const secure = deps.secureCookies ?? false;
   const app = new Hono<AppEnv>();
 
@@ -109,6 +115,7 @@ export function loginRoutes(deps: WebDeps, limits: AuthLimits, now: () => Date):
     const s = c.get("session");
     const token = readSessionCookie(c, secure);
     if (token && hashToken(token) === s.tokenHash) await deleteConsoleSession(deps.sql, s.tokenHash);
+    streams?.endSession(s.tokenHash, "logged_out");
     await writeAudit(deps.sql, {
       actor: `console:${s.userName}`,
       action: "console.logout",

@@ -12,6 +12,8 @@ import { can } from "../auth.ts";
 import type { AppEnv } from "../deps.ts";
 import { notFound } from "../errors.tsx";
 import { streamCast } from "../live_stream.ts";
+import { watchSession } from "../session_watch.ts";
+import { consoleSessionLive } from "../../db/console_sessions.ts";
 import { reader, withQuery } from "../query.ts";
 import { castPathOf, checkedRecordingPath } from "../recording_files.ts";
 import { page } from "../render.tsx";
@@ -153,8 +155,25 @@ export function sessionRoutes(ctx: RouteCtx): Hono<AppEnv> {
     if (!p) throw notFound("recording");
     const real = await checkedRecordingPath(p, deps.recordingsDir);
     const sid = s.session_id;
+    const session = c.get("session");
     return streamSSE(c, async (stream) => {
-      await streamCast(stream, real, async () => (await findSession(deps.sql, sid))?.is_active ?? false);
+      const watch = watchSession({
+        session,
+        streams: ctx.streams,
+        everyMs: ctx.limits.recheckMs,
+        stillValid: () => consoleSessionLive(deps.sql, session.tokenHash, now(), ctx.limits),
+        onCheckError: (e) => deps.log("warn", `web: live view of ${sid}: session check failed: ${e}`),
+      });
+      try {
+        await streamCast(stream, real, async () => (await findSession(deps.sql, sid))?.is_active ?? false, {
+          signal: watch.signal,
+        });
+        const why = watch.reason();
+        // the page shows why the view stopped instead of reconnecting into a login redirect
+        if (why && !stream.aborted) await stream.writeSSE({ event: "logged_out", data: JSON.stringify(why) });
+      } finally {
+        watch.stop();
+      }
     }, (e) => {
       deps.log("debug", `web: live view of ${sid} stopped: ${e.message}`);
       return Promise.resolve();

@@ -55,6 +55,11 @@
       setStatus("ended");
       es.close();
     });
+    // the console session ended (logout, expiry, password change): stop instead of reconnecting
+    es.addEventListener("logged_out", function () {
+      setStatus("stopped: your console session ended, reload to log in again");
+      es.close();
+    });
     es.addEventListener("error", function () {
       if (es.readyState === EventSource.CLOSED) setStatus("disconnected");
     });
