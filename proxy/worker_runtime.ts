@@ -109,12 +109,16 @@ export function runProxyWorker<Options>(body: ProxyWorkerBody<Options>): void {
     }
   };
   // an error nothing caught leaves the proxy in an unknown state: report it so the supervisor restarts us
+  // (the stack goes to the log; the reason, also written to the audit log, stays one line)
   self.addEventListener("unhandledrejection", (e) => {
     e.preventDefault();
-    void fatal(`unhandled rejection: ${String((e.reason as Error)?.stack ?? e.reason)}`);
+    const err = e.reason instanceof Error ? e.reason : null;
+    log.error("unhandled rejection", { stack: err?.stack ?? String(e.reason) });
+    void fatal(`unhandled rejection: ${err?.message ?? String(e.reason)}`);
   });
   self.addEventListener("error", (e) => {
     e.preventDefault();
-    void fatal(`uncaught error: ${e.message}`);
+    log.error("uncaught error", { stack: (e.error as Error | undefined)?.stack ?? e.message });
+    void fatal(e.message);
   });
 }
