@@ -1,5 +1,7 @@
 // e2e: `signal` channel requests (RFC 4254 6.9) through the proxy to a real sshd. The OpenSSH client never
 // sends them, so the end user here is an npm:ssh2 Client on its own TCP socket (TCP_NODELAY).
+// OpenSSH sshd (>= 7.8; Debian 12 has 9.2) honours them with killpg() on the session's process group, for
+// exec and shell sessions but not subsystems or forced commands: each case is checked below.
 import assert from "node:assert/strict";
 import net from "node:net";
 import { join } from "node:path";
@@ -141,6 +143,65 @@ Deno.test("ssh signal: a client's signal request reaches the backend process", a
         await close(client);
       }
     });
+
+    await t.step(
+      "in an interactive PTY shell the shell's own process group gets it: its trap runs",
+      async () => {
+        const client = await connect("127.0.0.10", env.port, `${U}@web1`, privateKey);
+        try {
+          const sh = await new Promise<ClientChannel>((resolve, reject) =>
+            client.shell(
+              { term: "xterm", cols: 80, rows: 24 },
+              {},
+              (err, ch) => err ? reject(err) : resolve(ch),
+            )
+          );
+          const prompts = (out: string) => (out.match(/\$ /g) ?? []).length;
+          let out = "";
+          const waitFor = async (what: (o: string) => boolean, label: string) => {
+            for (let i = 0; !what(out); i++) {
+              if (i > 200) {
+                throw new Error(`${label} never came: ${JSON.stringify(out)}`);
+              }
+              await new Promise((r) => setTimeout(r, 50));
+            }
+          };
+          const closed = collect(sh, (o) => out = o);
+          await waitFor((o) => prompts(o) >= 1, "prompt");
+          // the marker is computed so that the echo of the typed line does not match it
+          sh.write("trap 'echo got-$((6*7))' USR1\n");
+          await waitFor((o) => prompts(o) >= 2, "prompt after trap");
+          sh.signal("USR1");
+          // bash (readline) runs the trap before the next command line; the signal overtakes that line
+          sh.write("echo d$((1+1))ne; exit\n");
+          const done = await within(10_000, closed, "shell exit");
+          assert.match(done.stdout, /got-42\r\nd2ne\r\n/);
+        } finally {
+          await close(client);
+        }
+      },
+    );
+
+    await t.step(
+      "sshd declines signals to a subsystem (sftp); the proxy relayed it and sshd says so",
+      async () => {
+        const client = await connect("127.0.0.10", env.port, `${U}@web1`, privateKey);
+        try {
+          const sftp = await new Promise<ClientChannel>((resolve, reject) =>
+            client.subsys("sftp", (err, ch) => err ? reject(err) : resolve(ch))
+          );
+          sftp.signal("TERM");
+          const refused = /refusing to send signal TERM to subsystem session/;
+          for (let i = 0; !refused.test(env.sshd.log()); i++) {
+            if (i > 200) throw new Error(`sshd did not log the signal: ${env.sshd.log()}`);
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          sftp.close();
+        } finally {
+          await close(client);
+        }
+      },
+    );
 
     await t.step("a signal sent before the backend channel is open is delivered once it is", async () => {
       const client = await connect("127.0.0.10", env.port, `${U}@web1`, privateKey);
