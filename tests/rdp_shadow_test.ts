@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { notifySessionKill } from "../db/notify.ts";
 import { revokePolicy } from "../db/policies.ts";
+import { setRdpCertPin } from "../db/rdp_cert_pins.ts";
 import { openRecording, readRecording, RecordType } from "../recorder/rdp_file.ts";
 import { parseFastPathOutput } from "../proxy/rdp/pdu/mod.ts";
 import {
@@ -136,6 +137,61 @@ Deno.test({
         assert.equal(denied[0].actor, "alice");
         assert.equal(denied[0].target, "desk");
         assert.equal((await sessions(env.db.sql)).length, 0);
+      } finally {
+        await env.close();
+      }
+    });
+  },
+});
+
+Deno.test({
+  name: "rdp proxy pins the backend certificate on first use and refuses a different one",
+  ignore,
+  async fn() {
+    await withShadow(async (shadow) => {
+      const env = await startRdpEnv({ backendPort: shadow.port });
+      const pinned = async () =>
+        (await env.db.sql<{ rdp_cert_sha256: string | null }[]>`SELECT rdp_cert_sha256 FROM servers`)[0]
+          .rdp_cert_sha256;
+      const connectOnce = async () => {
+        const c = await startXfreerdp({ host: POOL_IP, port: env.port });
+        try {
+          await activated(env);
+        } finally {
+          await c.stop();
+        }
+      };
+      try {
+        assert.equal(await pinned(), null);
+        await connectOnce();
+        const first = await pinned();
+        assert.match(first ?? "", /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+        await env.proxy.auditsSettled();
+        const pins = await audits(env.db.sql, "server.rdp_cert_pinned");
+        assert.equal(pins.length, 1);
+        assert.equal(pins[0].details.tofu, true);
+        await connectOnce(); // the same certificate again: relayed, nothing new pinned
+        assert.equal(await pinned(), first);
+
+        // someone between the appliance and the backend would present another certificate
+        await setRdpCertPin(env.db.sql, "desk", "ab".repeat(32), "test-admin");
+        const before = (await sessions(env.db.sql)).length;
+        const r = await runXfreerdp({ host: POOL_IP, port: env.port, runMs: 20_000 });
+        assert.ok(!r.killed, "the client gave up on its own");
+        assert.match(r.output, /ERRINFO_SERVER_DENIED_CONNECTION/);
+        await env.proxy.auditsSettled();
+        const refused = await audits(env.db.sql, "rdp.cert_mismatch");
+        assert.equal(refused.length, 1);
+        assert.equal(refused[0].success, false);
+        assert.equal(refused[0].target, "desk");
+        assert.equal(refused[0].details.sha256, first);
+        assert.equal((await sessions(env.db.sql)).length, before, "no session for a refused backend");
+
+        // the admin forgets the pin (certificate renewed): the next connection pins again
+        await setRdpCertPin(env.db.sql, "desk", null, "test-admin");
+        await connectOnce();
+        assert.equal(await pinned(), first);
+        assert.equal((await audits(env.db.sql, "server.rdp_cert_reset")).length, 1);
       } finally {
         await env.close();
       }

@@ -50,6 +50,12 @@ Deno.test({
         "the session to close",
       );
       assert.equal(s.metadata.client_user, XRDP_USER);
+      // the backend's certificate was pinned on first use: the very one xrdp serves
+      const fp = await new Deno.Command("openssl", {
+        args: ["x509", "-in", xrdp.certPath, "-noout", "-fingerprint", "-sha256"],
+      }).output();
+      const [pin] = await env.db.sql<{ rdp_cert_sha256: string }[]>`SELECT rdp_cert_sha256 FROM servers`;
+      assert.equal(pin.rdp_cert_sha256, new TextDecoder().decode(fp.stdout).trim().split("=")[1]);
       assert.ok(s.metadata.logged_on_at, "autologon with a password counts as logged on");
       assert.deepEqual(s.metadata.unrenderable_updates, {});
       // xrdp's clipboard channel talked (capabilities, format lists) and every message parsed

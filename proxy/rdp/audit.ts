@@ -68,6 +68,23 @@ export function backendFailed(c: AuditContext, backend: string, error: string): 
   };
 }
 
+/** The backend's certificate is not the pinned one (or could not be checked): no session. */
+export function certRefused(
+  c: AuditContext,
+  backend: string,
+  sha256: string | null,
+  error: string,
+): AuditEvent {
+  return {
+    actor: actor(c),
+    action: "rdp.cert_mismatch",
+    target: c.serverName ?? null,
+    sourceIp: c.sourceIp,
+    success: false,
+    details: { ...base(c), backend, sha256, error },
+  };
+}
+
 export function protocolError(
   c: AuditContext,
   phase: string,

@@ -22,10 +22,18 @@ import {
 } from "./pdu/mod.ts";
 import { acceptTls, readPlainTpkt, relayLeg, type TlsLeg, writeAll } from "./handshake.ts";
 import { BackendError, openBackend } from "./backend.ts";
+import { verifyBackendCert } from "./backend_cert.ts";
 import { type ConnectionOutcome, connectionOutcome } from "./connection_end.ts";
 import { admit, plainIp } from "./admission.ts";
 import { timedDecision } from "../worker_metrics.ts";
-import { accessDenied, accessGranted, type AuditContext, backendFailed, protocolError } from "./audit.ts";
+import {
+  accessDenied,
+  accessGranted,
+  type AuditContext,
+  backendFailed,
+  certRefused,
+  protocolError,
+} from "./audit.ts";
 import { RdpProxyError } from "./errors.ts";
 import { MitmState } from "./mitm_state.ts";
 import { ConnectionTap } from "./connection_tap.ts";
@@ -188,6 +196,13 @@ export class ProxiedConnection implements LiveConnection {
       await this.#refuse(cr, e instanceof BackendError ? e.refusal : SSL_CERT_NOT_ON_SERVER);
       this.p.audit(backendFailed(this.#ctx, `${server.address}:${server.rdpPort}`, (e as Error).message));
       this.p.log.warn("RDP backend failed", { server: server.name, error: (e as Error).message });
+      return;
+    }
+    const cert = await verifyBackendCert(this.p.certPins, server.id, backend.leg.stream);
+    if (!cert.ok) {
+      this.p.audit(certRefused(this.#ctx, `${server.address}:${server.rdpPort}`, cert.sha256, cert.detail));
+      this.p.log.warn("RDP backend certificate refused", { server: server.name, sha256: cert.sha256 });
+      await this.#deny(cr);
       return;
     }
 

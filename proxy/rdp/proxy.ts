@@ -9,6 +9,7 @@ import { writeAudit } from "../../db/audit.ts";
 import type { AuditEvent } from "../../db/audit_events.ts";
 import { listenSessionKill, type Unlisten } from "../../db/notify.ts";
 import { closeOrphanedSessions } from "../../db/sessions.ts";
+import { checkRdpCertPin } from "../../db/rdp_cert_pins.ts";
 import { createSnapshotCache, type SnapshotCacheOptions } from "../../db/snapshot_cache.ts";
 import type { Snapshot } from "../../policy/mod.ts";
 import { type Clock, systemClock } from "../ssh/clock.ts";
@@ -95,6 +96,7 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
     metrics: deps.metrics,
     snapshots,
     tls,
+    certPins: { check: (id, sha256) => checkRdpCertPin(deps.sql, id, sha256, "rdp-proxy") },
     registry,
     audit,
     log,

@@ -6,6 +6,7 @@ import type { Snapshot } from "../../policy/mod.ts";
 import type { Clock } from "../ssh/clock.ts";
 import type { LiveConnection, SessionRegistry } from "./session_registry.ts";
 import type { TlsMaterial } from "./tls.ts";
+import type { CertPins } from "./backend_cert.ts";
 
 export interface Timeouts {
   /** From accept to a complete X.224 Connection Request. */
@@ -27,6 +28,8 @@ export const DEFAULT_TIMEOUTS: Timeouts = {
 export interface ProxyContext {
   snapshots: { get(): Snapshot | null };
   tls: TlsMaterial;
+  /** Pinned backend certificates (trust on first use). */
+  certPins: CertPins;
   registry: SessionRegistry;
   /** Write an audit row (fire and forget; failures are logged). */
   audit(e: AuditEvent): void;

@@ -240,6 +240,8 @@ export async function ensureXrdpUser(): Promise<void> {
 
 export interface XrdpBackend {
   port: number;
+  /** The PEM certificate xrdp presents. */
+  certPath: string;
   stop(): Promise<void>;
 }
 
@@ -319,7 +321,7 @@ export async function startXrdp(): Promise<XrdpBackend> {
     await stop();
     throw new Error(`${(e as Error).message}\n${logs.join("\n")}`);
   }
-  return { port, stop };
+  return { port, certPath: cert, stop };
 }
 
 /** SIGTERM, then SIGKILL after graceMs. */
