@@ -10,6 +10,8 @@ const TICK = 100; // /proc/*/stat counts CPU in clock ticks (USER_HZ)
 
 interface ProcSample {
   cpuS: number;
+  /** CPU of waited-for children (ffmpeg, once it has exited) */
+  childrenCpuS: number;
   hwmKb: number;
 }
 
@@ -18,8 +20,9 @@ async function procSample(pid: number | "self"): Promise<ProcSample | null> {
     const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     const cpuS = (Number(f[11]) + Number(f[12])) / TICK; // utime + stime
+    const childrenCpuS = (Number(f[13]) + Number(f[14])) / TICK; // cutime + cstime
     const status = await Deno.readTextFile(`/proc/${pid}/status`);
-    return { cpuS, hwmKb: Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) };
+    return { cpuS, childrenCpuS, hwmKb: Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) };
   } catch (_e) {
     return null; // exited
   }
@@ -39,11 +42,15 @@ async function ffmpegChildren(): Promise<number[]> {
 const ffmpeg = new Map<number, ProcSample>();
 let sampling = true;
 const sampler = (async () => {
+  // the sampler runs inside the measured process: look for the child only until it is found, since a
+  // scan of /proc costs CPU-seconds over a long run on a busy machine
+  let pids: number[] = [];
   while (sampling) {
-    for (const pid of await ffmpegChildren()) {
+    if (!pids.some((pid) => ffmpeg.has(pid))) pids = await ffmpegChildren();
+    for (const pid of pids) {
       const s = await procSample(pid);
       // an exiting process loses its memory lines first: keep the highest peak seen
-      if (s) ffmpeg.set(pid, { cpuS: s.cpuS, hwmKb: Math.max(s.hwmKb, ffmpeg.get(pid)?.hwmKb ?? 0) });
+      if (s) ffmpeg.set(pid, { ...s, hwmKb: Math.max(s.hwmKb, ffmpeg.get(pid)?.hwmKb ?? 0) });
     }
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -85,7 +92,8 @@ console.log(JSON.stringify({
   progress,
   denoCpuS: self.cpuS,
   denoPeakRssKb: self.hwmKb,
-  ffmpegCpuS: ff.reduce((n, s) => n + s.cpuS, 0),
+  // exact once ffmpeg has been waited for; the samples miss its last moments
+  ffmpegCpuS: Math.max(self.childrenCpuS, ff.reduce((n, s) => n + s.cpuS, 0)),
   ffmpegPeakRssKb: Math.max(0, ...ff.map((s) => s.hwmKb)),
   outputBytes: await Deno.stat(output).then((s) => s.size, () => 0),
 }));
