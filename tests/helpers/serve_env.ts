@@ -42,7 +42,9 @@ export interface ServeEnv {
   healthz(): Promise<{ status: string; database: string }>;
   /** the JSON log lines of serve so far */
   logLines(): Record<string, unknown>[];
-  /** SIGTERM and wait (returns the exit code); then removes everything */
+  /** SIGTERM to serve and wait for it to exit; returns the exit code (once stopped, the same code again) */
+  stop(): Promise<number>;
+  /** stop(), then removes the database, the sshd and the data directory; returns serve's exit code */
   close(): Promise<number>;
 }
 
@@ -100,6 +102,8 @@ export async function startServeEnv(o: ServeEnvOptions = {}): Promise<ServeEnv> 
     ...["--ssh-listen", `127.0.0.1:${ports.ssh}`, "--rdp-listen", `127.0.0.1:${ports.rdp}`],
     ...["--web-listen", `127.0.0.1:${ports.web}`],
   ], { env: o.env });
+  let stopped: Promise<number> | null = null;
+  const stop = () => stopped ??= serve.stop().then((s) => s.code);
   return {
     db,
     sshd,
@@ -119,9 +123,10 @@ export async function startServeEnv(o: ServeEnvOptions = {}): Promise<ServeEnv> 
       return text.slice(0, text.lastIndexOf("\n")).split("\n").filter((l) => l.startsWith("{"))
         .map((l) => JSON.parse(l) as Record<string, unknown>);
     },
+    stop,
     async close() {
       try {
-        return (await serve.stop()).code;
+        return await stop();
       } finally {
         await sshd?.stop();
         await db.close();
