@@ -1,4 +1,5 @@
-// jumphost admin add|list|delete: web console accounts. A new account gets a random password printed once.
+// jumphost admin add|list|reset-password|delete: web console accounts. A new account, or a reset one, gets a
+// random password printed once.
 import { bool, parseArgs, positional, str, UsageError } from "./args.ts";
 import type { Command } from "./command.ts";
 import { json, printList } from "./output.ts";
@@ -10,11 +11,13 @@ import {
   deleteConsoleUser,
   isConsoleRole,
   listConsoleUsers,
+  setConsolePassword,
 } from "../db/console_users.ts";
 import { hashPassword, randomPassword } from "../policy/password.ts";
 
 const USAGE = "jumphost admin add NAME [--role admin|operator|auditor] [--json]\n" +
   "       jumphost admin list [--json]\n" +
+  "       jumphost admin reset-password NAME [--json]   (new random password; their console sessions end)\n" +
   "       jumphost admin delete NAME";
 
 export const adminCommand: Command = {
@@ -55,6 +58,22 @@ export const adminCommand: Command = {
           users.map((u) => [u.name, u.role, u.active, u.last_login_at, u.locked_until]),
           users,
         );
+        return 0;
+      }
+      case "reset-password": {
+        const p = parseArgs(rest);
+        const name = positional(p, 0, "NAME");
+        if (p.positionals.length > 1) throw new UsageError(`unexpected argument "${p.positionals[1]}"`);
+        const password = randomPassword();
+        const r = await setConsolePassword(await ctx.db(), name, await hashPassword(password), {
+          actor: cliActor(),
+        }, { action: "console.password_reset" });
+        if (bool(p, "json")) ctx.out.line(json({ name, password, sessions_ended: r.sessionsEnded }));
+        else {
+          ctx.out.line(`console user ${name}: password reset, ${r.sessionsEnded} console session(s) ended`);
+          ctx.out.line(`password: ${password}`);
+          ctx.out.line("(shown once; it is stored only as a scrypt hash)");
+        }
         return 0;
       }
       case "delete": {

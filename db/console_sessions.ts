@@ -1,6 +1,6 @@
 // console_sessions: logged-in browser sessions. The cookie holds a random token; the table holds its hash.
 import { createHash, randomBytes } from "node:crypto";
-import type { Sql, TxSql } from "./client.ts";
+import type { Sql } from "./client.ts";
 import type { ConsoleRole } from "./console_users.ts";
 
 export interface SessionLimits {
@@ -117,17 +117,6 @@ export async function consoleSessionLive(
     FROM console_sessions s JOIN console_users u ON u.id = s.console_user_id
     WHERE s.token_hash = ${tokenHash} AND u.active AND s.expires_at > ${now} AND s.last_seen_at > ${idleBefore}`;
   return r.n > 0;
-}
-
-/** Ends every console session of a user except `keepTokenHash` (after a password change or reset). */
-export async function deleteUserConsoleSessions(
-  sql: Sql | TxSql,
-  userId: number,
-  keepTokenHash: string | null = null,
-): Promise<number> {
-  const r = await sql`DELETE FROM console_sessions
-    WHERE console_user_id = ${userId} AND token_hash IS DISTINCT FROM ${keepTokenHash}`;
-  return r.count;
 }
 
 export async function deleteConsoleSession(sql: Sql, tokenHash: string): Promise<void> {

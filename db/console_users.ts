@@ -113,6 +113,51 @@ export async function deleteConsoleUser(sql: Sql, name: string, by: Actor): Prom
   });
 }
 
+/** Chosen console passwords; generated ones (randomPassword: 20 characters) always pass. */
+export const CONSOLE_PASSWORD_MIN = 12;
+export const CONSOLE_PASSWORD_MAX = 1024; // the login form refuses longer ones
+
+/** Returns an error message for a password a console user chose, or null. */
+export function consolePasswordError(password: string, name: string): string | null {
+  if (password.length < CONSOLE_PASSWORD_MIN) return `use at least ${CONSOLE_PASSWORD_MIN} characters`;
+  if (password.length > CONSOLE_PASSWORD_MAX) return `use at most ${CONSOLE_PASSWORD_MAX} characters`;
+  if (password.trim() !== password) return "no spaces at the start or end";
+  if (name !== "" && password.toLowerCase().includes(name.toLowerCase())) return "do not include your name";
+  if (new Set(password).size < 5) return "use at least 5 different characters";
+  return null;
+}
+
+/**
+ * Replaces a console user's password hash, clears their lockout, and ends their console sessions except
+ * `keepTokenHash` (the caller's own, for a change of one's own password). Audited as `action`; the
+ * password itself is never written anywhere but as the hash.
+ */
+export async function setConsolePassword(
+  sql: Sql,
+  name: string,
+  passwordHash: string,
+  by: Actor,
+  opts: { action: "console.password_reset" | "console.password_change"; keepTokenHash?: string | null },
+): Promise<{ userId: number; sessionsEnded: number }> {
+  return await withTx(sql, async (tx) => {
+    const [u] = await tx<{ id: number }[]>`
+      UPDATE console_users SET password_hash = ${passwordHash}, failed_logins = 0, locked_until = NULL
+      WHERE name = ${name} RETURNING id`;
+    if (!u) throw new DbError("not_found", `no console user "${name}"`);
+    const ended = await tx`DELETE FROM console_sessions
+      WHERE console_user_id = ${u.id} AND token_hash IS DISTINCT FROM ${opts.keepTokenHash ?? null}`;
+    await writeAudit(tx, {
+      actor: by.actor,
+      action: opts.action,
+      target: name,
+      sourceIp: by.sourceIp,
+      success: true,
+      details: { sessions_ended: ended.count },
+    });
+    return { userId: u.id, sessionsEnded: ended.count };
+  });
+}
+
 /** Lockout rule for one account: after `maxFailures` consecutive failures, locked for `lockMs`. */
 export interface AccountLockRule {
   maxFailures: number;

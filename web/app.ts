@@ -20,6 +20,7 @@ import { policyRoutes } from "./routes/policies.tsx";
 import { accessRoutes } from "./routes/access.tsx";
 import { rdpVideoRoutes } from "./routes/rdp_video.tsx";
 import { conversionRoutes } from "./routes/conversions.tsx";
+import { accountRoutes } from "./routes/account.tsx";
 import { createOpsApp } from "./ops/mod.ts";
 import { OpenStreams } from "./session_watch.ts";
 
@@ -80,6 +81,7 @@ export function createApp(deps: WebDeps): Hono<AppEnv> {
   authed.route("/access", accessRoutes(ctx));
   authed.route("/audit", auditRoutes(ctx));
   authed.route("/console-users", consoleUserRoutes(ctx));
+  authed.route("/account", accountRoutes(ctx));
   authed.notFound((c) => errorPage(c, 404, "No such page."));
   app.route("/", authed);
 

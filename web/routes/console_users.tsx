@@ -1,4 +1,5 @@
-// /console-users (admin only): list, add with a random password shown once, delete.
+// /console-users (admin only): list, add with a random password shown once, reset another user's
+// password (a new random one shown once; their console sessions end), delete.
 import { type Context, Hono } from "hono";
 import { DbError } from "../../db/client.ts";
 import {
@@ -8,13 +9,14 @@ import {
   deleteConsoleUser,
   isConsoleRole,
   listConsoleUsers,
+  setConsolePassword,
 } from "../../db/console_users.ts";
 import { hashPassword, randomPassword } from "../../policy/password.ts";
 import { clientIp } from "../auth.ts";
 import type { AppEnv } from "../deps.ts";
 import { page } from "../render.tsx";
 import { Csrf, Empty, Field, Flash, FormError, type FormState, PostButton, Time } from "../views/parts.tsx";
-import { actorOf, formOf, need, type RouteCtx } from "./ctx.ts";
+import { actorOf, byOf, formOf, need, type RouteCtx } from "./ctx.ts";
 import type { ConsoleUser } from "../../db/console_users.ts";
 
 function ListPage(
@@ -24,6 +26,7 @@ function ListPage(
     csrf: string;
     self: string;
     created?: { name: string; password: string };
+    reset?: { name: string; password: string; sessionsEnded: number };
     flash?: string;
   },
 ) {
@@ -35,6 +38,15 @@ function ListPage(
           <Flash kind="ok">
             Created <strong>{p.created.name}</strong>. Their password is shown once:{" "}
             <span class="secret" id="new-password">{p.created.password}</span>
+          </Flash>
+        )
+        : null}
+      {p.reset
+        ? (
+          <Flash kind="ok">
+            New password for <strong>{p.reset.name}</strong>, shown once:{" "}
+            <span class="secret" id="reset-password">{p.reset.password}</span>
+            {p.reset.sessionsEnded > 0 ? ` (${p.reset.sessionsEnded} console session(s) logged out)` : ""}
           </Flash>
         )
         : null}
@@ -64,15 +76,25 @@ function ListPage(
                 <Time at={u.locked_until} />
               </td>
               <td>
-                {u.name === p.self ? <span class="muted">you</span> : (
-                  <PostButton
-                    action={`/console-users/${encodeURIComponent(u.name)}/delete`}
-                    csrf={p.csrf}
-                    label="Delete"
-                    danger
-                    confirm={`Delete console user ${u.name}?`}
-                  />
-                )}
+                {u.name === p.self
+                  ? <a href="/account" class="muted">you: change password</a>
+                  : (
+                    <div class="actions">
+                      <PostButton
+                        action={`/console-users/${encodeURIComponent(u.name)}/reset-password`}
+                        csrf={p.csrf}
+                        label="Reset password"
+                        confirm={`Give ${u.name} a new random password and log them out?`}
+                      />
+                      <PostButton
+                        action={`/console-users/${encodeURIComponent(u.name)}/delete`}
+                        csrf={p.csrf}
+                        label="Delete"
+                        danger
+                        confirm={`Delete console user ${u.name}?`}
+                      />
+                    </div>
+                  )}
               </td>
             </tr>
           ))}
@@ -105,8 +127,12 @@ export function consoleUserRoutes(ctx: RouteCtx): Hono<AppEnv> {
   const render = async (
     c: Context<AppEnv>,
     form: FormState,
-    extra: { created?: { name: string; password: string }; flash?: string } = {},
-    status: 200 | 400 | 409 = 200,
+    extra: {
+      created?: { name: string; password: string };
+      reset?: { name: string; password: string; sessionsEnded: number };
+      flash?: string;
+    } = {},
+    status: 200 | 400 | 404 | 409 = 200,
   ) => {
     const s = c.get("session");
     return page(
@@ -157,6 +183,30 @@ export function consoleUserRoutes(ctx: RouteCtx): Hono<AppEnv> {
       throw e;
     }
     return render(c, { values: { role: "auditor" }, errors: {} }, { created: { name, password } });
+  });
+
+  app.post("/:name/reset-password", async (c) => {
+    const name = c.req.param("name");
+    if (name === c.get("session").userName) {
+      // one's own password needs the current one: the account page
+      return c.redirect("/account", 303);
+    }
+    const password = randomPassword();
+    let r;
+    try {
+      r = await setConsolePassword(deps.sql, name, await hashPassword(password), byOf(c), {
+        action: "console.password_reset",
+      });
+    } catch (e) {
+      if (e instanceof DbError && e.code === "not_found") {
+        return render(c, { values: {}, errors: { _form: e.message } }, {}, 404);
+      }
+      throw e;
+    }
+    ctx.streams.endUser(r.userId, "revoked");
+    return render(c, { values: { role: "auditor" }, errors: {} }, {
+      reset: { name, password, sessionsEnded: r.sessionsEnded },
+    });
   });
 
   app.post("/:name/delete", async (c) => {

@@ -62,9 +62,9 @@ export function Layout(p: LayoutProps) {
                 ))}
               </nav>
               <div class="who">
-                <span>
+                <a href="/account" id="account-link" title="Your account and password">
                   {s.userName} <span class="badge">{s.role}</span>
-                </span>
+                </a>
                 <form method="post" action="/logout">
                   <input type="hidden" name={CSRF_FIELD} value={s.csrfToken} />
                   <button type="submit" id="logout">Log out</button>
