@@ -19,14 +19,14 @@ const USAGE = "jumphost server add NAME ADDRESS [--ssh-port P] [--rdp-port P] [-
   "       jumphost server show NAME [--json]\n" +
   "       jumphost server edit NAME [--address A] [--ssh-port P] [--rdp-port P] [--protocols ssh,rdp] " +
   "[--pool-ip auto|IP|none] [--rdp-listen-port P|none] [--description D] [--disable|--enable] " +
-  "[--reset-host-key | --host-key 'TYPE BASE64']\n" +
+  "[--reset-host-key | --host-key 'TYPE BASE64'] [--reset-rdp-cert | --rdp-cert SHA256]\n" +
   "       jumphost server delete NAME";
 
 const protocolsOf = (v: string | undefined) => v === undefined ? undefined : v.split(",");
 
 export const serverCommand: Command = {
   name: "server",
-  summary: "manage backend servers (addresses, ports, pool IPs, host keys)",
+  summary: "manage backend servers (addresses, ports, pool IPs, host keys, RDP certificates)",
   usage: USAGE,
   async run(ctx, argv) {
     const [sub, ...rest] = argv;
@@ -99,6 +99,8 @@ export const serverCommand: Command = {
           ["groups", s.groups.join(", ") || "-"],
           ["host key", s.host_key],
           ["host key pinned", s.host_key_pinned_at],
+          ["rdp certificate sha256", s.rdp_cert_sha256],
+          ["rdp certificate pinned", s.rdp_cert_pinned_at],
           ["description", s.description],
         ]));
         ctx.out.line("\npolicies:");
@@ -128,8 +130,9 @@ export const serverCommand: Command = {
             "rdp-listen-port",
             "description",
             "host-key",
+            "rdp-cert",
           ],
-          booleans: ["disable", "enable", "reset-host-key"],
+          booleans: ["disable", "enable", "reset-host-key", "reset-rdp-cert"],
         });
         const name = positional(p, 0, "NAME");
         if (bool(p, "disable") && bool(p, "enable")) {
@@ -137,6 +140,9 @@ export const serverCommand: Command = {
         }
         if (bool(p, "reset-host-key") && str(p, "host-key")) {
           throw new UsageError("--reset-host-key and --host-key exclude each other");
+        }
+        if (bool(p, "reset-rdp-cert") && str(p, "rdp-cert")) {
+          throw new UsageError("--reset-rdp-cert and --rdp-cert exclude each other");
         }
         const listen = str(p, "rdp-listen-port");
         const patch: ServerPatch = {
@@ -149,6 +155,7 @@ export const serverCommand: Command = {
           description: str(p, "description"),
           active: bool(p, "disable") ? false : bool(p, "enable") ? true : undefined,
           hostKey: bool(p, "reset-host-key") ? null : str(p, "host-key"),
+          rdpCertSha256: bool(p, "reset-rdp-cert") ? null : str(p, "rdp-cert"),
         };
         const s = await updateServer(await ctx.db(), name, patch, actor, pool);
         if (bool(p, "json")) ctx.out.line(json(s));

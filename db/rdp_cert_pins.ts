@@ -1,7 +1,7 @@
 // Pinned RDP backend certificates (trust on first use, like SSH host keys; see 006_rdp_cert_pins.sql).
 import type { Sql } from "./client.ts";
 import { writeAudit } from "./audit.ts";
-import { type ActorRef, changeEvent } from "./audit_events.ts";
+import { changeEvent } from "./audit_events.ts";
 import { InputError, NotFoundError } from "./errors.ts";
 
 export type CertPinCheck = "pinned" | "match" | "mismatch";
@@ -49,40 +49,4 @@ export async function checkRdpCertPin(
     if (!row) throw new NotFoundError("server", String(serverId));
     return row.rdp_cert_sha256 === fp ? "match" : "mismatch";
   }) as CertPinCheck;
-}
-
-/** The admin sets the expected certificate (or forgets it with null: the next connection pins again). */
-export async function setRdpCertPin(
-  sql: Sql,
-  serverName: string,
-  fingerprint: string | null,
-  actor: ActorRef,
-): Promise<void> {
-  const fp = fingerprint === null ? null : normaliseCertFingerprint(fingerprint);
-  await sql.begin(async (tx) => {
-    const r = await tx`UPDATE servers SET rdp_cert_sha256 = ${fp}, rdp_cert_pinned_at = ${
-      fp ? new Date() : null
-    }
-      WHERE name = ${serverName} RETURNING id`;
-    if (!r.length) throw new NotFoundError("server", serverName);
-    await writeAudit(
-      tx,
-      changeEvent(
-        actor,
-        fp ? "server.rdp_cert_pinned" : "server.rdp_cert_reset",
-        serverName,
-        fp ? { sha256: fp } : {},
-      ),
-    );
-  });
-}
-
-export async function getRdpCertPin(
-  sql: Sql,
-  serverName: string,
-): Promise<{ sha256: string | null; pinnedAt: Date | null }> {
-  const [row] = await sql<{ rdp_cert_sha256: string | null; rdp_cert_pinned_at: Date | null }[]>`
-    SELECT rdp_cert_sha256, rdp_cert_pinned_at FROM servers WHERE name = ${serverName}`;
-  if (!row) throw new NotFoundError("server", serverName);
-  return { sha256: row.rdp_cert_sha256, pinnedAt: row.rdp_cert_pinned_at };
 }

@@ -1,4 +1,4 @@
-// servers, their pool IP allocations and pinned host keys.
+// servers, their pool IP allocations, pinned SSH host keys and RDP certificates.
 import type { Sql, TxSql } from "./client.ts";
 import { writeAudit } from "./audit.ts";
 import { type ActorRef, changeEvent } from "./audit_events.ts";
@@ -6,6 +6,7 @@ import { checkName, InputError, NotFoundError } from "./errors.ts";
 import { allocateIp, isInPool } from "../policy/ip_pool.ts";
 import { normalizeIp } from "../policy/cidr.ts";
 import { isProtocol, type Protocol } from "../policy/model.ts";
+import { normaliseCertFingerprint } from "./rdp_cert_pins.ts";
 
 export interface ServerRow {
   id: number;
@@ -18,6 +19,9 @@ export interface ServerRow {
   rdp_listen_port: number | null;
   host_key: string | null;
   host_key_pinned_at: Date | null;
+  /** SHA-256 of the RDP backend's TLS certificate, pinned on first use ("AA:BB:…"). */
+  rdp_cert_sha256: string | null;
+  rdp_cert_pinned_at: Date | null;
   description: string | null;
   active: boolean;
   created_at: Date;
@@ -49,12 +53,15 @@ export interface ServerPatch {
   active?: boolean;
   /** set (admin-provided) or clear (null) the pinned backend host key */
   hostKey?: string | null;
+  /** set (admin-provided SHA-256) or clear (null) the pinned RDP certificate */
+  rdpCertSha256?: string | null;
 }
 
 const SELECT_SERVER = (sql: Sql | TxSql) =>
   sql`
   SELECT s.id, s.name, s.address, s.ssh_port, s.rdp_port, s.protocols, host(s.pool_ip) AS pool_ip,
-         s.rdp_listen_port, s.host_key, s.host_key_pinned_at, s.description, s.active, s.created_at,
+         s.rdp_listen_port, s.host_key, s.host_key_pinned_at, s.rdp_cert_sha256,
+         s.rdp_cert_pinned_at, s.description, s.active, s.created_at,
          COALESCE((SELECT array_agg(g.name ORDER BY g.name) FROM server_group_members m
                    JOIN server_groups g ON g.id = m.group_id WHERE m.server_id = s.id), '{}') AS groups
   FROM servers s`;
@@ -208,6 +215,13 @@ export async function updateServer(
         tx,
         changeEvent(actor, patch.hostKey ? "server.host_key_pinned" : "server.host_key_reset", name, {}),
       );
+    }
+    if (patch.rdpCertSha256 !== undefined) {
+      const fp = patch.rdpCertSha256 === null ? null : normaliseCertFingerprint(patch.rdpCertSha256);
+      await tx`UPDATE servers SET rdp_cert_sha256 = ${fp}, rdp_cert_pinned_at = ${fp ? new Date() : null}
+               WHERE id = ${s.id}`;
+      const action = fp ? "server.rdp_cert_pinned" : "server.rdp_cert_reset";
+      await writeAudit(tx, changeEvent(actor, action, name, fp ? { sha256: fp } : {}));
     }
     if (patch.poolIp !== undefined) {
       const old = await releasePoolIp(tx, s.id);

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { notifySessionKill } from "../db/notify.ts";
 import { revokePolicy } from "../db/policies.ts";
-import { setRdpCertPin } from "../db/rdp_cert_pins.ts";
+import { cliFor } from "./helpers/cli.ts";
 import { openRecording, readRecording, RecordType } from "../recorder/rdp_file.ts";
 import { parseFastPathOutput } from "../proxy/rdp/pdu/mod.ts";
 import {
@@ -174,7 +174,14 @@ Deno.test({
         assert.equal(await pinned(), first);
 
         // someone between the appliance and the backend would present another certificate
-        await setRdpCertPin(env.db.sql, "desk", "ab".repeat(32), "test-admin");
+        const cli = cliFor(env.db.url);
+        const shown = await cli.json<{ rdp_cert_sha256: string }>(["server", "show", "desk"]);
+        assert.equal(shown.rdp_cert_sha256, first);
+        const bad = await cli.run(["server", "edit", "desk", "--rdp-cert", "not-a-fingerprint"]);
+        assert.equal(bad.code, 1);
+        assert.match(bad.stderr, /SHA-256 fingerprint/);
+        await cli.ok(["server", "edit", "desk", "--rdp-cert", "ab".repeat(32)]);
+        assert.equal(await pinned(), Array(32).fill("AB").join(":"));
         const before = (await sessions(env.db.sql)).length;
         const r = await runXfreerdp({ host: POOL_IP, port: env.port, runMs: 20_000 });
         assert.ok(!r.killed, "the client gave up on its own");
@@ -188,7 +195,7 @@ Deno.test({
         assert.equal((await sessions(env.db.sql)).length, before, "no session for a refused backend");
 
         // the admin forgets the pin (certificate renewed): the next connection pins again
-        await setRdpCertPin(env.db.sql, "desk", null, "test-admin");
+        await cli.ok(["server", "edit", "desk", "--reset-rdp-cert"]);
         await connectOnce();
         assert.equal(await pinned(), first);
         assert.equal((await audits(env.db.sql, "server.rdp_cert_reset")).length, 1);

@@ -202,6 +202,11 @@ export function serverRoutes(ctx: RouteCtx): Hono<AppEnv> {
     return c.redirect(`/servers/${encodeURIComponent(s.name)}?reset=1`, 303);
   });
 
+  app.post("/:name/rdp-cert/reset", async (c) => {
+    const s = await updateServer(deps.sql, c.req.param("name"), { rdpCertSha256: null }, byOf(c), pool);
+    return c.redirect(`/servers/${encodeURIComponent(s.name)}?reset=1`, 303);
+  });
+
   app.post("/:name/delete", async (c) => {
     const name = c.req.param("name");
     await deleteServer(deps.sql, name, byOf(c));

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { getServer, pinHostKey } from "../../db/servers.ts";
 import { getGroup } from "../../db/groups.ts";
 import { listAudit } from "../../db/audit.ts";
+import { checkRdpCertPin } from "../../db/rdp_cert_pins.ts";
 import { fixture } from "../testing.ts";
 
 const HOST_KEY = Deno.readTextFileSync(new URL("../../tests/fixtures/alice_ed25519.pub", import.meta.url))
@@ -69,6 +70,40 @@ Deno.test("servers: create with an auto pool IP, edit ports and pool IP, reset t
       "server.update",
       "server.delete",
     ]);
+  } finally {
+    await fx.close();
+  }
+});
+
+Deno.test("servers: the pinned RDP certificate is shown and can be reset (audited)", async () => {
+  const fx = await fixture({ ipPool: "127.0.5.0/29" });
+  try {
+    const op = await fx.as("operator");
+    const r = await op.post("/servers", {
+      name: "desk",
+      address: "127.0.0.1",
+      protocols: "rdp",
+      ssh_port: "22",
+      rdp_port: "3389",
+      pool_ip: "none",
+    });
+    await r.body?.cancel();
+    assert.equal(r.status, 303);
+    const s = await getServer(fx.db.sql, "desk");
+    assert.match((await op.page("/servers/desk")).html, /id="server-rdp-cert"><span class="muted">none yet/);
+    const fp = Array.from({ length: 32 }, (_, i) => i.toString(16).padStart(2, "0").toUpperCase()).join(":");
+    assert.equal(await checkRdpCertPin(fx.db.sql, s.id, fp.toLowerCase(), "rdp-proxy"), "pinned");
+    assert.equal(await checkRdpCertPin(fx.db.sql, s.id, fp, "rdp-proxy"), "match");
+    assert.equal(await checkRdpCertPin(fx.db.sql, s.id, "FF".repeat(32), "rdp-proxy"), "mismatch");
+    const page = await op.page("/servers/desk");
+    assert.ok(page.html.includes(`SHA256 ${fp}`));
+    const reset = await op.post("/servers/desk/rdp-cert/reset");
+    await reset.body?.cancel();
+    assert.equal(reset.status, 303);
+    assert.equal((await getServer(fx.db.sql, "desk")).rdp_cert_sha256, null);
+    const actions = (await listAudit(fx.db.sql, { action: "server." })).map((a) => a.action)
+      .filter((a) => a.startsWith("server.rdp_cert")).reverse();
+    assert.deepEqual(actions, ["server.rdp_cert_pinned", "server.rdp_cert_reset"]);
   } finally {
     await fx.close();
   }

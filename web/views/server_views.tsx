@@ -203,6 +203,30 @@ export function ServerDetail(
               )
               : <span class="muted">none yet (pinned on first connection)</span>}
           </dd>
+          {s.protocols.includes("rdp") && (
+            <>
+              <dt>Pinned RDP certificate</dt>
+              <dd id="server-rdp-cert">
+                {s.rdp_cert_sha256
+                  ? (
+                    <>
+                      <span class="mono">SHA256 {s.rdp_cert_sha256}</span>{" "}
+                      <span class="muted">
+                        pinned <Time at={s.rdp_cert_pinned_at} />
+                      </span>
+                      <PostButton
+                        action={`${base}/rdp-cert/reset`}
+                        csrf={p.csrf}
+                        label="Reset RDP certificate"
+                        confirm="Forget the pinned certificate? The next RDP connection pins whatever certificate the server presents."
+                        id="reset-rdp-cert"
+                      />
+                    </>
+                  )
+                  : <span class="muted">none yet (pinned on first connection)</span>}
+              </dd>
+            </>
+          )}
         </dl>
       </div>
       <h2>Policies</h2>
