@@ -5,11 +5,9 @@ import { join } from "node:path";
 import { resolveConfig } from "../cli/config.ts";
 import { startSshService } from "../proxy/ssh/mod.ts";
 import { createTestDb } from "./helpers/test_db.ts";
-import { freePort, makeKey, startSshd } from "./helpers/sshd.ts";
+import { freePort, startSshd } from "./helpers/sshd.ts";
 import { clientArgs, ssh } from "./helpers/ssh_clients.ts";
-import { createUser } from "../db/users.ts";
-import { createServer } from "../db/servers.ts";
-import { createPolicy } from "../db/policies.ts";
+import { grantWeb1 } from "./helpers/granted_ssh.ts";
 
 Deno.test("ssh worker: startSshService serves sessions and stops them cleanly", async () => {
   const db = await createTestDb();
@@ -40,29 +38,12 @@ Deno.test("ssh worker: startSshService serves sessions and stops them cleanly", 
       file: {},
       configFile: null,
     });
-    const key = await makeKey(dir, "client");
-    await createUser(
-      db.sql,
-      { name: "wendy", sourceIps: [{ cidr: "127.0.0.30" }], sshKeys: [key.pub] },
-      "test",
-    );
-    await createServer(
-      db.sql,
-      { name: "web1", address: sshd.host, sshPort: sshd.port, poolIp: "none" },
-      "test",
-      null,
-    );
-    await createPolicy(db.sql, {
-      user: "wendy",
-      server: "web1",
-      validFrom: new Date(Date.now() - 60_000),
-      validUntil: new Date(Date.now() + 3_600_000),
-    }, "test");
-    // the appliance logs in to web1 with its own key for that server
-    const backendKeys = join(config.dataDir, "ssh", "backend_keys");
-    await Deno.mkdir(backendKeys, { recursive: true });
-    const appliance = await makeKey(backendKeys, "web1");
-    await Deno.writeTextFile(join(sshd.dir, "authorized", sshd.user), appliance.pub + "\n", { append: true });
+    const key = await grantWeb1(db.sql, {
+      sshd,
+      sourceIp: "127.0.0.30",
+      keyDir: dir,
+      dataDir: config.dataDir,
+    });
 
     service = startSshService(config, { log, dbTarget: { url: db.url } });
     const addresses = await service.ready;

@@ -3,13 +3,11 @@
 import { join } from "node:path";
 import { MAIN } from "./cli.ts";
 import { spawnCollected, type Spawned } from "./process.ts";
-import { freePort, makeKey, type Sshd, startSshd } from "./sshd.ts";
+import { freePort, type Sshd, startSshd } from "./sshd.ts";
 import { type ClientId, ssh } from "./ssh_clients.ts";
 import type { RunResult } from "./ssh_clients.ts";
 import { createTestDb, type TestDb } from "./test_db.ts";
-import { createUser } from "../../db/users.ts";
-import { createServer } from "../../db/servers.ts";
-import { createPolicy } from "../../db/policies.ts";
+import { grantWeb1 } from "./granted_ssh.ts";
 
 export interface ServeEnvOptions {
   /** extra environment of the serve process */
@@ -60,32 +58,8 @@ export async function startServeEnv(o: ServeEnvOptions = {}): Promise<ServeEnv> 
   try {
     if (o.withSsh ?? true) {
       sshd = await startSshd();
-      const key = await makeKey(dir, "client");
+      const key = await grantWeb1(db.sql, { sshd, sourceIp: CLIENT_IP, keyDir: dir, dataDir });
       client.key = key.path;
-      await createUser(
-        db.sql,
-        { name: "wendy", sourceIps: [{ cidr: CLIENT_IP }], sshKeys: [key.pub] },
-        "test",
-      );
-      await createServer(
-        db.sql,
-        { name: "web1", address: sshd.host, sshPort: sshd.port, poolIp: "none" },
-        "test",
-        null,
-      );
-      await createPolicy(db.sql, {
-        user: "wendy",
-        server: "web1",
-        validFrom: new Date(Date.now() - 60_000),
-        validUntil: new Date(Date.now() + 3_600_000),
-      }, "test");
-      // the appliance logs in to web1 with its own key for that server
-      const backendKeys = join(dataDir, "ssh", "backend_keys");
-      await Deno.mkdir(backendKeys, { recursive: true, mode: 0o700 });
-      const appliance = await makeKey(backendKeys, "web1");
-      await Deno.writeTextFile(join(sshd.dir, "authorized", sshd.user), appliance.pub + "\n", {
-        append: true,
-      });
     }
   } catch (e) {
     await sshd?.stop();
