@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { type AuditFilter, listAudit } from "../../db/audit.ts";
 import { AUDIT_ACTIONS } from "../../db/audit_events.ts";
+import { consoleSessionLive } from "../../db/console_sessions.ts";
 import { normalizeCidr, PolicyInputError } from "../../policy/mod.ts";
 import type { AppEnv } from "../deps.ts";
 import { csvRow } from "../csv.ts";
@@ -90,11 +91,21 @@ export function auditRoutes(ctx: RouteCtx): Hono<AppEnv> {
     const { f, r, bad } = parseFilter(c);
     if (bad) return c.json({ errors: r.errors }, 400);
     const enc = new TextEncoder();
+    const session = c.get("session");
+    let checkedAt = Date.now();
     let cursor = f.beforeId;
     let sent = 0;
     let first = true;
     const body = new ReadableStream<Uint8Array>({
       async pull(ctrl) {
+        // a long export stops, visibly incomplete, once the console session that asked for it has ended
+        if (Date.now() - checkedAt >= ctx.limits.recheckMs) {
+          checkedAt = Date.now();
+          if (!(await consoleSessionLive(deps.sql, session.tokenHash, ctx.now(), ctx.limits))) {
+            ctrl.error(new Error("the console session ended during the export"));
+            return;
+          }
+        }
         const rows = sent >= EXPORT_MAX ? [] : await listAudit(deps.sql, {
           ...f,
           beforeId: cursor,

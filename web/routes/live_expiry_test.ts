@@ -1,6 +1,6 @@
-// Route tests: an open live-view stream ends when the console session that opened it ends: idle or
-// absolute expiry (driven by the fixture's clock), logout (at once), or the session row disappearing
-// (a logout on another appliance sharing the database).
+// Route tests: long-lived responses end when the console session that opened them ends. The live view:
+// idle or absolute expiry (driven by the fixture's clock), logout (at once), or the session row
+// disappearing (a logout on another appliance sharing the database). The audit export: cut short.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { deleteConsoleSession, hashToken } from "../../db/console_sessions.ts";
@@ -141,5 +141,33 @@ Deno.test("live view: a session removed elsewhere (another node's logout) ends t
     assert.ok(ms < 2000, `took ${ms} ms`);
   } finally {
     await live.close();
+  }
+});
+
+Deno.test("audit export: a long export stops, visibly incomplete, once the console session expires", async () => {
+  const fx = await fixture({ limits: { recheckMs: 0 } });
+  try {
+    await fx.db.sql`INSERT INTO audit_log (actor, action, target, success)
+      SELECT 'cli:test', 'user.create', 'u' || g, true FROM generate_series(1, 4500) g`;
+    const a = await fx.as("auditor");
+    // while the session is valid the whole log comes out
+    const full = await (await a.get("/audit/export.csv?actor=cli:test")).text();
+    assert.equal(full.trim().split("\n").length, 4501);
+
+    const res = await a.get("/audit/export.csv?actor=cli:test");
+    const reader = res.body!.getReader();
+    const dec = new TextDecoder();
+    let text = dec.decode((await reader.read()).value);
+    fx.clock.now = new Date(fx.clock.now.getTime() + 31 * 60_000);
+    await assert.rejects(async () => {
+      for (;;) {
+        const r = await reader.read();
+        if (r.done) break;
+        text += dec.decode(r.value);
+      }
+    }, /console session ended/);
+    assert.ok(text.split("\n").length < 4501, "the export was cut short");
+  } finally {
+    await fx.close();
   }
 });
