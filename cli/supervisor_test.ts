@@ -36,3 +36,40 @@ Deno.test("backoffMs() grows and caps at 30 s", () => {
   assert.deepEqual([0, 1, 2, 3].map(backoffMs), [500, 1000, 2000, 4000]);
   assert.equal(backoffMs(20), 30_000);
 });
+
+Deno.test("supervise() retries a failed restart with growing backoff and resets it after a healthy minute", async () => {
+  const lines: string[] = [];
+  const log = createLogger("info", "test", (l) => lines.push(l));
+  const crashes: ((reason: string) => void)[] = [];
+  let calls = 0;
+  const start = () => {
+    calls++;
+    // the first restart fails (its port is still taken, say); the next one works
+    if (calls === 2) return Promise.reject(new Error("cannot listen on 127.0.0.1:22"));
+    const exited = new Promise<string>((r) => crashes.push(r));
+    return Promise.resolve({ name: "w", exited, stop: () => Promise.resolve() });
+  };
+  let clock = 0;
+  const delays: number[] = [];
+  const s = await supervise("w", start, {
+    log,
+    now: () => clock,
+    sleep: (ms) => Promise.resolve(void delays.push(ms)),
+  });
+  const tick = () => new Promise((r) => setTimeout(r, 10));
+  crashes[0]("boom");
+  await tick();
+  assert.equal(calls, 3);
+  assert.equal(s.restarts(), 1);
+  assert.deepEqual(delays, [backoffMs(0), backoffMs(1)]);
+  assert.ok(lines.some((l) => l.includes('"msg":"restart failed"') && l.includes("127.0.0.1:22")));
+  // a crash right away keeps growing the delay; one after a healthy minute starts again from the first
+  crashes[1]("again");
+  await tick();
+  assert.deepEqual(delays.at(-1), backoffMs(2));
+  clock += 61_000;
+  crashes[2]("much later");
+  await tick();
+  assert.deepEqual(delays.at(-1), backoffMs(0));
+  await s.stop();
+});
