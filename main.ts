@@ -10,7 +10,10 @@ export async function main(argv: string[]): Promise<number> {
   const name = argv.find((a, i) =>
     !a.startsWith("--") && !GLOBAL_FLAGS.includes(argv[i - 1]?.slice(2) ?? "")
   );
-  if (!name || name === "help" || name === "--help") {
+  const idx = name ? argv.indexOf(name) : -1;
+  const rest = argv.slice(idx + 1);
+  if (name === "help" && rest[0] && !rest[0].startsWith("-")) return main([rest[0], "--help"]);
+  if (!name || name === "help" || name === "--help" || name === "-h") {
     stdOut.line(usage());
     return name ? 0 : 2;
   }
@@ -19,9 +22,11 @@ export async function main(argv: string[]): Promise<number> {
     stdOut.error(`jumphost: unknown command "${name}" (see: jumphost help)`);
     return 2;
   }
-  const idx = argv.indexOf(name);
+  if (rest.includes("--help") || rest.includes("-h")) {
+    stdOut.line(`${cmd.name}: ${cmd.summary}\n\nusage: ${cmd.usage}`);
+    return 0;
+  }
   const globals = argv.slice(0, idx);
-  const rest = argv.slice(idx + 1);
   let ctx;
   try {
     // global flags may also follow the command; the command's own parser accepts and ignores them
