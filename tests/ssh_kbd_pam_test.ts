@@ -214,7 +214,7 @@ Deno.test("ssh kbd-interactive: the jump password answers a PAM backend's keyboa
         );
         assert.equal(r.code, 255, r.stdout);
         assert.equal(r.stdout, "");
-        assert.match(r.stderr, /jumphost: pam1 refused the login/);
+        assert.match(r.stderr, /jumphost: pam1 refused the login with the password you typed\./);
         const b = (await waitAudit("ssh.backend_failed", backendFails + 1)).at(-1)!;
         assert.equal(b.actor, "ken");
         assert.equal(b.details.code, "auth_failed");

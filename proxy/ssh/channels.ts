@@ -88,7 +88,11 @@ export function handleSessionChannel(s: ProxySession, session: ServerSession): v
         ch,
         code === "db_unavailable"
           ? "jumphost: the service is temporarily unavailable; try again later.\r\n"
-          : backendFailureText(s.server, code),
+          : backendFailureText(
+            s.server,
+            code,
+            s.identity.method === "password" || s.identity.method === "keyboard-interactive",
+          ),
       );
       // nothing else can work without a backend
       setTimeout(() => s.terminate("error", `backend: ${(e as Error).message}`), 100);

@@ -46,10 +46,15 @@ export function endText(
   return `\r\njumphost: ${why}; disconnecting.\r\n`;
 }
 
-export function backendFailureText(server: string, code: string): string {
+/** `typedPassword`: the login used a password typed at the jump, so the backend refused that password. */
+export function backendFailureText(server: string, code: string, typedPassword = false): string {
   switch (code) {
     case "auth_failed":
     case "no_credentials":
+      if (typedPassword) {
+        return `jumphost: ${server} refused the login with the password you typed. Use the password of ` +
+          `your account on ${server}, or ssh -A with a key it accepts.\r\n`;
+      }
       return `jumphost: ${server} refused the login. Use ssh -A with a key the server accepts, or password ` +
         `authentication at the jump host (-o PreferredAuthentications=password).\r\n`;
     case "host_key_mismatch":
