@@ -21,7 +21,7 @@ function webDeps(sql: Sql, logs: string[]) {
   };
 }
 
-Deno.test("console in Chromium: log in, create a user with two source IPs, a server, a group, a policy by wizard; the CLI sees it; revoke; log out", async () => {
+Deno.test("console in Chromium: log in, create a user with two source IPs, a server, a group, a policy by wizard; the CLI sees it; revoke; change the password; log out", async () => {
   const db = await createTestDb();
   const cli = cliFor(db.url, { JUMPHOST_IP_POOL: "127.0.6.0/29" });
   const logs: string[] = [];
@@ -195,13 +195,35 @@ Deno.test("console in Chromium: log in, create a user with two source IPs, a ser
     ) {
       assert.ok(auditText.includes(a), a);
     }
+    // the console's changes carry the browser's address (the socket peer)
+    assert.match(
+      (await page.textContent('#audit-table tr:has(td:text-is("user.create"))'))!,
+      /127\.0\.0\.1/,
+    );
     await b.shot("14-audit");
+
+    // change one's own password, then log in with the new one
+    await page.click("#account-link");
+    await page.waitForURL(`${base}/account`);
+    const newPassword = "e2e changed passphrase";
+    await page.fill("#f-current", password);
+    await page.fill("#f-password", newPassword);
+    await page.fill("#f-confirm", newPassword);
+    await page.click("#change-password");
+    await page.waitForSelector("text=Your password was changed.");
+    await b.shot("15-password-changed");
 
     await page.click("#logout");
     await page.waitForURL(/\/login\?bye=1/);
     await page.goto(`${base}/users`);
     assert.match(page.url(), /\/login\?/);
-    await b.shot("15-logged-out");
+    await b.shot("16-logged-out");
+    await page.fill("#name", "root");
+    await page.fill("#password", newPassword);
+    await page.click("#login-submit");
+    await page.waitForURL(`${base}/users`);
+    await page.click("#logout");
+    await page.waitForURL(/\/login\?bye=1/);
     assert.deepEqual(b.errors, [], "no script errors or CSP violations");
   } finally {
     await b.close();
