@@ -2,13 +2,23 @@
 // test-only crash hook, proxy/worker_crash_hook.ts) and is restarted with backoff, a log line and an
 // audit row, while the console and the RDP worker keep running; SSH works again through the proxy.
 import assert from "node:assert/strict";
-import { startServeEnv } from "./helpers/serve_env.ts";
+import { type ServeEnv, startServeEnv } from "./helpers/serve_env.ts";
 import { clientArgs } from "./helpers/ssh_clients.ts";
+import { connectionRequest, rawConnect, readTpkt } from "./helpers/rdp_raw_client.ts";
+import { parseConnectionConfirm, PROTOCOL_SSL } from "../proxy/rdp/pdu/mod.ts";
 import { CRASH_HOOKS_ENV, CRASH_SIGNAL } from "../proxy/worker_crash_hook.ts";
 
 type Line = Record<string, unknown>;
 const count = (lines: Line[], msg: string) => lines.filter((l) => l.msg === msg).length;
 const at = (l: Line) => Date.parse(String(l.time));
+
+/** Waits until serve has logged `msg` at least n times. */
+async function waitForCount(env: ServeEnv, msg: string, n: number): Promise<void> {
+  for (const until = Date.now() + 60_000; count(env.logLines(), msg) < n;) {
+    if (Date.now() > until) throw new Error(`not ${n} × ${msg}:\n${env.serve.output().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 /** Polls /healthz until stopped; every answer must be "ok". */
 function watchHealth(healthz: () => Promise<{ status: string }>) {
@@ -51,16 +61,10 @@ Deno.test("serve restarts a crashed SSH worker with backoff, a log line and an a
     assert.equal(new TextDecoder().decode((await reader.read()).value), "up\n");
 
     const health = watchHealth(env.healthz);
-    const readyCount = async (n: number) => {
-      for (const until = Date.now() + 60_000; count(env.logLines(), "SSH proxy ready") < n;) {
-        if (Date.now() > until) throw new Error(`no restart:\n${env.serve.output().slice(-3000)}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    };
     // two crashes in a row: the second restart waits longer
     for (const n of [2, 3]) {
       Deno.kill(env.serve.child.pid, CRASH_SIGNAL);
-      await readyCount(n);
+      await waitForCount(env, "SSH proxy ready", n);
     }
     const results = await health.stop();
 
@@ -108,6 +112,43 @@ Deno.test("serve restarts a crashed SSH worker with backoff, a log line and an a
     // and SSH works again through the restarted worker
     const after = await env.sshRun(["echo after-restart"]);
     assert.equal(after.stdout, "after-restart\n", after.stderr);
+  } finally {
+    code = await env.close();
+  }
+  assert.equal(code, 0, env.serve.output().slice(-3000));
+});
+
+Deno.test("serve restarts the SSH and RDP workers when both crash at once; both serve again", async () => {
+  const env = await startServeEnv({ env: { [CRASH_HOOKS_ENV]: "ssh,rdp" } });
+  let code: number | null = null;
+  try {
+    await env.serve.waitFor(/"msg":"ready"/, 60_000);
+    const health = watchHealth(env.healthz);
+    Deno.kill(env.serve.child.pid, CRASH_SIGNAL);
+    await waitForCount(env, "SSH proxy ready", 2);
+    await waitForCount(env, "RDP proxy ready", 2);
+    const results = await health.stop();
+    assert.ok(results.length >= 4, `healthz polled ${results.length} times`);
+    assert.deepEqual(results.filter((r) => r !== "ok"), []);
+    const died = env.logLines().filter((l) => l.msg === "service died; restarting");
+    assert.deepEqual(died.map((l) => l.service).sort(), ["rdp", "ssh"]);
+    const audit = await env.db.sql<{ target: string }[]>`
+      SELECT target FROM audit_log WHERE action = 'system.worker_restart' ORDER BY target`;
+    assert.deepEqual(audit.map((a) => a.target), ["rdp", "ssh"]);
+
+    // the new RDP worker decides and audits (no server routes 127.0.0.1: negotiated, then denied)
+    const c = await rawConnect("127.0.0.1", env.ports.rdp);
+    c.write(connectionRequest(PROTOCOL_SSL));
+    assert.equal(parseConnectionConfirm(await readTpkt(c, 10_000)).negotiation?.type, "response");
+    c.destroy();
+    for (const until = Date.now() + 10_000;;) {
+      const rows = await env.db.sql`SELECT 1 FROM audit_log WHERE action = 'rdp.access_denied'`;
+      if (rows.length > 0) break;
+      assert.ok(Date.now() < until, "the restarted RDP worker audits its denial");
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const after = await env.sshRun(["echo after-both"]);
+    assert.equal(after.stdout, "after-both\n", after.stderr);
   } finally {
     code = await env.close();
   }
