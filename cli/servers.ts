@@ -1,4 +1,4 @@
-// jumphost server add|list|show|edit|delete
+// jumphost server add|list|show|edit|delete|backend-key
 import { bool, int, parseArgs, positional, str, UsageError } from "./args.ts";
 import type { Command } from "./command.ts";
 import { json, printList, table } from "./output.ts";
@@ -12,6 +12,7 @@ import {
   updateServer,
 } from "../db/servers.ts";
 import { listPolicies } from "../db/policies.ts";
+import { BACKEND_KEY_USAGE, backendKeyCommand } from "./backend_key.ts";
 
 const USAGE = "jumphost server add NAME ADDRESS [--ssh-port P] [--rdp-port P] [--protocols ssh,rdp] " +
   "[--pool-ip auto|IP|none] [--rdp-listen-port P] [--description D]\n" +
@@ -20,13 +21,14 @@ const USAGE = "jumphost server add NAME ADDRESS [--ssh-port P] [--rdp-port P] [-
   "       jumphost server edit NAME [--address A] [--ssh-port P] [--rdp-port P] [--protocols ssh,rdp] " +
   "[--pool-ip auto|IP|none] [--rdp-listen-port P|none] [--description D] [--disable|--enable] " +
   "[--reset-host-key | --host-key 'TYPE BASE64'] [--reset-rdp-cert | --rdp-cert SHA256]\n" +
-  "       jumphost server delete NAME";
+  "       jumphost server delete NAME\n" +
+  `       ${BACKEND_KEY_USAGE}`;
 
 const protocolsOf = (v: string | undefined) => v === undefined ? undefined : v.split(",");
 
 export const serverCommand: Command = {
   name: "server",
-  summary: "manage backend servers (addresses, ports, pool IPs, host keys, RDP certificates)",
+  summary: "manage backend servers (addresses, ports, pool IPs, host keys, RDP certificates, backend keys)",
   usage: USAGE,
   async run(ctx, argv) {
     const [sub, ...rest] = argv;
@@ -169,6 +171,8 @@ export const serverCommand: Command = {
         ctx.out.line(`server ${name} deleted`);
         return 0;
       }
+      case "backend-key":
+        return await backendKeyCommand(ctx, rest, actor);
       default:
         throw new UsageError(sub ? `unknown subcommand "server ${sub}"` : "missing subcommand");
     }

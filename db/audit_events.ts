@@ -19,6 +19,8 @@ export const AUDIT_ACTIONS = [
   "server.host_key_reset",
   "server.rdp_cert_pinned",
   "server.rdp_cert_reset",
+  "server.backend_key_set",
+  "server.backend_key_removed",
   "group.create",
   "group.delete",
   "group.update",

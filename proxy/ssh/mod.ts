@@ -5,3 +5,11 @@ export { createSshProxy, type ListenAddress, type SshProxy } from "./server.ts";
 export type { Log, SshProxyDeps } from "./runtime.ts";
 export { type Clock, scaledClock, systemClock } from "./clock.ts";
 export { backendKeyLoader, loadOrCreateHostKeys, sshDir } from "./host_keys.ts";
+export {
+  BackendKeyError,
+  type BackendKeyInfo,
+  generateBackendKey,
+  readBackendKey,
+  removeBackendKey,
+  writeBackendKey,
+} from "./backend_keys.ts";

@@ -20,9 +20,9 @@ export const parseKey = (data: Uint8Array | string): ParsedKey | Error => lib.ut
  * A new key pair in OpenSSH format. ssh2 1.17 drops a leading zero byte of an ed25519 public key, so about
  * one key in 256 comes out malformed: such a key is discarded and another generated.
  */
-export function generateKeyPairSync(type: "ed25519"): { private: string; public: string } {
+export function generateKeyPairSync(type: "ed25519", comment?: string): { private: string; public: string } {
   for (let i = 0; i < 20; i++) {
-    const k = lib.utils.generateKeyPairSync(type);
+    const k = lib.utils.generateKeyPairSync(type, comment === undefined ? undefined : { comment });
     if (!(parseKey(k.private) instanceof Error)) return k;
   }
   throw new Error("could not generate a valid key pair");
