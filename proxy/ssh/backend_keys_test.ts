@@ -57,6 +57,7 @@ Deno.test("writeBackendKey() refuses public keys, garbage and path-like names, a
     await assert.rejects(writeBackendKey(dir, "../etc", pair.private), code("bad_name"));
     await assert.rejects(writeBackendKey(dir, ".hidden", pair.private), code("bad_name"));
     assert.throws(() => backendKeyPath(dir, "a/b"), code("bad_name"));
+    assert.equal(await backendKeyLoader(dir)("../../etc/shadow"), null);
     assert.equal(await readBackendKey(dir, "web1"), null);
   });
 });

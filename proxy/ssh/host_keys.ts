@@ -2,6 +2,7 @@
 // and the per-server keys the appliance may log in to backends with (ssh/backend_keys/<server name>).
 import { join } from "node:path";
 import { generateKeyPairSync } from "./ssh2_types.ts";
+import { BackendKeyError, backendKeyPath } from "./backend_keys.ts";
 
 export function sshDir(dataDir: string): string {
   return join(dataDir, "ssh");
@@ -28,15 +29,18 @@ export async function loadOrCreateHostKeys(dataDir: string): Promise<string[]> {
   return [await Deno.readTextFile(path)];
 }
 
-const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-
-/** The appliance's private key for `server`, or null when none is configured. */
+/** The appliance's private key for `server`, or null when none is configured (see backend_keys.ts). */
 export function backendKeyLoader(dataDir: string): (server: string) => Promise<Uint8Array | null> {
-  const dir = join(sshDir(dataDir), "backend_keys");
   return async (server) => {
-    if (!SAFE_NAME.test(server)) return null;
+    let path: string;
     try {
-      return await Deno.readFile(join(dir, server));
+      path = backendKeyPath(dataDir, server);
+    } catch (e) {
+      if (e instanceof BackendKeyError) return null; // not a server name: never a path
+      throw e;
+    }
+    try {
+      return await Deno.readFile(path);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return null;
       throw e;
