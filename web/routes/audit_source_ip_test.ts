@@ -3,6 +3,8 @@
 import assert from "node:assert/strict";
 import { listAudit } from "../../db/audit.ts";
 import { createConsoleUser } from "../../db/console_users.ts";
+import { enqueueConversion } from "../../db/conversions.ts";
+import { addRecording } from "../../db/recordings.ts";
 import { createUser } from "../../db/users.ts";
 import { hashPassword } from "../../policy/password.ts";
 import { fixture, insertSession } from "../testing.ts";
@@ -21,6 +23,21 @@ Deno.test("audit rows of console changes carry the client address; the page and 
     assert.equal((await a.login("root", "pw-root-secret")).status, 303);
 
     const live = await insertSession(fx.db.sql, { active: true });
+    const rdp = await insertSession(fx.db.sql, { protocol: "rdp", server_name: "win9" });
+    const rid = await addRecording(fx.db.sql, {
+      sessionRowId: rdp.id,
+      kind: "rdp",
+      channel: null,
+      path: "/nonexistent/x.rdprec",
+    });
+    const { job } = await enqueueConversion(fx.db.sql, {
+      recordingId: rid,
+      sourceSize: 1000,
+      sourceMtime: null,
+      rush: false,
+      requestedBy: "console:x",
+      now: new Date(),
+    });
     const steps: [string, Record<string, string | string[]>][] = [
       ["/users", { name: "carol", source_ips: "192.0.2.99" }],
       ["/users/carol/edit", { full_name: "Carol C", email: "", source_ips: "192.0.2.98", ssh_keys: "" }],
@@ -43,6 +60,10 @@ Deno.test("audit rows of console changes carry the client address; the page and 
       ["/groups/user/dba/members/remove", { member: "carol" }],
       [`/sessions/${live.session_id}/kill`, {}],
       ["/console-users", { name: "helper", role: "auditor" }],
+      ["/console-users/helper/reset-password", {}],
+      [`/recordings/jobs/${job.id}/rush`, {}],
+      [`/recordings/jobs/${job.id}/cancel`, {}],
+      ["/access", { source_ip: "192.0.2.99", server: "db1", protocol: "ssh", login: "postgres", at: "" }],
     ];
     for (const [path, form] of steps) {
       const r = await a.post(path, form);
@@ -111,6 +132,10 @@ Deno.test("audit rows of console changes carry the client address; the page and 
         "policy.delete",
         "session.kill",
         "console.user_create",
+        "console.password_reset",
+        "recording.convert",
+        "recording.convert_cancel",
+        "access.check",
         "console.user_delete",
         "console.logout",
       ]
