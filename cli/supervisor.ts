@@ -51,6 +51,7 @@ export async function supervise(
       try {
         current = await start();
         restarts++;
+        deps.log.info("service restarted", { service: name, attempt });
         await deps.onRestart?.(name, reason, attempt);
       } catch (e) {
         deps.log.error("restart failed", { service: name, error: (e as Error).message });

@@ -28,6 +28,7 @@ Deno.test("supervise() restarts a crashed service with backoff and stops cleanly
   assert.deepEqual(delays, [backoffMs(0), backoffMs(1)]);
   assert.deepEqual(restarted, ["w:worker error: boom", "w:worker error: again"]);
   assert.ok(lines.some((l) => l.includes("service died; restarting")));
+  assert.equal(lines.filter((l) => l.includes('"msg":"service restarted"')).length, 2);
   await s.stop();
   assert.equal(stopped, 1, "only the live instance is stopped");
 });

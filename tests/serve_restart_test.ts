@@ -81,6 +81,11 @@ Deno.test("serve restarts a crashed SSH worker with backoff, a log line and an a
       2,
       1000,
     ]]);
+    const restarted = lines.filter((l) => l.msg === "service restarted");
+    assert.deepEqual(restarted.map((l) => [l.component, l.service, l.attempt]), [
+      ["serve.ssh", "ssh", 1],
+      ["serve.ssh", "ssh", 2],
+    ]);
     const ready = lines.filter((l) => l.msg === "SSH proxy ready");
     // each restart came only after its backoff
     assert.ok(at(ready[1]) - at(died[0]) >= 500, `restart 1 after ${at(ready[1]) - at(died[0])} ms`);
