@@ -18,6 +18,7 @@ import {
   type SourceThrottleRule,
 } from "../db/console_throttle.ts";
 import { hashPassword, verifyPassword } from "../policy/password.ts";
+import { formatIp, tryParseIp } from "../policy/mod.ts";
 import type { AppEnv } from "./deps.ts";
 
 export type Permission =
@@ -160,10 +161,20 @@ export function clearSessionCookie(c: Context, secure: boolean): void {
   deleteCookie(c, SESSION_COOKIE, { path: "/", secure, ...(secure ? { prefix: "host" as const } : {}) });
 }
 
-/** The client address Deno.serve passed in; null when unknown (then only account lockout applies). */
+/**
+ * The client address: the socket peer Deno.serve passed in (X-Forwarded-For is not trusted: no setting
+ * names a trusted proxy). Canonical like the proxies' audit rows: an IPv4-mapped IPv6 peer (a dual-stack
+ * listener) becomes plain IPv4 and a zone id is dropped (PostgreSQL's inet cannot store one). Null when
+ * unknown (then only account lockout applies).
+ */
 export function clientIp(c: Context<AppEnv>): string | null {
-  const h = c.env?.remoteAddr?.hostname;
-  return typeof h === "string" && h !== "" ? h : null;
+  return peerAddress(c.env?.remoteAddr?.hostname);
+}
+
+export function peerAddress(hostname: unknown): string | null {
+  if (typeof hostname !== "string" || hostname === "") return null;
+  const ip = tryParseIp(hostname.replace(/%.*$/, ""));
+  return ip ? formatIp(ip) : null;
 }
 
 /**
