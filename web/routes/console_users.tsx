@@ -7,6 +7,7 @@ import {
   consoleUserNameError,
   createConsoleUser,
   deleteConsoleUser,
+  findConsoleUserByName,
   isConsoleRole,
   listConsoleUsers,
   setConsolePassword,
@@ -215,8 +216,11 @@ export function consoleUserRoutes(ctx: RouteCtx): Hono<AppEnv> {
     if (name === s.userName) {
       return render(c, { values: {}, errors: { _form: "You cannot delete your own account." } }, {}, 409);
     }
+    const target = await findConsoleUserByName(deps.sql, name);
     try {
       await deleteConsoleUser(deps.sql, name, { actor: actorOf(s), sourceIp: clientIp(c) });
+      // their sessions went with the account (cascade); their open live views end now, not at the re-check
+      if (target) ctx.streams.endUser(target.id, "revoked");
     } catch (e) {
       if (e instanceof DbError && e.code === "conflict") {
         return render(c, { values: {}, errors: { _form: e.message } }, {}, 409);

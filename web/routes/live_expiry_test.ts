@@ -171,3 +171,17 @@ Deno.test("audit export: a long export stops, visibly incomplete, once the conso
     await fx.close();
   }
 });
+
+Deno.test("live view: deleting the console user ends their open stream at once", async () => {
+  const live = await openLive({ recheckMs: 60_000 });
+  try {
+    const admin = await live.fx.as("admin", "root");
+    const r = await admin.post("/console-users/auditor/delete");
+    await r.body?.cancel();
+    assert.equal(r.status, 303);
+    const ms = await expectCut(live, "revoked", 2000);
+    assert.ok(ms < 1000, `took ${ms} ms`);
+  } finally {
+    await live.close();
+  }
+});
