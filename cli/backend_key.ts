@@ -8,6 +8,7 @@ import { changeEvent } from "../db/audit_events.ts";
 import { writeAudit } from "../db/audit.ts";
 import { getServer } from "../db/servers.ts";
 import {
+  BackendKeyError,
   type BackendKeyInfo,
   generateBackendKey,
   readBackendKey,
@@ -78,6 +79,22 @@ export async function backendKeyCommand(ctx: CommandContext, argv: string[], act
       }
       return 0;
     }
+  }
+}
+
+/** For `server show`: the key's type and fingerprint, why it cannot be used, or null when there is none. */
+export async function backendKeySummary(
+  dataDir: string,
+  server: string,
+): Promise<{ type: string; fingerprint: string } | { invalid: string } | null> {
+  try {
+    const k = await readBackendKey(dataDir, server);
+    return k ? { type: k.type, fingerprint: k.fingerprint } : null;
+  } catch (e) {
+    if (e instanceof BackendKeyError || e instanceof Deno.errors.PermissionDenied) {
+      return { invalid: (e as Error).message };
+    }
+    throw e;
   }
 }
 

@@ -12,7 +12,7 @@ import {
   updateServer,
 } from "../db/servers.ts";
 import { listPolicies } from "../db/policies.ts";
-import { BACKEND_KEY_USAGE, backendKeyCommand } from "./backend_key.ts";
+import { BACKEND_KEY_USAGE, backendKeyCommand, backendKeySummary } from "./backend_key.ts";
 
 const USAGE = "jumphost server add NAME ADDRESS [--ssh-port P] [--rdp-port P] [--protocols ssh,rdp] " +
   "[--pool-ip auto|IP|none] [--rdp-listen-port P] [--description D]\n" +
@@ -85,8 +85,9 @@ export const serverCommand: Command = {
         const sql = await ctx.db();
         const s = await getServer(sql, positional(p, 0, "NAME"));
         const policies = await listPolicies(sql, { server: s.name, status: "all", limit: 50 });
+        const backendKey = await backendKeySummary(ctx.config.dataDir, s.name);
         if (bool(p, "json")) {
-          ctx.out.line(json({ ...s, policies }));
+          ctx.out.line(json({ ...s, backend_key: backendKey, policies }));
           return 0;
         }
         ctx.out.line(table(["field", "value"], [
@@ -103,6 +104,14 @@ export const serverCommand: Command = {
           ["host key pinned", s.host_key_pinned_at],
           ["rdp certificate sha256", s.rdp_cert_sha256],
           ["rdp certificate pinned", s.rdp_cert_pinned_at],
+          [
+            "backend key",
+            backendKey === null
+              ? null
+              : "invalid" in backendKey
+              ? `unusable: ${backendKey.invalid}`
+              : `${backendKey.type} ${backendKey.fingerprint}`,
+          ],
           ["description", s.description],
         ]));
         ctx.out.line("\npolicies:");

@@ -46,6 +46,16 @@ Deno.test("CLI server backend-key: generate, show, import, replace, remove; audi
     assert.equal((await Deno.stat(join(dataDir, "ssh", "backend_keys"))).mode! & 0o777, 0o700);
     if (asRoot) assert.deepEqual([st.uid, st.gid], [NOBODY, NOBODY], "owned like the data directory");
     assert.equal((await cli.ok(["server", "backend-key", "web1", "--show-public"])).trim(), pub);
+    const shown = await cli.json<{ backend_key: { type: string; fingerprint: string } }>([
+      "server",
+      "show",
+      "web1",
+    ]);
+    assert.equal(shown.backend_key.type, "ssh-ed25519");
+    const showLine = (await cli.ok(["server", "show", "web1"])).split("\n").find((l) =>
+      l.startsWith("backend key")
+    );
+    assert.equal(showLine?.replace(/ +/g, " "), `backend key ssh-ed25519 ${shown.backend_key.fingerprint}`);
 
     // the real sshd accepts the generated key
     await Deno.writeTextFile(join(sshd.dir, "authorized", sshd.user), pub + "\n", { append: true });
@@ -128,6 +138,11 @@ Deno.test("CLI server backend-key: generate, show, import, replace, remove; audi
       /backend key for web1 removed \(SHA256:/,
     );
     await assert.rejects(Deno.stat(keyFile), Deno.errors.NotFound);
+    assert.equal((await cli.json<{ backend_key: unknown }>(["server", "show", "web1"])).backend_key, null);
+    // a file that is not a key (written by hand) is reported, not fatal
+    await Deno.writeTextFile(keyFile, "garbage\n", { mode: 0o600 });
+    assert.match(await cli.ok(["server", "show", "web1"]), /backend key +unusable: not a usable private key/);
+    await Deno.remove(keyFile);
     const twice = await cli.run(["server", "backend-key", "web1", "--remove"]);
     assert.equal(twice.code, 1);
     assert.match(twice.stderr, /server web1 has no backend key/);
