@@ -27,7 +27,8 @@ async function waitFor<T>(
 }
 
 Deno.test({
-  name: "live SSH session: the terminal view follows the session within a second; kill ends it; replay works",
+  name:
+    "live SSH session: the terminal view follows the session within a second; a logout stops it; kill ends it; replay works",
 }, async () => {
   const env = await startSshEnv();
   const tmux = new Tmux("weblive");
@@ -118,6 +119,23 @@ Deno.test({
     const latency = Date.now() - t0;
     assert.ok(latency < 1000, `live view latency ${latency} ms`);
     await b.shot("02-live-view");
+
+    // logging out in another tab stops this live view at once, with a message instead of reconnects
+    const other = await b.ctx.newPage();
+    await other.goto(`${base}/`);
+    await other.click("#logout");
+    await other.waitForURL(/\/login\?bye=1/);
+    await page.waitForFunction(() =>
+      (document.getElementById("live-status")?.textContent ?? "").includes("your console session ended")
+    );
+    await b.shot("02b-live-view-logged-out");
+    await other.fill("#name", "watcher");
+    await other.fill("#password", "watch-pw-123");
+    await other.click("#login-submit");
+    await other.waitForURL(`${base}/`);
+    await other.close();
+    await page.reload(); // the new session's CSRF token
+    await page.waitForFunction(() => document.getElementById("live-status")?.textContent === "live");
 
     // kill from the console: the proxy ends the session
     await page.click("#kill");
