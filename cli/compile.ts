@@ -11,6 +11,7 @@ const INCLUDES = [
   "proxy/ssh/ssh_worker.ts",
   "proxy/rdp/rdp_worker.ts",
   "recorder/convert/convert_worker.ts",
+  "recorder/convert/ffmpeg_pipe_worker.ts",
   "web/static",
 ].filter((p) => existsSync(new URL(p, root)));
 

@@ -1,68 +1,59 @@
 // RGBA frames → I420 (planar YUV 4:2:0, BT.601 limited range: what ffmpeg's swscale produces by
-// default), updating only the 16×16 blocks that changed since the previous frame.
+// default), converting only the 16×16 cells the renderer reports as damaged.
 //
 // Why: handing ffmpeg RGBA makes it convert every whole 1080p frame (≈ 9 ms of CPU each) and pipe
-// 8 MiB; a remote desktop mostly changes a few blocks per frame, so converting just those here and
+// 8 MiB; a remote desktop mostly changes a few cells per frame, so converting just those here and
 // piping 3 MiB of I420 leaves ffmpeg only the encoding.
 
-import { Buffer } from "node:buffer";
-
-const BLOCK = 16;
+import type { Damage } from "../rdp_render/mod.ts";
 
 export class I420Converter {
   /** Y plane, then U, then V: width·height·3/2 bytes, valid until the next update(). */
   readonly data: Uint8Array;
-  readonly #prev: Buffer;
   #first = true;
-  #dirty: Uint8Array | null = null;
 
   constructor(readonly width: number, readonly height: number) {
     if (width % 2 || height % 2 || width < 2 || height < 2) {
       throw new RangeError(`I420 needs even sizes: ${width}×${height}`);
     }
     this.data = new Uint8Array(width * height * 3 / 2);
-    this.#prev = Buffer.alloc(width * height * 4);
   }
 
-  /** Converts a top-down RGBA frame of width × height; returns how many blocks changed. */
-  update(rgba: Uint8Array): number {
+  /**
+   * Converts a top-down RGBA frame of width × height where `damage` (a grid of this size) says it
+   * changed since the previous update(); everywhere on the first call or without a damage grid.
+   */
+  update(rgba: Uint8Array, damage?: Damage): void {
     const { width: W, height: H } = this;
     if (rgba.length !== W * H * 4) throw new RangeError(`frame of ${rgba.length} bytes for ${W}×${H}`);
-    // comparisons use Buffer.compare (native memcmp): several times faster than a JS loop
-    const cur = Buffer.from(rgba.buffer, rgba.byteOffset, rgba.length);
-    const prev = this.#prev;
-    const cols = Math.ceil(W / BLOCK), stride = W * 4;
-    const dirty = this.#dirty ??= new Uint8Array(cols);
-    let changed = 0;
-    for (let by = 0; by < H; by += BLOCK) {
-      const bh = Math.min(BLOCK, H - by), band = by * stride;
-      if (!this.#first && cur.compare(prev, band, band + bh * stride, band, band + bh * stride) === 0) {
-        continue;
-      }
-      dirty.fill(this.#first ? 1 : 0);
-      for (let y = by; !this.#first && y < by + bh; y++) {
-        const row = y * stride;
-        if (cur.compare(prev, row, row + stride, row, row + stride) === 0) continue;
-        for (let b = 0; b < cols; b++) {
-          const o = row + b * BLOCK * 4, e = Math.min(row + stride, o + BLOCK * 4);
-          if (!dirty[b] && cur.compare(prev, o, e, o, e) !== 0) dirty[b] = 1;
-        }
-      }
-      for (let b = 0; b < cols; b++) {
-        if (!dirty[b]) continue;
-        const bx = b * BLOCK, bw = Math.min(BLOCK, W - bx);
-        this.#convert(rgba, bx, by, bw, bh);
-        for (let y = by; y < by + bh; y++) {
-          const o = (y * W + bx) * 4;
-          prev.set(rgba.subarray(o, o + bw * 4), o);
-        }
-        changed++;
-      }
-    }
+    if (this.#first || !damage || damage.width !== W || damage.height !== H) {
+      this.#convert(rgba, 0, 0, W, H);
+    } else damage.runs((x, y, w, h) => this.#convert(rgba, x, y, w, h));
     this.#first = false;
-    return changed;
   }
 
+  /** Copies the parts of `data` in `where` (a damage grid of this size; null: all) into another picture. */
+  copyTo(dst: Uint8Array, where: Damage | null): void {
+    const { width: W, height: H, data } = this;
+    if (dst.length !== data.length) throw new RangeError(`I420 picture of ${dst.length} bytes`);
+    // past a third of the cells, one straight copy beats many row copies
+    if (!where || where.width !== W || where.height !== H || where.count() * 3 > where.cells.length) {
+      return dst.set(data);
+    }
+    const uOff = W * H, vOff = uOff + (W >> 1) * (H >> 1), cw = W >> 1;
+    where.runs((x, y, w, h) => {
+      for (let row = y; row < y + h; row++) {
+        dst.set(data.subarray(row * W + x, row * W + x + w), row * W + x);
+      }
+      for (let row = y >> 1; row < (y + h) >> 1; row++) {
+        const o = row * cw + (x >> 1), e = o + (w >> 1);
+        dst.set(data.subarray(uOff + o, uOff + e), uOff + o);
+        dst.set(data.subarray(vOff + o, vOff + e), vOff + o);
+      }
+    });
+  }
+
+  /** Converts an area with even position and size. */
   #convert(rgba: Uint8Array, bx: number, by: number, bw: number, bh: number): void {
     const W = this.width, d = this.data;
     const uOff = W * this.height, vOff = uOff + (W >> 1) * (this.height >> 1), cw = W >> 1;

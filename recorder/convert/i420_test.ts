@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Damage } from "../rdp_render/mod.ts";
 import { makeImage } from "../rdp_render/testdata/images.ts";
 import { I420Converter } from "./i420.ts";
 import { renderRecordingToMp4 } from "./render_to_mp4.ts";
@@ -49,7 +50,7 @@ Deno.test("I420Converter matches ffmpeg's RGBA → yuv420p (BT.601 limited range
   for (const name of ["ui", "gradient", "noise", "stripes"] as const) {
     const img = makeImage(name, w, h);
     const c = new I420Converter(w, h);
-    assert.equal(c.update(img), 12);
+    c.update(img);
     const ref = await swscale(img, w, h);
     assert.equal(c.data.length, ref.length);
     const y = planeDiff(c.data, ref, 0, w * h);
@@ -60,21 +61,52 @@ Deno.test("I420Converter matches ffmpeg's RGBA → yuv420p (BT.601 limited range
   }
 });
 
-Deno.test("I420Converter converts only changed blocks and ends up as a fresh conversion would", () => {
-  const [w, h] = [100, 70]; // edge blocks are partial
+Deno.test("I420Converter converts only damaged cells, and copyTo() copies only them", () => {
+  const [w, h] = [100, 70]; // edge cells are partial
   const a = makeImage("gradient", w, h);
   const b = a.slice();
   for (let y = 20; y < 24; y++) for (let x = 40; x < 43; x++) b.set([255, 0, 0, 255], (y * w + x) * 4);
-  b.set([0, 0, 255, 255], ((h - 1) * w + w - 1) * 4); // the bottom-right corner block
+  b.set([0, 0, 255, 255], ((h - 1) * w + w - 1) * 4); // the bottom-right corner cell
+  const damage = new Damage(w, h);
+  damage.add(40, 20, 3, 4);
+  damage.add(w - 1, h - 1, 1, 1);
   const c = new I420Converter(w, h);
-  assert.equal(c.update(a), 7 * 5);
-  assert.equal(c.update(a), 0);
-  assert.equal(c.update(b), 2); // the block at (32,16) and the corner block at (96,64)
+  c.update(a, damage); // the first update converts everything
+  const before = c.data.slice();
+  c.update(b, damage);
   const fresh = new I420Converter(w, h);
   fresh.update(b);
   assert.deepEqual(c.data, fresh.data);
+
+  // a change outside the damage is not looked at
+  const other = makeImage("noise", w, h);
+  const corner = new Damage(w, h);
+  corner.add(w - 1, h - 1, 1, 1);
+  c.update(other, corner);
+  const noisy = new I420Converter(w, h);
+  noisy.update(other);
+  let differs = 0, same = 0;
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      if (x >= 96 && y >= 64) assert.equal(c.data[y * w + x], noisy.data[y * w + x]);
+      else {[differs, same] = c.data[y * w + x] === noisy.data[y * w + x]
+          ? [differs, same + 1]
+          : [differs + 1, same];}
+    }
+  }
+  assert.ok(differs > same, "outside the damaged cell the old picture stays");
+
+  // copyTo() brings an older copy up to date where told, and copies everything without a grid
+  const copy = before.slice();
+  c.update(b); // whole picture
+  c.copyTo(copy, damage);
+  assert.deepEqual(copy, fresh.data);
+  const all = new Uint8Array(c.data.length);
+  c.copyTo(all, null);
+  assert.deepEqual(all, c.data);
   assert.throws(() => new I420Converter(99, 70), RangeError);
   assert.throws(() => c.update(new Uint8Array(10)), RangeError);
+  assert.throws(() => c.copyTo(new Uint8Array(10), null), RangeError);
 });
 
 Deno.test("renderRecordingToMp4() with pixelFormat i420 gives the same video as the RGBA feed", async () => {

@@ -1,9 +1,10 @@
 // Convert an RDP recording into an MP4: stream the file through the renderer and pipe changed
 // frames, with their real timestamps, into ffmpeg (see mkv_writer.ts and ffmpeg_args.ts).
 //
-// Memory is bounded: the reader streams, the renderer holds one desktop, and we keep two canvas
-// buffers (the frame being written waits for the next one so its duration is known). Backpressure
-// from ffmpeg's stdin paces the whole pipeline.
+// Memory is bounded: the reader streams, the renderer holds one desktop (and its last frame), and the
+// feed keeps a few picture buffers (video_feed.ts). ffmpeg's stdin is written from its own thread
+// (ffmpeg_pipe.ts), so rendering and encoding run at once; when every buffer waits for ffmpeg, the
+// renderer waits too, so backpressure still paces the whole pipeline.
 
 import {
   decodeScreenResize,
@@ -22,6 +23,7 @@ import {
   sharePdus,
 } from "../rdp_render/mod.ts";
 import { buildFfmpegArgs, type FfmpegArgsOptions } from "./ffmpeg_args.ts";
+import { FfmpegPipe } from "./ffmpeg_pipe.ts";
 import { FrameScheduler } from "./frame_scheduler.ts";
 import { VideoFeed } from "./video_feed.ts";
 
@@ -129,33 +131,20 @@ export async function renderRecordingToMp4(opts: ConvertOptions): Promise<Conver
     keyframeSeconds,
     lossless,
   });
-  let child: Deno.ChildProcess;
+  const command = opts.ffmpeg ?? "ffmpeg";
+  let ffmpeg: FfmpegPipe;
   try {
-    child = new Deno.Command(opts.ffmpeg ?? "ffmpeg", {
-      args,
-      stdin: "piped",
-      stdout: "null",
-      stderr: "piped",
-    })
-      .spawn();
+    ffmpeg = await FfmpegPipe.start(command, args);
   } catch (e) {
-    throw new ConvertError("ffmpeg", `cannot start ${opts.ffmpeg ?? "ffmpeg"}: ${(e as Error).message}`, {
-      cause: e,
-    });
+    throw new ConvertError("ffmpeg", (e as Error).message, { cause: e });
   }
-  const stderr = collectTail(child.stderr, 16 << 10);
-  const stdin = child.stdin.getWriter();
-  const kill = () => {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already exited */ }
-  };
+  const kill = () => ffmpeg.kill();
   opts.signal?.addEventListener("abort", kill, { once: true });
 
   let pipeClosed = false;
-  const feed = new VideoFeed(W, H, async (bytes) => {
+  const feed = new VideoFeed(W, H, async (head, body) => {
     try {
-      await stdin.write(bytes);
+      return await ffmpeg.write(head, body);
     } catch (e) {
       pipeClosed = true;
       throw e;
@@ -233,28 +222,23 @@ export async function renderRecordingToMp4(opts: ConvertOptions): Promise<Conver
     } finally {
       reader.close();
     }
-    await stdin.close();
-    const status = await child.status;
-    if (!status.success) {
-      throw new ConvertError("ffmpeg", `ffmpeg exited with ${status.code}: ${await stderr}`);
-    }
+    const exit = await ffmpeg.close();
+    if (!exit.success) throw new ConvertError("ffmpeg", `ffmpeg exited with ${exit.code}: ${exit.stderr}`);
     report(fileSize, true);
     return result;
   } catch (e) {
     kill();
-    await stdin.abort().catch(() => {});
-    const status = await child.status;
+    const exit = await ffmpeg.exited;
     await Deno.remove(opts.output).catch(() => {});
     if (opts.signal?.aborted) throw new ConvertError("aborted", "conversion aborted", { cause: e });
     if (pipeClosed) {
-      throw new ConvertError("ffmpeg", `ffmpeg quit early (exit ${status.code}): ${await stderr}`, {
+      throw new ConvertError("ffmpeg", `ffmpeg quit early (exit ${exit.code}): ${exit.stderr}`, {
         cause: e,
       });
     }
     throw e;
   } finally {
     opts.signal?.removeEventListener("abort", kill);
-    await stderr;
   }
 }
 
@@ -288,17 +272,4 @@ function apply(r: Renderer, type: RecordType, payload: Uint8Array): void {
     default: // CHANNEL_DATA, META, END: nothing to draw
       return;
   }
-}
-
-/** Read a stream to the end, keeping only its last `limit` bytes as text. */
-async function collectTail(stream: ReadableStream<Uint8Array>, limit: number): Promise<string> {
-  let tail = new Uint8Array(0);
-  for await (const chunk of stream) {
-    const next = new Uint8Array(Math.min(limit, tail.length + chunk.length));
-    const keep = next.length - Math.min(chunk.length, next.length);
-    next.set(tail.subarray(tail.length - keep), 0);
-    next.set(chunk.subarray(chunk.length - (next.length - keep)), keep);
-    tail = next;
-  }
-  return new TextDecoder().decode(tail).trim();
 }

@@ -1,5 +1,7 @@
 // The desktop picture: top-down RGBA (bytes R, G, B, A; A always 255), plus blitting and resizing.
+// Every change is marked in `damage`, so a frame can be refreshed from the parts that changed.
 
+import { Damage } from "./damage.ts";
 import { malformed } from "./errors.ts";
 
 /** Largest desktop we accept (MS-RDPBCGR caps desktops at 32766 wide; memory is the real bound). */
@@ -7,10 +9,23 @@ export const MAX_DESKTOP_SIDE = 8192;
 
 export class Framebuffer {
   data: Uint8Array;
+  /** Cells changed since the last takeDamage() (all of them at first and after a resize). */
+  damage: Damage;
+  #spare: Damage;
 
   constructor(public width: number, public height: number) {
     checkSize(width, height);
     this.data = blank(width, height);
+    [this.damage, this.#spare] = [new Damage(width, height), new Damage(width, height)];
+    this.damage.addAll();
+  }
+
+  /** The damage so far (valid until the next call); marking starts again from nothing. */
+  takeDamage(): Damage {
+    const taken = this.damage;
+    this.#spare.clear();
+    [this.damage, this.#spare] = [this.#spare, taken];
+    return taken;
   }
 
   /** Change the size, keeping the overlapping top-left content. */
@@ -23,6 +38,8 @@ export class Framebuffer {
       next.set(this.data.subarray(y * this.width * 4, y * this.width * 4 + w), y * width * 4);
     }
     [this.data, this.width, this.height] = [next, width, height];
+    [this.damage, this.#spare] = [new Damage(width, height), new Damage(width, height)];
+    this.damage.addAll();
   }
 
   /** Copy a w×h block from a top-down RGBA source (srcWidth pixels per row) to (dx, dy), clipped. */
@@ -34,6 +51,7 @@ export class Framebuffer {
       const s = ((y - dy) * srcWidth + (x0 - dx)) * 4;
       this.data.set(src.subarray(s, s + (x1 - x0) * 4), (y * this.width + x0) * 4);
     }
+    this.damage.add(x0, y0, x1 - x0, y1 - y0);
   }
 }
 
@@ -46,8 +64,10 @@ function checkSize(width: number, height: number): void {
   }
 }
 
+/** Opaque black. */
 function blank(width: number, height: number): Uint8Array {
   const data = new Uint8Array(width * height * 4);
-  for (let i = 3; i < data.length; i += 4) data[i] = 255;
+  new DataView(data.buffer).setUint32(0, 0x000000ff); // R, G, B, A
+  new Uint32Array(data.buffer).fill(new Uint32Array(data.buffer, 0, 1)[0]); // in native byte order
   return data;
 }

@@ -7,6 +7,7 @@ export {
   type PointerState,
   type Renderer,
 } from "./renderer.ts";
+export { CELL, Damage } from "./damage.ts";
 export { RenderError, type RenderErrorCode } from "./errors.ts";
 export { demandActiveDesktop, PDUTYPE_DEMANDACTIVE, sharePdus } from "./slowpath.ts";
 export { decodeInterleaved } from "./interleaved.ts";

@@ -5,6 +5,7 @@
 
 import type { ByteReader } from "./byte_reader.ts";
 import { applyBitmapUpdate } from "./bitmap.ts";
+import type { Damage } from "./damage.ts";
 import { malformed, RenderError } from "./errors.ts";
 import { FastPathParser } from "./fastpath.ts";
 import { Framebuffer } from "./framebuffer.ts";
@@ -21,6 +22,11 @@ export interface Frame {
   height: number;
   /** Top-down RGBA; valid until the next frame() call. */
   rgba: Uint8Array;
+  /**
+   * Where this frame may differ from the previous one (everywhere on the first frame and after a
+   * resize); valid until the next frame() call.
+   */
+  damage: Damage;
 }
 
 export interface PointerState {
@@ -54,7 +60,10 @@ class RendererImpl implements Renderer, UpdateSink {
   pointer: PointerState = { visible: true, x: 0, y: 0, shape: defaultPointer() };
   readonly #cache = new Map<number, PointerShape>();
   readonly #fastPath = new FastPathParser(this);
+  /** The last frame: kept and refreshed where damaged, rather than copied whole each time. */
   #out = new Uint8Array(0);
+  /** Where the pointer was drawn into #out (to restore from the framebuffer). */
+  #drawn: { x: number; y: number; w: number; h: number } | null = null;
 
   constructor(width: number, height: number) {
     this.fb = new Framebuffer(width, height);
@@ -89,12 +98,27 @@ class RendererImpl implements Renderer, UpdateSink {
 
   frame(): Frame {
     const { width, height, data } = this.fb;
-    if (this.#out.length !== data.length) this.#out = new Uint8Array(data.length);
-    this.#out.set(data);
+    const damage = this.fb.takeDamage();
+    if (this.#out.length !== data.length) {
+      this.#out = new Uint8Array(data.length);
+      damage.addAll();
+    }
+    if (this.#drawn) damage.add(this.#drawn.x, this.#drawn.y, this.#drawn.w, this.#drawn.h);
     const p = this.pointer;
-    if (p.visible) drawPointer(this.#out, width, height, p.shape, p.x, p.y);
+    this.#drawn = p.visible
+      ? { x: p.x - p.shape.hotX, y: p.y - p.shape.hotY, w: p.shape.width, h: p.shape.height }
+      : null;
+    if (this.#drawn) damage.add(this.#drawn.x, this.#drawn.y, this.#drawn.w, this.#drawn.h);
+    const out = this.#out;
+    damage.runs((x, y, w, h) => {
+      for (let row = y; row < y + h; row++) {
+        const o = (row * width + x) * 4;
+        out.set(data.subarray(o, o + w * 4), o);
+      }
+    });
+    if (p.visible) drawPointer(out, width, height, p.shape, p.x, p.y);
     this.dirty = false;
-    return { width, height, rgba: this.#out };
+    return { width, height, rgba: out, damage };
   }
 
   // UpdateSink

@@ -147,3 +147,58 @@ Deno.test("renderer turns random PDUs into updates or RenderErrors, never other 
     r.frame();
   }
 });
+
+Deno.test("frame() refreshed by damage equals a frame drawn from scratch, and damage covers every change", () => {
+  const [w, h] = [40, 36]; // partial cells at the right and bottom
+  let seed = 7;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  type Kind = "server" | "slow" | "input";
+  const pdus: [Uint8Array, Kind][] = [];
+  const feed = (r: ReturnType<typeof createRenderer>, [pdu, kind]: [Uint8Array, Kind]) =>
+    kind === "server"
+      ? r.feedServerFastPath(pdu)
+      : kind === "slow"
+      ? r.feedServerSlowPath(pdu)
+      : r.feedClientInput(pdu);
+  const live = createRenderer({ width: w, height: h });
+  let prev: Uint8Array | null = null, prevSize = "";
+  for (let step = 0; step < 300; step++) {
+    const k = rand(10);
+    let pdu: [Uint8Array, Kind];
+    if (k < 5) {
+      const [x, y] = [rand(w), rand(h)];
+      const [bw, bh] = [1 + rand(w - x), 1 + rand(h - y)];
+      const colour = [rand(256), rand(256), rand(256)];
+      const update = bitmapUpdate({
+        left: x,
+        top: y,
+        width: bw,
+        height: bh,
+        bpp: 32,
+        data: solid32(bw, bh, colour),
+      });
+      pdu = [fastPathPdu(fpUpdate(1, update)), "server"];
+    } else if (k < 8) pdu = [fastPathInput(fpMouse(rand(w + 4), rand(h + 4))), "input"];
+    else if (k === 8) pdu = [whitePointer, "server"];
+    else if (rand(4)) pdu = [fastPathPdu(fpUpdate(5, new Uint8Array(0))), "server"]; // hide
+    else pdu = [demandActive(rand(2) ? 24 : w, rand(2) ? 20 : h), "slow"]; // a desktop resize
+    pdus.push(pdu);
+    feed(live, pdu);
+    if (rand(3) !== 0) continue;
+    const f = live.frame();
+    const fresh = createRenderer({ width: w, height: h });
+    for (const p of pdus) feed(fresh, p);
+    assert.deepEqual(f.rgba, fresh.frame().rgba, `step ${step}`);
+    if (prev && prevSize === `${f.width}x${f.height}`) {
+      for (let i = 0; i < f.width * f.height; i++) {
+        const [x, y] = [i % f.width, Math.floor(i / f.width)];
+        if (f.damage.cells[Math.floor(y / 16) * f.damage.cols + Math.floor(x / 16)]) continue;
+        assert.deepEqual(f.rgba.subarray(i * 4, i * 4 + 4), prev.subarray(i * 4, i * 4 + 4), `${x},${y}`);
+      }
+    }
+    [prev, prevSize] = [f.rgba.slice(), `${f.width}x${f.height}`];
+  }
+});
