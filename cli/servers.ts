@@ -3,15 +3,9 @@ import { bool, int, parseArgs, positional, str, UsageError } from "./args.ts";
 import type { Command } from "./command.ts";
 import { json, printList, table } from "./output.ts";
 import { cliActor } from "../db/audit_events.ts";
-import {
-  createServer,
-  deleteServer,
-  getServer,
-  listServers,
-  type ServerPatch,
-  updateServer,
-} from "../db/servers.ts";
+import { createServer, getServer, listServers, type ServerPatch, updateServer } from "../db/servers.ts";
 import { listPolicies } from "../db/policies.ts";
+import { deleteServerAndKey } from "../proxy/ssh/server_removal.ts";
 import { BACKEND_KEY_USAGE, backendKeyCommand, backendKeySummary } from "./backend_key.ts";
 
 const USAGE = "jumphost server add NAME ADDRESS [--ssh-port P] [--rdp-port P] [--protocols ssh,rdp] " +
@@ -176,8 +170,8 @@ export const serverCommand: Command = {
       case "delete": {
         const p = parseArgs(rest);
         const name = positional(p, 0, "NAME");
-        await deleteServer(await ctx.db(), name, actor);
-        ctx.out.line(`server ${name} deleted`);
+        const key = await deleteServerAndKey(await ctx.db(), ctx.config.dataDir, name, actor);
+        ctx.out.line(`server ${name} deleted${key ? ` (backend key ${key} removed)` : ""}`);
         return 0;
       }
       case "backend-key":

@@ -160,6 +160,15 @@ Deno.test("CLI server backend-key: generate, show, import, replace, remove; audi
     assert.equal(rows[2].details.fingerprint, await fp(ed.path + ".pub"));
     assert.equal(rows[3].details.fingerprint, rows[2].details.fingerprint);
     assert.doesNotMatch(JSON.stringify(rows), /PRIVATE KEY/);
+
+    // deleting the server removes its key: a new server under that name must not inherit it
+    await cli.ok(["server", "backend-key", "web1", "--generate"]);
+    const deleted = await cli.ok(["server", "delete", "web1"]);
+    assert.match(deleted, /server web1 deleted \(backend key SHA256:\S+ removed\)/);
+    await assert.rejects(Deno.stat(keyFile), Deno.errors.NotFound);
+    const last = (await audits()).at(-1)!;
+    assert.equal(last.action, "server.backend_key_removed");
+    assert.equal(last.details.reason, "server deleted");
   } finally {
     await sshd.stop();
     await db.close();

@@ -38,6 +38,8 @@ export interface WebDeps {
   mp4Dir?: string;
   /** the configured pool for per-server proxy IPs ("auto" allocation), if any */
   ipPool?: string | null;
+  /** the appliance's data directory: a deleted server's backend key is removed from below it */
+  dataDir?: string;
 }
 
 /** Hono environment: per-request variables set by the middleware. */

@@ -30,6 +30,7 @@ export async function startWeb(
     recordingsDir: deps.recordingsDir ?? config.recordingsDir,
     ipPool: deps.ipPool ?? config.ipPool,
     mp4Dir: deps.mp4Dir ?? mp4CacheDir(config.dataDir),
+    dataDir: deps.dataDir ?? config.dataDir,
   };
   const app = createApp(full);
   const servers: Deno.HttpServer<Deno.NetAddr>[] = [];

@@ -131,6 +131,16 @@ export async function removeBackendKey(dataDir: string, server: string): Promise
   return info ?? { server, path, type: "unknown", fingerprint: "unknown", publicKey: "" };
 }
 
+/** When a server is deleted: its key must not serve a new server that later gets the same name. */
+export async function removeBackendKeyIfAny(dataDir: string, server: string): Promise<BackendKeyInfo | null> {
+  try {
+    return await removeBackendKey(dataDir, server);
+  } catch (e) {
+    if (e instanceof BackendKeyError && (e.code === "missing" || e.code === "bad_name")) return null;
+    throw e;
+  }
+}
+
 async function exists(path: string): Promise<boolean> {
   try {
     await Deno.lstat(path);

@@ -1,14 +1,8 @@
 // /servers: list and search, create, edit (pool IP, ports, protocols), host key reset, delete, detail.
 import { type Context, Hono } from "hono";
-import {
-  createServer,
-  deleteServer,
-  getServer,
-  listServers,
-  type ServerRow,
-  updateServer,
-} from "../../db/servers.ts";
+import { createServer, getServer, listServers, type ServerRow, updateServer } from "../../db/servers.ts";
 import { listPolicies } from "../../db/policies.ts";
+import { deleteServerAndKey } from "../../proxy/ssh/server_removal.ts";
 import { recentSessionsOfServer } from "../../db/session_queries.ts";
 import type { AppEnv } from "../deps.ts";
 import { formErrorsOf } from "../errors.tsx";
@@ -209,7 +203,7 @@ export function serverRoutes(ctx: RouteCtx): Hono<AppEnv> {
 
   app.post("/:name/delete", async (c) => {
     const name = c.req.param("name");
-    await deleteServer(deps.sql, name, byOf(c));
+    await deleteServerAndKey(deps.sql, deps.dataDir, name, byOf(c));
     return c.redirect(`/servers?deleted=${encodeURIComponent(name)}`, 303);
   });
   return app;

@@ -4,6 +4,7 @@ import { getServer, pinHostKey } from "../../db/servers.ts";
 import { getGroup } from "../../db/groups.ts";
 import { listAudit } from "../../db/audit.ts";
 import { checkRdpCertPin } from "../../db/rdp_cert_pins.ts";
+import { generateBackendKey, writeBackendKey } from "../../proxy/ssh/backend_keys.ts";
 import { fixture } from "../testing.ts";
 
 const HOST_KEY = Deno.readTextFileSync(new URL("../../tests/fixtures/alice_ed25519.pub", import.meta.url))
@@ -106,6 +107,35 @@ Deno.test("servers: the pinned RDP certificate is shown and can be reset (audite
     assert.deepEqual(actions, ["server.rdp_cert_pinned", "server.rdp_cert_reset"]);
   } finally {
     await fx.close();
+  }
+});
+
+Deno.test("servers: deleting a server from the console removes its backend key (audited)", async () => {
+  const dataDir = await Deno.makeTempDir({ prefix: "jh-web-bkey-" });
+  const fx = await fixture({ dataDir });
+  try {
+    const op = await fx.as("operator");
+    const r = await op.post("/servers", {
+      name: "web9",
+      address: "127.0.0.1",
+      protocols: "ssh",
+      ssh_port: "22",
+      rdp_port: "3389",
+      pool_ip: "none",
+    });
+    await r.body?.cancel();
+    const info = await writeBackendKey(dataDir, "web9", generateBackendKey("web9"), { replace: false });
+    const d = await op.post("/servers/web9/delete");
+    await d.body?.cancel();
+    assert.equal(d.status, 303);
+    await assert.rejects(Deno.stat(info.path), Deno.errors.NotFound);
+    const [row] = await listAudit(fx.db.sql, { action: "server.backend_key_removed" });
+    assert.equal(row.details.fingerprint, info.fingerprint);
+    assert.equal(row.details.reason, "server deleted");
+    assert.equal(row.actor, "console:operator");
+  } finally {
+    await fx.close();
+    await Deno.remove(dataDir, { recursive: true });
   }
 });
 
