@@ -181,9 +181,12 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
           ssh.injectSocket(sock);
         });
         await new Promise<void>((resolve, reject) => {
-          l.once("error", reject);
+          // worded like the RDP listener's, so an operator reads the same line for both
+          const onError = (e: Error) =>
+            reject(new Error(`cannot listen on ${a.host}:${a.port}: ${e.message}`));
+          l.once("error", onError);
           l.listen({ host: a.host, port: a.port, backlog: 1024 }, () => {
-            l.off("error", reject);
+            l.off("error", onError);
             resolve();
           });
         });
