@@ -17,6 +17,8 @@ export interface Service {
   stop(): Promise<void>;
   /** SIGHUP: apply a new configuration (certificates, console listeners) without dropping sessions */
   reload?(config: Config): Promise<void>;
+  /** supervised services: "retrying" while down (a failed start or a crash) with another start scheduled */
+  state?(): "up" | "retrying";
 }
 
 export interface ServeDeps {
@@ -76,7 +78,10 @@ export const serveCommand: Command = {
       if (stopping) return;
       stopping = true;
       log.info("stopping", { signal });
-      for (const s of running.reverse()) {
+      // a service waiting to retry its start holds nothing: end its wait first, so it cannot come up
+      // while the others stop
+      const order = [...running.filter((s) => s.state?.() === "retrying"), ...running.reverse()];
+      for (const s of new Set(order)) {
         try {
           await s.stop();
           log.info("stopped", { service: s.name });
@@ -121,20 +126,28 @@ export const serveCommand: Command = {
     try {
       for (const [name, start] of SERVICES) {
         try {
-          running.push(await start(deps));
+          const s = await start(deps);
+          running.push(s);
+          // a supervised service whose first start failed has logged why and retries by itself
+          if (s.state?.() === "retrying") continue;
+          if (!s.state) deps.metrics.serviceUp.set({ service: name }, 1);
           log.info("started", { service: name });
         } catch (e) {
-          // a port that cannot be bound (or a missing binary) is reported; the rest keeps running
+          // a missing binary, say: reported; the rest keeps running
+          deps.metrics.serviceUp.set({ service: name }, 0);
           log.error("service failed to start", { service: name, error: (e as Error).message });
         }
       }
+      // what runs at this moment, and what waits to retry (it logs "service started" when it comes up)
+      const up = running.filter((s) => s.state?.() !== "retrying").map((s) => s.name);
+      const retrying = running.filter((s) => s.state?.() === "retrying").map((s) => s.name);
       await writeAudit(db.sql, {
         actor: "system",
         action: "system.start",
         success: true,
-        details: { services: running.map((s) => s.name) },
+        details: { services: up, retrying },
       }, config.nodeId);
-      log.info("ready", { services: running.map((s) => s.name) });
+      log.info("ready", { services: up, retrying });
       await stopped.promise;
     } finally {
       for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);

@@ -25,42 +25,53 @@ function setListeners(
   d.listeners.push(...list.map((l) => ({ name, address: addr(l), state, detail })));
 }
 
-/** Wraps a worker-based service in the supervisor, reporting its listeners and restarts. */
+/** Wraps a worker-based service in the supervisor, reporting its listeners, restarts and late starts. */
 function supervised(
   name: string,
   listen: (d: ServeDeps) => { host: string; port: number }[],
   start: (d: ServeDeps) => Promise<Service & { exited?: Promise<string> }>,
 ): ServiceStarter {
-  return async (d) => {
+  return (d) => {
     const log = d.log.child(name);
-    try {
-      const s = await supervise(name, async () => {
-        const svc = await start(d);
-        setListeners(d, name, listen(d), "up");
-        svc.exited?.then((reason) => {
-          // keep what the dead worker counted; its successor reports under the same name from zero
-          d.hub.retire(name);
-          setListeners(d, name, listen(d), "down", reason);
-        });
-        return svc;
-      }, {
-        log,
-        onRestart: async (service, reason, attempt) => {
-          d.metrics.workerRestarts.inc({ service });
-          await writeAudit(d.sql, {
-            actor: "system",
-            action: "system.worker_restart",
-            target: service,
-            success: true,
-            details: { reason, attempt },
-          }, d.config.nodeId).catch(() => {});
-        },
+    const setUp = (up: boolean) => d.metrics.serviceUp.set({ service: name }, up ? 1 : 0);
+    const audit = (
+      action: "system.worker_restart" | "system.service_started",
+      details: Record<string, unknown>,
+    ) =>
+      writeAudit(d.sql, { actor: "system", action, target: name, success: true, details }, d.config.nodeId)
+        .catch((e) => log.error("audit write failed", { action, error: (e as Error).message }));
+    return supervise(name, async () => {
+      let svc;
+      try {
+        svc = await start(d);
+      } catch (e) {
+        // a port held by another program: shown as down (with why) until a retry binds it
+        setListeners(d, name, listen(d), "down", (e as Error).message);
+        setUp(false);
+        throw e;
+      }
+      setListeners(d, name, listen(d), "up");
+      setUp(true);
+      svc.exited?.then((reason) => {
+        // keep what the dead worker counted; its successor reports under the same name from zero
+        d.hub.retire(name);
+        setListeners(d, name, listen(d), "down", reason);
+        setUp(false);
       });
-      return s;
-    } catch (e) {
-      setListeners(d, name, listen(d), "down", (e as Error).message);
-      throw e;
-    }
+      return svc;
+    }, {
+      log,
+      onRestart: async (service, reason, attempt) => {
+        d.metrics.workerRestarts.inc({ service });
+        await audit("system.worker_restart", { reason, attempt });
+      },
+      onStarted: (_service, info) =>
+        audit("system.service_started", {
+          attempt: info.attempt,
+          last_error: info.lastError,
+          down_ms: info.downMs,
+        }),
+    });
   };
 }
 

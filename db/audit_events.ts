@@ -67,6 +67,7 @@ export const AUDIT_ACTIONS = [
   "system.start",
   "system.stop",
   "system.worker_restart",
+  "system.service_started",
 ] as const;
 
 export type AuditAction = typeof AUDIT_ACTIONS[number];

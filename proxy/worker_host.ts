@@ -70,7 +70,10 @@ export function startWorkerHost<Options>(deps: WorkerHostDeps<Options>): WorkerH
         ready.resolve(m.addresses);
         break;
       case "fatal":
-        log.error(`${label} worker failed`, { error: m.error });
+        // before "ready", the reason travels in the rejection of `ready` and its awaiter reports it (the
+        // supervisor: one line per start attempt); a second error line here would only repeat it
+        if (started) log.error(`${label} worker failed`, { error: m.error });
+        else log.debug(`${label} worker failed to start`, { error: m.error });
         setTimeout(() => died(m.error), FATAL_GRACE_MS);
         break;
       case "stopped":

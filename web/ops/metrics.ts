@@ -18,6 +18,8 @@ export interface JumphostMetrics {
   conversionQueue: Gauge;
   /** supervised services restarted after a crash; labels: service */
   workerRestarts: Counter;
+  /** 1 while a service of `serve` runs, 0 while it is down (waiting to retry its start or a restart) */
+  serviceUp: Gauge;
   /** failed attempts to deliver audit events to syslog (they are retried, not dropped) */
   syslogErrors: Counter;
 }
@@ -39,6 +41,7 @@ export function jumphostMetrics(reg: MetricsRegistry): JumphostMetrics {
     ),
     conversionQueue: reg.gauge("jumphost_conversion_queue", "Recording conversion jobs by state", ["state"]),
     workerRestarts: reg.counter("jumphost_worker_restarts_total", "Crashed services restarted", ["service"]),
+    serviceUp: reg.gauge("jumphost_service_up", "1 when the service runs, 0 while it is down", ["service"]),
     syslogErrors: reg.counter(
       "jumphost_syslog_send_errors_total",
       "Failed audit deliveries to syslog (retried)",
