@@ -28,10 +28,16 @@ export interface DecodedBitmap {
   rgba: Uint8Array;
 }
 
+/** Decoded pixels of the rectangle being applied, reused (each is blitted before the next is decoded). */
+let tile = new Uint8Array(0);
+const tileFor = (pixels: number) =>
+  (tile.length < pixels * 4 ? (tile = new Uint8Array(pixels * 4)) : tile)
+    .subarray(0, pixels * 4);
+
 /** Reads numberRectangles and the TS_BITMAP_DATA array (the reader sits after updateType). */
 export function applyBitmapUpdate(r: ByteReader, fb: Framebuffer): number {
   const count = r.u16("numberRectangles");
-  for (let i = 0; i < count; i++) blitBitmap(fb, decodeBitmapData(r));
+  for (let i = 0; i < count; i++) blitBitmap(fb, decodeBitmapData(r, tileFor));
   return count;
 }
 
@@ -42,7 +48,8 @@ export function blitBitmap(fb: Framebuffer, b: DecodedBitmap): void {
   fb.blit(b.rgba, b.width, b.destLeft, b.destTop, w, h);
 }
 
-export function decodeBitmapData(r: ByteReader): DecodedBitmap {
+/** `buffer(pixels)`, if given, provides memory for planar bitmaps (else they get a new array). */
+export function decodeBitmapData(r: ByteReader, buffer?: (pixels: number) => Uint8Array): DecodedBitmap {
   const destLeft = r.u16("destLeft"), destTop = r.u16("destTop");
   const destRight = r.u16("destRight"), destBottom = r.u16("destBottom");
   const width = r.u16("width"), height = r.u16("height");
@@ -66,7 +73,7 @@ export function decodeBitmapData(r: ByteReader): DecodedBitmap {
       if (8 + mainBodySize > data.length) throw new RenderError("truncated", "compressed bitmap body");
       body = data.subarray(8, 8 + mainBodySize);
     }
-    if (bpp === 32) rgba = decodePlanar(body, width, height);
+    if (bpp === 32) rgba = decodePlanar(body, width, height, buffer?.(width * height));
     else {
       const raw = decodeInterleaved(body, width, height, bpp);
       rgba = nativeToRgba(raw, width * bytesPerPixel(bpp), bpp, width, height, true);

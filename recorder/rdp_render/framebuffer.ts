@@ -9,6 +9,7 @@ export const MAX_DESKTOP_SIDE = 8192;
 
 export class Framebuffer {
   data: Uint8Array;
+  #px: Uint32Array;
   /** Cells changed since the last takeDamage() (all of them at first and after a resize). */
   damage: Damage;
   #spare: Damage;
@@ -16,6 +17,7 @@ export class Framebuffer {
   constructor(public width: number, public height: number) {
     checkSize(width, height);
     this.data = blank(width, height);
+    this.#px = new Uint32Array(this.data.buffer);
     [this.damage, this.#spare] = [new Damage(width, height), new Damage(width, height)];
     this.damage.addAll();
   }
@@ -38,6 +40,7 @@ export class Framebuffer {
       next.set(this.data.subarray(y * this.width * 4, y * this.width * 4 + w), y * width * 4);
     }
     [this.data, this.width, this.height] = [next, width, height];
+    this.#px = new Uint32Array(next.buffer);
     [this.damage, this.#spare] = [new Damage(width, height), new Damage(width, height)];
     this.damage.addAll();
   }
@@ -47,9 +50,17 @@ export class Framebuffer {
     const x0 = Math.max(0, dx), y0 = Math.max(0, dy);
     const x1 = Math.min(this.width, dx + w), y1 = Math.min(this.height, dy + h);
     if (x1 <= x0 || y1 <= y0) return;
-    for (let y = y0; y < y1; y++) {
-      const s = ((y - dy) * srcWidth + (x0 - dx)) * 4;
-      this.data.set(src.subarray(s, s + (x1 - x0) * 4), (y * this.width + x0) * 4);
+    if (x1 - x0 > 64 || src.byteOffset % 4) {
+      for (let y = y0; y < y1; y++) {
+        const s = ((y - dy) * srcWidth + (x0 - dx)) * 4;
+        this.data.set(src.subarray(s, s + (x1 - x0) * 4), (y * this.width + x0) * 4);
+      }
+    } else { // narrow (tiles are 64 wide): a loop of 32-bit moves beats a subarray and a call per row
+      const from = new Uint32Array(src.buffer, src.byteOffset, src.length >> 2), to = this.#px;
+      for (let y = y0; y < y1; y++) {
+        const s = (y - dy) * srcWidth + (x0 - dx) - x0, d = y * this.width;
+        for (let x = x0; x < x1; x++) to[d + x] = from[s + x];
+      }
     }
     this.damage.add(x0, y0, x1 - x0, y1 - y0);
   }

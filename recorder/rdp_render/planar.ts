@@ -5,6 +5,10 @@
 // [Alpha] LumaOrRed, OrangeChromaOrGreen, GreenChromaOrBlue; each is bottom-up like every RDP bitmap.
 // With CS the two chroma planes are ceil(w/2) × ceil(h/2) and each sample covers a 2×2 block.
 // Returns top-down RGBA (alpha from the plane, or 255).
+//
+// This is the converter's hottest code (a busy session is mostly planar tiles): planes decode into
+// reused scratch memory, the colour loops are specialised per format, and pixels are stored 32 bits at a
+// time.
 
 import { malformed, RenderError } from "./errors.ts";
 
@@ -12,7 +16,12 @@ const CS = 0x08;
 const RLE = 0x10;
 const NA = 0x20;
 
-export function decodePlanar(src: Uint8Array, width: number, height: number): Uint8Array {
+/** Planes of the bitmap being decoded, reused from call to call (decoding is synchronous). */
+let scratch = new Uint8Array(0);
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** Decodes into `out` (width·height·4 bytes, 4-byte aligned) when given, else into a new array. */
+export function decodePlanar(src: Uint8Array, width: number, height: number, out?: Uint8Array): Uint8Array {
   if (src.length < 1) throw new RenderError("truncated", "planar bitmap without format header");
   const hdr = src[0];
   const cll = hdr & 0x07;
@@ -23,13 +32,18 @@ export function decodePlanar(src: Uint8Array, width: number, height: number): Ui
   const dims: [number, number][] = [[width, height], [cw, ch], [cw, ch]];
   if (!(hdr & NA)) dims.unshift([width, height]);
 
+  if (hdr & RLE) {
+    const need = dims.reduce((n, [w, h]) => n + w * h, 0);
+    if (scratch.length < need) scratch = new Uint8Array(need);
+  }
   const planes: Uint8Array[] = [];
-  let pos = 1;
+  let pos = 1, at = 0;
   for (const [w, h] of dims) {
     if (hdr & RLE) {
-      const r = decodeRlePlane(src, pos, w, h);
-      planes.push(r.plane);
-      pos = r.end;
+      const plane = scratch.subarray(at, at + w * h);
+      at += w * h;
+      pos = decodeRlePlane(src, pos, w, h, plane).end;
+      planes.push(plane);
     } else {
       if (pos + w * h > src.length) throw new RenderError("truncated", "planar raw plane past end of data");
       planes.push(src.subarray(pos, pos + w * h));
@@ -40,35 +54,58 @@ export function decodePlanar(src: Uint8Array, width: number, height: number): Ui
 
   const alpha = hdr & NA ? null : planes.shift()!;
   const [p0, p1, p2] = planes;
-  const out = new Uint8Array(width * height * 4);
-  const shift = cll - 1;
-  for (let py = 0; py < height; py++) {
-    let d = (height - 1 - py) * width * 4; // plane rows are bottom-up
-    const row = py * width;
-    const crow = (cs ? py >> 1 : py) * cw;
-    for (let x = 0; x < width; x++, d += 4) {
-      const i = row + x;
-      if (cll === 0) {
-        out[d] = p0[i];
-        out[d + 1] = p1[i];
-        out[d + 2] = p2[i];
-      } else {
-        const ci = crow + (cs ? x >> 1 : x);
-        // (Co, Cg) were shifted right by CLL; shifting left by CLL-1 also halves them, as the inverse
-        // transform needs. Shift before the sign extension so the value wraps like an 8-bit one.
-        const co = ((p1[ci] << shift) << 24) >> 24;
-        const cg = ((p2[ci] << shift) << 24) >> 24;
-        const y = p0[i];
-        const t = y - cg;
-        // Inverse transform with R and B swapped, as MS-RDPEGDI 3.1.9.1.2 requires of decoders.
-        out[d] = clamp(t - co);
-        out[d + 1] = clamp(y + cg);
-        out[d + 2] = clamp(t + co);
-      }
-      out[d + 3] = alpha ? alpha[i] : 255;
+  out ??= new Uint8Array(width * height * 4);
+  if (out.length !== width * height * 4 || out.byteOffset % 4) throw new RangeError("planar output buffer");
+  const px = new Uint32Array(out.buffer, out.byteOffset, width * height);
+  if (cll === 0) argb(px, p0, p1, p2, width, height);
+  else ycocg(px, p0, p1, p2, width, height, cll - 1, cs ? cw : 0);
+  if (alpha) {
+    for (let py = 0; py < height; py++) {
+      const d = (height - 1 - py) * width * 4 + 3, row = py * width;
+      for (let x = 0; x < width; x++) out[d + x * 4] = alpha[row + x];
     }
   }
   return out;
+}
+
+const pack = (r: number, g: number, b: number) =>
+  LITTLE_ENDIAN ? 0xff000000 | (b << 16) | (g << 8) | r : (r << 24) | (g << 16) | (b << 8) | 0xff;
+
+/** Planes hold R, G, B (opaque; alpha, if any, is added after). Rows are bottom-up. */
+function argb(px: Uint32Array, r: Uint8Array, g: Uint8Array, b: Uint8Array, width: number, height: number) {
+  for (let py = 0; py < height; py++) {
+    const d = (height - 1 - py) * width, row = py * width;
+    for (let x = 0; x < width; x++) px[d + x] = pack(r[row + x], g[row + x], b[row + x]);
+  }
+}
+
+/**
+ * Planes hold Y, Co, Cg (chroma of `cw` samples per row covering 2×2 pixels, or per pixel when cw is 0).
+ * (Co, Cg) were shifted right by CLL; shifting left by CLL-1 also halves them, as the inverse transform
+ * needs. Shift before the sign extension so the value wraps like an 8-bit one.
+ */
+function ycocg(
+  px: Uint32Array,
+  yp: Uint8Array,
+  cop: Uint8Array,
+  cgp: Uint8Array,
+  width: number,
+  height: number,
+  shift: number,
+  cw: number,
+) {
+  for (let py = 0; py < height; py++) {
+    const d = (height - 1 - py) * width, row = py * width, crow = cw ? (py >> 1) * cw : row;
+    for (let x = 0; x < width; x++) {
+      const ci = cw ? crow + (x >> 1) : row + x;
+      const co = ((cop[ci] << shift) << 24) >> 24;
+      const cg = ((cgp[ci] << shift) << 24) >> 24;
+      const y = yp[row + x];
+      const t = y - cg;
+      // Inverse transform with R and B swapped, as MS-RDPEGDI 3.1.9.1.2 requires of decoders.
+      px[d + x] = pack(clamp(t - co), clamp(y + cg), clamp(t + co));
+    }
+  }
 }
 
 const clamp = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : v);
@@ -78,14 +115,15 @@ const clamp = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : v);
  * controlByte (cRawBytes << 4 | nRunLength) + raw bytes; nRunLength 1/2 mean a raw-less run of
  * 16/32 + cRawBytes. The first line holds absolute values, later lines deltas against the line
  * before, coded as 2·|d| (d ≥ 0) or 2·|d| − 1 (d < 0). A run repeats the last raw value of the line.
+ * Decodes into `plane` (width·height bytes) when given.
  */
 export function decodeRlePlane(
   src: Uint8Array,
   start: number,
   width: number,
   height: number,
+  plane: Uint8Array = new Uint8Array(width * height),
 ): { plane: Uint8Array; end: number } {
-  const plane = new Uint8Array(width * height);
   let pos = start;
   for (let y = 0; y < height; y++) {
     const row = y * width;
@@ -103,16 +141,19 @@ export function decodeRlePlane(
       if (run + raw === 0) throw malformed("planar RLE control byte is zero");
       if (x + raw + run > width) throw malformed("planar RLE segment runs past the scan line");
       if (pos + raw > src.length) throw new RenderError("truncated", "planar RLE raw bytes past end of data");
+      let i = row + x;
+      x += raw + run;
       if (y === 0) {
-        for (; raw > 0; raw--) plane[row + x++] = last = src[pos++];
-        for (; run > 0; run--) plane[row + x++] = last;
+        for (; raw > 0; raw--) plane[i++] = last = src[pos++];
+        plane.fill(last, i, i + run);
       } else {
-        for (; raw > 0; raw--, x++) {
+        for (; raw > 0; raw--, i++) {
           const v = src[pos++];
           last = v & 1 ? -((v >> 1) + 1) : v >> 1;
-          plane[row + x] = (plane[row - width + x] + last) & 0xff;
+          plane[i] = plane[i - width] + last; // stored modulo 256
         }
-        for (; run > 0; run--, x++) plane[row + x] = (plane[row - width + x] + last) & 0xff;
+        if (last === 0) plane.copyWithin(i, i - width, i - width + run);
+        else for (const e = i + run; i < e; i++) plane[i] = plane[i - width] + last;
       }
     }
   }
