@@ -74,10 +74,13 @@ export const serveCommand: Command = {
     const running: Service[] = [];
     let stopping = false;
     const stopped = Promise.withResolvers<void>();
+    // a signal during start-up waits for the service being started, and no further one starts
+    const startup = Promise.withResolvers<void>();
     const shutdown = async (signal: string) => {
       if (stopping) return;
       stopping = true;
       log.info("stopping", { signal });
+      await startup.promise;
       // a service waiting to retry its start holds nothing: end its wait first, so it cannot come up
       // while the others stop
       const order = [...running.filter((s) => s.state?.() === "retrying"), ...running.reverse()];
@@ -125,6 +128,7 @@ export const serveCommand: Command = {
     });
     try {
       for (const [name, start] of SERVICES) {
+        if (stopping) break;
         try {
           const s = await start(deps);
           running.push(s);
@@ -138,18 +142,22 @@ export const serveCommand: Command = {
           log.error("service failed to start", { service: name, error: (e as Error).message });
         }
       }
-      // what runs at this moment, and what waits to retry (it logs "service started" when it comes up)
-      const up = running.filter((s) => s.state?.() !== "retrying").map((s) => s.name);
-      const retrying = running.filter((s) => s.state?.() === "retrying").map((s) => s.name);
-      await writeAudit(db.sql, {
-        actor: "system",
-        action: "system.start",
-        success: true,
-        details: { services: up, retrying },
-      }, config.nodeId);
-      log.info("ready", { services: up, retrying });
+      startup.resolve();
+      if (!stopping) {
+        // what runs at this moment, and what waits to retry (it logs "service started" when it comes up)
+        const up = running.filter((s) => s.state?.() !== "retrying").map((s) => s.name);
+        const retrying = running.filter((s) => s.state?.() === "retrying").map((s) => s.name);
+        await writeAudit(db.sql, {
+          actor: "system",
+          action: "system.start",
+          success: true,
+          details: { services: up, retrying },
+        }, config.nodeId);
+        log.info("ready", { services: up, retrying });
+      }
       await stopped.promise;
     } finally {
+      startup.resolve();
       for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
       if (!stopping) await shutdown("error");
     }
