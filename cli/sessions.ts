@@ -1,16 +1,22 @@
 // jumphost sessions [--active] [--user U] [--server S] [--limit N] [--json]
 // jumphost sessions kill ID [--wait SECONDS] [--force]
+// jumphost sessions show ID [--json]; jumphost sessions replay ID … (session_show.ts, session_replay.ts)
 import { bool, int, parseArgs, positional, str, UsageError } from "./args.ts";
 import { CliError, type Command } from "./command.ts";
 import { type Cell, printList } from "./output.ts";
 import { cliActor } from "../db/audit_events.ts";
 import { writeAudit } from "../db/audit.ts";
 import { notifySessionKill } from "../db/notify.ts";
-import { findSessionRef, forceCloseSession, isSessionActive, listActiveSessions } from "../db/sessions.ts";
+import { forceCloseSession, isSessionActive, listActiveSessions } from "../db/sessions.ts";
 import { listSessions } from "../db/session_queries.ts";
+import { resolveSession } from "./session_ref.ts";
+import { SHOW_USAGE, showSession } from "./session_show.ts";
+import { REPLAY_USAGE, replaySession } from "./session_replay.ts";
 
 const USAGE = "jumphost sessions [--active] [--user U] [--server S] [--limit N] [--json]\n" +
-  "       jumphost sessions kill ID [--wait SECONDS] [--force]";
+  "       jumphost sessions kill ID [--wait SECONDS] [--force]\n" +
+  `       ${SHOW_USAGE}\n` +
+  `       ${REPLAY_USAGE}`;
 
 /** 3725 → "1h02m05s" */
 export function formatDuration(seconds: number | null): string {
@@ -49,10 +55,12 @@ function commonColumns(r: SessionColumns): Cell[] {
 
 export const sessionsCommand: Command = {
   name: "sessions",
-  summary: "list SSH/RDP sessions (live or past) and end a live one",
+  summary: "list SSH/RDP sessions (live or past), show or replay one, end a live one",
   usage: USAGE,
   async run(ctx, argv) {
     if (argv[0] === "kill") return await kill(ctx, argv.slice(1));
+    if (argv[0] === "show") return await showSession(ctx, argv.slice(1), formatDuration);
+    if (argv[0] === "replay") return await replaySession(ctx, argv.slice(1));
     const rest = argv[0] === "list" ? argv.slice(1) : argv;
     const p = parseArgs(rest, { booleans: ["active"], strings: ["user", "server", "limit"] });
     if (p.positionals.length) throw new UsageError(`unexpected argument "${p.positionals[0]}"`);
@@ -83,8 +91,7 @@ async function kill(ctx: Parameters<Command["run"]>[0], argv: string[]): Promise
   const ref = positional(p, 0, "session id");
   const waitS = int(p, "wait", 0, 300) ?? 5;
   const sql = await ctx.db();
-  const s = await findSessionRef(sql, ref);
-  if (!s) throw new CliError(`no session "${ref}"`);
+  const s = await resolveSession(sql, ref);
   if (!s.is_active) throw new CliError(`session ${s.session_id} has already ended`);
   const actor = cliActor();
   await notifySessionKill(sql, { session_id: s.session_id, actor });

@@ -141,3 +141,9 @@ export function recordingsOfSession(sql: Sql, sessionRowId: number): Promise<Rec
   return sql<RecordingRow[]>`SELECT id, session_id, kind, channel, path, size, started_at, ended_at
     FROM recordings WHERE session_id = ${sessionRowId} ORDER BY started_at, id`;
 }
+
+/** Sessions whose text id starts with `prefix` (at most `limit`, to tell a unique prefix from an ambiguous one). */
+export function sessionsWithIdPrefix(sql: Sql, prefix: string, limit = 2): Promise<SessionRow[]> {
+  return sql<SessionRow[]>`SELECT ${COLUMNS(sql)} FROM sessions
+    WHERE session_id LIKE ${escapeLike(prefix) + "%"} ORDER BY started_at DESC, id DESC LIMIT ${limit}`;
+}
