@@ -88,6 +88,11 @@ export function recordingRows(recs: RecordingDetail[], rdp: boolean): Cell[][] {
   ]);
 }
 
+function agentText(d: SessionRow, md: Obj): string {
+  if (d.ssh_agent_used) return "forwarded and used";
+  return md.agent_forwarded === true ? "forwarded, not used" : "not forwarded";
+}
+
 function status(s: SessionRow): string {
   return s.is_active ? "active" : s.termination_reason ?? "ended";
 }
@@ -112,6 +117,7 @@ export function renderDetail(d: SessionDetail, formatDuration: (s: number | null
     ["status", status(d)],
     ["detail", d.termination_detail],
     ["subsystem", d.subsystem],
+    ...(d.protocol === "ssh" ? [["agent", agentText(d, md)]] : []),
     ["node", d.node_id],
     ["policy", d.policy_id],
   ];
@@ -122,6 +128,8 @@ export function renderDetail(d: SessionDetail, formatDuration: (s: number | null
   section("channels", ["#", "type", "command", "pty", "exit", "started"], channelRows(md));
   section("forwarded", ["kind", "destination", "decision", "count"], forwardRows(md));
   section("transfers", ["protocol", "op", "path", "bytes"], transferRows(md));
+  const notes = Array.isArray(md.notes) ? md.notes.map(text).filter((n) => n !== null) : [];
+  section("notes", ["note"], notes.map((n) => [n]));
   const rdp = d.protocol === "rdp";
   const recHeaders = ["id", "kind", "channel", "path", "size", "state", ...(rdp ? ["mp4"] : [])];
   if (d.recordings.length) section("recordings", recHeaders, recordingRows(d.recordings, rdp));

@@ -52,6 +52,8 @@ const base: SessionDetail = {
       { protocol: "sftp", op: "write", path: "/home/a/x.bin", bytes: 2_500_000 },
       { protocol: "sftp", op: "rename", path: "/a", to: "/b", bytes: 0 },
     ],
+    agent_forwarded: true,
+    notes: ["host key pinned on first use: ssh-ed25519 AAAA"],
   },
   recordings: [],
 };
@@ -127,6 +129,8 @@ Deno.test("renderDetail() prints the fields, the non-empty lists and the recordi
   assert.match(text, /^channels:\n#/m);
   assert.match(text, /^forwarded:\nKIND/m);
   assert.match(text, /^transfers:\nPROTOCOL/m);
+  assert.match(text, /^agent +forwarded, not used$/m);
+  assert.match(text, /^notes:\nNOTE\nhost key pinned on first use: ssh-ed25519 AAAA$/m);
   assert.match(text, /^1 +asciicast +shell +\/r\/abcd234567-1\.cast +2\.0 KiB +closed$/m);
   const bare = renderDetail({ ...base, metadata: {}, is_active: true, ended_at: null }, formatDuration);
   assert.match(bare, /^status +active$/m);

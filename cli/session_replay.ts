@@ -35,6 +35,10 @@ export async function replaySession(ctx: CommandContext, argv: string[]): Promis
   if (speed === null) throw new UsageError("--speed must be a number from 0.01 to 1000");
   const idleLimit = idleText === undefined ? 2 : parseIdleLimit(idleText);
   if (idleLimit === undefined) throw new UsageError("--idle-limit must be seconds (0.01 to 86400) or none");
+  const cat = bool(p, "cat") || bool(p, "follow");
+  if (cat && (speedText !== undefined || idleText !== undefined)) {
+    throw new UsageError("--speed and --idle-limit set the pace of a timed replay, not of --cat or --follow");
+  }
   const sql = await ctx.db();
   const s = await resolveSession(sql, ref);
   if (s.protocol !== "ssh") {
@@ -48,12 +52,13 @@ export async function replaySession(ctx: CommandContext, argv: string[]): Promis
     ctx.out.error(`jumphost: session ${s.session_id} has ended; printing its recording`);
     follow = false;
   }
-  const cat = bool(p, "cat") || bool(p, "follow");
   const mode: Mode = { timing: cat ? null : { speed, idleLimit }, follow };
   const sink = new StdoutSink();
   const played = new Set<number>();
   try {
     for (;;) {
+      // asked before listing: recordings are only added while the session is active, so none is missed
+      const active = mode.follow && await isSessionActive(sql, s.id);
       const next = (await recordingsOfSession(sql, s.id)).find((r) =>
         !played.has(r.id) && r.kind === "asciicast"
       );
@@ -62,7 +67,7 @@ export async function replaySession(ctx: CommandContext, argv: string[]): Promis
         await playRecording(ctx, sql, s.id, next, mode, sink);
         continue;
       }
-      if (!mode.follow || !(await isSessionActive(sql, s.id))) break;
+      if (!active) break;
       await sink.flush();
       await new Promise((r) => setTimeout(r, POLL_MS));
     }

@@ -248,6 +248,13 @@ Deno.test("sessions show and replay: a real PTY session recorded through the pro
       }
     });
 
+    await t.step("replay --follow on an ended session says so and prints the recording", async () => {
+      const res = await cli.run(["sessions", "replay", id, "--follow"]);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stdout, /marker-123[^]*done-456/);
+      assert.match(res.stderr, new RegExp(`session ${id} has ended; printing its recording`));
+    });
+
     await t.step("a session without a terminal has nothing to replay: a clear error", async () => {
       const plain = await sshWith(me, env.port, "127.0.0.1", `${U}@web1`, [], ["echo plain"]);
       assert.equal(plain.stdout, "plain\n", plain.stderr);
@@ -314,7 +321,7 @@ Deno.test("sessions show and replay: a real PTY session recorded through the pro
       assert.equal(res.stderr.trim().split("\n").length, 1);
     });
 
-    await t.step("an unknown or ambiguous id and a bad --speed are clear errors", async () => {
+    await t.step("an unknown or ambiguous id and bad pace options are clear errors", async () => {
       const none = await cli.run(["sessions", "show", "zzzzzzzz"]);
       assert.equal(none.code, 1);
       assert.match(none.stderr, /no session "zzzzzzzz"/);
@@ -323,6 +330,9 @@ Deno.test("sessions show and replay: a real PTY session recorded through the pro
       const amb = await cli.run(["sessions", "replay", "ambig"]);
       assert.equal(amb.code, 1);
       assert.match(amb.stderr, /prefix "ambig" is ambiguous \(ambig-2, ambig-1, …\)/);
+      const both = await cli.run(["sessions", "replay", id, "--cat", "--speed", "2"]);
+      assert.equal(both.code, 2);
+      assert.match(both.stderr, /not of --cat or --follow/);
       const bad = await cli.run(["sessions", "replay", id, "--speed", "0"]);
       assert.equal(bad.code, 2);
       assert.match(bad.stderr, /--speed must be/);
