@@ -71,6 +71,8 @@ export interface ReadLinesOptions {
   /** at EOF: resolve true to wait for more (follow), false to finish */
   more?: () => Promise<boolean>;
   pollMs?: number;
+  /** the writer may still be mid-line at the end: drop an unterminated last line instead of yielding it */
+  dropPartialTail?: boolean;
 }
 
 /** Yields an open file's lines (and overlong markers) in order; follows it while `more()` says so. */
@@ -88,7 +90,7 @@ export async function* readLines(file: Deno.FsFile, o: ReadLinesOptions = {}): A
     if (!wait) {
       let m: number | null;
       while ((m = await file.read(buf)) !== null && m > 0) yield* split.push(buf.subarray(0, m));
-      yield* split.end();
+      if (!o.dropPartialTail) yield* split.end();
       return;
     }
     await new Promise((r) => setTimeout(r, o.pollMs ?? 200));

@@ -52,3 +52,25 @@ Deno.test("readLines() follows a growing file while told to and stops when told 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("readLines() drops an unterminated last line when told the writer may be mid-line", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = join(dir, "f.cast");
+  try {
+    await Deno.writeTextFile(path, 'one\n[1.5, "o", "hal');
+    const read = async (dropPartialTail: boolean) => {
+      const file = await Deno.open(path);
+      const seen: SplitItem[] = [];
+      try {
+        for await (const item of readLines(file, { dropPartialTail })) seen.push(item);
+      } finally {
+        file.close();
+      }
+      return seen;
+    };
+    assert.deepEqual(await read(true), [{ line: "one" }]);
+    assert.deepEqual(await read(false), [{ line: "one" }, { line: '[1.5, "o", "hal' }]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

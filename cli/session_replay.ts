@@ -118,7 +118,9 @@ async function playRecording(
     throw new CliError(`cannot read recording ${rec.path}: ${(e as Error).message}`);
   }
   try {
-    for await (const item of readLines(file, { more, pollMs: POLL_MS })) {
+    for await (
+      const item of readLines(file, { more, pollMs: POLL_MS, dropPartialTail: rec.ended_at === null })
+    ) {
       lineNo++;
       if ("overlong" in item) {
         warn(`line of ${item.overlong} bytes is too long`);
