@@ -145,14 +145,15 @@ export function decodeRlePlane(
       x += raw + run;
       if (y === 0) {
         for (; raw > 0; raw--) plane[i++] = last = src[pos++];
-        plane.fill(last, i, i + run);
+        if (run < 16) { for (const e = i + run; i < e; i++) plane[i] = last; }
+        else plane.fill(last, i, i + run);
       } else {
         for (; raw > 0; raw--, i++) {
           const v = src[pos++];
-          last = v & 1 ? -((v >> 1) + 1) : v >> 1;
+          last = (v >> 1) ^ -(v & 1); // 2·d for d ≥ 0, 2·|d| − 1 for d < 0
           plane[i] = plane[i - width] + last; // stored modulo 256
         }
-        if (last === 0) plane.copyWithin(i, i - width, i - width + run);
+        if (last === 0 && run >= 16) plane.copyWithin(i, i - width, i - width + run);
         else for (const e = i + run; i < e; i++) plane[i] = plane[i - width] + last;
       }
     }
