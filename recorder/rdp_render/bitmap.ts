@@ -6,7 +6,7 @@ import { malformed, RenderError, unsupported } from "./errors.ts";
 import type { Framebuffer } from "./framebuffer.ts";
 import { decodeInterleaved } from "./interleaved.ts";
 import { bytesPerPixel, nativeToRgba } from "./pixels.ts";
-import { decodePlanar } from "./planar.ts";
+import { decodePlanar, type PlanarTarget } from "./planar.ts";
 
 const BITMAP_COMPRESSION = 0x0001;
 const NO_BITMAP_COMPRESSION_HDR = 0x0400;
@@ -24,20 +24,35 @@ export interface DecodedBitmap {
   width: number;
   height: number;
   bpp: number;
-  /** Top-down RGBA, width × height. */
+  /** Top-down RGBA, width × height (unless drawn). */
   rgba: Uint8Array;
+  /** Already decoded into its place (then `rgba` is that picture). */
+  drawn: boolean;
 }
 
-/** Decoded pixels of the rectangle being applied, reused (each is blitted before the next is decoded). */
+/** Decoded pixels of a rectangle that cannot be drawn in place, reused (blitted before the next is decoded). */
 let tile = new Uint8Array(0);
-const tileFor = (pixels: number) =>
-  (tile.length < pixels * 4 ? (tile = new Uint8Array(pixels * 4)) : tile)
-    .subarray(0, pixels * 4);
 
-/** Reads numberRectangles and the TS_BITMAP_DATA array (the reader sits after updateType). */
+/**
+ * Reads numberRectangles and the TS_BITMAP_DATA array (the reader sits after updateType). Planar
+ * rectangles that fit whole are decoded straight into the framebuffer.
+ */
 export function applyBitmapUpdate(r: ByteReader, fb: Framebuffer): number {
   const count = r.u16("numberRectangles");
-  for (let i = 0; i < count; i++) blitBitmap(fb, decodeBitmapData(r, tileFor));
+  const place = (b: Placement): Place => {
+    const w = b.destRight - b.destLeft + 1, h = b.destBottom - b.destTop + 1;
+    if (w === b.width && h === b.height && b.destRight < fb.width && b.destBottom < fb.height) {
+      fb.touched(b.destLeft, b.destTop, w, h);
+      return { target: { rgba: fb.data, width: fb.width, x: b.destLeft, y: b.destTop }, inPlace: true };
+    }
+    const bytes = b.width * b.height * 4;
+    if (tile.length < bytes) tile = new Uint8Array(bytes);
+    return { target: { rgba: tile.subarray(0, bytes), width: b.width, x: 0, y: 0 }, inPlace: false };
+  };
+  for (let i = 0; i < count; i++) {
+    const b = decodeBitmapData(r, place);
+    if (!b.drawn) blitBitmap(fb, b);
+  }
   return count;
 }
 
@@ -48,8 +63,12 @@ export function blitBitmap(fb: Framebuffer, b: DecodedBitmap): void {
   fb.blit(b.rgba, b.width, b.destLeft, b.destTop, w, h);
 }
 
-/** `buffer(pixels)`, if given, provides memory for planar bitmaps (else they get a new array). */
-export function decodeBitmapData(r: ByteReader, buffer?: (pixels: number) => Uint8Array): DecodedBitmap {
+export type Placement = Omit<DecodedBitmap, "rgba" | "drawn">;
+/** Where to decode a planar bitmap; `inPlace`: the target is its destination (nothing left to blit). */
+export type Place = { target: PlanarTarget; inPlace: boolean };
+
+/** `place`, if given, says where planar bitmaps are decoded; else each gets a new array. */
+export function decodeBitmapData(r: ByteReader, place?: (b: Placement) => Place): DecodedBitmap {
   const destLeft = r.u16("destLeft"), destTop = r.u16("destTop");
   const destRight = r.u16("destRight"), destBottom = r.u16("destBottom");
   const width = r.u16("width"), height = r.u16("height");
@@ -73,8 +92,13 @@ export function decodeBitmapData(r: ByteReader, buffer?: (pixels: number) => Uin
       if (8 + mainBodySize > data.length) throw new RenderError("truncated", "compressed bitmap body");
       body = data.subarray(8, 8 + mainBodySize);
     }
-    if (bpp === 32) rgba = decodePlanar(body, width, height, buffer?.(width * height));
-    else {
+    if (bpp === 32) {
+      const p = place?.({ destLeft, destTop, destRight, destBottom, width, height, bpp });
+      rgba = decodePlanar(body, width, height, p?.target);
+      if (p?.inPlace) {
+        return { destLeft, destTop, destRight, destBottom, width, height, bpp, rgba, drawn: true };
+      }
+    } else {
       const raw = decodeInterleaved(body, width, height, bpp);
       rgba = nativeToRgba(raw, width * bytesPerPixel(bpp), bpp, width, height, true);
     }
@@ -86,5 +110,5 @@ export function decodeBitmapData(r: ByteReader, buffer?: (pixels: number) => Uin
     const stride = data.length >= padded * height ? padded : tight;
     rgba = nativeToRgba(data, stride, bpp, width, height, true);
   }
-  return { destLeft, destTop, destRight, destBottom, width, height, bpp, rgba };
+  return { destLeft, destTop, destRight, destBottom, width, height, bpp, rgba, drawn: false };
 }

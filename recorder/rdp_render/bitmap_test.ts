@@ -97,6 +97,41 @@ Deno.test("applyBitmapUpdate() decodes 32 bpp compressed bitmaps as RDP 6.0 plan
   assert.deepEqual(fb.data, img);
 });
 
+Deno.test("applyBitmapUpdate() draws planar tiles in place or clipped exactly as a blit of the picture", () => {
+  const [W, H] = [100, 70];
+  const reference = new Framebuffer(W, H), fb = new Framebuffer(W, H);
+  const cases: [number, number, number, number, number?, number?][] = [
+    [10, 5, 32, 20], // in place, mid-screen
+    [0, 0, 64, 64], // in place at the origin
+    [W - 30, H - 20, 30, 20], // in place against the bottom-right edge
+    [80, 60, 40, 30], // past the desktop: decoded apart and clipped
+    [20, 30, 16, 12, 10, 8], // destRight/destBottom narrower than the bitmap
+  ];
+  fb.takeDamage();
+  cases.forEach(([left, top, width, height, dw, dh], i) => {
+    const img = makeImage(i % 2 ? "gradient" : "ui", width, height);
+    const right = dw === undefined ? undefined : left + dw - 1,
+      bottom = dh === undefined ? undefined : top + dh - 1;
+    paint(fb, {
+      left,
+      top,
+      width,
+      height,
+      bpp: 32,
+      data: encodePlanar(img, width, height),
+      compressed: true,
+      right,
+      bottom,
+    });
+    reference.blit(img, width, left, top, Math.min(dw ?? width, width), Math.min(dh ?? height, height));
+    assert.deepEqual(fb.data, reference.data, `case ${i}`);
+  });
+  const damage = fb.takeDamage(); // every painted cell is marked
+  for (const [left, top] of cases) {
+    assert.equal(damage.cells[Math.floor(top / 16) * damage.cols + Math.floor(left / 16)], 1);
+  }
+});
+
 const bad: [string, BitmapSpec | Uint8Array, string][] = [
   ["8 bpp", { left: 0, top: 0, width: 4, height: 1, bpp: 8, data: new Uint8Array(4) }, "unsupported_update"],
   [

@@ -64,6 +64,11 @@ export class Framebuffer {
     }
     this.damage.add(x0, y0, x1 - x0, y1 - y0);
   }
+
+  /** Marks an area about to be painted directly into `data`. */
+  touched(x: number, y: number, w: number, h: number): void {
+    this.damage.add(x, y, w, h);
+  }
 }
 
 function checkSize(width: number, height: number): void {

@@ -20,8 +20,24 @@ const NA = 0x20;
 let scratch = new Uint8Array(0);
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-/** Decodes into `out` (width·height·4 bytes, 4-byte aligned) when given, else into a new array. */
-export function decodePlanar(src: Uint8Array, width: number, height: number, out?: Uint8Array): Uint8Array {
+/**
+ * Where decoded pixels go: a top-down RGBA picture `width` pixels wide (4-byte aligned) with the bitmap's
+ * top-left corner at (x, y); the bitmap must fit inside it.
+ */
+export interface PlanarTarget {
+  rgba: Uint8Array;
+  width: number;
+  x: number;
+  y: number;
+}
+
+/** Decodes into `into` when given (and returns its rgba), else into a new width × height array. */
+export function decodePlanar(
+  src: Uint8Array,
+  width: number,
+  height: number,
+  into?: PlanarTarget,
+): Uint8Array {
   if (src.length < 1) throw new RenderError("truncated", "planar bitmap without format header");
   const hdr = src[0];
   const cll = hdr & 0x07;
@@ -54,14 +70,20 @@ export function decodePlanar(src: Uint8Array, width: number, height: number, out
 
   const alpha = hdr & NA ? null : planes.shift()!;
   const [p0, p1, p2] = planes;
-  out ??= new Uint8Array(width * height * 4);
-  if (out.length !== width * height * 4 || out.byteOffset % 4) throw new RangeError("planar output buffer");
-  const px = new Uint32Array(out.buffer, out.byteOffset, width * height);
-  if (cll === 0) argb(px, p0, p1, p2, width, height);
-  else ycocg(px, p0, p1, p2, width, height, cll - 1, cs ? cw : 0);
+  const t = into ?? { rgba: new Uint8Array(width * height * 4), width, x: 0, y: 0 };
+  const out = t.rgba, stride = t.width;
+  if (
+    out.byteOffset % 4 || t.x < 0 || t.y < 0 || t.x + width > stride ||
+    (t.y + height) * stride * 4 > out.length
+  ) throw new RangeError("planar bitmap does not fit its target");
+  const px = new Uint32Array(out.buffer, out.byteOffset, out.length >> 2);
+  // the destination of plane row py (rows are bottom-up) is picture row t.y + height − 1 − py
+  const last = (t.y + height - 1) * stride + t.x;
+  if (cll === 0) argb(px, last, stride, p0, p1, p2, width, height);
+  else ycocg(px, last, stride, p0, p1, p2, width, height, cll - 1, cs ? cw : 0);
   if (alpha) {
     for (let py = 0; py < height; py++) {
-      const d = (height - 1 - py) * width * 4 + 3, row = py * width;
+      const d = (last - py * stride) * 4 + 3, row = py * width;
       for (let x = 0; x < width; x++) out[d + x * 4] = alpha[row + x];
     }
   }
@@ -71,10 +93,22 @@ export function decodePlanar(src: Uint8Array, width: number, height: number, out
 const pack = (r: number, g: number, b: number) =>
   LITTLE_ENDIAN ? 0xff000000 | (b << 16) | (g << 8) | r : (r << 24) | (g << 16) | (b << 8) | 0xff;
 
-/** Planes hold R, G, B (opaque; alpha, if any, is added after). Rows are bottom-up. */
-function argb(px: Uint32Array, r: Uint8Array, g: Uint8Array, b: Uint8Array, width: number, height: number) {
+/**
+ * Planes hold R, G, B (opaque; alpha, if any, is added after). Plane row py goes to pixel index
+ * `last − py · stride` (rows are bottom-up).
+ */
+function argb(
+  px: Uint32Array,
+  last: number,
+  stride: number,
+  r: Uint8Array,
+  g: Uint8Array,
+  b: Uint8Array,
+  width: number,
+  height: number,
+) {
   for (let py = 0; py < height; py++) {
-    const d = (height - 1 - py) * width, row = py * width;
+    const d = last - py * stride, row = py * width;
     for (let x = 0; x < width; x++) px[d + x] = pack(r[row + x], g[row + x], b[row + x]);
   }
 }
@@ -86,6 +120,8 @@ function argb(px: Uint32Array, r: Uint8Array, g: Uint8Array, b: Uint8Array, widt
  */
 function ycocg(
   px: Uint32Array,
+  last: number,
+  stride: number,
   yp: Uint8Array,
   cop: Uint8Array,
   cgp: Uint8Array,
@@ -95,7 +131,7 @@ function ycocg(
   cw: number,
 ) {
   for (let py = 0; py < height; py++) {
-    const d = (height - 1 - py) * width, row = py * width, crow = cw ? (py >> 1) * cw : row;
+    const d = last - py * stride, row = py * width, crow = cw ? (py >> 1) * cw : row;
     for (let x = 0; x < width; x++) {
       const ci = cw ? crow + (x >> 1) : row + x;
       const co = ((cop[ci] << shift) << 24) >> 24;
