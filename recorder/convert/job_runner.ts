@@ -44,8 +44,9 @@ export interface JobRunnerDeps {
 
 /**
  * The pool's x264 preset. bench/convert (busy 10-minute 1080p session, two CPUs): ultrafast needs about
- * 45 CPU-seconds (≈ 25× real time when the CPUs are free), superfast 60, veryfast 75; the MP4s are
- * 2.5×, 1.7× and 1× the smallest size. Speed is what auditors wait for; the cache has a size cap.
+ * 31 CPU-seconds (11 converter, 20 ffmpeg; 20–27× real time on the shared test VM), veryfast 50 (39 of
+ * them ffmpeg's); the MP4 is 2.5× the veryfast size. Speed is what auditors wait for; the cache has a
+ * size cap.
  */
 export const CONVERSION_PRESET = "ultrafast";
 
