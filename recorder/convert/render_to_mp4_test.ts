@@ -13,6 +13,7 @@ import {
 } from "../rdp_render/testdata/pdu.ts";
 import { encodePlanar } from "../rdp_render/testdata/planar_encoder.ts";
 import { ConvertError, type ConvertProgress, renderRecordingToMp4 } from "./render_to_mp4.ts";
+import { writeSyntheticSession } from "./testdata/synth_session.ts";
 
 const header: RecordingHeader = {
   startedAt: new Date(0).toISOString(),
@@ -207,6 +208,32 @@ Deno.test("renderRecordingToMp4() reports corrupt recordings, ffmpeg failures an
         return true;
       });
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("renderRecordingToMp4() reports ffmpeg quitting mid-stream with its exit code and stderr", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const input = `${dir}/s.rdprec`;
+    await writeSyntheticSession(input, { width: 320, height: 240, seconds: 20, seed: 5 });
+    const quitter = `${dir}/ffmpeg`; // takes a few frames, then fails as an encoder might
+    await Deno.writeTextFile(
+      quitter,
+      "#!/bin/sh\nhead -c 400000 >/dev/null\necho 'encoder gave up' >&2\nexit 3\n",
+    );
+    await Deno.chmod(quitter, 0o755);
+    await assert.rejects(
+      renderRecordingToMp4({ input, output: `${dir}/o.mp4`, ffmpeg: quitter, pixelFormat: "i420" }),
+      (e) => {
+        assert.ok(e instanceof ConvertError, String(e));
+        assert.equal(e.code, "ffmpeg");
+        assert.match(e.message, /quit early \(exit 3\): encoder gave up/);
+        return true;
+      },
+    );
+    await assert.rejects(Deno.stat(`${dir}/o.mp4`), Deno.errors.NotFound);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
