@@ -61,7 +61,10 @@ export class VideoFeed {
     await this.sink(this.#mkv.header());
   }
 
-  /** Queue the picture shown from `pts` on (ms, increasing); sends the previous one. */
+  /**
+   * Queue the picture shown from `pts` on (ms, increasing); sends the previous one. Frames must be every
+   * frame() of one renderer, in order: each one's damage is counted from the one before.
+   */
   async push(pts: number, frame: Frame): Promise<void> {
     this.#flush(pts);
     const slot = await this.#freeSlot();
