@@ -72,7 +72,8 @@ export function convertInWorker(
   return {
     done: result.promise,
     cancel() {
-      if (settled) return;
+      // cancelled twice (a user's cancel, then shutdown): one grace timer, or the first one would leak
+      if (settled || graceTimer !== undefined) return;
       send({ type: "cancel" });
       graceTimer = setTimeout(
         () =>
