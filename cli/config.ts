@@ -1,6 +1,8 @@
 // Configuration: flags > environment (JUMPHOST_*) > config file (JSON) > defaults.
 // Pure resolution (resolveConfig) is separate from reading the file and the environment (loadConfig).
 import { isAbsolute, join, resolve } from "node:path";
+import { X264_PRESETS } from "../recorder/convert/ffmpeg_args.ts";
+import { CONVERSION_PRESET, DEFAULT_CACHE_MAX_BYTES } from "../recorder/convert/defaults.ts";
 
 export class ConfigError extends Error {
   constructor(readonly key: string, message: string) {
@@ -30,6 +32,10 @@ export interface Config {
   webTlsCert: string | null;
   webTlsKey: string | null;
   conversionWorkers: number;
+  /** x264 preset of RDP→MP4 conversions: faster presets convert sooner, slower ones make smaller files */
+  conversionPreset: string;
+  /** size cap of the MP4 cache under <data>/mp4 (MiB); the oldest videos are evicted beyond it */
+  mp4CacheMaxMib: number;
   logLevel: "debug" | "info" | "warn" | "error";
   /** audit events also go to syslog: udp://HOST:PORT, tcp://HOST:PORT or unix:///dev/log (null = off) */
   syslog: string | null;
@@ -68,6 +74,18 @@ export const KEYS: KeySpec[] = [
     file: "conversion_workers",
     env: "JUMPHOST_CONVERSION_WORKERS",
     flag: "conversion-workers",
+  },
+  {
+    key: "conversionPreset",
+    file: "conversion_preset",
+    env: "JUMPHOST_CONVERSION_PRESET",
+    flag: "conversion-preset",
+  },
+  {
+    key: "mp4CacheMaxMib",
+    file: "mp4_cache_max_mib",
+    env: "JUMPHOST_MP4_CACHE_MAX_MIB",
+    flag: "mp4-cache-max-mib",
   },
   { key: "logLevel", file: "log_level", env: "JUMPHOST_LOG_LEVEL", flag: "log-level" },
   // file and environment only (no command-line flag: a token on argv shows in ps)
@@ -120,6 +138,8 @@ function defaults(s: ConfigSources): Raw {
     webTlsCert: null,
     webTlsKey: null,
     conversionWorkers: 2,
+    conversionPreset: CONVERSION_PRESET,
+    mp4CacheMaxMib: DEFAULT_CACHE_MAX_BYTES / 2 ** 20,
     logLevel: "info",
     syslog: null,
     metricsToken: null,
@@ -178,6 +198,14 @@ export function resolveConfig(s: ConfigSources): Config {
   if (!Number.isInteger(workers) || workers < 1 || workers > 16) {
     throw new ConfigError(name("conversionWorkers"), "must be an integer 1-16");
   }
+  const preset = String(raw.conversionPreset);
+  if (!X264_PRESETS.includes(preset)) {
+    throw new ConfigError(name("conversionPreset"), `must be one of ${X264_PRESETS.join(", ")}`);
+  }
+  const cacheMib = Number(raw.mp4CacheMaxMib);
+  if (!Number.isInteger(cacheMib) || cacheMib < 64 || cacheMib > 2 ** 30) {
+    throw new ConfigError(name("mp4CacheMaxMib"), "must be a whole number of MiB, at least 64");
+  }
   const logLevel = str("logLevel") ?? "info";
   if (!["debug", "info", "warn", "error"].includes(logLevel)) {
     throw new ConfigError(name("logLevel"), "must be debug, info, warn or error");
@@ -230,6 +258,8 @@ export function resolveConfig(s: ConfigSources): Config {
     webTlsCert: cert,
     webTlsKey: key,
     conversionWorkers: workers,
+    conversionPreset: preset,
+    mp4CacheMaxMib: cacheMib,
     logLevel: logLevel as Config["logLevel"],
     syslog,
     metricsToken,

@@ -24,6 +24,11 @@ Deno.test("resolveConfig() gives checkout and installed defaults", () => {
   assert.deepEqual(i.sshListen, [{ host: "0.0.0.0", port: 22 }]);
   assert.deepEqual(i.rdpListen, [{ host: "0.0.0.0", port: 3389 }]);
   assert.equal(i.recordingsDir, "/var/log/jumphost/recordings");
+  assert.equal(c.conversionPreset, "ultrafast");
+  assert.equal(c.mp4CacheMaxMib, 20480);
+  const v = resolveConfig({ ...base, file: { conversion_preset: "veryfast", mp4_cache_max_mib: 4096 } });
+  assert.equal(v.conversionPreset, "veryfast");
+  assert.equal(v.mp4CacheMaxMib, 4096);
 });
 
 Deno.test("resolveConfig() takes flags over environment over file", () => {
@@ -53,6 +58,9 @@ Deno.test("resolveConfig() names the bad key in one line", () => {
     [{ env: { JUMPHOST_RDP_TLS_KEY: "/k.pem" } }, /rdp_tls_cert: TLS needs both cert and key/],
     [{ file: { node_id: "a b" } }, /node_id: must match/],
     [{ file: { data_dir: 5 } }, /data_dir: expected a string/],
+    [{ file: { conversion_preset: "warp" } }, /conversion_preset: must be one of ultrafast, superfast/],
+    [{ env: { JUMPHOST_MP4_CACHE_MAX_MIB: "12" } }, /JUMPHOST_MP4_CACHE_MAX_MIB: must be a whole number/],
+    [{ flags: { "mp4-cache-max-mib": "2.5" } }, /--mp4-cache-max-mib: must be a whole number/],
   ];
   for (const [src, re] of cases) {
     assert.throws(() => resolveConfig({ ...base, ...src }), (e: unknown) => {

@@ -28,7 +28,8 @@ export interface FfmpegArgsOptions {
   lossless?: boolean;
 }
 
-const PRESETS = new Set([
+/** x264's presets, fastest first. */
+export const X264_PRESETS: readonly string[] = [
   "ultrafast",
   "superfast",
   "veryfast",
@@ -38,7 +39,7 @@ const PRESETS = new Set([
   "slow",
   "slower",
   "veryslow",
-]);
+];
 
 export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
   const crf = o.crf ?? 23, preset = o.preset ?? "veryfast", key = o.keyframeSeconds ?? 10;
@@ -46,7 +47,7 @@ export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
     if (!Number.isInteger(v) || v < 1 || v > 16384) throw new RangeError(`ffmpeg ${name} ${v}`);
   }
   if (!Number.isInteger(crf) || crf < 0 || crf > 51) throw new RangeError(`crf ${crf}`);
-  if (!PRESETS.has(preset)) throw new RangeError(`x264 preset ${preset}`);
+  if (!X264_PRESETS.includes(preset)) throw new RangeError(`x264 preset ${preset}`);
   if (!(key > 0)) throw new RangeError(`keyframeSeconds ${key}`);
   if (o.output === "" || o.output.startsWith("-")) throw new RangeError(`output path ${o.output}`);
 

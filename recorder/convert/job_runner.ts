@@ -42,13 +42,8 @@ export interface JobRunnerDeps {
   onProgress?: (p: WorkerProgress) => void;
 }
 
-/**
- * The pool's x264 preset. bench/convert (busy 10-minute 1080p session, two CPUs): ultrafast needs about
- * 31 CPU-seconds (11 converter, 20 ffmpeg; 20–27× real time on the shared test VM), veryfast 50 (39 of
- * them ffmpeg's); the MP4 is 2.5× the veryfast size. Speed is what auditors wait for; the cache has a
- * size cap.
- */
-export const CONVERSION_PRESET = "ultrafast";
+export { CONVERSION_PRESET } from "./defaults.ts";
+import { CONVERSION_PRESET } from "./defaults.ts";
 
 export type JobEnd = "done" | "retry" | "failed" | "quarantined" | "cancelled" | "released" | "lost";
 

@@ -16,7 +16,15 @@ import { type JobRunnerDeps, type LogLike, runJob, type RunningJob } from "./job
 import { type Backoff, DEFAULT_BACKOFF, retryDelayMs } from "./outcome.ts";
 
 export interface ConversionServiceDeps {
-  config: { nodeId: string; dataDir: string; conversionWorkers: number };
+  config: {
+    nodeId: string;
+    dataDir: string;
+    conversionWorkers: number;
+    /** x264 preset (default CONVERSION_PRESET) */
+    conversionPreset?: string;
+    /** MP4 cache cap in MiB (default DEFAULT_CACHE_MAX_BYTES) */
+    mp4CacheMaxMib?: number;
+  };
   sql: Sql;
   /** not needed: the pool talks to the database from the main isolate; Workers only convert */
   dbTarget?: DbTarget;
@@ -65,14 +73,15 @@ export async function startConversionService(
     sql,
     nodeId: config.nodeId,
     mp4Dir: opts.mp4Dir ?? mp4CacheDir(config.dataDir),
-    cacheMaxBytes: opts.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES,
+    cacheMaxBytes: opts.cacheMaxBytes ??
+      (config.mp4CacheMaxMib ? config.mp4CacheMaxMib * 2 ** 20 : DEFAULT_CACHE_MAX_BYTES),
     log,
     now,
     reportMs: opts.reportMs ?? 1000,
     heartbeatMs,
     backoff: opts.backoff,
     ffmpeg: opts.ffmpeg,
-    preset: opts.preset,
+    preset: opts.preset ?? config.conversionPreset,
     convert: opts.convert,
   };
   const jobs = new Map<number, RunningJob>();

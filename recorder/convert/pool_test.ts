@@ -319,3 +319,32 @@ Deno.test("requestConversion() refuses a recording whose file is gone, and the p
     const more = await synth(e, "more", 64, 48, 1);
     await assert.rejects(ask(e.db.sql, more.recordingId), /conversion queue is full/);
   }));
+
+Deno.test("the pool encodes with the configured x264 preset (its options are in the H.264 stream)", () =>
+  withEnv(async (e) => {
+    const r = await synth(e, "p", 320, 240, 5);
+    const x264Options = async (preset?: string) => {
+      const asked = await ask(e.db.sql, r.recordingId);
+      const pool = await startConversionService({
+        config: { nodeId: "n1", dataDir: e.dir, conversionWorkers: 1, conversionPreset: preset },
+        sql: e.db.sql,
+        log: e.log,
+      }, { pollMs: 200, reportMs: 100, heartbeatMs: 500 });
+      try {
+        const done = await until("done", stateIs(e.db.sql, asked.job.id, "done"));
+        const bytes = new TextDecoder("latin1").decode(await Deno.readFile(done.output_path!));
+        await Deno.remove(done.output_path!);
+        await Deno.remove(r.path);
+        await writeSyntheticSession(r.path, { width: 320, height: 240, seconds: 5, seed: 2 }); // a new job
+        return /x264 - core \d+.*? options: ([^\0]*)/.exec(bytes)?.[1] ?? "";
+      } finally {
+        await pool.stop();
+      }
+    };
+    const fast = await x264Options(); // the default, ultrafast: no CABAC, no subpixel refinement
+    assert.match(fast, /\bcabac=0\b/);
+    assert.match(fast, /\bsubme=0\b/);
+    const small = await x264Options("veryfast");
+    assert.match(small, /\bcabac=1\b/);
+    assert.match(small, /\bsubme=2\b/);
+  }));
