@@ -1,5 +1,5 @@
 // jumphost admin add|list|reset-password|delete: web console accounts. A new account, or a reset one, gets a
-// random password printed once.
+// random password printed once, which it must replace with its own at its next console login.
 import { bool, parseArgs, positional, str, UsageError } from "./args.ts";
 import type { Command } from "./command.ts";
 import { json, printList } from "./output.ts";
@@ -39,12 +39,15 @@ export const adminCommand: Command = {
           name,
           role: role as ConsoleRole,
           passwordHash: await hashPassword(password),
+          mustChangePassword: true,
         }, { actor: cliActor() });
         if (bool(p, "json")) ctx.out.line(json({ name: u.name, role: u.role, password }));
         else {
           ctx.out.line(`console user ${u.name} created with role ${u.role}`);
           ctx.out.line(`password: ${password}`);
-          ctx.out.line("(shown once; it is stored only as a scrypt hash)");
+          ctx.out.line(
+            "(shown once; it is stored only as a scrypt hash; they choose their own at first login)",
+          );
         }
         return 0;
       }
@@ -54,8 +57,10 @@ export const adminCommand: Command = {
         printList(
           ctx.out,
           bool(p, "json"),
-          ["name", "role", "active", "last login", "locked until"],
-          users.map((u) => [u.name, u.role, u.active, u.last_login_at, u.locked_until]),
+          ["name", "role", "active", "last login", "locked until", "must change password"],
+          users.map((
+            u,
+          ) => [u.name, u.role, u.active, u.last_login_at, u.locked_until, u.must_change_password]),
           users,
         );
         return 0;

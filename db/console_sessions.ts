@@ -19,6 +19,8 @@ export interface ConsoleSession {
   createdAt: Date;
   lastSeenAt: Date;
   expiresAt: Date;
+  /** the account must choose its own password before anything else (see console_users) */
+  mustChangePassword: boolean;
 }
 
 export function hashToken(token: string): string {
@@ -56,6 +58,7 @@ interface Row {
   name: string;
   role: ConsoleRole;
   active: boolean;
+  must_change_password: boolean;
   created_at: Date;
   last_seen_at: Date;
   expires_at: Date;
@@ -76,7 +79,7 @@ export async function resolveConsoleSession(
   const h = hashToken(token);
   const [r] = await sql<Row[]>`
     SELECT s.token_hash, s.csrf_token, s.console_user_id, u.name, u.role, u.active,
-           s.created_at, s.last_seen_at, s.expires_at
+           u.must_change_password, s.created_at, s.last_seen_at, s.expires_at
     FROM console_sessions s JOIN console_users u ON u.id = s.console_user_id
     WHERE s.token_hash = ${h}`;
   if (!r) return null;
@@ -98,6 +101,7 @@ export async function resolveConsoleSession(
     createdAt: r.created_at,
     lastSeenAt: touch ? now : r.last_seen_at,
     expiresAt: r.expires_at,
+    mustChangePassword: r.must_change_password,
   };
 }
 

@@ -19,6 +19,8 @@ export interface ConsoleUser {
   locked_until: Date | null;
   last_login_at: Date | null;
   created_at: Date;
+  /** the password was set by someone else: the next login must choose a new one first */
+  must_change_password: boolean;
 }
 
 export interface ConsoleUserWithHash extends ConsoleUser {
@@ -40,7 +42,7 @@ export type { Actor } from "./audit_events.ts";
 
 export async function createConsoleUser(
   sql: Sql,
-  input: { name: string; role: ConsoleRole; passwordHash: string },
+  input: { name: string; role: ConsoleRole; passwordHash: string; mustChangePassword?: boolean },
   by: Actor,
 ): Promise<ConsoleUser> {
   const err = consoleUserNameError(input.name);
@@ -51,9 +53,10 @@ export async function createConsoleUser(
   try {
     return await withTx(sql, async (tx) => {
       const [row] = await tx<ConsoleUser[]>`
-        INSERT INTO console_users (name, role, password_hash)
-        VALUES (${input.name}, ${input.role}, ${input.passwordHash})
-        RETURNING id, name, role, active, failed_logins, locked_until, last_login_at, created_at`;
+        INSERT INTO console_users (name, role, password_hash, must_change_password)
+        VALUES (${input.name}, ${input.role}, ${input.passwordHash}, ${input.mustChangePassword ?? false})
+        RETURNING id, name, role, active, failed_logins, locked_until, last_login_at, created_at,
+          must_change_password`;
       await writeAudit(tx, {
         actor: by.actor,
         action: "console.user_create",
@@ -75,13 +78,14 @@ export async function createConsoleUser(
 
 export function listConsoleUsers(sql: Sql): Promise<ConsoleUser[]> {
   return sql<ConsoleUser[]>`
-    SELECT id, name, role, active, failed_logins, locked_until, last_login_at, created_at
+    SELECT id, name, role, active, failed_logins, locked_until, last_login_at, created_at, must_change_password
     FROM console_users ORDER BY name`;
 }
 
 export async function findConsoleUserByName(sql: Sql, name: string): Promise<ConsoleUserWithHash | null> {
   const [row] = await sql<ConsoleUserWithHash[]>`
-    SELECT id, name, role, active, failed_logins, locked_until, last_login_at, created_at, password_hash
+    SELECT id, name, role, active, failed_logins, locked_until, last_login_at, created_at,
+      must_change_password, password_hash
     FROM console_users WHERE name = ${name}`;
   return row ?? null;
 }
@@ -130,7 +134,8 @@ export function consolePasswordError(password: string, name: string): string | n
 /**
  * Replaces a console user's password hash, clears their lockout, and ends their console sessions except
  * `keepTokenHash` (the caller's own, for a change of one's own password). Audited as `action`; the
- * password itself is never written anywhere but as the hash.
+ * password itself is never written anywhere but as the hash. A reset (someone else chose the password)
+ * makes the account change it at its next login; a change by the account itself clears that.
  */
 export async function setConsolePassword(
   sql: Sql,
@@ -141,7 +146,8 @@ export async function setConsolePassword(
 ): Promise<{ userId: number; sessionsEnded: number }> {
   return await withTx(sql, async (tx) => {
     const [u] = await tx<{ id: number }[]>`
-      UPDATE console_users SET password_hash = ${passwordHash}, failed_logins = 0, locked_until = NULL
+      UPDATE console_users SET password_hash = ${passwordHash}, failed_logins = 0, locked_until = NULL,
+        must_change_password = ${opts.action === "console.password_reset"}
       WHERE name = ${name} RETURNING id`;
     if (!u) throw new DbError("not_found", `no console user "${name}"`);
     const ended = await tx`DELETE FROM console_sessions

@@ -40,7 +40,7 @@ Deno.test("console in Chromium: log in, create a user with two source IPs, a ser
   const b = await openBrowser("web");
   try {
     const out = await cli.ok(["admin", "add", "root", "--role", "admin"]);
-    const password = /password: (\S+)/.exec(out)![1];
+    const given = /password: (\S+)/.exec(out)![1];
     const page = b.page;
 
     await page.goto(`${base}/users`);
@@ -50,8 +50,20 @@ Deno.test("console in Chromium: log in, create a user with two source IPs, a ser
     await page.fill("#password", "wrong-password");
     await page.click("#login-submit");
     await page.waitForSelector("#login-error");
-    await page.fill("#password", password);
+    await page.fill("#password", given);
     await page.click("#login-submit");
+    // the password the CLI printed must be replaced first: the console sends the account to /account
+    await page.waitForURL(`${base}/account`);
+    await page.waitForSelector("#must-change");
+    await b.shot("02-must-change");
+    const password = "e2e first own passphrase";
+    await page.fill("#f-current", given);
+    await page.fill("#f-password", password);
+    await page.fill("#f-confirm", password);
+    await page.click("#change-password");
+    await page.waitForSelector("text=Your password was changed.");
+    assert.equal(await page.$("#must-change"), null);
+    await page.goto(`${base}/users`);
     await page.waitForURL(`${base}/users`);
     await b.shot("02-users-empty");
 

@@ -1,5 +1,6 @@
 // /account: every console user's own page: who they are, and changing their own password (the current
-// password is required; the other console sessions of the account end, this one stays).
+// password is required; the other console sessions of the account end, this one stays). An account whose
+// password someone else set is sent here first (password_gate.ts); changing it lifts that.
 import { type Context, Hono } from "hono";
 import { writeAudit } from "../../db/audit.ts";
 import {
@@ -16,11 +17,29 @@ import { Csrf, Field, Flash, FormError, type FormState, Time } from "../views/pa
 import { byOf, formOf, need, type RouteCtx } from "./ctx.ts";
 
 function AccountPage(
-  p: { name: string; role: string; since: Date; form: FormState; csrf: string; changed?: number },
+  p: {
+    name: string;
+    role: string;
+    since: Date;
+    form: FormState;
+    csrf: string;
+    changed?: number;
+    mustChange: boolean;
+  },
 ) {
   return (
     <>
       <h1>Your account</h1>
+      {p.mustChange
+        ? (
+          <Flash kind="info">
+            <span id="must-change">
+              Your password was set by an administrator. Choose your own password below before using the
+              console: enter the password you were given as the current one.
+            </span>
+          </Flash>
+        )
+        : null}
       {p.changed !== undefined
         ? (
           <Flash kind="ok">
@@ -96,6 +115,7 @@ export function accountRoutes(ctx: RouteCtx): Hono<AppEnv> {
         form={{ values: {}, errors }}
         csrf={s.csrfToken}
         changed={changed !== undefined && /^\d{1,6}$/.test(changed) ? Number(changed) : undefined}
+        mustChange={s.mustChangePassword}
       />,
       { status },
     );

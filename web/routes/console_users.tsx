@@ -60,11 +60,12 @@ function ListPage(
             <th>Active</th>
             <th>Last login (UTC)</th>
             <th>Locked until</th>
+            <th>Own password</th>
             <th></th>
           </tr>
         </thead>
         <tbody>
-          {p.users.length === 0 ? <Empty cols={6} /> : null}
+          {p.users.length === 0 ? <Empty cols={7} /> : null}
           {p.users.map((u) => (
             <tr>
               <td>{u.name}</td>
@@ -76,6 +77,7 @@ function ListPage(
               <td>
                 <Time at={u.locked_until} />
               </td>
+              <td>{u.must_change_password ? "not chosen yet" : "yes"}</td>
               <td>
                 {u.name === p.self
                   ? <a href="/account" class="muted">you: change password</a>
@@ -173,6 +175,7 @@ export function consoleUserRoutes(ctx: RouteCtx): Hono<AppEnv> {
         name,
         role: role as "admin",
         passwordHash: await hashPassword(password),
+        mustChangePassword: true,
       }, {
         actor: actorOf(c.get("session")),
         sourceIp: clientIp(c),

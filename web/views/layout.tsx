@@ -57,7 +57,7 @@ export function Layout(p: LayoutProps) {
             <header class="top">
               <a class="brand" href="/">jumphost</a>
               <nav>
-                {NAV.filter((n) => can(s.role, n.perm)).map((n) => (
+                {NAV.filter((n) => !s.mustChangePassword && can(s.role, n.perm)).map((n) => (
                   <a href={n.href} class={isActive(n.href, p.path) ? "active" : undefined}>{n.label}</a>
                 ))}
               </nav>
