@@ -1,4 +1,5 @@
-// /servers: list and search, create, edit (pool IP, ports, protocols), host key reset, delete, detail.
+// /servers: list and search, create, edit (pool IP, ports, protocols), host key reset, delete, detail (with
+// the appliance's backend key, managed in server_backend_key.tsx).
 import { type Context, Hono } from "hono";
 import { createServer, getServer, listServers, type ServerRow, updateServer } from "../../db/servers.ts";
 import { listPolicies } from "../../db/policies.ts";
@@ -8,9 +9,11 @@ import type { AppEnv } from "../deps.ts";
 import { formErrorsOf } from "../errors.tsx";
 import { page } from "../render.tsx";
 import { nameError, portError } from "../validate.ts";
-import type { FormState } from "../views/parts.tsx";
+import { emptyForm, type FormState } from "../views/parts.tsx";
 import { ServerDetail, ServerForm, ServerList } from "../views/server_views.tsx";
 import { byOf, formList, formOf, need, type RouteCtx } from "./ctx.ts";
+import { backendKeyRoutes, backendKeyState, type DetailRenderer } from "./server_backend_key.tsx";
+import { can } from "../auth.ts";
 
 const FIELDS = [
   "name",
@@ -114,26 +117,46 @@ export function serverRoutes(ctx: RouteCtx): Hono<AppEnv> {
     }
   });
 
-  app.get("/:name", async (c) => {
-    const s = await getServer(deps.sql, c.req.param("name"));
-    const [policies, sessions] = await Promise.all([
+  const KEY_FLASH: Record<string, string> = {
+    generated: "Backend key generated: authorize its public key on the backend.",
+    imported: "Backend key imported.",
+    removed: "Backend key removed.",
+  };
+  const detail: DetailRenderer = async (c, name, keyForm, status) => {
+    const s = await getServer(deps.sql, name);
+    const [policies, sessions, key] = await Promise.all([
       listPolicies(deps.sql, { server: s.name, status: "all", limit: 200 }),
       recentSessionsOfServer(deps.sql, s.id, 20),
+      backendKeyState(deps.dataDir, s.name),
     ]);
-    const q = c.req.query();
+    const q = c.req.method === "GET" ? c.req.query() : {};
     const flash = q.created
       ? "Server created."
       : q.saved
       ? "Saved."
       : q.reset
       ? "Host key forgotten."
+      : q.key
+      ? KEY_FLASH[q.key]
       : undefined;
     return page(
       c,
       `Server ${s.name}`,
-      <ServerDetail s={s} policies={policies} sessions={sessions} csrf={csrf(c)} now={now()} flash={flash} />,
+      <ServerDetail
+        s={s}
+        policies={policies}
+        sessions={sessions}
+        csrf={csrf(c)}
+        now={now()}
+        flash={flash}
+        backendKey={{ state: key, form: keyForm, canManage: can(c.get("session").role, "manage") }}
+      />,
+      { status },
     );
-  });
+  };
+
+  app.get("/:name", (c) => detail(c, c.req.param("name"), emptyForm(), 200));
+  app.route("/", backendKeyRoutes(ctx, detail));
 
   app.get("/:name/edit", async (c) => {
     const s = await getServer(deps.sql, c.req.param("name"));

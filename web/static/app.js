@@ -16,6 +16,23 @@
     if (q && !globalThis.confirm(q)) e.preventDefault();
   }, true);
 
+  // <button data-copy="#id"> copies that field's text (the backend key's public half)
+  document.addEventListener("click", function (e) {
+    const btn = e.target && e.target.closest ? e.target.closest("[data-copy]") : null;
+    const field = btn && document.querySelector(btn.getAttribute("data-copy"));
+    if (!field) return;
+    field.select();
+    const done = function () {
+      btn.textContent = "Copied";
+    };
+    // the field is selected either way, so Ctrl+C works where the clipboard API is refused
+    const fallback = function () {
+      if (document.execCommand("copy")) done();
+    };
+    if (navigator.clipboard) navigator.clipboard.writeText(field.value).then(done, fallback);
+    else fallback();
+  });
+
   function startLive(el) {
     const Terminal = globalThis.Terminal;
     if (!Terminal) return;

@@ -17,6 +17,7 @@ import {
 } from "./parts.tsx";
 import { SessionTable } from "./session_parts.tsx";
 import { PolicyTable } from "./policy_parts.tsx";
+import { BackendKeyPanel, type BackendKeyState } from "./backend_key_view.tsx";
 
 export function hostKeyFingerprint(key: string | null): string | null {
   if (!key) return null;
@@ -133,7 +134,15 @@ export function ServerForm(p: { form: FormState; csrf: string; server?: ServerRo
 }
 
 export function ServerDetail(
-  p: { s: ServerRow; policies: PolicyRow[]; sessions: SessionRow[]; csrf: string; now: Date; flash?: string },
+  p: {
+    s: ServerRow;
+    policies: PolicyRow[];
+    sessions: SessionRow[];
+    csrf: string;
+    now: Date;
+    flash?: string;
+    backendKey: { state: BackendKeyState; form: FormState; canManage: boolean };
+  },
 ) {
   const s = p.s;
   const base = `/servers/${encodeURIComponent(s.name)}`;
@@ -229,6 +238,18 @@ export function ServerDetail(
           )}
         </dl>
       </div>
+      {s.protocols.includes("ssh") || p.backendKey.state.kind === "key" ||
+          p.backendKey.state.kind === "invalid"
+        ? (
+          <BackendKeyPanel
+            server={s.name}
+            state={p.backendKey.state}
+            csrf={p.csrf}
+            canManage={p.backendKey.canManage}
+            form={p.backendKey.form}
+          />
+        )
+        : null}
       <h2>Policies</h2>
       <PolicyTable rows={p.policies} />
       <h2>Recent sessions</h2>
