@@ -21,14 +21,15 @@ function webDeps(sql: Sql, logs: string[]) {
   };
 }
 
-Deno.test("console in Chromium: log in, create a user with two source IPs, a server, a group, a policy by wizard; the CLI sees it; revoke; change the password; log out", async () => {
+Deno.test("console in Chromium: log in and choose a password, create a user with two source IPs, a server with a backend key, a group, a policy by wizard; the CLI sees it; revoke; change the password; log out", async () => {
   const db = await createTestDb();
   const cli = cliFor(db.url, { JUMPHOST_IP_POOL: "127.0.6.0/29" });
   const logs: string[] = [];
+  const dataDir = await Deno.makeTempDir({ prefix: "jh-e2e-web-" });
   const web = await startWeb(
     {
       webListen: [{ host: "127.0.0.1", port: 0 }],
-      dataDir: "/nonexistent",
+      dataDir,
       webTlsCert: null,
       webTlsKey: null,
       recordingsDir: "/nonexistent",
@@ -93,6 +94,23 @@ Deno.test("console in Chromium: log in, create a user with two source IPs, a ser
     await page.waitForURL(/\/servers\/web1\?created=1/);
     assert.equal((await page.textContent("#server-pool-ip"))?.trim(), "127.0.6.1");
     await b.shot("05-server-detail");
+
+    // the appliance's backend key: generate, its public key shown for authorized_keys, replace (confirmed)
+    await page.click("#generate-backend-key");
+    await page.waitForURL(/\/servers\/web1\?key=generated/);
+    const fp1 = (await page.textContent("#backend-key-fingerprint"))!;
+    assert.match(fp1, /^SHA256:/);
+    assert.match(await page.inputValue("#backend-public-key"), /^ssh-ed25519 \S+ jumphost@web1$/);
+    await page.click("#copy-public-key");
+    await b.shot("05b-backend-key");
+    await page.click("#generate-backend-key"); // confirm() accepted by the helper
+    await page.waitForFunction(
+      (fp) => document.querySelector("#backend-key-fingerprint")?.textContent !== fp,
+      fp1,
+    );
+    await page.click("#remove-backend-key");
+    await page.waitForURL(/\/servers\/web1\?key=removed/);
+    assert.match((await page.textContent("#backend-key-state"))!, /No backend key/);
 
     // a server group with web1
     await page.goto(`${base}/groups`);
@@ -241,5 +259,6 @@ Deno.test("console in Chromium: log in, create a user with two source IPs, a ser
     await b.close();
     await web.stop();
     await db.close();
+    await Deno.remove(dataDir, { recursive: true });
   }
 });

@@ -57,7 +57,10 @@ Deno.test("backend key: generate, show the public key, replace only when confirm
       shown.html,
       new RegExp(`id="backend-key-fingerprint">${info.fingerprint.replace(/\+/g, "\\+")}<`),
     );
-    assert.ok(shown.html.includes(`id="backend-public-key" class="mono" readonly`), "read-only, copyable");
+    assert.ok(
+      shown.html.includes(`id="backend-public-key" class="mono pubkey" readonly`),
+      "read-only, copyable",
+    );
     assert.ok(shown.html.includes(`>${info.publicKey}</textarea>`));
     assert.match(shown.html, /data-copy="#backend-public-key"/);
     assert.doesNotMatch(shown.html, /PRIVATE KEY/);

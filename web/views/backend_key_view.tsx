@@ -44,7 +44,9 @@ export function BackendKeyPanel(
             <dd class="mono" id="backend-key-fingerprint">{st.fingerprint}</dd>
             <dt>Public key</dt>
             <dd>
-              <textarea id="backend-public-key" class="mono" readOnly rows={3}>{st.publicKey}</textarea>
+              <textarea id="backend-public-key" class="mono pubkey" readOnly rows={3}>
+                {st.publicKey}
+              </textarea>
               <button type="button" class="secondary" data-copy="#backend-public-key" id="copy-public-key">
                 Copy
               </button>
@@ -90,7 +92,7 @@ export function BackendKeyPanel(
                   <textarea
                     id="f-private_key"
                     name="private_key"
-                    class="mono"
+                    class="mono pubkey"
                     rows={6}
                     autocomplete="off"
                     spellcheck={false}
