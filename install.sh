@@ -415,7 +415,7 @@ say "  RDP            ${rdp_l//0.0.0.0/$host_ip}"
 if [ -n "$admin_password" ]; then
   say ""
   say "  console login  admin / $admin_password"
-  say "                 (shown once: note it now; change accounts with jumphost admin add|delete)"
+  say "                 (shown once: note it now; you choose your own password at the first login)"
 fi
 say ""
 say "Checks (jumphost doctor):"
