@@ -15,6 +15,8 @@ import { createRuntime, type Runtime, type SshProxyDeps } from "./runtime.ts";
 import { ProxySession } from "./session.ts";
 import { ClientAgent, localAddressOf, releaseCrypto } from "./ssh2_internals.ts";
 import { createServer, type IncomingConnection } from "./ssh2_types.ts";
+import { batchWrites } from "./write_batching.ts";
+import { CLIENT_CIPHERS } from "./ciphers.ts";
 
 export interface ListenAddress {
   host: string;
@@ -36,19 +38,8 @@ export interface SshProxy {
 
 const LOGIN_GRACE_MS = 60_000;
 
-/**
- * Ciphers offered to clients. No chacha20-poly1305: without ssh2's native addon (it cannot load in Deno)
- * it costs three node:crypto contexts per packet that are never finalised, so Deno frees them only on
- * garbage collection; aes-ctr keeps one context per direction for the connection (released at close) and
- * measured as fast here. OpenSSH clients then choose aes128-ctr with hmac-sha2-256-etm.
- */
-export const CLIENT_CIPHERS = [
-  "aes128-ctr",
-  "aes192-ctr",
-  "aes256-ctr",
-  "aes128-gcm@openssh.com",
-  "aes256-gcm@openssh.com",
-];
+/** kept here for callers that import it from the server module */
+export { CLIENT_CIPHERS };
 
 function newRef(): string {
   // 10 characters of base32: short enough to read out over the phone, unique enough for a log
@@ -173,6 +164,7 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
       for (const a of addresses) {
         const l = net.createServer((sock) => {
           sock.setNoDelay(true);
+          batchWrites(sock);
           deps.metrics?.connections.inc({ protocol: "ssh" });
           sockets.add(sock);
           sock.on("close", () => sockets.delete(sock));

@@ -5,6 +5,8 @@ import net from "node:net";
 import { Buffer } from "node:buffer";
 import { type BackendAuth, type BackendClient, newBackendClient, parseKey } from "./ssh2_types.ts";
 import { type ClientAgent, releaseCrypto } from "./ssh2_internals.ts";
+import { batchWrites } from "./write_batching.ts";
+import { BACKEND_CIPHERS } from "./ciphers.ts";
 
 export type BackendErrorCode =
   | "unreachable"
@@ -87,8 +89,12 @@ export function connectBackend(
   }
   return new Promise((resolve, reject) => {
     const client = newBackendClient();
+    // every way this connection ends (auth failure, a check abandoned, the session's end) frees its
+    // stream cipher contexts at once; the session also does this, a second call is a no-op
+    client.on("close", () => releaseCrypto(client));
     const sock = net.connect({ host: target.host, port: target.port });
     sock.setNoDelay(true);
+    batchWrites(sock);
     let settled = false;
     let presented = "";
     let mismatch: string | null = null;
@@ -157,7 +163,10 @@ export function connectBackend(
         keepaliveCountMax: 3,
         // used for the user's logins (authSequence) and for agent forwarding on channels that ask for it
         agent: creds.agent ?? opts.forwardAgent,
-        algorithms: hostKeys.pinned ? { serverHostKey: algorithmsFor(hostKeys.pinned) } : undefined,
+        algorithms: {
+          cipher: BACKEND_CIPHERS,
+          ...(hostKeys.pinned ? { serverHostKey: algorithmsFor(hostKeys.pinned) } : {}),
+        },
         hostVerifier: (key: Uint8Array, verify: (ok: boolean) => void) => {
           presented = hostKeyLine(key);
           if (hostKeys.pinned !== null) {
