@@ -2,6 +2,9 @@
 // `[time, code, data]` line per event. Events stream to disk as they happen through a bounded queue:
 // when more than `highWaterBytes` wait for the disk, `full` turns true and the caller pauses its source
 // until `drained()` resolves, so a slow disk slows the session a little instead of filling memory.
+// Output chunks less than a millisecond apart in one run of JavaScript (the SSH packets of one socket
+// read) become one event: a terminal printing fast costs one JSON line per read, not per packet, and no
+// byte or ordering is lost (any other event flushes the pending output first).
 
 export interface AsciicastHeader {
   width: number;
@@ -36,6 +39,9 @@ function clampDim(v: number, dflt: number): number {
   return Number.isInteger(v) && v > 0 && v <= 10_000 ? v : dflt;
 }
 
+/** output chunks closer than this (ms) to the first pending one may share its event */
+const MERGE_MS = 1;
+
 /** Pure: one event line; time in seconds with microsecond precision. */
 export function eventLine(seconds: number, code: "o" | "i" | "r" | "m", data: string): string {
   return `[${Math.max(0, seconds).toFixed(6)}, ${JSON.stringify(code)}, ${JSON.stringify(data)}]\n`;
@@ -49,8 +55,14 @@ export interface WriterOptions {
 
 export class AsciicastWriter {
   #file: Deno.FsFile;
-  #queue: Uint8Array[] = [];
+  /** lines waiting for the disk; encoded together when written */
+  #queue: string[] = [];
+  /** UTF-16 length of the queue: stands in for its bytes in the high-water check (exact for ASCII) */
   #queued = 0;
+  /** output decoded but not yet made an event, and when its first chunk came */
+  #pendingOut: string[] = [];
+  #pendingAt = 0;
+  #flushScheduled = false;
   #size = 0;
   #pumping: Promise<void> | null = null;
   #drainWaiters: (() => void)[] = [];
@@ -89,6 +101,7 @@ export class AsciicastWriter {
     return w;
   }
 
+  /** bytes written, plus those queued (counted in UTF-16 units until written; exact after close()) */
   get size(): number {
     return this.#size + this.#queued;
   }
@@ -107,7 +120,19 @@ export class AsciicastWriter {
 
   output(data: Uint8Array | string): void {
     const text = typeof data === "string" ? data : this.#outDec.decode(data, { stream: true });
-    if (text !== "") this.#event("o", text);
+    if (text === "" || this.#closed || this.#error) return;
+    const now = this.#now();
+    if (this.#pendingOut.length && now - this.#pendingAt >= MERGE_MS) this.#flushOutput();
+    if (!this.#pendingOut.length) this.#pendingAt = now;
+    this.#pendingOut.push(text);
+    this.#queued += text.length;
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      queueMicrotask(() => {
+        this.#flushScheduled = false;
+        this.#flushOutput();
+      });
+    }
   }
 
   input(data: Uint8Array | string): void {
@@ -121,27 +146,37 @@ export class AsciicastWriter {
     }
   }
 
+  #flushOutput(): void {
+    if (!this.#pendingOut.length) return;
+    const text = this.#pendingOut.length === 1 ? this.#pendingOut[0] : this.#pendingOut.join("");
+    this.#pendingOut = [];
+    this.#queued -= text.length;
+    if (this.#closed || this.#error) return;
+    this.#push(eventLine((this.#pendingAt - this.#start) / 1000, "o", text));
+  }
+
   #event(code: "o" | "i" | "r" | "m", data: string): void {
     if (this.#closed || this.#error) return;
+    this.#flushOutput();
     this.#push(eventLine((this.#now() - this.#start) / 1000, code, data));
   }
 
   #push(line: string): void {
-    const bytes = this.#enc.encode(line);
-    this.#queue.push(bytes);
-    this.#queued += bytes.length;
+    this.#queue.push(line);
+    this.#queued += line.length;
     this.#pumping ??= this.#pump();
   }
 
   async #pump(): Promise<void> {
     try {
       while (this.#queue.length > 0 && !this.#error) {
-        const batch = this.#queue.length === 1 ? this.#queue[0] : concat(this.#queue);
         const n = this.#queue.length;
+        const chars = this.#queue.reduce((a, l) => a + l.length, 0);
+        const batch = this.#enc.encode(n === 1 ? this.#queue[0] : this.#queue.join(""));
         let off = 0;
         while (off < batch.length) off += await this.#file.write(batch.subarray(off));
         this.#queue.splice(0, n);
-        this.#queued -= batch.length;
+        this.#queued -= chars;
         this.#size += batch.length;
         if (!this.full) this.#wakeDrain();
       }
@@ -166,7 +201,8 @@ export class AsciicastWriter {
   async close(): Promise<number> {
     if (this.#closed) return this.#size;
     const tailOut = this.#outDec.decode();
-    if (tailOut) this.#event("o", tailOut);
+    if (tailOut) this.output(tailOut);
+    this.#flushOutput();
     const tailIn = this.#inDec.decode();
     if (tailIn) this.#event("i", tailIn);
     while (this.#pumping) await this.#pumping;
@@ -175,16 +211,4 @@ export class AsciicastWriter {
     this.#file.close();
     return this.#size;
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }

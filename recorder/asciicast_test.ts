@@ -75,3 +75,65 @@ Deno.test("AsciicastWriter reports full above the high-water mark and drains", a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("AsciicastWriter merges output chunks of one task less than 1 ms apart, keeping order", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "s.cast");
+    let t = 0;
+    const w = await AsciicastWriter.create(path, { width: 80, height: 24, timestamp: 0 }, {
+      monotonic: () => t,
+    });
+    const enc = new TextEncoder();
+    t = 10;
+    w.output(enc.encode("a"));
+    t = 10.5;
+    w.output(enc.encode("b")); // same read: merged, at the first chunk's time
+    w.input("x"); // any other event flushes the pending output first
+    w.output(enc.encode("c"));
+    t = 12;
+    w.output(enc.encode("d")); // 2 ms after "c": a new event
+    await new Promise((r) => setTimeout(r, 0));
+    t = 12.2;
+    w.output(enc.encode("e")); // a later task: a new event even within 1 ms
+    w.resize(100, 30);
+    const size = await w.close();
+    assert.equal(size, (await Deno.stat(path)).size);
+    const lines = (await Deno.readTextFile(path)).trim().split("\n").map((l) => JSON.parse(l));
+    assert.deepEqual(lines.slice(1), [
+      [0.01, "o", "ab"],
+      [0.0105, "i", "x"],
+      [0.0105, "o", "c"],
+      [0.012, "o", "d"],
+      [0.0122, "o", "e"],
+      [0.0122, "r", "100x30"],
+    ]);
+    assert.equal(await asciinema("cat", path), "abcde");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("AsciicastWriter records every byte of a large burst of output", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "s.cast");
+    const w = await AsciicastWriter.create(path, { width: 80, height: 24, timestamp: 0 }, {
+      highWaterBytes: 64 * 1024,
+    });
+    const enc = new TextEncoder();
+    let expected = "";
+    for (let i = 0; i < 2000; i++) {
+      // multi-byte characters split across chunks, as SSH packets split them
+      const chunk = enc.encode(`line ${i} €ü\r\n`);
+      w.output(chunk.subarray(0, 9));
+      w.output(chunk.subarray(9));
+      expected += `line ${i} €ü\r\n`;
+      if (w.full) await w.drained();
+    }
+    await w.close();
+    assert.equal(await asciinema("cat", path), expected);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
