@@ -5,6 +5,9 @@
 // Figures: connection setup (median of N), 256 MiB up/down (exec `cat` and scp/SFTP, tapped by the
 // proxy), PTY output through the recorder, proxy CPU per GiB, and RSS/CPU with 500 idle sessions.
 // Run with bench/ssh/run.sh (root: starts sshd and uses the test OS user).
+// Quick mode for iterations (one 256 MiB exec upload + download, jump vs proxy, CPU per GiB of both):
+//   BENCH_QUICK=1 bench/ssh/run.sh   (PROXY_DENO_FLAGS="--cpu-prof --cpu-prof-dir=…" profiles the proxy;
+//   PROXY_SCRIPT=/other/checkout/bench/ssh/proxy_process.ts runs another version of it, for before/after)
 import { join } from "node:path";
 import { createTestDb } from "../../tests/helpers/test_db.ts";
 import { freePort, makeKey, startSshd, waitForPort } from "../../tests/helpers/sshd.ts";
@@ -12,20 +15,28 @@ import { createUser } from "../../db/users.ts";
 import { createServer } from "../../db/servers.ts";
 import { createPolicy } from "../../db/policies.ts";
 
+const QUICK = Deno.env.get("BENCH_QUICK") === "1";
 const E = (k: string, d: number) => Number(Deno.env.get(k) ?? d);
 const SIZE_MB = E("BENCH_SIZE_MB", 256);
-const REPS = E("BENCH_REPS", 3);
-const SETUP_N = E("BENCH_SETUP_N", 20);
-const CONC = E("BENCH_CONC", 500);
+const REPS = E("BENCH_REPS", QUICK ? 1 : 3);
+const SETUP_N = E("BENCH_SETUP_N", QUICK ? 3 : 20);
+const CONC = E("BENCH_CONC", QUICK ? 0 : 500);
 const INFLIGHT = E("BENCH_CONC_INFLIGHT", 32);
-const PTY_MB = E("BENCH_PTY_MB", 64);
+const PTY_MB = E("BENCH_PTY_MB", QUICK ? 0 : 64);
+/** exec/scp kinds to run (comma-separated), default all */
+const KINDS = (Deno.env.get("BENCH_KINDS") ?? (QUICK ? "upload_exec,download_exec" : "")).split(",").filter(
+  Boolean,
+);
+const PROXY_DENO_FLAGS = Deno.env.get("PROXY_DENO_FLAGS") ?? "";
+/** another checkout's proxy_process.ts, to compare two versions of the proxy under the same harness */
+const PROXY_SCRIPT = Deno.env.get("PROXY_SCRIPT");
 const HERE = new URL(".", import.meta.url).pathname;
 const WORK = join(HERE, "work");
 const SRC = `/dev/shm/jh-bench-src-${Deno.pid}`;
 const BIND = "127.0.0.50";
 
 type Path = "direct" | "jump" | "proxy";
-const PATHS: Path[] = ["direct", "jump", "proxy"];
+const PATHS: Path[] = QUICK ? ["jump", "proxy"] : ["direct", "jump", "proxy"];
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -49,6 +60,16 @@ async function sh(cmd: string): Promise<{ code: number; ms: number; out: string;
 function procCpuSeconds(pid: number): number {
   const f = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
   return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, in clock ticks of 1/100 s
+}
+
+function hasChildren(pid: number): boolean {
+  return Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim() !== "";
+}
+
+/** CPU of the children a process has waited for (sshd -D reaps its per-connection processes) */
+function procChildCpuSeconds(pid: number): number {
+  const f = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+  return (Number(f[13]) + Number(f[14])) / 100; // cutime + cstime
 }
 
 function procRssKiB(pid: number): number {
@@ -90,7 +111,12 @@ async function main() {
     const startProxy = async () => {
       const child = new Deno.Command("sh", {
         // run.sh raised the open-file limit for us and our children (500 sessions need ~1100 descriptors)
-        args: ["-c", `exec "${Deno.execPath()}" run -A "${join(HERE, "proxy_process.ts")}"`],
+        args: [
+          "-c",
+          `exec "${Deno.execPath()}" run -A ${PROXY_DENO_FLAGS} "${
+            PROXY_SCRIPT ?? join(HERE, "proxy_process.ts")
+          }"`,
+        ],
         env: {
           BENCH_DB_URL: db.url,
           BENCH_LISTEN: `127.0.0.1:${proxyPort}`,
@@ -163,7 +189,7 @@ async function main() {
       const [label, extra] of [["setup_ms", ""], [
         "setup_ms_curve25519",
         "-o KexAlgorithms=curve25519-sha256",
-      ]]
+      ]].slice(0, QUICK ? 1 : 2)
     ) {
       const times: Record<Path, number[]> = { direct: [], jump: [], proxy: [] };
       for (let i = 0; i < SETUP_N; i++) {
@@ -185,7 +211,7 @@ async function main() {
     log(`creating ${SIZE_MB} MiB source file`);
     check(await sh(`head -c ${SIZE_MB}M /dev/urandom > ${SRC} && chmod 644 ${SRC}`), "source file");
     const bytes = SIZE_MB * 1024 * 1024;
-    const kinds = {
+    const allKinds = {
       upload_exec: (p: Path) => `${sshArgs(p)} 'cat > /dev/null' < ${SRC}`,
       download_exec: (p: Path) => `${sshArgs(p)} 'cat ${SRC}' > /dev/null`,
       upload_scp: (p: Path) => {
@@ -195,131 +221,171 @@ async function main() {
       download_scp: (p: Path) =>
         `scp -F ${cfg} ${scpTarget(p, SRC).opts} ${scpTarget(p, SRC).host} /dev/null`,
     };
+    const kinds = Object.entries(allKinds).filter(([k]) => !KINDS.length || KINDS.includes(k));
     const mibps: Record<string, Record<Path, number[]>> = {};
-    let proxyCpu = 0, proxyBytes = 0;
-    for (const [kind, cmd] of Object.entries(kinds)) {
+    let proxyCpu = 0, proxyBytes = 0, jumpCpu = 0, jumpBytes = 0;
+    const cpuPerGib: Record<string, { proxy: number; jump_sshd: number }> = {};
+    for (const [kind, cmd] of kinds) {
       mibps[kind] = { direct: [], jump: [], proxy: [] };
+      let kProxyCpu = 0, kJumpCpu = 0;
       for (let rep = 0; rep < REPS; rep++) {
         for (const p of rotate(rep)) {
           const cpu0 = p === "proxy" ? procCpuSeconds(proxyChild!.pid) : 0;
+          const jcpu0 = procChildCpuSeconds(jump.pid);
           const r = await sh(cmd(p));
           check(r, `${kind} via ${p}`);
           if (p === "proxy") {
-            proxyCpu += procCpuSeconds(proxyChild!.pid) - cpu0;
+            const c = procCpuSeconds(proxyChild!.pid) - cpu0;
+            proxyCpu += c;
+            kProxyCpu += c;
             proxyBytes += bytes;
+          }
+          if (p === "jump") {
+            // the jump sshd's session processes are reaped after the client exits; wait until none is left
+            for (let i = 0; i < 100 && hasChildren(jump.pid); i++) {
+              await new Promise((res) => setTimeout(res, 20));
+            }
+            const c = procChildCpuSeconds(jump.pid) - jcpu0;
+            jumpCpu += c;
+            kJumpCpu += c;
+            jumpBytes += bytes;
           }
           // the handshake is not part of the transfer: subtract this path's median setup time
           mibps[kind][p].push(SIZE_MB / Math.max(0.001, (r.ms - setup[p]) / 1000));
         }
       }
       results[kind + "_mibps"] = Object.fromEntries(PATHS.map((p) => [p, median(mibps[kind][p])]));
-      log(kind, results[kind + "_mibps"]);
+      cpuPerGib[kind] = {
+        proxy: kProxyCpu / (REPS * bytes / 2 ** 30),
+        jump_sshd: kJumpCpu / (REPS * bytes / 2 ** 30),
+      };
+      log(kind, results[kind + "_mibps"], "CPU-s/GiB", cpuPerGib[kind]);
     }
     results.proxy_cpu_s_per_gib = proxyCpu / (proxyBytes / 2 ** 30);
+    results.jump_sshd_cpu_s_per_gib = jumpCpu / (jumpBytes / 2 ** 30);
+    results.cpu_s_per_gib_by_kind = cpuPerGib;
+    log("CPU-s per GiB: proxy", results.proxy_cpu_s_per_gib, "jump sshd", results.jump_sshd_cpu_s_per_gib);
     await sh(`rm -f /dev/shm/jh-bench-up-* ${SRC}`);
 
     // ---- PTY output, recorded by the proxy ----
-    const pty: Record<Path, number[]> = { direct: [], jump: [], proxy: [] };
-    for (let rep = 0; rep < REPS; rep++) {
-      for (const p of rotate(rep)) {
-        const r = await sh(
-          `${sshArgs(p, "-tt")} 'head -c ${PTY_MB}M /dev/zero | base64 -w 120' < /dev/null > /dev/null`,
-        );
-        check(r, `pty via ${p}`);
-        pty[p].push((PTY_MB * 4 / 3) / Math.max(0.001, (r.ms - setup[p]) / 1000));
+    if (PTY_MB > 0) {
+      const pty: Record<Path, number[]> = { direct: [], jump: [], proxy: [] };
+      let ptyCpu = 0;
+      for (let rep = 0; rep < REPS; rep++) {
+        for (const p of rotate(rep)) {
+          const cpu0 = p === "proxy" ? procCpuSeconds(proxyChild!.pid) : 0;
+          const r = await sh(
+            `${sshArgs(p, "-tt")} 'head -c ${PTY_MB}M /dev/zero | base64 -w 120' < /dev/null > /dev/null`,
+          );
+          check(r, `pty via ${p}`);
+          if (p === "proxy") ptyCpu += procCpuSeconds(proxyChild!.pid) - cpu0;
+          pty[p].push((PTY_MB * 4 / 3) / Math.max(0.001, (r.ms - setup[p]) / 1000));
+        }
       }
-    }
-    results.pty_output_mibps = Object.fromEntries(PATHS.map((p) => [p, median(pty[p])]));
-    for (let i = 0; i < 100; i++) {
-      if ((await db.sql`SELECT 1 FROM sessions WHERE is_active`).length === 0) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const [rec] = await db.sql<{ n: number; size: number }[]>`
+      results.pty_output_mibps = Object.fromEntries(PATHS.map((p) => [p, median(pty[p])]));
+      for (let i = 0; i < 100; i++) {
+        if ((await db.sql`SELECT 1 FROM sessions WHERE is_active`).length === 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const [rec] = await db.sql<{ n: number; size: number }[]>`
       SELECT count(*)::int AS n, COALESCE(max(size), 0)::bigint AS size FROM recordings`;
-    results.recordings = { files: rec.n, largest_bytes: Number(rec.size) };
-    log("pty", results.pty_output_mibps, results.recordings);
+      results.recordings = { files: rec.n, largest_bytes: Number(rec.size) };
+      // per GiB of terminal output (base64 text), recording included
+      results.pty_proxy_cpu_s_per_gib = ptyCpu / (REPS * PTY_MB * 4 / 3 / 1024);
+      log(
+        "pty",
+        results.pty_output_mibps,
+        results.recordings,
+        "proxy CPU-s/GiB",
+        results.pty_proxy_cpu_s_per_gib,
+      );
+    }
 
     // ---- 500 idle sessions (fresh proxy process); the same ramp direct to sshd for reference ----
-    const ramp = async (p: Path) => {
-      const sessions: Deno.ChildProcess[] = [];
-      let ok = 0, failed = 0;
-      const t0 = performance.now();
-      const open = async () => {
-        const child = new Deno.Command("sh", {
-          args: ["-c", `exec ${sshArgs(p, "-T -o ServerAliveInterval=0")} 'echo R; exec cat'`],
-          stdin: "piped",
-          stdout: "piped",
-          stderr: "null",
-        }).spawn();
-        sessions.push(child);
-        const reader = child.stdout.getReader();
-        const first = await Promise.race([
-          reader.read(),
-          new Promise<null>((r) => setTimeout(() => r(null), 60_000)),
-        ]);
-        reader.releaseLock();
-        if (first && !first.done && new TextDecoder().decode(first.value).startsWith("R")) ok++;
-        else failed++;
+    if (CONC > 0) {
+      const ramp = async (p: Path) => {
+        const sessions: Deno.ChildProcess[] = [];
+        let ok = 0, failed = 0;
+        const t0 = performance.now();
+        const open = async () => {
+          const child = new Deno.Command("sh", {
+            args: ["-c", `exec ${sshArgs(p, "-T -o ServerAliveInterval=0")} 'echo R; exec cat'`],
+            stdin: "piped",
+            stdout: "piped",
+            stderr: "null",
+          }).spawn();
+          sessions.push(child);
+          const reader = child.stdout.getReader();
+          const first = await Promise.race([
+            reader.read(),
+            new Promise<null>((r) => setTimeout(() => r(null), 60_000)),
+          ]);
+          reader.releaseLock();
+          if (first && !first.done && new TextDecoder().decode(first.value).startsWith("R")) ok++;
+          else failed++;
+        };
+        let next = 0;
+        await Promise.all(Array.from({ length: INFLIGHT }, async () => {
+          while (next < CONC) {
+            next++;
+            await open();
+          }
+        }));
+        return { sessions, ok, failed, rampS: (performance.now() - t0) / 1000 };
       };
-      let next = 0;
-      await Promise.all(Array.from({ length: INFLIGHT }, async () => {
-        while (next < CONC) {
-          next++;
-          await open();
-        }
-      }));
-      return { sessions, ok, failed, rampS: (performance.now() - t0) / 1000 };
-    };
-    const closeAll = async (sessions: Deno.ChildProcess[]) => {
-      for (const s of sessions) await s.stdin.close().catch(() => {});
-      await Promise.all(sessions.map(async (s) => {
-        await s.stdout.cancel().catch(() => {});
-        await s.status;
-      }));
-    };
-    if (Deno.env.get("BENCH_CONC_DIRECT") !== "0") {
-      const d = await ramp("direct");
-      results.idle_sessions_direct = { connected: d.ok, failed: d.failed, ramp_s: d.rampS };
-      log("idle sessions direct", results.idle_sessions_direct);
-      await closeAll(d.sessions);
-    }
-    await stopProxy();
-    proxyChild = await startProxy();
-    await sh(`${sshArgs("proxy")} true`); // warm-up connection (JIT, pool)
-    const rssFresh = procRssKiB(proxyChild.pid);
-    const rampCpu0 = procCpuSeconds(proxyChild.pid);
-    const { sessions, ok, failed, rampS } = await ramp("proxy");
-    const rampCpuMs = (procCpuSeconds(proxyChild.pid) - rampCpu0) * 1000 / Math.max(1, ok);
-    await new Promise((r) => setTimeout(r, 3000));
-    const rss = procRssKiB(proxyChild.pid);
-    const cpu0 = procCpuSeconds(proxyChild.pid);
-    await new Promise((r) => setTimeout(r, 5000));
-    const idleCpuPct = (procCpuSeconds(proxyChild.pid) - cpu0) / 5 * 100;
-    const [{ n: activeRows }] = await db.sql<
-      { n: number }[]
-    >`SELECT count(*)::int AS n FROM sessions WHERE is_active`;
-    results.idle_sessions = {
-      requested: CONC,
-      connected: ok,
-      failed,
-      ramp_s: rampS,
-      ramp_cpu_ms_per_session: rampCpuMs,
-      active_rows: activeRows,
-      proxy_rss_fresh_mib: rssFresh / 1024,
-      proxy_rss_mib: rss / 1024,
-      kib_per_session: (rss - rssFresh) / Math.max(1, ok),
-      idle_cpu_pct: idleCpuPct,
-    };
-    log("idle sessions", results.idle_sessions);
-    await closeAll(sessions);
-    for (let i = 0; i < 100; i++) {
-      const [{ n }] = await db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM sessions WHERE is_active`;
-      if (n === 0) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const [{ n: errors }] = await db.sql<{ n: number }[]>`
+      const closeAll = async (sessions: Deno.ChildProcess[]) => {
+        for (const s of sessions) await s.stdin.close().catch(() => {});
+        await Promise.all(sessions.map(async (s) => {
+          await s.stdout.cancel().catch(() => {});
+          await s.status;
+        }));
+      };
+      if (Deno.env.get("BENCH_CONC_DIRECT") !== "0") {
+        const d = await ramp("direct");
+        results.idle_sessions_direct = { connected: d.ok, failed: d.failed, ramp_s: d.rampS };
+        log("idle sessions direct", results.idle_sessions_direct);
+        await closeAll(d.sessions);
+      }
+      await stopProxy();
+      proxyChild = await startProxy();
+      await sh(`${sshArgs("proxy")} true`); // warm-up connection (JIT, pool)
+      const rssFresh = procRssKiB(proxyChild.pid);
+      const rampCpu0 = procCpuSeconds(proxyChild.pid);
+      const { sessions, ok, failed, rampS } = await ramp("proxy");
+      const rampCpuMs = (procCpuSeconds(proxyChild.pid) - rampCpu0) * 1000 / Math.max(1, ok);
+      await new Promise((r) => setTimeout(r, 3000));
+      const rss = procRssKiB(proxyChild.pid);
+      const cpu0 = procCpuSeconds(proxyChild.pid);
+      await new Promise((r) => setTimeout(r, 5000));
+      const idleCpuPct = (procCpuSeconds(proxyChild.pid) - cpu0) / 5 * 100;
+      const [{ n: activeRows }] = await db.sql<
+        { n: number }[]
+      >`SELECT count(*)::int AS n FROM sessions WHERE is_active`;
+      results.idle_sessions = {
+        requested: CONC,
+        connected: ok,
+        failed,
+        ramp_s: rampS,
+        ramp_cpu_ms_per_session: rampCpuMs,
+        active_rows: activeRows,
+        proxy_rss_fresh_mib: rssFresh / 1024,
+        proxy_rss_mib: rss / 1024,
+        kib_per_session: (rss - rssFresh) / Math.max(1, ok),
+        idle_cpu_pct: idleCpuPct,
+      };
+      log("idle sessions", results.idle_sessions);
+      await closeAll(sessions);
+      for (let i = 0; i < 100; i++) {
+        const [{ n }] = await db.sql<
+          { n: number }[]
+        >`SELECT count(*)::int AS n FROM sessions WHERE is_active`;
+        if (n === 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const [{ n: errors }] = await db.sql<{ n: number }[]>`
       SELECT count(*)::int AS n FROM sessions WHERE termination_reason IS DISTINCT FROM 'normal'`;
-    (results.idle_sessions as Record<string, unknown>).rows_not_normal = errors;
+      (results.idle_sessions as Record<string, unknown>).rows_not_normal = errors;
+    }
   } finally {
     if (proxyChild) {
       (proxyChild as Deno.ChildProcess).kill("SIGTERM");
@@ -338,18 +404,21 @@ async function main() {
 }
 
 function report(r: Record<string, unknown>): string {
+  const n = (x: unknown, d = 1) => typeof x === "number" && isFinite(x) ? x.toFixed(d) : "–";
   const row = (label: string, key: string, unit: string, lowerIsBetter = false) => {
-    const v = r[key] as Record<Path, number>;
-    const f = (x: number) => x.toFixed(unit === "ms" ? 0 : 1);
-    const ratio = (p: Path, base: Path) => `x${(v[p] / v[base]).toFixed(2)}`;
+    const v = r[key] as Record<Path, number> | undefined;
+    if (!v) return null;
+    const f = (x: number) => n(x, unit === "ms" ? 0 : 1);
+    const ratio = (p: Path, base: Path) => `x${n(v[p] / v[base], 2)}`;
     const extra = lowerIsBetter
-      ? ` (direct +${(v.proxy - v.direct).toFixed(0)} ms)`
+      ? ` (direct +${n(v.proxy - v.direct, 0)} ms)`
       : ` (${ratio("proxy", "jump")} of jump)`;
     return `| ${label} | ${f(v.direct)} | ${f(v.jump)} (${ratio("jump", "direct")}) | ${f(v.proxy)} (${
       ratio("proxy", "direct")
     })${extra} |`;
   };
-  const idle = r.idle_sessions as Record<string, number>;
+  const idle = r.idle_sessions as Record<string, number> | undefined;
+  const byKind = r.cpu_s_per_gib_by_kind as Record<string, { proxy: number; jump_sshd: number }>;
   return [
     `| metric | direct | jump (ssh -J) | jumphost proxy |`,
     `|---|---|---|---|`,
@@ -361,21 +430,26 @@ function report(r: Record<string, unknown>): string {
     row(`download ${r.size_mib} MiB (scp/SFTP), MiB/s`, "download_scp_mibps", "MiB/s"),
     row(`PTY output (base64), recorded by the proxy, MiB/s`, "pty_output_mibps", "MiB/s"),
     ``,
-    `proxy CPU: ${(r.proxy_cpu_s_per_gib as number).toFixed(1)} CPU-s per GiB relayed; ` +
-    `${(r.proxy_cpu_ms_per_connection as number).toFixed(0)} CPU-ms per connection (setup phase), ` +
-    `${idle.ramp_cpu_ms_per_session.toFixed(0)} CPU-ms per session during the ${idle.requested}-session ramp`,
-    `idle sessions: ${idle.connected}/${idle.requested} connected (${idle.failed} failed) in ${
-      idle.ramp_s.toFixed(1)
-    } s; ` +
-    `proxy RSS ${idle.proxy_rss_fresh_mib.toFixed(0)} MiB fresh → ${idle.proxy_rss_mib.toFixed(0)} MiB ` +
-    `(${idle.kib_per_session.toFixed(0)} KiB/session); idle CPU ${idle.idle_cpu_pct.toFixed(1)}%; ` +
-    `${idle.active_rows} active rows; ${idle.rows_not_normal} rows not closed as normal` +
-    (r.idle_sessions_direct
-      ? `; the same ramp direct to sshd: ${
-        (r.idle_sessions_direct as Record<string, number>).ramp_s.toFixed(1)
-      } s`
+    `CPU-s per GiB relayed: proxy ${n(r.proxy_cpu_s_per_gib)}, jump sshd ${n(r.jump_sshd_cpu_s_per_gib)} (` +
+    Object.entries(byKind).map(([k, v]) => `${k} ${n(v.proxy)} vs ${n(v.jump_sshd)}`).join(", ") + `)` +
+    (r.pty_proxy_cpu_s_per_gib !== undefined
+      ? `; PTY (recorded) proxy ${n(r.pty_proxy_cpu_s_per_gib)} per GiB of terminal output`
       : ""),
-  ].join("\n");
+    `proxy CPU per connection (setup phase): ${n(r.proxy_cpu_ms_per_connection, 0)} ms`,
+    idle
+      ? `idle sessions: ${idle.connected}/${idle.requested} connected (${idle.failed} failed) in ${
+        n(idle.ramp_s)
+      } s (${n(idle.ramp_cpu_ms_per_session, 0)} CPU-ms per session); ` +
+        `proxy RSS ${n(idle.proxy_rss_fresh_mib, 0)} MiB fresh → ${n(idle.proxy_rss_mib, 0)} MiB ` +
+        `(${n(idle.kib_per_session, 0)} KiB/session); idle CPU ${n(idle.idle_cpu_pct)}%; ` +
+        `${idle.active_rows} active rows; ${idle.rows_not_normal} rows not closed as normal` +
+        (r.idle_sessions_direct
+          ? `; the same ramp direct to sshd: ${
+            n((r.idle_sessions_direct as Record<string, number>).ramp_s)
+          } s`
+          : "")
+      : null,
+  ].filter((l) => l !== null).join("\n");
 }
 
 await main();
