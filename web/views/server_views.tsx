@@ -193,47 +193,27 @@ export function ServerDetail(
             <Time at={s.created_at} />
           </dd>
           <dt>Pinned host key</dt>
-          <dd id="server-host-key">
-            {s.host_key
-              ? (
-                <>
-                  <span class="mono">{fp ?? s.host_key.slice(0, 80)}</span>{" "}
-                  <span class="muted">
-                    pinned <Time at={s.host_key_pinned_at} />
-                  </span>
-                  <PostButton
-                    action={`${base}/host-key/reset`}
-                    csrf={p.csrf}
-                    label="Reset host key"
-                    confirm="Forget the pinned key? The next connection pins whatever key the server presents."
-                    id="reset-host-key"
-                  />
-                </>
-              )
-              : <span class="muted">none yet (pinned on first connection)</span>}
-          </dd>
+          <Pinned
+            id="server-host-key"
+            value={s.host_key ? fp ?? s.host_key.slice(0, 80) : null}
+            at={s.host_key_pinned_at}
+            reset={`${base}/host-key/reset`}
+            csrf={p.csrf}
+            label="Reset host key"
+            confirm="Forget the pinned key? The next connection pins whatever key the server presents."
+          />
           {s.protocols.includes("rdp") && (
             <>
               <dt>Pinned RDP certificate</dt>
-              <dd id="server-rdp-cert">
-                {s.rdp_cert_sha256
-                  ? (
-                    <>
-                      <span class="mono">SHA256 {s.rdp_cert_sha256}</span>{" "}
-                      <span class="muted">
-                        pinned <Time at={s.rdp_cert_pinned_at} />
-                      </span>
-                      <PostButton
-                        action={`${base}/rdp-cert/reset`}
-                        csrf={p.csrf}
-                        label="Reset RDP certificate"
-                        confirm="Forget the pinned certificate? The next RDP connection pins whatever certificate the server presents."
-                        id="reset-rdp-cert"
-                      />
-                    </>
-                  )
-                  : <span class="muted">none yet (pinned on first connection)</span>}
-              </dd>
+              <Pinned
+                id="server-rdp-cert"
+                value={s.rdp_cert_sha256 && `SHA256 ${s.rdp_cert_sha256}`}
+                at={s.rdp_cert_pinned_at}
+                reset={`${base}/rdp-cert/reset`}
+                csrf={p.csrf}
+                label="Reset RDP certificate"
+                confirm="Forget the pinned certificate? The next RDP connection pins whatever certificate the server presents."
+              />
             </>
           )}
         </dl>
@@ -255,5 +235,40 @@ export function ServerDetail(
       <h2>Recent sessions</h2>
       <SessionTable rows={p.sessions} now={p.now} />
     </>
+  );
+}
+
+/** A pinned identity (SSH host key, RDP certificate) with its reset button, or "none yet". */
+function Pinned(
+  p: {
+    id: string;
+    value: string | null;
+    at: Date | null;
+    reset: string;
+    csrf: string;
+    label: string;
+    confirm: string;
+  },
+) {
+  return (
+    <dd id={p.id}>
+      {p.value
+        ? (
+          <>
+            <span class="mono">{p.value}</span>{" "}
+            <span class="muted">
+              pinned <Time at={p.at} />
+            </span>
+            <PostButton
+              action={p.reset}
+              csrf={p.csrf}
+              label={p.label}
+              confirm={p.confirm}
+              id={p.id.replace("server-", "reset-")}
+            />
+          </>
+        )
+        : <span class="muted">none yet (pinned on first connection)</span>}
+    </dd>
   );
 }
