@@ -13,7 +13,12 @@ const INCLUDES = [
   "recorder/convert/convert_worker.ts",
   "recorder/convert/ffmpeg_pipe_worker.ts",
   "web/static",
-].filter((p) => existsSync(new URL(p, root)));
+];
+const missing = INCLUDES.filter((p) => !existsSync(new URL(p, root)));
+if (missing.length) {
+  console.error(`jumphost compile: files to embed are missing: ${missing.join(", ")}`);
+  Deno.exit(1);
+}
 
 const denort = Deno.env.get("DENORT_BIN");
 if (!denort) {
