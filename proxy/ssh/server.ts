@@ -195,8 +195,11 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
     async close(reason = "shutdown") {
       // net.Server.close() calls back only once every connection has ended, so end them meanwhile
       const closed = Promise.all(listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
+      // a session tells its terminals why and hangs up itself a moment later (an immediate DISCONNECT,
+      // written together with the notice, would make OpenSSH exit before printing it); end the rest now
+      const withSession = new Set([...live.values()].map((s) => s.conn));
       for (const s of live.values()) s.terminate(reason, "proxy stopping");
-      for (const c of conns) c.end();
+      for (const c of conns) if (!withSession.has(c)) c.end();
       // give clients a moment to close cleanly, then cut what is left
       const deadline = Date.now() + 3000;
       while (conns.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
