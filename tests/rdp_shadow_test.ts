@@ -2,58 +2,13 @@
 import assert from "node:assert/strict";
 import { notifySessionKill } from "../db/notify.ts";
 import { revokePolicy } from "../db/policies.ts";
-import { cliFor } from "./helpers/cli.ts";
 import { openRecording, readRecording, RecordType } from "../recorder/rdp_file.ts";
 import { parseFastPathOutput } from "../proxy/rdp/pdu/mod.ts";
-import {
-  freePort,
-  haveRdpTools,
-  runXfreerdp,
-  type ShadowBackend,
-  startShadow,
-  startXfreerdp,
-  within,
-} from "./helpers/rdp_backend.ts";
-import { eventually, POOL_IP, type RdpEnv, startRdpEnv } from "./helpers/rdp_env.ts";
-import type { Sql } from "../db/client.ts";
+import { freePort, haveRdpTools, runXfreerdp, startXfreerdp, within } from "./helpers/rdp_backend.ts";
+import { eventually, POOL_IP, startRdpEnv } from "./helpers/rdp_env.ts";
+import { activated, audits, sessions, withShadow } from "./helpers/rdp_shadow.ts";
 
 const ignore = !haveRdpTools();
-
-interface SessionRow {
-  id: number;
-  session_id: string;
-  is_active: boolean;
-  termination_reason: string | null;
-  termination_detail: string | null;
-  recording_size: number | null;
-  ended_at: Date | null;
-  metadata: Record<string, unknown>;
-  server_name: string;
-}
-
-const sessions = (sql: Sql) =>
-  sql<SessionRow[]>`SELECT id, session_id, is_active, termination_reason, termination_detail, recording_size,
-    ended_at, metadata, server_name FROM sessions WHERE protocol = 'rdp' ORDER BY id`;
-const audits = (sql: Sql, action: string) =>
-  sql<{ details: Record<string, unknown>; success: boolean; actor: string; target: string | null }[]>`
-    SELECT details, success, actor, target FROM audit_log WHERE action = ${action} ORDER BY id`;
-
-async function withShadow(fn: (shadow: ShadowBackend) => Promise<void>) {
-  const shadow = await startShadow();
-  try {
-    await fn(shadow);
-  } finally {
-    await shadow.stop();
-  }
-}
-
-async function activated(env: RdpEnv, ms = 15_000) {
-  return await eventually(
-    () => env.proxy.liveConnections().find((c) => c.activated),
-    ms,
-    "an activated connection",
-  );
-}
 
 Deno.test({
   name: "rdp proxy relays xfreerdp to shadow and records bitmap updates only",
@@ -137,68 +92,6 @@ Deno.test({
         assert.equal(denied[0].actor, "alice");
         assert.equal(denied[0].target, "desk");
         assert.equal((await sessions(env.db.sql)).length, 0);
-      } finally {
-        await env.close();
-      }
-    });
-  },
-});
-
-Deno.test({
-  name: "rdp proxy pins the backend certificate on first use and refuses a different one",
-  ignore,
-  async fn() {
-    await withShadow(async (shadow) => {
-      const env = await startRdpEnv({ backendPort: shadow.port });
-      const pinned = async () =>
-        (await env.db.sql<{ rdp_cert_sha256: string | null }[]>`SELECT rdp_cert_sha256 FROM servers`)[0]
-          .rdp_cert_sha256;
-      const connectOnce = async () => {
-        const c = await startXfreerdp({ host: POOL_IP, port: env.port });
-        try {
-          await activated(env);
-        } finally {
-          await c.stop();
-        }
-      };
-      try {
-        assert.equal(await pinned(), null);
-        await connectOnce();
-        const first = await pinned();
-        assert.match(first ?? "", /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
-        await env.proxy.auditsSettled();
-        const pins = await audits(env.db.sql, "server.rdp_cert_pinned");
-        assert.equal(pins.length, 1);
-        assert.equal(pins[0].details.tofu, true);
-        await connectOnce(); // the same certificate again: relayed, nothing new pinned
-        assert.equal(await pinned(), first);
-
-        // someone between the appliance and the backend would present another certificate
-        const cli = cliFor(env.db.url);
-        const shown = await cli.json<{ rdp_cert_sha256: string }>(["server", "show", "desk"]);
-        assert.equal(shown.rdp_cert_sha256, first);
-        const bad = await cli.run(["server", "edit", "desk", "--rdp-cert", "not-a-fingerprint"]);
-        assert.equal(bad.code, 1);
-        assert.match(bad.stderr, /SHA-256 fingerprint/);
-        await cli.ok(["server", "edit", "desk", "--rdp-cert", "ab".repeat(32)]);
-        assert.equal(await pinned(), Array(32).fill("AB").join(":"));
-        const before = (await sessions(env.db.sql)).length;
-        const r = await runXfreerdp({ host: POOL_IP, port: env.port, runMs: 20_000 });
-        assert.ok(!r.killed, "the client gave up on its own");
-        assert.match(r.output, /ERRINFO_SERVER_DENIED_CONNECTION/);
-        await env.proxy.auditsSettled();
-        const refused = await audits(env.db.sql, "rdp.cert_mismatch");
-        assert.equal(refused.length, 1);
-        assert.equal(refused[0].success, false);
-        assert.equal(refused[0].target, "desk");
-        assert.equal(refused[0].details.sha256, first);
-        assert.equal((await sessions(env.db.sql)).length, before, "no session for a refused backend");
-
-        // the admin forgets the pin (certificate renewed): the next connection pins again
-        await cli.ok(["server", "edit", "desk", "--reset-rdp-cert"]);
-        await connectOnce();
-        assert.equal(await pinned(), first);
-        assert.equal((await audits(env.db.sql, "server.rdp_cert_reset")).length, 1);
       } finally {
         await env.close();
       }
