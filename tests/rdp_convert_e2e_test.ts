@@ -4,6 +4,7 @@
 // (checked on a lossless conversion, since the H.264 the console plays is lossy by design); at 16 bpp each
 // channel stays within RGB565 quantisation (≤ 7 levels). The console's lossy MP4 is checked to be close as well.
 import assert from "node:assert/strict";
+import { decodeRgb24Frames } from "../recorder/convert/testdata/decode_mp4.ts";
 import { getConversion } from "../db/conversions.ts";
 import { decodeScreenResize, readRecording, RecordType } from "../recorder/rdp_file.ts";
 import { createRenderer, type PointerState } from "../recorder/rdp_render/mod.ts";
@@ -53,19 +54,7 @@ const screenshot = (display: string) =>
 
 /** The last frame of a video as RGB. */
 async function lastFrame(mp4: string): Promise<Uint8Array> {
-  const all = await run("ffmpeg", [
-    "-v",
-    "error",
-    "-i",
-    mp4,
-    "-fps_mode",
-    "passthrough",
-    "-f",
-    "rawvideo",
-    "-pix_fmt",
-    "rgb24",
-    "pipe:1",
-  ]);
+  const all = await decodeRgb24Frames(mp4);
   const n = W * H * 3;
   assert.ok(all.length >= n && all.length % n === 0, `decoded ${all.length} bytes`);
   return all.subarray(all.length - n);

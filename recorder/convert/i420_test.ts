@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { decodeRgb24Frames } from "./testdata/decode_mp4.ts";
 import { Damage } from "../rdp_render/mod.ts";
 import { makeImage } from "../rdp_render/testdata/images.ts";
 import { I420Converter } from "./i420.ts";
@@ -117,23 +118,7 @@ Deno.test("renderRecordingToMp4() with pixelFormat i420 gives the same video as 
     const decode = async (pixelFormat: "rgba" | "i420") => {
       const output = `${dir}/${pixelFormat}.mp4`;
       const r = await renderRecordingToMp4({ input, output, pixelFormat });
-      const raw = await new Deno.Command("ffmpeg", {
-        args: [
-          "-v",
-          "error",
-          "-i",
-          output,
-          "-fps_mode",
-          "passthrough",
-          "-f",
-          "rawvideo",
-          "-pix_fmt",
-          "rgb24",
-          "pipe:1",
-        ],
-        stdout: "piped",
-      }).output();
-      return { r, raw: raw.stdout };
+      return { r, raw: await decodeRgb24Frames(output) };
     };
     const a = await decode("rgba"), b = await decode("i420");
     assert.deepEqual(b.r, a.r);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { decodeRgb24Frames } from "./testdata/decode_mp4.ts";
 import { encodeMeta, openRecordingWriter, type RecordingHeader, RecordType } from "../rdp_file.ts";
 import {
   bitmapUpdate,
@@ -124,19 +125,7 @@ Deno.test("renderRecordingToMp4() turns a synthetic recording into an MP4 with t
     const duration = Number(probe.format.duration);
     assert.ok(duration >= 5 && duration <= 5.6, `duration ${duration}`);
 
-    const raw = await run("ffmpeg", [
-      "-v",
-      "error",
-      "-i",
-      `${dir}/s.mp4`,
-      "-fps_mode",
-      "passthrough",
-      "-f",
-      "rawvideo",
-      "-pix_fmt",
-      "rgb24",
-      "pipe:1",
-    ]);
+    const raw = await decodeRgb24Frames(`${dir}/s.mp4`);
     const frameBytes = 64 * 48 * 3;
     assert.equal(raw.length, 5 * frameBytes);
     const frame = (n: number) => raw.subarray(n * frameBytes, (n + 1) * frameBytes);
