@@ -57,14 +57,19 @@ export function accessGranted(c: AuditContext, policyId: number, validUntil: Dat
   };
 }
 
-export function backendFailed(c: AuditContext, backend: string, error: string): AuditEvent {
+export function backendFailed(
+  c: AuditContext,
+  backend: string,
+  error: string,
+  reason = "unreachable",
+): AuditEvent {
   return {
     actor: actor(c),
     action: "rdp.backend_failed",
     target: c.serverName ?? null,
     sourceIp: c.sourceIp,
     success: false,
-    details: { ...base(c), backend, error },
+    details: { ...base(c), backend, reason, error },
   };
 }
 

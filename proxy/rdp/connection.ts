@@ -1,11 +1,14 @@
-// One accepted TCP connection, start to end: X.224 Connection Request → routing and policy decision →
-// backend X.224 + TLS → client TLS → session row → relay through the MITM state machine with recording
-// → close. Any failure ends this connection only, with an audit row saying why.
+// One accepted TCP connection, start to end: X.224 Connection Request → the client leg's protocol from
+// the target server's rdp_security → our own Connection Confirm → client TLS → (NLA: CredSSP, the user
+// proven) → policy decision → backend X.224 + TLS (+ CredSSP with a credential) → session row → relay
+// through the MITM state machine with recording → close. No backend is contacted before the decision.
+// Any failure ends this connection only, with an audit row saying why.
 import type net from "node:net";
 import { join } from "node:path";
 import type { TerminationReason } from "../../db/sessions.ts";
-import type { Allow, Server } from "../../policy/mod.ts";
+import { type Allow, identifySource, type Server } from "../../policy/mod.ts";
 import {
+  type ClientInfoLogon,
   type ConnectionRequest,
   encodeConnectionConfirm,
   encodeDisconnectProviderUltimatum,
@@ -14,17 +17,16 @@ import {
   ERRINFO_SERVER_DENIED_CONNECTION,
   ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES,
   parseConnectionRequest,
+  PROTOCOL_HYBRID_EX,
   PROTOCOL_SSL,
   RdpParseError,
   RN_PROVIDER_INITIATED,
-  SSL_CERT_NOT_ON_SERVER,
-  SSL_REQUIRED_BY_SERVER,
 } from "./pdu/mod.ts";
 import { acceptTls, readPlainTpkt, relayLeg, type TlsLeg, writeAll } from "./handshake.ts";
-import { BackendError, openBackend } from "./backend.ts";
+import { type Backend, BackendError, openBackend } from "./backend.ts";
 import { verifyBackendCert } from "./backend_cert.ts";
 import { type ConnectionOutcome, connectionOutcome } from "./connection_end.ts";
-import { admit, plainIp } from "./admission.ts";
+import { type Admission, admit, plainIp, routeServer } from "./admission.ts";
 import { timedDecision } from "../worker_metrics.ts";
 import {
   accessDenied,
@@ -35,19 +37,64 @@ import {
   protocolError,
 } from "./audit.ts";
 import { RdpProxyError } from "./errors.ts";
-import { MitmState } from "./mitm_state.ts";
+import { type LegRewrites, MitmState } from "./mitm_state.ts";
 import { ConnectionTap } from "./connection_tap.ts";
 import { RecordingTap } from "./recording_tap.ts";
 import { Relay } from "./relay.ts";
-import { refuseNegotiation, refuseWithErrorInfo } from "./refusal.ts";
+import { refuseInsideTls, refuseNegotiation, refuseWithErrorInfo } from "./refusal.ts";
 import { type LiveConnection, type LogicalSession, sessionKey } from "./session_registry.ts";
 import type { ProxyContext } from "./proxy_context.ts";
+import { backendRequestedProtocols, chooseClientProtocol, isNla, type RdpSecurity } from "./negotiation.ts";
+import {
+  AUTHZ_ACCESS_DENIED,
+  AUTHZ_SUCCESS,
+  encodeEarlyUserAuthResult,
+  type Logon,
+  parseEarlyUserAuthResult,
+} from "./nla_steps.ts";
+import { readExactly, writeMessage } from "./nla_io.ts";
 
 /** Above this many bytes waiting for the disk, the relay stops reading until the recording caught up. */
 const RECORDING_HIGH_WATER = 2 * 1024 * 1024;
 
-/** RDP_NEG_RSP flag worth passing on: the client may send extended client data blocks. */
+/** RDP_NEG_RSP flag: the client may send extended client data blocks (every current server sets it). */
 const EXTENDED_CLIENT_DATA_SUPPORTED = 0x01;
+
+/** src-ref of the proxy's own X.224 Connection Confirm (any value; the client does not check it). */
+const PROXY_X224_REF = 0x1234;
+
+interface Negotiated {
+  cr: ConnectionRequest;
+  frame: Uint8Array;
+  /** The protocol selected for the client leg. */
+  protocol: number;
+}
+
+/** A server's rdp_security; routing failures keep today's TLS-only refusal. */
+function serverSecurity(server: Server | undefined): RdpSecurity {
+  return (server as { rdpSecurity?: RdpSecurity } | undefined)?.rdpSecurity ?? "tls";
+}
+
+/**
+ * What the backend sees in the Client Info. TLS clients typed their Windows logon themselves: kept.
+ * NLA clients typed their jump password: never forwarded; the backend gets the injected logon (no
+ * password over NLA, where CredSSP carried it) or just the user name to prompt for.
+ */
+function clientInfoLogon(
+  proven: Logon | null,
+  backendLogon: Logon | null,
+  backendProtocol: number,
+): ClientInfoLogon | undefined {
+  if (backendLogon) {
+    return {
+      domain: backendLogon.domain,
+      userName: backendLogon.user,
+      password: isNla(backendProtocol) ? "" : backendLogon.password,
+    };
+  }
+  if (proven) return { domain: proven.domain, userName: proven.user, password: "" };
+  return undefined;
+}
 
 export class ProxiedConnection implements LiveConnection {
   sourceIp = "";
@@ -63,6 +110,8 @@ export class ProxiedConnection implements LiveConnection {
   #state: MitmState | null = null;
   #shareId = 0;
   #termination: { reason: TerminationReason; detail: string } | null = null;
+  /** The protocol selected for the client leg (SSL, HYBRID or HYBRID_EX). */
+  #clientProtocol = PROTOCOL_SSL;
   #untrack: (() => void) | null = null;
   /** Set once the connection joined a logical session. */
   sessionId: string | null = null;
@@ -89,7 +138,7 @@ export class ProxiedConnection implements LiveConnection {
     try {
       const got = await this.#negotiate();
       if (!got) return;
-      await this.#proxy(got.cr, got.frame);
+      await this.#proxy(got);
     } catch (e) {
       this.#failed(e);
     } finally {
@@ -123,7 +172,7 @@ export class ProxiedConnection implements LiveConnection {
     );
   }
 
-  async #negotiate(): Promise<{ cr: ConnectionRequest; frame: Uint8Array } | null> {
+  async #negotiate(): Promise<Negotiated | null> {
     const t = this.p.timeouts;
     let frame: Uint8Array;
     try {
@@ -143,86 +192,106 @@ export class ProxiedConnection implements LiveConnection {
     this.cookie = cr.cookie;
     this.#ctx.cookie = cr.cookie;
     this.#ctx.routingToken = cr.routingToken;
-    if (!cr.negReq || (cr.negReq.requestedProtocols & PROTOCOL_SSL) === 0) {
-      await this.#refuse(cr, SSL_REQUIRED_BY_SERVER);
-      this.p.audit(accessDenied(this.#ctx, "tls_required", "client offered only standard RDP security", {
+    // the target is known from the dialled address before anyone authenticates: its rdp_security
+    // decides what the client leg may use
+    const snapshot = this.p.snapshots.get();
+    const target = snapshot ? routeServer(snapshot, this.#ctx.localAddress, this.#ctx.localPort) : undefined;
+    const security = this.p.nla ? serverSecurity(target) : "tls";
+    const choice = chooseClientProtocol(cr.negReq?.requestedProtocols ?? null, security);
+    if (!choice.ok) {
+      this.#ctx.serverName = target?.name;
+      await this.#refuse(cr, choice.failureCode);
+      this.p.audit(accessDenied(this.#ctx, choice.reason, choice.detail, {
         requested_protocols: cr.negReq?.requestedProtocols ?? 0,
       }));
       return null;
     }
-    return { cr, frame };
+    return { cr, frame, protocol: choice.protocol };
   }
 
-  async #proxy(cr: ConnectionRequest, crFrame: Uint8Array): Promise<void> {
+  async #proxy({ cr, frame: crFrame, protocol }: Negotiated): Promise<void> {
     const t = this.p.timeouts;
     this.#phase = "decision";
-    const now = new Date(this.p.clock.now());
+    this.#clientProtocol = protocol;
     this.p.metrics?.connections.inc({ protocol: "rdp" });
-    const a = timedDecision(this.p.metrics, "rdp", () =>
-      admit(this.p.snapshots.get(), {
-        sourceIp: this.sourceIp,
-        localAddress: this.#ctx.localAddress,
-        localPort: this.#ctx.localPort,
-        cookie: cr.cookie,
-      }, now));
-    this.#ctx.userName = a.allowed ? a.decision.userName : a.userName;
-    this.#ctx.serverName = a.server?.name;
-    if (!a.allowed) {
-      this.p.metrics?.denials.inc({ protocol: "rdp", reason: a.reason });
-      this.p.audit(accessDenied(this.#ctx, a.reason, a.detail, { policy_ids: a.policyIds }));
-      await this.#deny(cr);
-      return;
+    // what can be decided before the client's TLS: everything for TLS clients; for NLA clients a denial
+    // that holds for whoever is behind this source (no point asking them for a password)
+    const pre = this.#admit(null);
+    if (!pre.allowed && (!isNla(protocol) || !pre.needsProof)) return await this.#denyBeforeTls(cr, pre);
+
+    this.#phase = "client_tls";
+    await writeAll(
+      this.sock,
+      encodeConnectionConfirm({
+        dstRef: cr.srcRef,
+        srcRef: PROXY_X224_REF,
+        classOptions: 0,
+        negotiation: { type: "response", flags: EXTENDED_CLIENT_DATA_SUPPORTED, selectedProtocol: protocol },
+      }),
+    );
+    this.#clientTls = await acceptTls(this.sock, this.p.tls, t.handshakeStepMs);
+    this.#clientTls.stream.on("error", () => {});
+    if (this.#termination) return;
+
+    let a = pre;
+    let proven: Logon | null = null;
+    if (isNla(protocol)) {
+      this.#phase = "client_nla";
+      proven = await this.#authenticateClient();
+      if (!proven) return;
+      a = this.#admit(proven);
     }
+    if (!a.allowed) return await this.#denyAfterTls(cr, a);
     const server = a.server;
     if (this.p.registry.recentlyKilled(sessionKey(this.sourceIp, a.decision.userId, server.id))) {
       this.p.metrics?.denials.inc({ protocol: "rdp", reason: "session_killed" });
       this.p.audit(
         accessDenied(this.#ctx, "session_killed", "a session of this user to this server was just killed"),
       );
-      await this.#deny(cr);
-      return;
+      return await this.#refuseAfterTls(cr, AUTHZ_ACCESS_DENIED, ERRINFO_SERVER_DENIED_CONNECTION);
     }
     this.decision = a.decision;
     this.serverId = server.id;
     this.p.audit(accessGranted(this.#ctx, a.decision.policyId, a.decision.validUntil));
 
     this.#phase = "backend";
-    let backend;
+    const backendLogon = this.#backendLogon(proven);
+    const where = `${server.address}:${server.rdpPort}`;
+    let backend: Backend;
     try {
-      backend = await openBackend(server, crFrame, t, (sock) => (this.#backendSock = sock));
+      backend = await openBackend(
+        server,
+        crFrame,
+        backendRequestedProtocols(backendLogon !== null && this.p.nla !== undefined),
+        t,
+        (sock) => (this.#backendSock = sock),
+      );
       this.#backend = backend.leg;
     } catch (e) {
-      // a failure the client understands, so it does not retry with other protocols
-      await this.#refuse(cr, e instanceof BackendError ? e.refusal : SSL_CERT_NOT_ON_SERVER);
-      this.p.audit(backendFailed(this.#ctx, `${server.address}:${server.rdpPort}`, (e as Error).message));
+      const reason = e instanceof BackendError ? e.reason : "unreachable";
+      this.p.audit(backendFailed(this.#ctx, where, (e as Error).message, reason));
       this.p.log.warn("RDP backend failed", { server: server.name, error: (e as Error).message });
-      return;
+      return await this.#refuseAfterTls(cr, AUTHZ_ACCESS_DENIED, ERRINFO_SERVER_DENIED_CONNECTION);
     }
     const cert = await verifyBackendCert(this.p.certPins, server.id, backend.leg.stream);
     if (!cert.ok) {
-      this.p.audit(certRefused(this.#ctx, `${server.address}:${server.rdpPort}`, cert.sha256, cert.detail));
+      this.p.audit(certRefused(this.#ctx, where, cert.sha256, cert.detail));
       this.p.log.warn("RDP backend certificate refused", { server: server.name, sha256: cert.sha256 });
-      await this.#deny(cr);
-      return;
+      return await this.#refuseAfterTls(cr, AUTHZ_ACCESS_DENIED, ERRINFO_SERVER_DENIED_CONNECTION);
     }
-
-    this.#phase = "client_tls";
-    const cc = backend.confirm;
-    await writeAll(
-      this.sock,
-      encodeConnectionConfirm({
-        dstRef: cc.dstRef,
-        srcRef: cc.srcRef,
-        classOptions: cc.classOptions,
-        negotiation: {
-          type: "response",
-          flags: backend.flags & EXTENDED_CLIENT_DATA_SUPPORTED,
-          selectedProtocol: PROTOCOL_SSL,
-        },
-      }),
-    );
-    this.#clientTls = await acceptTls(this.sock, this.p.tls, t.handshakeStepMs);
-    this.#clientTls.stream.on("error", () => {});
+    if (isNla(backend.selectedProtocol)) {
+      this.#phase = "backend_nla";
+      try {
+        await this.#authenticateBackend(backend, backendLogon!);
+      } catch (e) {
+        this.p.audit(backendFailed(this.#ctx, where, (e as Error).message, "nla_failed"));
+        this.p.log.warn("RDP backend NLA failed", { server: server.name, error: (e as Error).message });
+        return await this.#refuseAfterTls(cr, AUTHZ_ACCESS_DENIED, ERRINFO_SERVER_DENIED_CONNECTION);
+      }
+    }
+    if (protocol === PROTOCOL_HYBRID_EX) {
+      await writeMessage(this.#clientTls.stream, encodeEarlyUserAuthResult(AUTHZ_SUCCESS));
+    }
     if (this.#termination) return;
 
     this.#phase = "session";
@@ -236,10 +305,120 @@ export class ProxiedConnection implements LiveConnection {
     this.#ctx.sessionId = session.sessionId;
     this.sessionId = session.sessionId;
     this.#untrack = this.p.track(this);
-    await this.#relayAndRecord(cr, server, session, index);
+    await this.#relayAndRecord(cr, server, session, index, {
+      serverSelectedProtocol: backend.selectedProtocol,
+      logon: clientInfoLogon(proven, backendLogon, backend.selectedProtocol),
+    });
   }
 
-  async #relayAndRecord(cr: ConnectionRequest, server: Server, session: LogicalSession, index: number) {
+  /** Policy decision with what is known: the proven NLA user, or (TLS clients) the source alone. */
+  #admit(proven: Logon | null): Admission & { needsProof?: boolean } {
+    const now = new Date(this.p.clock.now());
+    const snapshot = this.p.snapshots.get();
+    const a = timedDecision(this.p.metrics, "rdp", () =>
+      admit(snapshot, {
+        sourceIp: this.sourceIp,
+        localAddress: this.#ctx.localAddress,
+        localPort: this.#ctx.localPort,
+        cookie: proven ? proven.user : this.cookie,
+      }, now));
+    this.#ctx.userName = a.allowed ? a.decision.userName : a.userName;
+    this.#ctx.serverName = a.server?.name;
+    if (proven && a.allowed && a.decision.userName !== proven.user) {
+      // the source identifies someone else: a proven user never borrows another user's grants
+      return {
+        allowed: false,
+        reason: "unknown_source_ip",
+        detail: `NLA proved ${proven.user}, but source ${this.sourceIp} belongs to ${a.decision.userName}`,
+        server: a.server,
+        userName: proven.user,
+        policyIds: [],
+      };
+    }
+    const needsProof = !a.allowed && snapshot !== null &&
+      identifySource(snapshot, this.sourceIp).kind === "ambiguous";
+    return { ...a, needsProof };
+  }
+
+  /** CredSSP with the client; null when it failed (the client was told, the failure audited). */
+  async #authenticateClient(): Promise<Logon | null> {
+    const nla = this.p.nla;
+    if (!nla) throw new RdpProxyError("protocol", "NLA selected without a CredSSP implementation");
+    const r = await nla.acceptClient(this.#clientTls!.stream, {
+      sourceIp: this.sourceIp,
+      timeoutMs: this.p.timeouts.handshakeStepMs,
+    });
+    if (r.ok) {
+      this.#ctx.userName = r.logon.user;
+      return r.logon;
+    }
+    if (r.userName) this.#ctx.userName = r.userName;
+    this.p.metrics?.denials.inc({ protocol: "rdp", reason: r.reason });
+    this.p.audit(accessDenied(this.#ctx, r.reason, r.detail));
+    return null;
+  }
+
+  async #authenticateBackend(backend: Backend, logon: Logon): Promise<void> {
+    const nla = this.p.nla!;
+    const t = this.p.timeouts.handshakeStepMs;
+    await nla.authenticateBackend(backend.leg.stream, logon, { timeoutMs: t });
+    if (backend.selectedProtocol === PROTOCOL_HYBRID_EX) {
+      const r = parseEarlyUserAuthResult(
+        await readExactly(backend.leg.stream, 4, t, "Early User Authorization"),
+      );
+      if (r !== AUTHZ_SUCCESS) {
+        throw new BackendError(
+          `the backend refused the user after NLA (authorization result ${r})`,
+          "nla_failed",
+        );
+      }
+    }
+  }
+
+  /** The Windows logon the backend gets; null when the proxy has none (TLS backend: the user types it). */
+  #backendLogon(_proven: Logon | null): Logon | null {
+    return null;
+  }
+
+  async #denyBeforeTls(cr: ConnectionRequest, a: Extract<Admission, { allowed: false }>): Promise<void> {
+    this.p.metrics?.denials.inc({ protocol: "rdp", reason: a.reason });
+    this.p.audit(accessDenied(this.#ctx, a.reason, a.detail, { policy_ids: a.policyIds }));
+    await this.#deny(cr);
+  }
+
+  async #denyAfterTls(cr: ConnectionRequest, a: Extract<Admission, { allowed: false }>): Promise<void> {
+    this.p.metrics?.denials.inc({ protocol: "rdp", reason: a.reason });
+    this.p.audit(accessDenied(this.#ctx, a.reason, a.detail, { policy_ids: a.policyIds }));
+    await this.#refuseAfterTls(cr, AUTHZ_ACCESS_DENIED, ERRINFO_SERVER_DENIED_CONNECTION);
+  }
+
+  /**
+   * Refuse on the client's established TLS leg: HYBRID_EX clients get the Early User Authorization
+   * Result, the others the Set Error Info after their Client Info (see refusal.ts).
+   */
+  async #refuseAfterTls(cr: ConnectionRequest, authz: number, errorInfo: number): Promise<void> {
+    this.#phase = "refusal";
+    const stream = this.#clientTls!.stream;
+    const t = this.p.timeouts.handshakeStepMs;
+    try {
+      if (this.#clientProtocol === PROTOCOL_HYBRID_EX) {
+        await writeMessage(stream, encodeEarlyUserAuthResult(authz));
+        stream.end();
+        return;
+      }
+      await refuseInsideTls(stream, cr.negReq?.requestedProtocols ?? PROTOCOL_SSL, errorInfo, t);
+    } catch (e) {
+      this.p.log.debug("refused client left before the refusal", { error: (e as Error).message });
+    }
+  }
+
+  async #relayAndRecord(
+    cr: ConnectionRequest,
+    server: Server,
+    session: LogicalSession,
+    index: number,
+    legs: LegRewrites,
+  ) {
     const startedAt = new Date();
     const day = startedAt.toISOString().slice(0, 10);
     const path = join(this.p.recordingsDir, "rdp", day, `${session.sessionId}-${index}.rdprec`);
@@ -274,7 +453,7 @@ export class ProxiedConnection implements LiveConnection {
       const state = new MitmState(cr.negReq!.requestedProtocols, (e) => {
         if (e.kind === "demand_active") this.#shareId = e.summary.shareId;
         tap.handle(e);
-      });
+      }, legs);
       this.#state = state;
       const relay = new Relay(relayLeg(this.#clientTls!), relayLeg(this.#backend!), state, {
         graceMs: this.p.timeouts.closeGraceMs,

@@ -8,6 +8,7 @@ import {
   CHANNEL_FLAG_FIRST,
   type ChannelDef,
   type ClientCoreData,
+  type ClientInfoLogon,
   CS_CORE,
   ensure,
   type Frame,
@@ -52,6 +53,14 @@ export { AUDITED_CHANNELS, type MitmEvent, type Side } from "./mitm_events.ts";
 
 type SendData = Extract<McsDomainPdu, { type: "sendDataRequest" | "sendDataIndication" }>;
 
+/** What differs between the two legs, so the backend sees its own leg's values. */
+export interface LegRewrites {
+  /** The protocol the backend selected (CS_CORE.serverSelectedProtocol must match it). */
+  serverSelectedProtocol?: number;
+  /** Credentials the backend gets in the Client Info instead of the client's. */
+  logon?: ClientInfoLogon;
+}
+
 const DEMAND_ACTIVE_TYPE = (TS_PROTOCOL_VERSION << 4) | PDUTYPE_DEMANDACTIVEPDU;
 
 export class MitmState {
@@ -71,6 +80,7 @@ export class MitmState {
     /** requestedProtocols of the client's X.224 Connection Request (restored in SC_CORE). */
     readonly clientRequestedProtocols: number,
     private readonly emit: (e: MitmEvent) => void,
+    private readonly legs: LegRewrites = {},
   ) {}
 
   get ioChannelId(): number {
@@ -136,7 +146,7 @@ export class MitmState {
 
   #connectInitial(frame: Uint8Array): Uint8Array {
     const original = parseMcsConnectInitial(frame);
-    const out = rewriteConnectInitial(frame);
+    const out = rewriteConnectInitial(frame, this.legs.serverSelectedProtocol);
     const forwarded = parseMcsConnectInitial(out);
     this.#clientCore = original.client.core;
     this.#clientChannels = original.client.channels;
@@ -186,7 +196,7 @@ export class MitmState {
           "first I/O channel PDU is not the Client Info PDU",
         );
         const info = parseClientInfo(userData);
-        const out = rewriteClientInfoFrame(frame);
+        const out = rewriteClientInfoFrame(frame, this.legs.logon);
         this.#clientInfoSeen = true;
         this.emit({ kind: "client_info", info });
         return out;

@@ -7,6 +7,7 @@ import type { Clock } from "../ssh/clock.ts";
 import type { LiveConnection, SessionRegistry } from "./session_registry.ts";
 import type { TlsMaterial } from "./tls.ts";
 import type { CertPins } from "./backend_cert.ts";
+import type { NlaSteps } from "./nla_steps.ts";
 
 export interface Timeouts {
   /** From accept to a complete X.224 Connection Request. */
@@ -39,6 +40,8 @@ export interface ProxyContext {
   timeouts: Timeouts;
   /** Connection, denial and decision-latency counters, when the worker reports metrics. */
   metrics?: JumphostMetrics;
+  /** CredSSP on both legs; without it no client is offered NLA. */
+  nla?: NlaSteps;
   /** Watch a live connection for kill, revoke and expiry; returns the unwatch function. */
   track(c: LiveConnection): () => void;
 }

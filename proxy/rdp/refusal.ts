@@ -4,6 +4,7 @@
 // (ERRINFO_SERVER_DENIED_CONNECTION …) and a disconnect, which clients show as a denial. No backend
 // is involved; every step is bounded by one deadline.
 import type net from "node:net";
+import type tls from "node:tls";
 import {
   type ConnectionRequest,
   encodeConnectionConfirm,
@@ -80,7 +81,7 @@ export async function refuseWithErrorInfo(
   errorInfo: number,
   timeoutMs: number,
 ): Promise<boolean> {
-  const deadline = AbortSignal.timeout(timeoutMs);
+  const deadline = Date.now() + timeoutMs;
   await writeAll(
     sock,
     encodeConnectionConfirm({
@@ -91,10 +92,24 @@ export async function refuseWithErrorInfo(
     }),
   );
   const leg = await acceptTls(sock, material, timeoutMs);
-  const t = leg.stream;
-  t.on("error", () => {});
+  leg.stream.on("error", () => {});
   const requested = cr.negReq?.requestedProtocols ?? PROTOCOL_SSL;
-  return await new Promise<boolean>((resolve) => {
+  return await refuseInsideTls(leg.stream, requested, errorInfo, Math.max(0, deadline - Date.now()));
+}
+
+/**
+ * The refusal on an established client TLS leg (after NLA, or when the backend failed after the
+ * client's TLS): play the server up to the Client Info, then Set Error Info and a disconnect.
+ */
+export function refuseInsideTls(
+  t: tls.TLSSocket,
+  clientRequestedProtocols: number,
+  errorInfo: number,
+  timeoutMs: number,
+): Promise<boolean> {
+  const deadline = AbortSignal.timeout(timeoutMs);
+  const requested = clientRequestedProtocols;
+  return new Promise<boolean>((resolve) => {
     const stream = new PduStream();
     let frames = 0;
     let connected = false;
@@ -149,5 +164,6 @@ export async function refuseWithErrorInfo(
         finish(false);
       }
     });
+    t.resume(); // the leg may have been paused after NLA
   });
 }

@@ -4,7 +4,15 @@
  */
 import { ensure } from "./errors.ts";
 import { parseMcsFrame, replaceSendDataUserData } from "./mcs_domain.ts";
-import { ByteReader, decodeAsciiz, decodeUtf16z, patchU32le } from "./reader.ts";
+import {
+  ByteReader,
+  ByteWriter,
+  concat,
+  decodeAsciiz,
+  decodeUtf16z,
+  encodeUtf16,
+  patchU32le,
+} from "./reader.ts";
 import { parseSecurityHeader, SEC_INFO_PKT } from "./share.ts";
 
 export const INFO_MOUSE = 0x1;
@@ -118,9 +126,73 @@ export function rewriteClientInfo(userData: Uint8Array): Uint8Array {
   return out;
 }
 
-/** Frame-level form: TPKT/X.224/MCS SDrq around the Client Info PDU in, same frame rewritten out. */
-export function rewriteClientInfoFrame(frame: Uint8Array): Uint8Array {
+/** The logon the backend should see in the Client Info instead of what the client typed. */
+export interface ClientInfoLogon {
+  domain: string;
+  userName: string;
+  /** "" sends no password and clears INFO_AUTOLOGON (the backend prompts or uses its NLA logon). */
+  password: string;
+}
+
+/** MS-RDPBCGR 2.2.1.11.1.1: limits of the Unicode fields in bytes, terminator excluded. */
+const MAX_DOMAIN = 512;
+const MAX_USER = 512;
+const MAX_PASSWORD = 512;
+
+/**
+ * Replace Domain, UserName and Password (setting INFO_AUTOLOGON exactly when a password is given),
+ * and clear compression like rewriteClientInfo(). Every other field (shell, working dir, extended
+ * info) is carried over byte for byte. Takes and returns the userData.
+ */
+export function rewriteClientInfoLogon(userData: Uint8Array, logon: ClientInfoLogon): Uint8Array {
+  const info = parseClientInfo(userData); // validates the whole packet first
+  const unicode = (info.flags & INFO_UNICODE) !== 0;
+  const body = parseSecurityHeader(userData).body;
+  const r = new ByteReader(body, "client info");
+  r.skip(8, "CodePage, flags");
+  const term = unicode ? 2 : 1;
+  const replaced = r.u16le() + r.u16le() + r.u16le() + 3 * term; // Domain, UserName, Password
+  const cbShellAndDir = body.subarray(14, 18);
+  const rest = body.subarray(18 + replaced); // AlternateShell, WorkingDir, extended info: unchanged
+  const encode = (text: string, max: number, what: string) => {
+    const b = unicode ? encodeUtf16(text) : encodeLatin1(text, what);
+    ensure(b.length <= max, "too_large", `client info: ${what} longer than ${max} bytes`);
+    return b;
+  };
+  const domain = encode(logon.domain, MAX_DOMAIN, "Domain");
+  const user = encode(logon.userName, MAX_USER, "UserName");
+  const password = encode(logon.password, MAX_PASSWORD, "Password");
+  let flags = info.flags & ~(INFO_COMPRESSION | INFO_COMPRESSION_TYPE_MASK);
+  flags = logon.password ? flags | INFO_AUTOLOGON : flags & ~INFO_AUTOLOGON;
+  const nul = new Uint8Array(term);
+  const head = new ByteWriter(18)
+    .u32le(info.codePage)
+    .u32le(flags >>> 0)
+    .u16le(domain.length)
+    .u16le(user.length)
+    .u16le(password.length)
+    .finish();
+  const secHeader = userData.subarray(0, userData.length - body.length);
+  return concat(secHeader, head, cbShellAndDir, domain, nul, user, nul, password, nul, rest);
+}
+
+function encodeLatin1(text: string, what: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    ensure(c > 0 && c < 0x100, "unsupported", `client info: ${what} is not representable in ANSI`);
+    out[i] = c;
+  }
+  return out;
+}
+
+/**
+ * Frame-level form: TPKT/X.224/MCS SDrq around the Client Info PDU in, same frame rewritten out
+ * (with `logon` replacing the credentials when given).
+ */
+export function rewriteClientInfoFrame(frame: Uint8Array, logon?: ClientInfoLogon): Uint8Array {
   const pdu = parseMcsFrame(frame);
   ensure(pdu.type === "sendDataRequest", "invalid", "client info: not an MCS Send Data Request");
-  return replaceSendDataUserData(frame, rewriteClientInfo(pdu.userData));
+  const userData = logon ? rewriteClientInfoLogon(pdu.userData, logon) : rewriteClientInfo(pdu.userData);
+  return replaceSendDataUserData(frame, userData);
 }

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import {
+  INFO_AUTOLOGON,
   INFO_COMPRESSION,
   INFO_COMPRESSION_TYPE_MASK,
   parseClientInfo,
   rewriteClientInfo,
   rewriteClientInfoFrame,
+  rewriteClientInfoLogon,
 } from "./client_info.ts";
 import { RdpParseError } from "./errors.ts";
 import { buildClientInfo, sdrq } from "./fixtures_built.ts";
@@ -101,3 +103,49 @@ function withBadArc(): Uint8Array {
   b[at] = 27;
   return b;
 }
+
+Deno.test("rewriteClientInfoLogon() replaces the credentials and keeps every other field", () => {
+  const before = buildClientInfo({ arcLogonId: 7 });
+  const orig = parseClientInfo(before);
+  const injected = rewriteClientInfoLogon(before, {
+    domain: "WIN",
+    userName: "svc-desk",
+    password: "V4ult!",
+  });
+  const a = parseClientInfo(injected);
+  assert.deepEqual([a.domain, a.userName, a.passwordPresent], ["WIN", "svc-desk", true]);
+  assert.ok(a.flags & INFO_AUTOLOGON);
+  assert.equal(a.flags & (INFO_COMPRESSION | INFO_COMPRESSION_TYPE_MASK), 0);
+  assert.deepEqual([a.workingDir, a.alternateShell, a.extended], [
+    orig.workingDir,
+    orig.alternateShell,
+    orig.extended,
+  ]);
+  assert.equal(a.securityFlags, orig.securityFlags);
+  // the password bytes are the injected ones (UTF-16LE), the client's are gone
+  const text = new TextDecoder("utf-16le").decode(injected);
+  assert.ok(text.includes("V4ult!") && !text.includes("s3cret!"));
+
+  const blank = parseClientInfo(
+    rewriteClientInfoLogon(before, { domain: "", userName: "bob", password: "" }),
+  );
+  assert.deepEqual([blank.domain, blank.userName, blank.passwordPresent], ["", "bob", false]);
+  assert.equal(blank.flags & INFO_AUTOLOGON, 0, "no password: no autologon");
+  assert.deepEqual(blank.extended, orig.extended);
+});
+
+Deno.test("rewriteClientInfoLogon() handles ANSI packets and refuses what cannot be encoded", () => {
+  const ansi = hex(`40 00 00 00 09 04 00 00 03 00 00 00  02 00 03 00 02 00 00 00 00 00
+    44 4f 00  62 6f 62 00  70 77 00  00  00`);
+  const out = parseClientInfo(rewriteClientInfoLogon(ansi, { domain: "D", userName: "carol", password: "" }));
+  assert.deepEqual([out.domain, out.userName, out.passwordPresent], ["D", "carol", false]);
+  assert.equal(
+    codeOf(() => rewriteClientInfoLogon(ansi, { domain: "", userName: "\u0416", password: "" })),
+    "unsupported",
+  );
+  const long = "x".repeat(300);
+  assert.equal(
+    codeOf(() => rewriteClientInfoLogon(buildClientInfo(), { domain: "", userName: long, password: "" })),
+    "too_large",
+  );
+});

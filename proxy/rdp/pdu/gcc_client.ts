@@ -26,6 +26,7 @@ const O = {
   highColorDepth: 136,
   supportedColorDepths: 138,
   earlyCapabilityFlags: 140,
+  serverSelectedProtocol: 208,
 } as const;
 
 export interface ClientCoreData {
@@ -187,18 +188,31 @@ export function summarizeClientBlocks(blocks: DataBlock[]): ClientDataSummary {
 /**
  * The proxy downgrade (see shared/notes/rdp-mitm.md section 2): no GFX, no UDP multitransport, no
  * server redirection, no palette (8 bpp) sessions. Returns new blocks; input is not modified.
+ *
+ * `serverSelectedProtocol`: what the backend selected in its X.224 Connection Confirm. The client
+ * wrote what the proxy selected for it; when the two legs differ (NLA towards the client, TLS towards
+ * the backend or the other way round) the backend must see its own choice or it drops the connection.
  */
-export function downgradeClientBlocks(blocks: DataBlock[]): DataBlock[] {
+export function downgradeClientBlocks(blocks: DataBlock[], serverSelectedProtocol?: number): DataBlock[] {
   summarizeClientBlocks(blocks); // validates every known block first
   const out: DataBlock[] = [];
   for (const b of blocks) {
     if (b.type === CS_MULTITRANSPORT) continue; // dropped: client must not try UDP to the proxy
     const data = b.data.slice();
-    if (b.type === CS_CORE) downgradeCore(data);
+    if (b.type === CS_CORE) {
+      downgradeCore(data);
+      if (serverSelectedProtocol !== undefined) setServerSelectedProtocol(data, serverSelectedProtocol);
+    }
     if (b.type === CS_CLUSTER) patchU32le(data, 0, parseClientCluster(data).flags & ~REDIRECTION_SUPPORTED);
     out.push({ type: b.type, data });
   }
   return out;
+}
+
+/** Older clients end CS_CORE before the field: then there is nothing for the backend to compare. */
+function setServerSelectedProtocol(data: Uint8Array, protocol: number): void {
+  if (parseClientCore(data).serverSelectedProtocol === undefined) return;
+  patchU32le(data, O.serverSelectedProtocol, protocol);
 }
 
 function downgradeCore(data: Uint8Array): void {

@@ -184,11 +184,15 @@ export function encodeMcsConnectResponse(cr: Pick<McsConnectResponse, "blocks" |
 
 /**
  * Client -> server rewrite: clear GFX in earlyCapabilityFlags, drop CS_MULTITRANSPORT, clear
- * REDIRECTION_SUPPORTED, never 8 bpp; every length (GCC block, PER, BER, TPKT) recomputed.
+ * REDIRECTION_SUPPORTED, never 8 bpp, and (when given) CS_CORE.serverSelectedProtocol := the protocol
+ * the backend selected; every length (GCC block, PER, BER, TPKT) recomputed.
  */
-export function rewriteConnectInitial(frame: Uint8Array): Uint8Array {
+export function rewriteConnectInitial(frame: Uint8Array, serverSelectedProtocol?: number): Uint8Array {
   const ci = parseMcsConnectInitial(frame);
-  return encodeMcsConnectInitial({ wire: ci.wire, blocks: downgradeClientBlocks(ci.blocks) });
+  return encodeMcsConnectInitial({
+    wire: ci.wire,
+    blocks: downgradeClientBlocks(ci.blocks, serverSelectedProtocol),
+  });
 }
 
 /** Server -> client rewrite: SC_CORE.clientRequestedProtocols := the client's original X.224 value. */

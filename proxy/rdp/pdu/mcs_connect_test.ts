@@ -141,6 +141,19 @@ Deno.test("rewriteConnectInitial() applies the downgrade and fixes every length"
   assert.equal(ci.client.core?.clientName, "ELTONS-DEV2");
 });
 
+Deno.test("rewriteConnectInitial() sets serverSelectedProtocol to the backend's choice when given", () => {
+  const before = modernInitial(24);
+  assert.equal(parseMcsConnectInitial(rewriteConnectInitial(before)).client.core!.serverSelectedProtocol, 0);
+  const after = rewriteConnectInitial(before, 0x2);
+  checkConnectLengths(after);
+  const core = parseMcsConnectInitial(after).client.core!;
+  assert.equal(core.serverSelectedProtocol, 0x2);
+  assert.equal(core.highColorDepth, 24, "the rest of CS_CORE is untouched");
+  // a client whose CS_CORE ends before the field has nothing to rewrite
+  const short = parseMcsConnectInitial(rewriteConnectInitial(modernInitial(null), 0x2)).client.core!;
+  assert.equal(short.serverSelectedProtocol, undefined);
+});
+
 Deno.test("rewriteConnectInitial() keeps 24 bpp, fixes postBeta2-only 8 bpp and refuses RDP 4.0 clients", () => {
   const keep = parseMcsConnectInitial(rewriteConnectInitial(modernInitial(24))).client.core!;
   assert.equal(keep.highColorDepth, 24);
