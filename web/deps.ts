@@ -3,6 +3,7 @@ import type { Sql } from "../db/client.ts";
 import type { ConsoleSession } from "../db/console_sessions.ts";
 import type { AuthLimits } from "./auth.ts";
 import type { MetricsHub } from "./ops/registry.ts";
+import type { SecretKey } from "../db/secret_box.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -40,6 +41,11 @@ export interface WebDeps {
   ipPool?: string | null;
   /** the appliance's data directory: a deleted server's backend key is removed from below it */
   dataDir?: string;
+  /**
+   * the appliance secret (seals NT hashes and vaulted server passwords); default: loaded from (created
+   * under) dataDir on first need
+   */
+  secretKey?: () => Promise<SecretKey>;
 }
 
 /** Hono environment: per-request variables set by the middleware. */
