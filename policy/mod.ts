@@ -28,6 +28,7 @@ export {
   type SourceEntry,
 } from "./snapshot.ts";
 export {
+  describeAmbiguity,
   findServerByPoolIp,
   findServerByRdpPort,
   findUserBySourceIp,

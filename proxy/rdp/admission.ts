@@ -1,11 +1,14 @@
 // Which server a new RDP connection means and whether it may have it (pure). The target is the pool IP
-// the client dialled, else the dedicated listener port it dialled; the mstshash cookie is only a
-// hint (it picks among users sharing a source CIDR, never overrides an unambiguous match).
+// the client dialled, else the dedicated listener port it dialled. The user is the one the source address
+// identifies, or the one NLA proved, who must be among the source's users. The mstshash cookie is written
+// freely by the client and never picks a user: a shared source without NLA is denied.
 import {
   type Allow,
   decide,
+  describeAmbiguity,
   findServerByPoolIp,
   findServerByRdpPort,
+  identifySource,
   type Server,
   type Snapshot,
 } from "../../policy/mod.ts";
@@ -14,7 +17,10 @@ export interface AdmissionRequest {
   sourceIp: string;
   localAddress: string;
   localPort: number;
-  cookie: string | null;
+  /** The jump user NLA proved (the password checked), or null for a TLS-only client. */
+  provenUser?: string | null;
+  /** The backend login the connection will use, when known (the policy's login list applies). */
+  login?: string;
 }
 
 export type Admission =
@@ -57,11 +63,29 @@ export function admit(snapshot: Snapshot | null, req: AdmissionRequest, now: Dat
       policyIds: [],
     };
   }
+  const proven = req.provenUser ?? null;
+  if (proven !== null) {
+    const source = identifySource(snapshot, req.sourceIp, { userName: proven });
+    const owner = source.kind === "user" ? source.user.name : null;
+    if (source.kind !== "unknown" && owner !== proven) {
+      // bob proved bob, but connects from alice's address (or a shared one bob is not in)
+      return {
+        allowed: false,
+        reason: "unknown_source_ip",
+        detail: source.kind === "user"
+          ? `source ${req.sourceIp} belongs to ${owner}, not to ${proven} (proven by NLA)`
+          : describeAmbiguity(req.sourceIp, source, proven),
+        server,
+        userName: proven,
+        policyIds: [],
+      };
+    }
+  }
   const d = decide(
     snapshot,
-    { sourceIp: req.sourceIp, protocol: "rdp", serverId: server.id },
+    { sourceIp: req.sourceIp, protocol: "rdp", serverId: server.id, login: req.login },
     now,
-    req.cookie ? { userName: req.cookie } : {},
+    proven !== null ? { userName: proven } : {},
   );
   if (d.allowed) return { allowed: true, server, decision: d };
   return {

@@ -6,7 +6,7 @@ import { admit, plainIp } from "./admission.ts";
 const snapshot = buildSnapshot({
   users: [
     user(1, "alice", ["10.0.0.1/32"]),
-    // two users behind one NAT address: the mstshash cookie picks one
+    // two users behind one NAT address: only NLA tells them apart
     user(2, "bob", ["10.9.0.0/24"], { sourceCidrs: [{ cidr: "10.9.0.0/24", shared: true }] }),
     user(3, "carol", ["10.9.0.0/24"], { sourceCidrs: [{ cidr: "10.9.0.0/24", shared: true }] }),
   ],
@@ -26,11 +26,11 @@ const snapshot = buildSnapshot({
   ],
 });
 
-const req = (sourceIp: string, localAddress: string, localPort = 3389, cookie: string | null = null) => ({
+const req = (sourceIp: string, localAddress: string, localPort = 3389, provenUser: string | null = null) => ({
   sourceIp,
   localAddress,
   localPort,
-  cookie,
+  provenUser,
 });
 
 Deno.test("admit() routes by pool IP first, then by dedicated port", () => {
@@ -46,8 +46,18 @@ Deno.test("admit() denies with the policy engine's reason", () => {
   const cases: [string, ReturnType<typeof req>, string][] = [
     ["unknown source", req("192.0.2.1", "10.50.0.1"), "unknown_source_ip"],
     ["RDP not enabled on the server", req("10.0.0.1", "10.50.0.3"), "protocol_not_enabled"],
-    ["shared CIDR without a cookie", req("10.9.0.5", "10.50.0.1"), "unknown_source_ip"],
-    ["cookie names a user without a grant", req("10.9.0.5", "10.50.0.1", 3389, "bob"), "no_policy"],
+    ["shared CIDR without NLA", req("10.9.0.5", "10.50.0.1"), "unknown_source_ip"],
+    ["NLA proved a shared user without a grant", req("10.9.0.5", "10.50.0.1", 3389, "bob"), "no_policy"],
+    [
+      "NLA proved someone else than the source's user",
+      req("10.0.0.1", "10.50.0.1", 3389, "carol"),
+      "unknown_source_ip",
+    ],
+    [
+      "NLA proved a user outside the shared CIDR",
+      req("10.9.0.5", "10.50.0.1", 3389, "alice"),
+      "unknown_source_ip",
+    ],
   ];
   for (const [what, r, reason] of cases) {
     const a = admit(snapshot, r, NOW);
@@ -55,7 +65,25 @@ Deno.test("admit() denies with the policy engine's reason", () => {
     assert.equal(a.reason, reason, what);
   }
   const carol = admit(snapshot, req("10.9.0.5", "10.50.0.1", 3389, "carol"), NOW);
-  assert.ok(carol.allowed && carol.decision.userName === "carol", "the cookie picks among shared users");
+  assert.ok(carol.allowed && carol.decision.userName === "carol", "NLA picks among shared users");
+  const spoof = admit(snapshot, req("10.0.0.1", "10.50.0.1", 3389, "carol"), NOW);
+  assert.ok(!spoof.allowed && spoof.userName === "carol", "audited under the proven name");
+});
+
+Deno.test("admit() applies the policy's login list to the requested Windows login", () => {
+  const s = buildSnapshot({
+    users: [user(1, "alice", ["10.0.0.1/32"])],
+    servers: [server(1, "win1", { poolIp: "10.50.0.1", protocols: ["rdp"] })],
+    policies: [policy(1, {
+      subject: { kind: "user", userId: 1 },
+      scope: { kind: "server", serverId: 1 },
+      logins: ["CORP\\alice-adm"],
+    })],
+  });
+  const base = req("10.0.0.1", "10.50.0.1", 3389, "alice");
+  assert.ok(admit(s, { ...base, login: "corp\\ALICE-ADM" }, NOW).allowed, "compared as Windows does");
+  const other = admit(s, { ...base, login: "CORP\\administrator" }, NOW);
+  assert.ok(!other.allowed && other.reason === "login_not_allowed");
 });
 
 Deno.test("admit() fails closed without a snapshot", () => {

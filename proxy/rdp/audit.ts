@@ -73,6 +73,35 @@ export function backendFailed(
   };
 }
 
+/** NLA at the jump failed (wrong password, no NT hash yet, malformed CredSSP) or was throttled. */
+export function nlaFailed(
+  c: AuditContext,
+  action: "rdp.nla_failed" | "rdp.nla_throttled",
+  reason: string,
+  detail: string,
+): AuditEvent {
+  return {
+    actor: actor(c),
+    action,
+    target: c.serverName ?? null,
+    sourceIp: c.sourceIp,
+    success: false,
+    details: { ...base(c), reason, detail },
+  };
+}
+
+/** A vaulted credential was handed to the backend (never the password itself). */
+export function credentialUsed(c: AuditContext, login: string, via: "nla" | "client_info"): AuditEvent {
+  return {
+    actor: actor(c),
+    action: "rdp.credential_used",
+    target: c.serverName ?? null,
+    sourceIp: c.sourceIp,
+    success: true,
+    details: { ...base(c), login, via },
+  };
+}
+
 /** The backend's certificate is not the pinned one (or could not be checked): no session. */
 export function certRefused(
   c: AuditContext,

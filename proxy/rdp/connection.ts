@@ -6,7 +6,13 @@
 import type net from "node:net";
 import { join } from "node:path";
 import type { TerminationReason } from "../../db/sessions.ts";
-import { type Allow, identifySource, type Server } from "../../policy/mod.ts";
+import {
+  type Allow,
+  identifySource,
+  parseRdpUserName,
+  type RdpSecurity,
+  type Server,
+} from "../../policy/mod.ts";
 import {
   type ClientInfoLogon,
   type ConnectionRequest,
@@ -16,6 +22,7 @@ import {
   ERRINFO_RPC_INITIATED_DISCONNECT,
   ERRINFO_SERVER_DENIED_CONNECTION,
   ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES,
+  HYBRID_REQUIRED_BY_SERVER,
   parseConnectionRequest,
   PROTOCOL_HYBRID_EX,
   PROTOCOL_SSL,
@@ -34,6 +41,8 @@ import {
   type AuditContext,
   backendFailed,
   certRefused,
+  credentialUsed,
+  nlaFailed,
   protocolError,
 } from "./audit.ts";
 import { RdpProxyError } from "./errors.ts";
@@ -44,14 +53,15 @@ import { Relay } from "./relay.ts";
 import { refuseInsideTls, refuseNegotiation, refuseWithErrorInfo } from "./refusal.ts";
 import { type LiveConnection, type LogicalSession, sessionKey } from "./session_registry.ts";
 import type { ProxyContext } from "./proxy_context.ts";
-import { backendRequestedProtocols, chooseClientProtocol, isNla, type RdpSecurity } from "./negotiation.ts";
+import { backendRequestedProtocols, chooseClientProtocol, isNla } from "./negotiation.ts";
+import type { Logon } from "./nla_steps.ts";
 import {
   AUTHZ_ACCESS_DENIED,
   AUTHZ_SUCCESS,
   encodeEarlyUserAuthResult,
-  type Logon,
   parseEarlyUserAuthResult,
-} from "./nla_steps.ts";
+} from "./nla/early_auth.ts";
+import { type LogonPlan, planBackendLogon, type VaultEntry } from "./backend_logon.ts";
 import { readExactly, writeMessage } from "./nla_io.ts";
 
 /** Above this many bytes waiting for the disk, the relay stops reading until the recording caught up. */
@@ -70,9 +80,18 @@ interface Negotiated {
   protocol: number;
 }
 
-/** A server's rdp_security; routing failures keep today's TLS-only refusal. */
+/** A server's rdp_security; an unroutable connection gets the TLS-only refusal path. */
 function serverSecurity(server: Server | undefined): RdpSecurity {
-  return (server as { rdpSecurity?: RdpSecurity } | undefined)?.rdpSecurity ?? "tls";
+  return server?.rdpSecurity ?? "tls";
+}
+
+/** The user NLA proved, and what they typed. */
+interface Proven {
+  jumpUser: string;
+  /** The vaulted login named after '+' in the user name, or null. */
+  namedLogin: string | null;
+  /** TSCredentials as received: the jump password is never forwarded except by passthrough. */
+  logon: Logon;
 }
 
 /**
@@ -196,8 +215,20 @@ export class ProxiedConnection implements LiveConnection {
     // decides what the client leg may use
     const snapshot = this.p.snapshots.get();
     const target = snapshot ? routeServer(snapshot, this.#ctx.localAddress, this.#ctx.localPort) : undefined;
-    const security = this.p.nla ? serverSecurity(target) : "tls";
-    const choice = chooseClientProtocol(cr.negReq?.requestedProtocols ?? null, security);
+    const security = serverSecurity(target);
+    // without CredSSP (no appliance key) "any" means TLS, and "nla" refuses everyone: never fail open
+    let choice = chooseClientProtocol(
+      cr.negReq?.requestedProtocols ?? null,
+      !this.p.nla && security === "any" ? "tls" : security,
+    );
+    if (choice.ok && isNla(choice.protocol) && !this.p.nla) {
+      choice = {
+        ok: false,
+        failureCode: HYBRID_REQUIRED_BY_SERVER,
+        reason: "nla_required",
+        detail: "the server requires NLA, which is off (the appliance key could not be loaded)",
+      };
+    }
     if (!choice.ok) {
       this.#ctx.serverName = target?.name;
       await this.#refuse(cr, choice.failureCode);
@@ -229,17 +260,34 @@ export class ProxiedConnection implements LiveConnection {
         negotiation: { type: "response", flags: EXTENDED_CLIENT_DATA_SUPPORTED, selectedProtocol: protocol },
       }),
     );
-    this.#clientTls = await acceptTls(this.sock, this.p.tls, t.handshakeStepMs);
+    const material = this.p.tls; // CredSSP binds to the certificate this very handshake presents
+    this.#clientTls = await acceptTls(this.sock, material, t.handshakeStepMs);
     this.#clientTls.stream.on("error", () => {});
     if (this.#termination) return;
 
     let a = pre;
-    let proven: Logon | null = null;
+    let proven: Proven | null = null;
+    let plan: LogonPlan | null = null;
     if (isNla(protocol)) {
       this.#phase = "client_nla";
-      proven = await this.#authenticateClient();
+      proven = await this.#authenticateClient(material.cert);
       if (!proven) return;
-      a = this.#admit(proven);
+      a = this.#admit(proven.jumpUser, proven.namedLogin ?? undefined);
+      if (a.allowed) {
+        plan = await this.#planLogon(a.server, a.decision, proven);
+        if (plan.kind === "deny") {
+          a = {
+            allowed: false,
+            reason: plan.reason,
+            detail: plan.detail,
+            server: a.server,
+            userName: proven.jumpUser,
+            policyIds: a.decision.policyIds,
+          };
+        } else if (proven.namedLogin === null) {
+          a = this.#admit(proven.jumpUser, plan.login); // the login list applies to what is injected
+        }
+      }
     }
     if (!a.allowed) return await this.#denyAfterTls(cr, a);
     const server = a.server;
@@ -255,7 +303,7 @@ export class ProxiedConnection implements LiveConnection {
     this.p.audit(accessGranted(this.#ctx, a.decision.policyId, a.decision.validUntil));
 
     this.#phase = "backend";
-    const backendLogon = this.#backendLogon(proven);
+    const backendLogon = plan && plan.kind !== "deny" ? plan.logon : null;
     const where = `${server.address}:${server.rdpPort}`;
     let backend: Backend;
     try {
@@ -279,6 +327,11 @@ export class ProxiedConnection implements LiveConnection {
       this.p.log.warn("RDP backend certificate refused", { server: server.name, sha256: cert.sha256 });
       return await this.#refuseAfterTls(cr, AUTHZ_ACCESS_DENIED, ERRINFO_SERVER_DENIED_CONNECTION);
     }
+    if (plan?.kind === "vault") {
+      this.p.audit(
+        credentialUsed(this.#ctx, plan.login, isNla(backend.selectedProtocol) ? "nla" : "client_info"),
+      );
+    }
     if (isNla(backend.selectedProtocol)) {
       this.#phase = "backend_nla";
       try {
@@ -290,7 +343,7 @@ export class ProxiedConnection implements LiveConnection {
       }
     }
     if (protocol === PROTOCOL_HYBRID_EX) {
-      await writeMessage(this.#clientTls.stream, encodeEarlyUserAuthResult(AUTHZ_SUCCESS));
+      await writeMessage(this.#clientTls.stream, encodeEarlyUserAuthResult(true));
     }
     if (this.#termination) return;
 
@@ -307,12 +360,12 @@ export class ProxiedConnection implements LiveConnection {
     this.#untrack = this.p.track(this);
     await this.#relayAndRecord(cr, server, session, index, {
       serverSelectedProtocol: backend.selectedProtocol,
-      logon: clientInfoLogon(proven, backendLogon, backend.selectedProtocol),
+      logon: clientInfoLogon(proven?.logon ?? null, backendLogon, backend.selectedProtocol),
     });
   }
 
-  /** Policy decision with what is known: the proven NLA user, or (TLS clients) the source alone. */
-  #admit(proven: Logon | null): Admission & { needsProof?: boolean } {
+  /** Policy decision with what is known: the NLA-proven jump user and login, or the source alone. */
+  #admit(provenUser: string | null, login?: string): Admission & { needsProof?: boolean } {
     const now = new Date(this.p.clock.now());
     const snapshot = this.p.snapshots.get();
     const a = timedDecision(this.p.metrics, "rdp", () =>
@@ -320,42 +373,60 @@ export class ProxiedConnection implements LiveConnection {
         sourceIp: this.sourceIp,
         localAddress: this.#ctx.localAddress,
         localPort: this.#ctx.localPort,
-        cookie: proven ? proven.user : this.cookie,
+        provenUser,
+        login,
       }, now));
     this.#ctx.userName = a.allowed ? a.decision.userName : a.userName;
     this.#ctx.serverName = a.server?.name;
-    if (proven && a.allowed && a.decision.userName !== proven.user) {
-      // the source identifies someone else: a proven user never borrows another user's grants
-      return {
-        allowed: false,
-        reason: "unknown_source_ip",
-        detail: `NLA proved ${proven.user}, but source ${this.sourceIp} belongs to ${a.decision.userName}`,
-        server: a.server,
-        userName: proven.user,
-        policyIds: [],
-      };
-    }
-    const needsProof = !a.allowed && snapshot !== null &&
+    // a shared source: only NLA can say who it is (denied without, see admission.ts)
+    const needsProof = !a.allowed && snapshot !== null && provenUser === null &&
       identifySource(snapshot, this.sourceIp).kind === "ambiguous";
     return { ...a, needsProof };
   }
 
+  /** The vault (or passthrough) decides what the backend gets; the vault read fails closed. */
+  async #planLogon(server: Server, decision: Allow, proven: Proven): Promise<LogonPlan> {
+    let vault: VaultEntry[] = [];
+    if (this.p.vault) {
+      const r = await this.p.vault.credentialsFor(server.id, proven.namedLogin ?? undefined);
+      if (!r.ok) {
+        this.p.log.error("cannot read the server's credential vault", {
+          server: server.name,
+          error: r.detail,
+        });
+        return { kind: "deny", reason: "credential_missing", detail: r.detail };
+      }
+      vault = r.credentials;
+    }
+    return planBackendLogon({
+      serverName: server.name,
+      jumpUser: proven.jumpUser,
+      typed: { domain: proven.logon.domain, password: proven.logon.password },
+      namedLogin: proven.namedLogin,
+      vault,
+      allowedLogins: decision.logins,
+    });
+  }
+
   /** CredSSP with the client; null when it failed (the client was told, the failure audited). */
-  async #authenticateClient(): Promise<Logon | null> {
+  async #authenticateClient(certificatePem: string): Promise<Proven | null> {
     const nla = this.p.nla;
     if (!nla) throw new RdpProxyError("protocol", "NLA selected without a CredSSP implementation");
     const r = await nla.acceptClient(this.#clientTls!.stream, {
       sourceIp: this.sourceIp,
-      timeoutMs: this.p.timeouts.handshakeStepMs,
+      certificatePem,
+      timeoutMs: this.p.timeouts.nlaMs,
     });
-    if (r.ok) {
-      this.#ctx.userName = r.logon.user;
-      return r.logon;
+    if (!r.ok) {
+      if (r.userName) this.#ctx.userName = r.userName;
+      this.p.metrics?.denials.inc({ protocol: "rdp", reason: r.reason });
+      this.p.audit(nlaFailed(this.#ctx, r.action, r.reason, r.detail));
+      return null;
     }
-    if (r.userName) this.#ctx.userName = r.userName;
-    this.p.metrics?.denials.inc({ protocol: "rdp", reason: r.reason });
-    this.p.audit(accessDenied(this.#ctx, r.reason, r.detail));
-    return null;
+    // the NTLM proof covered these names; the credential parser already accepted them
+    const name = parseRdpUserName(r.logon.domain, r.logon.user);
+    this.#ctx.userName = name.jumpUser;
+    return { jumpUser: name.jumpUser, namedLogin: name.backendLoginText, logon: r.logon };
   }
 
   async #authenticateBackend(backend: Backend, logon: Logon): Promise<void> {
@@ -366,18 +437,13 @@ export class ProxiedConnection implements LiveConnection {
       const r = parseEarlyUserAuthResult(
         await readExactly(backend.leg.stream, 4, t, "Early User Authorization"),
       );
-      if (r !== AUTHZ_SUCCESS) {
+      if (!r.ok) {
         throw new BackendError(
-          `the backend refused the user after NLA (authorization result ${r})`,
+          `the backend refused the user after NLA (authorization result ${r.code})`,
           "nla_failed",
         );
       }
     }
-  }
-
-  /** The Windows logon the backend gets; null when the proxy has none (TLS backend: the user types it). */
-  #backendLogon(_proven: Logon | null): Logon | null {
-    return null;
   }
 
   async #denyBeforeTls(cr: ConnectionRequest, a: Extract<Admission, { allowed: false }>): Promise<void> {
@@ -402,7 +468,7 @@ export class ProxiedConnection implements LiveConnection {
     const t = this.p.timeouts.handshakeStepMs;
     try {
       if (this.#clientProtocol === PROTOCOL_HYBRID_EX) {
-        await writeMessage(stream, encodeEarlyUserAuthResult(authz));
+        await writeMessage(stream, encodeEarlyUserAuthResult(authz === AUTHZ_SUCCESS));
         stream.end();
         return;
       }

@@ -8,8 +8,7 @@ import {
   SSL_REQUIRED_BY_SERVER,
 } from "./pdu/mod.ts";
 
-/** Per server (policy model): nla requires CredSSP, tls never offers it, any uses it when offered. */
-export type RdpSecurity = "nla" | "tls" | "any";
+import type { RdpSecurity } from "../../policy/mod.ts";
 
 export type ClientLegChoice =
   | { ok: true; protocol: number }

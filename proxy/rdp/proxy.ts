@@ -19,6 +19,17 @@ import { Listeners } from "./listener.ts";
 import { DEFAULT_TIMEOUTS, type ProxyContext, type Timeouts } from "./proxy_context.ts";
 import { SessionRegistry } from "./session_registry.ts";
 import { loadOrCreateCertificate } from "./tls.ts";
+import { loadApplianceKey } from "../../db/appliance_key.ts";
+import { ntHashFor } from "../../db/user_nt_hash.ts";
+import { credentialsFor } from "../../db/server_credentials.ts";
+import {
+  clearNlaUserFailures,
+  DEFAULT_NLA_THROTTLE,
+  nlaBlock,
+  type NlaThrottleRules,
+  recordNlaFailure,
+} from "../../db/nla_throttle.ts";
+import { createNlaSteps } from "./nla_legs.ts";
 
 export interface RdpProxyDeps {
   sql: Sql;
@@ -38,6 +49,8 @@ export interface RdpProxyDeps {
   /** Connections still in X.224/TLS setup beyond this are dropped at accept (default 256). */
   maxPendingSetups?: number;
   metrics?: JumphostMetrics;
+  /** Failed NLA logons per user and per source before a temporary block. */
+  nlaThrottle?: NlaThrottleRules;
 }
 
 export interface RdpProxy {
@@ -91,6 +104,29 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
     log: (m, f) => log.error(m, f),
   });
   const enforcer = new Enforcer(clock, snapshots);
+  // the appliance secret opens NT hashes (NLA at the jump) and vaulted passwords; without it no client is
+  // offered NLA and servers that require it refuse every client (fail closed)
+  const secret = await loadApplianceKey(deps.dataDir).catch((e) => {
+    log.error("RDP NLA is off: cannot load the appliance key", { error: (e as Error).message });
+    return null;
+  });
+  const now = () => new Date(clock.now());
+  const nla = secret
+    ? createNlaSteps({
+      ntHash: async (jumpUser) => {
+        const r = await ntHashFor(deps.sql, secret, jumpUser);
+        return r.ok ? { ok: true, userName: r.userName, ntHash: r.ntHash } : r;
+      },
+      blocked: (a) => nlaBlock(deps.sql, a, now()),
+      failed: async (a) => {
+        const started = await recordNlaFailure(deps.sql, a, now(), deps.nlaThrottle ?? DEFAULT_NLA_THROTTLE);
+        if (started.length) {
+          log.warn("RDP NLA logons blocked", { user: a.userName, source: a.sourceIp, started });
+        }
+      },
+      succeeded: (u) => clearNlaUserFailures(deps.sql, u),
+    })
+    : undefined;
   const connections = new Map<ProxiedConnection, Promise<void>>();
   const ctx: ProxyContext = {
     metrics: deps.metrics,
@@ -104,6 +140,10 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
     recordingsDir: deps.recordingsDir,
     timeouts: { ...DEFAULT_TIMEOUTS, ...deps.timeouts },
     track: (c) => enforcer.track(c),
+    nla,
+    vault: secret
+      ? { credentialsFor: (id, login) => credentialsFor(deps.sql, secret, id, login) }
+      : undefined,
   };
   let stopping = false;
   const maxPending = deps.maxPendingSetups ?? 256;

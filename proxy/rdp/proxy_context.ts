@@ -17,6 +17,8 @@ export interface Timeouts {
   handshakeStepMs: number;
   /** How long final PDUs may flush before the sockets are destroyed. */
   closeGraceMs: number;
+  /** The client's whole CredSSP exchange (mstsc may first wait for the user to accept our certificate). */
+  nlaMs: number;
 }
 
 export const DEFAULT_TIMEOUTS: Timeouts = {
@@ -24,6 +26,7 @@ export const DEFAULT_TIMEOUTS: Timeouts = {
   backendConnectMs: 5_000,
   handshakeStepMs: 10_000,
   closeGraceMs: 1_000,
+  nlaMs: 60_000,
 };
 
 export interface ProxyContext {
@@ -42,6 +45,15 @@ export interface ProxyContext {
   metrics?: JumphostMetrics;
   /** CredSSP on both legs; without it no client is offered NLA. */
   nla?: NlaSteps;
+  /** The server credential vault (db/server_credentials.ts credentialsFor). */
+  vault?: {
+    credentialsFor(
+      serverId: number,
+      login?: string,
+    ): Promise<
+      { ok: true; credentials: { login: string; password: string }[] } | { ok: false; detail: string }
+    >;
+  };
   /** Watch a live connection for kill, revoke and expiry; returns the unwatch function. */
   track(c: LiveConnection): () => void;
 }
