@@ -75,17 +75,22 @@ export const userCommand: Command = {
         const name = positional(p, 0, "NAME");
         const sshKeys = await readKeys(list(p, "ssh-key"));
         const password = bool(p, "password-stdin") ? await readPassword() : null;
-        const u = await createUser(await ctx.db(), {
-          name,
-          email: str(p, "email"),
-          fullName: str(p, "full-name"),
-          password,
-          sourceIps: [
-            ...list(p, "source-ip").map((cidr) => ({ cidr })),
-            ...list(p, "shared-source-ip").map((cidr) => ({ cidr, shared: true })),
-          ],
-          sshKeys,
-        }, actor, password ? { secretKey: await ctx.secretKey() } : {});
+        const u = await createUser(
+          await ctx.db(),
+          {
+            name,
+            email: str(p, "email"),
+            fullName: str(p, "full-name"),
+            password,
+            sourceIps: [
+              ...list(p, "source-ip").map((cidr) => ({ cidr })),
+              ...list(p, "shared-source-ip").map((cidr) => ({ cidr, shared: true })),
+            ],
+            sshKeys,
+          },
+          actor,
+          password ? { secretKey: await ctx.secretKey() } : {},
+        );
         if (bool(p, "json")) ctx.out.line(json(u));
         else {ctx.out.line(
             `user ${u.name} created (id ${u.id}, ${u.source_ips.length} source IPs, ${u.ssh_keys.length} keys)`,
@@ -152,18 +157,24 @@ export const userCommand: Command = {
           : bool(p, "no-password")
           ? null
           : undefined;
-        const u = await updateUser(await ctx.db(), name, {
-          email: str(p, "email"),
-          fullName: str(p, "full-name"),
-          password,
-          addSourceIps: [
-            ...list(p, "add-source-ip").map((cidr) => ({ cidr })),
-            ...list(p, "add-shared-source-ip").map((cidr) => ({ cidr, shared: true })),
-          ],
-          removeSourceIps: list(p, "remove-source-ip"),
-          addSshKeys: await readKeys(list(p, "add-ssh-key")),
-          removeSshKeys: list(p, "remove-ssh-key"),
-        }, actor, password ? { secretKey: await ctx.secretKey() } : {});
+        const u = await updateUser(
+          await ctx.db(),
+          name,
+          {
+            email: str(p, "email"),
+            fullName: str(p, "full-name"),
+            password,
+            addSourceIps: [
+              ...list(p, "add-source-ip").map((cidr) => ({ cidr })),
+              ...list(p, "add-shared-source-ip").map((cidr) => ({ cidr, shared: true })),
+            ],
+            removeSourceIps: list(p, "remove-source-ip"),
+            addSshKeys: await readKeys(list(p, "add-ssh-key")),
+            removeSshKeys: list(p, "remove-ssh-key"),
+          },
+          actor,
+          password ? { secretKey: await ctx.secretKey() } : {},
+        );
         if (bool(p, "json")) ctx.out.line(json(u));
         else ctx.out.line(`user ${u.name} updated`);
         return 0;

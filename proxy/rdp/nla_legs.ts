@@ -154,7 +154,9 @@ function drive<R>(
       stream.pause();
       f();
     };
-    const onData = (chunk: Uint8Array) => {
+    const onData = (data: Uint8Array) => {
+      // a copy: node Buffers' slice() is a view, and the NTLM MIC covers messages kept across reads
+      const chunk = new Uint8Array(data);
       queue = queue.then(async () => {
         if (settled) return void late.push(chunk);
         const step = await feed(chunk);

@@ -80,6 +80,8 @@ export class Relay {
     this.closed = new Promise((r) => (this.#resolveClosed = r));
     this.#pipe("client", client, server, new PduStream(), (f) => hooks.clientFrame(f));
     this.#pipe("server", server, client, new PduStream(), (f) => hooks.serverFrame(f));
+    // a leg paused by an earlier step (NLA reads its TSRequests, then pauses) flows from here on
+    for (const s of [client, server]) if (s.readableFlowing === false) s.resume();
     // a leg that closed before the relay existed will never emit 'close' again
     for (const [side, s] of [["client", client], ["server", server]] as const) {
       if (!s.destroyed) continue;

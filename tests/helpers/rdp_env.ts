@@ -4,6 +4,7 @@ import { createLogger } from "../../cli/log.ts";
 import { createPolicy } from "../../db/policies.ts";
 import { createServer } from "../../db/servers.ts";
 import { createUser } from "../../db/users.ts";
+import { loadApplianceKey } from "../../db/appliance_key.ts";
 import { createRdpProxy, type RdpProxy, type RdpProxyDeps } from "../../proxy/rdp/mod.ts";
 import { freePort } from "./rdp_backend.ts";
 import { createTestDb, type TestDb } from "./test_db.ts";
@@ -28,6 +29,16 @@ export interface RdpEnvOptions {
   noPolicy?: boolean;
   /** A dedicated listen port for the server. */
   rdpListenPort?: number;
+  /** The server's rdp_security (default: the product default, any). */
+  rdpSecurity?: "nla" | "tls" | "any";
+  /** alice's jump password (NT hash sealed with the env's appliance key, for NLA). */
+  alicePassword?: string;
+  /** alice's source CIDR (default 127.0.0.1/32), and whether it is shared. */
+  aliceSource?: { cidr: string; shared?: boolean };
+  /** More users (no grants unless `grant`). */
+  users?: { name: string; password?: string; source: { cidr: string; shared?: boolean }; grant?: boolean }[];
+  /** The policy's backend logins (default any). */
+  logins?: string[];
   proxy?: Partial<RdpProxyDeps>;
 }
 
@@ -36,7 +47,23 @@ export async function startRdpEnv(o: RdpEnvOptions): Promise<RdpEnv> {
   const dir = await Deno.makeTempDir({ prefix: "jh-rdp-" });
   let proxy: RdpProxy | null = null;
   try {
-    await createUser(db.sql, { name: "alice", sourceIps: [{ cidr: "127.0.0.1/32" }] }, "test");
+    // the proxy loads the same key from the data dir: NT hashes sealed here open there
+    const secretKey = await loadApplianceKey(dir);
+    await createUser(
+      db.sql,
+      {
+        name: "alice",
+        password: o.alicePassword,
+        sourceIps: [o.aliceSource ?? { cidr: "127.0.0.1/32" }],
+      },
+      "test",
+      { secretKey },
+    );
+    for (const u of o.users ?? []) {
+      await createUser(db.sql, { name: u.name, password: u.password, sourceIps: [u.source] }, "test", {
+        secretKey,
+      });
+    }
     await createServer(
       db.sql,
       {
@@ -46,6 +73,7 @@ export async function startRdpEnv(o: RdpEnvOptions): Promise<RdpEnv> {
         protocols: ["rdp"],
         poolIp: POOL_IP,
         rdpListenPort: o.rdpListenPort ?? null,
+        rdpSecurity: o.rdpSecurity,
       },
       "test",
       null,
@@ -55,10 +83,19 @@ export async function startRdpEnv(o: RdpEnvOptions): Promise<RdpEnv> {
       const p = await createPolicy(db.sql, {
         user: "alice",
         server: "desk",
+        logins: o.logins,
         validFrom: new Date(Date.now() - 60_000),
         validUntil: new Date(Date.now() + (o.grantMs ?? 3_600_000)),
       }, "test");
       policyId = p.id;
+      for (const u of (o.users ?? []).filter((u) => u.grant)) {
+        await createPolicy(db.sql, {
+          user: u.name,
+          server: "desk",
+          validFrom: new Date(Date.now() - 60_000),
+          validUntil: new Date(Date.now() + 3_600_000),
+        }, "test");
+      }
     }
     const port = await freePort("0.0.0.0");
     proxy = await createRdpProxy({

@@ -1,0 +1,343 @@
+// End to end with Network Level Authentication: xfreerdp /sec:nla → proxy (CredSSP server: the jump user
+// proves their password) → freerdp-shadow-cli /sec:nla +auth /sam-file (CredSSP client: passthrough of what
+// the user typed, or a credential from the server's vault). Every denial is audited and contacts no backend.
+import assert from "node:assert/strict";
+import net from "node:net";
+import { openRecording, readRecording, RecordType } from "../recorder/rdp_file.ts";
+import { parseFastPathOutput } from "../proxy/rdp/pdu/mod.ts";
+import { loadApplianceKey } from "../db/appliance_key.ts";
+import { setServerCredential } from "../db/server_credentials.ts";
+import {
+  haveRdpTools,
+  runXfreerdp,
+  type ShadowBackend,
+  startShadow,
+  startXfreerdp,
+} from "./helpers/rdp_backend.ts";
+import { eventually, POOL_IP, type RdpEnv, type RdpEnvOptions, startRdpEnv } from "./helpers/rdp_env.ts";
+import { activated, audits, sessions } from "./helpers/rdp_shadow.ts";
+
+const ignore = !haveRdpTools() || !which("winpr-hash");
+
+function which(cmd: string): boolean {
+  return ["/usr/bin", "/bin", "/usr/local/bin"].some((d) => {
+    try {
+      return Deno.statSync(`${d}/${cmd}`).isFile;
+    } catch (_e) {
+      return false;
+    }
+  });
+}
+
+const JUMP_PASSWORD = "Alice-jump-1";
+
+async function withNla(
+  accounts: { user: string; password: string; domain?: string }[],
+  env: Omit<RdpEnvOptions, "backendPort">,
+  fn: (e: RdpEnv, shadow: ShadowBackend) => Promise<void>,
+) {
+  const shadow = await startShadow({ nla: accounts });
+  try {
+    const e = await startRdpEnv({ backendPort: shadow.port, alicePassword: JUMP_PASSWORD, ...env });
+    try {
+      await fn(e, shadow);
+    } finally {
+      await e.close();
+    }
+  } finally {
+    await shadow.stop();
+  }
+}
+
+/** The recording of the only session: rendered updates and a clean end, as the TLS tests expect. */
+async function assertRecorded(env: RdpEnv) {
+  const [s] = await eventually(
+    async () => {
+      const rows = await sessions(env.db.sql);
+      return rows.length === 1 && !rows[0].is_active && rows;
+    },
+    10_000,
+    "the session row to close",
+  );
+  assert.equal(s.termination_reason, "normal");
+  assert.ok(s.recording_size! > 10_000, `recording of ${s.recording_size} bytes`);
+  const [rec] = await env.db.sql<{ path: string }[]>`SELECT path FROM recordings`;
+  const reader = await openRecording(rec.path);
+  assert.equal(reader.header.width, 1024);
+  reader.close();
+  const updateCodes = new Set<number>();
+  let ended = 0;
+  for await (const r of readRecording(rec.path)) {
+    if (r.type === RecordType.SERVER_FASTPATH) {
+      for (const u of parseFastPathOutput(r.payload).updates) updateCodes.add(u.updateCode);
+    }
+    if (r.type === RecordType.END) ended++;
+  }
+  assert.ok(updateCodes.has(1), `bitmap updates expected, saw ${[...updateCodes]}`);
+  assert.equal(ended, 1);
+  return s;
+}
+
+Deno.test({
+  name: "rdp nla: xfreerdp /sec:nla through the proxy to an NLA shadow with passthrough, recorded",
+  ignore,
+  async fn() {
+    await withNla([{ user: "alice", password: JUMP_PASSWORD }], { rdpSecurity: "nla" }, async (env) => {
+      const c = await startXfreerdp({
+        host: POOL_IP,
+        port: env.port,
+        user: "alice",
+        password: JUMP_PASSWORD,
+        args: ["/sec:nla", "/d:CORP"],
+      });
+      try {
+        await activated(env, 20_000);
+        await new Promise((r) => setTimeout(r, 2500));
+      } finally {
+        await c.stop();
+      }
+      const s = await assertRecorded(env);
+      assert.equal(s.metadata.client_user, "CORP\\alice");
+      await env.proxy.auditsSettled();
+      const granted = await audits(env.db.sql, "rdp.access_granted");
+      assert.equal(granted.length, 1);
+      assert.equal(granted[0].actor, "alice");
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "rdp nla: a vaulted credential is injected towards the NLA backend; the jump password stays at the jump",
+  ignore,
+  async fn() {
+    // the backend knows only the service account: it can only have been the vault's credential
+    await withNla([{ user: "svc-desk", password: "Vault-pass-9" }], { rdpSecurity: "any" }, async (env) => {
+      const key = await loadApplianceKey(env.dir);
+      await setServerCredential(env.db.sql, key, "desk", "svc-desk", "Vault-pass-9", "test");
+      const c = await startXfreerdp({
+        host: POOL_IP,
+        port: env.port,
+        user: "alice",
+        password: JUMP_PASSWORD,
+        args: ["/sec:nla"],
+      });
+      try {
+        await activated(env, 20_000);
+        await new Promise((r) => setTimeout(r, 2500));
+      } finally {
+        await c.stop();
+      }
+      await assertRecorded(env);
+      await env.proxy.auditsSettled();
+      const used = await audits(env.db.sql, "rdp.credential_used");
+      assert.equal(used.length, 1);
+      assert.equal(used[0].actor, "alice");
+      assert.equal(used[0].details.login, "svc-desk");
+      assert.equal(used[0].details.via, "nla");
+      assert.ok(!JSON.stringify(used).includes("Vault-pass-9"), "the password is never audited");
+    });
+  },
+});
+
+Deno.test({
+  name: "rdp nla: a tls server never offers NLA; xfreerdp with default negotiation gets TLS and works",
+  ignore,
+  async fn() {
+    const shadow = await startShadow();
+    const env = await startRdpEnv({ backendPort: shadow.port, rdpSecurity: "tls" });
+    try {
+      // no /sec: xfreerdp offers NLA and TLS; the proxy selects TLS
+      const c = await startXfreerdp({ host: POOL_IP, port: env.port, args: [] });
+      try {
+        await activated(env, 20_000);
+      } finally {
+        await c.stop();
+      }
+      await env.proxy.auditsSettled();
+      assert.equal((await audits(env.db.sql, "rdp.access_granted")).length, 1);
+      assert.equal((await audits(env.db.sql, "rdp.nla_failed")).length, 0);
+    } finally {
+      await env.close();
+      await shadow.stop();
+    }
+  },
+});
+
+/** A TCP listener standing in for the backend: it only counts connections (there must be none). */
+async function countingBackend(): Promise<{ port: number; count(): number; close(): Promise<void> }> {
+  let n = 0;
+  const s = net.createServer((c) => {
+    n++;
+    c.destroy();
+  });
+  await new Promise<void>((r) => s.listen({ host: "127.0.0.1", port: 0 }, r));
+  return {
+    port: (s.address() as net.AddressInfo).port,
+    count: () => n,
+    close: () => new Promise((r) => s.close(() => r())),
+  };
+}
+
+async function withCountingBackend(
+  env: Omit<RdpEnvOptions, "backendPort">,
+  fn: (e: RdpEnv) => Promise<void>,
+) {
+  const backend = await countingBackend();
+  const e = await startRdpEnv({ backendPort: backend.port, alicePassword: JUMP_PASSWORD, ...env });
+  try {
+    await fn(e);
+    assert.equal(backend.count(), 0, "the backend was never contacted");
+  } finally {
+    await e.close();
+    await backend.close();
+  }
+}
+
+Deno.test({
+  name: "rdp nla: a wrong jump password is a logon failure for the client, audited, throttled, no backend",
+  ignore,
+  async fn() {
+    await withCountingBackend({
+      rdpSecurity: "nla",
+      proxy: {
+        nlaThrottle: {
+          user: { windowMs: 60_000, maxFailures: 2, blockMs: 60_000 },
+          source: { windowMs: 60_000, maxFailures: 50, blockMs: 60_000 },
+        },
+      },
+    }, async (env) => {
+      for (let i = 0; i < 2; i++) {
+        const r = await runXfreerdp({
+          host: POOL_IP,
+          port: env.port,
+          user: "alice",
+          password: "not-the-password",
+          args: ["/sec:nla"],
+          runMs: 20_000,
+        });
+        assert.ok(!r.killed, "the client gave up on its own");
+        assert.match(r.output, /ERRCONNECT_LOGON_FAILURE/);
+      }
+      // blocked now: even the right password fails until the block ends
+      const blocked = await runXfreerdp({
+        host: POOL_IP,
+        port: env.port,
+        user: "alice",
+        password: JUMP_PASSWORD,
+        args: ["/sec:nla"],
+        runMs: 20_000,
+      });
+      assert.match(blocked.output, /ERRCONNECT_LOGON_FAILURE/);
+      await env.proxy.auditsSettled();
+      const failed = await audits(env.db.sql, "rdp.nla_failed");
+      assert.deepEqual(failed.map((f) => [f.actor, f.details.reason]), [
+        ["alice", "nla_wrong_password"],
+        ["alice", "nla_wrong_password"],
+      ]);
+      const throttled = await audits(env.db.sql, "rdp.nla_throttled");
+      assert.equal(throttled.length, 1);
+      assert.equal(throttled[0].actor, "alice");
+      assert.equal((await audits(env.db.sql, "rdp.access_granted")).length, 0);
+      assert.equal((await sessions(env.db.sql)).length, 0);
+    });
+  },
+});
+
+Deno.test({
+  name: "rdp nla: an NLA-only backend without a credential is a clean, audited denial",
+  ignore,
+  async fn() {
+    await withNla([{ user: "svc-desk", password: "Vault-pass-9" }], { rdpSecurity: "any" }, async (env) => {
+      // a TLS client: the proxy has nothing to hand the backend, which requires NLA
+      const t0 = Date.now();
+      const r = await runXfreerdp({ host: POOL_IP, port: env.port, args: ["/sec:tls"], runMs: 20_000 });
+      assert.ok(!r.killed, "the client gave up on its own");
+      assert.ok(Date.now() - t0 < 15_000);
+      assert.match(r.output, /ERRINFO_SERVER_DENIED_CONNECTION/);
+      await env.proxy.auditsSettled();
+      const [f] = await audits(env.db.sql, "rdp.backend_failed");
+      assert.equal(f.details.reason, "nla_required");
+      assert.match(String(f.details.error), /requires Network Level Authentication/);
+      assert.equal((await sessions(env.db.sql)).length, 0);
+    });
+  },
+});
+
+Deno.test({
+  name: "rdp nla: on a shared source the cookie never picks the user; NLA proves who it is",
+  ignore,
+  async fn() {
+    const shared = { cidr: "127.0.0.1/32", shared: true };
+    await withCountingBackend({
+      rdpSecurity: "any",
+      aliceSource: shared,
+      users: [{ name: "bob", password: "Bob-jump-22", source: shared }],
+    }, async (env) => {
+      // bob types alice's name without NLA: the shared source is not resolved by the name
+      const spoof = await runXfreerdp({
+        host: POOL_IP,
+        port: env.port,
+        user: "alice",
+        args: ["/sec:tls"],
+        runMs: 20_000,
+      });
+      assert.match(spoof.output, /ERRINFO_SERVER_DENIED_CONNECTION/);
+      // with NLA bob is bob, who has no grant
+      const asBob = await runXfreerdp({
+        host: POOL_IP,
+        port: env.port,
+        user: "bob",
+        password: "Bob-jump-22",
+        args: ["/sec:nla"],
+        runMs: 20_000,
+      });
+      assert.match(asBob.output, /ERRINFO_SERVER_DENIED_CONNECTION/);
+      // and bob cannot prove to be alice with his own password
+      const asAlice = await runXfreerdp({
+        host: POOL_IP,
+        port: env.port,
+        user: "alice",
+        password: "Bob-jump-22",
+        args: ["/sec:nla"],
+        runMs: 20_000,
+      });
+      assert.match(asAlice.output, /ERRCONNECT_LOGON_FAILURE/);
+      await env.proxy.auditsSettled();
+      const denied = await audits(env.db.sql, "rdp.access_denied");
+      assert.deepEqual(denied.map((d) => [d.actor, d.details.reason]), [
+        ["unknown", "unknown_source_ip"],
+        ["bob", "no_policy"],
+      ]);
+      assert.match(String(denied[0].details.detail), /shared CIDR/);
+      const failed = await audits(env.db.sql, "rdp.nla_failed");
+      assert.deepEqual(failed.map((d) => [d.actor, d.details.reason]), [["alice", "nla_wrong_password"]]);
+      assert.equal((await audits(env.db.sql, "rdp.access_granted")).length, 0);
+    });
+  },
+});
+
+Deno.test({
+  name: "rdp nla: a Windows login outside the policy's list is denied before the backend",
+  ignore,
+  async fn() {
+    await withCountingBackend({ rdpSecurity: "nla", logins: ["CORP\\alice-adm"] }, async (env) => {
+      // passthrough would log on as CORP\alice, which the grant does not allow
+      const r = await runXfreerdp({
+        host: POOL_IP,
+        port: env.port,
+        user: "alice",
+        password: JUMP_PASSWORD,
+        args: ["/sec:nla", "/d:CORP"],
+        runMs: 20_000,
+      });
+      assert.ok(!r.killed);
+      assert.match(r.output, /ERRINFO_SERVER_DENIED_CONNECTION/);
+      await env.proxy.auditsSettled();
+      const [d] = await audits(env.db.sql, "rdp.access_denied");
+      assert.equal(d.actor, "alice");
+      assert.equal(d.details.reason, "login_not_allowed");
+      assert.match(String(d.details.detail), /CORP\\\\alice/);
+    });
+  },
+});
