@@ -1,7 +1,7 @@
 // One place that turns an error into one clear line and an exit code.
 import { UsageError } from "./args.ts";
 import { CliError } from "./command.ts";
-import { ConfigError } from "./config.ts";
+import { ConfigError } from "../core/config.ts";
 import { DbError, describePgError } from "../db/client.ts";
 import { LocalPgError } from "../db/local_pg.ts";
 import type { Out } from "./output.ts";

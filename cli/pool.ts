@@ -4,7 +4,7 @@ import { bool, parseArgs, str, UsageError } from "./args.ts";
 import { CliError, type Command } from "./command.ts";
 import { json, printList } from "./output.ts";
 import { listServers, poolAllocations } from "../db/servers.ts";
-import { listAddresses, runIp } from "./net_probe.ts";
+import { listAddresses, runIp } from "../app/net_probe.ts";
 import { ipWithHostPrefix, planPool } from "./pool_plan.ts";
 
 const USAGE = "jumphost pool apply [--dev IFACE] [--dry-run] [--json] | jumphost pool list [--json]";

@@ -2,7 +2,7 @@
 import type { Sql } from "../db/client.ts";
 import type { ConsoleSession } from "../db/console_sessions.ts";
 import type { AuthLimits } from "./auth.ts";
-import type { MetricsHub } from "./ops/registry.ts";
+import type { MetricsHub } from "../core/metrics/registry.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 

@@ -1,6 +1,6 @@
 // The RDP recording proxy. `serve` starts it in a worker with startRdpService; tests and benchmarks
 // run the same core in-process with createRdpProxy.
-export { type RdpService, type RdpServiceDeps, startRdpService } from "./service.ts";
+export { type RdpService, type RdpServiceDeps, startRdpService } from "../../app/rdp_service.ts";
 export { createRdpProxy, type RdpProxy, type RdpProxyDeps } from "./proxy.ts";
 export { DEFAULT_TIMEOUTS, type Timeouts } from "./proxy_context.ts";
 export { defaultCertPaths, loadOrCreateCertificate, type TlsMaterial } from "./tls.ts";

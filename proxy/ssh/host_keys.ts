@@ -2,7 +2,7 @@
 // and the per-server keys the appliance may log in to backends with (ssh/backend_keys/<server name>).
 import { join } from "node:path";
 import { generateKeyPairSync } from "./ssh2_types.ts";
-import { BackendKeyError, backendKeyPath } from "./backend_keys.ts";
+import { BackendKeyError, backendKeyPath } from "../../keys/backend_keys.ts";
 
 export function sshDir(dataDir: string): string {
   return join(dataDir, "ssh");

@@ -1,6 +1,6 @@
 // The SSH proxy. `serve` starts it in a worker with startSshService; tests and benchmarks run the same
 // core in-process with createSshProxy.
-export { type SshService, type SshServiceDeps, startSshService } from "./service.ts";
+export { type SshService, type SshServiceDeps, startSshService } from "../../app/ssh_service.ts";
 export { createSshProxy, type ListenAddress, type SshProxy } from "./server.ts";
 export type { Log, SshProxyDeps } from "./runtime.ts";
 export { type Clock, scaledClock, systemClock } from "./clock.ts";
@@ -12,4 +12,4 @@ export {
   readBackendKey,
   removeBackendKey,
   writeBackendKey,
-} from "./backend_keys.ts";
+} from "../../keys/backend_keys.ts";

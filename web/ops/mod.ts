@@ -1,7 +1,7 @@
 // Operations endpoints and the metrics registry shared by the proxies, the console and the conversion pool.
 export { createOpsApp, isLoopback, type OpsDeps, type OpsEnv } from "./app.ts";
-export { DECISION_BUCKETS, type JumphostMetrics, jumphostMetrics } from "./metrics.ts";
-export { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus.ts";
+export { DECISION_BUCKETS, type JumphostMetrics, jumphostMetrics } from "../../core/metrics/jumphost_metrics.ts";
+export { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "../../core/metrics/prometheus.ts";
 export {
   type Counter,
   type Gauge,
@@ -12,4 +12,4 @@ export {
   MetricsError,
   MetricsHub,
   MetricsRegistry,
-} from "./registry.ts";
+} from "../../core/metrics/registry.ts";

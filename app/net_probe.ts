@@ -1,6 +1,6 @@
 // Looking at the machine's network: interface addresses (`ip -j addr`), whether a listen address can be
 // bound, and which process holds a listening TCP port (/proc/net/tcp* and /proc/<pid>/fd).
-import { CliError } from "./command.ts";
+import { CliError } from "../cli/command.ts";
 
 export interface IfAddr {
   ifname: string;

@@ -8,8 +8,8 @@ import {
   removeBackendKey,
   writeBackendKey,
 } from "./backend_keys.ts";
-import { backendKeyLoader } from "./host_keys.ts";
-import { generateKeyPairSync } from "./ssh2_types.ts";
+import { backendKeyLoader } from "../proxy/ssh/host_keys.ts";
+import { generateKeyPairSync } from "../proxy/ssh/ssh2_types.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "jh-bkeys-" });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { isJumphostServe, listeningInodes, parseIpAddrJson } from "./net_probe.ts";
-import { CliError } from "./command.ts";
+import { CliError } from "../cli/command.ts";
 
 Deno.test("parseIpAddrJson() flattens `ip -j addr` and skips malformed entries", () => {
   const text = JSON.stringify([

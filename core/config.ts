@@ -2,7 +2,7 @@
 // Pure resolution (resolveConfig) is separate from reading the file and the environment (loadConfig).
 import { isAbsolute, join, resolve } from "node:path";
 import { X264_PRESETS } from "../recorder/convert/ffmpeg_args.ts";
-import { CONVERSION_PRESET, DEFAULT_CACHE_MAX_BYTES } from "../recorder/convert/defaults.ts";
+import { CONVERSION_PRESET, DEFAULT_CACHE_MAX_BYTES } from "./conversion.ts";
 
 export class ConfigError extends Error {
   constructor(readonly key: string, message: string) {

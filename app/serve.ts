@@ -1,9 +1,9 @@
 // jumphost serve: one process — database (embedded or external), SSH and RDP listener workers, web console,
 // conversion pool. Stops in reverse order on SIGTERM/SIGINT, the embedded PostgreSQL last.
-import { parseArgs } from "./args.ts";
-import type { Command } from "./command.ts";
-import { createLogger, type Logger } from "./log.ts";
-import type { Config } from "./config.ts";
+import { parseArgs } from "../cli/args.ts";
+import type { Command } from "../cli/command.ts";
+import { createLogger, type Logger } from "../core/log.ts";
+import type { Config } from "../core/config.ts";
 import { openDb } from "../db/open.ts";
 import type { DbTarget, Sql } from "../db/client.ts";
 import { writeAudit } from "../db/audit.ts";

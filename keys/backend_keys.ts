@@ -3,8 +3,8 @@
 // written here is used by the next session without a reload.
 import { join } from "node:path";
 import { Buffer } from "node:buffer";
-import { fingerprint } from "../../policy/ssh_key.ts";
-import { generateKeyPairSync, parseKey } from "./ssh2_types.ts";
+import { fingerprint } from "../policy/ssh_key.ts";
+import { generateKeyPairSync, parseKey } from "../proxy/ssh/ssh2_types.ts";
 
 export type BackendKeyErrorCode = "bad_name" | "invalid_key" | "exists" | "missing";
 
