@@ -1,4 +1,4 @@
-// Main-isolate side of the RDP proxy: runs it in a worker (rdp_worker.ts) through proxy/worker_host.ts
+// Main-isolate side of the RDP proxy: runs it in a worker (proxy/rdp/rdp_worker.ts) through worker_host.ts
 // and reports a crash through `exited`, so the serve supervisor can restart it.
 import type { Config } from "../core/config.ts";
 import type { Logger } from "../core/log.ts";

@@ -1,4 +1,4 @@
-// Main-isolate side of the SSH proxy: runs it in a worker (ssh_worker.ts) through proxy/worker_host.ts,
+// Main-isolate side of the SSH proxy: runs it in a worker (proxy/ssh/ssh_worker.ts) through worker_host.ts,
 // which forwards its logs and reports a crash through `exited` so the serve supervisor can restart it.
 import type { Config, ListenAddress } from "../core/config.ts";
 import type { DbTarget } from "../db/client.ts";

@@ -1,6 +1,7 @@
 // Main-isolate side of a proxy worker (SSH, RDP): spawns the worker module, sends it "start", forwards its
-// logs and metrics, and reports a crash through `exited` so the serve supervisor can restart it. The
-// protocol's service.ts adds only what differs (its module, start options, the shape it returns).
+// logs and metrics, and reports a crash through `exited` so the serve supervisor can restart it. Each
+// protocol's service (ssh_service.ts, rdp_service.ts) adds only what differs (its module, start options,
+// the shape it returns).
 import type { Config, ListenAddress } from "../core/config.ts";
 import type { Logger } from "../core/log.ts";
 import type { DbTarget } from "../db/client.ts";

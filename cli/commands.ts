@@ -10,7 +10,7 @@ import { migrateCommand } from "./migrate.ts";
 import { policyCommand } from "./policies.ts";
 import { poolCommand } from "./pool.ts";
 import { recordingsCommand } from "./recordings.ts";
-import { serveCommand } from "../app/serve.ts";
+import { serveCommand } from "./serve.ts";
 import { serverCommand } from "./servers.ts";
 import { sessionsCommand } from "./sessions.ts";
 import { userCommand } from "./users.ts";

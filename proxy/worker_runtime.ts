@@ -5,7 +5,7 @@
 import type { Config, ListenAddress } from "../core/config.ts";
 import type { Logger } from "../core/log.ts";
 import { connect, type Sql } from "../db/client.ts";
-import type { JumphostMetrics } from "../web/ops/mod.ts";
+import type { JumphostMetrics } from "../core/metrics/mod.ts";
 import type { LogLevel, MainToWorker, WorkerStart, WorkerToMain } from "./messages.ts";
 import { startWorkerMetrics } from "./worker_metrics.ts";
 import { installCrashHook } from "./worker_crash_hook.ts";

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { resolveConfig } from "../core/config.ts";
-import { startSshService } from "../proxy/ssh/mod.ts";
+import { startSshService } from "../app/ssh_service.ts";
 import { createTestDb } from "./helpers/test_db.ts";
 import { freePort, startSshd } from "./helpers/sshd.ts";
 import { clientArgs, ssh } from "./helpers/ssh_clients.ts";

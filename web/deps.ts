@@ -1,7 +1,8 @@
 // What the console needs from the running program. Passed to createApp; nothing is a module global.
 import type { Sql } from "../db/client.ts";
-import type { ConsoleSession } from "../db/console_sessions.ts";
-import type { AuthLimits } from "./auth.ts";
+import type { ConsoleSession, SessionLimits } from "../db/console_sessions.ts";
+import type { AccountLockRule } from "../db/console_users.ts";
+import type { SourceThrottleRule } from "../db/console_throttle.ts";
 import type { MetricsHub } from "../core/metrics/registry.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -40,6 +41,13 @@ export interface WebDeps {
   ipPool?: string | null;
   /** the appliance's data directory: a deleted server's backend key is removed from below it */
   dataDir?: string;
+}
+
+export interface AuthLimits extends SessionLimits {
+  account: AccountLockRule;
+  source: SourceThrottleRule;
+  /** how often a long-lived response (live view) re-checks that its console session is still valid */
+  recheckMs: number;
 }
 
 /** Hono environment: per-request variables set by the middleware. */
