@@ -144,6 +144,15 @@ Deno.test("every layered folder exists and every top-level code folder has a lay
   assert.deepEqual(unplaced, [], "top-level folders without a layer");
 });
 
+Deno.test("docs/ARCHITECTURE.md's layer table is this test's LAYERS", () => {
+  const doc = Deno.readTextFileSync(join(ROOT, "docs/ARCHITECTURE.md"));
+  const table: Record<string, number> = {};
+  for (const [, rank, folder] of doc.matchAll(/^\|\s*(\d+)\s*\|\s*`([^`]+?)\/?`\s*\|/gm)) {
+    table[folder] = Number(rank);
+  }
+  assert.deepEqual(table, LAYERS);
+});
+
 Deno.test("the product graph imports only down the layers and has no circles", async () => {
   const { graph, entries } = await productGraph();
   for (
@@ -158,8 +167,12 @@ Deno.test("the product graph imports only down the layers and has no circles", a
       if (why) wrong.push(why);
     }
   }
-  assert.deepEqual(wrong.sort(), [], "imports against the layer order");
-  assert.deepEqual(circles(graph).map((c) => c.join(" → ")), [], "import circles between files");
+  const found = { upward_or_sideways: wrong.sort(), circles: circles(graph).map((c) => c.join(" ⇄ ")) };
+  assert.deepEqual(
+    found,
+    { upward_or_sideways: [], circles: [] },
+    "imports against the layer order, circles",
+  );
 });
 
 Deno.test("tests and fixtures beside the code import only down the layers (or tests/ helpers)", async () => {
