@@ -12,7 +12,7 @@ import { closeOrphanedSessions } from "../../db/sessions.ts";
 import { checkRdpCertPin } from "../../db/rdp_cert_pins.ts";
 import { createSnapshotCache, type SnapshotCacheOptions } from "../../db/snapshot_cache.ts";
 import type { Snapshot } from "../../policy/mod.ts";
-import { type Clock, systemClock } from "../ssh/clock.ts";
+import { type Clock, systemClock } from "../../core/clock.ts";
 import { ProxiedConnection } from "./connection.ts";
 import { Enforcer } from "./enforcement.ts";
 import { Listeners } from "./listener.ts";

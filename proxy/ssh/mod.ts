@@ -2,5 +2,5 @@
 // benchmarks run the same core in-process with createSshProxy.
 export { createSshProxy, type ListenAddress, type SshProxy } from "./server.ts";
 export type { Log, SshProxyDeps } from "./runtime.ts";
-export { type Clock, scaledClock, systemClock } from "./clock.ts";
+export { type Clock, scaledClock, systemClock } from "../../core/clock.ts";
 export { loadOrCreateHostKeys, sshDir } from "./host_keys.ts";

@@ -4,7 +4,7 @@
 import { UtmpWriter } from "../../recorder/utmp.ts";
 import type { SshWorkerOptions } from "../messages.ts";
 import { runProxyWorker } from "../worker_runtime.ts";
-import { scaledClock, systemClock } from "./clock.ts";
+import { scaledClock, systemClock } from "../../core/clock.ts";
 import { loadOrCreateHostKeys } from "./host_keys.ts";
 import { backendKeyLoader } from "../../keys/backend_keys.ts";
 import { createSshProxy } from "./server.ts";
