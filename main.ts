@@ -1,6 +1,6 @@
 // jumphost: CLI entry. Parses global flags, resolves configuration, dispatches to a command. No logic here.
 import { COMMANDS } from "./cli/commands.ts";
-import { ConfigError, loadConfig } from "./cli/config.ts";
+import { ConfigError, loadConfig } from "./core/config.ts";
 import { createContext } from "./cli/context.ts";
 import { GLOBAL_FLAGS, parseArgs, UsageError } from "./cli/args.ts";
 import { stdOut } from "./cli/output.ts";

@@ -14,7 +14,7 @@ import {
   readBackendKey,
   removeBackendKey,
   writeBackendKey,
-} from "../proxy/ssh/mod.ts";
+} from "../keys/backend_keys.ts";
 
 export const BACKEND_KEY_USAGE =
   "jumphost server backend-key NAME (--generate | --import FILE|- | --show-public | --remove) [--force] [--json]";

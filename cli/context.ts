@@ -1,5 +1,5 @@
 // What every command gets: the resolved configuration, an output, and a lazily opened database.
-import type { Config } from "./config.ts";
+import type { Config } from "../core/config.ts";
 import type { Out } from "./output.ts";
 import { type OpenDb, openDb } from "../db/open.ts";
 import type { Sql } from "../db/client.ts";

@@ -2,14 +2,14 @@
 // space for recordings, console certificate). Exit code 1 when any check fails.
 import { bool, parseArgs } from "./args.ts";
 import type { Command } from "./command.ts";
-import type { Config } from "./config.ts";
+import type { Config } from "../core/config.ts";
 import { json } from "./output.ts";
 import { openDb } from "../db/open.ts";
 import { loadMigrations } from "../db/migrate.ts";
 import { appliedMigrations } from "../db/ops_stats.ts";
 import { listServers } from "../db/servers.ts";
 import type { Sql } from "../db/client.ts";
-import { listAddresses, probeListen } from "./net_probe.ts";
+import { listAddresses, probeListen } from "../app/net_probe.ts";
 import {
   checkCertificate,
   checkDataDir,
@@ -18,7 +18,7 @@ import {
   type CheckLine,
   judgePool,
   listenLines,
-} from "./doctor_checks.ts";
+} from "../app/doctor_checks.ts";
 
 function redact(url: string): string {
   try {

@@ -1,9 +1,10 @@
 // One place that turns an error into one clear line and an exit code.
 import { UsageError } from "./args.ts";
 import { CliError } from "./command.ts";
-import { ConfigError } from "./config.ts";
+import { ConfigError } from "../core/config.ts";
 import { DbError, describePgError } from "../db/client.ts";
 import { LocalPgError } from "../db/local_pg.ts";
+import { NetProbeError } from "../app/net_probe.ts";
 import type { Out } from "./output.ts";
 
 export function reportError(out: Out, e: unknown, usage: string): number {
@@ -15,8 +16,13 @@ export function reportError(out: Out, e: unknown, usage: string): number {
     out.error(`jumphost: ${e.message}`);
     return 2;
   }
-  const mapped = e instanceof CliError || e instanceof LocalPgError ? e : describePgError(e);
-  if (mapped instanceof CliError || mapped instanceof DbError || mapped instanceof LocalPgError) {
+  const mapped = e instanceof CliError || e instanceof NetProbeError || e instanceof LocalPgError
+    ? e
+    : describePgError(e);
+  if (
+    mapped instanceof CliError || mapped instanceof NetProbeError || mapped instanceof DbError ||
+    mapped instanceof LocalPgError
+  ) {
     out.error(`jumphost: ${mapped.message}`);
     return 1;
   }

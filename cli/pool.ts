@@ -4,7 +4,7 @@ import { bool, parseArgs, str, UsageError } from "./args.ts";
 import { CliError, type Command } from "./command.ts";
 import { json, printList } from "./output.ts";
 import { listServers, poolAllocations } from "../db/servers.ts";
-import { listAddresses, runIp } from "./net_probe.ts";
+import { listAddresses, NetProbeError, runIp } from "../app/net_probe.ts";
 import { ipWithHostPrefix, planPool } from "./pool_plan.ts";
 
 const USAGE = "jumphost pool apply [--dev IFACE] [--dry-run] [--json] | jumphost pool list [--json]";
@@ -88,7 +88,7 @@ async function linkExists(dev: string): Promise<boolean> {
 }
 
 function permission(e: unknown): never {
-  if (e instanceof CliError && /Operation not permitted/.test(e.message)) {
+  if (e instanceof NetProbeError && /Operation not permitted/.test(e.message)) {
     throw new CliError(`${e.message} (adding addresses needs root or CAP_NET_ADMIN)`);
   }
   throw e;

@@ -1,5 +1,5 @@
 // Pure: which pool IPs `jumphost pool apply` adds to the interface and which released ones it removes.
-import type { IfAddr } from "./net_probe.ts";
+import type { IfAddr } from "../app/net_probe.ts";
 
 export interface PoolWanted {
   ip: string;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ipWithHostPrefix, planPool } from "./pool_plan.ts";
-import type { IfAddr } from "./net_probe.ts";
+import type { IfAddr } from "../app/net_probe.ts";
 
 const addrs: IfAddr[] = [
   { ifname: "lo", family: "inet", local: "127.0.0.1", prefixlen: 8 },

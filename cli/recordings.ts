@@ -4,7 +4,7 @@
 import { bool, int, parseArgs, positional, UsageError } from "./args.ts";
 import { CliError, type Command } from "./command.ts";
 import type { CommandContext } from "./context.ts";
-import { createLogger } from "./log.ts";
+import { createLogger } from "../core/log.ts";
 import { json, printList } from "./output.ts";
 import { progressBar, progressLine, type ProgressView } from "./progress_bar.ts";
 import type { Sql } from "../db/client.ts";

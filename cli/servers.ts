@@ -5,7 +5,7 @@ import { json, printList, table } from "./output.ts";
 import { cliActor } from "../db/audit_events.ts";
 import { createServer, getServer, listServers, type ServerPatch, updateServer } from "../db/servers.ts";
 import { listPolicies } from "../db/policies.ts";
-import { deleteServerAndKey } from "../proxy/ssh/server_removal.ts";
+import { deleteServerAndKey } from "../keys/server_removal.ts";
 import { BACKEND_KEY_USAGE, backendKeyCommand, backendKeySummary } from "./backend_key.ts";
 
 const USAGE = "jumphost server add NAME ADDRESS [--ssh-port P] [--rdp-port P] [--protocols ssh,rdp] " +

@@ -2,9 +2,9 @@
 // "start" with the resolved configuration and where its database is (the main process owns an embedded
 // cluster; workers only connect), "stop" to shut down gracefully, and ready/fatal/stopped/log back.
 // A worker with extra start parameters puts them in `options`.
-import type { Config, ListenAddress } from "../cli/config.ts";
+import type { Config, ListenAddress } from "../core/config.ts";
 import type { DbTarget } from "../db/client.ts";
-import type { MetricFamily } from "../web/ops/registry.ts";
+import type { MetricFamily } from "../core/metrics/registry.ts";
 
 export interface WorkerStart<Options = Record<string, never>> {
   type: "start";

@@ -3,7 +3,7 @@
 // environment names the worker when it starts (JUMPHOST_TEST_CRASH_HOOKS=ssh, =rdp or =ssh,rdp); then
 // SIGUSR2 to the process makes that worker throw. No attack surface: only whoever sets the service's
 // environment and may signal the process (and so could kill it anyway) can use it.
-import type { Logger } from "../cli/log.ts";
+import type { Logger } from "../core/log.ts";
 
 export const CRASH_HOOKS_ENV = "JUMPHOST_TEST_CRASH_HOOKS";
 export const CRASH_SIGNAL: Deno.Signal = "SIGUSR2";

@@ -1,6 +1,6 @@
 // A proxy worker's own metrics: counted in its isolate, sent to the main isolate's hub every few seconds
 // (and once more when it stops) as a typed `metrics` message, so /metrics sums every worker.
-import { type JumphostMetrics, jumphostMetrics, MetricsRegistry } from "../web/ops/mod.ts";
+import { type JumphostMetrics, jumphostMetrics, MetricsRegistry } from "../core/metrics/mod.ts";
 import type { WorkerToMain } from "./messages.ts";
 
 export interface WorkerMetrics {

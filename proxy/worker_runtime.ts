@@ -2,10 +2,10 @@
 // pool, logs and metrics sent to the main isolate, graceful stop, and a "fatal" report for anything
 // nothing caught so the supervisor restarts the worker. A protocol's worker module gives only its start.
 /// <reference lib="deno.worker" />
-import type { Config, ListenAddress } from "../cli/config.ts";
-import type { Logger } from "../cli/log.ts";
+import type { Config, ListenAddress } from "../core/config.ts";
+import type { Logger } from "../core/log.ts";
 import { connect, type Sql } from "../db/client.ts";
-import type { JumphostMetrics } from "../web/ops/mod.ts";
+import type { JumphostMetrics } from "../core/metrics/mod.ts";
 import type { LogLevel, MainToWorker, WorkerStart, WorkerToMain } from "./messages.ts";
 import { startWorkerMetrics } from "./worker_metrics.ts";
 import { installCrashHook } from "./worker_crash_hook.ts";

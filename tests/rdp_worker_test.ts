@@ -1,10 +1,10 @@
 // startRdpService: the RDP proxy in its worker isolate, as `serve` runs it.
 import assert from "node:assert/strict";
 import net from "node:net";
-import { resolveConfig } from "../cli/config.ts";
-import { createLogger } from "../cli/log.ts";
+import { resolveConfig } from "../core/config.ts";
+import { createLogger } from "../core/log.ts";
 import { parseConnectionConfirm, PROTOCOL_SSL } from "../proxy/rdp/pdu/mod.ts";
-import { startRdpService } from "../proxy/rdp/mod.ts";
+import { startRdpService } from "../app/rdp_service.ts";
 import { freePort } from "./helpers/rdp_backend.ts";
 import { eventually } from "./helpers/rdp_env.ts";
 import { connectionRequest, rawConnect, readTpkt } from "./helpers/rdp_raw_client.ts";

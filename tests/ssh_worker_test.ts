@@ -2,8 +2,8 @@
 // and a DbTarget — and a graceful stop that ends live sessions with reason "shutdown".
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { resolveConfig } from "../cli/config.ts";
-import { startSshService } from "../proxy/ssh/mod.ts";
+import { resolveConfig } from "../core/config.ts";
+import { startSshService } from "../app/ssh_service.ts";
 import { createTestDb } from "./helpers/test_db.ts";
 import { freePort, startSshd } from "./helpers/sshd.ts";
 import { clientArgs, ssh } from "./helpers/ssh_clients.ts";

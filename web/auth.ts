@@ -4,22 +4,18 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { Sql } from "../db/client.ts";
 import { writeAudit } from "../db/audit.ts";
 import {
-  type AccountLockRule,
   type ConsoleRole,
   findConsoleUserByName,
   recordAccountFailure,
   recordAccountSuccess,
 } from "../db/console_users.ts";
-import { createConsoleSession, resolveConsoleSession, type SessionLimits } from "../db/console_sessions.ts";
-import {
-  clearSourceFailures,
-  recordSourceFailure,
-  sourceBlockedUntil,
-  type SourceThrottleRule,
-} from "../db/console_throttle.ts";
+import { createConsoleSession, resolveConsoleSession } from "../db/console_sessions.ts";
+import { clearSourceFailures, recordSourceFailure, sourceBlockedUntil } from "../db/console_throttle.ts";
 import { hashPassword, verifyPassword } from "../policy/password.ts";
 import { formatIp, tryParseIp } from "../policy/mod.ts";
-import type { AppEnv } from "./deps.ts";
+import type { AppEnv, AuthLimits } from "./deps.ts";
+
+export type { AuthLimits };
 
 export type Permission =
   | "view" // dashboard, sessions, recordings
@@ -36,13 +32,6 @@ const ROLE_PERMISSIONS: Record<ConsoleRole, readonly Permission[]> = {
 
 export function can(role: ConsoleRole, p: Permission): boolean {
   return ROLE_PERMISSIONS[role]?.includes(p) ?? false;
-}
-
-export interface AuthLimits extends SessionLimits {
-  account: AccountLockRule;
-  source: SourceThrottleRule;
-  /** how often a long-lived response (live view) re-checks that its console session is still valid */
-  recheckMs: number;
 }
 
 export const DEFAULT_LIMITS: AuthLimits = {

@@ -1,8 +1,9 @@
 // What the console needs from the running program. Passed to createApp; nothing is a module global.
 import type { Sql } from "../db/client.ts";
-import type { ConsoleSession } from "../db/console_sessions.ts";
-import type { AuthLimits } from "./auth.ts";
-import type { MetricsHub } from "./ops/registry.ts";
+import type { ConsoleSession, SessionLimits } from "../db/console_sessions.ts";
+import type { AccountLockRule } from "../db/console_users.ts";
+import type { SourceThrottleRule } from "../db/console_throttle.ts";
+import type { MetricsHub } from "../core/metrics/registry.ts";
 import type { SecretKey } from "../db/secret_box.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -46,6 +47,13 @@ export interface WebDeps {
    * under) dataDir on first need
    */
   secretKey?: () => Promise<SecretKey>;
+}
+
+export interface AuthLimits extends SessionLimits {
+  account: AccountLockRule;
+  source: SourceThrottleRule;
+  /** how often a long-lived response (live view) re-checks that its console session is still valid */
+  recheckMs: number;
 }
 
 /** Hono environment: per-request variables set by the middleware. */

@@ -1,5 +1,5 @@
 // The web console's entry point for `jumphost serve`: createApp served on every configured address.
-import type { Config } from "../cli/config.ts";
+import type { Config } from "../core/config.ts";
 import { purgeConsoleSessions } from "../db/console_sessions.ts";
 import { createApp } from "./app.ts";
 import { resolveLimits } from "./auth.ts";

@@ -1,6 +1,6 @@
 // The RDP proxy core as its own process, so the benchmark can measure its RSS and CPU alone.
 //   deno run -A bench/rdp/proxy_main.ts <database-url> <listen-port> <data-dir>
-import { createLogger } from "../../cli/log.ts";
+import { createLogger } from "../../core/log.ts";
 import { connect } from "../../db/client.ts";
 import { createRdpProxy } from "../../proxy/rdp/mod.ts";
 

@@ -2,7 +2,8 @@
 // apart from the driver). Configured by environment:
 //   BENCH_DB_URL, BENCH_LISTEN (host:port), BENCH_DATA (host key, backend_keys/), BENCH_RECORDINGS
 import { connect } from "../../db/client.ts";
-import { backendKeyLoader, createSshProxy, loadOrCreateHostKeys, systemClock } from "../../proxy/ssh/mod.ts";
+import { createSshProxy, loadOrCreateHostKeys, systemClock } from "../../proxy/ssh/mod.ts";
+import { backendKeyLoader } from "../../keys/backend_keys.ts";
 import { UtmpWriter } from "../../recorder/utmp.ts";
 
 const env = (k: string) => {

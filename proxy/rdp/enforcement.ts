@@ -2,7 +2,7 @@
 // whenever the access model changes (revoke, user disabled, policy deleted). A connection that is no
 // longer allowed is terminated with the reason; the client is told through Set Error Info.
 import { decide, type Snapshot } from "../../policy/mod.ts";
-import type { Clock } from "../ssh/clock.ts";
+import type { Clock } from "../../core/clock.ts";
 import type { LiveConnection } from "./session_registry.ts";
 
 export class Enforcer {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { buildSnapshot, type Snapshot } from "../../policy/mod.ts";
 import { at, HOUR, NOW, policy, server, user } from "../../policy/test_fixtures.ts";
-import type { Clock } from "../ssh/clock.ts";
+import type { Clock } from "../../core/clock.ts";
 import { Enforcer } from "./enforcement.ts";
 import type { LiveConnection } from "./session_registry.ts";
 

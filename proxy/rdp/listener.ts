@@ -1,7 +1,7 @@
 // TCP listeners of the RDP proxy: the configured addresses, plus one per server that has a dedicated
 // RDP listen port (opened and closed as servers change).
 import net from "node:net";
-import type { ListenAddress } from "../../cli/config.ts";
+import type { ListenAddress } from "../../core/config.ts";
 
 export class Listeners {
   #servers = new Map<string, net.Server>();

@@ -1,9 +1,9 @@
 // The RDP proxy core, in-process (the worker runs one; tests run it directly): listeners, policy
 // snapshot, session registry, kill/revoke/expiry enforcement, and one ProxiedConnection per socket.
-import type { JumphostMetrics } from "../../web/ops/metrics.ts";
+import type { JumphostMetrics } from "../../core/metrics/jumphost_metrics.ts";
 import type net from "node:net";
-import type { ListenAddress } from "../../cli/config.ts";
-import type { Logger } from "../../cli/log.ts";
+import type { ListenAddress } from "../../core/config.ts";
+import type { Logger } from "../../core/log.ts";
 import type { Sql } from "../../db/client.ts";
 import { writeAudit } from "../../db/audit.ts";
 import type { AuditEvent } from "../../db/audit_events.ts";
@@ -12,7 +12,7 @@ import { closeOrphanedSessions } from "../../db/sessions.ts";
 import { checkRdpCertPin } from "../../db/rdp_cert_pins.ts";
 import { createSnapshotCache, type SnapshotCacheOptions } from "../../db/snapshot_cache.ts";
 import type { Snapshot } from "../../policy/mod.ts";
-import { type Clock, systemClock } from "../ssh/clock.ts";
+import { type Clock, systemClock } from "../../core/clock.ts";
 import { ProxiedConnection } from "./connection.ts";
 import { Enforcer } from "./enforcement.ts";
 import { Listeners } from "./listener.ts";

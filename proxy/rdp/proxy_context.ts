@@ -1,9 +1,9 @@
 // What every proxied connection shares with the proxy that accepted it.
-import type { JumphostMetrics } from "../../web/ops/metrics.ts";
+import type { JumphostMetrics } from "../../core/metrics/jumphost_metrics.ts";
 import type { AuditEvent } from "../../db/audit_events.ts";
-import type { Logger } from "../../cli/log.ts";
+import type { Logger } from "../../core/log.ts";
 import type { Snapshot } from "../../policy/mod.ts";
-import type { Clock } from "../ssh/clock.ts";
+import type { Clock } from "../../core/clock.ts";
 import type { LiveConnection, SessionRegistry } from "./session_registry.ts";
 import type { TlsMaterial } from "./tls.ts";
 import type { CertPins } from "./backend_cert.ts";

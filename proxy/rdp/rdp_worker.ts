@@ -1,5 +1,5 @@
 // The RDP proxy's worker isolate: its own database pool, policy snapshot and listeners, driven by the
-// typed messages of proxy/messages.ts (proxy/worker_runtime.ts) from startRdpService (service.ts).
+// typed messages of proxy/messages.ts (proxy/worker_runtime.ts) from startRdpService (app/rdp_service.ts).
 /// <reference lib="deno.worker" />
 import { runProxyWorker } from "../worker_runtime.ts";
 import type { RdpWorkerOptions } from "./messages.ts";

@@ -6,7 +6,9 @@ import type { Readable, Writable } from "node:stream";
 import type { ProxySession, Recording, Relay } from "./session.ts";
 import type { ClientChannel, PtyInfo, ServerChannel, ServerSession } from "./ssh2_types.ts";
 import type { ChannelInfo } from "./metadata.ts";
-import { parseScpCommand, ScpTap, SftpTap, type Transfer } from "./transfer_tap.ts";
+import { parseScpCommand, ScpTap } from "./scp_tap.ts";
+import { SftpTap } from "./sftp_tap.ts";
+import type { Transfer } from "./transfer_tap.ts";
 import { backendFailureText, loginBanner } from "./texts.ts";
 import { BackendError } from "./upstream.ts";
 

@@ -1,5 +1,5 @@
 // When to warn and when to cut a session off, from the grant's end. Pure schedule + a timer set on a Clock.
-import type { Clock } from "./clock.ts";
+import type { Clock } from "../../core/clock.ts";
 
 export const DEFAULT_WARNINGS_MS = [5 * 60_000, 60_000];
 

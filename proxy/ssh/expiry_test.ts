@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { scaledClock } from "./clock.ts";
+import { scaledClock } from "../../core/clock.ts";
 import { describeRemaining, expirySchedule, type ExpiryStep, ExpiryTimer } from "./expiry.ts";
 
 const MIN = 60_000;

@@ -1,8 +1,7 @@
-// The jump host's own SSH keys under the data directory: host keys (created on first start, mode 0600)
-// and the per-server keys the appliance may log in to backends with (ssh/backend_keys/<server name>).
+// The jump host's own SSH host keys under the data directory (created on first start, mode 0600). The
+// per-server keys the appliance logs in to backends with are keys/backend_keys.ts.
 import { join } from "node:path";
 import { generateKeyPairSync } from "./ssh2_types.ts";
-import { BackendKeyError, backendKeyPath } from "./backend_keys.ts";
 
 export function sshDir(dataDir: string): string {
   return join(dataDir, "ssh");
@@ -27,23 +26,4 @@ export async function loadOrCreateHostKeys(dataDir: string): Promise<string[]> {
     if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
   }
   return [await Deno.readTextFile(path)];
-}
-
-/** The appliance's private key for `server`, or null when none is configured (see backend_keys.ts). */
-export function backendKeyLoader(dataDir: string): (server: string) => Promise<Uint8Array | null> {
-  return async (server) => {
-    let path: string;
-    try {
-      path = backendKeyPath(dataDir, server);
-    } catch (e) {
-      if (e instanceof BackendKeyError) return null; // not a server name: never a path
-      throw e;
-    }
-    try {
-      return await Deno.readFile(path);
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return null;
-      throw e;
-    }
-  };
 }

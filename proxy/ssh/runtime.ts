@@ -5,8 +5,8 @@ import { writeAudit } from "../../db/audit.ts";
 import type { AuditEvent } from "../../db/audit_events.ts";
 import type { Snapshot } from "../../policy/mod.ts";
 import type { LineAllocator, UtmpWriter } from "../../recorder/utmp.ts";
-import type { Clock } from "./clock.ts";
-import type { JumphostMetrics } from "../../web/ops/metrics.ts";
+import type { Clock } from "../../core/clock.ts";
+import type { JumphostMetrics } from "../../core/metrics/jumphost_metrics.ts";
 
 export interface Log {
   debug(msg: string, fields?: Record<string, unknown>): void;

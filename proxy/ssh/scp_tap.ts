@@ -1,6 +1,5 @@
 // The legacy SCP protocol (`scp -O`, or `scp -t/-f` run remotely) seen from the proxy.
-import { type Transfer, TransferTapError } from "./transfer_tap.ts";
-import { MAX_NAME } from "./sftp_tap.ts";
+import { MAX_NAME, type Transfer, TransferTapError } from "./transfer_tap.ts";
 
 /** Parses the legacy SCP protocol stream from the side that sends files (`scp -t`: client, `scp -f`: server). */
 export class ScpTap {

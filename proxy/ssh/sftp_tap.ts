@@ -1,9 +1,8 @@
 // SFTP (draft-ietf-secsh-filexfer-02, as OpenSSH speaks it) seen from the proxy: file names opened and bytes
 // read or written per handle, renames, removes. Headers are parsed; WRITE/DATA payloads are skipped.
-import { type Transfer, TransferTapError } from "./transfer_tap.ts";
+import { MAX_NAME, type Transfer, TransferTapError } from "./transfer_tap.ts";
 
 const MAX_PACKET = 1 << 20; // OpenSSH sends at most 256 KiB; anything larger is not SFTP
-export const MAX_NAME = 4096;
 
 // SFTP v3 packet types (draft-ietf-secsh-filexfer-02)
 const OPEN = 3,

@@ -1,11 +1,12 @@
 // The SSH proxy's worker isolate: its own database pool, policy snapshot and listeners, driven by the
-// typed messages of proxy/messages.ts (proxy/worker_runtime.ts) from startSshService (service.ts).
+// typed messages of proxy/messages.ts (proxy/worker_runtime.ts) from startSshService (app/ssh_service.ts).
 /// <reference lib="deno.worker" />
 import { UtmpWriter } from "../../recorder/utmp.ts";
 import type { SshWorkerOptions } from "../messages.ts";
 import { runProxyWorker } from "../worker_runtime.ts";
-import { scaledClock, systemClock } from "./clock.ts";
-import { backendKeyLoader, loadOrCreateHostKeys } from "./host_keys.ts";
+import { scaledClock, systemClock } from "../../core/clock.ts";
+import { loadOrCreateHostKeys } from "./host_keys.ts";
+import { backendKeyLoader } from "../../keys/backend_keys.ts";
 import { createSshProxy } from "./server.ts";
 
 runProxyWorker<SshWorkerOptions>({

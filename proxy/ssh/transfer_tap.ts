@@ -1,6 +1,7 @@
 // Watches SFTP and legacy SCP streams passing through the proxy and reports file names and sizes for the
 // session metadata. Streaming and total: file contents are skipped, never buffered; anything malformed
-// stops the tap (TransferTapError) without touching the relayed bytes.
+// stops the tap (TransferTapError) without touching the relayed bytes. The taps themselves are sftp_tap.ts
+// and scp_tap.ts; this file holds what they share.
 
 export interface Transfer {
   protocol: "sftp" | "scp";
@@ -29,5 +30,5 @@ export class TransferTapError extends Error {
   }
 }
 
-export { SftpTap } from "./sftp_tap.ts";
-export { parseScpCommand, type ScpCommand, ScpTap } from "./scp_tap.ts";
+/** Longest file name a tap accepts (SFTP and SCP); a longer one stops the tap as malformed. */
+export const MAX_NAME = 4096;

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
-import { parseScpCommand, ScpTap, SftpTap, type Transfer, TransferTapError } from "./transfer_tap.ts";
+import { parseScpCommand, ScpTap } from "./scp_tap.ts";
+import { SftpTap } from "./sftp_tap.ts";
+import { type Transfer, TransferTapError } from "./transfer_tap.ts";
 
 const enc = new TextEncoder();
 function u32(n: number): number[] {

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { Sql } from "../../db/client.ts";
 import { forgetConversionOutput, outputsInUse } from "../../db/conversions_work.ts";
 
-export { DEFAULT_CACHE_MAX_BYTES } from "./defaults.ts";
+export { DEFAULT_CACHE_MAX_BYTES } from "../../core/conversion.ts";
 /** Files no job points at are removed once this old (younger ones may be a conversion finishing now). */
 const ORPHAN_AGE_MS = 3600_000;
 /** Partial outputs left by a crash. */

@@ -5,6 +5,7 @@
 // keeps the input timestamps, so idle time costs nothing yet the clock stays true), faststart for
 // playback while downloading, a keyframe at least every `keyframeSeconds` so seeking stays cheap.
 // yuv420p needs even dimensions: odd sizes are padded with black on the right/bottom.
+import { X264_PRESETS } from "../../core/conversion.ts";
 
 export interface FfmpegArgsOptions {
   /** Frame size of the input stream. */
@@ -27,19 +28,6 @@ export interface FfmpegArgsOptions {
    */
   lossless?: boolean;
 }
-
-/** x264's presets, fastest first. */
-export const X264_PRESETS: readonly string[] = [
-  "ultrafast",
-  "superfast",
-  "veryfast",
-  "faster",
-  "fast",
-  "medium",
-  "slow",
-  "slower",
-  "veryslow",
-];
 
 export function buildFfmpegArgs(o: FfmpegArgsOptions): string[] {
   const crf = o.crf ?? 23, preset = o.preset ?? "veryfast", key = o.keyframeSeconds ?? 10;

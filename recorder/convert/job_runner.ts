@@ -42,8 +42,8 @@ export interface JobRunnerDeps {
   onProgress?: (p: WorkerProgress) => void;
 }
 
-export { CONVERSION_PRESET } from "./defaults.ts";
-import { CONVERSION_PRESET } from "./defaults.ts";
+export { CONVERSION_PRESET } from "../../core/conversion.ts";
+import { CONVERSION_PRESET } from "../../core/conversion.ts";
 
 export type JobEnd = "done" | "retry" | "failed" | "quarantined" | "cancelled" | "released" | "lost";
 

@@ -1,5 +1,5 @@
 // A clock that moves only when the test says so: timers due by the new time fire in order on set().
-import type { Clock } from "../../proxy/ssh/clock.ts";
+import type { Clock } from "../../core/clock.ts";
 
 export class ManualClock implements Clock {
   #now: number;

@@ -1,6 +1,6 @@
 // A complete RDP proxy test environment: a fresh database with a user, a server and a grant, the proxy
 // core in-process, and helpers to wait for what it writes. Everything is torn down by close().
-import { createLogger } from "../../cli/log.ts";
+import { createLogger } from "../../core/log.ts";
 import { createPolicy } from "../../db/policies.ts";
 import { createServer } from "../../db/servers.ts";
 import { createUser } from "../../db/users.ts";

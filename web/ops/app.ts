@@ -3,8 +3,8 @@
 import { Hono } from "hono";
 import type { Sql } from "../../db/client.ts";
 import { activeSessionsByProtocol, pingDb, storedRecordingBytes } from "../../db/ops_stats.ts";
-import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus.ts";
-import type { MetricFamily, MetricsHub } from "./registry.ts";
+import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "../../core/metrics/prometheus.ts";
+import type { MetricFamily, MetricsHub } from "../../core/metrics/registry.ts";
 
 export interface OpsDeps {
   sql: Sql;

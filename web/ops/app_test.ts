@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { createTestDb } from "../../tests/helpers/test_db.ts";
 import { connect } from "../../db/client.ts";
 import { createOpsApp } from "./app.ts";
-import { jumphostMetrics } from "./metrics.ts";
-import { MetricsHub, MetricsRegistry } from "./registry.ts";
+import { jumphostMetrics } from "../../core/metrics/jumphost_metrics.ts";
+import { MetricsHub, MetricsRegistry } from "../../core/metrics/registry.ts";
 import { parseExposition } from "../../tests/helpers/prom_text.ts";
 
 const loop = { remoteAddr: { hostname: "127.0.0.1" } };

@@ -1,15 +1,2 @@
-// Operations endpoints and the metrics registry shared by the proxies, the console and the conversion pool.
+// Operations endpoints (/healthz, /metrics) over the metrics hub of core/metrics/.
 export { createOpsApp, isLoopback, type OpsDeps, type OpsEnv } from "./app.ts";
-export { DECISION_BUCKETS, type JumphostMetrics, jumphostMetrics } from "./metrics.ts";
-export { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "./prometheus.ts";
-export {
-  type Counter,
-  type Gauge,
-  type Histogram,
-  type Labels,
-  mergeFamilies,
-  type MetricFamily,
-  MetricsError,
-  MetricsHub,
-  MetricsRegistry,
-} from "./registry.ts";

@@ -10,7 +10,7 @@ import {
   readBackendKey,
   removeBackendKey,
   writeBackendKey,
-} from "../../proxy/ssh/backend_keys.ts";
+} from "../../keys/backend_keys.ts";
 import type { AppEnv } from "../deps.ts";
 import { HttpError } from "../errors.tsx";
 import type { BackendKeyState } from "../views/backend_key_view.tsx";

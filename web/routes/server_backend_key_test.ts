@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { listAudit } from "../../db/audit.ts";
 import { createServer } from "../../db/servers.ts";
-import { readBackendKey } from "../../proxy/ssh/backend_keys.ts";
+import { readBackendKey } from "../../keys/backend_keys.ts";
 import { type Fixture, fixture } from "../testing.ts";
 
 const PUBLIC_KEY = Deno.readTextFileSync(new URL("../../tests/fixtures/alice_ed25519.pub", import.meta.url));

@@ -3,7 +3,7 @@
 import { type Context, Hono } from "hono";
 import { createServer, getServer, listServers, type ServerRow, updateServer } from "../../db/servers.ts";
 import { listPolicies } from "../../db/policies.ts";
-import { deleteServerAndKey } from "../../proxy/ssh/server_removal.ts";
+import { deleteServerAndKey } from "../../keys/server_removal.ts";
 import { recentSessionsOfServer } from "../../db/session_queries.ts";
 import type { AppEnv } from "../deps.ts";
 import { formErrorsOf } from "../errors.tsx";

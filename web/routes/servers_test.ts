@@ -4,7 +4,7 @@ import { getServer, pinHostKey } from "../../db/servers.ts";
 import { getGroup } from "../../db/groups.ts";
 import { listAudit } from "../../db/audit.ts";
 import { checkRdpCertPin } from "../../db/rdp_cert_pins.ts";
-import { generateBackendKey, writeBackendKey } from "../../proxy/ssh/backend_keys.ts";
+import { generateBackendKey, writeBackendKey } from "../../keys/backend_keys.ts";
 import { fixture } from "../testing.ts";
 
 const HOST_KEY = Deno.readTextFileSync(new URL("../../tests/fixtures/alice_ed25519.pub", import.meta.url))

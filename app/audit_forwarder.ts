@@ -5,8 +5,8 @@
 import { join } from "node:path";
 import type { Sql } from "../db/client.ts";
 import { auditRowsAfter, maxAuditId } from "../db/audit_sink.ts";
-import type { Logger } from "./log.ts";
-import type { Config } from "./config.ts";
+import type { Logger } from "../core/log.ts";
+import type { Config } from "../core/config.ts";
 import { auditMessage, formatRfc5424, parseSyslogTarget } from "./syslog.ts";
 import { openSyslogSender, type SyslogSender } from "./syslog_transport.ts";
 

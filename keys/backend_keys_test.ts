@@ -2,14 +2,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   BackendKeyError,
+  backendKeyLoader,
   backendKeyPath,
   generateBackendKey,
   readBackendKey,
   removeBackendKey,
   writeBackendKey,
 } from "./backend_keys.ts";
-import { backendKeyLoader } from "./host_keys.ts";
-import { generateKeyPairSync } from "./ssh2_types.ts";
+import { generateKeyPairSync } from "./ssh2_keys.ts";
 
 async function withDir(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "jh-bkeys-" });

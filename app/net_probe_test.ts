@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { isJumphostServe, listeningInodes, parseIpAddrJson } from "./net_probe.ts";
-import { CliError } from "./command.ts";
+import { isJumphostServe, listeningInodes, NetProbeError, parseIpAddrJson } from "./net_probe.ts";
 
 Deno.test("parseIpAddrJson() flattens `ip -j addr` and skips malformed entries", () => {
   const text = JSON.stringify([
@@ -20,8 +19,8 @@ Deno.test("parseIpAddrJson() flattens `ip -j addr` and skips malformed entries",
     { ifname: "lo", family: "inet6", local: "::1", prefixlen: 128 },
     { ifname: "eth0", family: "inet", local: "10.0.0.2", prefixlen: 24 },
   ]);
-  assert.throws(() => parseIpAddrJson("not json"), CliError);
-  assert.throws(() => parseIpAddrJson("{}"), CliError);
+  assert.throws(() => parseIpAddrJson("not json"), NetProbeError);
+  assert.throws(() => parseIpAddrJson("{}"), NetProbeError);
 });
 
 Deno.test("listeningInodes() finds LISTEN sockets on a port in /proc/net/tcp", () => {

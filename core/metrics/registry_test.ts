@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type MetricFamily, MetricsError, MetricsHub, MetricsRegistry } from "./registry.ts";
-import { jumphostMetrics } from "./metrics.ts";
+import { jumphostMetrics } from "./jumphost_metrics.ts";
 
 function value(fams: MetricFamily[], name: string, labels: Record<string, string> = {}): number | undefined {
   const f = fams.find((x) => x.name === name);

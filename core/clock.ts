@@ -1,4 +1,4 @@
-// Time for the proxy, passed in so tests can run a grant's expiry in seconds.
+// Time for the proxies (SSH and RDP), passed in so tests can run a grant's expiry in seconds.
 
 export interface Clock {
   /** milliseconds since the epoch, as the policy engine sees them */

@@ -2,8 +2,8 @@
 // and retried with backoff until it works or the service is stopped, so the appliance heals once the cause
 // is gone. When its worker dies later, it is restarted with exponential backoff (reset after a healthy
 // minute), with a log line and an audit row each time. stop() interrupts any backoff wait at once.
-import type { Logger } from "./log.ts";
-import type { Config } from "./config.ts";
+import type { Logger } from "../core/log.ts";
+import type { Config } from "../core/config.ts";
 
 export interface Supervisable {
   name: string;

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import dgram from "node:dgram";
 import { advanceCursor, forwardsRow, newCursor, startAuditForwarder } from "./audit_forwarder.ts";
-import { createLogger } from "./log.ts";
+import { createLogger } from "../core/log.ts";
 import { createTestDb, type TestDb } from "../tests/helpers/test_db.ts";
 import { writeAudit } from "../db/audit.ts";
 

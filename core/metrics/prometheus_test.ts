@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { formatNumber, renderPrometheus } from "./prometheus.ts";
 import { MetricsRegistry } from "./registry.ts";
-import { jumphostMetrics } from "./metrics.ts";
+import { jumphostMetrics } from "./jumphost_metrics.ts";
 import { parseExposition } from "../../tests/helpers/prom_text.ts";
 
 Deno.test("renderPrometheus() writes HELP/TYPE, escaped labels and cumulative histogram buckets", () => {

@@ -3,8 +3,8 @@
 // written here is used by the next session without a reload.
 import { join } from "node:path";
 import { Buffer } from "node:buffer";
-import { fingerprint } from "../../policy/ssh_key.ts";
-import { generateKeyPairSync, parseKey } from "./ssh2_types.ts";
+import { fingerprint } from "../policy/ssh_key.ts";
+import { generateKeyPairSync, parseKey } from "./ssh2_keys.ts";
 
 export type BackendKeyErrorCode = "bad_name" | "invalid_key" | "exists" | "missing";
 
@@ -160,4 +160,23 @@ async function chownLikeDataDir(dataDir: string, paths: string[]): Promise<void>
   const owner = await Deno.stat(dataDir);
   if (owner.uid === null || owner.gid === null || owner.uid === 0) return;
   for (const p of paths) await Deno.chown(p, owner.uid, owner.gid);
+}
+
+/** The appliance's private key for `server`, or null when none is configured (read per connection by the SSH proxy). */
+export function backendKeyLoader(dataDir: string): (server: string) => Promise<Uint8Array | null> {
+  return async (server) => {
+    let path: string;
+    try {
+      path = backendKeyPath(dataDir, server);
+    } catch (e) {
+      if (e instanceof BackendKeyError) return null; // not a server name: never a path
+      throw e;
+    }
+    try {
+      return await Deno.readFile(path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return null;
+      throw e;
+    }
+  };
 }

@@ -4,7 +4,7 @@
 import { statfsSync } from "node:fs";
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { dirname } from "node:path";
-import type { Config, ListenAddress } from "./config.ts";
+import type { Config, ListenAddress } from "../core/config.ts";
 import { findProgram, type IfAddr, isJumphostServe, type ProbeResult } from "./net_probe.ts";
 
 export type Status = "ok" | "warn" | "fail";

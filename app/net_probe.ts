@@ -1,6 +1,11 @@
 // Looking at the machine's network: interface addresses (`ip -j addr`), whether a listen address can be
 // bound, and which process holds a listening TCP port (/proc/net/tcp* and /proc/<pid>/fd).
-import { CliError } from "./command.ts";
+
+/** The machine could not be looked at (no `ip` program, unreadable output, a failed `ip` call): the
+ * message is the whole story for the user. */
+export class NetProbeError extends Error {
+  override name = "NetProbeError";
+}
 
 export interface IfAddr {
   ifname: string;
@@ -15,9 +20,9 @@ export function parseIpAddrJson(text: string): IfAddr[] {
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new CliError(`cannot read the output of "ip -j addr": ${(e as Error).message}`);
+    throw new NetProbeError(`cannot read the output of "ip -j addr": ${(e as Error).message}`);
   }
-  if (!Array.isArray(data)) throw new CliError('unexpected output of "ip -j addr" (not a list)');
+  if (!Array.isArray(data)) throw new NetProbeError('unexpected output of "ip -j addr" (not a list)');
   const out: IfAddr[] = [];
   for (const link of data) {
     const ifname = (link as { ifname?: unknown })?.ifname;
@@ -52,7 +57,7 @@ export function findProgram(name: string, extra: string[] = []): string | null {
 
 export function ipProgram(): string {
   const ip = findProgram("ip", ["/usr/sbin", "/sbin"]);
-  if (!ip) throw new CliError('the "ip" program (iproute2) is not installed: apt-get install iproute2');
+  if (!ip) throw new NetProbeError('the "ip" program (iproute2) is not installed: apt-get install iproute2');
   return ip;
 }
 
@@ -61,7 +66,9 @@ export async function runIp(args: string[]): Promise<string> {
     .output();
   const dec = new TextDecoder();
   if (!out.success) {
-    throw new CliError(`ip ${args.join(" ")}: ${dec.decode(out.stderr).trim() || `exit code ${out.code}`}`);
+    throw new NetProbeError(
+      `ip ${args.join(" ")}: ${dec.decode(out.stderr).trim() || `exit code ${out.code}`}`,
+    );
   }
   return dec.decode(out.stdout);
 }

@@ -1,9 +1,9 @@
 // What `serve` starts, in order (stopped in reverse). Workers are supervised: a crash restarts them.
-import type { ServeDeps, Service, ServiceStarter } from "./serve.ts";
+import type { ServeDeps, Service, ServiceStarter } from "./service.ts";
 import { supervise } from "./supervisor.ts";
 import { startAuditForwarder } from "./audit_forwarder.ts";
-import { startRdpService } from "../proxy/rdp/mod.ts";
-import { startSshService } from "../proxy/ssh/mod.ts";
+import { startRdpService } from "./rdp_service.ts";
+import { startSshService } from "./ssh_service.ts";
 import { startWeb } from "../web/mod.ts";
 import { startConversionService } from "../recorder/convert/mod.ts";
 import { writeAudit } from "../db/audit.ts";

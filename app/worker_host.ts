@@ -1,11 +1,12 @@
 // Main-isolate side of a proxy worker (SSH, RDP): spawns the worker module, sends it "start", forwards its
-// logs and metrics, and reports a crash through `exited` so the serve supervisor can restart it. The
-// protocol's service.ts adds only what differs (its module, start options, the shape it returns).
-import type { Config, ListenAddress } from "../cli/config.ts";
-import type { Logger } from "../cli/log.ts";
+// logs and metrics, and reports a crash through `exited` so the serve supervisor can restart it. Each
+// protocol's service (ssh_service.ts, rdp_service.ts) adds only what differs (its module, start options,
+// the shape it returns).
+import type { Config, ListenAddress } from "../core/config.ts";
+import type { Logger } from "../core/log.ts";
 import type { DbTarget } from "../db/client.ts";
-import type { MetricFamily } from "../web/ops/registry.ts";
-import type { MainToWorker, WorkerToMain } from "./messages.ts";
+import type { MetricFamily } from "../core/metrics/registry.ts";
+import type { MainToWorker, WorkerToMain } from "../proxy/messages.ts";
 
 export type HostLog = Pick<Logger, "debug" | "info" | "warn" | "error">;
 

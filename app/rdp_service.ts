@@ -1,11 +1,11 @@
-// Main-isolate side of the RDP proxy: runs it in a worker (rdp_worker.ts) through proxy/worker_host.ts
+// Main-isolate side of the RDP proxy: runs it in a worker (proxy/rdp/rdp_worker.ts) through worker_host.ts
 // and reports a crash through `exited`, so the serve supervisor can restart it.
-import type { Config } from "../../cli/config.ts";
-import type { Logger } from "../../cli/log.ts";
-import type { DbTarget } from "../../db/client.ts";
-import type { MetricFamily } from "../../web/ops/registry.ts";
-import { startWorkerHost } from "../worker_host.ts";
-import type { RdpWorkerOptions } from "./messages.ts";
+import type { Config } from "../core/config.ts";
+import type { Logger } from "../core/log.ts";
+import type { DbTarget } from "../db/client.ts";
+import type { MetricFamily } from "../core/metrics/registry.ts";
+import { startWorkerHost } from "./worker_host.ts";
+import type { RdpWorkerOptions } from "../proxy/rdp/messages.ts";
 
 export interface RdpServiceDeps {
   config: Config;
@@ -33,7 +33,7 @@ export interface RdpService {
 export async function startRdpService(deps: RdpServiceDeps): Promise<RdpService> {
   const { ready, exited, reload, stop } = startWorkerHost<RdpWorkerOptions>({
     label: "RDP",
-    module: new URL("./rdp_worker.ts", import.meta.url),
+    module: new URL("../proxy/rdp/rdp_worker.ts", import.meta.url),
     config: deps.config,
     dbTarget: deps.dbTarget,
     options: { tlsCertPath: deps.tlsCertPath ?? null, tlsKeyPath: deps.tlsKeyPath ?? null },

@@ -1,8 +1,7 @@
 // Configuration: flags > environment (JUMPHOST_*) > config file (JSON) > defaults.
 // Pure resolution (resolveConfig) is separate from reading the file and the environment (loadConfig).
 import { isAbsolute, join, resolve } from "node:path";
-import { X264_PRESETS } from "../recorder/convert/ffmpeg_args.ts";
-import { CONVERSION_PRESET, DEFAULT_CACHE_MAX_BYTES } from "../recorder/convert/defaults.ts";
+import { CONVERSION_PRESET, DEFAULT_CACHE_MAX_BYTES, X264_PRESETS } from "./conversion.ts";
 
 export class ConfigError extends Error {
   constructor(readonly key: string, message: string) {

@@ -1,11 +1,11 @@
-// Main-isolate side of the SSH proxy: runs it in a worker (ssh_worker.ts) through proxy/worker_host.ts,
+// Main-isolate side of the SSH proxy: runs it in a worker (proxy/ssh/ssh_worker.ts) through worker_host.ts,
 // which forwards its logs and reports a crash through `exited` so the serve supervisor can restart it.
-import type { Config, ListenAddress } from "../../cli/config.ts";
-import type { DbTarget } from "../../db/client.ts";
-import type { SshWorkerOptions } from "../messages.ts";
-import type { Log } from "./runtime.ts";
-import type { MetricFamily } from "../../web/ops/registry.ts";
-import { startWorkerHost, type WorkerHost } from "../worker_host.ts";
+import type { Config, ListenAddress } from "../core/config.ts";
+import type { DbTarget } from "../db/client.ts";
+import type { SshWorkerOptions } from "../proxy/messages.ts";
+import type { Log } from "../proxy/ssh/runtime.ts";
+import type { MetricFamily } from "../core/metrics/registry.ts";
+import { startWorkerHost, type WorkerHost } from "./worker_host.ts";
 
 export interface SshServiceDeps {
   log: Log;
@@ -27,7 +27,7 @@ export interface SshService extends WorkerHost {
 export function startSshService(config: Config, deps: SshServiceDeps): SshService {
   const host = startWorkerHost({
     label: "SSH",
-    module: new URL("./ssh_worker.ts", import.meta.url),
+    module: new URL("../proxy/ssh/ssh_worker.ts", import.meta.url),
     config,
     dbTarget: deps.dbTarget,
     options: deps.options ?? {},

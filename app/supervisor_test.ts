@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { backoffMs, supervise } from "./supervisor.ts";
-import { createLogger } from "./log.ts";
+import { createLogger } from "../core/log.ts";
 
 Deno.test("supervise() restarts a crashed service with backoff and stops cleanly", async () => {
   const lines: string[] = [];

@@ -1,0 +1,135 @@
+// jumphost serve: one process — database (embedded or external), SSH and RDP listener workers, web console,
+// conversion pool. Stops in reverse order on SIGTERM/SIGINT, the embedded PostgreSQL last.
+import { createLogger } from "../core/log.ts";
+import type { Config } from "../core/config.ts";
+import { openDb } from "../db/open.ts";
+import type { DbTarget } from "../db/client.ts";
+import { writeAudit } from "../db/audit.ts";
+import { SERVICES } from "./services.ts";
+import { jumphostMetrics, MetricsHub } from "../core/metrics/mod.ts";
+import type { ServeDeps, Service } from "./service.ts";
+
+/**
+ * Runs the appliance until SIGTERM/SIGINT (SIGHUP reloads the configuration through `reloadConfig`);
+ * resolves with the exit code.
+ */
+export async function serve(config: Config, reloadConfig: () => Config): Promise<number> {
+  const log = createLogger(config.logLevel, "serve");
+  log.info("starting", { node: config.nodeId, data_dir: config.dataDir, profile: config.profile });
+  const db = await openDb({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    max: 10,
+    appName: "jumphost-serve",
+    log: (l) => log.info(l),
+  });
+  const dbTarget: DbTarget = db.local
+    ? {
+      socketDir: db.local.socketDir,
+      port: db.local.port,
+      user: db.local.user,
+      database: db.local.database,
+    }
+    : { url: config.databaseUrl! };
+  const hub = new MetricsHub();
+  const deps: ServeDeps = {
+    config,
+    sql: db.sql,
+    dbTarget,
+    log,
+    hub,
+    metrics: jumphostMetrics(hub.local),
+    listeners: [],
+  };
+  const running: Service[] = [];
+  let stopping = false;
+  const stopped = Promise.withResolvers<void>();
+  // a signal during start-up waits for the service being started, and no further one starts
+  const startup = Promise.withResolvers<void>();
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info("stopping", { signal });
+    await startup.promise;
+    // a service waiting to retry its start holds nothing: end its wait first, so it cannot come up
+    // while the others stop
+    const order = [...running.filter((s) => s.state?.() === "retrying"), ...running.reverse()];
+    for (const s of new Set(order)) {
+      try {
+        await s.stop();
+        log.info("stopped", { service: s.name });
+      } catch (e) {
+        log.error("stop failed", { service: s.name, error: (e as Error).message });
+      }
+    }
+    await writeAudit(
+      db.sql,
+      { actor: "system", action: "system.stop", success: true, details: { signal } },
+      config.nodeId,
+    )
+      .catch(() => {});
+    await db.close({ stopLocal: true });
+    stopped.resolve();
+  };
+  const reload = async () => {
+    let next: Config;
+    try {
+      next = reloadConfig();
+    } catch (e) {
+      log.error("SIGHUP: configuration invalid; keeping the running one", { error: (e as Error).message });
+      return;
+    }
+    for (const s of running) {
+      try {
+        await s.reload?.(next);
+      } catch (e) {
+        log.error("reload failed", { service: s.name, error: (e as Error).message });
+      }
+    }
+    // services restarted later (a crashed worker) start with the new configuration
+    deps.config = next;
+    log.info("configuration reloaded", { services: running.filter((s) => s.reload).map((s) => s.name) });
+  };
+  const onSignal = (sig: Deno.Signal) => () => void (sig === "SIGHUP" ? reload() : shutdown(sig));
+  const handlers = (["SIGTERM", "SIGINT", "SIGHUP"] as const).map((sig) => {
+    const h = onSignal(sig);
+    Deno.addSignalListener(sig, h);
+    return [sig, h] as const;
+  });
+  try {
+    for (const [name, start] of SERVICES) {
+      if (stopping) break;
+      try {
+        const s = await start(deps);
+        running.push(s);
+        // a supervised service whose first start failed has logged why and retries by itself
+        if (s.state?.() === "retrying") continue;
+        if (!s.state) deps.metrics.serviceUp.set({ service: name }, 1);
+        log.info("started", { service: name });
+      } catch (e) {
+        // a missing binary, say: reported; the rest keeps running
+        deps.metrics.serviceUp.set({ service: name }, 0);
+        log.error("service failed to start", { service: name, error: (e as Error).message });
+      }
+    }
+    startup.resolve();
+    if (!stopping) {
+      // what runs at this moment, and what waits to retry (it logs "service started" when it comes up)
+      const up = running.filter((s) => s.state?.() !== "retrying").map((s) => s.name);
+      const retrying = running.filter((s) => s.state?.() === "retrying").map((s) => s.name);
+      await writeAudit(db.sql, {
+        actor: "system",
+        action: "system.start",
+        success: true,
+        details: { services: up, retrying },
+      }, config.nodeId);
+      log.info("ready", { services: up, retrying });
+    }
+    await stopped.promise;
+  } finally {
+    startup.resolve();
+    for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
+    if (!stopping) await shutdown("error");
+  }
+  return 0;
+}
