@@ -26,8 +26,11 @@ export type NlaErrorCode =
 
 export class NlaError extends Error {
   override readonly name = "NlaError";
-  constructor(readonly code: NlaErrorCode, message: string, options?: ErrorOptions) {
+  /** The NTSTATUS/SSPI code a peer reported, or the one we report to the peer. */
+  readonly status: number | null;
+  constructor(readonly code: NlaErrorCode, message: string, options?: ErrorOptions & { status?: number }) {
     super(message, options);
+    this.status = options?.status ?? null;
   }
 }
 
@@ -38,3 +41,12 @@ export const SEC_E_INVALID_TOKEN = 0x80090308;
 export const SEC_E_MESSAGE_ALTERED = 0x8009030f;
 export const SEC_E_UNSUPPORTED_FUNCTION = 0x80090302;
 export const SEC_E_LOGON_DENIED = 0x8009030c;
+
+/** Any failure as an NlaError: parse errors become "malformed", unknown ones "protocol". */
+export function asNlaError(e: unknown): NlaError {
+  if (e instanceof NlaError) return e;
+  if (e instanceof Error && e.name === "RdpParseError") {
+    return new NlaError("malformed", e.message, { cause: e });
+  }
+  return new NlaError("protocol", e instanceof Error ? e.message : String(e), { cause: e });
+}
