@@ -107,19 +107,50 @@ export interface ShadowBackend {
   stop(): Promise<void>;
 }
 
-/** freerdp-shadow-cli sharing a fresh Xvfb display with a static window; TLS only, no authentication. */
-export async function startShadow(opts: { width?: number; height?: number } = {}): Promise<ShadowBackend> {
+export interface ShadowNlaAccount {
+  user: string;
+  password: string;
+  domain?: string;
+}
+
+/** The SAM line `winpr-hash` prints for an account (what freerdp-shadow-cli /sam-file reads). */
+export async function samLine(a: ShadowNlaAccount): Promise<string> {
+  const out = await new Deno.Command("winpr-hash", {
+    args: ["-u", a.user, "-p", a.password, ...(a.domain ? ["-d", a.domain] : []), "-f", "sam"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`winpr-hash failed: ${new TextDecoder().decode(out.stderr)}`);
+  return new TextDecoder().decode(out.stdout).trim();
+}
+
+/**
+ * freerdp-shadow-cli sharing a fresh Xvfb display with a static window. TLS only without
+ * authentication by default; with `nla`, NLA (CredSSP) only, checking the accounts against a SAM file.
+ */
+export async function startShadow(
+  opts: { width?: number; height?: number; nla?: ShadowNlaAccount[] } = {},
+): Promise<ShadowBackend> {
   const x = await startXvfb(opts.width ?? 1024, opts.height ?? 768);
   const parts: { stop(): Promise<unknown> }[] = [x];
   try {
     const screen = await showStaticScreen(x.display);
     parts.unshift({ stop: () => screen.stop(2000) });
     const port = await freePort();
+    let security = ["/sec:tls", "-auth"];
+    if (opts.nla) {
+      const dir = await Deno.makeTempDir({ prefix: "jh-shadow-sam-" });
+      parts.push({ stop: () => Deno.remove(dir, { recursive: true }) });
+      const sam = join(dir, "sam");
+      await Deno.writeTextFile(sam, (await Promise.all(opts.nla.map(samLine))).join("\n") + "\n", {
+        mode: 0o600,
+      });
+      security = ["/sec:nla", "+auth", `/sam-file:${sam}`];
+    }
     const shadow = spawnCollected("freerdp-shadow-cli", [
       "/bind-address:127.0.0.1",
       `/port:${port}`,
-      "/sec:tls",
-      "-auth",
+      ...security,
     ], { env: { DISPLAY: x.display } });
     parts.unshift({ stop: () => shadow.stop(3000) });
     await waitForPort("127.0.0.1", port, 10_000);
