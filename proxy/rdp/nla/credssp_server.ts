@@ -18,7 +18,7 @@ import {
   STATUS_LOGON_FAILURE,
 } from "./errors.ts";
 import { clientBinding, CREDSSP_MAX_VERSION, serverBinding, usesNonceHash } from "./binding.ts";
-import { equalBytes } from "./crypto.ts";
+import { equalBytes, ntHash } from "./crypto.ts";
 import { TsRequestFramer } from "./frame.ts";
 import {
   type NtHashLookup,
@@ -60,7 +60,8 @@ export interface CredSspServerOptions {
 export interface CredSspServerResult {
   /** What the client delegated in TSCredentials (its password in clear). */
   credentials: PasswordCredentials;
-  /** The NTLM-proven names; equal (case-insensitively) to the credentials' names. */
+  /** The NTLM-proven names; equal (case-insensitively) to the credentials' names, and the
+   *  credentials' password is the one the NTLM proof was made with. */
   ntlm: { user: string; domain: string; workstation: string };
   /** The negotiated TSRequest version. */
   version: number;
@@ -267,6 +268,9 @@ export class CredSspServer {
     const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
     if (!same(credentials.user, auth.user) || !same(credentials.domain, auth.domain)) {
       throw new NlaError("user_mismatch", "TSCredentials name differs from the NTLM-authenticated name");
+    }
+    if (!equalBytes(ntHash(credentials.password), auth.ntHash)) {
+      throw new NlaError("password_mismatch", "TSCredentials password differs from the NTLM-proven one");
     }
     return {
       credentials,
