@@ -156,3 +156,54 @@ for (const sec of ["nla"]) {
     },
   });
 }
+
+Deno.test({
+  name: "xfreerdp /sec:nla -> credssp server: how the user name forms arrive (user, DOMAIN\\user, UPN)",
+  ignore,
+  sanitizeResources: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "jh-nla-" });
+    const lookups: string[][] = [];
+    try {
+      const certs = await makeCerts(dir);
+      const server = await startNlaServer({
+        certPem: certs.ok.cert,
+        keyPem: certs.ok.key,
+        lookupNtHash: (user, domain) => {
+          lookups.push([user, domain]);
+          return Promise.resolve(ntHash("Pa55-word"));
+        },
+      });
+      try {
+        for (
+          const [typed, user, domain] of [
+            ["alice", "alice", ""],
+            ["CORP\\alice", "alice", "CORP"],
+            ["alice@corp.example", "alice@corp.example", ""],
+          ]
+        ) {
+          lookups.length = 0;
+          const r = await runXfreerdp({
+            host: "127.0.0.1",
+            port: server.port,
+            user: typed,
+            password: "Pa55-word",
+            args: ["/sec:nla"],
+            runMs: 20_000,
+          });
+          const attempts = server.attempts.splice(0);
+          assert.ok(attempts.length >= 1, r.output);
+          for (const a of attempts) {
+            assert.deepEqual(a.result?.credentials, { user, domain, password: "Pa55-word" }, typed);
+            assert.deepEqual([a.result?.ntlm.user, a.result?.ntlm.domain], [user, domain]);
+          }
+          assert.deepEqual(lookups[0], [user, domain]);
+        }
+      } finally {
+        await server.close();
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
