@@ -22,7 +22,6 @@ function hasWinprHash(): boolean {
 Deno.test({
   name: "credssp client -> freerdp-shadow-cli /sec:nla: right password reaches MCS, wrong one is refused",
   ignore,
-  sanitizeResources: false, // node:tls over node:net keeps internal handles until GC
   async fn() {
     const shadow = await startShadow({
       nla: [{ user: "alice", password: "Pa55-word" }, { user: "bob", domain: "CORP", password: "b0b's pw" }],
@@ -111,7 +110,6 @@ for (const sec of ["nla"]) {
   Deno.test({
     name: `xfreerdp /sec:${sec} -> credssp server: credentials delivered, wrong password is a logon failure`,
     ignore,
-    sanitizeResources: false,
     async fn() {
       await withNlaServer(false, async (server) => {
         const args = [`/sec:${sec}`, "/d:CORP"];
@@ -160,7 +158,6 @@ for (const sec of ["nla"]) {
 Deno.test({
   name: "xfreerdp /sec:nla -> credssp server: how the user name forms arrive (user, DOMAIN\\user, UPN)",
   ignore,
-  sanitizeResources: false,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "jh-nla-" });
     const lookups: string[][] = [];

@@ -76,7 +76,8 @@ export interface CredSspServerStep {
   send: Uint8Array[];
   /** Set once, when the client is authenticated and its credentials are in hand. */
   result?: CredSspServerResult;
-  /** Set once, on failure; `send` then holds the errorCode TSRequest (v3+), if any. Close after. */
+  /** Set once, on failure; `send` then holds the errorCode TSRequest (v3+, before the credentials
+   *  stage), if any. Close after (with HYBRID_EX, send encodeEarlyUserAuthResult(false) first). */
   error?: NlaError;
 }
 
@@ -136,8 +137,11 @@ export class CredSspServer {
       }
     } catch (e) {
       const error = asNlaError(e);
+      // After pubKeyAuth the client no longer reads TSRequests (it sends MCS, or waits for the Early
+      // User Authorization Result): an errorCode then would only be misread.
+      const answer = this.#state !== "credentials";
       this.#state = "failed";
-      if (this.#version >= 3 && error.code !== "peer_error") {
+      if (answer && this.#version >= 3 && error.code !== "peer_error") {
         const status = error.code === "logon_failure" || error.code === "lookup"
           ? STATUS_LOGON_FAILURE
           : error.code === "binding" || error.code === "integrity"

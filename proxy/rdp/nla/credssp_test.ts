@@ -215,6 +215,7 @@ Deno.test("TSCredentials with another password than NTLM proved is refused", asy
     encodeTsRequest(tsRequest({ version: 4, authInfo: session.outgoing.seal(creds) })),
   );
   assert.equal(third.error?.code, "password_mismatch");
+  assert.equal(third.send.length, 0); // the client reads no TSRequest any more at this stage
 });
 
 Deno.test("smart-card TSCredentials are refused as unsupported", async () => {
