@@ -132,6 +132,9 @@ Deno.test("the framer reassembles TSRequests split anywhere and keeps what follo
   const bad = new TsRequestFramer();
   bad.push(hex("16 03 01"));
   assert.throws(() => bad.next(), RdpParseError);
+  const huge = new TsRequestFramer(); // announces 1 MiB: refused at once, not buffered
+  huge.push(hex("30 83 10 00 00"));
+  assert.throws(() => huge.next(), RdpParseError);
 });
 
 Deno.test("SPNEGO NegTokenInit / NegTokenResp round trip", () => {
