@@ -22,7 +22,6 @@ function hasWinprHash(): boolean {
 Deno.test({
   name: "credssp client -> freerdp-shadow-cli /sec:nla: right password reaches MCS, wrong one is refused",
   ignore,
-  sanitizeResources: false, // node:tls over node:net keeps internal handles until GC
   async fn() {
     const shadow = await startShadow({
       nla: [{ user: "alice", password: "Pa55-word" }, { user: "bob", domain: "CORP", password: "b0b's pw" }],
@@ -111,7 +110,6 @@ for (const sec of ["nla"]) {
   Deno.test({
     name: `xfreerdp /sec:${sec} -> credssp server: credentials delivered, wrong password is a logon failure`,
     ignore,
-    sanitizeResources: false,
     async fn() {
       await withNlaServer(false, async (server) => {
         const args = [`/sec:${sec}`, "/d:CORP"];
@@ -156,3 +154,53 @@ for (const sec of ["nla"]) {
     },
   });
 }
+
+Deno.test({
+  name: "xfreerdp /sec:nla -> credssp server: how the user name forms arrive (user, DOMAIN\\user, UPN)",
+  ignore,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "jh-nla-" });
+    const lookups: string[][] = [];
+    try {
+      const certs = await makeCerts(dir);
+      const server = await startNlaServer({
+        certPem: certs.ok.cert,
+        keyPem: certs.ok.key,
+        lookupNtHash: (user, domain) => {
+          lookups.push([user, domain]);
+          return Promise.resolve(ntHash("Pa55-word"));
+        },
+      });
+      try {
+        for (
+          const [typed, user, domain] of [
+            ["alice", "alice", ""],
+            ["CORP\\alice", "alice", "CORP"],
+            ["alice@corp.example", "alice@corp.example", ""],
+          ]
+        ) {
+          lookups.length = 0;
+          const r = await runXfreerdp({
+            host: "127.0.0.1",
+            port: server.port,
+            user: typed,
+            password: "Pa55-word",
+            args: ["/sec:nla"],
+            runMs: 20_000,
+          });
+          const attempts = server.attempts.splice(0);
+          assert.ok(attempts.length >= 1, r.output);
+          for (const a of attempts) {
+            assert.deepEqual(a.result?.credentials, { user, domain, password: "Pa55-word" }, typed);
+            assert.deepEqual([a.result?.ntlm.user, a.result?.ntlm.domain], [user, domain]);
+          }
+          assert.deepEqual(lookups[0], [user, domain]);
+        }
+      } finally {
+        await server.close();
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

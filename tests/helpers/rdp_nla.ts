@@ -136,6 +136,8 @@ export async function startNlaServer(o: {
   keyPem: string;
   lookupNtHash: NtHashLookup;
   hybridEx?: boolean;
+  /** Sees every decrypted chunk the client sent during CredSSP (fixture capture). */
+  onClientBytes?: (b: Uint8Array) => void;
 }): Promise<NlaTestServer> {
   const attempts: NlaServerAttempt[] = [];
   const waiters: ((a: NlaServerAttempt) => void)[] = [];
@@ -176,26 +178,33 @@ export async function startNlaServer(o: {
       t.on("error", () => {});
       const credssp = new CredSspServer({ publicKey, lookupNtHash: o.lookupNtHash });
       let done = false;
-      t.on("data", async (d: Uint8Array) => {
-        if (done) return;
-        const step = await credssp.receive(new Uint8Array(d));
-        for (const b of step.send) t.write(b);
-        if (step.error || step.result) {
-          done = true;
-          finish({
-            requestedProtocols: requested,
-            selectedProtocol: selected,
-            result: step.result,
-            error: step.error,
-          });
-          if (selected === PROTOCOL_HYBRID_EX) t.write(encodeEarlyUserAuthResult(!!step.result));
-          // let the last TSRequest (errorCode) and the result go out before hanging up
-          const timer = setTimeout(() => {
-            timers.delete(timer);
-            t.end();
-          }, 200);
-          timers.add(timer);
-        }
+      // One chunk at a time: bytes that arrive while a step is pending wait for it (after the
+      // result they belong to MCS, not to CredSSP).
+      let chain = Promise.resolve();
+      t.on("data", (d: Uint8Array) => {
+        const chunk = new Uint8Array(d);
+        chain = chain.then(async () => {
+          if (done) return;
+          o.onClientBytes?.(chunk);
+          const step = await credssp.receive(chunk);
+          for (const b of step.send) t.write(b);
+          if (step.error || step.result) {
+            done = true;
+            finish({
+              requestedProtocols: requested,
+              selectedProtocol: selected,
+              result: step.result,
+              error: step.error,
+            });
+            if (selected === PROTOCOL_HYBRID_EX) t.write(encodeEarlyUserAuthResult(!!step.result));
+            // let the last TSRequest (errorCode) and the result go out before hanging up
+            const timer = setTimeout(() => {
+              timers.delete(timer);
+              t.end();
+            }, 200);
+            timers.add(timer);
+          }
+        });
       });
     };
     sock.on("data", onData);

@@ -18,7 +18,7 @@ import {
   STATUS_LOGON_FAILURE,
 } from "./errors.ts";
 import { clientBinding, CREDSSP_MAX_VERSION, serverBinding, usesNonceHash } from "./binding.ts";
-import { equalBytes } from "./crypto.ts";
+import { equalBytes, ntHash } from "./crypto.ts";
 import { TsRequestFramer } from "./frame.ts";
 import {
   type NtHashLookup,
@@ -60,7 +60,8 @@ export interface CredSspServerOptions {
 export interface CredSspServerResult {
   /** What the client delegated in TSCredentials (its password in clear). */
   credentials: PasswordCredentials;
-  /** The NTLM-proven names; equal (case-insensitively) to the credentials' names. */
+  /** The NTLM-proven names; equal (case-insensitively) to the credentials' names, and the
+   *  credentials' password is the one the NTLM proof was made with. */
   ntlm: { user: string; domain: string; workstation: string };
   /** The negotiated TSRequest version. */
   version: number;
@@ -75,7 +76,8 @@ export interface CredSspServerStep {
   send: Uint8Array[];
   /** Set once, when the client is authenticated and its credentials are in hand. */
   result?: CredSspServerResult;
-  /** Set once, on failure; `send` then holds the errorCode TSRequest (v3+), if any. Close after. */
+  /** Set once, on failure; `send` then holds the errorCode TSRequest (v3+, before the credentials
+   *  stage), if any. Close after (with HYBRID_EX, send encodeEarlyUserAuthResult(false) first). */
   error?: NlaError;
 }
 
@@ -135,8 +137,11 @@ export class CredSspServer {
       }
     } catch (e) {
       const error = asNlaError(e);
+      // After pubKeyAuth the client no longer reads TSRequests (it sends MCS, or waits for the Early
+      // User Authorization Result): an errorCode then would only be misread.
+      const answer = this.#state !== "credentials";
       this.#state = "failed";
-      if (this.#version >= 3 && error.code !== "peer_error") {
+      if (answer && this.#version >= 3 && error.code !== "peer_error") {
         const status = error.code === "logon_failure" || error.code === "lookup"
           ? STATUS_LOGON_FAILURE
           : error.code === "binding" || error.code === "integrity"
@@ -267,6 +272,9 @@ export class CredSspServer {
     const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
     if (!same(credentials.user, auth.user) || !same(credentials.domain, auth.domain)) {
       throw new NlaError("user_mismatch", "TSCredentials name differs from the NTLM-authenticated name");
+    }
+    if (!equalBytes(ntHash(credentials.password), auth.ntHash)) {
+      throw new NlaError("password_mismatch", "TSCredentials password differs from the NTLM-proven one");
     }
     return {
       credentials,

@@ -195,6 +195,29 @@ Deno.test("TSCredentials naming another user than NTLM proved is refused", async
   assert.equal(server.state, "failed");
 });
 
+Deno.test("TSCredentials with another password than NTLM proved is refused", async () => {
+  const server = new CredSspServer({ publicKey: KEY, lookupNtHash: lookup });
+  const ntlm = new NtlmClient({ user: "bob", domain: "", password: "hunter2" });
+  const first = await server.receive(
+    encodeTsRequest(tsRequest({ version: 4, negoTokens: [ntlm.negotiate()] })),
+  );
+  const { message, session } = ntlm.authenticate(parseTsRequest(first.send[0]).negoTokens[0]);
+  await server.receive(encodeTsRequest(tsRequest({
+    version: 4,
+    negoTokens: [message],
+    pubKeyAuth: session.outgoing.seal(clientBinding(KEY, 4, null)),
+  })));
+  const creds = encodeTsCredentials({
+    credType: CRED_TYPE_PASSWORD,
+    credentials: encodePasswordCreds({ domain: "", user: "bob", password: "hunter3" }),
+  });
+  const third = await server.receive(
+    encodeTsRequest(tsRequest({ version: 4, authInfo: session.outgoing.seal(creds) })),
+  );
+  assert.equal(third.error?.code, "password_mismatch");
+  assert.equal(third.send.length, 0); // the client reads no TSRequest any more at this stage
+});
+
 Deno.test("smart-card TSCredentials are refused as unsupported", async () => {
   const server = new CredSspServer({ publicKey: KEY, lookupNtHash: lookup });
   const ntlm = new NtlmClient({ user: "bob", domain: "", password: "hunter2" });

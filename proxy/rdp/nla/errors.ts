@@ -19,6 +19,8 @@ export type NlaErrorCode =
   | "binding"
   /** The TSCredentials name differs from the NTLM-authenticated name. */
   | "user_mismatch"
+  /** The TSCredentials password is not the one the NTLM proof was made with. */
+  | "password_mismatch"
   /** The peer reported a failure (TSRequest errorCode), or closed/denied the early authorization. */
   | "peer_error"
   /** The account's NT hash lookup failed (an I/O error in the injected function). */

@@ -3,6 +3,9 @@ import { ensure } from "../pdu/errors.ts";
 import { concat } from "../pdu/reader.ts";
 import { TAG_SEQUENCE, tlvFrameLength } from "./der.ts";
 
+/** A TSRequest is a few KiB at most (smart-card credentials included); more is hostile. */
+export const TSREQUEST_MAX = 64 * 1024;
+
 export class TsRequestFramer {
   #buf: Uint8Array = new Uint8Array(0);
 
@@ -19,6 +22,7 @@ export class TsRequestFramer {
       `TSRequest must start with 0x30, got 0x${this.#buf[0].toString(16)}`,
     );
     const n = tlvFrameLength(this.#buf);
+    ensure(n === null || n <= TSREQUEST_MAX, "too_large", `TSRequest of ${n} bytes`);
     if (n === null || n > this.#buf.length) return null;
     const out = this.#buf.subarray(0, n);
     this.#buf = this.#buf.subarray(n);

@@ -62,6 +62,8 @@ export interface NtlmAuthenticated {
   outgoing: NtlmSealer;
   incoming: NtlmSealer;
   micPresent: boolean;
+  /** The NT hash the proof was verified with (to check the delegated password against). */
+  ntHash: Uint8Array;
 }
 
 const REQUIRED = NEGOTIATE_UNICODE | NEGOTIATE_EXTENDED_SESSIONSECURITY | NEGOTIATE_128 | NEGOTIATE_SEAL |
@@ -173,6 +175,7 @@ export class NtlmServer {
       outgoing: sec.outgoing,
       incoming: sec.incoming,
       micPresent,
+      ntHash: hash,
     };
   }
 }
