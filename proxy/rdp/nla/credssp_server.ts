@@ -55,6 +55,8 @@ export interface CredSspServerOptions {
   /** NT hash of a user as named in the NTLM AUTHENTICATE; null for an unknown user. */
   lookupNtHash: NtHashLookup;
   ntlm?: NtlmServerOptions;
+  /** Highest TSRequest version to speak (2-6, default 6): lower only to act as an older server. */
+  maxVersion?: number;
 }
 
 export interface CredSspServerResult {
@@ -158,7 +160,8 @@ export class CredSspServer {
   }
 
   #negotiate(req: TsRequest): Uint8Array {
-    if (this.#version === 0) this.#version = Math.min(req.version, CREDSSP_MAX_VERSION);
+    const max = Math.min(Math.max(this.opts.maxVersion ?? CREDSSP_MAX_VERSION, 2), CREDSSP_MAX_VERSION);
+    if (this.#version === 0) this.#version = Math.min(req.version, max);
     const token = req.negoTokens[0];
     if (!token) throw new NlaError("protocol", "first TSRequest has no negoToken");
     let ntlmNegotiate: Uint8Array;

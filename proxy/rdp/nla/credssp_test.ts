@@ -96,6 +96,18 @@ for (const version of [2, 3, 4, 5, 6]) {
   }
 }
 
+Deno.test("loopback: a v6 client and an older (v3) server agree on the key echo", async () => {
+  const client = new CredSspClient({
+    publicKey: KEY,
+    credentials: { domain: "", user: "bob", password: "hunter2" },
+  });
+  const server = new CredSspServer({ publicKey: KEY, lookupNtHash: lookup, maxVersion: 3 });
+  const run = await loop(client, server);
+  assert.equal(serverResult(run)?.version, 3);
+  assert.deepEqual(run.fromServer.map((r) => r.version), [3, 3]);
+  assert.equal(run.client.find((s) => s.done)?.done?.version, 3);
+});
+
 Deno.test("loopback: wrong password fails on both sides with STATUS_LOGON_FAILURE (v3+)", async () => {
   const client = new CredSspClient({
     publicKey: KEY,
