@@ -2,6 +2,7 @@
 import { bool, list, parseArgs, positional, str, UsageError } from "./args.ts";
 import { type Command } from "./command.ts";
 import { json, printList, table } from "./output.ts";
+import { readSecretStdin } from "./stdin_secret.ts";
 import type { CommandContext } from "./context.ts";
 import { cliActor } from "../db/audit_events.ts";
 import { createUser, deleteUser, getUser, listUsers, updateUser, type UserRow } from "../db/users.ts";
@@ -30,13 +31,6 @@ async function readKeys(files: string[]): Promise<string[]> {
     keys.push(...lines);
   }
   return keys;
-}
-
-async function readPassword(): Promise<string> {
-  const text = new TextDecoder().decode(await new Response(Deno.stdin.readable).arrayBuffer());
-  const pw = text.replace(/\r?\n$/, "");
-  if (pw === "") throw new UsageError("--password-stdin: no password on standard input");
-  return pw;
 }
 
 function showUser(ctx: CommandContext, u: UserRow) {
@@ -74,7 +68,7 @@ export const userCommand: Command = {
         });
         const name = positional(p, 0, "NAME");
         const sshKeys = await readKeys(list(p, "ssh-key"));
-        const password = bool(p, "password-stdin") ? await readPassword() : null;
+        const password = bool(p, "password-stdin") ? await readSecretStdin() : null;
         const u = await createUser(
           await ctx.db(),
           {
@@ -153,7 +147,7 @@ export const userCommand: Command = {
           throw new UsageError("--password-stdin and --no-password exclude each other");
         }
         const password = bool(p, "password-stdin")
-          ? await readPassword()
+          ? await readSecretStdin()
           : bool(p, "no-password")
           ? null
           : undefined;

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { openRecording, readRecording, RecordType } from "../recorder/rdp_file.ts";
 import { parseFastPathOutput } from "../proxy/rdp/pdu/mod.ts";
-import { loadApplianceKey } from "../db/appliance_key.ts";
+import { loadApplianceKey } from "../core/appliance_key.ts";
 import { setServerCredential } from "../db/server_credentials.ts";
 import {
   haveRdpTools,
@@ -306,7 +306,7 @@ Deno.test({
       await env.proxy.auditsSettled();
       const denied = await audits(env.db.sql, "rdp.access_denied");
       assert.deepEqual(denied.map((d) => [d.actor, d.details.reason]), [
-        ["unknown", "unknown_source_ip"],
+        ["unknown", "ambiguous_source"],
         ["bob", "no_policy"],
       ]);
       assert.match(String(denied[0].details.detail), /shared CIDR/);

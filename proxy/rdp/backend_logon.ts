@@ -1,10 +1,9 @@
-// Which Windows logon the proxy hands the backend for a user proven by NLA (pure). In order:
-//   1. the login the user named in the RDP user name (alice+svc): that vaulted credential, or a denial;
-//   2. otherwise the vaulted credentials the user's grant allows: exactly one is used, several must be
-//      named, none allowed is a denial;
-//   3. a server with nothing in its vault gets passthrough: the user name and password typed at the jump
-//      (for backends that share the jump's accounts).
-import { windowsLoginAllowed } from "../../policy/mod.ts";
+// Which Windows logon the proxy hands the backend for a user proven by NLA (pure):
+//   1. a server with vaulted credentials: the one chooseVaultLogin() picks (the login named in the RDP user
+//      name as alice+LOGIN, or the only one the grant allows), or a denial saying why;
+//   2. a server with nothing in its vault (and no login named): passthrough of the user name and password
+//      typed at the jump (for backends that share the jump's accounts); the grant's login list applies.
+import { chooseVaultLogin } from "../../policy/mod.ts";
 import type { Logon } from "./nla_steps.ts";
 
 export interface VaultEntry {
@@ -14,11 +13,7 @@ export interface VaultEntry {
 
 export type LogonPlan =
   | { kind: "vault" | "passthrough"; login: string; logon: Logon }
-  | {
-    kind: "deny";
-    reason: "credential_missing" | "credential_ambiguous" | "login_not_allowed";
-    detail: string;
-  };
+  | { kind: "deny"; reason: string; detail: string };
 
 export interface LogonPlanInput {
   serverName: string;
@@ -27,7 +22,7 @@ export interface LogonPlanInput {
   typed: { domain: string; password: string };
   /** The vaulted login named after '+', or null. */
   namedLogin: string | null;
-  /** The server's vault: with a named login only the entries for it (db credentialsFor). */
+  /** The server's vault (db credentialsFor). */
   vault: VaultEntry[];
   /** The decision's login union; empty = any login. */
   allowedLogins: readonly string[];
@@ -39,41 +34,15 @@ export function splitLogin(login: string): { domain: string; user: string } {
   return i < 0 ? { domain: "", user: login } : { domain: login.slice(0, i), user: login.slice(i + 1) };
 }
 
-function fromVault(e: VaultEntry): LogonPlan {
-  return { kind: "vault", login: e.login, logon: { ...splitLogin(e.login), password: e.password } };
-}
-
 export function planBackendLogon(i: LogonPlanInput): LogonPlan {
-  if (i.namedLogin !== null) {
-    if (i.vault.length === 0) {
-      return {
-        kind: "deny",
-        reason: "credential_missing",
-        detail: `no credential for login ${
-          JSON.stringify(i.namedLogin)
-        } is stored for server ${i.serverName}`,
-      };
+  if (i.namedLogin !== null || i.vault.length > 0) {
+    const c = chooseVaultLogin(i.vault.map((e) => e.login), i.allowedLogins, i.namedLogin);
+    if (!c.ok) {
+      const reason = c.reason === "login_not_allowed" ? c.reason : `credential_${c.reason}`;
+      return { kind: "deny", reason, detail: `server ${i.serverName}: ${c.detail}` };
     }
-    return fromVault(i.vault[0]);
-  }
-  if (i.vault.length > 0) {
-    const allowed = i.vault.filter((e) => windowsLoginAllowed(i.allowedLogins, e.login));
-    if (allowed.length === 1) return fromVault(allowed[0]);
-    const names = (allowed.length ? allowed : i.vault).map((e) => e.login).join(", ");
-    if (allowed.length === 0) {
-      return {
-        kind: "deny",
-        reason: "login_not_allowed",
-        detail:
-          `none of the logins stored for ${i.serverName} (${names}) is allowed by ${i.jumpUser}'s grant`,
-      };
-    }
-    return {
-      kind: "deny",
-      reason: "credential_ambiguous",
-      detail:
-        `several stored logins are allowed (${names}): name one as ${i.jumpUser}+LOGIN in the user name`,
-    };
+    const e = i.vault.find((v) => v.login === c.login)!;
+    return { kind: "vault", login: e.login, logon: { ...splitLogin(e.login), password: e.password } };
   }
   const login = i.typed.domain ? `${i.typed.domain}\\${i.jumpUser}` : i.jumpUser;
   return {

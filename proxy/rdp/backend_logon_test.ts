@@ -30,13 +30,15 @@ Deno.test("planBackendLogon(): the one allowed vaulted login, or the named one",
   });
   const several = planBackendLogon({ ...base, vault });
   assert.ok(several.kind === "deny" && several.reason === "credential_ambiguous");
-  assert.match(several.detail, /alice\+LOGIN/);
+  assert.match(several.detail, /user\+LOGIN/);
   const none = planBackendLogon({ ...base, vault, allowedLogins: ["other"] });
-  assert.ok(none.kind === "deny" && none.reason === "login_not_allowed");
-  const named = planBackendLogon({ ...base, vault: [vault[1]], namedLogin: "admin" });
+  assert.ok(none.kind === "deny" && none.reason === "credential_no_credential");
+  const named = planBackendLogon({ ...base, vault, namedLogin: "admin" });
   assert.ok(named.kind === "vault" && named.logon.password === "v2");
   const missing = planBackendLogon({ ...base, vault: [], namedLogin: "ghost" });
-  assert.ok(missing.kind === "deny" && missing.reason === "credential_missing");
+  assert.ok(missing.kind === "deny" && missing.reason === "credential_not_vaulted");
+  const outside = planBackendLogon({ ...base, vault, namedLogin: "admin", allowedLogins: ["CORP\\svc"] });
+  assert.ok(outside.kind === "deny" && outside.reason === "login_not_allowed");
 });
 
 Deno.test("splitLogin() splits DOMAIN\\user only", () => {

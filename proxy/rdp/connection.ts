@@ -6,13 +6,7 @@
 import type net from "node:net";
 import { join } from "node:path";
 import type { TerminationReason } from "../../db/sessions.ts";
-import {
-  type Allow,
-  identifySource,
-  parseRdpUserName,
-  type RdpSecurity,
-  type Server,
-} from "../../policy/mod.ts";
+import { type Allow, parseRdpUserName, type RdpSecurity, type Server } from "../../policy/mod.ts";
 import {
   type ClientInfoLogon,
   type ConnectionRequest,
@@ -45,7 +39,8 @@ import {
   nlaFailed,
   protocolError,
 } from "./audit.ts";
-import { RdpProxyError } from "./errors.ts";
+import { FrameRefused, RdpProxyError } from "./errors.ts";
+import { gateClientInfoLogin } from "./login_gate.ts";
 import { type LegRewrites, MitmState } from "./mitm_state.ts";
 import { ConnectionTap } from "./connection_tap.ts";
 import { RecordingTap } from "./recording_tap.ts";
@@ -119,6 +114,10 @@ export class ProxiedConnection implements LiveConnection {
   sourceIp = "";
   serverId = 0;
   cookie: string | null = null;
+  /** set by NLA (CredSSP at the jump) once the user proved their password; null = not proven */
+  provenUser: string | null = null;
+  /** the Windows login, once known (see LiveConnection) */
+  login: string | null = null;
   decision!: Allow;
   #ctx: AuditContext;
   #phase = "x224";
@@ -272,6 +271,7 @@ export class ProxiedConnection implements LiveConnection {
       this.#phase = "client_nla";
       proven = await this.#authenticateClient(material.cert);
       if (!proven) return;
+      this.provenUser = proven.jumpUser;
       a = this.#admit(proven.jumpUser, proven.namedLogin ?? undefined);
       if (a.allowed) {
         plan = await this.#planLogon(a.server, a.decision, proven);
@@ -284,8 +284,10 @@ export class ProxiedConnection implements LiveConnection {
             userName: proven.jumpUser,
             policyIds: a.decision.policyIds,
           };
-        } else if (proven.namedLogin === null) {
-          a = this.#admit(proven.jumpUser, plan.login); // the login list applies to what is injected
+        } else {
+          // the login list applies to what is injected; re-decisions (expiry, revoke) keep it
+          this.login = plan.login;
+          a = this.#admit(proven.jumpUser, plan.login);
         }
       }
     }
@@ -367,20 +369,20 @@ export class ProxiedConnection implements LiveConnection {
   /** Policy decision with what is known: the NLA-proven jump user and login, or the source alone. */
   #admit(provenUser: string | null, login?: string): Admission & { needsProof?: boolean } {
     const now = new Date(this.p.clock.now());
-    const snapshot = this.p.snapshots.get();
     const a = timedDecision(this.p.metrics, "rdp", () =>
-      admit(snapshot, {
+      admit(this.p.snapshots.get(), {
         sourceIp: this.sourceIp,
         localAddress: this.#ctx.localAddress,
         localPort: this.#ctx.localPort,
+        cookie: this.cookie,
         provenUser,
         login,
       }, now));
     this.#ctx.userName = a.allowed ? a.decision.userName : a.userName;
     this.#ctx.serverName = a.server?.name;
-    // a shared source: only NLA can say who it is (denied without, see admission.ts)
-    const needsProof = !a.allowed && snapshot !== null && provenUser === null &&
-      identifySource(snapshot, this.sourceIp).kind === "ambiguous";
+    // what NLA resolves: who is behind a shared source, and the proof an nla server requires
+    const needsProof = !a.allowed && provenUser === null &&
+      (a.reason === "ambiguous_source" || a.reason === "nla_required");
     return { ...a, needsProof };
   }
 
@@ -388,7 +390,7 @@ export class ProxiedConnection implements LiveConnection {
   async #planLogon(server: Server, decision: Allow, proven: Proven): Promise<LogonPlan> {
     let vault: VaultEntry[] = [];
     if (this.p.vault) {
-      const r = await this.p.vault.credentialsFor(server.id, proven.namedLogin ?? undefined);
+      const r = await this.p.vault.credentialsFor(server.id);
       if (!r.ok) {
         this.p.log.error("cannot read the server's credential vault", {
           server: server.name,
@@ -519,7 +521,7 @@ export class ProxiedConnection implements LiveConnection {
       const state = new MitmState(cr.negReq!.requestedProtocols, (e) => {
         if (e.kind === "demand_active") this.#shareId = e.summary.shareId;
         tap.handle(e);
-      }, legs);
+      }, { ...legs, clientInfoGate: (info) => this.#gateLogin(info) });
       this.#state = state;
       const relay = new Relay(relayLeg(this.#clientTls!), relayLeg(this.#backend!), state, {
         graceMs: this.p.timeouts.closeGraceMs,
@@ -536,6 +538,14 @@ export class ProxiedConnection implements LiveConnection {
         cookie: cr.cookie,
         routing_token: cr.routingToken,
       };
+      if (r.reason === "refused" && r.error instanceof FrameRefused) {
+        this.p.metrics?.denials.inc({ protocol: "rdp", reason: r.error.reason });
+        this.p.audit(accessDenied(this.#ctx, r.error.reason, r.error.detail, {
+          login: this.login,
+          phase: "client_info",
+          policy_ids: this.decision.policyIds,
+        }));
+      }
       if (r.reason === "protocol_error" && !this.#termination) {
         const code = r.error instanceof RdpParseError ? r.error.code : undefined;
         this.p.audit(protocolError(this.#ctx, "relay", r.side, { code, message: r.error!.message }));
@@ -556,6 +566,42 @@ export class ProxiedConnection implements LiveConnection {
       }
       await this.p.registry.connectionEnded(session, this, { ...end, endedAt });
     }
+  }
+
+  /**
+   * The Client Info PDU names the Windows login (TLS sessions; with NLA it was checked at admission): a
+   * login outside the grant ends the connection before the backend sees the PDU, which carries the
+   * credentials. The backend's TCP/TLS/MCS connection is already open at this point (the proxy mirrors
+   * the backend's answers to the client), but it never receives a user name or password.
+   */
+  #gateLogin(info: { domain: string; userName: string }): void {
+    if (this.login !== null) return; // fixed by NLA before the backend was contacted
+    const g = gateClientInfoLogin(
+      this.p.snapshots.get(),
+      {
+        sourceIp: this.sourceIp,
+        serverId: this.serverId,
+        provenUser: this.provenUser,
+        userId: this.decision.userId,
+        decision: this.decision,
+      },
+      info,
+      new Date(this.p.clock.now()),
+    );
+    this.login = g.login;
+    if (g.ok) {
+      this.decision = g.decision;
+      return;
+    }
+    const channelId = this.#state?.ioChannelId ?? -1;
+    const dpum = encodeDisconnectProviderUltimatum(RN_PROVIDER_INITIATED);
+    const toClient = channelId >= 0
+      ? [
+        encodeSetErrorInfoFrame({ errorInfo: ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES, channelId, shareId: 0 }),
+        dpum,
+      ]
+      : [dpum];
+    throw new FrameRefused(g.reason, g.detail, toClient, [dpum]);
   }
 
   #destroyAll(): void {

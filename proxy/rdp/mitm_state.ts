@@ -8,6 +8,7 @@ import {
   CHANNEL_FLAG_FIRST,
   type ChannelDef,
   type ClientCoreData,
+  type ClientInfo,
   type ClientInfoLogon,
   CS_CORE,
   ensure,
@@ -59,6 +60,11 @@ export interface LegRewrites {
   serverSelectedProtocol?: number;
   /** Credentials the backend gets in the Client Info instead of the client's. */
   logon?: ClientInfoLogon;
+  /**
+   * Sees the Client Info PDU before it is forwarded (it carries the Windows user name, domain and maybe
+   * a password): throwing FrameRefused keeps it from the server.
+   */
+  clientInfoGate?: (info: ClientInfo) => void;
 }
 
 const DEMAND_ACTIVE_TYPE = (TS_PROTOCOL_VERSION << 4) | PDUTYPE_DEMANDACTIVEPDU;
@@ -196,6 +202,7 @@ export class MitmState {
           "first I/O channel PDU is not the Client Info PDU",
         );
         const info = parseClientInfo(userData);
+        this.legs.clientInfoGate?.(info);
         const out = rewriteClientInfoFrame(frame, this.legs.logon);
         this.#clientInfoSeen = true;
         this.emit({ kind: "client_info", info });

@@ -19,7 +19,7 @@ import { Listeners } from "./listener.ts";
 import { DEFAULT_TIMEOUTS, type ProxyContext, type Timeouts } from "./proxy_context.ts";
 import { SessionRegistry } from "./session_registry.ts";
 import { loadOrCreateCertificate } from "./tls.ts";
-import { loadApplianceKey } from "../../db/appliance_key.ts";
+import { loadApplianceKey } from "../../core/appliance_key.ts";
 import { ntHashFor } from "../../db/user_nt_hash.ts";
 import { credentialsFor } from "../../db/server_credentials.ts";
 import {

@@ -4,7 +4,7 @@ import { createLogger } from "../../core/log.ts";
 import { createPolicy } from "../../db/policies.ts";
 import { createServer } from "../../db/servers.ts";
 import { createUser } from "../../db/users.ts";
-import { loadApplianceKey } from "../../db/appliance_key.ts";
+import { loadApplianceKey } from "../../core/appliance_key.ts";
 import { createRdpProxy, type RdpProxy, type RdpProxyDeps } from "../../proxy/rdp/mod.ts";
 import { freePort } from "./rdp_backend.ts";
 import { createTestDb, type TestDb } from "./test_db.ts";
@@ -37,9 +37,11 @@ export interface RdpEnvOptions {
   aliceSource?: { cidr: string; shared?: boolean };
   /** More users (no grants unless `grant`). */
   users?: { name: string; password?: string; source: { cidr: string; shared?: boolean }; grant?: boolean }[];
-  /** The policy's backend logins (default any). */
-  logins?: string[];
   proxy?: Partial<RdpProxyDeps>;
+  /** The grant's Windows logins (default: any). */
+  logins?: string[];
+  /** Runs against the database after the fixtures, before the proxy starts (more users, changes). */
+  setup?: (db: TestDb) => Promise<void>;
 }
 
 export async function startRdpEnv(o: RdpEnvOptions): Promise<RdpEnv> {
@@ -83,9 +85,9 @@ export async function startRdpEnv(o: RdpEnvOptions): Promise<RdpEnv> {
       const p = await createPolicy(db.sql, {
         user: "alice",
         server: "desk",
-        logins: o.logins,
         validFrom: new Date(Date.now() - 60_000),
         validUntil: new Date(Date.now() + (o.grantMs ?? 3_600_000)),
+        logins: o.logins,
       }, "test");
       policyId = p.id;
       for (const u of (o.users ?? []).filter((u) => u.grant)) {
@@ -97,6 +99,7 @@ export async function startRdpEnv(o: RdpEnvOptions): Promise<RdpEnv> {
         }, "test");
       }
     }
+    await o.setup?.(db);
     const port = await freePort("0.0.0.0");
     proxy = await createRdpProxy({
       sql: db.sql,
