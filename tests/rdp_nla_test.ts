@@ -4,7 +4,20 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import { openRecording, readRecording, RecordType } from "../recorder/rdp_file.ts";
-import { parseFastPathOutput } from "../proxy/rdp/pdu/mod.ts";
+import tls from "node:tls";
+import {
+  parseConnectionConfirm,
+  parseFastPathOutput,
+  parseMcsConnectResponse,
+  PROTOCOL_HYBRID,
+  PROTOCOL_HYBRID_EX,
+  PROTOCOL_SSL,
+} from "../proxy/rdp/pdu/mod.ts";
+import { SPEC_CONNECT_INITIAL } from "../proxy/rdp/pdu/fixtures_spec.ts";
+import { CredSspClient } from "../proxy/rdp/nla/credssp_client.ts";
+import { AUTHZ_ACCESS_DENIED, parseEarlyUserAuthResult } from "../proxy/rdp/nla/early_auth.ts";
+import { subjectPublicKey } from "../proxy/rdp/nla/x509.ts";
+import { connectionRequest, rawConnect, readTpkt } from "./helpers/rdp_raw_client.ts";
 import { loadApplianceKey } from "../core/appliance_key.ts";
 import { setServerCredential } from "../db/server_credentials.ts";
 import {
@@ -338,6 +351,80 @@ Deno.test({
       assert.equal(d.actor, "alice");
       assert.equal(d.details.reason, "login_not_allowed");
       assert.match(String(d.details.detail), /CORP\\\\alice/);
+    });
+  },
+});
+
+/**
+ * A HYBRID_EX client (what mstsc offers; xfreerdp 2 cannot): X.224, TLS, CredSSP as alice, then the
+ * Early User Authorization Result; on success an MCS Connect Initial (the MS-RDPBCGR sample, which says
+ * serverSelectedProtocol 0) whose Connect Response proves the backend accepted the rewritten one.
+ */
+async function hybridExClient(
+  port: number,
+  password: string,
+): Promise<{ authz: number; mcsResult?: number }> {
+  const plain = await rawConnect(POOL_IP, port);
+  try {
+    plain.write(connectionRequest(PROTOCOL_SSL | PROTOCOL_HYBRID | PROTOCOL_HYBRID_EX, "alice"));
+    const cc = parseConnectionConfirm(await readTpkt(plain, 10_000));
+    assert.deepEqual(cc.negotiation, { type: "response", flags: 1, selectedProtocol: PROTOCOL_HYBRID_EX });
+    plain.socket.removeAllListeners("data");
+    const t: tls.TLSSocket = await new Promise((resolve, reject) => {
+      const s = tls.connect({ socket: plain.socket, rejectUnauthorized: false }, () => resolve(s));
+      s.once("error", reject);
+    });
+    const client = new CredSspClient({
+      publicKey: subjectPublicKey(new Uint8Array(t.getPeerCertificate().raw)),
+      credentials: { domain: "", user: "alice", password },
+    });
+    let buf = new Uint8Array(0);
+    let done = false;
+    const received = (n: number) =>
+      eventually(() => buf.length >= n && buf, 15_000, `${n} bytes after CredSSP (have ${buf.length})`);
+    t.on("data", (d: Uint8Array) => {
+      if (done) {
+        buf = new Uint8Array([...buf, ...d]);
+        return;
+      }
+      const step = client.receive(new Uint8Array(d));
+      for (const b of step.send) t.write(b);
+      if (step.error) throw step.error;
+      if (step.done) {
+        done = true;
+        buf = step.done.rest.slice();
+      }
+    });
+    t.write(client.start());
+    const authz = parseEarlyUserAuthResult((await received(4)).slice(0, 4)).code;
+    if (authz !== 0) return { authz };
+    buf = buf.slice(4);
+    t.write(SPEC_CONNECT_INITIAL);
+    const head = await received(4);
+    const len = (head[2] << 8) | head[3];
+    const frame = (await received(len)).slice(0, len);
+    t.destroy();
+    return { authz, mcsResult: parseMcsConnectResponse(frame).result };
+  } finally {
+    plain.destroy();
+  }
+}
+
+Deno.test({
+  name: "rdp nla: HYBRID_EX clients get the Early User Authorization Result, success or denial",
+  ignore,
+  async fn() {
+    await withNla([{ user: "alice", password: JUMP_PASSWORD }], { rdpSecurity: "nla" }, async (env) => {
+      const r = await hybridExClient(env.port, JUMP_PASSWORD);
+      assert.deepEqual(r, { authz: 0, mcsResult: 0 });
+      await env.proxy.auditsSettled();
+      assert.equal((await audits(env.db.sql, "rdp.access_granted")).length, 1);
+    });
+    await withCountingBackend({ rdpSecurity: "nla", logins: ["other"] }, async (env) => {
+      assert.deepEqual(await hybridExClient(env.port, JUMP_PASSWORD), { authz: AUTHZ_ACCESS_DENIED });
+      await env.proxy.auditsSettled();
+      const [d] = await audits(env.db.sql, "rdp.access_denied");
+      assert.equal(d.details.reason, "login_not_allowed");
     });
   },
 });
