@@ -184,6 +184,8 @@ export interface XfreerdpOptions {
   runMs: number;
   /** Resolve early once the output matches. */
   until?: RegExp;
+  /** Flush each output line at once (for timing what xfreerdp logs). */
+  lineBuffered?: boolean;
 }
 
 /** xfreerdp under its own Xvfb. Never hangs: SIGINT after runMs (or once `until` matched), then SIGTERM. */
@@ -205,7 +207,10 @@ export async function startXfreerdp(
   o: Omit<XfreerdpOptions, "runMs" | "until">,
 ): Promise<{ process: Spawned; stop(): Promise<Deno.CommandStatus> }> {
   const x = await startXvfb(1280, 1024);
-  const p = spawnCollected("xfreerdp", [
+  // line-buffered (stdbuf) when the caller times what it prints: a pipe is otherwise flushed in blocks
+  const [cmd, pre] = o.lineBuffered ? ["stdbuf", ["-oL", "-eL", "xfreerdp"]] : ["xfreerdp", []];
+  const p = spawnCollected(cmd, [
+    ...pre,
     `/v:${o.host}:${o.port}`,
     "/cert:ignore",
     ...(o.args ?? ["/sec:tls"]),
