@@ -177,6 +177,30 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "rdp nla: on an any server a user without an NT hash still gets TLS when the client offers NLA",
+  ignore,
+  async fn() {
+    const shadow = await startShadow();
+    // alice has no jump password at all (source-address users): NLA could only fail for her
+    const env = await startRdpEnv({ backendPort: shadow.port, rdpSecurity: "any" });
+    try {
+      const c = await startXfreerdp({ host: POOL_IP, port: env.port, args: [] }); // offers NLA and TLS
+      try {
+        await activated(env, 20_000);
+      } finally {
+        await c.stop();
+      }
+      await env.proxy.auditsSettled();
+      assert.equal((await audits(env.db.sql, "rdp.access_granted")).length, 1);
+      assert.equal((await audits(env.db.sql, "rdp.nla_failed")).length, 0);
+    } finally {
+      await env.close();
+      await shadow.stop();
+    }
+  },
+});
+
 /** A TCP listener standing in for the backend: it only counts connections (there must be none). */
 async function countingBackend(): Promise<{ port: number; count(): number; close(): Promise<void> }> {
   let n = 0;

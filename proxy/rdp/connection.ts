@@ -6,7 +6,13 @@
 import type net from "node:net";
 import { join } from "node:path";
 import type { TerminationReason } from "../../db/sessions.ts";
-import { type Allow, parseRdpUserName, type RdpSecurity, type Server } from "../../policy/mod.ts";
+import {
+  type Allow,
+  identifySource,
+  parseRdpUserName,
+  type RdpSecurity,
+  type Server,
+} from "../../policy/mod.ts";
 import {
   type ClientInfoLogon,
   type ConnectionRequest,
@@ -220,6 +226,15 @@ export class ProxiedConnection implements LiveConnection {
       cr.negReq?.requestedProtocols ?? null,
       !this.p.nla && security === "any" ? "tls" : security,
     );
+    if (choice.ok && isNla(choice.protocol) && security === "any" && snapshot && this.p.nla) {
+      // "any" keeps TLS clients working; a known caller who cannot pass NLA yet (no password, or one set
+      // before NT hashes were kept) is not pushed into a logon that must fail: TLS, as before
+      const source = identifySource(snapshot, this.sourceIp);
+      if (source.kind === "user" && !(await this.p.nla.canAuthenticate(source.user.name))) {
+        this.p.log.debug("NLA not offered: the source's user has no NT hash yet", { user: source.user.name });
+        choice = chooseClientProtocol(cr.negReq?.requestedProtocols ?? null, "tls");
+      }
+    }
     if (choice.ok && isNla(choice.protocol) && !this.p.nla) {
       choice = {
         ok: false,

@@ -44,6 +44,10 @@ export function createNlaSteps(deps: NlaLegDeps): NlaSteps {
     return k;
   };
   return {
+    async canAuthenticate(jumpUser) {
+      return (await deps.ntHash(jumpUser)).ok;
+    },
+
     async acceptClient(stream, o): Promise<ClientNlaResult> {
       let jumpUser: string | null = null;
       let refusal: { action: "rdp.nla_failed" | "rdp.nla_throttled"; reason: string; detail: string } | null =

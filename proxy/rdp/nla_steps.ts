@@ -24,6 +24,8 @@ export type ClientNlaResult =
   };
 
 export interface NlaSteps {
+  /** Whether this jump user could pass NLA at all (has a readable NT hash). */
+  canAuthenticate(jumpUser: string): Promise<boolean>;
   /** CredSSP server over the client's TLS leg, bound to the proxy's own certificate. */
   acceptClient(
     stream: tls.TLSSocket,
