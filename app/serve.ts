@@ -23,6 +23,7 @@ export async function serve(config: Config, reloadConfig: () => Config): Promise
     max: 10,
     appName: "jumphost-serve",
     log: (l) => log.info(l),
+    warn: (l, fields) => log.warn(l, fields),
   });
   const dbTarget: DbTarget = db.local
     ? {
