@@ -71,8 +71,16 @@ async function killUserProcesses(user: string): Promise<void> {
  * stale ~/.vnc or ~/.Xauthority, a session still running) can change this one.
  */
 export async function resetXrdpUser(): Promise<void> {
-  if ((await run("id", [XRDP_USER])).success) {
+  const id = await run("id", ["-u", XRDP_USER]);
+  if (id.success) {
     await killUserProcesses(XRDP_USER);
+    // sockets a killed session left in sockdir (chansrv's would make the next one fail to bind)
+    const uid = Number(new TextDecoder().decode(id.stdout).trim());
+    const names = await Array.fromAsync(Deno.readDir(SOCKDIR)).catch(() => [] as Deno.DirEntry[]);
+    for (const e of names) {
+      const path = join(SOCKDIR, e.name);
+      if ((await Deno.lstat(path).catch(() => null))?.uid === uid) await Deno.remove(path).catch(() => {});
+    }
     await mustRun("userdel", ["--force", "--remove", XRDP_USER]).catch(async (e) => {
       // userdel exits 12 when the home was already gone; the account must be gone though
       if ((await run("id", [XRDP_USER])).success) throw e;
