@@ -198,7 +198,12 @@ Deno.test("ssh auth: jump credentials, backend credentials and denials", async (
           /Received disconnect from \S+ port \d+:14: jumphost: access denied \(reference ([a-z0-9]+)\)/
             .exec(quiet.stderr);
         assert.ok(q, quiet.stderr);
-        assert.equal(q[1], (await lastDenial()).details.ref);
+        // the audit row is written asynchronously; the client may exit before it lands
+        const until = Date.now() + 5000;
+        while ((await lastDenial()).details.ref !== q[1] && Date.now() < until) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.equal((await lastDenial()).details.ref, q[1]);
       },
     );
 
