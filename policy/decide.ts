@@ -10,6 +10,7 @@ import { PolicyInputError } from "./errors.ts";
 import { describeAmbiguity, type IdentifyOptions, identifySource, resolveServer } from "./lookup.ts";
 import type { AccessRequest, Allow, Decision, Deny, DenyReason, Protocol, Server, User } from "./model.ts";
 import type { CompiledPolicy, Snapshot } from "./snapshot.ts";
+import { windowsLoginAllowed } from "./windows_login.ts";
 
 export type PolicyVerdict =
   | "valid"
@@ -56,7 +57,10 @@ export function checkedTime(now: Date): number {
   return ms;
 }
 
-/** One policy's verdict for a request at `nowMs`; login undefined = not known yet (not checked). */
+/**
+ * One policy's verdict for a request at `nowMs`; login undefined = not known yet (not checked). SSH logins
+ * compare exactly (Unix names are case-sensitive); RDP logins the way Windows does (windows_login.ts).
+ */
 export function policyVerdict(
   cp: CompiledPolicy,
   protocol: Protocol,
@@ -67,7 +71,10 @@ export function policyVerdict(
   if (nowMs < cp.fromMs) return "not_yet_valid";
   if (nowMs >= cp.untilMs) return "expired";
   if (!cp.policy.protocols.includes(protocol)) return "wrong_protocol";
-  if (login !== undefined && cp.logins !== null && !cp.logins.has(login)) return "login_not_allowed";
+  if (login !== undefined && cp.logins !== null) {
+    const ok = protocol === "rdp" ? windowsLoginAllowed(cp.policy.logins, login) : cp.logins.has(login);
+    if (!ok) return "login_not_allowed";
+  }
   return "valid";
 }
 

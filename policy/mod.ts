@@ -58,3 +58,18 @@ export {
   poolRange,
   poolSize,
 } from "./ip_pool.ts";
+export {
+  canonicalWindowsLogin,
+  parseWindowsLogin,
+  tryParseWindowsLogin,
+  type WindowsLogin,
+  windowsLoginAllowed,
+  WindowsLoginError,
+  windowsLoginMatches,
+} from "./windows_login.ts";
+export {
+  parseRdpUserName,
+  type RdpUserName,
+  RdpUserNameError,
+  VAULT_LOGIN_SEPARATOR,
+} from "./rdp_user_name.ts";

@@ -27,6 +27,7 @@ async function setup(windowMs: number) {
     protocols: ["rdp"],
     poolIp: null,
     rdpListenPort: null,
+    rdpSecurity: "any",
     active: true,
     groupIds: [],
   };
