@@ -85,7 +85,7 @@ export const userCommand: Command = {
             ...list(p, "shared-source-ip").map((cidr) => ({ cidr, shared: true })),
           ],
           sshKeys,
-        }, actor);
+        }, actor, password ? { secretKey: await ctx.secretKey() } : {});
         if (bool(p, "json")) ctx.out.line(json(u));
         else {ctx.out.line(
             `user ${u.name} created (id ${u.id}, ${u.source_ips.length} source IPs, ${u.ssh_keys.length} keys)`,
@@ -147,14 +147,15 @@ export const userCommand: Command = {
         if (bool(p, "password-stdin") && bool(p, "no-password")) {
           throw new UsageError("--password-stdin and --no-password exclude each other");
         }
+        const password = bool(p, "password-stdin")
+          ? await readPassword()
+          : bool(p, "no-password")
+          ? null
+          : undefined;
         const u = await updateUser(await ctx.db(), name, {
           email: str(p, "email"),
           fullName: str(p, "full-name"),
-          password: bool(p, "password-stdin")
-            ? await readPassword()
-            : bool(p, "no-password")
-            ? null
-            : undefined,
+          password,
           addSourceIps: [
             ...list(p, "add-source-ip").map((cidr) => ({ cidr })),
             ...list(p, "add-shared-source-ip").map((cidr) => ({ cidr, shared: true })),
@@ -162,7 +163,7 @@ export const userCommand: Command = {
           removeSourceIps: list(p, "remove-source-ip"),
           addSshKeys: await readKeys(list(p, "add-ssh-key")),
           removeSshKeys: list(p, "remove-ssh-key"),
-        }, actor);
+        }, actor, password ? { secretKey: await ctx.secretKey() } : {});
         if (bool(p, "json")) ctx.out.line(json(u));
         else ctx.out.line(`user ${u.name} updated`);
         return 0;
