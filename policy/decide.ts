@@ -47,7 +47,13 @@ export interface Explanation {
   evaluations: PolicyEvaluation[];
 }
 
-export type DecideOptions = IdentifyOptions;
+export interface DecideOptions extends IdentifyOptions {
+  /**
+   * The user, already identified by the caller (an RDP user proven by NLA, whose source CIDRs the caller
+   * checked): source identification is skipped. Unknown id = deny unknown_source_ip.
+   */
+  userId?: number;
+}
 
 const MAX_DETAIL_POLICIES = 10;
 
@@ -174,12 +180,19 @@ export function explainDecision(
     evaluations: [],
   });
 
-  const source = identifySource(snapshot, request.sourceIp, opts);
-  if (source.kind === "unknown") return deny("unknown_source_ip", source.detail);
-  if (source.kind === "ambiguous") {
-    return deny("unknown_source_ip", describeAmbiguity(request.sourceIp, source, opts.userName));
+  let user: User;
+  if (opts.userId !== undefined) {
+    const known = snapshot.users.get(opts.userId);
+    if (!known) return deny("unknown_source_ip", `no user with id ${opts.userId}`);
+    user = known;
+  } else {
+    const source = identifySource(snapshot, request.sourceIp, opts);
+    if (source.kind === "unknown") return deny("unknown_source_ip", source.detail);
+    if (source.kind === "ambiguous") {
+      return deny("unknown_source_ip", describeAmbiguity(request.sourceIp, source, opts.userName));
+    }
+    user = source.user;
   }
-  const user = source.user;
   const who = { userId: user.id, userName: user.name };
   if (!user.active) return deny("user_inactive", `user ${user.name} (id ${user.id}) is inactive`, who);
 
