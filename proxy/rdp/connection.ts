@@ -336,13 +336,18 @@ export class ProxiedConnection implements LiveConnection {
    */
   #gateLogin(info: { domain: string; userName: string }): void {
     if (this.login !== null) return; // fixed by NLA before the backend was contacted
-    const g = gateClientInfoLogin(this.p.snapshots.get(), {
-      sourceIp: this.sourceIp,
-      serverId: this.serverId,
-      provenUser: this.provenUser,
-      userId: this.decision.userId,
-      decision: this.decision,
-    }, info, new Date(this.p.clock.now()));
+    const g = gateClientInfoLogin(
+      this.p.snapshots.get(),
+      {
+        sourceIp: this.sourceIp,
+        serverId: this.serverId,
+        provenUser: this.provenUser,
+        userId: this.decision.userId,
+        decision: this.decision,
+      },
+      info,
+      new Date(this.p.clock.now()),
+    );
     this.login = g.login;
     if (g.ok) {
       this.decision = g.decision;
