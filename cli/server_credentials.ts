@@ -3,7 +3,7 @@
 // The vault of Windows credentials the RDP proxy injects toward a server (db/server_credentials.ts).
 import { bool, parseArgs, positional, str, UsageError } from "./args.ts";
 import type { CommandContext } from "./context.ts";
-import { json, printList } from "./output.ts";
+import { printList } from "./output.ts";
 import {
   listServerCredentials,
   removeServerCredential,

@@ -23,7 +23,9 @@ export class WindowsLoginError extends Error {
 }
 
 /** Characters Windows forbids in account names ('+' among them, which rdp_user_name.ts relies on). */
+// deno-lint-ignore no-control-regex -- control characters are exactly what must be refused
 const FORBIDDEN_IN_USER = /["/\\[\]:;|=,+*?<>@\x00-\x1f\x7f]/;
+// deno-lint-ignore no-control-regex -- as above
 const FORBIDDEN_IN_DOMAIN = /["/\\[\]:;|=,+*?<>@\x00-\x1f\x7f\s]/;
 const MAX_LENGTH = 256;
 

@@ -57,7 +57,7 @@ export function CredentialsPanel(
       </table>
       <form method="post" action={base} id="credential-form" autocomplete="off">
         <Csrf token={p.csrf} />
-        <Field form={form} name="login" label="Login" required hint={"DOMAIN\\user, user@domain or user"} />
+        <Field form={form} name="login" label="Login" required hint="DOMAIN\user, user@domain or user" />
         <Field
           form={form}
           name="password"
