@@ -21,7 +21,10 @@ Deno.test("server page: store, replace, list and remove vaulted credentials; the
     assert.match(empty.html, /Credential vault/);
     assert.match(empty.html, /No credentials\./);
     assert.match(empty.html, /DOMAIN\\user, user@domain or user/);
-    assert.match(empty.html, /type="password"[^>]*autocomplete="new-password"|autocomplete="new-password"[^>]*type="password"/);
+    assert.match(
+      empty.html,
+      /type="password"[^>]*autocomplete="new-password"|autocomplete="new-password"[^>]*type="password"/,
+    );
 
     const r = await op.post("/servers/win/credentials", { login: "CORP\\svc", password: "Sup3r-secret!" });
     await r.body?.cancel();
