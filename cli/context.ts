@@ -3,8 +3,8 @@ import type { Config } from "../core/config.ts";
 import type { Out } from "./output.ts";
 import { type OpenDb, openDb } from "../db/open.ts";
 import type { Sql } from "../db/client.ts";
-import { loadApplianceKey } from "../db/appliance_key.ts";
-import type { SecretKey } from "../db/secret_box.ts";
+import { loadApplianceKey } from "../core/appliance_key.ts";
+import type { SecretKey } from "../core/secret_box.ts";
 
 export interface CommandContext {
   config: Config;

@@ -4,7 +4,7 @@ import { createTestDb } from "../tests/helpers/test_db.ts";
 import { createUser, updateUser } from "./users.ts";
 import { ntHashFor } from "./user_nt_hash.ts";
 import { createServer } from "./servers.ts";
-import { secretKey } from "./secret_box.ts";
+import { secretKey } from "../core/secret_box.ts";
 import { ntHash } from "../policy/nt_hash.ts";
 import {
   credentialsFor,

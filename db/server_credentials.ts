@@ -6,7 +6,7 @@ import { writeAudit } from "./audit.ts";
 import { actorName, type ActorRef, changeEvent } from "./audit_events.ts";
 import { InputError, NotFoundError } from "./errors.ts";
 import { getServer } from "./servers.ts";
-import { openText, sealText, SecretBoxError, type SecretKey } from "./secret_box.ts";
+import { openText, sealText, SecretBoxError, type SecretKey } from "../core/secret_box.ts";
 import {
   canonicalWindowsLogin,
   parseWindowsLogin,

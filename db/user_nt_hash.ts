@@ -1,7 +1,7 @@
 // The NT hash of a jump user's password, for the RDP proxy's NTLM check (NLA at the jump). Sealed at rest
 // with the appliance secret (db/secret_box.ts), written by db/users.ts whenever a password is set.
 import type { Sql } from "./client.ts";
-import { open, SecretBoxError, type SecretKey } from "./secret_box.ts";
+import { open, SecretBoxError, type SecretKey } from "../core/secret_box.ts";
 import { ntHashPurpose } from "./users.ts";
 import { NT_HASH_BYTES } from "../policy/nt_hash.ts";
 

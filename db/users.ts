@@ -7,7 +7,7 @@ import { normalizeCidr } from "../policy/cidr.ts";
 import { parseSshPublicKey } from "../policy/ssh_key.ts";
 import { hashPassword } from "../policy/password.ts";
 import { ntHash } from "../policy/nt_hash.ts";
-import { seal, type SecretKey } from "./secret_box.ts";
+import { seal, type SecretKey } from "../core/secret_box.ts";
 
 export interface SourceIpRow {
   cidr: string;

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createTestDb } from "./helpers/test_db.ts";
 import { cliFor } from "./helpers/cli.ts";
-import { loadApplianceKey } from "../db/appliance_key.ts";
+import { loadApplianceKey } from "../core/appliance_key.ts";
 import { credentialsFor } from "../db/server_credentials.ts";
 import { ntHashFor } from "../db/user_nt_hash.ts";
 import { listAudit } from "../db/audit.ts";

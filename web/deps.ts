@@ -4,7 +4,7 @@ import type { ConsoleSession, SessionLimits } from "../db/console_sessions.ts";
 import type { AccountLockRule } from "../db/console_users.ts";
 import type { SourceThrottleRule } from "../db/console_throttle.ts";
 import type { MetricsHub } from "../core/metrics/registry.ts";
-import type { SecretKey } from "../db/secret_box.ts";
+import type { SecretKey } from "../core/secret_box.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 

@@ -1,6 +1,6 @@
 // The appliance secret for console routes that seal values (a user's NT hash, a vaulted server password).
-import { loadApplianceKey } from "../db/appliance_key.ts";
-import type { SecretKey } from "../db/secret_box.ts";
+import { loadApplianceKey } from "../core/appliance_key.ts";
+import type { SecretKey } from "../core/secret_box.ts";
 import type { WebDeps } from "./deps.ts";
 import { HttpError } from "./errors.tsx";
 

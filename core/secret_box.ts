@@ -7,8 +7,6 @@
 // The key id is the first 16 hex digits of SHA-256("jumphost appliance key id" ‖ key). The additional
 // data (`purpose`) binds a value to its row (e.g. "nt_hash:user:42"): a value copied into another row
 // does not open there.
-// Pure so that policy-free layers (db/, proxy/, web/, app/) can share it; it belongs in core/ once that
-// layer exists.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 
 export const SECRET_KEY_BYTES = 32;
