@@ -73,3 +73,6 @@ export {
   RdpUserNameError,
   VAULT_LOGIN_SEPARATOR,
 } from "./rdp_user_name.ts";
+export { chooseVaultLogin, type VaultChoice } from "./vault_choice.ts";
+export { isPolicyLogin } from "./policy_login.ts";
+export { NT_HASH_BYTES, ntHash } from "./nt_hash.ts";
