@@ -3,12 +3,16 @@ import type { Config } from "../core/config.ts";
 import type { Out } from "./output.ts";
 import { type OpenDb, openDb } from "../db/open.ts";
 import type { Sql } from "../db/client.ts";
+import { loadApplianceKey } from "../core/appliance_key.ts";
+import type { SecretKey } from "../core/secret_box.ts";
 
 export interface CommandContext {
   config: Config;
   out: Out;
   /** opens the database (applying migrations unless told not to) on first use */
   db(opts?: { migrate?: boolean }): Promise<Sql>;
+  /** the appliance secret (data dir), created on first need: seals NT hashes and vaulted passwords */
+  secretKey(): Promise<SecretKey>;
   /** reads the configuration again from the same flags, environment and file (SIGHUP) */
   reloadConfig(): Config;
   close(): Promise<void>;
@@ -20,6 +24,7 @@ export function createContext(
   reloadConfig: () => Config = () => config,
 ): CommandContext {
   let opened: Promise<OpenDb> | null = null;
+  let key: Promise<SecretKey> | null = null;
   return {
     config,
     out,
@@ -32,6 +37,13 @@ export function createContext(
         appName: "jumphost-cli",
       });
       return (await opened).sql;
+    },
+    secretKey() {
+      key ??= loadApplianceKey(config.dataDir).catch((e) => {
+        key = null;
+        throw e;
+      });
+      return key;
     },
     async close() {
       // a CLI command that had to start the embedded cluster stops it again; a running `serve` keeps its own

@@ -7,22 +7,26 @@ import { createServer, getServer, listServers, type ServerPatch, updateServer } 
 import { listPolicies } from "../db/policies.ts";
 import { deleteServerAndKey } from "../keys/server_removal.ts";
 import { BACKEND_KEY_USAGE, backendKeyCommand, backendKeySummary } from "./backend_key.ts";
+import { CREDENTIAL_USAGE, credentialCommand, credentialsListCommand } from "./server_credentials.ts";
 
 const USAGE = "jumphost server add NAME ADDRESS [--ssh-port P] [--rdp-port P] [--protocols ssh,rdp] " +
-  "[--pool-ip auto|IP|none] [--rdp-listen-port P] [--description D]\n" +
+  "[--pool-ip auto|IP|none] [--rdp-listen-port P] [--rdp-security nla|tls|any] [--description D]\n" +
   "       jumphost server list [--search TEXT] [--json]\n" +
   "       jumphost server show NAME [--json]\n" +
   "       jumphost server edit NAME [--address A] [--ssh-port P] [--rdp-port P] [--protocols ssh,rdp] " +
-  "[--pool-ip auto|IP|none] [--rdp-listen-port P|none] [--description D] [--disable|--enable] " +
+  "[--pool-ip auto|IP|none] [--rdp-listen-port P|none] [--rdp-security nla|tls|any] [--description D] " +
+  "[--disable|--enable] " +
   "[--reset-host-key | --host-key 'TYPE BASE64'] [--reset-rdp-cert | --rdp-cert SHA256]\n" +
   "       jumphost server delete NAME\n" +
-  `       ${BACKEND_KEY_USAGE}`;
+  `       ${BACKEND_KEY_USAGE}\n` +
+  `       ${CREDENTIAL_USAGE}`;
 
 const protocolsOf = (v: string | undefined) => v === undefined ? undefined : v.split(",");
 
 export const serverCommand: Command = {
   name: "server",
-  summary: "manage backend servers (addresses, ports, pool IPs, host keys, RDP certificates, backend keys)",
+  summary:
+    "manage backend servers (addresses, ports, pool IPs, host keys, RDP certificates, backend keys, credentials)",
   usage: USAGE,
   async run(ctx, argv) {
     const [sub, ...rest] = argv;
@@ -31,7 +35,15 @@ export const serverCommand: Command = {
     switch (sub) {
       case "add": {
         const p = parseArgs(rest, {
-          strings: ["ssh-port", "rdp-port", "protocols", "pool-ip", "rdp-listen-port", "description"],
+          strings: [
+            "ssh-port",
+            "rdp-port",
+            "protocols",
+            "pool-ip",
+            "rdp-listen-port",
+            "rdp-security",
+            "description",
+          ],
         });
         const s = await createServer(
           await ctx.db(),
@@ -43,6 +55,7 @@ export const serverCommand: Command = {
             protocols: protocolsOf(str(p, "protocols")),
             poolIp: str(p, "pool-ip") ?? "none",
             rdpListenPort: int(p, "rdp-listen-port", 1, 65535) ?? null,
+            rdpSecurity: str(p, "rdp-security"),
             description: str(p, "description"),
           },
           actor,
@@ -92,6 +105,7 @@ export const serverCommand: Command = {
           ["protocols", s.protocols.join(", ")],
           ["pool ip", s.pool_ip],
           ["rdp listen port", s.rdp_listen_port],
+          ["rdp security", s.rdp_security],
           ["active", s.active],
           ["groups", s.groups.join(", ") || "-"],
           ["host key", s.host_key],
@@ -133,6 +147,7 @@ export const serverCommand: Command = {
             "protocols",
             "pool-ip",
             "rdp-listen-port",
+            "rdp-security",
             "description",
             "host-key",
             "rdp-cert",
@@ -157,6 +172,7 @@ export const serverCommand: Command = {
           protocols: protocolsOf(str(p, "protocols")),
           poolIp: str(p, "pool-ip"),
           rdpListenPort: listen === "none" ? null : int(p, "rdp-listen-port", 1, 65535),
+          rdpSecurity: str(p, "rdp-security"),
           description: str(p, "description"),
           active: bool(p, "disable") ? false : bool(p, "enable") ? true : undefined,
           hostKey: bool(p, "reset-host-key") ? null : str(p, "host-key"),
@@ -174,6 +190,10 @@ export const serverCommand: Command = {
         ctx.out.line(`server ${name} deleted${key ? ` (backend key ${key} removed)` : ""}`);
         return 0;
       }
+      case "credential":
+        return await credentialCommand(ctx, rest, actor);
+      case "credentials":
+        return await credentialsListCommand(ctx, rest);
       case "backend-key":
         return await backendKeyCommand(ctx, rest, actor);
       default:

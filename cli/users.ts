@@ -2,6 +2,7 @@
 import { bool, list, parseArgs, positional, str, UsageError } from "./args.ts";
 import { type Command } from "./command.ts";
 import { json, printList, table } from "./output.ts";
+import { readSecretStdin } from "./stdin_secret.ts";
 import type { CommandContext } from "./context.ts";
 import { cliActor } from "../db/audit_events.ts";
 import { createUser, deleteUser, getUser, listUsers, updateUser, type UserRow } from "../db/users.ts";
@@ -30,13 +31,6 @@ async function readKeys(files: string[]): Promise<string[]> {
     keys.push(...lines);
   }
   return keys;
-}
-
-async function readPassword(): Promise<string> {
-  const text = new TextDecoder().decode(await new Response(Deno.stdin.readable).arrayBuffer());
-  const pw = text.replace(/\r?\n$/, "");
-  if (pw === "") throw new UsageError("--password-stdin: no password on standard input");
-  return pw;
 }
 
 function showUser(ctx: CommandContext, u: UserRow) {
@@ -74,18 +68,23 @@ export const userCommand: Command = {
         });
         const name = positional(p, 0, "NAME");
         const sshKeys = await readKeys(list(p, "ssh-key"));
-        const password = bool(p, "password-stdin") ? await readPassword() : null;
-        const u = await createUser(await ctx.db(), {
-          name,
-          email: str(p, "email"),
-          fullName: str(p, "full-name"),
-          password,
-          sourceIps: [
-            ...list(p, "source-ip").map((cidr) => ({ cidr })),
-            ...list(p, "shared-source-ip").map((cidr) => ({ cidr, shared: true })),
-          ],
-          sshKeys,
-        }, actor);
+        const password = bool(p, "password-stdin") ? await readSecretStdin() : null;
+        const u = await createUser(
+          await ctx.db(),
+          {
+            name,
+            email: str(p, "email"),
+            fullName: str(p, "full-name"),
+            password,
+            sourceIps: [
+              ...list(p, "source-ip").map((cidr) => ({ cidr })),
+              ...list(p, "shared-source-ip").map((cidr) => ({ cidr, shared: true })),
+            ],
+            sshKeys,
+          },
+          actor,
+          password ? { secretKey: await ctx.secretKey() } : {},
+        );
         if (bool(p, "json")) ctx.out.line(json(u));
         else {ctx.out.line(
             `user ${u.name} created (id ${u.id}, ${u.source_ips.length} source IPs, ${u.ssh_keys.length} keys)`,
@@ -147,22 +146,29 @@ export const userCommand: Command = {
         if (bool(p, "password-stdin") && bool(p, "no-password")) {
           throw new UsageError("--password-stdin and --no-password exclude each other");
         }
-        const u = await updateUser(await ctx.db(), name, {
-          email: str(p, "email"),
-          fullName: str(p, "full-name"),
-          password: bool(p, "password-stdin")
-            ? await readPassword()
-            : bool(p, "no-password")
-            ? null
-            : undefined,
-          addSourceIps: [
-            ...list(p, "add-source-ip").map((cidr) => ({ cidr })),
-            ...list(p, "add-shared-source-ip").map((cidr) => ({ cidr, shared: true })),
-          ],
-          removeSourceIps: list(p, "remove-source-ip"),
-          addSshKeys: await readKeys(list(p, "add-ssh-key")),
-          removeSshKeys: list(p, "remove-ssh-key"),
-        }, actor);
+        const password = bool(p, "password-stdin")
+          ? await readSecretStdin()
+          : bool(p, "no-password")
+          ? null
+          : undefined;
+        const u = await updateUser(
+          await ctx.db(),
+          name,
+          {
+            email: str(p, "email"),
+            fullName: str(p, "full-name"),
+            password,
+            addSourceIps: [
+              ...list(p, "add-source-ip").map((cidr) => ({ cidr })),
+              ...list(p, "add-shared-source-ip").map((cidr) => ({ cidr, shared: true })),
+            ],
+            removeSourceIps: list(p, "remove-source-ip"),
+            addSshKeys: await readKeys(list(p, "add-ssh-key")),
+            removeSshKeys: list(p, "remove-ssh-key"),
+          },
+          actor,
+          password ? { secretKey: await ctx.secretKey() } : {},
+        );
         if (bool(p, "json")) ctx.out.line(json(u));
         else ctx.out.line(`user ${u.name} updated`);
         return 0;

@@ -1,5 +1,6 @@
 // policies: time-bounded grants of a user or user group to a server group, a server, or a protocol of a server.
 import type { Sql, TxSql } from "./client.ts";
+import { isPolicyLogin } from "../policy/policy_login.ts";
 import { writeAudit } from "./audit.ts";
 import { actorName, type ActorRef, changeEvent } from "./audit_events.ts";
 import { InputError, NotFoundError } from "./errors.ts";
@@ -91,7 +92,7 @@ export async function getPolicy(sql: Sql | TxSql, id: number): Promise<PolicyRow
 function checkLogins(logins: string[]): string[] {
   const out = [...new Set(logins.map((l) => l.trim()).filter((l) => l !== ""))];
   for (const l of out) {
-    if (!/^[^\s:@\/]{1,64}$/.test(l)) {
+    if (!isPolicyLogin(l)) {
       throw new InputError("logins", `login "${l}" is not a valid account name`);
     }
   }

@@ -5,7 +5,13 @@ import { type ActorRef, changeEvent } from "./audit_events.ts";
 import { checkName, InputError, NotFoundError } from "./errors.ts";
 import { allocateIp, isInPool } from "../policy/ip_pool.ts";
 import { normalizeIp } from "../policy/cidr.ts";
-import { isProtocol, type Protocol } from "../policy/model.ts";
+import {
+  DEFAULT_RDP_SECURITY,
+  isProtocol,
+  isRdpSecurity,
+  type Protocol,
+  type RdpSecurity,
+} from "../policy/model.ts";
 import { normaliseCertFingerprint } from "./rdp_cert_pins.ts";
 
 export interface ServerRow {
@@ -22,6 +28,8 @@ export interface ServerRow {
   /** SHA-256 of the RDP backend's TLS certificate, pinned on first use ("AA:BB:…"). */
   rdp_cert_sha256: string | null;
   rdp_cert_pinned_at: Date | null;
+  /** nla | tls | any, see policy/model.ts RdpSecurity */
+  rdp_security: RdpSecurity;
   description: string | null;
   active: boolean;
   created_at: Date;
@@ -39,6 +47,7 @@ export interface ServerInput {
   protocols?: string[];
   poolIp?: PoolIpChoice;
   rdpListenPort?: number | null;
+  rdpSecurity?: string;
   description?: string | null;
 }
 
@@ -49,6 +58,7 @@ export interface ServerPatch {
   protocols?: string[];
   poolIp?: PoolIpChoice;
   rdpListenPort?: number | null;
+  rdpSecurity?: string;
   description?: string | null;
   active?: boolean;
   /** set (admin-provided) or clear (null) the pinned backend host key */
@@ -61,7 +71,7 @@ const SELECT_SERVER = (sql: Sql | TxSql) =>
   sql`
   SELECT s.id, s.name, s.address, s.ssh_port, s.rdp_port, s.protocols, host(s.pool_ip) AS pool_ip,
          s.rdp_listen_port, s.host_key, s.host_key_pinned_at, s.rdp_cert_sha256,
-         s.rdp_cert_pinned_at, s.description, s.active, s.created_at,
+         s.rdp_cert_pinned_at, s.rdp_security, s.description, s.active, s.created_at,
          COALESCE((SELECT array_agg(g.name ORDER BY g.name) FROM server_group_members m
                    JOIN server_groups g ON g.id = m.group_id WHERE m.server_id = s.id), '{}') AS groups
   FROM servers s`;
@@ -97,6 +107,13 @@ function checkProtocols(list: string[] | undefined): Protocol[] | undefined {
     if (!isProtocol(p)) throw new InputError("protocols", `unknown protocol "${p}" (ssh, rdp)`);
   }
   return out as Protocol[];
+}
+
+function checkRdpSecurity(v: string | undefined): RdpSecurity | undefined {
+  if (v === undefined) return undefined;
+  const s = v.trim().toLowerCase();
+  if (!isRdpSecurity(s)) throw new InputError("rdp_security", `RDP security "${v}" must be nla, tls or any`);
+  return s;
 }
 
 function checkAddress(a: string): string {
@@ -152,6 +169,7 @@ export async function createServer(sql: Sql, input: ServerInput, actor: ActorRef
   const rdpListenPort = input.rdpListenPort == null
     ? null
     : checkPort("rdp_listen_port", input.rdpListenPort)!;
+  const rdpSecurity = checkRdpSecurity(input.rdpSecurity) ?? DEFAULT_RDP_SECURITY;
   return await sql.begin(async (tx) => {
     if ((await tx`SELECT 1 FROM servers WHERE name = ${name}`).length) {
       throw new InputError("name", `server "${name}" already exists`);
@@ -163,15 +181,24 @@ export async function createServer(sql: Sql, input: ServerInput, actor: ActorRef
       throw new InputError("rdp_listen_port", `RDP listen port ${rdpListenPort} is used by another server`);
     }
     const [{ id }] = await tx<{ id: number }[]>`
-      INSERT INTO servers (name, address, ssh_port, rdp_port, protocols, rdp_listen_port, description)
-      VALUES (${name}, ${address}, ${sshPort}, ${rdpPort}, ${protocols}, ${rdpListenPort},
+      INSERT INTO servers (name, address, ssh_port, rdp_port, protocols, rdp_listen_port, rdp_security,
+                           description)
+      VALUES (${name}, ${address}, ${sshPort}, ${rdpPort}, ${protocols}, ${rdpListenPort}, ${rdpSecurity},
               ${input.description?.trim() || null}) RETURNING id`;
     const ip = await resolvePoolIp(tx, input.poolIp ?? "none", pool, id);
     if (ip) {
       await tx`UPDATE servers SET pool_ip = ${ip}::inet WHERE id = ${id}`;
       await writeAudit(tx, changeEvent(actor, "pool.allocate", name, { ip }));
     }
-    await writeAudit(tx, changeEvent(actor, "server.create", name, { address, protocols, pool_ip: ip }));
+    await writeAudit(
+      tx,
+      changeEvent(actor, "server.create", name, {
+        address,
+        protocols,
+        pool_ip: ip,
+        rdp_security: rdpSecurity,
+      }),
+    );
     return await getServer(tx, name);
   }) as ServerRow;
 }
@@ -197,6 +224,7 @@ export async function updateServer(
     if (patch.protocols !== undefined) await set("protocols", checkProtocols(patch.protocols));
     if (patch.description !== undefined) await set("description", patch.description?.trim() || null);
     if (patch.active !== undefined) await set("active", patch.active);
+    if (patch.rdpSecurity !== undefined) await set("rdp_security", checkRdpSecurity(patch.rdpSecurity));
     if (patch.rdpListenPort !== undefined) {
       const p = patch.rdpListenPort === null ? null : checkPort("rdp_listen_port", patch.rdpListenPort)!;
       if (

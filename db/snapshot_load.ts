@@ -4,6 +4,7 @@ import {
   buildSnapshot,
   type Policy,
   type Protocol,
+  type RdpSecurity,
   type Server,
   type Snapshot,
   type User,
@@ -40,12 +41,13 @@ export async function loadSnapshotInput(
         protocols: Protocol[];
         pool_ip: string | null;
         rdp_listen_port: number | null;
+        rdp_security: RdpSecurity;
         active: boolean;
         group_ids: number[];
       }[]
     >`
       SELECT s.id, s.name, s.address, s.ssh_port, s.rdp_port, s.protocols, host(s.pool_ip) AS pool_ip,
-        s.rdp_listen_port, s.active,
+        s.rdp_listen_port, s.rdp_security, s.active,
         COALESCE((SELECT array_agg(m.group_id) FROM server_group_members m WHERE m.server_id = s.id), '{}') AS group_ids
       FROM servers s`,
     // expired policies older than a day cannot matter for decisions or for "expired" explanations of today
@@ -87,6 +89,7 @@ export async function loadSnapshotInput(
       protocols: s.protocols,
       poolIp: s.pool_ip,
       rdpListenPort: s.rdp_listen_port,
+      rdpSecurity: s.rdp_security,
       active: s.active,
       groupIds: s.group_ids,
     })),

@@ -6,6 +6,8 @@ import { checkName, InputError, NotFoundError } from "./errors.ts";
 import { normalizeCidr } from "../policy/cidr.ts";
 import { parseSshPublicKey } from "../policy/ssh_key.ts";
 import { hashPassword } from "../policy/password.ts";
+import { ntHash } from "../policy/nt_hash.ts";
+import { seal, type SecretKey } from "../core/secret_box.ts";
 
 export interface SourceIpRow {
   cidr: string;
@@ -41,6 +43,22 @@ export interface UserInput {
   password?: string | null;
   sourceIps?: { cidr: string; shared?: boolean }[];
   sshKeys?: string[];
+}
+
+/** What a password change needs besides the database: the appliance key seals the NT hash for NLA. */
+export interface PasswordSealing {
+  secretKey?: SecretKey;
+}
+
+/** The additional data an NT hash is sealed with: it opens for this user's row only. */
+export function ntHashPurpose(userId: number): string {
+  return `nt_hash:user:${userId}`;
+}
+
+function sealedNtHash(opts: PasswordSealing, userId: number, password: string): string {
+  // every place that sets a password must pass the key: a missing NT hash would lock the user out of NLA
+  if (!opts.secretKey) throw new Error("setting a password needs the appliance key (NT hash for NLA)");
+  return seal(opts.secretKey, ntHash(password), ntHashPurpose(userId));
 }
 
 export interface UserPatch {
@@ -138,7 +156,12 @@ async function addKeys(tx: TxSql, userId: number, keys: string[]) {
   }
 }
 
-export async function createUser(sql: Sql, input: UserInput, actor: ActorRef): Promise<UserRow> {
+export async function createUser(
+  sql: Sql,
+  input: UserInput,
+  actor: ActorRef,
+  opts: PasswordSealing = {},
+): Promise<UserRow> {
   const name = checkName("name", input.name);
   const email = checkEmail(input.email);
   const hash = input.password ? await hashPassword(input.password) : null;
@@ -148,6 +171,9 @@ export async function createUser(sql: Sql, input: UserInput, actor: ActorRef): P
     const [{ id }] = await tx<{ id: number }[]>`
       INSERT INTO users (name, email, full_name, password_hash)
       VALUES (${name}, ${email}, ${input.fullName?.trim() || null}, ${hash}) RETURNING id`;
+    if (input.password) {
+      await tx`UPDATE users SET nt_hash_sealed = ${sealedNtHash(opts, id, input.password)} WHERE id = ${id}`;
+    }
     await addSourceIps(tx, id, input.sourceIps ?? []);
     await addKeys(tx, id, input.sshKeys ?? []);
     const user = await getUser(tx, name);
@@ -168,6 +194,7 @@ export async function updateUser(
   name: string,
   patch: UserPatch,
   actor: ActorRef,
+  opts: PasswordSealing = {},
 ): Promise<UserRow> {
   const hash = patch.password ? await hashPassword(patch.password) : patch.password;
   return await sql.begin(async (tx) => {
@@ -182,7 +209,8 @@ export async function updateUser(
       changed.push("full_name");
     }
     if (hash !== undefined) {
-      await tx`UPDATE users SET password_hash = ${hash} WHERE id = ${user.id}`;
+      const nt = patch.password ? sealedNtHash(opts, user.id, patch.password) : null;
+      await tx`UPDATE users SET password_hash = ${hash}, nt_hash_sealed = ${nt} WHERE id = ${user.id}`;
       changed.push(hash === null ? "password_removed" : "password");
     }
     if (patch.active !== undefined) {

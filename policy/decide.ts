@@ -10,6 +10,7 @@ import { PolicyInputError } from "./errors.ts";
 import { describeAmbiguity, type IdentifyOptions, identifySource, resolveServer } from "./lookup.ts";
 import type { AccessRequest, Allow, Decision, Deny, DenyReason, Protocol, Server, User } from "./model.ts";
 import type { CompiledPolicy, Snapshot } from "./snapshot.ts";
+import { windowsLoginAllowed } from "./windows_login.ts";
 
 export type PolicyVerdict =
   | "valid"
@@ -46,7 +47,13 @@ export interface Explanation {
   evaluations: PolicyEvaluation[];
 }
 
-export type DecideOptions = IdentifyOptions;
+export interface DecideOptions extends IdentifyOptions {
+  /**
+   * The user, already identified by the caller (an RDP user proven by NLA, whose source CIDRs the caller
+   * checked): source identification is skipped. Unknown id = deny unknown_source_ip.
+   */
+  userId?: number;
+}
 
 const MAX_DETAIL_POLICIES = 10;
 
@@ -56,7 +63,10 @@ export function checkedTime(now: Date): number {
   return ms;
 }
 
-/** One policy's verdict for a request at `nowMs`; login undefined = not known yet (not checked). */
+/**
+ * One policy's verdict for a request at `nowMs`; login undefined = not known yet (not checked). SSH logins
+ * compare exactly (Unix names are case-sensitive); RDP logins the way Windows does (windows_login.ts).
+ */
 export function policyVerdict(
   cp: CompiledPolicy,
   protocol: Protocol,
@@ -67,7 +77,10 @@ export function policyVerdict(
   if (nowMs < cp.fromMs) return "not_yet_valid";
   if (nowMs >= cp.untilMs) return "expired";
   if (!cp.policy.protocols.includes(protocol)) return "wrong_protocol";
-  if (login !== undefined && cp.logins !== null && !cp.logins.has(login)) return "login_not_allowed";
+  if (login !== undefined && cp.logins !== null) {
+    const ok = protocol === "rdp" ? windowsLoginAllowed(cp.policy.logins, login) : cp.logins.has(login);
+    if (!ok) return "login_not_allowed";
+  }
   return "valid";
 }
 
@@ -167,12 +180,19 @@ export function explainDecision(
     evaluations: [],
   });
 
-  const source = identifySource(snapshot, request.sourceIp, opts);
-  if (source.kind === "unknown") return deny("unknown_source_ip", source.detail);
-  if (source.kind === "ambiguous") {
-    return deny("unknown_source_ip", describeAmbiguity(request.sourceIp, source, opts.userName));
+  let user: User;
+  if (opts.userId !== undefined) {
+    const known = snapshot.users.get(opts.userId);
+    if (!known) return deny("unknown_source_ip", `no user with id ${opts.userId}`);
+    user = known;
+  } else {
+    const source = identifySource(snapshot, request.sourceIp, opts);
+    if (source.kind === "unknown") return deny("unknown_source_ip", source.detail);
+    if (source.kind === "ambiguous") {
+      return deny("unknown_source_ip", describeAmbiguity(request.sourceIp, source, opts.userName));
+    }
+    user = source.user;
   }
-  const user = source.user;
   const who = { userId: user.id, userName: user.name };
   if (!user.active) return deny("user_inactive", `user ${user.name} (id ${user.id}) is inactive`, who);
 

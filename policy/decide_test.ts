@@ -372,3 +372,31 @@ Deno.test("decide() detail lists at most ten policies", () => {
   assert.ok(d.detail.includes("… and 15 more"), d.detail);
   assert.equal(d.policyIds.length, 25);
 });
+
+Deno.test("decide(): RDP logins compare the way Windows does; SSH logins stay exact", () => {
+  const s = buildSnapshot({
+    users: USERS,
+    servers: SERVERS,
+    policies: [
+      policy(1, { protocols: ["rdp", "ssh"], scope: { kind: "server", serverId: 1 }, logins: ["alice-adm"] }),
+      policy(2, { protocols: ["rdp"], scope: { kind: "server", serverId: 5 }, logins: ["CORP\\svc"] }),
+    ],
+  });
+  const rdp = (serverName: string, login: string | undefined) =>
+    decide(s, alice({ protocol: "rdp", serverName, login }), NOW);
+  for (const login of [undefined, "alice-adm", "ALICE-ADM", "CORP\\alice-adm", "alice-adm@corp"]) {
+    assert.ok(rdp("web1", login).allowed, String(login));
+  }
+  for (const login of ["administrator", "CORP\\administrator", "", "alice-adm*"]) {
+    const d = rdp("web1", login);
+    assert.ok(!d.allowed && d.reason === "login_not_allowed", login);
+  }
+  for (const login of ["CORP\\svc", "corp\\SVC", "svc@corp"]) assert.ok(rdp("win1", login).allowed, login);
+  for (const login of ["svc", "OTHER\\svc", "svc@corp.example"]) {
+    assert.ok(!rdp("win1", login).allowed, login);
+  }
+  // SSH: Unix names are case-sensitive and have no domains
+  assert.ok(decide(s, alice({ login: "alice-adm" }), NOW).allowed);
+  assert.ok(!decide(s, alice({ login: "ALICE-ADM" }), NOW).allowed);
+  assert.ok(!decide(s, alice({ login: "CORP\\alice-adm" }), NOW).allowed);
+});

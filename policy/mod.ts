@@ -58,3 +58,21 @@ export {
   poolRange,
   poolSize,
 } from "./ip_pool.ts";
+export {
+  canonicalWindowsLogin,
+  parseWindowsLogin,
+  tryParseWindowsLogin,
+  type WindowsLogin,
+  windowsLoginAllowed,
+  WindowsLoginError,
+  windowsLoginMatches,
+} from "./windows_login.ts";
+export {
+  parseRdpUserName,
+  type RdpUserName,
+  RdpUserNameError,
+  VAULT_LOGIN_SEPARATOR,
+} from "./rdp_user_name.ts";
+export { chooseVaultLogin, type VaultChoice } from "./vault_choice.ts";
+export { isPolicyLogin } from "./policy_login.ts";
+export { NT_HASH_BYTES, ntHash } from "./nt_hash.ts";

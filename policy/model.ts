@@ -8,6 +8,19 @@ export function isProtocol(value: string): value is Protocol {
   return (PROTOCOLS as readonly string[]).includes(value);
 }
 
+/**
+ * RDP security a server's clients may use: "nla" requires CredSSP (the user proven at the jump), "tls"
+ * never offers NLA, "any" uses NLA when the client offers it and admits TLS-only clients where the source
+ * address identifies exactly one user.
+ */
+export type RdpSecurity = "nla" | "tls" | "any";
+export const RDP_SECURITIES: readonly RdpSecurity[] = ["nla", "tls", "any"];
+export const DEFAULT_RDP_SECURITY: RdpSecurity = "any";
+
+export function isRdpSecurity(value: string): value is RdpSecurity {
+  return (RDP_SECURITIES as readonly string[]).includes(value);
+}
+
 export interface SourceCidr {
   /** CIDR text as stored, e.g. "10.0.0.0/24" or "192.0.2.7/32" or "2001:db8::/64". */
   cidr: string;
@@ -35,6 +48,7 @@ export interface Server {
   poolIp: string | null;
   /** a dedicated RDP listener port on the appliance that routes to this server */
   rdpListenPort: number | null;
+  rdpSecurity: RdpSecurity;
   active: boolean;
   /** ids of server groups this server belongs to */
   groupIds: number[];

@@ -29,6 +29,7 @@ export function server(id: number, name: string, extra: Partial<Server> = {}): S
     protocols: ["ssh", "rdp"],
     poolIp: null,
     rdpListenPort: null,
+    rdpSecurity: "any",
     active: true,
     groupIds: [],
     ...extra,

@@ -4,6 +4,7 @@ import type { ConsoleSession, SessionLimits } from "../db/console_sessions.ts";
 import type { AccountLockRule } from "../db/console_users.ts";
 import type { SourceThrottleRule } from "../db/console_throttle.ts";
 import type { MetricsHub } from "../core/metrics/registry.ts";
+import type { SecretKey } from "../core/secret_box.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -43,6 +44,11 @@ export interface WebDeps {
   dataDir?: string;
   /** shown on the login page while no console admin exists (default: `jumphost admin add admin`) */
   firstAdminCommand?: string;
+  /**
+   * the appliance secret (seals NT hashes and vaulted server passwords); default: loaded from (created
+   * under) dataDir on first need
+   */
+  secretKey?: () => Promise<SecretKey>;
 }
 
 export interface AuthLimits extends SessionLimits {

@@ -1,6 +1,7 @@
 // The policy wizard's pure core: which fields belong to which step, validation per step, and the
 // conversion of the collected answers into the store's PolicyInput.
 import type { PolicyInput } from "../db/policies.ts";
+import { isPolicyLogin } from "../policy/policy_login.ts";
 import { parseUtc } from "./query.ts";
 
 export const STEPS = ["Subject", "Scope", "Access", "Validity", "Review"] as const;
@@ -57,7 +58,7 @@ export function validateStep(step: number, a: Answers, ch: Choices, now: Date): 
       }
     }
   } else if (step === 2) {
-    const bad = splitLogins(a.logins).filter((l) => !/^[^\s:@\/]{1,64}$/.test(l));
+    const bad = splitLogins(a.logins).filter((l) => !isPolicyLogin(l));
     if (bad.length) e.logins = `not valid account names: ${bad.join(", ")}`;
   } else if (step === 3) {
     if (a.validity_mode === "duration") {

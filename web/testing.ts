@@ -9,6 +9,10 @@ import { createServer, findServer } from "../db/servers.ts";
 import { closeSession, findSessionRef, openSession, type TerminationReason } from "../db/sessions.ts";
 import { addRecording } from "../db/recordings.ts";
 import type { LogLevel, WebDeps } from "./deps.ts";
+import { secretKey } from "../core/secret_box.ts";
+
+/** The appliance secret route tests seal with (a fresh random key per test process). */
+export const TEST_SECRET_KEY = secretKey(crypto.getRandomValues(new Uint8Array(32)));
 
 export interface Fixture {
   db: TestDb;
@@ -47,6 +51,7 @@ export async function fixture(over: Partial<WebDeps> = {}): Promise<Fixture> {
       });
     },
     now: () => clock.now,
+    secretKey: () => Promise.resolve(TEST_SECRET_KEY),
     ...over,
   });
   const fx: Fixture = {

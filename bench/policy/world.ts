@@ -87,6 +87,7 @@ export function generateWorld(seed: number, now: Date): World {
       protocols,
       poolIp: id % 2 ? formatIp({ family: 4, value: V4(10, 200, 0, 0) + BigInt(id) }) : null,
       rdpListenPort: protocols.includes("rdp") && id % 5 === 0 ? 40_000 + id : null,
+      rdpSecurity: "any",
       active: rnd() > 0.03,
       groupIds,
     };

@@ -34,7 +34,8 @@ import {
   certRefused,
   protocolError,
 } from "./audit.ts";
-import { RdpProxyError } from "./errors.ts";
+import { FrameRefused, RdpProxyError } from "./errors.ts";
+import { gateClientInfoLogin } from "./login_gate.ts";
 import { MitmState } from "./mitm_state.ts";
 import { ConnectionTap } from "./connection_tap.ts";
 import { RecordingTap } from "./recording_tap.ts";
@@ -53,6 +54,10 @@ export class ProxiedConnection implements LiveConnection {
   sourceIp = "";
   serverId = 0;
   cookie: string | null = null;
+  /** set by NLA (CredSSP at the jump) once the user proved their password; null = not proven */
+  provenUser: string | null = null;
+  /** the Windows login, once known (see LiveConnection) */
+  login: string | null = null;
   decision!: Allow;
   #ctx: AuditContext;
   #phase = "x224";
@@ -164,6 +169,8 @@ export class ProxiedConnection implements LiveConnection {
         localAddress: this.#ctx.localAddress,
         localPort: this.#ctx.localPort,
         cookie: cr.cookie,
+        provenUser: this.provenUser,
+        login: this.login ?? undefined,
       }, now));
     this.#ctx.userName = a.allowed ? a.decision.userName : a.userName;
     this.#ctx.serverName = a.server?.name;
@@ -274,7 +281,7 @@ export class ProxiedConnection implements LiveConnection {
       const state = new MitmState(cr.negReq!.requestedProtocols, (e) => {
         if (e.kind === "demand_active") this.#shareId = e.summary.shareId;
         tap.handle(e);
-      });
+      }, (info) => this.#gateLogin(info));
       this.#state = state;
       const relay = new Relay(relayLeg(this.#clientTls!), relayLeg(this.#backend!), state, {
         graceMs: this.p.timeouts.closeGraceMs,
@@ -291,6 +298,14 @@ export class ProxiedConnection implements LiveConnection {
         cookie: cr.cookie,
         routing_token: cr.routingToken,
       };
+      if (r.reason === "refused" && r.error instanceof FrameRefused) {
+        this.p.metrics?.denials.inc({ protocol: "rdp", reason: r.error.reason });
+        this.p.audit(accessDenied(this.#ctx, r.error.reason, r.error.detail, {
+          login: this.login,
+          phase: "client_info",
+          policy_ids: this.decision.policyIds,
+        }));
+      }
       if (r.reason === "protocol_error" && !this.#termination) {
         const code = r.error instanceof RdpParseError ? r.error.code : undefined;
         this.p.audit(protocolError(this.#ctx, "relay", r.side, { code, message: r.error!.message }));
@@ -311,6 +326,42 @@ export class ProxiedConnection implements LiveConnection {
       }
       await this.p.registry.connectionEnded(session, this, { ...end, endedAt });
     }
+  }
+
+  /**
+   * The Client Info PDU names the Windows login (TLS sessions; with NLA it was checked at admission): a
+   * login outside the grant ends the connection before the backend sees the PDU, which carries the
+   * credentials. The backend's TCP/TLS/MCS connection is already open at this point (the proxy mirrors
+   * the backend's answers to the client), but it never receives a user name or password.
+   */
+  #gateLogin(info: { domain: string; userName: string }): void {
+    if (this.login !== null) return; // fixed by NLA before the backend was contacted
+    const g = gateClientInfoLogin(
+      this.p.snapshots.get(),
+      {
+        sourceIp: this.sourceIp,
+        serverId: this.serverId,
+        provenUser: this.provenUser,
+        userId: this.decision.userId,
+        decision: this.decision,
+      },
+      info,
+      new Date(this.p.clock.now()),
+    );
+    this.login = g.login;
+    if (g.ok) {
+      this.decision = g.decision;
+      return;
+    }
+    const channelId = this.#state?.ioChannelId ?? -1;
+    const dpum = encodeDisconnectProviderUltimatum(RN_PROVIDER_INITIATED);
+    const toClient = channelId >= 0
+      ? [
+        encodeSetErrorInfoFrame({ errorInfo: ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES, channelId, shareId: 0 }),
+        dpum,
+      ]
+      : [dpum];
+    throw new FrameRefused(g.reason, g.detail, toClient, [dpum]);
   }
 
   #destroyAll(): void {

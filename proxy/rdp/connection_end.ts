@@ -16,6 +16,9 @@ export function connectionOutcome(
   endedBy: TapStats["endedBy"],
 ): ConnectionOutcome {
   if (termination) return { ...termination, final: true };
+  if (r.reason === "refused") {
+    return { reason: "error", detail: `refused: ${r.error?.message}`, final: true };
+  }
   if (r.reason === "protocol_error") {
     return {
       reason: "error",

@@ -1,7 +1,7 @@
 // Turns what the MITM state machine sees into the recording (RecordingTap) and metadata events
 // (keystrokes, clipboard, drive files). One per TCP connection.
 import { encodeMeta, encodeScreenResize, type RecordingHeader, RecordType } from "../../recorder/rdp_file.ts";
-import { encodeFastPathInput, INFO_AUTOLOGON, type InputEvent } from "./pdu/mod.ts";
+import { encodeFastPathInput, type InputEvent } from "./pdu/mod.ts";
 import type { MitmEvent } from "./mitm_state.ts";
 import type { MetaEvent, Side } from "./meta_events.ts";
 import { KeystrokeLog } from "./keystrokes.ts";
@@ -82,7 +82,6 @@ export class ConnectionTap {
         break;
       case "client_info":
         this.stats.clientUser = e.info.domain ? `${e.info.domain}\\${e.info.userName}` : e.info.userName;
-        this.keys.setAutologon((e.info.flags & INFO_AUTOLOGON) !== 0 && e.info.passwordPresent);
         break;
       case "demand_active": {
         const s = e.summary;
@@ -95,7 +94,6 @@ export class ConnectionTap {
           this.recording.append(RecordType.SCREEN_RESIZE, encodeScreenResize(screen));
         }
         this.recording.append(RecordType.SERVER_SLOWPATH, e.pdu);
-        this.keys.activated();
         break;
       }
       case "deactivate_all":

@@ -69,3 +69,43 @@ Deno.test("ConnectionTap keeps pre-logon keystrokes out of the recording but rec
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("ConnectionTap: a client's INFO_AUTOLOGON with a password does not make activation a logon", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const recording = new RecordingTap(join(dir, "r.rdprec"), () => {});
+    const meta: MetaEvent[] = [];
+    const tap = new ConnectionTap(
+      {
+        sessionId: "s1",
+        connection: 1,
+        source: { address: "127.0.0.1", port: 1 },
+        target: { host: "h", port: 3389 },
+        extra: {},
+      },
+      recording,
+      (e) => meta.push(e),
+      () => {},
+    );
+    // the capture's client logs on automatically with a password (INFO_AUTOLOGON, cbPassword > 0)
+    const frames = await loadCapture("shadow_session");
+    let autologon = false;
+    const state = new MitmState(0x3, (e) => {
+      if (e.kind === "client_info") autologon = (e.info.flags & 0x8) !== 0 && e.info.passwordPresent;
+      if (e.kind !== "input" && e.kind !== "server_fastpath") tap.handle(e);
+    });
+    for (const f of frames.slice(0, frames.findIndex((f) => f.kind === "fastpath"))) {
+      f.side === "client" ? state.clientFrame(f) : state.serverFrame(f);
+    }
+    assert.ok(autologon && state.activated, "the capture is an autologon client, activated");
+    // Windows shows its logon screen anyway and the user types a password there
+    const typed = encodeFastPathInput([key(0x1f), key(0x1f, true)]);
+    tap.handle({ kind: "input", format: "fastpath", bytes: typed, events: parseFastPathInput(typed).events });
+    tap.keys.flush();
+    await recording.close();
+    assert.ok(!tap.keys.loggedOn);
+    assert.deepEqual(meta.map((m) => m.type), ["keys_redacted"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,7 +1,8 @@
 // Keeps live RDP connections within their grant: each is re-decided when its grant ends (expiry) and
 // whenever the access model changes (revoke, user disabled, policy deleted). A connection that is no
 // longer allowed is terminated with the reason; the client is told through Set Error Info.
-import { decide, type Snapshot } from "../../policy/mod.ts";
+import type { Snapshot } from "../../policy/mod.ts";
+import { readmit } from "./admission.ts";
 import type { Clock } from "../../core/clock.ts";
 import type { LiveConnection } from "./session_registry.ts";
 
@@ -37,12 +38,14 @@ export class Enforcer {
       }
       return;
     }
-    const d = decide(
-      snapshot,
-      { sourceIp: c.sourceIp, protocol: "rdp", serverId: c.serverId },
-      new Date(now),
-      c.cookie ? { userName: c.cookie } : {},
-    );
+    // the user admitted (proven, or the source's one user) must still be the one, with the same login
+    const d = readmit(snapshot, {
+      sourceIp: c.sourceIp,
+      serverId: c.serverId,
+      provenUser: c.provenUser,
+      login: c.login,
+      userId: c.decision.userId,
+    }, new Date(now));
     if (!d.allowed) {
       this.#end(c, d.reason === "expired" ? "expired" : "revoked", `${d.reason}: ${d.detail}`);
       return;

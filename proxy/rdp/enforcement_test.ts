@@ -40,6 +40,8 @@ function connection(untilOffset: number) {
     sourceIp: "10.0.0.1",
     serverId: 1,
     cookie: null,
+    provenUser: null,
+    login: null,
     decision: {
       allowed: true,
       userId: 1,

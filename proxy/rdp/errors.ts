@@ -20,3 +20,19 @@ export class RdpProxyError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * Thrown by a relay hook to refuse a frame on policy grounds (e.g. a Client Info PDU naming a Windows login
+ * the grant does not allow): the frame is not forwarded, the relay sends the given final PDUs and closes.
+ */
+export class FrameRefused extends Error {
+  override readonly name = "FrameRefused";
+  constructor(
+    readonly reason: string,
+    readonly detail: string,
+    readonly toClient: Uint8Array[] = [],
+    readonly toServer: Uint8Array[] = [],
+  ) {
+    super(`${reason}: ${detail}`);
+  }
+}

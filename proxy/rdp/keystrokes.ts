@@ -1,7 +1,9 @@
 // Keystroke logging with pre-logon redaction. Input before the logon is likely a password typed into
-// the backend's logon screen, so it is counted but never turned into text. Logon is known from the
-// server's Save Session Info (Windows), or assumed at activation when the client logged on automatically
-// with a password in its Client Info (xrdp and FreeRDP shadow send no Save Session Info).
+// the backend's logon screen, so it is counted but never turned into text. Logon is known only from the
+// server's Save Session Info PDU (a logon notification). A client's INFO_AUTOLOGON with a password proves
+// nothing: Windows may still show its logon screen (a wrong saved password, "always prompt for password"),
+// and what is typed there is a password. Servers that never send Save Session Info (xrdp, FreeRDP shadow)
+// therefore get no keystroke text at all, only counts: redaction errs on the side of the password.
 import { type InputEvent, KeystrokeTranslator } from "./pdu/mod.ts";
 import type { MetaEvent } from "./meta_events.ts";
 
@@ -11,7 +13,6 @@ const FLUSH_AT = 256;
 export class KeystrokeLog {
   #translator: KeystrokeTranslator;
   #loggedOn = false;
-  #autologon = false;
   #text = "";
   #redacted = 0;
 
@@ -32,16 +33,8 @@ export class KeystrokeLog {
     this.#translator = new KeystrokeTranslator(layout);
   }
 
-  /** Client Info said INFO_AUTOLOGON with a password: activation then means logged on. */
-  setAutologon(v: boolean): void {
-    this.#autologon = v;
-  }
-
-  activated(): void {
-    if (this.#autologon) this.logon("autologon");
-  }
-
-  logon(how: "save_session_info" | "autologon"): void {
+  /** The server's Save Session Info said the user logged on: text from here on. */
+  logon(how: "save_session_info"): void {
     if (this.#loggedOn) return;
     this.flush();
     this.#loggedOn = true;

@@ -37,23 +37,21 @@ Deno.test("KeystrokeLog logs text after a Save Session Info logon, flushing at E
   assert.deepEqual(events[2], { type: "keys", at: now().toISOString(), text: "ls!<Enter>" });
 });
 
-Deno.test("KeystrokeLog treats activation as logon only for autologon clients", () => {
-  const a: MetaEvent[] = [];
-  const auto = new KeystrokeLog((e) => a.push(e), now);
-  auto.setAutologon(true);
-  auto.activated();
-  assert.ok(auto.loggedOn);
-  const b: MetaEvent[] = [];
-  const manual = new KeystrokeLog((e) => b.push(e), now);
-  manual.activated();
-  assert.ok(!manual.loggedOn, "a logon screen may still be ahead");
-  assert.deepEqual(b, []);
+Deno.test("KeystrokeLog: nothing but Save Session Info means logged on", () => {
+  const events: MetaEvent[] = [];
+  const log = new KeystrokeLog((e) => events.push(e), now);
+  // activation with an autologon client used to count: typing on the logon screen after it stays redacted
+  log.input(SECRET);
+  log.flush();
+  assert.ok(!log.loggedOn);
+  assert.deepEqual(events, [{ type: "keys_redacted", at: now().toISOString(), count: 7 }]);
+  assert.ok(!JSON.stringify(events).includes("secret"));
 });
 
 Deno.test("KeystrokeLog uses the client's keyboard layout", () => {
   const events: MetaEvent[] = [];
   const log = new KeystrokeLog((e) => events.push(e), now, 0x0809); // UK
-  log.logon("autologon");
+  log.logon("save_session_info");
   log.input([key(SHIFT), ...tap(0x03), key(SHIFT, true)]); // Shift+2 is " on a UK keyboard
   log.flush();
   const last = events.at(-1);

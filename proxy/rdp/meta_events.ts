@@ -8,6 +8,7 @@ export type MetaEvent =
   | { type: "keys"; at: string; text: string }
   /** Keystrokes before logon: possible credentials, so only their number is kept. */
   | { type: "keys_redacted"; at: string; count: number }
+  // "autologon" appears in recordings made before logon was taken from Save Session Info only
   | { type: "logon"; at: string; how: "save_session_info" | "autologon" }
   | { type: "clipboard_text"; at: string; from: Side; text: string; length: number; truncated: boolean }
   | {

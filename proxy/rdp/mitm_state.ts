@@ -8,6 +8,7 @@ import {
   CHANNEL_FLAG_FIRST,
   type ChannelDef,
   type ClientCoreData,
+  type ClientInfo,
   CS_CORE,
   ensure,
   type Frame,
@@ -71,6 +72,11 @@ export class MitmState {
     /** requestedProtocols of the client's X.224 Connection Request (restored in SC_CORE). */
     readonly clientRequestedProtocols: number,
     private readonly emit: (e: MitmEvent) => void,
+    /**
+     * Sees the Client Info PDU before it is forwarded (it carries the Windows user name, domain and maybe
+     * a password): throwing FrameRefused keeps it from the server.
+     */
+    private readonly clientInfoGate: (info: ClientInfo) => void = () => {},
   ) {}
 
   get ioChannelId(): number {
@@ -186,6 +192,7 @@ export class MitmState {
           "first I/O channel PDU is not the Client Info PDU",
         );
         const info = parseClientInfo(userData);
+        this.clientInfoGate(info);
         const out = rewriteClientInfoFrame(frame);
         this.#clientInfoSeen = true;
         this.emit({ kind: "client_info", info });

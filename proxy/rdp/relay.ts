@@ -4,6 +4,7 @@
 // drains, so a slow client never makes the proxy buffer a fast server's output.
 import { Duplex } from "node:stream";
 import { type Frame, PduStream, RdpParseError } from "./pdu/mod.ts";
+import { FrameRefused } from "./errors.ts";
 
 export type RelayEndReason =
   /** A leg closed (FIN or reset). */
@@ -11,7 +12,9 @@ export type RelayEndReason =
   /** A frame was malformed or broke the protocol state. */
   | "protocol_error"
   /** disconnect() was called. */
-  | "disconnected";
+  | "disconnected"
+  /** A hook refused a frame (FrameRefused, in `error`): its final PDUs were sent and both legs closed. */
+  | "refused";
 
 export interface RelayEnd {
   reason: RelayEndReason;
@@ -97,8 +100,12 @@ export class Relay {
    * gracefully and destroy them after the grace period.
    */
   disconnect(toClient: Uint8Array[], toServer: Uint8Array[]): void {
+    this.#closeWith({ reason: "disconnected", side: null, error: null }, toClient, toServer);
+  }
+
+  #closeWith(end: RelayEnd, toClient: Uint8Array[], toServer: Uint8Array[]): void {
     if (this.#ended) return;
-    this.#finish({ reason: "disconnected", side: null, error: null });
+    this.#finish(end);
     for (const [sock, out] of [[this.client, toClient], [this.server, toServer]] as const) {
       try {
         for (const b of out) sock.write(b);
@@ -125,6 +132,11 @@ export class Relay {
       try {
         out = stream.push(chunk).map(hook);
       } catch (e) {
+        if (e instanceof FrameRefused) {
+          // nothing of this chunk is forwarded; the refusal's own PDUs go out, then both legs close
+          this.#closeWith({ reason: "refused", side, error: e }, e.toClient, e.toServer);
+          return;
+        }
         const error = e instanceof Error ? e : new Error(String(e));
         if (!(e instanceof RdpParseError)) error.message = `internal: ${error.message}`;
         this.#finish({ reason: "protocol_error", side, error });

@@ -16,6 +16,10 @@ export interface LiveConnection {
   readonly sourceIp: string;
   readonly serverId: number;
   readonly cookie: string | null;
+  /** the jump user NLA proved on this connection, or null (identified by source address alone) */
+  readonly provenUser: string | null;
+  /** the Windows login the session uses, once known (NLA, vault choice or Client Info), else null */
+  readonly login: string | null;
   decision: Allow;
   /** End this connection (Set Error Info + disconnect where possible). */
   terminate(reason: TerminationReason, detail: string): void;

@@ -27,6 +27,7 @@ async function setup(windowMs: number) {
     protocols: ["rdp"],
     poolIp: null,
     rdpListenPort: null,
+    rdpSecurity: "any",
     active: true,
     groupIds: [],
   };
@@ -47,6 +48,8 @@ async function setup(windowMs: number) {
     sourceIp: "10.0.0.1",
     serverId: s.id,
     cookie: null,
+    provenUser: null,
+    login: null,
     decision,
     terminate: (r) => void terminated.push(r),
   });

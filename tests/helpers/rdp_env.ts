@@ -29,6 +29,10 @@ export interface RdpEnvOptions {
   /** A dedicated listen port for the server. */
   rdpListenPort?: number;
   proxy?: Partial<RdpProxyDeps>;
+  /** The grant's Windows logins (default: any). */
+  logins?: string[];
+  /** Runs against the database after the fixtures, before the proxy starts (more users, changes). */
+  setup?: (db: TestDb) => Promise<void>;
 }
 
 export async function startRdpEnv(o: RdpEnvOptions): Promise<RdpEnv> {
@@ -57,9 +61,11 @@ export async function startRdpEnv(o: RdpEnvOptions): Promise<RdpEnv> {
         server: "desk",
         validFrom: new Date(Date.now() - 60_000),
         validUntil: new Date(Date.now() + (o.grantMs ?? 3_600_000)),
+        logins: o.logins,
       }, "test");
       policyId = p.id;
     }
+    await o.setup?.(db);
     const port = await freePort("0.0.0.0");
     proxy = await createRdpProxy({
       sql: db.sql,

@@ -1,5 +1,6 @@
 // /access: "explain access" — the same decision as `jumphost access check` (db/access.ts explainAccess).
 import { type Context, Hono } from "hono";
+import { isPolicyLogin } from "../../policy/policy_login.ts";
 import { explainAccess } from "../../db/access.ts";
 import { writeAudit } from "../../db/audit.ts";
 import { listServers } from "../../db/servers.ts";
@@ -53,7 +54,7 @@ export function accessRoutes(ctx: RouteCtx): Hono<AppEnv> {
     if (!v.server) errors.server = "required";
     if (v.protocol !== "ssh" && v.protocol !== "rdp") errors.protocol = "choose SSH or RDP";
     const login = v.login?.trim() || undefined;
-    if (login && !/^[^\s:@\/]{1,64}$/.test(login)) errors.login = "not a valid account name";
+    if (login && !isPolicyLogin(login)) errors.login = "not a valid account name";
     const at = v.at?.trim() ? parseUtc(v.at) : now();
     if (!at) errors.at = "use YYYY-MM-DDTHH:MM (UTC), or leave empty for now";
     if (Object.keys(errors).length) return render(c, v, errors);

@@ -14,6 +14,9 @@ import { ServerDetail, ServerForm, ServerList } from "../views/server_views.tsx"
 import { byOf, formList, formOf, need, type RouteCtx } from "./ctx.ts";
 import { backendKeyRoutes, backendKeyState, type DetailRenderer } from "./server_backend_key.tsx";
 import { can } from "../auth.ts";
+import { DEFAULT_RDP_SECURITY, isRdpSecurity } from "../../policy/model.ts";
+import { listServerCredentials } from "../../db/server_credentials.ts";
+import { serverCredentialRoutes } from "./server_credentials.tsx";
 
 const FIELDS = [
   "name",
@@ -23,6 +26,7 @@ const FIELDS = [
   "rdp_port",
   "pool_ip",
   "rdp_listen_port",
+  "rdp_security",
   "description",
 ];
 
@@ -35,6 +39,7 @@ function checkForm(v: Record<string, string>, creating: boolean): Record<string,
   if (!(v.address ?? "").trim()) errors.address = "required";
   else if (!/^[A-Za-z0-9.:_-]{1,255}$/.test(v.address.trim())) errors.address = "not a host name or IP";
   if (!v.protocols) errors.protocols = "choose SSH, RDP or both";
+  if (v.rdp_security && !isRdpSecurity(v.rdp_security)) errors.rdp_security = "choose nla, tls or any";
   for (const f of ["ssh_port", "rdp_port", "rdp_listen_port"]) {
     const e = portError(v[f] ?? "");
     if (e) errors[f] = e;
@@ -84,7 +89,13 @@ export function serverRoutes(ctx: RouteCtx): Hono<AppEnv> {
     "/new",
     (c) =>
       formPage(c, {
-        values: { protocols: "ssh", ssh_port: "22", rdp_port: "3389", pool_ip: pool ? "auto" : "" },
+        values: {
+          protocols: "ssh",
+          ssh_port: "22",
+          rdp_port: "3389",
+          pool_ip: pool ? "auto" : "",
+          rdp_security: DEFAULT_RDP_SECURITY,
+        },
         errors: {},
       }),
   );
@@ -104,6 +115,7 @@ export function serverRoutes(ctx: RouteCtx): Hono<AppEnv> {
           protocols: v.protocols.split(","),
           poolIp: v.pool_ip?.trim() || "none",
           rdpListenPort: num(v.rdp_listen_port) ?? null,
+          rdpSecurity: v.rdp_security || undefined,
           description: v.description || null,
         },
         byOf(c),
@@ -117,6 +129,11 @@ export function serverRoutes(ctx: RouteCtx): Hono<AppEnv> {
     }
   });
 
+  const CREDENTIAL_FLASH: Record<string, string> = {
+    set: "Credential stored.",
+    replaced: "Credential replaced.",
+    removed: "Credential removed.",
+  };
   const KEY_FLASH: Record<string, string> = {
     generated: "Backend key generated: authorize its public key on the backend.",
     imported: "Backend key imported.",
@@ -124,10 +141,11 @@ export function serverRoutes(ctx: RouteCtx): Hono<AppEnv> {
   };
   const detail: DetailRenderer = async (c, name, keyForm, status) => {
     const s = await getServer(deps.sql, name);
-    const [policies, sessions, key] = await Promise.all([
+    const [policies, sessions, key, credentials] = await Promise.all([
       listPolicies(deps.sql, { server: s.name, status: "all", limit: 200 }),
       recentSessionsOfServer(deps.sql, s.id, 20),
       backendKeyState(deps.dataDir, s.name),
+      listServerCredentials(deps.sql, s.name),
     ]);
     const q = c.req.method === "GET" ? c.req.query() : {};
     const flash = q.created
@@ -138,6 +156,8 @@ export function serverRoutes(ctx: RouteCtx): Hono<AppEnv> {
       ? "Host key forgotten."
       : q.key
       ? KEY_FLASH[q.key]
+      : q.credential
+      ? CREDENTIAL_FLASH[q.credential]
       : undefined;
     return page(
       c,
@@ -150,6 +170,7 @@ export function serverRoutes(ctx: RouteCtx): Hono<AppEnv> {
         now={now()}
         flash={flash}
         backendKey={{ state: key, form: keyForm, canManage: can(c.get("session").role, "manage") }}
+        credentials={{ rows: credentials, form: keyForm }}
       />,
       { status },
     );
@@ -157,6 +178,7 @@ export function serverRoutes(ctx: RouteCtx): Hono<AppEnv> {
 
   app.get("/:name", (c) => detail(c, c.req.param("name"), emptyForm(), 200));
   app.route("/", backendKeyRoutes(ctx, detail));
+  app.route("/", serverCredentialRoutes(ctx, detail));
 
   app.get("/:name/edit", async (c) => {
     const s = await getServer(deps.sql, c.req.param("name"));
@@ -168,6 +190,7 @@ export function serverRoutes(ctx: RouteCtx): Hono<AppEnv> {
         rdp_port: String(s.rdp_port),
         pool_ip: s.pool_ip ?? "",
         rdp_listen_port: s.rdp_listen_port === null ? "" : String(s.rdp_listen_port),
+        rdp_security: s.rdp_security,
         description: s.description ?? "",
         active: s.active ? "on" : "",
       },
@@ -194,6 +217,7 @@ export function serverRoutes(ctx: RouteCtx): Hono<AppEnv> {
           // unchanged text keeps the allocation; empty means none
           poolIp: poolIp === (s.pool_ip ?? "") ? undefined : poolIp === "" ? "none" : poolIp,
           rdpListenPort: listen !== s.rdp_listen_port ? listen : undefined,
+          rdpSecurity: v.rdp_security && v.rdp_security !== s.rdp_security ? v.rdp_security : undefined,
           description: (v.description?.trim() || null) !== s.description ? v.description ?? "" : undefined,
           active: !!v.active !== s.active ? !!v.active : undefined,
         },

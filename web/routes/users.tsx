@@ -4,6 +4,7 @@ import { createUser, deleteUser, getUser, listUsers, updateUser, type UserRow } 
 import { listPolicies } from "../../db/policies.ts";
 import { recentSessionsOfUser } from "../../db/session_queries.ts";
 import type { AppEnv } from "../deps.ts";
+import { applianceKeyOf } from "../secret.ts";
 import { formErrorsOf } from "../errors.tsx";
 import { page } from "../render.tsx";
 import { emailError, nameError, parseKeyLines, parseSourceLines } from "../validate.ts";
@@ -62,14 +63,19 @@ export function userRoutes(ctx: RouteCtx): Hono<AppEnv> {
     const { errors, ips, keys } = checkForm(v, true);
     if (Object.keys(errors).length) return formPage(c, { values: v, errors }, undefined, 400);
     try {
-      const u = await createUser(deps.sql, {
-        name: v.name.trim(),
-        email: v.email || null,
-        fullName: v.full_name || null,
-        password: v.password || null,
-        sourceIps: ips,
-        sshKeys: keys.map((k) => k.line),
-      }, byOf(c));
+      const u = await createUser(
+        deps.sql,
+        {
+          name: v.name.trim(),
+          email: v.email || null,
+          fullName: v.full_name || null,
+          password: v.password || null,
+          sourceIps: ips,
+          sshKeys: keys.map((k) => k.line),
+        },
+        byOf(c),
+        v.password ? { secretKey: await applianceKeyOf(deps) } : {},
+      );
       return c.redirect(`/users/${encodeURIComponent(u.name)}?created=1`, 303);
     } catch (e) {
       const fe = formErrorsOf(e, FIELD_MAP, FIELDS);
@@ -109,15 +115,21 @@ export function userRoutes(ctx: RouteCtx): Hono<AppEnv> {
     const wanted = new Map(ips.map((i) => [i.cidr, i.shared]));
     const current = new Map(u.source_ips.map((s) => [s.cidr, s.shared]));
     try {
-      await updateUser(deps.sql, u.name, {
-        email: (v.email?.trim() || null) !== u.email ? v.email ?? "" : undefined,
-        fullName: (v.full_name?.trim() || null) !== u.full_name ? v.full_name ?? "" : undefined,
-        password: v.password ? v.password : v.remove_password ? null : undefined,
-        removeSourceIps: [...current.keys()].filter((cidr) => !wanted.has(cidr)),
-        addSourceIps: ips.filter((i) => current.get(i.cidr) !== i.shared),
-        addSshKeys: keys.map((k) => k.line),
-        removeSshKeys: await formList(c, "remove_key"),
-      }, byOf(c));
+      await updateUser(
+        deps.sql,
+        u.name,
+        {
+          email: (v.email?.trim() || null) !== u.email ? v.email ?? "" : undefined,
+          fullName: (v.full_name?.trim() || null) !== u.full_name ? v.full_name ?? "" : undefined,
+          password: v.password ? v.password : v.remove_password ? null : undefined,
+          removeSourceIps: [...current.keys()].filter((cidr) => !wanted.has(cidr)),
+          addSourceIps: ips.filter((i) => current.get(i.cidr) !== i.shared),
+          addSshKeys: keys.map((k) => k.line),
+          removeSshKeys: await formList(c, "remove_key"),
+        },
+        byOf(c),
+        v.password ? { secretKey: await applianceKeyOf(deps) } : {},
+      );
     } catch (e) {
       const fe = formErrorsOf(e, FIELD_MAP, FIELDS);
       if (!fe) throw e;

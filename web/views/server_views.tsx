@@ -18,6 +18,8 @@ import {
 import { SessionTable } from "./session_parts.tsx";
 import { PolicyTable } from "./policy_parts.tsx";
 import { BackendKeyPanel, type BackendKeyState } from "./backend_key_view.tsx";
+import { CredentialsPanel } from "./credential_view.tsx";
+import type { ServerCredentialRow } from "../../db/server_credentials.ts";
 
 export function hostKeyFingerprint(key: string | null): string | null {
   if (!key) return null;
@@ -119,6 +121,20 @@ export function ServerForm(p: { form: FormState; csrf: string; server?: ServerRo
           type="number"
           hint="Optional."
         />
+        <Field
+          form={p.form}
+          name="rdp_security"
+          label="RDP security"
+          options={[
+            {
+              value: "any",
+              label: "any: NLA when the client offers it, else TLS (single-user sources only)",
+            },
+            { value: "nla", label: "nla: Network Level Authentication required" },
+            { value: "tls", label: "tls: no NLA" },
+          ]}
+          hint="Clients without NLA are admitted only where their source address identifies exactly one user."
+        />
         <Field form={p.form} name="description" label="Description" />
         {edit ? <Checkbox form={p.form} name="active" label="Active" /> : null}
         <button type="submit" id="server-submit">{edit ? "Save" : "Create server"}</button>{" "}
@@ -142,6 +158,7 @@ export function ServerDetail(
     now: Date;
     flash?: string;
     backendKey: { state: BackendKeyState; form: FormState; canManage: boolean };
+    credentials: { rows: ServerCredentialRow[]; form: FormState };
   },
 ) {
   const s = p.s;
@@ -184,6 +201,8 @@ export function ServerDetail(
           <dd class="mono" id="server-pool-ip">{s.pool_ip ?? "—"}</dd>
           <dt>RDP listen port</dt>
           <dd>{s.rdp_listen_port ?? "—"}</dd>
+          <dt>RDP security</dt>
+          <dd id="server-rdp-security">{s.rdp_security}</dd>
           <dt>Groups</dt>
           <dd>{s.groups.length ? s.groups.join(", ") : "—"}</dd>
           <dt>Description</dt>
@@ -227,6 +246,16 @@ export function ServerDetail(
             csrf={p.csrf}
             canManage={p.backendKey.canManage}
             form={p.backendKey.form}
+          />
+        )
+        : null}
+      {s.protocols.includes("rdp") || p.credentials.rows.length > 0
+        ? (
+          <CredentialsPanel
+            server={s.name}
+            rows={p.credentials.rows}
+            csrf={p.csrf}
+            form={p.credentials.form}
           />
         )
         : null}
