@@ -40,6 +40,18 @@ if [ -n "$database_url" ] && ! [[ "$database_url" =~ ^postgres(ql)?:// ]]; then
   echo "install.sh: --database-url must start with postgres:// or postgresql://" >&2; exit 2
 fi
 
+# The steps (migrate, admin add, doctor) run with the installed configuration only, as the service will:
+# JUMPHOST_* left in the caller's environment would point them at another data dir or database, while
+# systemd starts the service without them. They are dropped, and named; the test hook is read first.
+fail_at="${JUMPHOST_INSTALL_FAIL_AT:-}"
+ignored_env=()
+for v in $(compgen -e); do
+  case "$v" in
+    JUMPHOST_INSTALL_FAIL_AT) unset "$v" ;;
+    JUMPHOST_*) ignored_env+=("$v"); unset "$v" ;;
+  esac
+done
+
 stop_embedded_pg() {
   local pgbin
   [ -f "$DATA/pg/postmaster.pid" ] || return 0
@@ -62,7 +74,7 @@ step() {
   STEP_NO=$((STEP_NO + 1)) STEP="$1"
   printf '[%d/%d] %s\n' "$STEP_NO" "$STEP_TOTAL" "$1"
   # test hook: make a named step fail, to prove that a failed run leaves nothing behind
-  if [ "${JUMPHOST_INSTALL_FAIL_AT:-}" = "$1" ]; then echo "install.sh: failing on purpose (JUMPHOST_INSTALL_FAIL_AT)" >&2; false; fi
+  if [ "$fail_at" = "$1" ]; then echo "install.sh: failing on purpose (JUMPHOST_INSTALL_FAIL_AT)" >&2; false; fi
 }
 
 # remember a path before this run touches it: new → removed on failure; existing → copied and restored
@@ -110,6 +122,10 @@ commit_changes() {
 }
 
 [ "$(id -u)" = 0 ] || { echo "install.sh: run as root (sudo ./install.sh)" >&2; exit 1; }
+if [ ${#ignored_env[@]} -gt 0 ]; then
+  warn "ignoring ${ignored_env[*]} from your environment: install.sh and the installed service use only $CONF" \
+    "(use --database-url for an existing PostgreSQL; edit $CONF for the rest)"
+fi
 
 # ---- uninstall ---------------------------------------------------------------------------------------
 if [ "$uninstall" = 1 ]; then

@@ -1,10 +1,11 @@
 // jumphost serve: one process — database (embedded or external), SSH and RDP listener workers, web console,
 // conversion pool. Stops in reverse order on SIGTERM/SIGINT, the embedded PostgreSQL last.
-import { createLogger } from "../core/log.ts";
-import type { Config } from "../core/config.ts";
+import { createLogger, type Logger } from "../core/log.ts";
+import { type Config, firstAdminCommand } from "../core/config.ts";
 import { openDb } from "../db/open.ts";
-import type { DbTarget } from "../db/client.ts";
+import type { DbTarget, Sql } from "../db/client.ts";
 import { writeAudit } from "../db/audit.ts";
+import { countActiveAdmins } from "../db/console_users.ts";
 import { SERVICES } from "./services.ts";
 import { jumphostMetrics, MetricsHub } from "../core/metrics/mod.ts";
 import type { ServeDeps, Service } from "./service.ts";
@@ -22,6 +23,7 @@ export async function serve(config: Config, reloadConfig: () => Config): Promise
     max: 10,
     appName: "jumphost-serve",
     log: (l) => log.info(l),
+    warn: (l, fields) => log.warn(l, fields),
   });
   const dbTarget: DbTarget = db.local
     ? {
@@ -124,6 +126,7 @@ export async function serve(config: Config, reloadConfig: () => Config): Promise
         details: { services: up, retrying },
       }, config.nodeId);
       log.info("ready", { services: up, retrying });
+      await noticeMissingAdmin(db.sql, config, log);
     }
     await stopped.promise;
   } finally {
@@ -132,4 +135,19 @@ export async function serve(config: Config, reloadConfig: () => Config): Promise
     if (!stopping) await shutdown("error");
   }
   return 0;
+}
+
+/** Nobody can log in to the console until an admin exists: say how to make one (a checkout has none). */
+async function noticeMissingAdmin(sql: Sql, config: Config, log: Logger): Promise<void> {
+  try {
+    if (await countActiveAdmins(sql) > 0) return;
+    const command = firstAdminCommand(config.profile);
+    log.warn(
+      `no console admin exists: create one with \`${command}\` (same configuration as serve; ` +
+        "it prints a one-time password, replaced by your own at the first login)",
+      { command },
+    );
+  } catch (e) {
+    log.warn("could not count console admins", { error: (e as Error).message });
+  }
 }

@@ -1,6 +1,7 @@
 // What `serve` starts, in order (stopped in reverse). Workers are supervised: a crash restarts them.
 import type { ServeDeps, Service, ServiceStarter } from "./service.ts";
 import { supervise } from "./supervisor.ts";
+import { firstAdminCommand } from "../core/config.ts";
 import { startAuditForwarder } from "./audit_forwarder.ts";
 import { startRdpService } from "./rdp_service.ts";
 import { startSshService } from "./ssh_service.ts";
@@ -100,6 +101,7 @@ const web: ServiceStarter = async (d) => {
     startWeb(config, {
       sql: d.sql,
       nodeId: d.config.nodeId,
+      firstAdminCommand: firstAdminCommand(config.profile),
       ops: { hub: d.hub, metricsToken: d.config.metricsToken },
       log: (level, message) => d.log.child("web")[level](message),
       listenerStatus: () => [

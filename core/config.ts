@@ -267,6 +267,11 @@ export function resolveConfig(s: ConfigSources): Config {
   };
 }
 
+/** The CLI command that creates the first console admin, as this profile runs the CLI. */
+export function firstAdminCommand(profile: Config["profile"]): string {
+  return profile === "installed" ? "jumphost admin add admin" : "deno task cli admin add admin";
+}
+
 /** I/O: finds the config file and reads the environment, then resolves. */
 export function loadConfig(flags: Raw): Config {
   const env = Deno.env.toObject();

@@ -82,6 +82,13 @@ export function listConsoleUsers(sql: Sql): Promise<ConsoleUser[]> {
     FROM console_users ORDER BY name`;
 }
 
+/** Active console accounts with the admin role (none: nobody can log in to manage the console). */
+export async function countActiveAdmins(sql: Sql): Promise<number> {
+  const [{ n }] = await sql<{ n: number }[]>`
+    SELECT count(*)::int AS n FROM console_users WHERE role = 'admin' AND active`;
+  return n;
+}
+
 export async function findConsoleUserByName(sql: Sql, name: string): Promise<ConsoleUserWithHash | null> {
   const [row] = await sql<ConsoleUserWithHash[]>`
     SELECT id, name, role, active, failed_logins, locked_until, last_login_at, created_at,

@@ -18,6 +18,8 @@ export interface LocalPgOptions {
   /** database and role the program uses */
   database?: string;
   log?: (line: string) => void;
+  /** something the operator should know, e.g. a permission this changed (default: stderr) */
+  warn?: (line: string, fields: Record<string, unknown>) => void;
 }
 
 export interface LocalPg {
@@ -145,7 +147,19 @@ export async function startLocalPg(opts: LocalPgOptions): Promise<LocalPg> {
     // (not listing), and refuse clearly when an ancestor we do not own blocks it
     const parent = join(dir, "..");
     const st = Deno.statSync(parent);
-    if (st.uid !== ids.uid) Deno.chmodSync(parent, ((st.mode ?? 0o700) & 0o777) | 0o001);
+    const mode = (st.mode ?? 0o700) & 0o777;
+    if (st.uid !== ids.uid && (mode & 0o001) === 0) {
+      Deno.chmodSync(parent, mode | 0o001);
+      const user = opts.osUser ?? "postgres";
+      const warn = opts.warn ?? ((l: string) => console.error(`jumphost: warning: ${l}`));
+      warn(
+        `added o+x (traverse, not list) to ${parent} (mode ${mode.toString(8)} → ${
+          (mode | 1).toString(8)
+        }): ` +
+          `the embedded PostgreSQL runs as the OS user "${user}", which must pass through it to reach ${dir}`,
+        { directory: parent, old_mode: mode.toString(8), new_mode: (mode | 1).toString(8), os_user: user },
+      );
+    }
     for (let p = join(parent, ".."); p !== "/"; p = join(p, "..")) {
       if (((Deno.statSync(p).mode ?? 0) & 0o001) === 0) {
         throw new LocalPgError(

@@ -19,6 +19,8 @@ export interface OpenDbOptions {
   appName?: string;
   migrate?: boolean;
   log?: (l: string) => void;
+  /** warnings of the embedded cluster's set-up (a permission it changed) */
+  warn?: (l: string, fields: Record<string, unknown>) => void;
 }
 
 export function embeddedPgDir(dataDir: string): string {
@@ -32,7 +34,7 @@ export async function openDb(o: OpenDbOptions): Promise<OpenDb> {
     sql = connect({ url: o.databaseUrl }, { max: o.max, appName: o.appName });
   } else {
     Deno.mkdirSync(o.dataDir, { recursive: true, mode: 0o750 });
-    local = await startLocalPg({ dir: embeddedPgDir(o.dataDir), log: o.log });
+    local = await startLocalPg({ dir: embeddedPgDir(o.dataDir), log: o.log, warn: o.warn });
     sql = connect({
       socketDir: local.socketDir,
       port: local.port,

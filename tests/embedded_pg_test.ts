@@ -37,6 +37,16 @@ Deno.test("serve runs on an embedded PostgreSQL and stops it on SIGTERM", async 
     assert.match(log, /initialising embedded PostgreSQL/);
     assert.ok(postmasterRunning(dir));
     assert.equal(Deno.statSync(`${dir}/pg`).mode! & 0o777, 0o700);
+    if (Deno.uid() === 0) {
+      // the data dir (a 0700 temp dir) had to become traversable for the "postgres" user: said, not silent
+      assert.equal(Deno.statSync(dir).mode! & 0o777, 0o701);
+      const warn = log.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l))
+        .find((l) => l.level === "warn" && /added o\+x/.test(l.msg));
+      assert.ok(warn, log);
+      assert.equal(warn.directory, dir);
+      assert.deepEqual([warn.old_mode, warn.new_mode, warn.os_user], ["700", "701", "postgres"]);
+      assert.match(warn.msg, /OS user "postgres", which must pass through it/);
+    }
     // the CLI reuses the running cluster (and leaves it running)
     const r = await jh(["user", "add", "zed", "--source-ip", "127.0.0.77", "--data-dir", dir]);
     assert.equal(r.code, 0, r.stderr);

@@ -164,9 +164,20 @@ Deno.test({
     assert.equal(idOf("passwd", "jumphost"), null, "user left behind");
     assert.deepEqual([...Deno.readDirSync("/opt")].filter((e) => e.name.startsWith("jumphost")), []);
 
-    // 2. fresh install
-    r = await install(["--no-start"]);
+    // 2. fresh install, from a shell with JUMPHOST_* left in its environment: the steps must ignore them
+    // (the service that systemd starts has none), and say so
+    const elsewhere = await Deno.makeTempDir({ prefix: "jh-install-elsewhere-" });
+    r = await install(["--no-start"], {
+      JUMPHOST_DATA_DIR: `${elsewhere}/data`,
+      JUMPHOST_DATABASE_URL: "postgres://nobody@127.0.0.1:1/nowhere",
+    });
     assert.equal(r.code, 0, r.all);
+    const ignored =
+      /warning: ignoring (.*) from your environment: .* use only \/etc\/jumphost\/jumphost\.json/
+        .exec(r.stderr)?.[1];
+    assert.deepEqual(ignored?.split(" ").sort(), ["JUMPHOST_DATABASE_URL", "JUMPHOST_DATA_DIR"], r.stderr);
+    assert.deepEqual([...Deno.readDirSync(elsewhere)], [], "a step followed JUMPHOST_DATA_DIR");
+    await Deno.remove(elsewhere);
     for (let i = 1; i <= 9; i++) assert.match(r.stdout, new RegExp(`^\\[${i}/9\\] `, "m"));
     const password = /console login {2}admin \/ (\S+)/.exec(r.stdout)?.[1];
     assert.ok(password && password.length >= 16, r.stdout);

@@ -67,7 +67,14 @@ Deno.test({
         assert.equal(denied[0].details.login, "administrator");
         assert.equal(denied[0].details.phase, "client_info");
         assert.equal(denied[0].actor, "alice");
-        const [refused] = await sessions(env.db.sql);
+        const [refused] = await eventually(
+          async () => {
+            const r = await sessions(env.db.sql);
+            return r.length === 1 && !r[0].is_active && r;
+          },
+          10_000,
+          "the refused session to close",
+        );
         assert.equal(refused.termination_reason, "error");
         assert.match(refused.termination_detail ?? "", /^refused: login_not_allowed: .*as "administrator"/);
         assert.equal(refused.metadata.client_user, null, "the Client Info never went further than the gate");

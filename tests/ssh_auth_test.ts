@@ -180,6 +180,30 @@ Deno.test("ssh auth: jump credentials, backend credentials and denials", async (
         assert.equal(a.details.reason, "unknown_source_ip");
         assert.equal(a.details.ref, m[1]);
         assert.equal(a.actor, "ip:127.0.0.99");
+        // LogLevel ERROR hides banners: the disconnect's description carries the same reference
+        const quiet = await ssh(
+          { bind: "127.0.0.99", key: alice.path, opts: ["LogLevel=ERROR"] },
+          env.port,
+          "127.0.0.1",
+          `${U}@web1`,
+          ["true"],
+        );
+        assert.equal(quiet.code, 255);
+        assert.doesNotMatch(
+          quiet.stderr,
+          /^jumphost: access denied/m,
+          "the banner is hidden at LogLevel ERROR",
+        );
+        const q =
+          /Received disconnect from \S+ port \d+:14: jumphost: access denied \(reference ([a-z0-9]+)\)/
+            .exec(quiet.stderr);
+        assert.ok(q, quiet.stderr);
+        // the audit row is written asynchronously; the client may exit before it lands
+        const until = Date.now() + 5000;
+        while ((await lastDenial()).details.ref !== q[1] && Date.now() < until) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.equal((await lastDenial()).details.ref, q[1]);
       },
     );
 

@@ -1,6 +1,7 @@
 // Route tests for login, logout, timeouts, throttling, lockout, CSRF and roles (real PostgreSQL).
 import assert from "node:assert/strict";
 import { listAudit } from "../db/audit.ts";
+import { createConsoleUser } from "../db/console_users.ts";
 import { Client, fixture } from "./testing.ts";
 
 Deno.test("login page renders with a CSRF field and assets served locally", async () => {
@@ -17,6 +18,28 @@ Deno.test("login page renders with a CSRF field and assets served locally", asyn
     assert.equal(js.status, 200);
     assert.match(js.headers.get("Cache-Control") ?? "", /immutable/);
     assert.ok((await js.text()).includes("htmx"));
+  } finally {
+    await fx.close();
+  }
+});
+
+Deno.test("while no console admin exists the login page says how to create one; it goes once one exists", async () => {
+  const fx = await fixture({ firstAdminCommand: "deno task cli admin add admin" });
+  try {
+    const c = fx.client();
+    const before = await c.page("/login");
+    assert.match(before.html, /id="no-admin"/);
+    assert.match(before.html, /No console admin exists yet/);
+    assert.match(before.html, /<code>deno task cli admin add admin<\/code>/);
+    // an operator alone does not count: nobody could manage the console
+    await createConsoleUser(fx.db.sql, { name: "olga", role: "operator", passwordHash: "x" }, {
+      actor: "test",
+    });
+    assert.match((await c.page("/login")).html, /id="no-admin"/);
+    await createConsoleUser(fx.db.sql, { name: "root", role: "admin", passwordHash: "x" }, { actor: "test" });
+    const after = await c.page("/login");
+    assert.equal(after.status, 200);
+    assert.doesNotMatch(after.html, /no-admin|No console admin/);
   } finally {
     await fx.close();
   }

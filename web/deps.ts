@@ -42,6 +42,8 @@ export interface WebDeps {
   ipPool?: string | null;
   /** the appliance's data directory: a deleted server's backend key is removed from below it */
   dataDir?: string;
+  /** shown on the login page while no console admin exists (default: `jumphost admin add admin`) */
+  firstAdminCommand?: string;
   /**
    * the appliance secret (seals NT hashes and vaulted server passwords); default: loaded from (created
    * under) dataDir on first need

@@ -1,7 +1,8 @@
 // Authentication at the jump: the source IP names the user (or a few users sharing a CIDR); a user with
 // registered keys or a password must prove one of them. A user known by IP alone may log in with any key
 // (to use a forwarded agent), with a password the backend accepts (passthrough), or with nothing when the
-// appliance holds a key for the server. Then route + decide(); a denial sends one banner line and fails.
+// appliance holds a key for the server. Then route + decide(); a denial sends one banner line and the same
+// text as the disconnect's description.
 import { timedDecision } from "../worker_metrics.ts";
 import { fingerprint } from "../../policy/ssh_key.ts";
 import { verifyPassword } from "../../policy/password.ts";
@@ -9,7 +10,11 @@ import { type Allow, decide, identifySource, type Server, type User } from "../.
 import { userCredentials } from "../../db/users.ts";
 import { chooseRoute, type RouteHow } from "./identify.ts";
 import type { Runtime } from "./runtime.ts";
-import { sendAuthBanner } from "./ssh2_internals.ts";
+import {
+  DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE,
+  disconnectWith,
+  sendAuthBanner,
+} from "./ssh2_internals.ts";
 import {
   type AuthContext,
   type IncomingConnection,
@@ -272,16 +277,21 @@ export class JumpAuth {
     if (this.#denied) return ctx.reject([]);
     this.#denied = true;
     this.rt.deps.metrics?.denials.inc({ protocol: "ssh", reason });
+    void this.rt.audit(accessDenied(this.facts, reason, detail, extra));
     try {
+      // the banner for clients that show it (OpenSSH at its default LogLevel, PuTTY); the same text as
+      // the disconnect's description for `LogLevel ERROR`, which hides banners. No USERAUTH_FAILURE:
+      // OpenSSH would give up on it and exit before reading the disconnect.
       sendAuthBanner(this.conn, text);
+      disconnectWith(this.conn, DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE, text);
     } catch (e) {
       this.rt.deps.log.warn("could not send the denial banner", {
         ref: this.facts.ref,
         error: (e as Error).message,
       });
+      ctx.reject([]);
+      this.conn.end();
     }
-    ctx.reject([]);
-    void this.rt.audit(accessDenied(this.facts, reason, detail, extra));
   }
 }
 

@@ -1,19 +1,29 @@
-// Two things OpenSSH servers do that npm:ssh2 1.17.0 has no public API for, built on its internals
-// (pinned in deno.json; e2e tests cover both, so an upgrade that breaks them fails loudly):
+// Things OpenSSH servers do that npm:ssh2 1.17.0 has no public API for, built on its internals
+// (pinned in deno.json; e2e tests cover them, so an upgrade that breaks them fails loudly):
 //  - a USERAUTH_BANNER at any time during authentication (ssh2 only sends one fixed banner), used to tell
 //    a denied user why in one line before the failure;
+//  - a DISCONNECT with a description (ssh2 sends an empty one): OpenSSH prints it at LogLevel ERROR,
+//    which hides banners, so a denial's reference still reaches the user;
 //  - opening an "auth-agent@openssh.com" channel to the client (the server side of `ssh -A`).
 import type { Duplex } from "node:stream";
 import { type IncomingConnection, OpenSSHAgent } from "./ssh2_types.ts";
 
 const USERAUTH_BANNER = 53;
+const DISCONNECT = 1;
+/** RFC 4253 11.1 */
+export const DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE = 14;
 const MAX_WINDOW = 2 * 1024 * 1024;
 const PACKET_SIZE = 32 * 1024;
 
 interface Internals {
   _protocol: {
     _packetRW: {
-      write: { allocStart: number; alloc(n: number): Uint8Array; finalize(p: Uint8Array): Uint8Array };
+      write: {
+        allocStart: number;
+        allocStartKEX: number;
+        alloc(n: number, force?: boolean): Uint8Array;
+        finalize(p: Uint8Array, force?: boolean): Uint8Array;
+      };
     };
     _kexinit: unknown;
     _queue?: Uint8Array[];
@@ -21,7 +31,7 @@ interface Internals {
     openssh_authAgent(chan: number, window: number, packet: number): void;
   };
   _chanMgr: { add(v: unknown): number };
-  _sock?: { localAddress?: string; localPort?: number; writable?: boolean };
+  _sock?: { localAddress?: string; localPort?: number; writable?: boolean; end(): void };
 }
 
 function internals(conn: IncomingConnection): Internals {
@@ -43,6 +53,28 @@ export function sendAuthBanner(conn: IncomingConnection, text: string): void {
   const finalized = rw.finalize(packet);
   if (proto._kexinit !== undefined) (proto._queue ??= []).push(finalized);
   else proto._cipher.encrypt(finalized);
+}
+
+/**
+ * Sends SSH_MSG_DISCONNECT (RFC 4253 11.1) with `text` as its description and ends the connection. Like
+ * ssh2's own disconnect it bypasses a key exchange in progress.
+ */
+export function disconnectWith(conn: IncomingConnection, reason: number, text: string): void {
+  const i = internals(conn);
+  const proto = i._protocol;
+  // OpenSSH prints the description on one line; no control characters
+  const msg = new TextEncoder().encode(text.replace(/\s+/g, " ").trim());
+  const rw = proto._packetRW.write;
+  let p = rw.allocStartKEX;
+  const packet = rw.alloc(1 + 4 + 4 + msg.length + 4, true);
+  const dv = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
+  packet[p] = DISCONNECT;
+  dv.setUint32(++p, reason);
+  dv.setUint32(p += 4, msg.length);
+  packet.set(msg, p += 4);
+  dv.setUint32(p + msg.length, 0); // empty language tag
+  proto._cipher.encrypt(rw.finalize(packet, true));
+  if (i._sock?.writable) i._sock.end();
 }
 
 /** The local address the client connected to (routes pool IPs). */

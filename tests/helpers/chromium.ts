@@ -1,6 +1,7 @@
 // Debian's Chromium driven by playwright-core: headless, no network beyond loopback, a fresh profile per run.
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { join } from "node:path";
+import { PeerStartError, requireProgram } from "./peer.ts";
 
 export interface Browser {
   ctx: BrowserContext;
@@ -18,6 +19,7 @@ export async function openBrowser(artifactDir: string): Promise<Browser> {
   const profile = await Deno.makeTempDir({ prefix: "jh-chromium-" });
   const shots = join(ARTIFACTS, artifactDir);
   await Deno.mkdir(shots, { recursive: true });
+  requireProgram("/usr/bin/chromium", "chromium");
   const ctx = await chromium.launchPersistentContext(profile, {
     executablePath: "/usr/bin/chromium",
     headless: true,
@@ -32,6 +34,9 @@ export async function openBrowser(artifactDir: string): Promise<Browser> {
       "--disable-component-update",
       "--disable-sync",
     ],
+  }).catch(async (e) => {
+    await Deno.remove(profile, { recursive: true }).catch(() => {});
+    throw new PeerStartError(`Chromium (/usr/bin/chromium) did not start: ${(e as Error).message}`);
   });
   const page = ctx.pages()[0] ?? await ctx.newPage();
   page.setDefaultTimeout(15_000);

@@ -1,5 +1,7 @@
 // A child process whose stderr/stdout are collected continuously (so it never blocks on a full pipe),
 // with waitFor(regex) on what it printed.
+import { spawnPeer } from "./peer.ts";
+
 export interface Spawned {
   child: Deno.ChildProcess;
   output(): string;
@@ -13,8 +15,7 @@ export function spawnCollected(
   args: string[],
   opts: Omit<Deno.CommandOptions, "args"> = {},
 ): Spawned {
-  const child = new Deno.Command(cmd, { ...opts, args, stdin: "null", stdout: "piped", stderr: "piped" })
-    .spawn();
+  const child = spawnPeer(cmd, { ...opts, args, stdin: "null", stdout: "piped", stderr: "piped" });
   let text = "";
   const waiters = new Set<() => void>();
   const pump = async (s: ReadableStream<Uint8Array>) => {

@@ -1,16 +1,13 @@
-// Real RDP peers for tests: Xvfb displays, FreeRDP shadow serving a known static X screen, xrdp with a
-// temporary configuration and a test OS user, and the xfreerdp client. Everything started here is
+// Real RDP peers for tests: Xvfb displays, FreeRDP shadow serving a known static X screen and the
+// xfreerdp client (xrdp is in xrdp.ts). Everything started here is
 // stopped by the returned stop() (call it in finally blocks).
 import net from "node:net";
 import { join } from "node:path";
+import { PeerStartError, tail } from "./peer.ts";
 import { spawnCollected, type Spawned } from "./process.ts";
 
 export function haveRdpTools(): boolean {
   return ["xfreerdp", "freerdp-shadow-cli", "Xvfb"].every(which);
-}
-
-export function haveXrdp(): boolean {
-  return ["xrdp", "xrdp-sesman", "Xvnc"].every(which);
 }
 
 function which(cmd: string): boolean {
@@ -45,9 +42,9 @@ export async function startXvfb(width = 1024, height = 768): Promise<XDisplay> {
     const out = await p.waitFor(/^\d+\s*$/m, 10_000);
     const display = `:${/^(\d+)\s*$/m.exec(out)![1]}`;
     return { display, stop: async () => void await p.stop(3000) };
-  } catch (e) {
+  } catch (_e) {
     await p.stop(1000);
-    throw e;
+    throw new PeerStartError(`Xvfb did not start (no display number within 10 s):\n${tail(p.output())}`);
   }
 }
 
@@ -153,7 +150,9 @@ export async function startShadow(
       ...security,
     ], { env: { DISPLAY: x.display } });
     parts.unshift({ stop: () => shadow.stop(3000) });
-    await waitForPort("127.0.0.1", port, 10_000);
+    await waitForPort("127.0.0.1", port, 10_000).catch((e) => {
+      throw new PeerStartError(`freerdp-shadow-cli did not start: ${e.message}\n${tail(shadow.output())}`);
+    });
     return {
       port,
       display: x.display,
@@ -243,155 +242,5 @@ export async function within<T>(p: Promise<T>, ms: number, fallback: T): Promise
     return await Promise.race([p, new Promise<T>((r) => (timer = setTimeout(() => r(fallback), ms)))]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-export const XRDP_USER = "jhrdptest";
-export const XRDP_PASSWORD = "Jh-rdp-test-1";
-
-/** The local account xrdp logs in (created once; PAM checks its password). */
-export async function ensureXrdpUser(): Promise<void> {
-  const run = (cmd: string, args: string[], stdin?: string) => {
-    const c = new Deno.Command(cmd, {
-      args,
-      stdin: stdin ? "piped" : "null",
-      stdout: "null",
-      stderr: "piped",
-    })
-      .spawn();
-    if (stdin) {
-      const w = c.stdin.getWriter();
-      void w.write(new TextEncoder().encode(stdin)).then(() => w.close());
-    }
-    return c.output();
-  };
-  const exists = await run("id", [XRDP_USER]);
-  if (!exists.success) {
-    const r = await run("useradd", ["-m", "-s", "/bin/sh", XRDP_USER]);
-    if (!r.success) throw new Error(`useradd failed: ${new TextDecoder().decode(r.stderr)}`);
-  }
-  const r = await run("chpasswd", [], `${XRDP_USER}:${XRDP_PASSWORD}\n`);
-  if (!r.success) throw new Error(`chpasswd failed: ${new TextDecoder().decode(r.stderr)}`);
-}
-
-export interface XrdpBackend {
-  port: number;
-  /** The PEM certificate xrdp presents. */
-  certPath: string;
-  stop(): Promise<void>;
-}
-
-/**
- * xrdp + xrdp-sesman from a temporary configuration: TLS only, Xvnc sessions started automatically
- * from the Client Info credentials, sessions killed on disconnect. One at a time (sesman port 3350).
- */
-export async function startXrdp(): Promise<XrdpBackend> {
-  await ensureXrdpUser();
-  const dir = await Deno.makeTempDir({ prefix: "jh-xrdp-" });
-  const port = await freePort();
-  const cert = join(dir, "cert.pem");
-  const key = join(dir, "key.pem");
-  const gen = await new Deno.Command("openssl", {
-    args: [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-days",
-      "2",
-      "-subj",
-      "/CN=xrdp-test",
-      "-keyout",
-      key,
-      "-out",
-      cert,
-    ],
-    stdout: "null",
-    stderr: "null",
-  }).output();
-  if (!gen.success) throw new Error("openssl could not create the xrdp test certificate");
-  const set = (text: string, k: string, v: string) => text.replace(new RegExp(`^${k}=.*$`, "m"), `${k}=${v}`);
-  let xrdpIni = await Deno.readTextFile("/etc/xrdp/xrdp.ini");
-  for (
-    const [k, v] of [
-      ["port", `tcp://127.0.0.1:${port}`],
-      ["security_layer", "tls"],
-      ["certificate", cert],
-      ["key_file", key],
-      ["autorun", "Xvnc"],
-      ["fork", "false"],
-      ["LogFile", join(dir, "xrdp.log")],
-      ["EnableSyslog", "false"],
-    ]
-  ) xrdpIni = set(xrdpIni, k, v);
-  let sesmanIni = await Deno.readTextFile("/etc/xrdp/sesman.ini");
-  for (
-    const [k, v] of [
-      ["KillDisconnected", "true"],
-      ["LogFile", join(dir, "sesman.log")],
-      ["EnableSyslog", "false"],
-    ]
-  ) sesmanIni = set(sesmanIni, k, v);
-  await Deno.writeTextFile(join(dir, "xrdp.ini"), xrdpIni);
-  await Deno.writeTextFile(join(dir, "sesman.ini"), sesmanIni);
-  await Deno.mkdir("/run/xrdp/sockdir", { recursive: true, mode: 0o1777 });
-  // not spawnCollected: session processes forked by sesman would hold its pipes open forever
-  const spawn = (cmd: string, args: string[]) =>
-    new Deno.Command(cmd, { args, stdin: "null", stdout: "null", stderr: "null" }).spawn();
-  const sesman = spawn("xrdp-sesman", ["-n", "-c", join(dir, "sesman.ini")]);
-  const xrdp = spawn("xrdp", ["-n", "-c", join(dir, "xrdp.ini")]);
-  const stop = async () => {
-    for (const p of [xrdp, sesman]) await stopChild(p, 3000);
-    await killUserProcesses(XRDP_USER);
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
-  };
-  try {
-    await waitForPort("127.0.0.1", port, 10_000);
-    // sesman listens on "127.0.0.1" as given, which xrdp 0.9 binds as IPv6 ::1 when IPv6 is enabled
-    await waitForPort(["::1", "127.0.0.1"], 3350, 10_000);
-  } catch (e) {
-    const logs = await Promise.all(
-      ["xrdp.log", "sesman.log"].map((f) => Deno.readTextFile(join(dir, f)).catch(() => "")),
-    );
-    await stop();
-    throw new Error(`${(e as Error).message}\n${logs.join("\n")}`);
-  }
-  return { port, certPath: cert, stop };
-}
-
-/** SIGTERM, then SIGKILL after graceMs. */
-async function stopChild(p: Deno.ChildProcess, graceMs: number): Promise<void> {
-  try {
-    p.kill("SIGTERM");
-  } catch (_e) {
-    // exited
-  }
-  const done = await within(p.status.then(() => true), graceMs, false);
-  if (!done) {
-    try {
-      p.kill("SIGKILL");
-    } catch (_e) {
-      // exited
-    }
-    await p.status;
-  }
-}
-
-/** Sessions sesman started (Xvnc, window manager) run as the test user: end them by pid. */
-async function killUserProcesses(user: string): Promise<void> {
-  const out = await new Deno.Command("ps", {
-    args: ["-u", user, "-o", "pid="],
-    stdout: "piped",
-    stderr: "null",
-  })
-    .output();
-  const pids = new TextDecoder().decode(out.stdout).split(/\s+/).filter((s) => /^\d+$/.test(s)).map(Number);
-  for (const pid of pids) {
-    try {
-      Deno.kill(pid, "SIGTERM");
-    } catch (_e) {
-      // gone already
-    }
   }
 }

@@ -1,6 +1,7 @@
 // A real OpenSSH sshd on loopback for e2e tests: temp config, temp host key, a test OS user with a
 // known password and an authorized key. Needs root (sshd switches to the user) and /usr/sbin/sshd.
 import { join } from "node:path";
+import { peerError, requireProgram } from "./peer.ts";
 
 export const TEST_OS_USER = "jhtest";
 export const TEST_OS_PASSWORD = "jh-Test-pw-7731";
@@ -108,6 +109,7 @@ export interface SshdOptions {
 }
 
 export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
+  requireProgram("/usr/sbin/sshd", "openssh-server");
   await ensureTestUser();
   const host = opts.host ?? "127.0.0.1";
   const dir = await Deno.makeTempDir({ prefix: "jh-sshd-" });
@@ -160,9 +162,13 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   try {
     await waitForPort(host, port);
   } catch (e) {
-    child.kill("SIGKILL");
+    try {
+      child.kill("SIGKILL");
+    } catch (_e) {
+      // it exited (the log says why)
+    }
     await child.status;
-    throw e;
+    throw await peerError("sshd", (e as Error).message, [logFile]);
   }
   return {
     host,

@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { writeAudit } from "../../db/audit.ts";
 import { deleteConsoleSession, hashToken } from "../../db/console_sessions.ts";
+import { countActiveAdmins } from "../../db/console_users.ts";
 import {
   attemptLogin,
   type AuthLimits,
@@ -26,11 +27,31 @@ const MESSAGES = {
   disabled: "This account is disabled.",
 } as const;
 
-function LoginPage(p: { csrf: string; next: string; name: string; error?: string; info?: string }) {
+interface LoginPageProps {
+  csrf: string;
+  next: string;
+  name: string;
+  error?: string;
+  info?: string;
+  /** no console admin exists yet: the command that creates one */
+  noAdmin?: string;
+}
+
+function LoginPage(p: LoginPageProps) {
   return (
     <Layout title="Log in" session={null} path="/login">
       <div class="login panel">
         <h1>jumphost</h1>
+        {p.noAdmin
+          ? (
+            <div class="flash" id="no-admin">
+              No console admin exists yet. On the jump host, create one with <code>{p.noAdmin}</code>{" "}
+              (same configuration as{" "}
+              <code>serve</code>): it prints a one-time password, which you replace with your own at the first
+              login.
+            </div>
+          )
+          : null}
         {p.info ? <div class="flash">{p.info}</div> : null}
         {p.error ? <div class="flash error" role="alert" id="login-error">{p.error}</div> : null}
         <form method="post" action="/login">
@@ -60,16 +81,19 @@ export function loginRoutes(
   const secure = deps.secureCookies ?? false;
   const app = new Hono<AppEnv>();
 
-  app.get("/login", (c) => {
+  app.get("/login", async (c) => {
     const info = c.req.query("expired") === "1"
       ? "Your session ended. Please log in again."
       : c.req.query("bye") === "1"
       ? "You are logged out."
       : undefined;
     const csrf = issueLoginToken(c, secure);
+    const noAdmin = await countActiveAdmins(deps.sql) === 0
+      ? deps.firstAdminCommand ?? "jumphost admin add admin"
+      : undefined;
     return htmlResponse(
       c,
-      <LoginPage csrf={csrf} next={safeNext(c.req.query("next"))} name="" info={info} />,
+      <LoginPage csrf={csrf} next={safeNext(c.req.query("next"))} name="" info={info} noAdmin={noAdmin} />,
     );
   });
 
