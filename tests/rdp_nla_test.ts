@@ -18,6 +18,7 @@ import { CredSspClient } from "../proxy/rdp/nla/credssp_client.ts";
 import { AUTHZ_ACCESS_DENIED, parseEarlyUserAuthResult } from "../proxy/rdp/nla/early_auth.ts";
 import { subjectPublicKey } from "../proxy/rdp/nla/x509.ts";
 import { connectionRequest, rawConnect, readTpkt } from "./helpers/rdp_raw_client.ts";
+import { startXrdp, XRDP_PASSWORD, XRDP_USER } from "./helpers/xrdp.ts";
 import { loadApplianceKey } from "../core/appliance_key.ts";
 import { setServerCredential } from "../db/server_credentials.ts";
 import {
@@ -450,5 +451,61 @@ Deno.test({
       const [d] = await audits(env.db.sql, "rdp.access_denied");
       assert.equal(d.details.reason, "login_not_allowed");
     });
+  },
+});
+
+Deno.test({
+  name: "rdp nla: a vaulted credential logs on to a TLS-only xrdp through the Client Info (autologon)",
+  ignore: ignore || Deno.uid() !== 0,
+  async fn() {
+    const xrdp = await startXrdp();
+    const env = await startRdpEnv({
+      backendPort: xrdp.port,
+      alicePassword: JUMP_PASSWORD,
+      rdpSecurity: "nla",
+    });
+    try {
+      const key = await loadApplianceKey(env.dir);
+      await setServerCredential(env.db.sql, key, "desk", XRDP_USER, XRDP_PASSWORD, "test");
+      const xvnc = async () =>
+        (await new Deno.Command("pgrep", { args: ["-u", XRDP_USER, "Xvnc"], stdout: "null" }).output())
+          .success;
+      assert.equal(await xvnc(), false, "no session of the account before the connection");
+      // alice types her jump password; xrdp (TLS only, PAM) only knows the vaulted account's
+      const c = await startXfreerdp({
+        host: POOL_IP,
+        port: env.port,
+        user: "alice",
+        password: JUMP_PASSWORD,
+        args: ["/sec:nla"],
+      });
+      try {
+        await activated(env, 20_000);
+        // sesman starts an Xvnc session as the vaulted account only when PAM accepted the injected logon
+        await eventually(xvnc, 15_000, `an Xvnc session of ${XRDP_USER}`);
+        await new Promise((r) => setTimeout(r, 4000)); // its desktop drawn, for the recording
+      } finally {
+        await c.stop();
+      }
+      const [s] = await eventually(
+        async () => {
+          const rows = await sessions(env.db.sql);
+          return rows.length === 1 && !rows[0].is_active && rows;
+        },
+        10_000,
+        "the session row to close",
+      );
+      assert.equal(s.termination_reason, "normal");
+      assert.ok(s.recording_size! > 10_000, `recording of ${s.recording_size} bytes`);
+      await env.proxy.auditsSettled();
+      // the injected Client Info has INFO_AUTOLOGON: still not "logged on" (keystrokes stay redacted)
+      assert.equal(s.metadata.logged_on_at ?? null, null);
+      const [used] = await audits(env.db.sql, "rdp.credential_used");
+      assert.equal(used.details.login, XRDP_USER);
+      assert.equal(used.details.via, "client_info");
+    } finally {
+      await env.close();
+      await xrdp.stop();
+    }
   },
 });
