@@ -6,6 +6,7 @@ import net from "node:net";
 import { openRecording, readRecording, RecordType } from "../recorder/rdp_file.ts";
 import tls from "node:tls";
 import {
+  hex,
   parseConnectionConfirm,
   parseFastPathOutput,
   parseMcsConnectResponse,
@@ -142,7 +143,8 @@ Deno.test({
       } finally {
         await c.stop();
       }
-      await assertRecorded(env);
+      const s = await assertRecorded(env);
+      assert.equal(s.metadata.client_user, "svc-desk", "the session is the backend's logon");
       await env.proxy.auditsSettled();
       const used = await audits(env.db.sql, "rdp.credential_used");
       assert.equal(used.length, 1);
@@ -507,5 +509,41 @@ Deno.test({
       await env.close();
       await xrdp.stop();
     }
+  },
+});
+
+Deno.test({
+  name: "rdp nla: a malformed CredSSP message closes that connection only, audited, no backend",
+  ignore,
+  async fn() {
+    await withCountingBackend({ rdpSecurity: "nla" }, async (env) => {
+      for (const garbage of ["ff ff ff ff", "30 03 02 01 ff", "30 84 7f ff ff ff"]) {
+        const plain = await rawConnect(POOL_IP, env.port);
+        plain.write(connectionRequest(PROTOCOL_SSL | PROTOCOL_HYBRID, "alice"));
+        const cc = parseConnectionConfirm(await readTpkt(plain, 10_000));
+        assert.equal(cc.negotiation?.type === "response" && cc.negotiation.selectedProtocol, PROTOCOL_HYBRID);
+        plain.socket.removeAllListeners("data");
+        const t: tls.TLSSocket = await new Promise((resolve, reject) => {
+          const s = tls.connect({ socket: plain.socket, rejectUnauthorized: false }, () => resolve(s));
+          s.once("error", reject);
+        });
+        t.on("error", () => {});
+        t.resume();
+        const closed = new Promise<boolean>((r) => {
+          const timer = setTimeout(() => r(false), 10_000);
+          t.once("close", () => {
+            clearTimeout(timer);
+            r(true);
+          });
+        });
+        t.write(hex(garbage));
+        assert.ok(await closed, `the proxy closed the connection after ${garbage}`);
+        plain.destroy();
+      }
+      await env.proxy.auditsSettled();
+      const failed = await audits(env.db.sql, "rdp.nla_failed");
+      assert.equal(failed.length, 3, JSON.stringify(failed));
+      for (const f of failed) assert.match(String(f.details.reason), /^nla_(malformed|protocol)$/);
+    });
   },
 });

@@ -74,6 +74,15 @@ const EXTENDED_CLIENT_DATA_SUPPORTED = 0x01;
 /** src-ref of the proxy's own X.224 Connection Confirm (any value; the client does not check it). */
 const PROXY_X224_REF = 0x1234;
 
+/** Denials no proven user could change: an NLA client gets them before it is asked for a password. */
+const DECIDED_BEFORE_PROOF = new Set([
+  "policy_unavailable",
+  "unknown_server",
+  "unknown_source_ip",
+  "server_inactive",
+  "protocol_not_enabled",
+]);
+
 interface Negotiated {
   cr: ConnectionRequest;
   frame: Uint8Array;
@@ -395,9 +404,8 @@ export class ProxiedConnection implements LiveConnection {
       }, now));
     this.#ctx.userName = a.allowed ? a.decision.userName : a.userName;
     this.#ctx.serverName = a.server?.name;
-    // what NLA resolves: who is behind a shared source, and the proof an nla server requires
-    const needsProof = !a.allowed && provenUser === null &&
-      (a.reason === "ambiguous_source" || a.reason === "nla_required");
+    // every other denial may not hold for the user NLA will prove (their own CIDR may contain this source)
+    const needsProof = !a.allowed && provenUser === null && !DECIDED_BEFORE_PROOF.has(a.reason);
     return { ...a, needsProof };
   }
 

@@ -205,7 +205,12 @@ export class MitmState {
         this.legs.clientInfoGate?.(info);
         const out = rewriteClientInfoFrame(frame, this.legs.logon);
         this.#clientInfoSeen = true;
-        this.emit({ kind: "client_info", info });
+        // with injected credentials the session is the backend's logon, not what the client typed
+        const fwd = this.legs.logon ? parseMcsFrame(out) : null;
+        this.emit({
+          kind: "client_info",
+          info: fwd?.type === "sendDataRequest" ? parseClientInfo(fwd.userData) : info,
+        });
         return out;
       }
       if (!this.#activated) {
