@@ -239,7 +239,9 @@ export class ProxiedConnection implements LiveConnection {
       // "any" keeps TLS clients working; a known caller who cannot pass NLA yet (no password, or one set
       // before NT hashes were kept) is not pushed into a logon that must fail: TLS, as before
       const source = identifySource(snapshot, this.sourceIp);
-      if (source.kind === "user" && !(await this.p.nla.canAuthenticate(source.user.name))) {
+      const can = source.kind === "user" &&
+        await this.p.nla.canAuthenticate(source.user.name).catch(() => true); // the logon will say why
+      if (source.kind === "user" && !can) {
         this.p.log.debug("NLA not offered: the source's user has no NT hash yet", { user: source.user.name });
         choice = chooseClientProtocol(cr.negReq?.requestedProtocols ?? null, "tls");
       }
