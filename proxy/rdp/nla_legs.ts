@@ -78,7 +78,12 @@ export function createNlaSteps(deps: NlaLegDeps): NlaSteps {
           return null;
         },
       });
-      const end = await drive(stream, (chunk) => server.receive(chunk), o.timeoutMs, "client CredSSP");
+      const end = await driveExchange(
+        stream,
+        (chunk) => server.receive(chunk),
+        o.timeoutMs,
+        "client CredSSP",
+      );
       if ("result" in end) {
         const c = end.result.credentials;
         if (jumpUser) await deps.succeeded(jumpUser);
@@ -109,7 +114,7 @@ export function createNlaSteps(deps: NlaLegDeps): NlaSteps {
         credentials: { domain: logon.domain, user: logon.user, password: logon.password },
       });
       await writeBytes(stream, client.start());
-      const end = await drive(
+      const end = await driveExchange(
         stream,
         (chunk) => {
           const step = client.receive(chunk);
@@ -136,7 +141,7 @@ interface Step<R> {
  * Feed chunks until the exchange completes or fails; answers are written in order (the error TSRequest
  * included). On completion the stream is paused and the bytes after the exchange are put back.
  */
-function drive<R>(
+export function driveExchange<R>(
   stream: Duplex,
   feed: (chunk: Uint8Array) => Promise<Step<R>> | Step<R>,
   timeoutMs: number,

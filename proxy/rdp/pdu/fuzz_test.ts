@@ -156,7 +156,7 @@ const targets: Target[] = [
   {
     name: "rewriteConnectInitial",
     fixtures: [S.SPEC_CONNECT_INITIAL],
-    run: (b) => void P.parseMcsConnectInitial(P.rewriteConnectInitial(b)),
+    run: (b) => void P.parseMcsConnectInitial(P.rewriteConnectInitial(b, 0x2)),
   },
   {
     name: "parseMcsConnectResponse",
@@ -194,6 +194,17 @@ const targets: Target[] = [
     name: "rewriteClientInfoFrame",
     fixtures: [clientInfoFrame],
     run: (b) => void P.rewriteClientInfoFrame(b),
+  },
+  {
+    name: "rewriteClientInfoLogon",
+    fixtures: [B.buildClientInfo({ arcLogonId: 1 })],
+    // what it writes must parse back to the injected names
+    run: (b) => {
+      const info = P.parseClientInfo(
+        P.rewriteClientInfoLogon(b, { domain: "D", userName: "svc", password: "pw" }),
+      );
+      assert.deepEqual([info.domain, info.userName, info.passwordPresent], ["D", "svc", true]);
+    },
   },
   {
     name: "parseShareControlPdus",
