@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import { openRecording, readRecording, RecordType } from "../recorder/rdp_file.ts";
+import { createRenderer } from "../recorder/rdp_render/mod.ts";
 import tls from "node:tls";
 import {
   hex,
@@ -64,6 +65,44 @@ async function withNla(
   }
 }
 
+/** The backend's X display as RGB, without the mouse cursor. */
+async function screenshot(display: string): Promise<Uint8Array> {
+  const args = ["-v", "error", "-f", "x11grab", "-draw_mouse", "0", "-video_size", "1024x768", "-i", display];
+  const out = await new Deno.Command("ffmpeg", {
+    args: [...args, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) throw new Error(`ffmpeg: ${new TextDecoder().decode(out.stderr)}`);
+  return out.stdout;
+}
+
+/** The recording replayed by the console's renderer shows what the backend's screen shows. */
+async function assertRenders(path: string, display: string) {
+  const r = createRenderer({ width: 1024, height: 768 });
+  for await (const rec of readRecording(path)) {
+    if (rec.type === RecordType.SERVER_FASTPATH) r.feedServerFastPath(rec.payload);
+    else if (rec.type === RecordType.SERVER_SLOWPATH) r.feedServerSlowPath(rec.payload);
+  }
+  const f = r.frame();
+  const shot = await screenshot(display);
+  const p = r.pointer;
+  const [x0, y0] = [p.x - p.shape.hotX - 1, p.y - p.shape.hotY - 1];
+  const [x1, y1] = [x0 + p.shape.width + 2, y0 + p.shape.height + 2];
+  let differ = 0;
+  for (let y = 0; y < 768; y++) {
+    for (let x = 0; x < 1024; x++) {
+      if (p.visible && x >= x0 && x < x1 && y >= y0 && y < y1) continue;
+      const i = y * 1024 + x;
+      if ([0, 1, 2].some((k) => f.rgba[i * 4 + k] !== shot[i * 3 + k])) differ++;
+    }
+  }
+  assert.equal(differ, 0, `${differ} pixels differ from the backend's screen`);
+  const colours = new Set<number>();
+  for (let i = 0; i < shot.length; i += 3) colours.add((shot[i] << 16) | (shot[i + 1] << 8) | shot[i + 2]);
+  assert.ok(colours.size >= 2, "the screen shows something (the test window on the root), not a blank frame");
+}
+
 /** The recording of the only session: rendered updates and a clean end, as the TLS tests expect. */
 async function assertRecorded(env: RdpEnv) {
   const [s] = await eventually(
@@ -90,34 +129,40 @@ async function assertRecorded(env: RdpEnv) {
   }
   assert.ok(updateCodes.has(1), `bitmap updates expected, saw ${[...updateCodes]}`);
   assert.equal(ended, 1);
-  return s;
+  return { ...s, recordingPath: rec.path };
 }
 
 Deno.test({
-  name: "rdp nla: xfreerdp /sec:nla through the proxy to an NLA shadow with passthrough, recorded",
+  name:
+    "rdp nla: xfreerdp /sec:nla through the proxy to an NLA shadow with passthrough, recorded and rendered",
   ignore,
   async fn() {
-    await withNla([{ user: "alice", password: JUMP_PASSWORD }], { rdpSecurity: "nla" }, async (env) => {
-      const c = await startXfreerdp({
-        host: POOL_IP,
-        port: env.port,
-        user: "alice",
-        password: JUMP_PASSWORD,
-        args: ["/sec:nla", "/d:CORP"],
-      });
-      try {
-        await activated(env, 20_000);
-        await new Promise((r) => setTimeout(r, 2500));
-      } finally {
-        await c.stop();
-      }
-      const s = await assertRecorded(env);
-      assert.equal(s.metadata.client_user, "CORP\\alice");
-      await env.proxy.auditsSettled();
-      const granted = await audits(env.db.sql, "rdp.access_granted");
-      assert.equal(granted.length, 1);
-      assert.equal(granted[0].actor, "alice");
-    });
+    await withNla(
+      [{ user: "alice", password: JUMP_PASSWORD }],
+      { rdpSecurity: "nla" },
+      async (env, shadow) => {
+        const c = await startXfreerdp({
+          host: POOL_IP,
+          port: env.port,
+          user: "alice",
+          password: JUMP_PASSWORD,
+          args: ["/sec:nla", "/d:CORP"],
+        });
+        try {
+          await activated(env, 20_000);
+          await new Promise((r) => setTimeout(r, 2500));
+        } finally {
+          await c.stop();
+        }
+        const s = await assertRecorded(env);
+        assert.equal(s.metadata.client_user, "CORP\\alice");
+        await assertRenders(s.recordingPath, shadow.display);
+        await env.proxy.auditsSettled();
+        const granted = await audits(env.db.sql, "rdp.access_granted");
+        assert.equal(granted.length, 1);
+        assert.equal(granted[0].actor, "alice");
+      },
+    );
   },
 });
 
