@@ -12,6 +12,10 @@ import { createServer } from "../../db/servers.ts";
 import { createPolicy } from "../../db/policies.ts";
 import { generateKeyPairSync } from "../../proxy/ssh/ssh2_types.ts";
 import type { Log } from "../../proxy/ssh/runtime.ts";
+import { secretKey } from "../../core/secret_box.ts";
+
+/** Seals the NT hash every password needs (the SSH tests never open it). */
+const TEST_SECRET_KEY = secretKey(crypto.getRandomValues(new Uint8Array(32)));
 
 export interface SshEnv {
   db: TestDb;
@@ -116,12 +120,17 @@ export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
       return k;
     },
     async addUser(name, sourceIp, opts = {}) {
-      await createUser(db.sql, {
-        name,
-        sourceIps: [{ cidr: sourceIp, shared: opts.shared }],
-        sshKeys: opts.keys,
-        password: opts.password,
-      }, "test");
+      await createUser(
+        db.sql,
+        {
+          name,
+          sourceIps: [{ cidr: sourceIp, shared: opts.shared }],
+          sshKeys: opts.keys,
+          password: opts.password,
+        },
+        "test",
+        { secretKey: TEST_SECRET_KEY },
+      );
     },
     async addServer(name, opts = {}) {
       const target = opts.sshd ?? sshd;
