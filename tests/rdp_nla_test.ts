@@ -21,6 +21,9 @@ import { AUTHZ_ACCESS_DENIED, parseEarlyUserAuthResult } from "../proxy/rdp/nla/
 import { subjectPublicKey } from "../proxy/rdp/nla/x509.ts";
 import { connectionRequest, rawConnect, readTpkt } from "./helpers/rdp_raw_client.ts";
 import { startXrdp, XRDP_PASSWORD, XRDP_USER } from "./helpers/xrdp.ts";
+import { makeCerts } from "./helpers/certs.ts";
+import { startNlaServer } from "./helpers/rdp_nla.ts";
+import { ntHash } from "../proxy/rdp/nla/crypto.ts";
 import { loadApplianceKey } from "../core/appliance_key.ts";
 import { setServerCredential } from "../db/server_credentials.ts";
 import {
@@ -435,6 +438,7 @@ Deno.test({
 async function hybridExClient(
   port: number,
   password: string,
+  o: { authzOnly?: boolean } = {},
 ): Promise<{ authz: number; mcsResult?: number }> {
   const plain = await rawConnect(POOL_IP, port);
   try {
@@ -469,7 +473,7 @@ async function hybridExClient(
     });
     t.write(client.start());
     const authz = parseEarlyUserAuthResult((await received(4)).slice(0, 4)).code;
-    if (authz !== 0) return { authz };
+    if (authz !== 0 || o.authzOnly) return { authz };
     buf = buf.slice(4);
     t.write(SPEC_CONNECT_INITIAL);
     const head = await received(4);
@@ -590,5 +594,52 @@ Deno.test({
       assert.equal(failed.length, 3, JSON.stringify(failed));
       for (const f of failed) assert.match(String(f.details.reason), /^nla_(malformed|protocol)$/);
     });
+  },
+});
+
+Deno.test({
+  name:
+    "rdp nla: a backend selecting HYBRID_EX gets CredSSP, its Early User Authorization Result is consumed",
+  ignore,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "jh-nla-ex-" });
+    const certs = await makeCerts(dir);
+    for (const backendPassword of [JUMP_PASSWORD, "something-else"]) {
+      const backend = await startNlaServer({
+        certPem: certs.ok.cert,
+        keyPem: certs.ok.key,
+        hybridEx: true,
+        lookupNtHash: (user) => Promise.resolve(user === "alice" ? ntHash(backendPassword) : null),
+      });
+      const env = await startRdpEnv({
+        backendPort: backend.port,
+        alicePassword: JUMP_PASSWORD,
+        rdpSecurity: "nla",
+      });
+      try {
+        const r = await hybridExClient(env.port, JUMP_PASSWORD, { authzOnly: true });
+        const [attempt] = backend.attempts;
+        assert.equal(attempt.selectedProtocol, PROTOCOL_HYBRID_EX);
+        await env.proxy.auditsSettled();
+        if (backendPassword === JUMP_PASSWORD) {
+          // passthrough: the backend got alice's own logon, and said yes after CredSSP
+          assert.deepEqual(attempt.result?.credentials, {
+            domain: "",
+            user: "alice",
+            password: JUMP_PASSWORD,
+          });
+          assert.equal(r.authz, 0);
+        } else {
+          assert.equal(attempt.error?.code, "logon_failure");
+          assert.equal(r.authz, AUTHZ_ACCESS_DENIED, "the client is refused, not left hanging");
+          const [f] = await audits(env.db.sql, "rdp.backend_failed");
+          assert.equal(f.details.reason, "nla_failed");
+        }
+      } finally {
+        await env.close();
+        await backend.close();
+      }
+    }
+    await Deno.remove(dir, { recursive: true });
   },
 });
