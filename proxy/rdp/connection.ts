@@ -421,7 +421,7 @@ export class ProxiedConnection implements LiveConnection {
           server: server.name,
           error: r.detail,
         });
-        return { kind: "deny", reason: "credential_missing", detail: r.detail };
+        return { kind: "deny", reason: "credential_unreadable", detail: r.detail };
       }
       vault = r.credentials;
     }
