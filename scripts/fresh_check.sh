@@ -62,15 +62,16 @@ rm -f "$root/.jumphost-root-complete"
 # the machine kind's npm configuration (npm trusts the system CAs: HTTPS goes through this machine's CA)
 for f in /etc/npmrc /usr/etc/npmrc; do [ -f "$f" ] && mkdir -p "$root$(dirname "$f")" && cp "$f" "$root$f"; done
 # committed state only: a clone, never the working tree
-git clone --quiet --no-checkout "$repo" "$root/root/jumphost" || die "git clone failed"
-git -C "$root/root/jumphost" -c advice.detachedHead=false checkout --quiet --detach "$commit" ||
+mkdir -p "$root/work"
+git clone --quiet --no-checkout "$repo" "$root/work/jumphost" || die "git clone failed"
+git -C "$root/work/jumphost" -c advice.detachedHead=false checkout --quiet --detach "$commit" ||
   die "checkout of $commit failed"
-echo "copied and cloned in $(elapsed "$tc"): $(git -C "$root/root/jumphost" log -1 --format='%h %s' | cut -c1-100)"
+echo "copied and cloned in $(elapsed "$tc"): $(git -C "$root/work/jumphost" log -1 --format='%h %s' | cut -c1-100)"
 
 # the CA environment this machine's sessions have (HTTPS clients: curl, git, node, deno)
 ca=/etc/ssl/certs/ca-certificates.crt
 nspawn=(systemd-nspawn -q --register=no --keep-unit --resolv-conf=copy-host --as-pid2 --capability=all
-  --kill-signal=SIGTERM -D "$root" --chdir=/root/jumphost
+  --kill-signal=SIGTERM -D "$root" --chdir=/work/jumphost
   --setenv=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
   --setenv=NODE_EXTRA_CA_CERTS=$ca --setenv=SSL_CERT_FILE=$ca --setenv=CURL_CA_BUNDLE=$ca
   --setenv=GIT_SSL_CAINFO=$ca --setenv=DENO_TLS_CA_STORE=system,mozilla)
@@ -97,7 +98,7 @@ if [ "$do_start" = 1 ]; then
   # process (deno task, which start.sh execs) stops everything, exit code 0, no process left over
   cat >"$root/root/start_check.sh" <<EOF
 #!/bin/bash
-cd /root/jumphost
+cd /work/jumphost
 export JUMPHOST_SSH_LISTEN=0.0.0.0:${P[SSH]} JUMPHOST_RDP_LISTEN=0.0.0.0:${P[RDP]} JUMPHOST_WEB_LISTEN=127.0.0.1:${P[WEB]}
 bash scripts/start.sh >/root/start.log 2>&1 &
 pid=\$!
@@ -115,10 +116,14 @@ ts=\$(date +%s)
 wait \$pid; rc=\$?
 echo "start.sh exited \$rc \$((\$(date +%s) - ts)) s after SIGTERM"
 sleep 1
-left=\$(pgrep -a -f 'main\.ts serve|postgres' || true)
+left=""
+for c in /proc/[0-9]*/cmdline; do
+  cmd=\$(tr '\\0' ' ' <"\$c" 2>/dev/null) || continue
+  [[ "\$cmd" =~ main\.ts\ serve|bin/postgres ]] && left+="\${c//[^0-9]/} \$cmd"\$'\\n'
+done
 tail -n 15 /root/start.log | cut -c1-300
 ok=1
-[ "\$code" = 200 ] || { echo "FAIL: the console did not answer 200 (got \$code)"; ok=0; }
+[[ "\$code" =~ ^[23] ]] || { echo "FAIL: the console did not answer 2xx/3xx (got \$code)"; ok=0; }
 [ "\$rc" = 0 ] || { echo "FAIL: start.sh exited \$rc after SIGTERM"; ok=0; }
 [ -z "\$left" ] || { echo "FAIL: processes left after SIGTERM:"; echo "\$left"; ok=0; }
 grep -q 'embedded PostgreSQL stopped' /root/start.log || { echo "FAIL: no 'embedded PostgreSQL stopped' in the log"; ok=0; }
