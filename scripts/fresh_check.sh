@@ -70,13 +70,21 @@ echo "copied and cloned in $(elapsed "$tc"): $(git -C "$root/work/jumphost" log 
 
 # the CA environment this machine's sessions have (HTTPS clients: curl, git, node, deno)
 ca=/etc/ssl/certs/ca-certificates.crt
-nspawn=(systemd-nspawn -q --register=no --keep-unit --resolv-conf=copy-host --as-pid2 --capability=all
+machine="jhfresh-$$"
+nspawn=(systemd-nspawn -q --register=no --machine="$machine" --keep-unit --resolv-conf=copy-host --as-pid2 --capability=all
   --kill-signal=SIGTERM -D "$root" --chdir=/work/jumphost
   --setenv=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
   --setenv=NODE_EXTRA_CA_CERTS=$ca --setenv=SSL_CERT_FILE=$ca --setenv=CURL_CA_BUNDLE=$ca
   --setenv=GIT_SSL_CAINFO=$ca --setenv=DENO_TLS_CA_STORE=system,mozilla)
 # nspawn complains that /run here is not a tmpfs; it is harmless
-quiet_nspawn() { "${nspawn[@]}" "$@" 2> >(grep -v 'Attempted to remove disk file system' >&2); }
+# and leaves /run/systemd/nspawn/propagate/<machine> behind, which is removed after each run
+quiet_nspawn() {
+  local rc
+  "${nspawn[@]}" "$@" 2> >(grep -v 'Attempted to remove disk file system' >&2)
+  rc=$?
+  rmdir "/run/systemd/nspawn/propagate/$machine" 2>/dev/null
+  return $rc
+}
 
 port_free() { ! ss -Htln "sport = :$1" | grep -q .; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
