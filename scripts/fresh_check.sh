@@ -3,11 +3,12 @@
 # this kind has), a clean clone of the repository's committed state at REF, and the README's two commands run
 # inside it with systemd-nspawn: `bash scripts/start.sh` (the console must answer HTTP, then SIGTERM must stop
 # it cleanly) and `bash scripts/test.sh` through .ci/run (the same "N passed, N failed" line as CI).
-#   scripts/fresh_check.sh [--ref REF] [--rebuild] [--keep] [--start-only] [--tests-only] [-- deno test args]
+#   scripts/fresh_check.sh [--ref REF] [--rebuild] [--keep] [--start-only] [--tests-only] [-- TEST ARGS]
 #     --ref REF      commit, branch or tag to clone (default: main)
 #     --rebuild      build the cached base root again (it is keyed by packages, apt sources and CAs)
 #     --keep         keep the throwaway root (its path is printed) instead of deleting it
 #     --start-only / --tests-only   run only one of the two commands
+#     -- TEST ARGS   run `bash scripts/test.sh TEST ARGS` (e.g. test files) instead of the whole .ci/run
 # Not part of CI (about 15 minutes). Needs root; installs mmdebstrap and systemd-container when missing.
 # The container shares this machine's network: start.sh's fixed ports (2222, 33389, 8080) are replaced by
 # free ones (JUMPHOST_*_LISTEN) when taken here; the tests choose free ports themselves.
@@ -22,7 +23,7 @@ while [ $# -gt 0 ]; do
     --start-only) do_tests=0 ;;
     --tests-only) do_start=0 ;;
     --) shift; test_args=("$@"); break ;;
-    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "fresh_check.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -71,7 +72,7 @@ echo "copied and cloned in $(elapsed "$tc"): $(git -C "$root/work/jumphost" log 
 # the CA environment this machine's sessions have (HTTPS clients: curl, git, node, deno)
 ca=/etc/ssl/certs/ca-certificates.crt
 machine="jhfresh-$$"
-nspawn=(systemd-nspawn -q --register=no --machine="$machine" --keep-unit --resolv-conf=copy-host --as-pid2 --capability=all
+nspawn=(systemd-nspawn -q --register=no --machine="$machine" --keep-unit --resolv-conf=copy-host --as-pid2 --capability=all --console=pipe
   --kill-signal=SIGTERM -D "$root" --chdir=/work/jumphost
   --setenv=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
   --setenv=NODE_EXTRA_CA_CERTS=$ca --setenv=SSL_CERT_FILE=$ca --setenv=CURL_CA_BUNDLE=$ca
@@ -146,13 +147,18 @@ if [ "$do_tests" = 1 ]; then
   say "bash scripts/test.sh through .ci/run (inside the fresh root)"
   tt=$(date +%s)
   log="$work/ci.log"
-  # the throwaway root goes away with --keep unset: the log is kept beside it only while it runs
-  quiet_nspawn bash -c 'ulimit -n 65536 2>/dev/null; bash .ci/run "$@"' ci ${test_args[@]+"${test_args[@]}"} \
-    2>&1 | tee "$log"
+  # .ci/run takes no arguments: with deno test arguments, scripts/test.sh is run with them instead
+  if [ ${#test_args[@]} -gt 0 ]; then
+    quiet_nspawn bash scripts/test.sh "${test_args[@]}" 2>&1 | tee "$log"
+  else
+    quiet_nspawn bash .ci/run 2>&1 | tee "$log"
+  fi
   rc=${PIPESTATUS[0]}
   tests_time=$(elapsed "$tt")
-  counts=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -1)
-  failures=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | sed -n '/^ERRORS/,$p' | grep -E ' => \./' | sort -u)
+  plain=$(sed 's/\x1b\[[0-9;]*m//g; s/\r$//' "$log")
+  counts=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' <<<"$plain" | tail -1)
+  [ -n "$counts" ] || counts=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' <<<"$plain" | tail -1)
+  failures=$(sed -n '/^ *FAILURES *$/,$p' <<<"$plain" | grep -E ' => \./' | sort -u)
   if [ "$rc" = 0 ]; then tests_result=PASS; else tests_result="FAIL (exit $rc)"; fi
   cp "$log" "/var/tmp/jumphost-fresh-check-last-ci.log" 2>/dev/null || true
 fi
