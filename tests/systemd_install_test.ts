@@ -62,7 +62,12 @@ interface LogLine {
 async function journal(c: Booted): Promise<LogLine[]> {
   const text = await ok(c, "journalctl -u jumphost -o cat --no-pager _UID=$(id -u jumphost)");
   return text.split("\n").filter((l) => l !== "").map((l) => {
-    const j = JSON.parse(l) as LogLine;
+    let j: LogLine;
+    try {
+      j = JSON.parse(l);
+    } catch (_e) {
+      throw new Error(`a journal line of the service is not JSON: ${l}\n--- the journal:\n${text}`);
+    }
     assert.ok(typeof j.time === "string" && typeof j.level === "string" && typeof j.msg === "string", l);
     return j;
   });
