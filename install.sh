@@ -396,10 +396,21 @@ if have_systemd; then
   undo+=("systemctl disable $SVC")
   if [ "$no_start" = 0 ]; then
     systemctl restart "$SVC"
-    for _ in $(seq 1 30); do systemctl is-active --quiet "$SVC" && break; sleep 1; done
-    if ! systemctl is-active --quiet "$SVC"; then
+    # Type=simple is "active" at once: wait for this start's own "ready" line, so that the checks below do
+    # not race its start-up for the embedded cluster and the ports (a lost race made the service exit and
+    # be restarted, or doctor report a failed database and free ports)
+    invocation=$(systemctl show -p InvocationID --value "$SVC")
+    ready=0
+    for _ in $(seq 1 180); do
+      if journalctl -q -o cat --no-pager "_SYSTEMD_INVOCATION_ID=$invocation" 2>/dev/null |
+        grep -q '"msg":"ready"'; then ready=1; break; fi
+      [ "$(systemctl show -p InvocationID --value "$SVC")" = "$invocation" ] || break # it exited, restarted
+      systemctl is-active --quiet "$SVC" || break
+      sleep 0.5
+    done
+    if [ "$ready" = 0 ]; then
       journalctl -u "$SVC" -n 30 --no-pager >&2 || true
-      echo "install.sh: $SVC did not start" >&2; false
+      echo "install.sh: $SVC did not become ready (it exited, or no \"ready\" log line within 90 s)" >&2; false
     fi
     started=1
     say "      $SVC.service enabled and running"
