@@ -9,7 +9,7 @@
 #     --keep         keep the throwaway root (its path is printed) instead of deleting it
 #     --start-only / --tests-only   run only one of the two commands
 #     -- TEST ARGS   run `bash scripts/test.sh TEST ARGS` (e.g. test files) instead of the whole .ci/run
-# Not part of CI (about 15 minutes). Needs root; installs mmdebstrap and systemd-container when missing.
+# Not part of CI (about 8 minutes here; the first run builds the root, about 1 minute). Needs root; installs mmdebstrap and systemd-container when missing.
 # The container shares this machine's network: start.sh's fixed ports (2222, 33389, 8080) are replaced by
 # free ones (JUMPHOST_*_LISTEN) when taken here; the tests choose free ports themselves.
 set -uo pipefail
