@@ -72,5 +72,9 @@ mmdebstrap --quiet --variant=minbase --include="$(IFS=,; echo "${pkgs[*]}")" \
 touch "$tmp/.jumphost-root-complete"
 mv "$tmp" "$root"
 trap - EXIT
+# roots of this profile built for another package list, sources or CAs are not used again
+for old in "$cache/$profile"-*; do
+  [ "$old" = "$root" ] || [ ! -d "$old" ] || { say "removing the outdated root $old"; rm -rf "$old"; }
+done
 say "built in $(($(date +%s) - start)) s ($(du -sh "$root" | cut -f1))"
 echo "$root"

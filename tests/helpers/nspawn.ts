@@ -183,6 +183,7 @@ async function findPid1(nspawn: Spawned): Promise<number> {
   const parent = nspawn.child.pid;
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
+    if (exited(parent)) throw new Error(`systemd-nspawn exited at boot:\n${nspawn.output().slice(-3000)}`);
     for (const e of Deno.readDirSync("/proc")) {
       if (!/^\d+$/.test(e.name)) continue;
       try {
@@ -199,4 +200,14 @@ async function findPid1(nspawn: Spawned): Promise<number> {
   throw new Error(
     `no systemd under systemd-nspawn (pid ${parent}) after 60 s:\n${nspawn.output().slice(-3000)}`,
   );
+}
+
+/** a child that ended and is not reaped yet is a zombie */
+function exited(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z");
+  } catch (_e) {
+    return true;
+  }
 }
