@@ -100,9 +100,10 @@ const web: ServiceStarter = async (d) => {
   const start = (config: typeof d.config) =>
     startWeb(config, {
       sql: d.sql,
-      nodeId: d.config.nodeId,
+      nodeId: config.nodeId,
       firstAdminCommand: firstAdminCommand(config.profile),
-      ops: { hub: d.hub, metricsToken: d.config.metricsToken },
+      // the configuration being served (after SIGHUP the new one: serve replaces d.config only afterwards)
+      ops: { hub: d.hub, metricsToken: config.metricsToken },
       log: (level, message) => d.log.child("web")[level](message),
       listenerStatus: () => [
         ...d.listeners,
