@@ -118,6 +118,9 @@ export function handleSessionChannel(s: ProxySession, session: ServerSession): v
       s.meta.note(`backend refused ${kind} ${arg.slice(0, 100)}: ${bch.message}`);
       return failChannel(ch, `jumphost: ${s.server} refused the ${kind} request.\r\n`);
     }
+    // A short command's exit-status can arrive while the recording below is still being opened: ssh2
+    // emits "exit" once, so it is caught now, not when the relay starts (else the client gets 255).
+    const end = watchEnd(bch);
     if (closed) return bch.close();
     // recorded: every shell (typed commands, with or without a terminal) and commands run in a terminal
     const terminal = ptyOpts !== null && kind !== "subsystem";
@@ -146,7 +149,7 @@ export function handleSessionChannel(s: ProxySession, session: ServerSession): v
     const scp = kind === "exec" ? parseScpCommand(arg) : null;
     if (kind === "subsystem") s.setSubsystem(arg);
     else if (scp) s.setSubsystem("scp");
-    relay = new ChannelRelay(s, ch, bch, info, rec, terminal, kind === "shell" && terminal);
+    relay = new ChannelRelay(s, ch, bch, info, rec, terminal, kind === "shell" && terminal, end);
     if (kind === "subsystem" && arg === "sftp") relay.tapSftp();
     if (scp) relay.tapScp(scp.direction, scp.path, scp.targetIsDir);
     relay.run();
@@ -157,6 +160,20 @@ export function handleSessionChannel(s: ProxySession, session: ServerSession): v
   session.on("shell", (accept, reject) => void start("shell", accept, reject, ""));
   session.on("exec", (accept, reject, info) => void start("exec", accept, reject, info.command));
   session.on("subsystem", (accept, reject, info) => void start("subsystem", accept, reject, info.name));
+}
+
+/** What the backend channel said about its end, from the moment it opened. */
+export interface ChannelEnd {
+  /** the arguments of ssh2's "exit" event (status, or null + signal, core dumped, message) */
+  exit: unknown[] | null;
+  closed: boolean;
+}
+
+function watchEnd(bch: ClientChannel): ChannelEnd {
+  const end: ChannelEnd = { exit: null, closed: false };
+  bch.once("exit", (...args: unknown[]) => end.exit = args);
+  bch.once("close", () => end.closed = true);
+  return end;
 }
 
 /** Tells the client why its request failed and closes the channel (if the client has not already). */
@@ -193,7 +210,6 @@ function pump(
 }
 
 export class ChannelRelay implements Relay {
-  #exit: unknown[] | null = null;
   #closed = false;
   #tapIn: ((d: Buffer) => void) | null = null;
   #tapOut: ((d: Buffer) => void) | null = null;
@@ -208,6 +224,7 @@ export class ChannelRelay implements Relay {
     /** a terminal the proxy may write into (warnings); never for exec/scp/sftp data streams */
     private readonly terminal: boolean,
     private readonly banner: boolean,
+    private readonly end: ChannelEnd,
   ) {}
 
   tapSftp(): void {
@@ -266,10 +283,9 @@ export class ChannelRelay implements Relay {
       this.#safeTap("in", d);
     }, gate);
     ch.on("end", () => bch.end());
-    bch.on("exit", (...args: unknown[]) => {
-      this.#exit = args;
-    });
-    bch.on("close", () => this.#finish());
+    // closed before the relay ran (the channel ended while its recording was being opened): finish now
+    if (this.end.closed) queueMicrotask(() => this.#finish());
+    else bch.on("close", () => this.#finish());
     ch.on("close", () => {
       this.#closed = true;
       try {
@@ -295,7 +311,7 @@ export class ChannelRelay implements Relay {
     this.#done = true;
     this.s.relays.delete(this);
     this.#taps?.finish();
-    const exit = this.#exit;
+    const exit = this.end.exit;
     let status: ChannelInfo["exit"] = undefined;
     if (!this.#closed) {
       try {
