@@ -143,7 +143,8 @@ export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
           poolIp: opts.poolIp ?? "none",
         },
         "test",
-        null,
+        // explicit pool IPs must come from a configured pool: loopback is these tests' pool
+        opts.poolIp ? "127.0.0.0/8" : null,
       );
       if (opts.hostKey) {
         await db
