@@ -124,6 +124,7 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
       const fwd = new Forwarding(session, conn);
       fwd.attach();
       session.onBackend = (b) => fwd.attachBackend(b);
+      session.onForwardingWithdrawn = (why) => fwd.withdraw(why);
       conn.on("session", (accept) => {
         const ss = accept();
         if (ss) handleSessionChannel(session!, ss);
