@@ -103,8 +103,15 @@ export function handleSessionChannel(s: ProxySession, session: ServerSession): v
     if (s.ended || closed) return failChannel(ch, "");
     const ptyOpts = pty ? { ...pty } : null;
     const agentForward = agent;
+    // A short command's exit-status can arrive in the same read as the reply to exec, or while the
+    // recording below is being opened: ssh2 emits "exit" once, so it is watched from the callback on
+    // (a listener added after an await would miss it, and the client would get 255).
+    let end: ChannelEnd | null = null;
     const bch = await new Promise<ClientChannel | Error>((resolve) => {
-      const cb = (err: Error | undefined, c: ClientChannel) => resolve(err ?? c);
+      const cb = (err: Error | undefined, c: ClientChannel) => {
+        if (!err) end = watchEnd(c);
+        resolve(err ?? c);
+      };
       try {
         if (kind === "shell") backend.client.shell(ptyOpts ?? false, { env, agentForward }, cb);
         else if (kind === "exec") {
@@ -118,9 +125,6 @@ export function handleSessionChannel(s: ProxySession, session: ServerSession): v
       s.meta.note(`backend refused ${kind} ${arg.slice(0, 100)}: ${bch.message}`);
       return failChannel(ch, `jumphost: ${s.server} refused the ${kind} request.\r\n`);
     }
-    // A short command's exit-status can arrive while the recording below is still being opened: ssh2
-    // emits "exit" once, so it is caught now, not when the relay starts (else the client gets 255).
-    const end = watchEnd(bch);
     if (closed) return bch.close();
     // recorded: every shell (typed commands, with or without a terminal) and commands run in a terminal
     const terminal = ptyOpts !== null && kind !== "subsystem";
@@ -149,7 +153,7 @@ export function handleSessionChannel(s: ProxySession, session: ServerSession): v
     const scp = kind === "exec" ? parseScpCommand(arg) : null;
     if (kind === "subsystem") s.setSubsystem(arg);
     else if (scp) s.setSubsystem("scp");
-    relay = new ChannelRelay(s, ch, bch, info, rec, terminal, kind === "shell" && terminal, end);
+    relay = new ChannelRelay(s, ch, bch, info, rec, terminal, kind === "shell" && terminal, end!);
     if (kind === "subsystem" && arg === "sftp") relay.tapSftp();
     if (scp) relay.tapScp(scp.direction, scp.path, scp.targetIsDir);
     relay.run();
