@@ -45,7 +45,12 @@ export class RetryQueue {
   #pending: { what: string; fn: () => Promise<void> }[] = [];
   #timer: ReturnType<typeof setTimeout> | null = null;
   #delay = 1000;
-  constructor(private readonly log: Log, private readonly max = 10_000) {}
+  constructor(
+    private readonly log: Log,
+    private readonly max = 10_000,
+    /** a write given up because the queue was full (already logged): counted in a metric */
+    private readonly onDropped: (what: string) => void = () => {},
+  ) {}
 
   get size(): number {
     return this.#pending.length;
@@ -60,6 +65,7 @@ export class RetryQueue {
       if (this.#pending.length >= this.max) {
         const lost = this.#pending.shift();
         this.log.error("retry queue full; dropping oldest write", { what: lost?.what });
+        if (lost) this.onDropped(lost.what);
       }
       this.#pending.push({ what, fn });
       this.#arm();
@@ -122,7 +128,10 @@ export function createRuntime(
   snapshot: () => Snapshot | null,
   lines: LineAllocator,
 ): Runtime {
-  const retry = new RetryQueue(deps.log);
+  // an audit event dropped from a full retry queue (a long outage) is logged there and counted here
+  const retry = new RetryQueue(deps.log, 10_000, (what) => {
+    if (what.startsWith("audit ")) deps.metrics?.auditLost.inc({ protocol: "ssh", reason: "queue_full" });
+  });
   const audit = async (e: AuditEvent) => {
     await retry.run(`audit ${e.action}`, () => writeAudit(deps.sql, e, deps.nodeId));
   };
