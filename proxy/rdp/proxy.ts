@@ -15,6 +15,7 @@ import type { Snapshot } from "../../policy/mod.ts";
 import { type Clock, systemClock } from "../../core/clock.ts";
 import { ProxiedConnection } from "./connection.ts";
 import { plainIp } from "./admission.ts";
+import { sourceKey } from "../source_key.ts";
 import { Enforcer } from "./enforcement.ts";
 import { Listeners } from "./listener.ts";
 import { DEFAULT_TIMEOUTS, type ProxyContext, type Timeouts } from "./proxy_context.ts";
@@ -174,11 +175,12 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
     // sockets that never finish the handshake each hold a timer for seconds: bound how many may wait, in
     // all and from one source (so one flooding address cannot keep everyone else out)
     const source = plainIp(sock.remoteAddress);
+    const slot = sourceKey(source);
     let pending = 0, fromSource = 0;
     for (const c of connections.keys()) {
       if (c.sessionId !== null) continue;
       pending++;
-      if (c.sourceIp === source) fromSource++;
+      if (sourceKey(c.sourceIp) === slot) fromSource++;
     }
     const over = pending >= maxPending ? "setup_cap" : fromSource >= maxPerSource ? "setup_cap_source" : null;
     if (over) {

@@ -18,6 +18,7 @@ import { createServer, type IncomingConnection } from "./ssh2_types.ts";
 import { batchWrites } from "./write_batching.ts";
 import { CLIENT_CIPHERS } from "./ciphers.ts";
 import { SETUP_DEFAULTS, SetupCounter } from "./setup_guard.ts";
+import { sourceKey } from "../source_key.ts";
 
 export interface ListenAddress {
   host: string;
@@ -171,6 +172,7 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
    */
   function guardSetup(sock: net.Socket, listener: string): boolean {
     const source = plainIp(sock.remoteAddress);
+    const slot = sourceKey(source);
     const cut = (reason: string, fields: Record<string, unknown> = {}) => {
       deps.metrics?.setupRefused.inc({ protocol: "ssh", reason });
       // a flood would log a line per connection: one in a hundred says how many
@@ -184,7 +186,7 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
       }
       sock.destroy();
     };
-    const verdict = setups.admit(listener, source);
+    const verdict = setups.admit(listener, slot);
     if (verdict !== "ok") {
       cut(verdict === "listener_full" ? "setup_cap" : "setup_cap_source", {
         in_setup: setups.inSetup(listener),
@@ -197,7 +199,7 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
       released = true;
       clearTimeout(kex);
       clearTimeout(grace);
-      setups.release(listener, source);
+      setups.release(listener, slot);
     };
     const kex = setTimeout(() => cut("kex_timeout"), limits.kexTimeoutMs);
     const grace = setTimeout(() => cut("login_timeout"), limits.loginGraceMs);
