@@ -47,11 +47,22 @@ async function get(host: string, port: number, path: string): Promise<string> {
   const conn = await Deno.connect({ hostname: host, port });
   try {
     await conn.write(new TextEncoder().encode(`GET ${path} HTTP/1.0\r\nHost: x\r\n\r\n`));
-    const text = await new Response(conn.readable).text();
-    return text.slice(text.indexOf("\r\n\r\n") + 4);
+    // read the head and Content-Length bytes of body (not up to EOF: the close takes a while to travel back)
+    let text = "";
+    const buf = new Uint8Array(4096);
+    const dec = new TextDecoder();
+    for (;;) {
+      const head = text.indexOf("\r\n\r\n");
+      const len = /content-length: (\d+)/i.exec(text);
+      if (head >= 0 && len && text.length >= head + 4 + Number(len[1])) return text.slice(head + 4);
+      const n = await conn.read(buf);
+      if (n === null) return text.slice(head + 4);
+      text += dec.decode(buf.subarray(0, n));
+    }
   } catch (e) {
-    conn.close();
     return `error: ${(e as Error).message}`;
+  } finally {
+    conn.close();
   }
 }
 
