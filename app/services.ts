@@ -11,6 +11,7 @@ import { writeAudit } from "../db/audit.ts";
 import { notifySessionKill } from "../db/notify.ts";
 import { findSessionRef } from "../db/sessions.ts";
 import type { ListenerStatus } from "../web/deps.ts";
+import { reservedPoolAddresses } from "./pool_reserved.ts";
 
 const addr = (l: { host: string; port: number }) =>
   l.host.includes(":") ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`;
@@ -100,9 +101,11 @@ const web: ServiceStarter = async (d) => {
   const start = (config: typeof d.config) =>
     startWeb(config, {
       sql: d.sql,
-      nodeId: d.config.nodeId,
+      nodeId: config.nodeId,
       firstAdminCommand: firstAdminCommand(config.profile),
-      ops: { hub: d.hub, metricsToken: d.config.metricsToken },
+      // the configuration being served (after SIGHUP the new one: serve replaces d.config only afterwards)
+      ops: { hub: d.hub, metricsToken: config.metricsToken },
+      reservedPoolIps: () => reservedPoolAddresses(config),
       log: (level, message) => d.log.child("web")[level](message),
       listenerStatus: () => [
         ...d.listeners,

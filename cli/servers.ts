@@ -5,6 +5,7 @@ import { json, printList, table } from "./output.ts";
 import { cliActor } from "../db/audit_events.ts";
 import { createServer, getServer, listServers, type ServerPatch, updateServer } from "../db/servers.ts";
 import { listPolicies } from "../db/policies.ts";
+import { reservedPoolAddresses } from "../app/pool_reserved.ts";
 import { deleteServerAndKey } from "../keys/server_removal.ts";
 import { BACKEND_KEY_USAGE, backendKeyCommand, backendKeySummary } from "./backend_key.ts";
 import { CREDENTIAL_USAGE, credentialCommand, credentialsListCommand } from "./server_credentials.ts";
@@ -60,6 +61,7 @@ export const serverCommand: Command = {
           },
           actor,
           pool,
+          await reservedPoolAddresses(ctx.config),
         );
         if (bool(p, "json")) ctx.out.line(json(s));
         else ctx.out.line(`server ${s.name} created (id ${s.id}, pool IP ${s.pool_ip ?? "none"})`);
@@ -178,7 +180,8 @@ export const serverCommand: Command = {
           hostKey: bool(p, "reset-host-key") ? null : str(p, "host-key"),
           rdpCertSha256: bool(p, "reset-rdp-cert") ? null : str(p, "rdp-cert"),
         };
-        const s = await updateServer(await ctx.db(), name, patch, actor, pool);
+        const reserved = patch.poolIp === undefined ? [] : await reservedPoolAddresses(ctx.config);
+        const s = await updateServer(await ctx.db(), name, patch, actor, pool, reserved);
         if (bool(p, "json")) ctx.out.line(json(s));
         else ctx.out.line(`server ${s.name} updated`);
         return 0;

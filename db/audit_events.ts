@@ -42,6 +42,7 @@ export const AUDIT_ACTIONS = [
   "ssh.host_key_mismatch",
   "ssh.forward_denied",
   "ssh.forward_opened",
+  "ssh.forward_withdrawn",
   "ssh.session_start",
   "ssh.session_end",
   "rdp.access_granted",

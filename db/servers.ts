@@ -3,8 +3,13 @@ import type { Sql, TxSql } from "./client.ts";
 import { writeAudit } from "./audit.ts";
 import { type ActorRef, changeEvent } from "./audit_events.ts";
 import { checkName, InputError, NotFoundError } from "./errors.ts";
-import { allocateIp, isInPool } from "../policy/ip_pool.ts";
-import { normalizeIp } from "../policy/cidr.ts";
+import {
+  allocateIp,
+  blockingAddresses,
+  checkExplicitPoolIp,
+  type ReservedAddress,
+} from "../policy/ip_pool.ts";
+import { PolicyInputError } from "../policy/errors.ts";
 import {
   DEFAULT_RDP_SECURITY,
   isProtocol,
@@ -126,27 +131,37 @@ function checkAddress(a: string): string {
 
 const POOL_LOCK = 7_346_012_002;
 
-/** Resolves a pool choice to an IP, allocating under a lock so concurrent adds never collide. */
-async function resolvePoolIp(tx: TxSql, choice: PoolIpChoice, pool: string | null, serverId: number) {
+/**
+ * Resolves a pool choice to an IP, allocating under a lock so concurrent adds never collide. `reserved` are
+ * addresses no pool IP may be (the machine's own, the configured listen and database addresses).
+ */
+async function resolvePoolIp(
+  tx: TxSql,
+  choice: PoolIpChoice,
+  pool: string | null,
+  serverId: number,
+  reserved: ReservedAddress[],
+) {
   if (choice === "none") return null;
   await tx`SELECT pg_advisory_xact_lock(${POOL_LOCK})`;
   const used =
     (await tx<{ ip: string }[]>`SELECT host(ip) AS ip FROM ip_allocations WHERE released_at IS NULL`)
       .map((r) => r.ip);
+  // every address ever allocated: `pool apply` put them on the machine, which does not make them its own
+  const everAllocated = (await tx<{ ip: string }[]>`SELECT DISTINCT host(ip) AS ip FROM ip_allocations`)
+    .map((r) => r.ip);
   let ip: string;
   if (choice === "auto") {
     if (!pool) {
       throw new InputError("pool_ip", "no IP pool configured (set ip_pool / --ip-pool) for --pool-ip auto");
     }
-    ip = allocateIp(pool, used);
+    ip = allocateIp(pool, used, { reserved: blockingAddresses(reserved, everAllocated) });
   } else {
     try {
-      ip = normalizeIp(choice.trim());
+      ip = checkExplicitPoolIp(choice, pool, reserved, everAllocated);
     } catch (e) {
-      throw new InputError("pool_ip", `pool IP "${choice}": ${(e as Error).message}`);
-    }
-    if (pool && !isInPool(pool, ip)) {
-      throw new InputError("pool_ip", `pool IP ${ip} is outside the pool ${pool}`);
+      if (e instanceof PolicyInputError) throw new InputError("pool_ip", `pool IP "${choice}": ${e.message}`);
+      throw e;
     }
     if (used.includes(ip)) throw new InputError("pool_ip", `pool IP ${ip} is already allocated`);
   }
@@ -160,7 +175,13 @@ async function releasePoolIp(tx: TxSql, serverId: number): Promise<string | null
   return r[0]?.ip ?? null;
 }
 
-export async function createServer(sql: Sql, input: ServerInput, actor: ActorRef, pool: string | null) {
+export async function createServer(
+  sql: Sql,
+  input: ServerInput,
+  actor: ActorRef,
+  pool: string | null,
+  reserved: ReservedAddress[] = [],
+) {
   const name = checkName("name", input.name);
   const address = checkAddress(input.address);
   const protocols = checkProtocols(input.protocols) ?? ["ssh"];
@@ -185,7 +206,7 @@ export async function createServer(sql: Sql, input: ServerInput, actor: ActorRef
                            description)
       VALUES (${name}, ${address}, ${sshPort}, ${rdpPort}, ${protocols}, ${rdpListenPort}, ${rdpSecurity},
               ${input.description?.trim() || null}) RETURNING id`;
-    const ip = await resolvePoolIp(tx, input.poolIp ?? "none", pool, id);
+    const ip = await resolvePoolIp(tx, input.poolIp ?? "none", pool, id, reserved);
     if (ip) {
       await tx`UPDATE servers SET pool_ip = ${ip}::inet WHERE id = ${id}`;
       await writeAudit(tx, changeEvent(actor, "pool.allocate", name, { ip }));
@@ -209,6 +230,7 @@ export async function updateServer(
   patch: ServerPatch,
   actor: ActorRef,
   pool: string | null,
+  reserved: ReservedAddress[] = [],
 ) {
   return await sql.begin(async (tx) => {
     const s = await getServer(tx, name);
@@ -255,7 +277,7 @@ export async function updateServer(
       const old = await releasePoolIp(tx, s.id);
       await tx`UPDATE servers SET pool_ip = NULL WHERE id = ${s.id}`;
       if (old) await writeAudit(tx, changeEvent(actor, "pool.release", name, { ip: old }));
-      const ip = await resolvePoolIp(tx, patch.poolIp, pool, s.id);
+      const ip = await resolvePoolIp(tx, patch.poolIp, pool, s.id, reserved);
       if (ip) {
         await tx`UPDATE servers SET pool_ip = ${ip}::inet WHERE id = ${s.id}`;
         await writeAudit(tx, changeEvent(actor, "pool.allocate", name, { ip }));

@@ -22,7 +22,9 @@ export async function dashboardCounts(sql: Sql, now: Date): Promise<DashboardCou
       (SELECT count(*) FROM servers)::int AS servers,
       (SELECT count(*) FROM policies WHERE revoked_at IS NULL AND valid_from <= ${now}
          AND valid_until > ${now})::int AS "activePolicies",
-      (SELECT count(*) FROM audit_log WHERE NOT success AND at >= ${dayStart}
+      -- a summary row of folded pre-identification denials stands for its count
+      (SELECT COALESCE(sum(CASE WHEN details->>'aggregated' = 'true' THEN (details->>'count')::int ELSE 1 END), 0)
+         FROM audit_log WHERE NOT success AND at >= ${dayStart}
          AND action IN ('ssh.access_denied', 'rdp.access_denied'))::int AS "denialsToday",
       to_regclass('conversions') IS NOT NULL AS has_conversions`;
   let conversionQueue: number | null = null;

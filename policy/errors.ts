@@ -9,6 +9,9 @@ export type PolicyInputErrorCode =
   | "duplicate_id"
   | "duplicate_server_name"
   | "duplicate_pool_ip"
+  | "pool_ip_without_pool"
+  | "pool_ip_outside_pool"
+  | "pool_ip_reserved"
   | "duplicate_rdp_listen_port";
 
 /** Bad input handed to the policy engine (malformed address, CIDR, date, or conflicting rows). */

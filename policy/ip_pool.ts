@@ -6,7 +6,7 @@
 // and /32 (the one address). IPv6 has no broadcast; it skips the all-zero subnet-router anycast
 // address (RFC 4291), except /127 (RFC 6164: both usable) and /128.
 
-import { type Cidr, cidrLast, formatIp, parseCidr, parseIp } from "./cidr.ts";
+import { type Cidr, cidrLast, formatIp, normalizeIp, parseCidr, parseIp } from "./cidr.ts";
 import { PolicyInputError, PoolExhaustedError } from "./errors.ts";
 
 export interface PoolRange {
@@ -84,4 +84,61 @@ export function allocateIp(pool: string, usedIps: Iterable<string>, opts: Alloca
       poolSize(cidr)
     } addresses, ${used.size} in use, ${ranges.length} reserved ranges)`,
   );
+}
+
+/** An address a pool IP must never be: one of the machine's own, or one the configuration names. */
+export interface ReservedAddress {
+  ip: string;
+  /** what it is, for the refusal: "an address of this machine (eth0)", "the database host" … */
+  why: string;
+  /** named by the configuration (listen addresses, database host): refused even if it was a pool IP */
+  configured: boolean;
+}
+
+/**
+ * Checks an operator's explicit pool IP: `jumphost pool apply` adds it to an interface as root, so it must
+ * come from `ip_pool` and be no address the machine or its configuration already uses. `poolIps` are the
+ * addresses ever allocated as pool IPs: they are on the machine because `pool apply` put them there, so
+ * being an interface address does not refuse them. Returns the normalised IP; throws PolicyInputError.
+ */
+export function checkExplicitPoolIp(
+  text: string,
+  pool: string | null,
+  reserved: ReservedAddress[],
+  poolIps: Iterable<string> = [],
+): string {
+  if (!pool) {
+    throw new PolicyInputError(
+      "pool_ip_without_pool",
+      "no IP pool is configured: set ip_pool (--ip-pool, JUMPHOST_IP_POOL) to the range pool IPs come from",
+    );
+  }
+  const ip = normalizeIp(text.trim());
+  if (!isInPool(pool, ip)) {
+    throw new PolicyInputError("pool_ip_outside_pool", `pool IP ${ip} is outside the pool ${pool}`);
+  }
+  const known = new Set([...poolIps].map(normalizeIp));
+  const hit = blocking(reserved, known).find((r) => r.ip === ip);
+  if (hit) throw new PolicyInputError("pool_ip_reserved", `pool IP ${ip} is ${hit.why}`);
+  return ip;
+}
+
+/** The reserved addresses a pool allocation must skip (normalised; former pool IPs are no longer own). */
+export function blockingAddresses(reserved: ReservedAddress[], poolIps: Iterable<string> = []): string[] {
+  return blocking(reserved, new Set([...poolIps].map(normalizeIp))).map((r) => r.ip);
+}
+
+function blocking(reserved: ReservedAddress[], known: Set<string>): ReservedAddress[] {
+  const out: ReservedAddress[] = [];
+  for (const r of reserved) {
+    let ip: string;
+    try {
+      ip = normalizeIp(r.ip.replace(/%.*$/, ""));
+    } catch (_e) {
+      continue; // a host name or a malformed entry names no address to compare with
+    }
+    if (!r.configured && known.has(ip)) continue;
+    out.push({ ...r, ip });
+  }
+  return out;
 }

@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { PolicyInputError, PoolExhaustedError } from "./errors.ts";
-import { allocateIp, isInPool, poolRange, poolSize } from "./ip_pool.ts";
+import {
+  allocateIp,
+  blockingAddresses,
+  checkExplicitPoolIp,
+  isInPool,
+  poolRange,
+  poolSize,
+  type ReservedAddress,
+} from "./ip_pool.ts";
 
 const isExhausted = (e: unknown) => e instanceof PoolExhaustedError && e.code === "pool_exhausted";
 
@@ -112,4 +120,54 @@ Deno.test("poolSize() and poolRange() describe the allocatable range", () => {
   assert.equal(poolSize("2001:db8::/64"), (1n << 64n) - 1n);
   const r = poolRange("10.0.0.0/24");
   assert.equal(r.last - r.first, 253n);
+});
+
+const RESERVED: ReservedAddress[] = [
+  { ip: "10.0.0.1", why: "an address of this machine (eth0)", configured: false },
+  { ip: "fe80::1%eth0", why: "an address of this machine (eth0)", configured: false },
+  { ip: "10.0.0.9", why: "an address of this machine (lo)", configured: false },
+  { ip: "10.0.0.20", why: "the ssh_listen address", configured: true },
+  { ip: "::ffff:10.0.0.30", why: "the database host", configured: true },
+  { ip: "db.example", why: "the database host", configured: true },
+];
+const code = (c: string) => (e: unknown) => e instanceof PolicyInputError && e.code === c;
+
+Deno.test("checkExplicitPoolIp() refuses every explicit pool IP while no pool is configured", () => {
+  assert.throws(
+    () => checkExplicitPoolIp("10.0.0.5", null, []),
+    (e) => code("pool_ip_without_pool")(e) && /set ip_pool/.test((e as Error).message),
+  );
+});
+
+Deno.test("checkExplicitPoolIp() allows host addresses of the pool only", () => {
+  assert.equal(checkExplicitPoolIp(" 10.0.0.5 ", "10.0.0.0/24", RESERVED), "10.0.0.5");
+  assert.equal(checkExplicitPoolIp("::ffff:10.0.0.6", "10.0.0.0/24", RESERVED), "10.0.0.6");
+  assert.throws(() => checkExplicitPoolIp("192.168.1.1", "10.0.0.0/24", []), code("pool_ip_outside_pool"));
+  assert.throws(() => checkExplicitPoolIp("10.0.0.255", "10.0.0.0/24", []), code("pool_ip_outside_pool"));
+  assert.throws(() => checkExplicitPoolIp("10.0.0", "10.0.0.0/24", []), code("invalid_ip"));
+});
+
+Deno.test("checkExplicitPoolIp() refuses the machine's own and the configured addresses", () => {
+  assert.throws(
+    () => checkExplicitPoolIp("10.0.0.1", "10.0.0.0/24", RESERVED),
+    (e) => code("pool_ip_reserved")(e) && /an address of this machine \(eth0\)/.test((e as Error).message),
+  );
+  assert.throws(() => checkExplicitPoolIp("10.0.0.20", "10.0.0.0/24", RESERVED), /ssh_listen/);
+  assert.throws(() => checkExplicitPoolIp("10.0.0.30", "10.0.0.0/24", RESERVED), /the database host/);
+  assert.throws(() => checkExplicitPoolIp("fe80::1", "fe80::/64", RESERVED), /this machine/);
+});
+
+Deno.test("checkExplicitPoolIp(): a former pool IP on the machine is allowed, a configured one is not", () => {
+  // 10.0.0.9 is on lo because `pool apply` put it there
+  assert.equal(checkExplicitPoolIp("10.0.0.9", "10.0.0.0/24", RESERVED, ["10.0.0.9"]), "10.0.0.9");
+  assert.throws(
+    () => checkExplicitPoolIp("10.0.0.20", "10.0.0.0/24", RESERVED, ["10.0.0.20"]),
+    code("pool_ip_reserved"),
+  );
+});
+
+Deno.test("blockingAddresses() feeds automatic allocation: reserved addresses are skipped", () => {
+  const blocked = blockingAddresses(RESERVED, ["10.0.0.9"]);
+  assert.deepEqual(blocked, ["10.0.0.1", "fe80::1", "10.0.0.20", "10.0.0.30"]);
+  assert.equal(allocateIp("10.0.0.0/30", [], { reserved: blocked }), "10.0.0.2");
 });

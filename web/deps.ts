@@ -5,6 +5,7 @@ import type { AccountLockRule } from "../db/console_users.ts";
 import type { SourceThrottleRule } from "../db/console_throttle.ts";
 import type { MetricsHub } from "../core/metrics/registry.ts";
 import type { SecretKey } from "../core/secret_box.ts";
+import type { ReservedAddress } from "../policy/ip_pool.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -40,6 +41,8 @@ export interface WebDeps {
   mp4Dir?: string;
   /** the configured pool for per-server proxy IPs ("auto" allocation), if any */
   ipPool?: string | null;
+  /** addresses no pool IP may be: the machine's own and the configured ones (app/pool_reserved.ts) */
+  reservedPoolIps?: () => Promise<ReservedAddress[]>;
   /** the appliance's data directory: a deleted server's backend key is removed from below it */
   dataDir?: string;
   /** shown on the login page while no console admin exists (default: `jumphost admin add admin`) */

@@ -67,7 +67,7 @@ await createServer(
     poolIp: "127.0.0.5",
   },
   "bench",
-  null,
+  "127.0.0.0/8",
 );
 await createPolicy(db.sql, {
   user: "bench",

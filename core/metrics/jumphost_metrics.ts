@@ -22,6 +22,12 @@ export interface JumphostMetrics {
   serviceUp: Gauge;
   /** failed attempts to deliver audit events to syslog (they are retried, not dropped) */
   syslogErrors: Counter;
+  /** pre-identification audit events folded into a per-minute summary row; labels: protocol */
+  auditAggregated: Counter;
+  /** audit events that could not be written (each also logged); labels: protocol, reason */
+  auditLost: Counter;
+  /** connections refused before authentication by a setup cap or timeout; labels: protocol, reason */
+  setupRefused: Counter;
 }
 
 export function jumphostMetrics(reg: MetricsRegistry): JumphostMetrics {
@@ -45,6 +51,21 @@ export function jumphostMetrics(reg: MetricsRegistry): JumphostMetrics {
     syslogErrors: reg.counter(
       "jumphost_syslog_send_errors_total",
       "Failed audit deliveries to syslog (retried)",
+    ),
+    auditAggregated: reg.counter(
+      "jumphost_audit_aggregated_total",
+      "Pre-identification audit events counted in a summary row instead of a row each",
+      ["protocol"],
+    ),
+    auditLost: reg.counter(
+      "jumphost_audit_lost_total",
+      "Audit events that could not be written (queue full or write failed; each is logged)",
+      ["protocol", "reason"],
+    ),
+    setupRefused: reg.counter(
+      "jumphost_setup_refused_total",
+      "Connections cut before authentication by a setup cap or timeout",
+      ["protocol", "reason"],
     ),
   };
 }

@@ -14,10 +14,13 @@ import { createSnapshotCache, type SnapshotCacheOptions } from "../../db/snapsho
 import type { Snapshot } from "../../policy/mod.ts";
 import { type Clock, systemClock } from "../../core/clock.ts";
 import { ProxiedConnection } from "./connection.ts";
+import { plainIp } from "./admission.ts";
+import { sourceKey } from "../source_key.ts";
 import { Enforcer } from "./enforcement.ts";
 import { Listeners } from "./listener.ts";
 import { DEFAULT_TIMEOUTS, type ProxyContext, type Timeouts } from "./proxy_context.ts";
 import { SessionRegistry } from "./session_registry.ts";
+import { AuditSink, type AuditSinkDeps } from "../audit_sink.ts";
 import { loadOrCreateCertificate } from "./tls.ts";
 import { loadApplianceKey } from "../../core/appliance_key.ts";
 import { ntHashFor } from "../../db/user_nt_hash.ts";
@@ -48,6 +51,12 @@ export interface RdpProxyDeps {
   snapshotCache?: SnapshotCacheOptions;
   /** Connections still in X.224/TLS setup beyond this are dropped at accept (default 256). */
   maxPendingSetups?: number;
+  /** Connections in setup from one source address beyond this are dropped at accept (default 32). */
+  maxPendingSetupsPerSource?: number;
+  /** Bounds of the audit queue and the pre-identification aggregation (tests). */
+  auditSink?: Partial<
+    Pick<AuditSinkDeps, "concurrency" | "maxQueued" | "backpressureAt" | "preauth" | "sweepMs">
+  >;
   metrics?: JumphostMetrics;
   /** Failed NLA logons per user and per source before a temporary block. */
   nlaThrottle?: NlaThrottleRules;
@@ -62,8 +71,13 @@ export interface RdpProxy {
   activeConnections(): number;
   /** Connections that joined a session, with whether the desktop is being relayed yet. */
   liveConnections(): { sessionId: string; activated: boolean }[];
-  /** Resolves when every audit row queued so far is written (tests). */
+  /**
+   * Resolves when every audit row queued so far is written (tests). Summaries of folded pre-identification
+   * events are written first, as if their minute had ended.
+   */
   auditsSettled(): Promise<void>;
+  /** Audit rows waiting to be written. */
+  pendingAudits(): number;
   /** Loads the certificate again (operator replaced it); new connections use it, live ones keep theirs. */
   reloadCertificate(paths: { certPath: string | null; keyPath: string | null }): Promise<string>;
   stop(): Promise<void>;
@@ -81,14 +95,21 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
   const orphans = await closeOrphanedSessions(deps.sql, deps.nodeId, "rdp", "RDP proxy restarted");
   if (orphans.length) log.warn("closed RDP sessions left open by a previous run", { sessions: orphans });
 
-  const audits = new Set<Promise<void>>();
+  // bounded: rows are written a few at a time from a bounded queue, and the events of clients not
+  // identified yet (actor "unknown": garbage, protocol errors, unknown addresses) are folded per source,
+  // reason and minute, so a flood can neither pile up pending writes nor fill the audit table
+  const sink = new AuditSink({
+    write: (e) => writeAudit(deps.sql, e, deps.nodeId),
+    log,
+    now: () => clock.now(),
+    ...deps.auditSink,
+    onLost: (_e, reason) => deps.metrics?.auditLost.inc({ protocol: "rdp", reason }),
+    onAggregated: () => deps.metrics?.auditAggregated.inc({ protocol: "rdp" }),
+  });
   const audit = (e: AuditEvent) => {
-    const p: Promise<void> = writeAudit(deps.sql, e, deps.nodeId)
-      .catch((err) =>
-        log.error("cannot write audit row", { action: e.action, error: (err as Error).message })
-      )
-      .finally(() => audits.delete(p));
-    audits.add(p);
+    if (e.actor !== "unknown") return void sink.write(e);
+    const d = e.details ?? {};
+    sink.preauth(e, [d.reason, d.phase, d.code].filter((x) => x != null).join(":"));
   };
   const snapshots = createSnapshotCache(deps.sql, {
     log: (m, f) => log.warn(m, f),
@@ -147,16 +168,31 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
   };
   let stopping = false;
   const maxPending = deps.maxPendingSetups ?? 256;
+  const maxPerSource = deps.maxPendingSetupsPerSource ?? 32;
   let refused = 0;
   const onConnection = (sock: net.Socket) => {
     if (stopping) return void sock.destroy();
-    // sockets that never finish the handshake each hold a timer for seconds: bound how many may wait
-    let pending = 0;
-    for (const c of connections.keys()) if (c.sessionId === null) pending++;
-    if (pending >= maxPending) {
+    // sockets that never finish the handshake each hold a timer for seconds: bound how many may wait, in
+    // all and from one source (so one flooding address cannot keep everyone else out)
+    const source = plainIp(sock.remoteAddress);
+    const slot = sourceKey(source);
+    let pending = 0, fromSource = 0;
+    for (const c of connections.keys()) {
+      if (c.sessionId !== null) continue;
+      pending++;
+      if (sourceKey(c.sourceIp) === slot) fromSource++;
+    }
+    const over = pending >= maxPending ? "setup_cap" : fromSource >= maxPerSource ? "setup_cap_source" : null;
+    if (over) {
       sock.destroy();
+      deps.metrics?.setupRefused.inc({ protocol: "rdp", reason: over });
       if (refused++ % 100 === 0) {
-        log.warn("RDP connection refused: too many connections in setup", { pending, refused });
+        log.warn("RDP connection refused: too many connections in setup", {
+          pending,
+          source,
+          from_source: fromSource,
+          refused,
+        });
       }
       return;
     }
@@ -205,9 +241,8 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
         sessionId: c.sessionId!,
         activated: c.activated,
       })),
-    auditsSettled: async () => {
-      while (audits.size) await Promise.all([...audits]);
-    },
+    auditsSettled: () => sink.flushWindows().then(() => sink.settled()),
+    pendingAudits: () => sink.pending,
     async reloadCertificate(paths) {
       ctx.tls = await loadOrCreateCertificate({
         dataDir: deps.dataDir,
@@ -231,7 +266,7 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
       await registry.closeAll("shutdown", "jumphost is stopping");
       await kill.unlisten().catch(() => {});
       await snapshots.close();
-      while (audits.size) await Promise.all([...audits]);
+      await sink.close();
     },
   };
 }

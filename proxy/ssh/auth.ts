@@ -81,7 +81,8 @@ export class JumpAuth {
   /** Called when the connection closes before authentication succeeded. */
   async closedUnauthenticated(): Promise<void> {
     if (!this.#denied && this.identity === null && this.#attempts.length > 0) {
-      await this.rt.audit(authFailed(this.facts, this.#attempts));
+      // nobody was identified: a password guesser's rows are folded per source and minute
+      await this.rt.preauthAudit(authFailed(this.facts, this.#attempts), "auth_failed");
     }
   }
 
@@ -277,7 +278,10 @@ export class JumpAuth {
     if (this.#denied) return ctx.reject([]);
     this.#denied = true;
     this.rt.deps.metrics?.denials.inc({ protocol: "ssh", reason });
-    void this.rt.audit(accessDenied(this.facts, reason, detail, extra));
+    const event = accessDenied(this.facts, reason, detail, extra);
+    // not identified yet (an unknown address, the database away): folded per source and reason per minute
+    if (this.facts.userName === undefined) void this.rt.preauthAudit(event, reason);
+    else void this.rt.audit(event);
     try {
       // the banner for clients that show it (OpenSSH at its default LogLevel, PuTTY); the same text as
       // the disconnect's description for `LogLevel ERROR`, which hides banners. No USERAUTH_FAILURE:

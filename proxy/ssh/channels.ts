@@ -103,8 +103,15 @@ export function handleSessionChannel(s: ProxySession, session: ServerSession): v
     if (s.ended || closed) return failChannel(ch, "");
     const ptyOpts = pty ? { ...pty } : null;
     const agentForward = agent;
+    // A short command's exit-status can arrive in the same read as the reply to exec, or while the
+    // recording below is being opened: ssh2 emits "exit" once, so it is watched from the callback on
+    // (a listener added after an await would miss it, and the client would get 255).
+    let end: ChannelEnd | null = null;
     const bch = await new Promise<ClientChannel | Error>((resolve) => {
-      const cb = (err: Error | undefined, c: ClientChannel) => resolve(err ?? c);
+      const cb = (err: Error | undefined, c: ClientChannel) => {
+        if (!err) end = watchEnd(c);
+        resolve(err ?? c);
+      };
       try {
         if (kind === "shell") backend.client.shell(ptyOpts ?? false, { env, agentForward }, cb);
         else if (kind === "exec") {
@@ -146,7 +153,7 @@ export function handleSessionChannel(s: ProxySession, session: ServerSession): v
     const scp = kind === "exec" ? parseScpCommand(arg) : null;
     if (kind === "subsystem") s.setSubsystem(arg);
     else if (scp) s.setSubsystem("scp");
-    relay = new ChannelRelay(s, ch, bch, info, rec, terminal, kind === "shell" && terminal);
+    relay = new ChannelRelay(s, ch, bch, info, rec, terminal, kind === "shell" && terminal, end!);
     if (kind === "subsystem" && arg === "sftp") relay.tapSftp();
     if (scp) relay.tapScp(scp.direction, scp.path, scp.targetIsDir);
     relay.run();
@@ -157,6 +164,20 @@ export function handleSessionChannel(s: ProxySession, session: ServerSession): v
   session.on("shell", (accept, reject) => void start("shell", accept, reject, ""));
   session.on("exec", (accept, reject, info) => void start("exec", accept, reject, info.command));
   session.on("subsystem", (accept, reject, info) => void start("subsystem", accept, reject, info.name));
+}
+
+/** What the backend channel said about its end, from the moment it opened. */
+export interface ChannelEnd {
+  /** the arguments of ssh2's "exit" event (status, or null + signal, core dumped, message) */
+  exit: unknown[] | null;
+  closed: boolean;
+}
+
+function watchEnd(bch: ClientChannel): ChannelEnd {
+  const end: ChannelEnd = { exit: null, closed: false };
+  bch.once("exit", (...args: unknown[]) => end.exit = args);
+  bch.once("close", () => end.closed = true);
+  return end;
 }
 
 /** Tells the client why its request failed and closes the channel (if the client has not already). */
@@ -193,7 +214,6 @@ function pump(
 }
 
 export class ChannelRelay implements Relay {
-  #exit: unknown[] | null = null;
   #closed = false;
   #tapIn: ((d: Buffer) => void) | null = null;
   #tapOut: ((d: Buffer) => void) | null = null;
@@ -208,6 +228,7 @@ export class ChannelRelay implements Relay {
     /** a terminal the proxy may write into (warnings); never for exec/scp/sftp data streams */
     private readonly terminal: boolean,
     private readonly banner: boolean,
+    private readonly end: ChannelEnd,
   ) {}
 
   tapSftp(): void {
@@ -266,10 +287,9 @@ export class ChannelRelay implements Relay {
       this.#safeTap("in", d);
     }, gate);
     ch.on("end", () => bch.end());
-    bch.on("exit", (...args: unknown[]) => {
-      this.#exit = args;
-    });
-    bch.on("close", () => this.#finish());
+    // closed before the relay ran (the channel ended while its recording was being opened): finish now
+    if (this.end.closed) queueMicrotask(() => this.#finish());
+    else bch.on("close", () => this.#finish());
     ch.on("close", () => {
       this.#closed = true;
       try {
@@ -295,7 +315,7 @@ export class ChannelRelay implements Relay {
     this.#done = true;
     this.s.relays.delete(this);
     this.#taps?.finish();
-    const exit = this.#exit;
+    const exit = this.end.exit;
     let status: ChannelInfo["exit"] = undefined;
     if (!this.#closed) {
       try {

@@ -149,6 +149,8 @@ export function forwardEvent(
     port: number;
     allowed: boolean;
     why?: string;
+    /** the session's list of destinations is full: this one is audited but not listed in its metadata */
+    unlisted?: boolean;
   },
 ): AuditEvent {
   return {
@@ -157,6 +159,35 @@ export function forwardEvent(
     target: f.server,
     sourceIp: c.sourceIp,
     success: f.allowed,
-    details: { ...base(c), session_id: f.sessionId, kind: f.kind, host: f.host, port: f.port, reason: f.why },
+    details: {
+      ...base(c),
+      session_id: f.sessionId,
+      kind: f.kind,
+      host: f.host,
+      port: f.port,
+      reason: f.why,
+      ...(f.unlisted ? { unlisted: true } : {}),
+    },
+  };
+}
+
+/** A policy change took the port-forwarding flag away: the session's forwards were closed. */
+export function forwardWithdrawnEvent(
+  c: ConnFacts,
+  f: { server: string; sessionId: string; channels: number; listeners: number; why: string },
+): AuditEvent {
+  return {
+    actor: actor(c),
+    action: "ssh.forward_withdrawn",
+    target: f.server,
+    sourceIp: c.sourceIp,
+    success: true,
+    details: {
+      ...base(c),
+      session_id: f.sessionId,
+      channels_closed: f.channels,
+      listeners_closed: f.listeners,
+      reason: f.why,
+    },
   };
 }

@@ -1,9 +1,10 @@
 // Port forwarding, relayed so the backend does the networking exactly as with a direct ssh:
 //  -L / -D: the client's direct-tcpip channel becomes a direct-tcpip channel from the backend;
 //  -R: tcpip-forward makes the backend listen; its forwarded-tcpip channels are opened back to the client.
-// Every request is re-decided (the policy's port_forwarding flag); refusals are audited.
+// Every request is re-decided (the policy's port_forwarding flag); refusals are audited. When a policy
+// change takes the flag away, the open forwarded channels and the backend's -R listeners are closed.
 import type { Duplex } from "node:stream";
-import { forwardEvent } from "./events.ts";
+import { forwardEvent, forwardWithdrawnEvent } from "./events.ts";
 import type { ProxySession } from "./session.ts";
 import type { IncomingConnection } from "./ssh2_types.ts";
 import type { Backend } from "./upstream.ts";
@@ -16,28 +17,38 @@ interface RemoteForward {
   port: number;
 }
 
-/** Pipes two channels both ways; each side's end ends the other. */
-function splice(a: Duplex, b: Duplex): void {
+/** Pipes two channels both ways; each side's end ends the other. Returns what closes both. */
+function splice(a: Duplex, b: Duplex, onClosed: () => void): () => void {
   a.pipe(b);
   b.pipe(a);
+  let closed = false;
   const closeBoth = () => {
     a.destroy();
     b.destroy();
+    if (!closed) {
+      closed = true;
+      onClosed();
+    }
   };
   a.on("close", closeBoth);
   b.on("close", closeBoth);
   a.on("error", closeBoth);
   b.on("error", closeBoth);
+  return closeBoth;
 }
 
 export class Forwarding {
   #remote = new Map<string, RemoteForward>();
+  /** the forwarded channel pairs now open (-L/-D and -R), each with what closes it */
+  #open = new Set<() => void>();
 
   constructor(private readonly s: ProxySession, private readonly conn: IncomingConnection) {}
 
   #audit(kind: "direct" | "remote", host: string, port: number, allowed: boolean, why?: string): void {
-    // one audit row per distinct destination and verdict; repeats are counted in the metadata
-    if (!this.s.meta.forward(kind, host, port, allowed)) return;
+    // one audit row per distinct destination and verdict, repeats counted in the metadata; once the
+    // metadata's list is full every forward is audited on its own row (never silently)
+    const note = this.s.meta.forward(kind, host, port, allowed);
+    if (note === "repeat") return;
     void this.s.rt.audit(forwardEvent(this.s.facts, {
       server: this.s.server,
       sessionId: this.s.id,
@@ -45,6 +56,45 @@ export class Forwarding {
       host,
       port,
       allowed,
+      why,
+      unlisted: note === "unlisted",
+    }));
+  }
+
+  #splice(a: Duplex, b: Duplex): void {
+    const close = splice(a, b, () => this.#open.delete(close));
+    this.#open.add(close);
+  }
+
+  /** The number of forwarded channels open now. */
+  get openChannels(): number {
+    return this.#open.size;
+  }
+
+  /**
+   * The policy no longer allows forwarding: closes every forwarded channel and cancels the backend's
+   * listeners (their connections would be refused anyway), and audits what was closed.
+   */
+  withdraw(why: string): void {
+    const channels = this.#open.size;
+    for (const close of [...this.#open]) close();
+    this.#open.clear();
+    const listeners = [...this.#remote.values()];
+    this.#remote.clear();
+    for (const f of listeners) {
+      try {
+        this.s.backend?.client.unforwardIn(f.bindAddr, f.requested, () => {});
+      } catch (_e) {
+        // the backend connection is already gone, and its listeners with it
+      }
+    }
+    if (channels === 0 && listeners.length === 0) return;
+    this.s.meta.note(`port forwarding withdrawn: ${channels} channels, ${listeners.length} listeners closed`);
+    void this.s.rt.audit(forwardWithdrawnEvent(this.s.facts, {
+      server: this.s.server,
+      sessionId: this.s.id,
+      channels,
+      listeners: listeners.length,
       why,
     }));
   }
@@ -67,10 +117,16 @@ export class Forwarding {
           this.#audit("direct", info.destIP, info.destPort, true, `backend refused: ${err.message}`);
           return reject();
         }
+        // the flag may have been withdrawn while the backend opened the channel
+        if (!s.forwardingAllowed()) {
+          bch.close();
+          this.#audit("direct", info.destIP, info.destPort, false, "port forwarding no longer allowed");
+          return reject();
+        }
         const ch = accept();
         if (!ch) return bch.close();
         this.#audit("direct", info.destIP, info.destPort, true);
-        splice(ch, bch);
+        this.#splice(ch, bch);
       });
     });
 
@@ -105,6 +161,11 @@ export class Forwarding {
           this.#audit("remote", info.bindAddr, info.bindPort, true, `backend refused: ${err.message}`);
           return reject?.();
         }
+        if (!s.forwardingAllowed()) {
+          backend.client.unforwardIn(info.bindAddr, info.bindPort, () => {});
+          this.#audit("remote", info.bindAddr, port, false, "port forwarding no longer allowed");
+          return reject?.();
+        }
         this.#remote.set(`${info.bindAddr}:${port}`, {
           bindAddr: info.bindAddr,
           requested: info.bindPort,
@@ -129,7 +190,7 @@ export class Forwarding {
       this.conn.forwardOut(fwd.bindAddr, fwd.port, info.srcIP, info.srcPort, (err, ch) => {
         if (err) return reject();
         const bch = accept();
-        splice(ch, bch);
+        this.#splice(ch, bch);
       });
     });
   }

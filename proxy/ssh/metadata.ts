@@ -24,6 +24,8 @@ export interface ForwardInfo {
   count: number;
 }
 
+export type ForwardNote = "new" | "repeat" | "unlisted";
+
 function cut(s: string, n = 1000): string {
   return s.length > n ? s.slice(0, n) + "…" : s;
 }
@@ -38,6 +40,8 @@ export class SessionMetadata {
   forwards = new Map<string, ForwardInfo>();
   transfers: Transfer[] = [];
   dropped = 0;
+  /** forwards beyond the list's bound: audited one by one, only counted here */
+  forwardsUnlisted = 0;
   notes: string[] = [];
   #n = 0;
   onChange: (() => void) | null = null;
@@ -67,20 +71,26 @@ export class SessionMetadata {
     this.#changed();
   }
 
-  forward(kind: ForwardInfo["kind"], host: string, port: number, allowed: boolean): boolean {
+  /**
+   * Notes a forward. "new": a destination (and verdict) not seen before in this session; "repeat": counted
+   * on its entry; "unlisted": the list is full, so it is only counted (the caller audits it regardless).
+   */
+  forward(kind: ForwardInfo["kind"], host: string, port: number, allowed: boolean): ForwardNote {
     const key = `${kind}|${host}|${port}|${allowed}`;
     const f = this.forwards.get(key);
     if (f) {
       f.count++;
-      return false;
+      this.#changed();
+      return "repeat";
     }
     if (this.forwards.size >= MAX_ITEMS) {
-      this.dropped++;
-      return false;
+      this.forwardsUnlisted++;
+      this.#changed();
+      return "unlisted";
     }
     this.forwards.set(key, { kind, host: cut(host, 255), port, allowed, count: 1 });
     this.#changed();
-    return true;
+    return "new";
   }
 
   transfer(t: Transfer): void {
@@ -105,6 +115,7 @@ export class SessionMetadata {
       forwards: [...this.forwards.values()],
       transfers: this.transfers,
       ...(this.dropped ? { dropped_items: this.dropped } : {}),
+      ...(this.forwardsUnlisted ? { forwards_unlisted: this.forwardsUnlisted } : {}),
       ...(this.notes.length ? { notes: this.notes } : {}),
     };
   }

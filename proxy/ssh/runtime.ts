@@ -7,6 +7,8 @@ import type { Snapshot } from "../../policy/mod.ts";
 import type { LineAllocator, UtmpWriter } from "../../recorder/utmp.ts";
 import type { Clock } from "../../core/clock.ts";
 import type { JumphostMetrics } from "../../core/metrics/jumphost_metrics.ts";
+import { PreauthAggregator } from "../preauth_aggregate.ts";
+import type { SetupLimits } from "./setup_guard.ts";
 
 export interface Log {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -34,6 +36,8 @@ export interface SshProxyDeps {
   clientCiphers?: string[];
   /** connection, denial and decision-latency counters (posted to the main isolate by the worker) */
   metrics?: JumphostMetrics;
+  /** caps and timeouts of connections before authentication (defaults: SETUP_DEFAULTS in setup_guard.ts) */
+  setup?: Partial<SetupLimits>;
 }
 
 /** Runs database writes; when one fails (database down) it is retried until it succeeds. */
@@ -41,7 +45,12 @@ export class RetryQueue {
   #pending: { what: string; fn: () => Promise<void> }[] = [];
   #timer: ReturnType<typeof setTimeout> | null = null;
   #delay = 1000;
-  constructor(private readonly log: Log, private readonly max = 10_000) {}
+  constructor(
+    private readonly log: Log,
+    private readonly max = 10_000,
+    /** a write given up because the queue was full (already logged): counted in a metric */
+    private readonly onDropped: (what: string) => void = () => {},
+  ) {}
 
   get size(): number {
     return this.#pending.length;
@@ -56,6 +65,7 @@ export class RetryQueue {
       if (this.#pending.length >= this.max) {
         const lost = this.#pending.shift();
         this.log.error("retry queue full; dropping oldest write", { what: lost?.what });
+        if (lost) this.onDropped(lost.what);
       }
       this.#pending.push({ what, fn });
       this.#arm();
@@ -102,6 +112,15 @@ export interface Runtime {
   now(): Date;
   /** best effort: written now, or retried when the database is back */
   audit(e: AuditEvent): Promise<void>;
+  /**
+   * An event about a client not identified yet (a denied unknown address, failed logins): repeats per
+   * source and reason are folded into one summary row per minute (see proxy/preauth_aggregate.ts).
+   */
+  preauthAudit(e: AuditEvent, reason: string): Promise<void>;
+  /** writes the summaries of every open window now (shutdown, tests) */
+  flushPreauth(): Promise<void>;
+  /** stops the window timer (after flushPreauth at shutdown) */
+  stop(): void;
 }
 
 export function createRuntime(
@@ -109,15 +128,31 @@ export function createRuntime(
   snapshot: () => Snapshot | null,
   lines: LineAllocator,
 ): Runtime {
-  const retry = new RetryQueue(deps.log);
+  // an audit event dropped from a full retry queue (a long outage) is logged there and counted here
+  const retry = new RetryQueue(deps.log, 10_000, (what) => {
+    if (what.startsWith("audit ")) deps.metrics?.auditLost.inc({ protocol: "ssh", reason: "queue_full" });
+  });
+  const audit = async (e: AuditEvent) => {
+    await retry.run(`audit ${e.action}`, () => writeAudit(deps.sql, e, deps.nodeId));
+  };
+  // windows run on real time, not the (possibly scaled) session clock
+  const preauth = new PreauthAggregator({ sampleField: "ref" });
+  const flush = (all: boolean) => Promise.all(preauth.due(Date.now(), all).map(audit)).then(() => {});
+  const sweep = setInterval(() => void flush(false), 5_000);
   return {
     deps,
     snapshot,
     retry,
     lines,
     now: () => new Date(deps.clock.now()),
-    async audit(e) {
-      await retry.run(`audit ${e.action}`, () => writeAudit(deps.sql, e, deps.nodeId));
+    audit,
+    preauthAudit(e, reason) {
+      const now = preauth.add(e, reason, Date.now());
+      if (now) return audit(now);
+      deps.metrics?.auditAggregated.inc({ protocol: "ssh" });
+      return Promise.resolve();
     },
+    flushPreauth: () => flush(true),
+    stop: () => clearInterval(sweep),
   };
 }

@@ -17,6 +17,8 @@ import { ClientAgent, localAddressOf, releaseCrypto } from "./ssh2_internals.ts"
 import { createServer, type IncomingConnection } from "./ssh2_types.ts";
 import { batchWrites } from "./write_batching.ts";
 import { CLIENT_CIPHERS } from "./ciphers.ts";
+import { SETUP_DEFAULTS, SetupCounter } from "./setup_guard.ts";
+import { sourceKey } from "../source_key.ts";
 
 export interface ListenAddress {
   host: string;
@@ -32,11 +34,13 @@ export interface SshProxy {
   connectionCount(): number;
   /** reloads the policy snapshot now (tests; production reloads on NOTIFY) */
   reloadPolicy(): Promise<void>;
+  /** connections not logged in yet (all listeners) */
+  setupCount(): number;
+  /** writes folded pre-identification audit summaries now and waits for pending audit rows (tests) */
+  auditsSettled(): Promise<void>;
   /** stops listening, ends every session with `reason`, closes rows; resolves when all are closed */
   close(reason?: "shutdown" | "error"): Promise<void>;
 }
-
-const LOGIN_GRACE_MS = 60_000;
 
 /** kept here for callers that import it from the server module */
 export { CLIENT_CIPHERS };
@@ -56,6 +60,11 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
     for (const s of live.values()) s.recheck(snap);
   });
   const rt: Runtime = createRuntime(deps, () => policy.current(), new LineAllocator("ssh", 100));
+  const limits = { ...SETUP_DEFAULTS, ...deps.setup };
+  const setups = new SetupCounter(limits);
+  /** a socket still in setup: what releases its slots, and what to do once its key exchange is done */
+  const inSetup = new WeakMap<object, { kexDone(): void; loggedIn(): void }>();
+  let refusedSetups = 0;
 
   const orphaned = await closeOrphanedSessions(
     deps.sql,
@@ -110,13 +119,12 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
     });
     let session: ProxySession | null = null;
     let timeoutReason: string | null = null;
-    const grace = setTimeout(() => {
-      if (!session) conn.end();
-    }, LOGIN_GRACE_MS);
+    const setup = sock ? inSetup.get(sock) : undefined;
+    conn.once("handshake", () => setup?.kexDone());
 
     conn.on("authentication", (ctx) => auth.handle(ctx));
     conn.on("ready", () => {
-      clearTimeout(grace);
+      setup?.loggedIn();
       const identity = auth.identity;
       if (!identity) return conn.end(); // cannot happen: ready follows accept() of an identity
       session = new ProxySession(rt, conn, facts, identity, agent);
@@ -124,6 +132,7 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
       const fwd = new Forwarding(session, conn);
       fwd.attach();
       session.onBackend = (b) => fwd.attachBackend(b);
+      session.onForwardingWithdrawn = (why) => fwd.withdraw(why);
       conn.on("session", (accept) => {
         const ss = accept();
         if (ss) handleSessionChannel(session!, ss);
@@ -137,7 +146,6 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
     conn.on("close", () => {
       gone.abort();
       releaseCrypto(conn);
-      clearTimeout(grace);
       conns.delete(conn);
       // a backend opened to check a passthrough password, for a client that left before using it
       if (!session) auth.identity?.backend?.client.end();
@@ -158,18 +166,62 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
   const listeners: net.Server[] = [];
   const sockets = new Set<net.Socket>();
 
+  /**
+   * Counts a new socket into its listener's and its source's setup slots (refusing it beyond a cap) and
+   * arms the key-exchange and login timeouts; the slots are freed at login or close.
+   */
+  function guardSetup(sock: net.Socket, listener: string): boolean {
+    const source = plainIp(sock.remoteAddress);
+    const slot = sourceKey(source);
+    const cut = (reason: string, fields: Record<string, unknown> = {}) => {
+      deps.metrics?.setupRefused.inc({ protocol: "ssh", reason });
+      // a flood would log a line per connection: one in a hundred says how many
+      if (refusedSetups++ % 100 === 0) {
+        deps.log.warn("SSH connection cut before login", {
+          reason,
+          source,
+          refused: refusedSetups,
+          ...fields,
+        });
+      }
+      sock.destroy();
+    };
+    const verdict = setups.admit(listener, slot);
+    if (verdict !== "ok") {
+      cut(verdict === "listener_full" ? "setup_cap" : "setup_cap_source", {
+        in_setup: setups.inSetup(listener),
+      });
+      return false;
+    }
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      clearTimeout(kex);
+      clearTimeout(grace);
+      setups.release(listener, slot);
+    };
+    const kex = setTimeout(() => cut("kex_timeout"), limits.kexTimeoutMs);
+    const grace = setTimeout(() => cut("login_timeout"), limits.loginGraceMs);
+    inSetup.set(sock, { kexDone: () => clearTimeout(kex), loggedIn: release });
+    sock.once("close", release);
+    return true;
+  }
+
   return {
     async listen(addresses) {
       const bound: ListenAddress[] = [];
       for (const a of addresses) {
+        const listener = `${a.host}:${a.port}`;
         const l = net.createServer((sock) => {
-          sock.setNoDelay(true);
-          batchWrites(sock);
           deps.metrics?.connections.inc({ protocol: "ssh" });
-          sockets.add(sock);
-          sock.on("close", () => sockets.delete(sock));
           // socket errors surface through the ssh2 connection; this keeps them from being unhandled
           sock.on("error", () => {});
+          if (!guardSetup(sock, listener)) return;
+          sock.setNoDelay(true);
+          batchWrites(sock);
+          sockets.add(sock);
+          sock.on("close", () => sockets.delete(sock));
           ssh.injectSocket(sock);
         });
         await new Promise<void>((resolve, reject) => {
@@ -192,6 +244,11 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
     sessions: () => live,
     connectionCount: () => conns.size,
     reloadPolicy: () => policy.reload(),
+    setupCount: () => setups.inSetup(),
+    auditsSettled: async () => {
+      await rt.flushPreauth();
+      await rt.retry.flush();
+    },
     async close(reason = "shutdown") {
       // net.Server.close() calls back only once every connection has ended, so end them meanwhile
       const closed = Promise.all(listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
@@ -208,6 +265,8 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
       while (pendingFinish.size > 0) await Promise.all([...pendingFinish]);
       await kill?.unlisten().catch(() => {});
       await policy.stop();
+      await rt.flushPreauth();
+      rt.stop();
       await rt.retry.flush();
       rt.retry.stop();
     },

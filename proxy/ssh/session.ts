@@ -53,6 +53,8 @@ export class ProxySession {
   onFinished: (() => void) | null = null;
   /** called once the backend leg is up (forwarding hooks its -R listeners there) */
   onBackend: ((b: Backend) => void) | null = null;
+  /** called when a policy change leaves the session allowed but takes port forwarding away */
+  onForwardingWithdrawn: ((why: string) => void) | null = null;
 
   constructor(
     readonly rt: Runtime,
@@ -238,8 +240,16 @@ export class ProxySession {
     if (d.policyId !== this.decision.policyId && this.rowId !== null) {
       void updateSession(this.rt.deps.sql, this.rowId, { policyId: d.policyId }).catch(() => {});
     }
+    this.#adoptDecision(d);
+  }
+
+  /** A still-allowing decision replaces the current one: expiry re-armed, forwards closed if withdrawn. */
+  #adoptDecision(d: Allow): void {
     this.decision = d;
     this.#expiry.reset(d.validUntil.getTime());
+    if (!d.portForwarding) {
+      this.onForwardingWithdrawn?.(`port forwarding no longer allowed (policy ${d.policyId})`);
+    }
   }
 
   #onExpiryStep(step: ExpiryStep): void {
@@ -254,8 +264,7 @@ export class ProxySession {
     const snap = this.rt.snapshot();
     const d = snap ? this.#decide(snap) : null;
     if (d?.allowed && d.validUntil.getTime() > until.getTime()) {
-      this.decision = d;
-      this.#expiry.reset(d.validUntil.getTime());
+      this.#adoptDecision(d);
       return;
     }
     this.terminate("expired", `grant ended at ${until.toISOString()}`);

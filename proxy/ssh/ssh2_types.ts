@@ -119,6 +119,8 @@ export interface IncomingConnection {
     ) => void,
   ): this;
   on(ev: "openssh.streamlocal", fn: (accept: Accept, reject: Reject) => void): this;
+  /** a key exchange completed (the first one ends the connection's key-exchange phase) */
+  once(ev: "handshake", fn: () => void): this;
   forwardOut(
     boundAddr: string,
     boundPort: number,

@@ -78,7 +78,7 @@ export async function startRdpEnv(o: RdpEnvOptions): Promise<RdpEnv> {
         rdpSecurity: o.rdpSecurity,
       },
       "test",
-      null,
+      "127.0.0.0/8", // explicit pool IPs must come from a configured pool
     );
     let policyId = 0;
     if (!o.noPolicy) {

@@ -11,7 +11,7 @@ import { createUser } from "../../db/users.ts";
 import { createServer } from "../../db/servers.ts";
 import { createPolicy } from "../../db/policies.ts";
 import { generateKeyPairSync } from "../../proxy/ssh/ssh2_types.ts";
-import type { Log } from "../../proxy/ssh/runtime.ts";
+import type { Log, SshProxyDeps } from "../../proxy/ssh/runtime.ts";
 import { secretKey } from "../../core/secret_box.ts";
 
 /** Seals the NT hash every password needs (the SSH tests never open it). */
@@ -56,6 +56,8 @@ export interface SshEnvOptions {
   clientCiphers?: string[];
   /** keepalive interval of both legs (default 30 s) */
   keepaliveMs?: number;
+  /** caps and timeouts of connections before login */
+  setup?: SshProxyDeps["setup"];
   /** runs against the fresh database before the proxy starts */
   beforeStart?: (db: TestDb) => Promise<void>;
 }
@@ -97,6 +99,7 @@ export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
     backendTimeoutMs: 10_000,
     keepaliveMs: o.keepaliveMs,
     clientCiphers: o.clientCiphers,
+    setup: o.setup,
   });
   const [first] = await proxy.listen([{ host: "127.0.0.1", port: 0 }]);
   await proxy.listen((o.extraHosts ?? []).map((host) => ({ host, port: first.port })));
@@ -143,7 +146,8 @@ export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
           poolIp: opts.poolIp ?? "none",
         },
         "test",
-        null,
+        // explicit pool IPs must come from a configured pool: loopback is these tests' pool
+        opts.poolIp ? "127.0.0.0/8" : null,
       );
       if (opts.hostKey) {
         await db

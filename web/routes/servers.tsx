@@ -52,6 +52,7 @@ const num = (s: string | undefined) => (s && s.trim() !== "" ? Number(s) : undef
 export function serverRoutes(ctx: RouteCtx): Hono<AppEnv> {
   const { deps, now } = ctx;
   const pool = deps.ipPool ?? null;
+  const reservedPoolIps = deps.reservedPoolIps ?? (() => Promise.resolve([]));
   const app = new Hono<AppEnv>();
   app.use("*", need("manage"));
   const csrf = (c: Context<AppEnv>) => c.get("session").csrfToken;
@@ -120,6 +121,7 @@ export function serverRoutes(ctx: RouteCtx): Hono<AppEnv> {
         },
         byOf(c),
         pool,
+        await reservedPoolIps(),
       );
       return c.redirect(`/servers/${encodeURIComponent(s.name)}?created=1`, 303);
     } catch (e) {
@@ -223,6 +225,7 @@ export function serverRoutes(ctx: RouteCtx): Hono<AppEnv> {
         },
         byOf(c),
         pool,
+        poolIp === (s.pool_ip ?? "") ? [] : await reservedPoolIps(),
       );
     } catch (e) {
       const fe = formErrorsOf(e, {}, FIELDS);
