@@ -97,7 +97,7 @@ export function handleSessionChannel(s: ProxySession, session: ServerSession): v
           ),
       );
       // nothing else can work without a backend
-      setTimeout(() => s.terminate("error", `backend: ${(e as Error).message}`), 100);
+      s.terminateAfter(100, "error", `backend: ${(e as Error).message}`);
       return;
     }
     if (s.ended || closed) return failChannel(ch, "");

@@ -45,6 +45,7 @@ export class ProxySession {
   #metaTimer: ReturnType<typeof setTimeout> | null = null;
   #idleTimer: ReturnType<typeof setTimeout> | null = null;
   #hangup: ReturnType<typeof setTimeout> | undefined;
+  #terminateLater: ReturnType<typeof setTimeout> | undefined;
   #backendDown = false;
   #backendFailed = false;
   /** aborts a backend connection attempt still in flight when the session ends */
@@ -270,6 +271,12 @@ export class ProxySession {
     this.terminate("expired", `grant ended at ${until.toISOString()}`);
   }
 
+  /** terminate() after `ms`, so a message written to a channel reaches the client first. */
+  terminateAfter(ms: number, reason: TerminationReason, detail: string | null): void {
+    if (this.#ended || this.#terminateLater !== undefined) return;
+    this.#terminateLater = setTimeout(() => this.terminate(reason, detail), ms);
+  }
+
   /** Ends the session for `reason`, telling interactive terminals why. */
   terminate(reason: TerminationReason, detail: string | null): void {
     if (this.#ended) return;
@@ -308,6 +315,7 @@ export class ProxySession {
     await this.#backendP?.catch(() => {});
     this.#expiry.cancel();
     clearTimeout(this.#hangup);
+    clearTimeout(this.#terminateLater);
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
     if (this.#metaTimer) clearTimeout(this.#metaTimer);
     for (const r of this.relays) r.close();
