@@ -11,11 +11,13 @@ import { BACKEND_KEY_USAGE, backendKeyCommand, backendKeySummary } from "./backe
 import { CREDENTIAL_USAGE, credentialCommand, credentialsListCommand } from "./server_credentials.ts";
 
 const USAGE = "jumphost server add NAME ADDRESS [--ssh-port P] [--rdp-port P] [--protocols ssh,rdp] " +
-  "[--pool-ip auto|IP|none] [--rdp-listen-port P] [--rdp-security nla|tls|any] [--description D]\n" +
+  "[--pool-ip auto|IP|none] [--rdp-listen-port P] [--rdp-security nla|tls|any] " +
+  "[--password-passthrough on|off] [--description D]\n" +
   "       jumphost server list [--search TEXT] [--json]\n" +
   "       jumphost server show NAME [--json]\n" +
   "       jumphost server edit NAME [--address A] [--ssh-port P] [--rdp-port P] [--protocols ssh,rdp] " +
-  "[--pool-ip auto|IP|none] [--rdp-listen-port P|none] [--rdp-security nla|tls|any] [--description D] " +
+  "[--pool-ip auto|IP|none] [--rdp-listen-port P|none] [--rdp-security nla|tls|any] " +
+  "[--password-passthrough on|off] [--description D] " +
   "[--disable|--enable] " +
   "[--reset-host-key | --host-key 'TYPE BASE64'] [--reset-rdp-cert | --rdp-cert SHA256]\n" +
   "       jumphost server delete NAME\n" +
@@ -23,6 +25,15 @@ const USAGE = "jumphost server add NAME ADDRESS [--ssh-port P] [--rdp-port P] [-
   `       ${CREDENTIAL_USAGE}`;
 
 const protocolsOf = (v: string | undefined) => v === undefined ? undefined : v.split(",");
+
+/** --password-passthrough on|off (spelled like --rdp-security: a setting with named values). */
+function onOff(v: string | undefined, flag: string): boolean | undefined {
+  if (v === undefined) return undefined;
+  const s = v.trim().toLowerCase();
+  if (s === "on") return true;
+  if (s === "off") return false;
+  throw new UsageError(`--${flag} must be on or off, not "${v}"`);
+}
 
 export const serverCommand: Command = {
   name: "server",
@@ -43,6 +54,7 @@ export const serverCommand: Command = {
             "pool-ip",
             "rdp-listen-port",
             "rdp-security",
+            "password-passthrough",
             "description",
           ],
         });
@@ -57,6 +69,7 @@ export const serverCommand: Command = {
             poolIp: str(p, "pool-ip") ?? "none",
             rdpListenPort: int(p, "rdp-listen-port", 1, 65535) ?? null,
             rdpSecurity: str(p, "rdp-security"),
+            passwordPassthrough: onOff(str(p, "password-passthrough"), "password-passthrough"),
             description: str(p, "description"),
           },
           actor,
@@ -73,7 +86,18 @@ export const serverCommand: Command = {
         printList(
           ctx.out,
           bool(p, "json"),
-          ["name", "address", "ssh", "rdp", "protocols", "pool ip", "active", "groups", "host key"],
+          [
+            "name",
+            "address",
+            "ssh",
+            "rdp",
+            "protocols",
+            "pool ip",
+            "active",
+            "groups",
+            "host key",
+            "passthrough",
+          ],
           servers.map((s) => [
             s.name,
             s.address,
@@ -84,6 +108,7 @@ export const serverCommand: Command = {
             s.active,
             s.groups.join(","),
             s.host_key ? "pinned" : "-",
+            s.password_passthrough ? "on" : "off",
           ]),
           servers,
         );
@@ -108,6 +133,7 @@ export const serverCommand: Command = {
           ["pool ip", s.pool_ip],
           ["rdp listen port", s.rdp_listen_port],
           ["rdp security", s.rdp_security],
+          ["password passthrough", s.password_passthrough ? "on" : "off"],
           ["active", s.active],
           ["groups", s.groups.join(", ") || "-"],
           ["host key", s.host_key],
@@ -150,6 +176,7 @@ export const serverCommand: Command = {
             "pool-ip",
             "rdp-listen-port",
             "rdp-security",
+            "password-passthrough",
             "description",
             "host-key",
             "rdp-cert",
@@ -175,6 +202,7 @@ export const serverCommand: Command = {
           poolIp: str(p, "pool-ip"),
           rdpListenPort: listen === "none" ? null : int(p, "rdp-listen-port", 1, 65535),
           rdpSecurity: str(p, "rdp-security"),
+          passwordPassthrough: onOff(str(p, "password-passthrough"), "password-passthrough"),
           description: str(p, "description"),
           active: bool(p, "disable") ? false : bool(p, "enable") ? true : undefined,
           hostKey: bool(p, "reset-host-key") ? null : str(p, "host-key"),

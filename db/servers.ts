@@ -11,6 +11,7 @@ import {
 } from "../policy/ip_pool.ts";
 import { PolicyInputError } from "../policy/errors.ts";
 import {
+  DEFAULT_PASSWORD_PASSTHROUGH,
   DEFAULT_RDP_SECURITY,
   isProtocol,
   isRdpSecurity,
@@ -35,6 +36,8 @@ export interface ServerRow {
   rdp_cert_pinned_at: Date | null;
   /** nla | tls | any, see policy/model.ts RdpSecurity */
   rdp_security: RdpSecurity;
+  /** the password typed at the jump may be handed to this backend (SSH and RDP) */
+  password_passthrough: boolean;
   description: string | null;
   active: boolean;
   created_at: Date;
@@ -53,6 +56,8 @@ export interface ServerInput {
   poolIp?: PoolIpChoice;
   rdpListenPort?: number | null;
   rdpSecurity?: string;
+  /** default: on (DEFAULT_PASSWORD_PASSTHROUGH) */
+  passwordPassthrough?: boolean;
   description?: string | null;
 }
 
@@ -64,6 +69,7 @@ export interface ServerPatch {
   poolIp?: PoolIpChoice;
   rdpListenPort?: number | null;
   rdpSecurity?: string;
+  passwordPassthrough?: boolean;
   description?: string | null;
   active?: boolean;
   /** set (admin-provided) or clear (null) the pinned backend host key */
@@ -76,7 +82,7 @@ const SELECT_SERVER = (sql: Sql | TxSql) =>
   sql`
   SELECT s.id, s.name, s.address, s.ssh_port, s.rdp_port, s.protocols, host(s.pool_ip) AS pool_ip,
          s.rdp_listen_port, s.host_key, s.host_key_pinned_at, s.rdp_cert_sha256,
-         s.rdp_cert_pinned_at, s.rdp_security, s.description, s.active, s.created_at,
+         s.rdp_cert_pinned_at, s.rdp_security, s.password_passthrough, s.description, s.active, s.created_at,
          COALESCE((SELECT array_agg(g.name ORDER BY g.name) FROM server_group_members m
                    JOIN server_groups g ON g.id = m.group_id WHERE m.server_id = s.id), '{}') AS groups
   FROM servers s`;
@@ -191,6 +197,7 @@ export async function createServer(
     ? null
     : checkPort("rdp_listen_port", input.rdpListenPort)!;
   const rdpSecurity = checkRdpSecurity(input.rdpSecurity) ?? DEFAULT_RDP_SECURITY;
+  const passthrough = input.passwordPassthrough ?? DEFAULT_PASSWORD_PASSTHROUGH;
   return await sql.begin(async (tx) => {
     if ((await tx`SELECT 1 FROM servers WHERE name = ${name}`).length) {
       throw new InputError("name", `server "${name}" already exists`);
@@ -203,9 +210,9 @@ export async function createServer(
     }
     const [{ id }] = await tx<{ id: number }[]>`
       INSERT INTO servers (name, address, ssh_port, rdp_port, protocols, rdp_listen_port, rdp_security,
-                           description)
+                           password_passthrough, description)
       VALUES (${name}, ${address}, ${sshPort}, ${rdpPort}, ${protocols}, ${rdpListenPort}, ${rdpSecurity},
-              ${input.description?.trim() || null}) RETURNING id`;
+              ${passthrough}, ${input.description?.trim() || null}) RETURNING id`;
     const ip = await resolvePoolIp(tx, input.poolIp ?? "none", pool, id, reserved);
     if (ip) {
       await tx`UPDATE servers SET pool_ip = ${ip}::inet WHERE id = ${id}`;
@@ -218,6 +225,7 @@ export async function createServer(
         protocols,
         pool_ip: ip,
         rdp_security: rdpSecurity,
+        password_passthrough: passthrough,
       }),
     );
     return await getServer(tx, name);
@@ -247,6 +255,9 @@ export async function updateServer(
     if (patch.description !== undefined) await set("description", patch.description?.trim() || null);
     if (patch.active !== undefined) await set("active", patch.active);
     if (patch.rdpSecurity !== undefined) await set("rdp_security", checkRdpSecurity(patch.rdpSecurity));
+    if (patch.passwordPassthrough !== undefined) {
+      await set("password_passthrough", patch.passwordPassthrough === true);
+    }
     if (patch.rdpListenPort !== undefined) {
       const p = patch.rdpListenPort === null ? null : checkPort("rdp_listen_port", patch.rdpListenPort)!;
       if (

@@ -42,12 +42,13 @@ export async function loadSnapshotInput(
         pool_ip: string | null;
         rdp_listen_port: number | null;
         rdp_security: RdpSecurity;
+        password_passthrough: boolean;
         active: boolean;
         group_ids: number[];
       }[]
     >`
       SELECT s.id, s.name, s.address, s.ssh_port, s.rdp_port, s.protocols, host(s.pool_ip) AS pool_ip,
-        s.rdp_listen_port, s.rdp_security, s.active,
+        s.rdp_listen_port, s.rdp_security, s.password_passthrough, s.active,
         COALESCE((SELECT array_agg(m.group_id) FROM server_group_members m WHERE m.server_id = s.id), '{}') AS group_ids
       FROM servers s`,
     // expired policies older than a day cannot matter for decisions or for "expired" explanations of today
@@ -90,6 +91,7 @@ export async function loadSnapshotInput(
       poolIp: s.pool_ip,
       rdpListenPort: s.rdp_listen_port,
       rdpSecurity: s.rdp_security,
+      passwordPassthrough: s.password_passthrough,
       active: s.active,
       groupIds: s.group_ids,
     })),

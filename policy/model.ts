@@ -21,6 +21,13 @@ export function isRdpSecurity(value: string): value is RdpSecurity {
   return (RDP_SECURITIES as readonly string[]).includes(value);
 }
 
+/**
+ * Whether a server may receive the password a user typed at the jump (SSH password/keyboard-interactive
+ * towards the backend, RDP's NLA logon). On unless an administrator turns it off: servers that share the
+ * jump's accounts keep working; where the jump password must stay at the jump, turn it off per server.
+ */
+export const DEFAULT_PASSWORD_PASSTHROUGH = true;
+
 export interface SourceCidr {
   /** CIDR text as stored, e.g. "10.0.0.0/24" or "192.0.2.7/32" or "2001:db8::/64". */
   cidr: string;
@@ -49,6 +56,8 @@ export interface Server {
   /** a dedicated RDP listener port on the appliance that routes to this server */
   rdpListenPort: number | null;
   rdpSecurity: RdpSecurity;
+  /** the password typed at the jump may be handed to this backend (see DEFAULT_PASSWORD_PASSTHROUGH) */
+  passwordPassthrough: boolean;
   active: boolean;
   /** ids of server groups this server belongs to */
   groupIds: number[];

@@ -30,6 +30,7 @@ export function server(id: number, name: string, extra: Partial<Server> = {}): S
     poolIp: null,
     rdpListenPort: null,
     rdpSecurity: "any",
+    passwordPassthrough: true,
     active: true,
     groupIds: [],
     ...extra,

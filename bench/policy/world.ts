@@ -88,6 +88,7 @@ export function generateWorld(seed: number, now: Date): World {
       poolIp: id % 2 ? formatIp({ family: 4, value: V4(10, 200, 0, 0) + BigInt(id) }) : null,
       rdpListenPort: protocols.includes("rdp") && id % 5 === 0 ? 40_000 + id : null,
       rdpSecurity: "any",
+      passwordPassthrough: true,
       active: rnd() > 0.03,
       groupIds,
     };

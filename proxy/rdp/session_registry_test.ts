@@ -28,6 +28,7 @@ async function setup(windowMs: number) {
     poolIp: null,
     rdpListenPort: null,
     rdpSecurity: "any",
+    passwordPassthrough: true,
     active: true,
     groupIds: [],
   };

@@ -14,7 +14,7 @@ import { ServerDetail, ServerForm, ServerList } from "../views/server_views.tsx"
 import { byOf, formList, formOf, need, type RouteCtx } from "./ctx.ts";
 import { backendKeyRoutes, backendKeyState, type DetailRenderer } from "./server_backend_key.tsx";
 import { can } from "../auth.ts";
-import { DEFAULT_RDP_SECURITY, isRdpSecurity } from "../../policy/model.ts";
+import { DEFAULT_PASSWORD_PASSTHROUGH, DEFAULT_RDP_SECURITY, isRdpSecurity } from "../../policy/model.ts";
 import { listServerCredentials } from "../../db/server_credentials.ts";
 import { serverCredentialRoutes } from "./server_credentials.tsx";
 
@@ -27,6 +27,7 @@ const FIELDS = [
   "pool_ip",
   "rdp_listen_port",
   "rdp_security",
+  "password_passthrough",
   "description",
 ];
 
@@ -96,6 +97,7 @@ export function serverRoutes(ctx: RouteCtx): Hono<AppEnv> {
           rdp_port: "3389",
           pool_ip: pool ? "auto" : "",
           rdp_security: DEFAULT_RDP_SECURITY,
+          password_passthrough: DEFAULT_PASSWORD_PASSTHROUGH ? "on" : "",
         },
         errors: {},
       }),
@@ -117,6 +119,7 @@ export function serverRoutes(ctx: RouteCtx): Hono<AppEnv> {
           poolIp: v.pool_ip?.trim() || "none",
           rdpListenPort: num(v.rdp_listen_port) ?? null,
           rdpSecurity: v.rdp_security || undefined,
+          passwordPassthrough: !!v.password_passthrough,
           description: v.description || null,
         },
         byOf(c),
@@ -193,6 +196,7 @@ export function serverRoutes(ctx: RouteCtx): Hono<AppEnv> {
         pool_ip: s.pool_ip ?? "",
         rdp_listen_port: s.rdp_listen_port === null ? "" : String(s.rdp_listen_port),
         rdp_security: s.rdp_security,
+        password_passthrough: s.password_passthrough ? "on" : "",
         description: s.description ?? "",
         active: s.active ? "on" : "",
       },
@@ -220,6 +224,9 @@ export function serverRoutes(ctx: RouteCtx): Hono<AppEnv> {
           poolIp: poolIp === (s.pool_ip ?? "") ? undefined : poolIp === "" ? "none" : poolIp,
           rdpListenPort: listen !== s.rdp_listen_port ? listen : undefined,
           rdpSecurity: v.rdp_security && v.rdp_security !== s.rdp_security ? v.rdp_security : undefined,
+          passwordPassthrough: !!v.password_passthrough !== s.password_passthrough
+            ? !!v.password_passthrough
+            : undefined,
           description: (v.description?.trim() || null) !== s.description ? v.description ?? "" : undefined,
           active: !!v.active !== s.active ? !!v.active : undefined,
         },

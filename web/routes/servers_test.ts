@@ -233,3 +233,40 @@ Deno.test("groups: create server and user groups, add and remove members, errors
     await fx.close();
   }
 });
+
+Deno.test("servers: the password passthrough checkbox (on for a new server, saved, shown, audited, CSRF)", async () => {
+  const fx = await fixture({});
+  try {
+    const op = await fx.as("operator");
+    const form = await op.page("/servers/new");
+    assert.match(
+      form.html,
+      /<input type="checkbox" id="f-password_passthrough" name="password_passthrough" value="on" checked/,
+    );
+    assert.match(form.html, /keep jump passwords at the jump/);
+    const fields = { address: "127.0.0.1", protocols: "ssh", ssh_port: "22", rdp_port: "3389" };
+    // an unchecked box sends nothing: off
+    const r = await op.post("/servers", { name: "web9", ...fields });
+    await r.body?.cancel();
+    assert.equal(r.status, 303);
+    assert.equal((await getServer(fx.db.sql, "web9")).password_passthrough, false);
+    assert.match((await op.page("/servers/web9")).html, /id="server-password-passthrough">off</);
+    const edit = await op.page("/servers/web9/edit");
+    assert.doesNotMatch(edit.html, /name="password_passthrough" value="on" checked/);
+
+    const forged = await op.post("/servers/web9/edit", { ...fields, password_passthrough: "on", _csrf: "x" });
+    await forged.body?.cancel();
+    assert.equal(forged.status, 403);
+    assert.equal((await getServer(fx.db.sql, "web9")).password_passthrough, false);
+
+    const e = await op.post("/servers/web9/edit", { ...fields, password_passthrough: "on", active: "on" });
+    await e.body?.cancel();
+    assert.equal(e.status, 303);
+    assert.equal((await getServer(fx.db.sql, "web9")).password_passthrough, true);
+    assert.match((await op.page("/servers/web9")).html, /id="server-password-passthrough">on</);
+    const [update] = await listAudit(fx.db.sql, { action: "server.update" });
+    assert.deepEqual(update.details, { password_passthrough: true });
+  } finally {
+    await fx.close();
+  }
+});

@@ -70,13 +70,14 @@ export function Field(p: FieldProps) {
   );
 }
 
-export function Checkbox(p: { form: FormState; name: string; label: string }) {
+export function Checkbox(p: { form: FormState; name: string; label: string; hint?: string }) {
   const on = ["on", "true", "1", "yes"].includes(p.form.values[p.name] ?? "");
   return (
     <div class="field">
       <label>
-        <input type="checkbox" name={p.name} value="on" checked={on} /> {p.label}
+        <input type="checkbox" id={`f-${p.name}`} name={p.name} value="on" checked={on} /> {p.label}
       </label>
+      {p.hint ? <span class="hint">{p.hint}</span> : null}
       {p.form.errors[p.name] ? <span class="error">{p.form.errors[p.name]}</span> : null}
     </div>
   );

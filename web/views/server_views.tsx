@@ -135,6 +135,14 @@ export function ServerForm(p: { form: FormState; csrf: string; server?: ServerRo
           ]}
           hint="Clients without NLA are admitted only where their source address identifies exactly one user."
         />
+        <Checkbox
+          form={p.form}
+          name="password_passthrough"
+          label="Password passthrough"
+          hint={"The password a user types at the jump host may be handed to this server (SSH password and " +
+            "keyboard-interactive logins, RDP logons with NLA). Turn it off to keep jump passwords at the jump: " +
+            "the server then gets the appliance's backend key, the user's forwarded agent or a stored credential."}
+        />
         <Field form={p.form} name="description" label="Description" />
         {edit ? <Checkbox form={p.form} name="active" label="Active" /> : null}
         <button type="submit" id="server-submit">{edit ? "Save" : "Create server"}</button>{" "}
@@ -203,6 +211,8 @@ export function ServerDetail(
           <dd>{s.rdp_listen_port ?? "—"}</dd>
           <dt>RDP security</dt>
           <dd id="server-rdp-security">{s.rdp_security}</dd>
+          <dt>Password passthrough</dt>
+          <dd id="server-password-passthrough">{s.password_passthrough ? "on" : "off"}</dd>
           <dt>Groups</dt>
           <dd>{s.groups.length ? s.groups.join(", ") : "—"}</dd>
           <dt>Description</dt>
