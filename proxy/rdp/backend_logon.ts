@@ -1,8 +1,12 @@
 // Which Windows logon the proxy hands the backend for a user proven by NLA (pure):
 //   1. a server with vaulted credentials: the one chooseVaultLogin() picks (the login named in the RDP user
 //      name as alice+LOGIN, or the only one the grant allows), or a denial saying why;
-//   2. a server with nothing in its vault (and no login named): passthrough of the user name and password
-//      typed at the jump (for backends that share the jump's accounts); the grant's login list applies.
+//   2. a server with nothing in its vault (and no login named) that allows password passthrough: the user
+//      name and password typed at the jump (for backends that share the jump's accounts); the grant's login
+//      list applies;
+//   3. otherwise no credential: the jump password stays at the jump. The backend is asked for TLS only and
+//      gets the user name without a password (the user logs on at its logon screen); one that requires NLA
+//      refuses at the X.224 negotiation, before any credential could be exchanged.
 import { chooseVaultLogin } from "../../policy/mod.ts";
 import type { Logon } from "./nla_steps.ts";
 
@@ -13,6 +17,7 @@ export interface VaultEntry {
 
 export type LogonPlan =
   | { kind: "vault" | "passthrough"; login: string; logon: Logon }
+  | { kind: "none" }
   | { kind: "deny"; reason: string; detail: string };
 
 export interface LogonPlanInput {
@@ -26,6 +31,8 @@ export interface LogonPlanInput {
   vault: VaultEntry[];
   /** The decision's login union; empty = any login. */
   allowedLogins: readonly string[];
+  /** The server's password_passthrough: the jump password may be handed to it. */
+  passthrough: boolean;
 }
 
 /** "CORP\svc" → { domain: "CORP", user: "svc" }; "svc@corp.example" and "svc" keep an empty domain. */
@@ -44,6 +51,7 @@ export function planBackendLogon(i: LogonPlanInput): LogonPlan {
     const e = i.vault.find((v) => v.login === c.login)!;
     return { kind: "vault", login: e.login, logon: { ...splitLogin(e.login), password: e.password } };
   }
+  if (!i.passthrough) return { kind: "none" };
   const login = i.typed.domain ? `${i.typed.domain}\\${i.jumpUser}` : i.jumpUser;
   return {
     kind: "passthrough",

@@ -8,6 +8,7 @@ const base = {
   namedLogin: null,
   vault: [],
   allowedLogins: [],
+  passthrough: true,
 };
 
 Deno.test("planBackendLogon(): passthrough when the server's vault is empty", () => {
@@ -39,6 +40,18 @@ Deno.test("planBackendLogon(): the one allowed vaulted login, or the named one",
   assert.ok(missing.kind === "deny" && missing.reason === "credential_not_vaulted");
   const outside = planBackendLogon({ ...base, vault, namedLogin: "admin", allowedLogins: ["CORP\\svc"] });
   assert.ok(outside.kind === "deny" && outside.reason === "login_not_allowed");
+});
+
+Deno.test("planBackendLogon(): passthrough off keeps the jump password at the jump; the vault still applies", () => {
+  assert.deepEqual(planBackendLogon({ ...base, passthrough: false }), { kind: "none" });
+  const vault = [{ login: "CORP\\svc", password: "v1" }];
+  const vaulted = planBackendLogon({ ...base, passthrough: false, vault });
+  assert.ok(vaulted.kind === "vault" && vaulted.logon.password === "v1");
+  const named = planBackendLogon({ ...base, passthrough: false, vault: [], namedLogin: "ghost" });
+  assert.ok(named.kind === "deny" && named.reason === "credential_not_vaulted");
+  for (const plan of [planBackendLogon({ ...base, passthrough: false }), vaulted]) {
+    assert.ok(!JSON.stringify(plan).includes("jump-pass"), "never the jump password");
+  }
 });
 
 Deno.test("splitLogin() splits DOMAIN\\user only", () => {

@@ -310,7 +310,7 @@ export class ProxiedConnection implements LiveConnection {
             userName: proven.jumpUser,
             policyIds: a.decision.policyIds,
           };
-        } else {
+        } else if (plan.kind !== "none") {
           // the login list applies to what is injected; re-decisions (expiry, revoke) keep it
           this.login = plan.login;
           a = this.#admit(proven.jumpUser, plan.login);
@@ -331,7 +331,7 @@ export class ProxiedConnection implements LiveConnection {
     this.p.audit(accessGranted(this.#ctx, a.decision.policyId, a.decision.validUntil));
 
     this.#phase = "backend";
-    const backendLogon = plan && plan.kind !== "deny" ? plan.logon : null;
+    const backendLogon = plan && (plan.kind === "vault" || plan.kind === "passthrough") ? plan.logon : null;
     const where = `${server.address}:${server.rdpPort}`;
     let backend: Backend;
     try {
@@ -344,8 +344,16 @@ export class ProxiedConnection implements LiveConnection {
       );
       this.#backend = backend.leg;
     } catch (e) {
-      const reason = e instanceof BackendError ? e.reason : "unreachable";
-      this.p.audit(backendFailed(this.#ctx, where, (e as Error).message, reason));
+      let reason: string = e instanceof BackendError ? e.reason : "unreachable";
+      let message = (e as Error).message;
+      if (reason === "nla_required" && plan?.kind === "none") {
+        // the backend asked for NLA at the negotiation; no credential was, or will be, sent to it
+        reason = "passthrough_disabled";
+        message = `the backend requires Network Level Authentication; password passthrough is off for ` +
+          `server ${server.name} and its vault holds no credential (store one with \`jumphost server ` +
+          `credential\`, or turn passthrough on)`;
+      }
+      this.p.audit(backendFailed(this.#ctx, where, message, reason));
       this.p.log.warn("RDP backend failed", { server: server.name, error: (e as Error).message });
       return await this.#refuseAfterTls(cr, AUTHZ_ACCESS_DENIED, ERRINFO_SERVER_DENIED_CONNECTION);
     }
@@ -411,7 +419,7 @@ export class ProxiedConnection implements LiveConnection {
     return { ...a, needsProof };
   }
 
-  /** The vault (or passthrough) decides what the backend gets; the vault read fails closed. */
+  /** The vault (or passthrough, where allowed) decides what the backend gets; the vault read fails closed. */
   async #planLogon(server: Server, decision: Allow, proven: Proven): Promise<LogonPlan> {
     let vault: VaultEntry[] = [];
     if (this.p.vault) {
@@ -432,6 +440,7 @@ export class ProxiedConnection implements LiveConnection {
       namedLogin: proven.namedLogin,
       vault,
       allowedLogins: decision.logins,
+      passthrough: server.passwordPassthrough,
     });
   }
 

@@ -1,7 +1,8 @@
 // Authentication at the jump: the source IP names the user (or a few users sharing a CIDR); a user with
 // registered keys or a password must prove one of them. A user known by IP alone may log in with any key
-// (to use a forwarded agent), with a password the backend accepts (passthrough), or with nothing when the
-// appliance holds a key for the server. Then route + decide(); a denial sends one banner line and the same
+// (to use a forwarded agent), with a password the backend accepts (passthrough, where the server allows it),
+// or with nothing when the appliance holds a key for the server. A server without password passthrough never
+// receives a password typed at the jump. Then route + decide(); a denial sends one banner line and the same
 // text as the disconnect's description.
 import { timedDecision } from "../worker_metrics.ts";
 import { fingerprint } from "../../policy/ssh_key.ts";
@@ -23,7 +24,13 @@ import {
   type PublicKeyAuth,
 } from "./ssh2_types.ts";
 import { accessDenied, accessGranted, authFailed, type ConnFacts } from "./events.ts";
-import { deniedText, unavailableText, unknownServerText, whichServerText } from "./texts.ts";
+import {
+  deniedText,
+  passthroughOffText,
+  unavailableText,
+  unknownServerText,
+  whichServerText,
+} from "./texts.ts";
 import { type Backend, BackendError } from "./upstream.ts";
 import { backendFailureText } from "./texts.ts";
 
@@ -36,8 +43,10 @@ export interface JumpIdentity {
   route: RouteHow;
   decision: Allow;
   method: JumpMethod;
-  /** typed at the jump; passed through to the backend */
+  /** typed at the jump; passed through to the backend (null where the server does not allow passthrough) */
   password: string | null;
+  /** a password was typed at the jump but the server does not allow passthrough: it stays at the jump */
+  passwordWithheld: boolean;
   keyFingerprint: string | null;
   /** a backend session opened while checking a passthrough password, handed to the session */
   backend: Backend | null;
@@ -212,6 +221,17 @@ export class JumpAuth {
         route: route.how,
       });
     }
+    const passthrough = route.server.passwordPassthrough;
+    if (vouch === "backend" && !passthrough) {
+      // only the backend could judge this password, and it may not be handed to it
+      return this.#deny(
+        ctx,
+        "passthrough_disabled",
+        `server ${route.server.name} does not allow password passthrough; ${user.name} has no jump password`,
+        passthroughOffText(route.server.name, this.facts.ref),
+        { server: route.server.name, login: route.login, policyIds: decision.policyIds, route: route.how },
+      );
+    }
     const partial: Omit<JumpIdentity, "backend"> = {
       user,
       server: route.server,
@@ -219,7 +239,8 @@ export class JumpAuth {
       route: route.how,
       decision,
       method,
-      password,
+      password: passthrough ? password : null,
+      passwordWithheld: password !== null && !passthrough,
       keyFingerprint: fp,
     };
     let backend: Backend | null = null;

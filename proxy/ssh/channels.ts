@@ -93,7 +93,11 @@ export function handleSessionChannel(s: ProxySession, session: ServerSession): v
           : backendFailureText(
             s.server,
             code,
-            s.identity.method === "password" || s.identity.method === "keyboard-interactive",
+            s.identity.passwordWithheld
+              ? "withheld"
+              : s.identity.method === "password" || s.identity.method === "keyboard-interactive"
+              ? "passed"
+              : "none",
           ),
       );
       // nothing else can work without a backend

@@ -70,6 +70,9 @@ export class ProxySession {
     this.meta = new SessionMetadata(() => new Date());
     this.meta.route = identity.route;
     this.meta.jumpAuth = identity.method;
+    if (identity.passwordWithheld) {
+      this.meta.note("the jump password was not passed to the backend (password passthrough is off)");
+    }
     this.meta.onChange = () => this.#scheduleMetaFlush();
     this.#expiry = new ExpiryTimer(rt.deps.clock, (s) => this.#onExpiryStep(s), rt.deps.warningsMs);
     this.#tracking = new SessionTracking(rt, facts, identity);

@@ -46,12 +46,30 @@ export function endText(
   return `\r\njumphost: ${why}; disconnecting.\r\n`;
 }
 
-/** `typedPassword`: the login used a password typed at the jump, so the backend refused that password. */
-export function backendFailureText(server: string, code: string, typedPassword = false): string {
+/** A user known by address only typed a password for a server that does not allow passthrough. */
+export function passthroughOffText(server: string, ref: string): string {
+  return `jumphost: ${server} does not accept passwords through the jump host (reference ${ref}). Log in ` +
+    `with a key ${server} accepts (ssh -A), or ask your administrator.`;
+}
+
+/**
+ * `password`: how a password typed at the jump took part: "passed" (the backend refused it), "withheld"
+ * (the server does not allow passthrough, so the backend never saw it), or "none".
+ */
+export function backendFailureText(
+  server: string,
+  code: string,
+  password: "passed" | "withheld" | "none" = "none",
+): string {
   switch (code) {
     case "auth_failed":
     case "no_credentials":
-      if (typedPassword) {
+      if (password === "withheld") {
+        return `jumphost: ${server} refused the login. Your jump password is not passed to ${server} ` +
+          `(password passthrough is off for it): use ssh -A with a key ${server} accepts, or ask your ` +
+          `administrator for a backend key.\r\n`;
+      }
+      if (password === "passed") {
         return `jumphost: ${server} refused the login with the password you typed. Use the password of ` +
           `your account on ${server}, or ssh -A with a key it accepts.\r\n`;
       }

@@ -1,12 +1,14 @@
 // The backend leg: TCP (TCP_NODELAY) + SSH to the target server, host key checked against the pinned key,
 // authenticated with what we have, in order: the appliance's key for this server, the client's forwarded
-// agent, the password the client typed (password, then keyboard-interactive).
+// agent, the password the client typed where the server allows passthrough (password, then a
+// keyboard-interactive prompt that asks for a password).
 import net from "node:net";
 import { Buffer } from "node:buffer";
 import { type BackendAuth, type BackendClient, newBackendClient, parseKey } from "./ssh2_types.ts";
 import { type ClientAgent, releaseCrypto } from "./ssh2_internals.ts";
 import { batchWrites } from "./write_batching.ts";
 import { BACKEND_CIPHERS } from "./ciphers.ts";
+import { isPasswordPrompt } from "./password_prompt.ts";
 
 export type BackendErrorCode =
   | "unreachable"
@@ -215,8 +217,9 @@ function authSequence(login: string, c: BackendCredentials): BackendAuth[] {
       type: "keyboard-interactive",
       username: login,
       prompt: (_n, _i, _l, prompts, finish) => {
-        // answer one password prompt once; anything else (OTP, second round) fails the method
-        if (answered || prompts.length !== 1 || prompts[0].echo) return finish([]);
+        // answer one prompt that asks for the password, once; anything else (a verification code, a
+        // second round) fails the method without the password
+        if (answered || prompts.length !== 1 || !isPasswordPrompt(prompts[0])) return finish([]);
         answered = true;
         finish([password]);
       },
