@@ -31,6 +31,8 @@ export interface RdpEnvOptions {
   rdpListenPort?: number;
   /** The server's rdp_security (default: the product default, any). */
   rdpSecurity?: "nla" | "tls" | "any";
+  /** The server's password_passthrough (default: the product default, on). */
+  passwordPassthrough?: boolean;
   /** alice's jump password (NT hash sealed with the env's appliance key, for NLA). */
   alicePassword?: string;
   /** alice's source CIDR (default 127.0.0.1/32), and whether it is shared. */
@@ -76,6 +78,7 @@ export async function startRdpEnv(o: RdpEnvOptions): Promise<RdpEnv> {
         poolIp: POOL_IP,
         rdpListenPort: o.rdpListenPort ?? null,
         rdpSecurity: o.rdpSecurity,
+        passwordPassthrough: o.passwordPassthrough,
       },
       "test",
       "127.0.0.0/8", // explicit pool IPs must come from a configured pool
