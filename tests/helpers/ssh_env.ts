@@ -34,7 +34,10 @@ export interface SshEnv {
     sourceIp: string,
     opts?: { keys?: string[]; password?: string; shared?: boolean },
   ): Promise<void>;
-  addServer(name: string, opts?: { poolIp?: string; sshd?: Sshd; hostKey?: string }): Promise<void>;
+  addServer(
+    name: string,
+    opts?: { poolIp?: string; sshd?: Sshd; hostKey?: string; passwordPassthrough?: boolean },
+  ): Promise<void>;
   grant(
     user: string,
     server: string,
@@ -144,6 +147,7 @@ export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
           address: target.host,
           sshPort: target.port,
           poolIp: opts.poolIp ?? "none",
+          passwordPassthrough: opts.passwordPassthrough,
         },
         "test",
         // explicit pool IPs must come from a configured pool: loopback is these tests' pool
