@@ -217,11 +217,14 @@ function authSequence(login: string, c: BackendCredentials): BackendAuth[] {
       type: "keyboard-interactive",
       username: login,
       prompt: (_n, _i, _l, prompts, finish) => {
-        // answer one prompt that asks for the password, once; anything else (a verification code, a
-        // second round) fails the method without the password
-        if (answered || prompts.length !== 1 || !isPasswordPrompt(prompts[0])) return finish([]);
-        answered = true;
-        finish([password]);
+        // answer one prompt that asks for the password, once
+        if (!answered && prompts.length === 1 && isPasswordPrompt(prompts[0])) {
+          answered = true;
+          return finish([password]);
+        }
+        // anything else (a verification code, a second round) is declined with one empty answer per
+        // prompt (sshd drops a response with the wrong count without a failure): the method fails there
+        finish(prompts.map(() => ""));
       },
     });
   }

@@ -106,6 +106,11 @@ export interface SshdOptions {
   overrideConfig?: string[];
   /** MaxStartups (benchmarks open hundreds of sessions) */
   maxStartups?: number;
+  /**
+   * The sshd to run (default /usr/sbin/sshd). sshd names its PAM service after the name it was started
+   * as, so a symlink to /usr/sbin/sshd named X uses /etc/pam.d/X: a PAM stack of the test's own.
+   */
+  program?: string;
 }
 
 export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
@@ -152,8 +157,9 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
   ].join("\n") + "\n";
   const configFile = join(dir, "sshd_config");
   await Deno.writeTextFile(configFile, config);
-  await run("/usr/sbin/sshd", ["-t", "-f", configFile]);
-  const child = new Deno.Command("/usr/sbin/sshd", {
+  const program = opts.program ?? "/usr/sbin/sshd";
+  await run(program, ["-t", "-f", configFile]);
+  const child = new Deno.Command(program, {
     args: ["-D", "-f", configFile, "-E", logFile],
     stdin: "null",
     stdout: "null",
