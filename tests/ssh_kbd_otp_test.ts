@@ -8,7 +8,8 @@ import { startSshEnv } from "./helpers/ssh_env.ts";
 import { runCmd, ssh } from "./helpers/ssh_clients.ts";
 import { type Sshd, startSshd } from "./helpers/sshd.ts";
 
-const OTP_USER = "jhotptest";
+/** An OS account of this run's own (concurrent runs of the suite must not delete each other's). */
+const OTP_USER = `jhotp${crypto.randomUUID().replaceAll("-", "").slice(0, 8)}`;
 /** RFC 4226's test secret ("12345678901234567890"), as pam_oath's usersfile wants it (hex). */
 const SECRET = "3132333435363738393031323334353637383930";
 const PAM_OATH = "/lib/x86_64-linux-gnu/security/pam_oath.so";
@@ -97,7 +98,7 @@ Deno.test({
       );
       assert.equal(direct.code, 0, direct.stderr);
       assert.equal(direct.stdout, "otp-ok\n");
-      assert.match(backend.log(), /Accepted keyboard-interactive\/pam for jhotptest/);
+      assert.ok(backend.log().includes(`Accepted keyboard-interactive/pam for ${OTP_USER}`), backend.log());
     } finally {
       await env.close();
       await backend?.stop();
