@@ -1,7 +1,8 @@
 // console_users: who may log in to the web console, with which role, and the per-account lockout state.
 import { DbError, describePgError, type Sql, withTx } from "./client.ts";
 import { writeAudit } from "./audit.ts";
-import type { Actor } from "./audit_events.ts";
+import { type Actor, changeEvent } from "./audit_events.ts";
+import { NotFoundError } from "./errors.ts";
 
 export type ConsoleRole = "admin" | "operator" | "auditor";
 export const CONSOLE_ROLES: readonly ConsoleRole[] = ["admin", "operator", "auditor"];
@@ -21,6 +22,8 @@ export interface ConsoleUser {
   created_at: Date;
   /** the password was set by someone else: the next login must choose a new one first */
   must_change_password: boolean;
+  /** this account must log in with a second factor (and enrol one first), whatever console_mfa says */
+  mfa_required: boolean;
 }
 
 export interface ConsoleUserWithHash extends ConsoleUser {
@@ -78,7 +81,8 @@ export async function createConsoleUser(
 
 export function listConsoleUsers(sql: Sql): Promise<ConsoleUser[]> {
   return sql<ConsoleUser[]>`
-    SELECT id, name, role, active, failed_logins, locked_until, last_login_at, created_at, must_change_password
+    SELECT id, name, role, active, failed_logins, locked_until, last_login_at, created_at, must_change_password,
+      mfa_required
     FROM console_users ORDER BY name`;
 }
 
@@ -92,7 +96,7 @@ export async function countActiveAdmins(sql: Sql): Promise<number> {
 export async function findConsoleUserByName(sql: Sql, name: string): Promise<ConsoleUserWithHash | null> {
   const [row] = await sql<ConsoleUserWithHash[]>`
     SELECT id, name, role, active, failed_logins, locked_until, last_login_at, created_at,
-      must_change_password, password_hash
+      must_change_password, mfa_required, password_hash
     FROM console_users WHERE name = ${name}`;
   return row ?? null;
 }
@@ -200,4 +204,28 @@ export async function recordAccountFailure(
 export async function recordAccountSuccess(sql: Sql, userId: number, now: Date): Promise<void> {
   await sql`UPDATE console_users SET failed_logins = 0, locked_until = NULL, last_login_at = ${now}
     WHERE id = ${userId}`;
+}
+
+/** A stronger hash of the same password after a correct login; only if the verified hash is still stored. */
+export async function rehashConsolePassword(
+  sql: Sql,
+  id: number,
+  verified: string,
+  next: string,
+): Promise<void> {
+  await sql`UPDATE console_users SET password_hash = ${next} WHERE id = ${id} AND password_hash = ${verified}`;
+}
+
+/** Sets whether a console account must use a second factor. Audited. */
+export async function setConsoleMfaRequired(
+  sql: Sql,
+  name: string,
+  required: boolean,
+  by: Actor,
+): Promise<void> {
+  await sql.begin(async (tx) => {
+    const r = await tx`UPDATE console_users SET mfa_required = ${required} WHERE name = ${name} RETURNING id`;
+    if (r.length === 0) throw new NotFoundError("console user", name);
+    await writeAudit(tx, changeEvent(by, "mfa.required_set", name, { owner: "console", required }));
+  });
 }

@@ -20,12 +20,13 @@ export async function loadSnapshotInput(
         name: string;
         active: boolean;
         has_password: boolean;
+        mfa_required: boolean;
         cidrs: { cidr: string; shared: boolean }[];
         group_ids: number[];
         fps: string[];
       }[]
     >`
-      SELECT u.id, u.name, u.active, (u.password_hash IS NOT NULL) AS has_password,
+      SELECT u.id, u.name, u.active, (u.password_hash IS NOT NULL) AS has_password, u.mfa_required,
         COALESCE((SELECT json_agg(json_build_object('cidr', s.cidr::text, 'shared', s.shared))
                   FROM user_source_ips s WHERE s.user_id = u.id), '[]') AS cidrs,
         COALESCE((SELECT array_agg(m.group_id) FROM user_group_members m WHERE m.user_id = u.id), '{}') AS group_ids,
@@ -44,11 +45,12 @@ export async function loadSnapshotInput(
         rdp_security: RdpSecurity;
         password_passthrough: boolean;
         active: boolean;
+        require_mfa: boolean;
         group_ids: number[];
       }[]
     >`
       SELECT s.id, s.name, s.address, s.ssh_port, s.rdp_port, s.protocols, host(s.pool_ip) AS pool_ip,
-        s.rdp_listen_port, s.rdp_security, s.password_passthrough, s.active,
+        s.rdp_listen_port, s.rdp_security, s.password_passthrough, s.active, s.require_mfa,
         COALESCE((SELECT array_agg(m.group_id) FROM server_group_members m WHERE m.server_id = s.id), '{}') AS group_ids
       FROM servers s`,
     // expired policies older than a day cannot matter for decisions or for "expired" explanations of today
@@ -65,10 +67,11 @@ export async function loadSnapshotInput(
         valid_from: Date;
         valid_until: Date;
         revoked_at: Date | null;
+        require_mfa: boolean;
       }[]
     >`
       SELECT id, user_id, user_group_id, server_id, server_group_id, protocols, logins, port_forwarding,
-             valid_from, valid_until, revoked_at
+             valid_from, valid_until, revoked_at, require_mfa
       FROM policies WHERE valid_until > now() - interval '1 day'`,
   ]);
   return {
@@ -80,6 +83,7 @@ export async function loadSnapshotInput(
       groupIds: u.group_ids,
       hasPassword: u.has_password,
       sshKeyFingerprints: u.fps,
+      mfaRequired: u.mfa_required,
     })),
     servers: servers.map((s) => ({
       id: s.id,
@@ -94,6 +98,7 @@ export async function loadSnapshotInput(
       passwordPassthrough: s.password_passthrough,
       active: s.active,
       groupIds: s.group_ids,
+      requireMfa: s.require_mfa,
     })),
     policies: policies.map((p) => ({
       id: p.id,
@@ -109,6 +114,7 @@ export async function loadSnapshotInput(
       validFrom: p.valid_from,
       validUntil: p.valid_until,
       revokedAt: p.revoked_at,
+      requireMfa: p.require_mfa,
     })),
   };
 }

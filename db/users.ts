@@ -34,6 +34,10 @@ export interface UserRow {
   source_ips: SourceIpRow[];
   ssh_keys: SshKeyRow[];
   groups: string[];
+  /** this user must answer a second factor at the SSH prompt (and be enrolled to get in at all) */
+  mfa_required: boolean;
+  /** the user's TOTP factor: null (none), pending (enrolled, not yet used) or active */
+  totp: "pending" | "active" | null;
 }
 
 export interface UserInput {
@@ -72,12 +76,15 @@ export interface UserPatch {
   addSshKeys?: string[];
   /** by fingerprint */
   removeSshKeys?: string[];
+  mfaRequired?: boolean;
 }
 
 const SELECT_USER = (sql: Sql | TxSql) =>
   sql`
   SELECT u.id, u.name, u.email, u.full_name, u.active, (u.password_hash IS NOT NULL) AS has_password,
-         u.created_at, u.updated_at,
+         u.created_at, u.updated_at, u.mfa_required,
+         (SELECT CASE WHEN f.confirmed_at IS NULL THEN 'pending' ELSE 'active' END
+            FROM totp_factors f WHERE f.user_id = u.id) AS totp,
          COALESCE((SELECT json_agg(json_build_object('cidr', s.cidr::text, 'shared', s.shared) ORDER BY s.cidr)
                    FROM user_source_ips s WHERE s.user_id = u.id), '[]') AS source_ips,
          COALESCE((SELECT json_agg(json_build_object('id', k.id, 'key_type', k.key_type, 'fingerprint', k.fingerprint,
@@ -217,6 +224,10 @@ export async function updateUser(
       await tx`UPDATE users SET active = ${patch.active} WHERE id = ${user.id}`;
       changed.push(patch.active ? "enabled" : "disabled");
     }
+    if (patch.mfaRequired !== undefined) {
+      await tx`UPDATE users SET mfa_required = ${patch.mfaRequired} WHERE id = ${user.id}`;
+      changed.push(patch.mfaRequired ? "mfa_required" : "mfa_optional");
+    }
     for (const c of patch.removeSourceIps ?? []) {
       const cidr = cidrOf(c);
       const r = await tx`DELETE FROM user_source_ips WHERE user_id = ${user.id} AND cidr = ${cidr}::cidr`;
@@ -271,4 +282,18 @@ export async function userCredentials(
     passwordHash: u?.password_hash ?? null,
     keys: keys.map((k) => ({ type: k.key_type, publicKey: k.public_key, fingerprint: k.fingerprint })),
   };
+}
+
+/**
+ * Stores a stronger hash of the same password after a correct login (the cost was raised). Only when the
+ * hash is still the one verified, so a password changed meanwhile is not overwritten; not audited (nothing
+ * the user or an admin chose changed).
+ */
+export async function rehashUserPassword(
+  sql: Sql,
+  userId: number,
+  verified: string,
+  next: string,
+): Promise<void> {
+  await sql`UPDATE users SET password_hash = ${next} WHERE id = ${userId} AND password_hash = ${verified}`;
 }

@@ -164,6 +164,8 @@ function allow(user: User, server: Server, valid: CompiledPolicy[]): Allow {
     logins: anyLogin ? [] : [...logins].sort(),
     portForwarding: forwarding,
     validUntil: new Date(untilMs),
+    requireMfa: user.mfaRequired === true || server.requireMfa === true ||
+      valid.some((cp) => cp.policy.requireMfa === true),
   };
 }
 

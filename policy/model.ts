@@ -43,6 +43,8 @@ export interface User {
   groupIds: number[];
   hasPassword: boolean;
   sshKeyFingerprints: string[];
+  /** a second factor is demanded of this user at the SSH prompt */
+  mfaRequired?: boolean;
 }
 
 export interface Server {
@@ -61,6 +63,8 @@ export interface Server {
   active: boolean;
   /** ids of server groups this server belongs to */
   groupIds: number[];
+  /** every SSH login to this server needs a second factor */
+  requireMfa?: boolean;
 }
 
 export type PolicySubject = { kind: "user"; userId: number } | { kind: "user_group"; userGroupId: number };
@@ -81,6 +85,8 @@ export interface Policy {
   validFrom: Date;
   validUntil: Date;
   revokedAt: Date | null;
+  /** logins under this grant need a second factor */
+  requireMfa?: boolean;
 }
 
 export interface AccessRequest {
@@ -134,6 +140,8 @@ export interface Allow {
   logins: string[];
   portForwarding: boolean;
   validUntil: Date;
+  /** a matching policy, the server or the user demands a second factor */
+  requireMfa: boolean;
 }
 
 export interface Deny {

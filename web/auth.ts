@@ -8,10 +8,11 @@ import {
   findConsoleUserByName,
   recordAccountFailure,
   recordAccountSuccess,
+  rehashConsolePassword,
 } from "../db/console_users.ts";
 import { createConsoleSession, resolveConsoleSession } from "../db/console_sessions.ts";
 import { clearSourceFailures, recordSourceFailure, sourceBlockedUntil } from "../db/console_throttle.ts";
-import { hashPassword, verifyPassword } from "../policy/password.ts";
+import { hashPassword, needsRehash, verifyPassword } from "../policy/password.ts";
 import { formatIp, tryParseIp } from "../policy/mod.ts";
 import type { AppEnv, AuthLimits } from "./deps.ts";
 
@@ -98,16 +99,21 @@ export async function attemptLogin(
     }
   }
   const user = await findConsoleUserByName(sql, name);
+  if (user && user.locked_until && user.locked_until > now) {
+    // refused before the password is looked at: the same answer for a right and a wrong one, so the lock
+    // is no oracle and guessing stops while it lasts
+    await audit("console.login_failed", false, { reason: "locked" });
+    return { ok: false, reason: "locked" };
+  }
   const hash = user?.password_hash ?? await (dummyHash ??= hashPassword(crypto.randomUUID()));
   const passwordOk = (await verifyPassword(input.password, hash)) && user !== null;
-  let reason: "bad_credentials" | "locked" | "disabled" | null = null;
-  if (!user) reason = "bad_credentials";
-  else if (user.locked_until && user.locked_until > now) reason = "locked";
-  else if (!passwordOk) reason = "bad_credentials";
+  let reason: "bad_credentials" | "disabled" | null = null;
+  if (!user || !passwordOk) reason = "bad_credentials";
   else if (!user.active) reason = "disabled";
 
   if (reason !== null) {
     await audit("console.login_failed", false, { reason: user ? reason : "unknown_user" });
+    // counted per account whatever the source address, so spreading guesses over addresses gains nothing
     if (user && reason === "bad_credentials") {
       const lockedUntil = await recordAccountFailure(sql, user.id, now, limits.account);
       if (lockedUntil) {
@@ -118,9 +124,11 @@ export async function attemptLogin(
       const blocked = await recordSourceFailure(sql, input.sourceIp, now, limits.source);
       if (blocked) await audit("console.locked", false, { scope: "source", until: blocked.toISOString() });
     }
-    // a locked account says so only after a correct password, so the lock reveals nothing to a guesser
-    if (reason === "locked" && !passwordOk) return { ok: false, reason: "bad_credentials" };
     return { ok: false, reason };
+  }
+  if (needsRehash(user!.password_hash)) {
+    // the cost was raised since this hash was stored: keep the same password at the current cost
+    await rehashConsolePassword(sql, user!.id, user!.password_hash, await hashPassword(input.password));
   }
   await recordAccountSuccess(sql, user!.id, now);
   if (input.sourceIp) await clearSourceFailures(sql, input.sourceIp);
@@ -199,9 +207,27 @@ export function requireSession(
   };
 }
 
-/** Only same-site relative paths are accepted as a post-login destination. */
+/**
+ * Only a same-origin path is accepted as a post-login destination: no control characters or whitespace
+ * (browsers drop a tab, so "/\t/evil" would become "//evil"), no backslash, and after URL normalisation
+ * the same origin as a base that cannot be reached.
+ */
 export function safeNext(next: string | undefined | null): string {
-  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return "/";
-  if (next.startsWith("/login") || next.startsWith("/logout")) return "/";
-  return next;
+  // deno-lint-ignore no-control-regex
+  if (!next || next.length > 2048 || /[\x00-\x20\x7f\\]/.test(next) || !next.startsWith("/")) return "/";
+  const base = "https://jumphost.invalid";
+  let url: URL;
+  try {
+    url = new URL(next, base);
+  } catch {
+    return "/";
+  }
+  if (url.origin !== base || next.startsWith("//")) return "/";
+  const path = url.pathname + url.search + url.hash;
+  if (
+    path.startsWith("/login") || path.startsWith("/logout") || !path.startsWith("/") || path.startsWith("//")
+  ) {
+    return "/";
+  }
+  return path;
 }

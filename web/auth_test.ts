@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { listAudit } from "../db/audit.ts";
 import { createConsoleUser } from "../db/console_users.ts";
 import { Client, fixture } from "./testing.ts";
+import { safeNext } from "./auth.ts";
+import { hashPassword, verifyPassword } from "../policy/password.ts";
 
 Deno.test("login page renders with a CSRF field and assets served locally", async () => {
   const fx = await fixture();
@@ -133,23 +135,88 @@ Deno.test("a wrong password fails with a generic message and is audited", async 
   }
 });
 
-Deno.test("five failures lock the account for 15 minutes, even for the right password", async () => {
+Deno.test("five failures lock the account for 15 minutes; while locked the password is not looked at", async () => {
   const fx = await fixture();
   try {
     await fx.as("operator", "op");
     const c = fx.client("198.51.100.8");
     for (let i = 0; i < 5; i++) await (await c.login("op", "bad")).body?.cancel();
-    const locked = await c.login("op", "pw-op-secret");
-    assert.equal(locked.status, 429);
-    assert.match(await locked.text(), /locked/);
-    // a wrong password on a locked account does not reveal the lock
-    const guess = await c.login("op", "still-wrong");
-    assert.equal(guess.status, 401);
-    await guess.body?.cancel();
+    // the same answer for the right and a wrong password: the lock is no oracle
+    const right = await c.login("op", "pw-op-secret");
+    const wrong = await c.login("op", "still-wrong");
+    assert.equal(right.status, 429);
+    assert.equal(wrong.status, 429);
+    const [a, b] = [await right.text(), await wrong.text()];
+    assert.match(a, /locked/);
+    const strip = (h: string) => h.replace(/value="[A-Za-z0-9_-]{43}"/g, "").replace(/nonce="[^"]+"/g, "");
+    assert.equal(strip(a), strip(b), "the two answers are the same page");
     assert.equal((await listAudit(fx.db.sql, { action: "console.locked" })).length, 1);
+    const fails = await listAudit(fx.db.sql, { action: "console.login_failed" });
+    assert.deepEqual(fails.slice(0, 2).map((f) => f.details.reason), ["locked", "locked"]);
     fx.clock.now = new Date(fx.clock.now.getTime() + 15 * 60_000 + 1000);
     const ok = await c.login("op", "pw-op-secret");
     assert.equal(ok.status, 303);
+  } finally {
+    await fx.close();
+  }
+});
+
+Deno.test("account failures add up across source addresses", async () => {
+  const fx = await fixture();
+  try {
+    await fx.as("operator", "op");
+    for (let i = 0; i < 5; i++) {
+      await (await fx.client(`198.51.100.${20 + i}`).login("op", "bad")).body?.cancel();
+    }
+    const r = await fx.client("198.51.100.99").login("op", "pw-op-secret");
+    assert.equal(r.status, 429);
+    assert.match(await r.text(), /locked/);
+  } finally {
+    await fx.close();
+  }
+});
+
+Deno.test("safeNext() keeps same-origin paths only", () => {
+  assert.equal(safeNext("/sessions?x=1#y"), "/sessions?x=1#y");
+  assert.equal(safeNext("/a/../audit"), "/audit");
+  for (
+    const bad of [
+      "/\t/evil.example",
+      "/\n/evil.example",
+      "//evil.example",
+      "/\\evil.example",
+      "https://evil.example/",
+      "javascript:alert(1)",
+      "evil.example",
+      "/ /evil.example",
+      "/\u0000/evil",
+      "/login?next=/x",
+      "/logout",
+      "",
+      null,
+    ]
+  ) {
+    assert.equal(safeNext(bad), "/", JSON.stringify(bad));
+  }
+});
+
+Deno.test("a login with next=/<TAB>/evil.example lands on the console, not off-site", async () => {
+  const fx = await fixture();
+  try {
+    await fx.as("operator", "op");
+    const c = fx.client();
+    const page = await c.page("/login?next=%2F%09%2Fevil.example");
+    assert.doesNotMatch(page.html, /evil\.example/);
+    const token = /name="_csrf" value="([^"]+)"/.exec(page.html)![1];
+    const r = await c.post("/login", {
+      _csrf: token,
+      name: "op",
+      password: "pw-op-secret",
+      next: "/\t/evil.example",
+    });
+    await r.body?.cancel();
+    assert.equal(r.status, 303);
+    assert.equal(r.headers.get("Location"), "/");
   } finally {
     await fx.close();
   }
@@ -297,6 +364,25 @@ Deno.test("safe redirects after login: only local paths", async () => {
       await r.body?.cancel();
       assert.equal(r.headers.get("Location"), want);
     }
+  } finally {
+    await fx.close();
+  }
+});
+
+Deno.test("a console password hashed at the old cost (N=2^14) is rehashed at OWASP's at the next login", async () => {
+  const fx = await fixture();
+  try {
+    const old = await hashPassword("pw-legacy-secret", { N: 16384, r: 8, p: 1 });
+    await createConsoleUser(fx.db.sql, { name: "legacy", role: "auditor", passwordHash: old }, {
+      actor: "test",
+    });
+    const r = await fx.client().login("legacy", "pw-legacy-secret");
+    assert.equal(r.status, 303);
+    const [row] = await fx.db.sql<{ password_hash: string }[]>`
+      SELECT password_hash FROM console_users WHERE name = 'legacy'`;
+    assert.match(row.password_hash, /^scrypt\$131072\$8\$1\$/);
+    assert.ok(await verifyPassword("pw-legacy-secret", row.password_hash));
+    assert.equal((await fx.client().login("legacy", "pw-legacy-secret")).status, 303);
   } finally {
     await fx.close();
   }

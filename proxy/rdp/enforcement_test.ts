@@ -53,6 +53,7 @@ function connection(untilOffset: number) {
       logins: [],
       portForwarding: false,
       validUntil: at(untilOffset),
+      requireMfa: false,
     },
     terminate: (reason, detail) => void ended.push(`${reason}: ${detail}`),
   };

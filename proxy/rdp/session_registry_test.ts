@@ -43,6 +43,7 @@ async function setup(windowMs: number) {
     logins: [],
     portForwarding: false,
     validUntil: new Date(Date.now() + 3_600_000),
+    requireMfa: false,
   };
   const terminated: string[] = [];
   const conn = (): LiveConnection => ({
