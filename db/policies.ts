@@ -15,6 +15,8 @@ export interface PolicyRow {
   protocols: Protocol[];
   logins: string[];
   port_forwarding: boolean;
+  /** logins under this grant need a second factor */
+  require_mfa: boolean;
   valid_from: Date;
   valid_until: Date;
   revoked_at: Date | null;
@@ -33,6 +35,7 @@ export interface PolicyInput {
   protocols?: string[];
   logins?: string[];
   portForwarding?: boolean;
+  requireMfa?: boolean;
   validFrom: Date;
   validUntil: Date;
 }
@@ -46,7 +49,7 @@ const SELECT_POLICY = (sql: Sql | TxSql) =>
     COALESCE(u.name, ug.name) AS subject,
     CASE WHEN p.server_id IS NOT NULL THEN 'server' ELSE 'server_group' END AS scope_kind,
     COALESCE(s.name, sg.name) AS scope,
-    p.protocols, p.logins, p.port_forwarding, p.valid_from, p.valid_until, p.revoked_at, p.revoked_by,
+    p.protocols, p.logins, p.port_forwarding, p.require_mfa, p.valid_from, p.valid_until, p.revoked_at, p.revoked_by,
     p.revoke_reason, p.created_by, p.created_at,
     CASE WHEN p.revoked_at IS NOT NULL THEN 'revoked' WHEN p.valid_until <= now() THEN 'expired'
          WHEN p.valid_from > now() THEN 'pending' ELSE 'active' END AS status
@@ -144,9 +147,11 @@ export async function createPolicy(sql: Sql, input: PolicyInput, actor: ActorRef
       : null;
     const [{ id }] = await tx<{ id: number }[]>`
       INSERT INTO policies (user_id, user_group_id, server_id, server_group_id, protocols, logins, port_forwarding,
-                            valid_from, valid_until, created_by)
+                            require_mfa, valid_from, valid_until, created_by)
       VALUES (${userId}, ${userGroupId}, ${serverId}, ${serverGroupId}, ${effective}, ${logins},
-              ${!!input.portForwarding}, ${input.validFrom}, ${input.validUntil}, ${actorName(actor)})
+              ${!!input.portForwarding}, ${!!input.requireMfa}, ${input.validFrom}, ${input.validUntil}, ${
+      actorName(actor)
+    })
       RETURNING id`;
     const p = await getPolicy(tx, id);
     await writeAudit(
@@ -159,6 +164,7 @@ export async function createPolicy(sql: Sql, input: PolicyInput, actor: ActorRef
         protocols: p.protocols,
         logins: p.logins,
         port_forwarding: p.port_forwarding,
+        require_mfa: p.require_mfa,
         valid_from: p.valid_from,
         valid_until: p.valid_until,
       }),

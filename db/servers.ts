@@ -36,6 +36,8 @@ export interface ServerRow {
   rdp_cert_pinned_at: Date | null;
   /** nla | tls | any, see policy/model.ts RdpSecurity */
   rdp_security: RdpSecurity;
+  /** every SSH login to this server needs a second factor */
+  require_mfa: boolean;
   /** the password typed at the jump may be handed to this backend (SSH and RDP) */
   password_passthrough: boolean;
   description: string | null;
@@ -76,13 +78,16 @@ export interface ServerPatch {
   hostKey?: string | null;
   /** set (admin-provided SHA-256) or clear (null) the pinned RDP certificate */
   rdpCertSha256?: string | null;
+  /** every SSH login to this server needs a second factor */
+  requireMfa?: boolean;
 }
 
 const SELECT_SERVER = (sql: Sql | TxSql) =>
   sql`
   SELECT s.id, s.name, s.address, s.ssh_port, s.rdp_port, s.protocols, host(s.pool_ip) AS pool_ip,
          s.rdp_listen_port, s.host_key, s.host_key_pinned_at, s.rdp_cert_sha256,
-         s.rdp_cert_pinned_at, s.rdp_security, s.password_passthrough, s.description, s.active, s.created_at,
+         s.rdp_cert_pinned_at, s.rdp_security, s.require_mfa, s.password_passthrough, s.description, s.active,
+         s.created_at,
          COALESCE((SELECT array_agg(g.name ORDER BY g.name) FROM server_group_members m
                    JOIN server_groups g ON g.id = m.group_id WHERE m.server_id = s.id), '{}') AS groups
   FROM servers s`;
@@ -255,6 +260,7 @@ export async function updateServer(
     if (patch.description !== undefined) await set("description", patch.description?.trim() || null);
     if (patch.active !== undefined) await set("active", patch.active);
     if (patch.rdpSecurity !== undefined) await set("rdp_security", checkRdpSecurity(patch.rdpSecurity));
+    if (patch.requireMfa !== undefined) await set("require_mfa", patch.requireMfa);
     if (patch.passwordPassthrough !== undefined) {
       await set("password_passthrough", patch.passwordPassthrough === true);
     }

@@ -6,9 +6,11 @@
 // text as the disconnect's description.
 import { timedDecision } from "../worker_metrics.ts";
 import { fingerprint } from "../../policy/ssh_key.ts";
-import { verifyPassword } from "../../policy/password.ts";
+import { hashPassword, needsRehash, verifyPassword } from "../../policy/password.ts";
 import { type Allow, decide, identifySource, type Server, type User } from "../../policy/mod.ts";
-import { userCredentials } from "../../db/users.ts";
+import { rehashUserPassword, userCredentials } from "../../db/users.ts";
+import { type FactorOwner, totpFactorOf, verifySecondFactor } from "../../db/totp.ts";
+import { passwordCandidate } from "./password_candidate.ts";
 import { chooseRoute, type RouteHow } from "./identify.ts";
 import type { Runtime } from "./runtime.ts";
 import {
@@ -23,9 +25,10 @@ import {
   parseKey,
   type PublicKeyAuth,
 } from "./ssh2_types.ts";
-import { accessDenied, accessGranted, authFailed, type ConnFacts } from "./events.ts";
+import { accessDenied, accessGranted, authFailed, type ConnFacts, mfaFailed, mfaOk } from "./events.ts";
 import {
   deniedText,
+  mfaNotEnrolledText,
   passthroughOffText,
   unavailableText,
   unknownServerText,
@@ -65,6 +68,8 @@ export class JumpAuth {
   #failures = 0;
   #attempts: { method: string; outcome: string }[] = [];
   #candidates: User[] | null = null;
+  /** the first factor passed and the decision allowed; waiting for the verification code */
+  #awaitingCode: JumpIdentity | null = null;
 
   constructor(
     private readonly rt: Runtime,
@@ -75,6 +80,11 @@ export class JumpAuth {
 
   get denied(): boolean {
     return this.#denied;
+  }
+
+  /** A backend opened to check a passthrough password that no session took over (the client left). */
+  get unusedBackend(): Backend | null {
+    return this.identity?.backend ?? this.#awaitingCode?.backend ?? null;
   }
 
   handle(ctx: AuthContext): void {
@@ -97,6 +107,13 @@ export class JumpAuth {
 
   async #handle(ctx: AuthContext): Promise<void> {
     if (this.#denied || this.identity) return ctx.reject([]);
+    if (this.#awaitingCode) {
+      // the second round: only the verification code, for the same user name
+      if (ctx.method !== "keyboard-interactive" || ctx.username !== this.facts.username) {
+        return ctx.reject(["keyboard-interactive"], true);
+      }
+      return await this.#secondFactor(ctx as KeyboardAuth, this.#awaitingCode);
+    }
     this.facts.username = ctx.username;
     const snap = this.rt.snapshot();
     if (!snap) {
@@ -155,10 +172,20 @@ export class JumpAuth {
           ? (ctx as AuthContext & { password: string }).password
           : await askPassword(ctx as KeyboardAuth);
         if (password === null) return this.#fail(ctx, ctx.method, "no_answer", methods);
-        for (const u of candidates.filter((c) => c.hasPassword)) {
-          const { passwordHash } = await userCredentials(this.rt.deps.sql, u.id);
+        // one candidate, one scrypt: never a hash per password holder on a shared source
+        const candidate = passwordCandidate(
+          snap,
+          candidates.filter((c) => c.hasPassword),
+          { username: ctx.username, localIp: this.facts.localIp, sourceIp: this.facts.sourceIp },
+          this.rt.now(),
+        );
+        if (candidate) {
+          const { passwordHash } = await userCredentials(this.rt.deps.sql, candidate.id);
           if (await verifyPassword(password, passwordHash)) {
-            return await this.#authorize(ctx, u, ctx.method, password, null, null);
+            if (passwordHash && needsRehash(passwordHash)) {
+              void this.#rehash(candidate.id, passwordHash, password);
+            }
+            return await this.#authorize(ctx, candidate, ctx.method, password, null, null);
           }
         }
         if (ipOnly) return await this.#authorize(ctx, ipOnly, ctx.method, password, null, "backend");
@@ -264,23 +291,97 @@ export class JumpAuth {
         return ctx.reject([]);
       }
     }
-    this.identity = { ...partial, backend };
+    const identity: JumpIdentity = { ...partial, backend };
+    const owner: FactorOwner = { kind: "user", id: user.id, name: user.name };
+    const factor = await totpFactorOf(this.rt.deps.sql, owner);
+    if (factor === null && decision.requireMfa) {
+      backend?.client.end();
+      return this.#deny(
+        ctx,
+        "mfa_not_enrolled",
+        `a second factor is required (${mfaDemandedBy(user, route.server)}) and ${user.name} has none`,
+        mfaNotEnrolledText(this.facts.ref),
+        { server: route.server.name, login: route.login, policyIds: decision.policyIds, route: route.how },
+      );
+    }
+    if (factor !== null) {
+      // partial success (RFC 4252 5.1): the client goes on with keyboard-interactive for the code
+      this.#awaitingCode = identity;
+      return ctx.reject(["keyboard-interactive"], true);
+    }
+    this.#grant(ctx, identity);
+  }
+
+  #grant(ctx: AuthContext, identity: JumpIdentity): void {
+    this.identity = identity;
     // not awaited: the row is queued if the database is slow, the login is not
     void this.rt.audit(accessGranted(this.facts, {
-      server: route.server.name,
-      login: route.login,
-      route: route.how,
-      policyId: decision.policyId,
-      method,
-      validUntil: decision.validUntil,
+      server: identity.server.name,
+      login: identity.login,
+      route: identity.route,
+      policyId: identity.decision.policyId,
+      method: identity.method,
+      validUntil: identity.decision.validUntil,
     }));
     if (this.conn.authenticated === false && !this.#denied) ctx.accept();
+  }
+
+  async #secondFactor(ctx: KeyboardAuth, identity: JumpIdentity): Promise<void> {
+    const code = await askCode(ctx);
+    if (code === null) {
+      return this.#fail(ctx, "keyboard-interactive", "mfa_no_answer", ["keyboard-interactive"]);
+    }
+    const owner: FactorOwner = { kind: "user", id: identity.user.id, name: identity.user.name };
+    let keys;
+    try {
+      keys = await this.rt.deps.secretKey!();
+    } catch (e) {
+      this.rt.deps.log.error("cannot load the appliance secret for TOTP", {
+        ref: this.facts.ref,
+        error: String(e),
+      });
+      identity.backend?.client.end();
+      return this.#deny(
+        ctx,
+        "mfa_unavailable",
+        "appliance secret unreadable",
+        unavailableText(this.facts.ref),
+      );
+    }
+    // a pending factor (enrolled with the CLI) becomes active with its first correct code
+    const r = await verifySecondFactor(this.rt.deps.sql, keys, owner, code, this.rt.now(), {
+      allowPending: true,
+    });
+    const where = { server: identity.server.name, login: identity.login };
+    if (!r.ok) {
+      void this.rt.audit(mfaFailed(this.facts, { ...where, reason: r.reason }));
+      if (r.reason === "unreadable") {
+        identity.backend?.client.end();
+        return this.#deny(ctx, "mfa_unavailable", "TOTP secret unreadable", unavailableText(this.facts.ref));
+      }
+      return this.#fail(ctx, "keyboard-interactive", `mfa_${r.reason}`, ["keyboard-interactive"]);
+    }
+    void this.rt.audit(mfaOk(this.facts, { ...where, method: r.method, confirmedNow: r.confirmedNow }));
+    this.#awaitingCode = null;
+    this.#grant(ctx, identity);
+  }
+
+  async #rehash(userId: number, verified: string, password: string): Promise<void> {
+    try {
+      await rehashUserPassword(this.rt.deps.sql, userId, verified, await hashPassword(password));
+    } catch (e) {
+      this.rt.deps.log.warn("could not store the rehashed password", {
+        ref: this.facts.ref,
+        error: String(e),
+      });
+    }
   }
 
   #fail(ctx: AuthContext, method: string, outcome: string, methods: string[]): void {
     this.#attempts.push({ method, outcome });
     if (++this.#failures >= MAX_FAILURES) {
       this.#denied = true;
+      this.#awaitingCode?.backend?.client.end();
       ctx.reject([]);
       void this.closedUnauthenticated();
       this.conn.end();
@@ -338,6 +439,23 @@ function askPassword(ctx: KeyboardAuth): Promise<string | null> {
     ctx.on("abort", () => resolve(null));
     ctx.prompt([{ prompt: "Password: ", echo: false }], "", "", (answers) => {
       resolve(answers.length === 1 && typeof answers[0] === "string" ? answers[0] : null);
+    });
+  });
+}
+
+/** Which setting demanded the second factor (for the audit detail). */
+function mfaDemandedBy(user: User, server: Server): string {
+  if (user.mfaRequired) return "the user's mfa_required";
+  if (server.requireMfa) return `server ${server.name} requires MFA`;
+  return "the grant requires MFA";
+}
+
+function askCode(ctx: KeyboardAuth): Promise<string | null> {
+  return new Promise((resolve) => {
+    ctx.on("abort", () => resolve(null));
+    ctx.prompt([{ prompt: "Verification code: ", echo: false }], "", "", (answers) => {
+      const a = answers.length === 1 && typeof answers[0] === "string" ? answers[0].trim() : null;
+      resolve(a === null || a.length === 0 || a.length > 64 ? null : a);
     });
   });
 }

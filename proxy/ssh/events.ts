@@ -56,6 +56,33 @@ export function authFailed(c: ConnFacts, attempts: { method: string; outcome: st
   };
 }
 
+/** The verification code (or a recovery code) was right: the second factor passed. */
+export function mfaOk(
+  c: ConnFacts,
+  m: { server: string; login: string; method: "totp" | "recovery_code"; confirmedNow: boolean },
+): AuditEvent {
+  return {
+    actor: actor(c),
+    action: "ssh.mfa_ok",
+    target: m.server,
+    sourceIp: c.sourceIp,
+    success: true,
+    details: { ...base(c), login: m.login, method: m.method, first_use: m.confirmedNow },
+  };
+}
+
+/** A wrong, reused or malformed verification code (the code itself is never logged). */
+export function mfaFailed(c: ConnFacts, m: { server: string; login: string; reason: string }): AuditEvent {
+  return {
+    actor: actor(c),
+    action: "ssh.mfa_failed",
+    target: m.server,
+    sourceIp: c.sourceIp,
+    success: false,
+    details: { ...base(c), login: m.login, reason: m.reason },
+  };
+}
+
 export function accessGranted(
   c: ConnFacts,
   g: { server: string; login: string; route: string; policyId: number; method: string; validUntil: Date },

@@ -6,6 +6,7 @@ import type { AuditEvent } from "../../db/audit_events.ts";
 import type { Snapshot } from "../../policy/mod.ts";
 import type { LineAllocator, UtmpWriter } from "../../recorder/utmp.ts";
 import type { Clock } from "../../core/clock.ts";
+import type { SecretKey } from "../../core/secret_box.ts";
 import type { JumphostMetrics } from "../../core/metrics/jumphost_metrics.ts";
 import { PreauthAggregator } from "../preauth_aggregate.ts";
 import type { SetupLimits } from "./setup_guard.ts";
@@ -38,6 +39,8 @@ export interface SshProxyDeps {
   metrics?: JumphostMetrics;
   /** caps and timeouts of connections before authentication (defaults: SETUP_DEFAULTS in setup_guard.ts) */
   setup?: Partial<SetupLimits>;
+  /** the appliance secret, which opens users' sealed TOTP secrets (loaded on first need) */
+  secretKey?: () => Promise<SecretKey>;
 }
 
 /** Runs database writes; when one fails (database down) it is retried until it succeeds. */

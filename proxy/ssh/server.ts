@@ -148,7 +148,7 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
       releaseCrypto(conn);
       conns.delete(conn);
       // a backend opened to check a passthrough password, for a client that left before using it
-      if (!session) auth.identity?.backend?.client.end();
+      if (!session) auth.unusedBackend?.client.end();
       const done = session
         ? session.finish(timeoutReason ? "timeout" : undefined, timeoutReason ?? "client disconnected")
         : auth.closedUnauthenticated();

@@ -8,6 +8,8 @@ import { scaledClock, systemClock } from "../../core/clock.ts";
 import { loadOrCreateHostKeys } from "./host_keys.ts";
 import { backendKeyLoader } from "../../keys/backend_keys.ts";
 import { createSshProxy } from "./server.ts";
+import { loadApplianceKey } from "../../core/appliance_key.ts";
+import type { SecretKey } from "../../core/secret_box.ts";
 
 runProxyWorker<SshWorkerOptions>({
   label: "SSH",
@@ -16,6 +18,7 @@ runProxyWorker<SshWorkerOptions>({
     const c = m.config;
     await Deno.mkdir(c.recordingsDir, { recursive: true, mode: 0o700 });
     const factor = m.options.clockFactor ?? 1;
+    let secret: Promise<SecretKey> | null = null;
     const proxy = await createSshProxy({
       sql,
       nodeId: c.nodeId,
@@ -26,6 +29,10 @@ runProxyWorker<SshWorkerOptions>({
       utmp: c.utmpFile || c.wtmpFile ? new UtmpWriter(c.utmpFile, c.wtmpFile) : null,
       applianceKeyFor: backendKeyLoader(c.dataDir),
       metrics,
+      secretKey: () => (secret ??= loadApplianceKey(c.dataDir).catch((e) => {
+        secret = null; // not cached: the key may appear (first enrolment) or the disk recover
+        throw e;
+      })),
     });
     try {
       return {

@@ -9,6 +9,11 @@ export function unavailableText(ref: string): string {
   return `jumphost: the service is temporarily unavailable (reference ${ref}). Try again later.`;
 }
 
+export function mfaNotEnrolledText(ref: string): string {
+  return `jumphost: a verification code (TOTP) is required for this login and you have no authenticator ` +
+    `enrolled (reference ${ref}). Ask your administrator to enrol one for you.`;
+}
+
 export function whichServerText(): string {
   return "jumphost: say which server you want: ssh LOGIN@SERVER@<jumphost> (or ssh -l LOGIN@SERVER <jumphost>).";
 }

@@ -15,7 +15,7 @@ import type { Log, SshProxyDeps } from "../../proxy/ssh/runtime.ts";
 import { secretKey } from "../../core/secret_box.ts";
 
 /** Seals the NT hash every password needs (the SSH tests never open it). */
-const TEST_SECRET_KEY = secretKey(crypto.getRandomValues(new Uint8Array(32)));
+export const TEST_SECRET_KEY = secretKey(crypto.getRandomValues(new Uint8Array(32)));
 
 export interface SshEnv {
   db: TestDb;
@@ -41,8 +41,10 @@ export interface SshEnv {
   grant(
     user: string,
     server: string,
-    opts?: { logins?: string[]; forwarding?: boolean; from?: Date; until?: Date },
+    opts?: { logins?: string[]; forwarding?: boolean; from?: Date; until?: Date; requireMfa?: boolean },
   ): Promise<number>;
+  /** reloads the proxy's policy snapshot now (after direct changes to the database) */
+  reloadPolicy(): Promise<void>;
   /** writes an appliance key for a server (and returns its public line) */
   applianceKey(server: string): Promise<string>;
   logs: string[];
@@ -103,6 +105,7 @@ export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
     keepaliveMs: o.keepaliveMs,
     clientCiphers: o.clientCiphers,
     setup: o.setup,
+    secretKey: () => Promise.resolve(TEST_SECRET_KEY),
   });
   const [first] = await proxy.listen([{ host: "127.0.0.1", port: 0 }]);
   await proxy.listen((o.extraHosts ?? []).map((host) => ({ host, port: first.port })));
@@ -164,12 +167,14 @@ export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
         server,
         logins: opts.logins,
         portForwarding: opts.forwarding,
+        requireMfa: opts.requireMfa,
         validFrom: opts.from ?? new Date(Date.now() - 60_000),
         validUntil: opts.until ?? new Date(Date.now() + 3_600_000),
       }, "test");
       await proxy.reloadPolicy();
       return p.id;
     },
+    reloadPolicy: () => proxy.reloadPolicy(),
     async applianceKey(server) {
       const k = await makeKey(keysDir, `appliance-${server}`);
       await Deno.copyFile(k.path, join(applianceDir, server));
