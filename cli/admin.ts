@@ -14,11 +14,13 @@ import {
   setConsolePassword,
 } from "../db/console_users.ts";
 import { hashPassword, randomPassword } from "../policy/password.ts";
+import { ADMIN_TOTP_USAGE, adminTotpCommand } from "./totp.ts";
 
 const USAGE = "jumphost admin add NAME [--role admin|operator|auditor] [--json]\n" +
   "       jumphost admin list [--json]\n" +
   "       jumphost admin reset-password NAME [--json]   (new random password; their console sessions end)\n" +
-  "       jumphost admin delete NAME";
+  "       jumphost admin delete NAME\n" +
+  `       ${ADMIN_TOTP_USAGE}   (reset a lost factor; require or not a second factor)`;
 
 export const adminCommand: Command = {
   name: "admin",
@@ -81,6 +83,8 @@ export const adminCommand: Command = {
         }
         return 0;
       }
+      case "totp":
+        return await adminTotpCommand(ctx, rest);
       case "delete": {
         const p = parseArgs(rest);
         const name = positional(p, 0, "NAME");

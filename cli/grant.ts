@@ -1,4 +1,5 @@
 // jumphost grant USER|@USERGROUP (--server S | --group G) [--protocol P] [--login L]... [--port-forwarding]
+// [--require-mfa]
 //                (--duration MINUTES | --from T --until T)
 import { bool, int, list, parseArgs, positional, str, UsageError } from "./args.ts";
 import type { Command } from "./command.ts";
@@ -8,7 +9,7 @@ import { cliActor } from "../db/audit_events.ts";
 import { createPolicy } from "../db/policies.ts";
 
 const USAGE = "jumphost grant USER|@USERGROUP (--server S | --group G) [--protocol ssh|rdp] [--login L]... " +
-  "[--port-forwarding] (--duration MINUTES | --from T --until T | --until T)";
+  "[--port-forwarding] [--require-mfa] (--duration MINUTES | --from T --until T | --until T)";
 
 export const grantCommand: Command = {
   name: "grant",
@@ -18,7 +19,7 @@ export const grantCommand: Command = {
     const p = parseArgs(argv, {
       strings: ["server", "group", "protocol", "duration", "from", "until"],
       repeatable: ["login"],
-      booleans: ["port-forwarding"],
+      booleans: ["port-forwarding", "require-mfa"],
     });
     const who = positional(p, 0, "USER or @USERGROUP");
     if (p.positionals.length > 1) throw new UsageError(`unexpected argument "${p.positionals[1]}"`);
@@ -50,6 +51,7 @@ export const grantCommand: Command = {
       protocols: protocol ? [protocol] : undefined,
       logins: list(p, "login"),
       portForwarding: bool(p, "port-forwarding"),
+      requireMfa: bool(p, "require-mfa"),
       validFrom,
       validUntil,
     }, cliActor());
@@ -59,7 +61,7 @@ export const grantCommand: Command = {
         `policy ${pol.id}: ${pol.subject_kind === "user_group" ? "@" : ""}${pol.subject} → ` +
           `${pol.scope_kind === "server_group" ? "group " : ""}${pol.scope} ` +
           `[${pol.protocols.join(",")}] logins ${pol.logins.join(",") || "any"}` +
-          `${pol.port_forwarding ? ", port forwarding" : ""}, ` +
+          `${pol.port_forwarding ? ", port forwarding" : ""}${pol.require_mfa ? ", MFA required" : ""}, ` +
           `valid ${pol.valid_from.toISOString()} → ${pol.valid_until.toISOString()} (UTC)`,
       );
     }

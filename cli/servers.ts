@@ -18,7 +18,7 @@ const USAGE = "jumphost server add NAME ADDRESS [--ssh-port P] [--rdp-port P] [-
   "       jumphost server edit NAME [--address A] [--ssh-port P] [--rdp-port P] [--protocols ssh,rdp] " +
   "[--pool-ip auto|IP|none] [--rdp-listen-port P|none] [--rdp-security nla|tls|any] " +
   "[--password-passthrough on|off] [--description D] " +
-  "[--disable|--enable] " +
+  "[--disable|--enable] [--require-mfa|--no-require-mfa] " +
   "[--reset-host-key | --host-key 'TYPE BASE64'] [--reset-rdp-cert | --rdp-cert SHA256]\n" +
   "       jumphost server delete NAME\n" +
   `       ${BACKEND_KEY_USAGE}\n` +
@@ -134,6 +134,7 @@ export const serverCommand: Command = {
           ["rdp listen port", s.rdp_listen_port],
           ["rdp security", s.rdp_security],
           ["password passthrough", s.password_passthrough ? "on" : "off"],
+          ["require MFA (ssh)", s.require_mfa],
           ["active", s.active],
           ["groups", s.groups.join(", ") || "-"],
           ["host key", s.host_key],
@@ -181,7 +182,14 @@ export const serverCommand: Command = {
             "host-key",
             "rdp-cert",
           ],
-          booleans: ["disable", "enable", "reset-host-key", "reset-rdp-cert"],
+          booleans: [
+            "disable",
+            "enable",
+            "reset-host-key",
+            "reset-rdp-cert",
+            "require-mfa",
+            "no-require-mfa",
+          ],
         });
         const name = positional(p, 0, "NAME");
         if (bool(p, "disable") && bool(p, "enable")) {
@@ -194,6 +202,10 @@ export const serverCommand: Command = {
           throw new UsageError("--reset-rdp-cert and --rdp-cert exclude each other");
         }
         const listen = str(p, "rdp-listen-port");
+        const flag = (on: string, off: string) => {
+          if (bool(p, on) && bool(p, off)) throw new UsageError(`--${on} and --${off} exclude each other`);
+          return bool(p, on) ? true : bool(p, off) ? false : undefined;
+        };
         const patch: ServerPatch = {
           address: str(p, "address"),
           sshPort: int(p, "ssh-port", 1, 65535),
@@ -207,6 +219,7 @@ export const serverCommand: Command = {
           active: bool(p, "disable") ? false : bool(p, "enable") ? true : undefined,
           hostKey: bool(p, "reset-host-key") ? null : str(p, "host-key"),
           rdpCertSha256: bool(p, "reset-rdp-cert") ? null : str(p, "rdp-cert"),
+          requireMfa: flag("require-mfa", "no-require-mfa"),
         };
         const reserved = patch.poolIp === undefined ? [] : await reservedPoolAddresses(ctx.config);
         const s = await updateServer(await ctx.db(), name, patch, actor, pool, reserved);

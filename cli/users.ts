@@ -7,6 +7,7 @@ import type { CommandContext } from "./context.ts";
 import { cliActor } from "../db/audit_events.ts";
 import { createUser, deleteUser, getUser, listUsers, updateUser, type UserRow } from "../db/users.ts";
 import { listPolicies } from "../db/policies.ts";
+import { USER_TOTP_USAGE, userTotpCommand } from "./totp.ts";
 
 const USAGE =
   "jumphost user add NAME [--email E] [--full-name N] [--source-ip CIDR]... [--shared-source-ip CIDR]... " +
@@ -14,7 +15,9 @@ const USAGE =
   "       jumphost user list [--search TEXT] [--json]\n" +
   "       jumphost user show NAME [--json]\n" +
   "       jumphost user edit NAME [--email E] [--full-name N] [--add-source-ip CIDR]... [--remove-source-ip CIDR]... " +
-  "[--add-ssh-key FILE]... [--remove-ssh-key FINGERPRINT]... [--password-stdin | --no-password]\n" +
+  "[--add-ssh-key FILE]... [--remove-ssh-key FINGERPRINT]... [--password-stdin | --no-password] " +
+  "[--mfa-required | --no-mfa-required]\n" +
+  `       ${USER_TOTP_USAGE}\n` +
   "       jumphost user disable|enable|delete NAME";
 
 async function readKeys(files: string[]): Promise<string[]> {
@@ -40,6 +43,8 @@ function showUser(ctx: CommandContext, u: UserRow) {
     ["email", u.email],
     ["active", u.active],
     ["password", u.has_password ? "set" : "none"],
+    ["TOTP", u.totp ?? "none"],
+    ["MFA required", u.mfa_required],
     ["groups", u.groups.join(", ") || "-"],
     ["created", u.created_at],
   ]));
@@ -140,8 +145,11 @@ export const userCommand: Command = {
             "add-ssh-key",
             "remove-ssh-key",
           ],
-          booleans: ["password-stdin", "no-password"],
+          booleans: ["password-stdin", "no-password", "mfa-required", "no-mfa-required"],
         });
+        if (bool(p, "mfa-required") && bool(p, "no-mfa-required")) {
+          throw new UsageError("--mfa-required and --no-mfa-required exclude each other");
+        }
         const name = positional(p, 0, "NAME");
         if (bool(p, "password-stdin") && bool(p, "no-password")) {
           throw new UsageError("--password-stdin and --no-password exclude each other");
@@ -165,6 +173,7 @@ export const userCommand: Command = {
             removeSourceIps: list(p, "remove-source-ip"),
             addSshKeys: await readKeys(list(p, "add-ssh-key")),
             removeSshKeys: list(p, "remove-ssh-key"),
+            mfaRequired: bool(p, "mfa-required") ? true : bool(p, "no-mfa-required") ? false : undefined,
           },
           actor,
           password ? { secretKey: await ctx.secretKey() } : {},
@@ -185,6 +194,8 @@ export const userCommand: Command = {
         ctx.out.line(`user ${u.name} ${sub}d`);
         return 0;
       }
+      case "totp":
+        return await userTotpCommand(ctx, rest);
       case "delete": {
         const p = parseArgs(rest);
         const name = positional(p, 0, "NAME");
