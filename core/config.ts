@@ -43,6 +43,8 @@ export interface Config {
   /** the operator's certificate for RDP clients (PEM); absent = one generated on first start */
   rdpTlsCert: string | null;
   rdpTlsKey: string | null;
+  /** console logins: "required" makes every console account enrol and use a TOTP second factor */
+  consoleMfa: "required" | "optional";
 }
 
 type Raw = Record<string, string | string[] | number | boolean | null | undefined>;
@@ -92,6 +94,7 @@ export const KEYS: KeySpec[] = [
   { key: "metricsToken", file: "metrics_token", env: "JUMPHOST_METRICS_TOKEN", flag: "metrics-token" },
   { key: "rdpTlsCert", file: "rdp_tls_cert", env: "JUMPHOST_RDP_TLS_CERT", flag: "rdp-tls-cert" },
   { key: "rdpTlsKey", file: "rdp_tls_key", env: "JUMPHOST_RDP_TLS_KEY", flag: "rdp-tls-key" },
+  { key: "consoleMfa", file: "console_mfa", env: "JUMPHOST_CONSOLE_MFA", flag: "console-mfa" },
 ];
 
 export interface ConfigSources {
@@ -140,6 +143,7 @@ function defaults(s: ConfigSources): Raw {
     conversionPreset: CONVERSION_PRESET,
     mp4CacheMaxMib: DEFAULT_CACHE_MAX_BYTES / 2 ** 20,
     logLevel: "info",
+    consoleMfa: "optional",
     syslog: null,
     metricsToken: null,
     rdpTlsCert: null,
@@ -209,6 +213,10 @@ export function resolveConfig(s: ConfigSources): Config {
   if (!["debug", "info", "warn", "error"].includes(logLevel)) {
     throw new ConfigError(name("logLevel"), "must be debug, info, warn or error");
   }
+  const consoleMfa = str("consoleMfa") ?? "optional";
+  if (consoleMfa !== "required" && consoleMfa !== "optional") {
+    throw new ConfigError(name("consoleMfa"), "must be required or optional");
+  }
   const nodeId = str("nodeId") ?? "node";
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(nodeId)) {
     throw new ConfigError(name("nodeId"), "must match [A-Za-z0-9._-]{1,64}");
@@ -264,6 +272,7 @@ export function resolveConfig(s: ConfigSources): Config {
     metricsToken,
     rdpTlsCert: rdpCert,
     rdpTlsKey: rdpKey,
+    consoleMfa,
   };
 }
 

@@ -71,3 +71,10 @@ Deno.test("resolveConfig() names the bad key in one line", () => {
     });
   }
 });
+
+Deno.test("console_mfa: optional by default, required from the file or JUMPHOST_CONSOLE_MFA, anything else refused", () => {
+  assert.equal(resolveConfig(base).consoleMfa, "optional");
+  assert.equal(resolveConfig({ ...base, file: { console_mfa: "required" } }).consoleMfa, "required");
+  assert.equal(resolveConfig({ ...base, env: { JUMPHOST_CONSOLE_MFA: "required" } }).consoleMfa, "required");
+  assert.throws(() => resolveConfig({ ...base, file: { console_mfa: "sometimes" } }), ConfigError);
+});

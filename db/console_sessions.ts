@@ -21,6 +21,10 @@ export interface ConsoleSession {
   expiresAt: Date;
   /** the account must choose its own password before anything else (see console_users) */
   mustChangePassword: boolean;
+  /** the account itself must use a second factor (console_users.mfa_required) */
+  mfaRequired: boolean;
+  /** the account has an active (confirmed) TOTP factor */
+  mfaEnrolled: boolean;
 }
 
 export function hashToken(token: string): string {
@@ -59,6 +63,8 @@ interface Row {
   role: ConsoleRole;
   active: boolean;
   must_change_password: boolean;
+  mfa_required: boolean;
+  mfa_enrolled: boolean;
   created_at: Date;
   last_seen_at: Date;
   expires_at: Date;
@@ -79,7 +85,9 @@ export async function resolveConsoleSession(
   const h = hashToken(token);
   const [r] = await sql<Row[]>`
     SELECT s.token_hash, s.csrf_token, s.console_user_id, u.name, u.role, u.active,
-           u.must_change_password, s.created_at, s.last_seen_at, s.expires_at
+           u.must_change_password, s.created_at, s.last_seen_at, s.expires_at, u.mfa_required,
+           EXISTS (SELECT 1 FROM totp_factors f WHERE f.console_user_id = u.id AND f.confirmed_at IS NOT NULL)
+             AS mfa_enrolled
     FROM console_sessions s JOIN console_users u ON u.id = s.console_user_id
     WHERE s.token_hash = ${h}`;
   if (!r) return null;
@@ -102,6 +110,8 @@ export async function resolveConsoleSession(
     lastSeenAt: touch ? now : r.last_seen_at,
     expiresAt: r.expires_at,
     mustChangePassword: r.must_change_password,
+    mfaRequired: r.mfa_required,
+    mfaEnrolled: r.mfa_enrolled,
   };
 }
 

@@ -101,6 +101,14 @@ export async function findConsoleUserByName(sql: Sql, name: string): Promise<Con
   return row ?? null;
 }
 
+export async function findConsoleUserById(sql: Sql, id: number): Promise<ConsoleUserWithHash | null> {
+  const [row] = await sql<ConsoleUserWithHash[]>`
+    SELECT id, name, role, active, failed_logins, locked_until, last_login_at, created_at,
+      must_change_password, mfa_required, password_hash
+    FROM console_users WHERE id = ${id}`;
+  return row ?? null;
+}
+
 /** Deletes a console user (and, by cascade, their console sessions). The last active admin stays. */
 export async function deleteConsoleUser(sql: Sql, name: string, by: Actor): Promise<void> {
   await withTx(sql, async (tx) => {

@@ -8,6 +8,7 @@ import type { AppEnv, WebDeps } from "./deps.ts";
 import { errorPage, HttpError, mapError } from "./errors.tsx";
 import { mountStatic } from "./static.ts";
 import { requireOwnPassword } from "./password_gate.ts";
+import { requireMfaEnrolment } from "./mfa_gate.ts";
 import { loginRoutes } from "./routes/login.tsx";
 import type { RouteCtx } from "./routes/ctx.ts";
 import { dashboardRoutes } from "./routes/dashboard.tsx";
@@ -70,7 +71,12 @@ export function createApp(deps: WebDeps): Hono<AppEnv> {
   app.route("/", loginRoutes(deps, limits, now, streams));
 
   const authed = new Hono<AppEnv>();
-  authed.use(requireSession(deps.sql, now, limits, secure), csrfProtect(), requireOwnPassword());
+  authed.use(
+    requireSession(deps.sql, now, limits, secure),
+    csrfProtect(),
+    requireOwnPassword(),
+    requireMfaEnrolment(deps.consoleMfa ?? "optional"),
+  );
   authed.route("/", dashboardRoutes(ctx));
   authed.route("/sessions", rdpVideoRoutes(ctx));
   authed.route("/sessions", sessionRoutes(ctx));

@@ -5,12 +5,17 @@ import type { Sql } from "../db/client.ts";
 import { writeAudit } from "../db/audit.ts";
 import {
   type ConsoleRole,
+  type ConsoleUserWithHash,
+  findConsoleUserById,
   findConsoleUserByName,
   recordAccountFailure,
   recordAccountSuccess,
   rehashConsolePassword,
 } from "../db/console_users.ts";
 import { createConsoleSession, resolveConsoleSession } from "../db/console_sessions.ts";
+import { createMfaChallenge, findMfaChallenge, takeMfaChallenge } from "../db/console_mfa_challenges.ts";
+import { totpFactorOf, verifySecondFactor } from "../db/totp.ts";
+import type { SecretKey } from "../core/secret_box.ts";
 import { clearSourceFailures, recordSourceFailure, sourceBlockedUntil } from "../db/console_throttle.ts";
 import { hashPassword, needsRehash, verifyPassword } from "../policy/password.ts";
 import { formatIp, tryParseIp } from "../policy/mod.ts";
@@ -55,8 +60,15 @@ export function readSessionCookie(c: Context, secure: boolean): string | undefin
 }
 
 export type LoginResult =
-  | { ok: true; token: string; csrfToken: string; expiresAt: Date; role: ConsoleRole }
-  | { ok: false; reason: "bad_credentials" | "locked" | "source_blocked" | "disabled" };
+  | { ok: true; token: string; csrfToken: string; expiresAt: Date; role: ConsoleRole; next?: string }
+  | { ok: false; reason: "bad_credentials" | "locked" | "source_blocked" | "disabled" }
+  /** the password was right; the account has TOTP: the verification code comes next with this challenge */
+  | { ok: false; reason: "code_needed"; challenge: string };
+
+export type CodeResult =
+  | LoginResult
+  | { ok: false; reason: "bad_code"; challenge: string }
+  | { ok: false; reason: "challenge_expired" };
 
 // verifying against a real hash when the account does not exist keeps the response time the same
 let dummyHash: Promise<string> | null = null;
@@ -66,6 +78,8 @@ export interface LoginInput {
   password: string;
   sourceIp: string | null;
   userAgent: string | null;
+  /** where to go after the login (kept with a verification-code challenge) */
+  next?: string;
 }
 
 /** Checks a login attempt, applies throttling and lockout, writes the audit record, opens a session. */
@@ -77,11 +91,7 @@ export async function attemptLogin(
   nodeId: string,
 ): Promise<LoginResult> {
   const name = input.name.slice(0, 100);
-  const audit = (
-    action: "console.login" | "console.login_failed" | "console.locked",
-    ok: boolean,
-    details = {},
-  ) =>
+  const audit: Audit = (action, ok, details = {}) =>
     writeAudit(sql, {
       actor: `console:${name || "-"}`,
       action,
@@ -130,17 +140,99 @@ export async function attemptLogin(
     // the cost was raised since this hash was stored: keep the same password at the current cost
     await rehashConsolePassword(sql, user!.id, user!.password_hash, await hashPassword(input.password));
   }
-  await recordAccountSuccess(sql, user!.id, now);
+  const factor = await totpFactorOf(sql, { kind: "console", id: user!.id, name: user!.name });
+  if (factor?.confirmed) {
+    // the account's failure count stays until the code is right: guessing codes counts towards the lock
+    const challenge = await createMfaChallenge(sql, user!.id, input.next ?? "/", now);
+    return { ok: false, reason: "code_needed", challenge };
+  }
+  return await openSession(sql, user!, input, now, limits, audit, {});
+}
+
+type Audit = (
+  action: "console.login" | "console.login_failed" | "console.locked" | "console.mfa_failed",
+  ok: boolean,
+  details?: Record<string, unknown>,
+) => Promise<void>;
+
+async function openSession(
+  sql: Sql,
+  user: ConsoleUserWithHash,
+  input: Omit<LoginInput, "name" | "password">,
+  now: Date,
+  limits: AuthLimits,
+  audit: Audit,
+  details: Record<string, unknown>,
+): Promise<LoginResult> {
+  await recordAccountSuccess(sql, user.id, now);
   if (input.sourceIp) await clearSourceFailures(sql, input.sourceIp);
   const s = await createConsoleSession(sql, {
-    userId: user!.id,
+    userId: user.id,
     sourceIp: input.sourceIp,
     userAgent: input.userAgent,
     now,
     limits,
   });
-  await audit("console.login", true, { role: user!.role });
-  return { ok: true, token: s.token, csrfToken: s.csrfToken, expiresAt: s.expiresAt, role: user!.role };
+  await audit("console.login", true, { role: user.role, ...details });
+  return { ok: true, token: s.token, csrfToken: s.csrfToken, expiresAt: s.expiresAt, role: user.role };
+}
+
+export interface CodeInput {
+  challenge: string;
+  code: string;
+  sourceIp: string | null;
+  userAgent: string | null;
+}
+
+/**
+ * The second step of a login with TOTP: the challenge from the password step and a code (or a recovery
+ * code). A wrong code counts towards the account lockout like a wrong password; a locked account is
+ * refused before the code is looked at. On success the challenge is consumed and a session opened.
+ */
+export async function completeCodeLogin(
+  sql: Sql,
+  keys: SecretKey,
+  input: CodeInput,
+  now: Date,
+  limits: AuthLimits,
+  nodeId: string,
+): Promise<CodeResult> {
+  const found = await findMfaChallenge(sql, input.challenge, now);
+  if (!found) return { ok: false, reason: "challenge_expired" };
+  const user = await findConsoleUserById(sql, found.userId);
+  if (!user) return { ok: false, reason: "challenge_expired" };
+  const audit: Audit = (action, ok, details = {}) =>
+    writeAudit(sql, {
+      actor: `console:${user.name}`,
+      action,
+      target: user.name,
+      sourceIp: input.sourceIp,
+      success: ok,
+      details,
+    }, nodeId);
+  if (user.locked_until && user.locked_until > now) {
+    await audit("console.login_failed", false, { reason: "locked", step: "code" });
+    return { ok: false, reason: "locked" };
+  }
+  if (!user.active) {
+    await audit("console.login_failed", false, { reason: "disabled", step: "code" });
+    return { ok: false, reason: "disabled" };
+  }
+  const owner = { kind: "console" as const, id: user.id, name: user.name };
+  const r = await verifySecondFactor(sql, keys, owner, input.code.slice(0, 64), now);
+  if (!r.ok) {
+    await audit("console.mfa_failed", false, { reason: r.reason });
+    const lockedUntil = await recordAccountFailure(sql, user.id, now, limits.account);
+    if (lockedUntil) {
+      await audit("console.locked", false, { scope: "account", until: lockedUntil.toISOString() });
+      await takeMfaChallenge(sql, input.challenge);
+      return { ok: false, reason: "locked" };
+    }
+    return { ok: false, reason: "bad_code", challenge: input.challenge };
+  }
+  if (!(await takeMfaChallenge(sql, input.challenge))) return { ok: false, reason: "challenge_expired" };
+  const opened = await openSession(sql, user, input, now, limits, audit, { mfa: r.method });
+  return opened.ok ? { ...opened, next: found.next } : opened;
 }
 
 export function setSessionCookie(c: Context, secure: boolean, token: string, maxAgeSeconds: number): void {

@@ -47,6 +47,8 @@ export interface WebDeps {
   dataDir?: string;
   /** shown on the login page while no console admin exists (default: `jumphost admin add admin`) */
   firstAdminCommand?: string;
+  /** console_mfa: "required" sends every account without an active TOTP factor to enrol first */
+  consoleMfa?: "required" | "optional";
   /**
    * the appliance secret (seals NT hashes and vaulted server passwords); default: loaded from (created
    * under) dataDir on first need

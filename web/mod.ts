@@ -16,7 +16,9 @@ export interface WebServer {
 }
 
 export async function startWeb(
-  config: Pick<Config, "webListen" | "webTlsCert" | "webTlsKey" | "recordingsDir" | "ipPool" | "dataDir">,
+  config:
+    & Pick<Config, "webListen" | "webTlsCert" | "webTlsKey" | "recordingsDir" | "ipPool" | "dataDir">
+    & Partial<Pick<Config, "consoleMfa">>,
   deps:
     & Omit<WebDeps, "secureCookies" | "recordingsDir" | "ipPool">
     & Partial<Pick<WebDeps, "secureCookies" | "recordingsDir" | "ipPool">>,
@@ -31,6 +33,7 @@ export async function startWeb(
     ipPool: deps.ipPool ?? config.ipPool,
     mp4Dir: deps.mp4Dir ?? mp4CacheDir(config.dataDir),
     dataDir: deps.dataDir ?? config.dataDir,
+    consoleMfa: deps.consoleMfa ?? config.consoleMfa ?? "optional",
   };
   const app = createApp(full);
   const servers: Deno.HttpServer<Deno.NetAddr>[] = [];

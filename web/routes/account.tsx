@@ -15,6 +15,16 @@ import type { AppEnv } from "../deps.ts";
 import { page } from "../render.tsx";
 import { Csrf, Field, Flash, FormError, type FormState, Time } from "../views/parts.tsx";
 import { byOf, formOf, need, type RouteCtx } from "./ctx.ts";
+// @ts-types="npm:@types/qrcode@1.5.6"
+import QRCode from "qrcode";
+import { enrolTotp, type FactorOwner, totpFactorOf, verifySecondFactor } from "../../db/totp.ts";
+import { InputError } from "../../db/errors.ts";
+import type { ConsoleSession } from "../../db/console_sessions.ts";
+import { applianceKeyOf } from "../secret.ts";
+
+function ownerOf(s: ConsoleSession): FactorOwner {
+  return { kind: "console", id: s.userId, name: s.userName };
+}
 
 function AccountPage(
   p: {
@@ -25,6 +35,7 @@ function AccountPage(
     csrf: string;
     changed?: number;
     mustChange: boolean;
+    totp: TotpPanelProps;
   },
 ) {
   return (
@@ -58,6 +69,7 @@ function AccountPage(
           <Time at={p.since} />
         </dd>
       </dl>
+      <TotpPanel {...p.totp} csrf={p.csrf} />
       <div class="panel">
         <h2>Change your password</h2>
         <FormError form={p.form} />
@@ -96,15 +108,116 @@ function AccountPage(
   );
 }
 
+interface TotpPanelProps {
+  state: "none" | "pending" | "active";
+  recoveryLeft: number;
+  /** console_mfa = required or the account's mfa_required, while not enrolled */
+  required: boolean;
+  /** right after "Set up": the QR code (inline SVG), the secret and the recovery codes, shown once */
+  enrolment?: { svg: string; secret: string; recoveryCodes: string[] };
+  error?: string;
+  justEnabled?: boolean;
+}
+
+function TotpPanel(p: TotpPanelProps & { csrf: string }) {
+  return (
+    <div class="panel" id="totp-panel">
+      <h2>Two-factor authentication (TOTP)</h2>
+      {p.required && p.state !== "active"
+        ? (
+          <Flash kind="info">
+            <span id="mfa-required">
+              A second factor is required for your account: set up an authenticator app before using the
+              console.
+            </span>
+          </Flash>
+        )
+        : null}
+      {p.justEnabled ? <Flash kind="ok">Two-factor authentication is on.</Flash> : null}
+      {p.error ? <div class="flash error" role="alert" id="totp-error">{p.error}</div> : null}
+      {p.state === "active"
+        ? (
+          <p id="totp-state">
+            Active: logins ask for a code from your authenticator app. {p.recoveryLeft}{" "}
+            recovery code(s) left. Lost your device? An administrator can reset it (<code>
+              jumphost admin totp NAME --reset
+            </code>).
+          </p>
+        )
+        : p.enrolment
+        ? (
+          <div id="totp-enrolment">
+            <p>
+              Scan this QR code with your authenticator app (or type the secret), then enter the code it
+              shows. The secret and the recovery codes are shown only now.
+            </p>
+            <div class="qr" id="totp-qr" dangerouslySetInnerHTML={{ __html: p.enrolment.svg }} />
+            <p>
+              Secret: <code id="totp-secret">{p.enrolment.secret}</code>
+            </p>
+            <p>Recovery codes (each works once, keep them safe):</p>
+            <ul id="recovery-codes">
+              {p.enrolment.recoveryCodes.map((c) => (
+                <li key={c}>
+                  <code>{c}</code>
+                </li>
+              ))}
+            </ul>
+          </div>
+        )
+        : p.state === "none"
+        ? <p id="totp-state">Not set up.</p>
+        : <p id="totp-state">Set up started but not confirmed.</p>}
+      {p.state === "pending" || p.enrolment
+        ? (
+          <form method="post" action="/account/totp/confirm" id="totp-confirm-form">
+            <Csrf token={p.csrf} />
+            <div class="field">
+              <label for="totp-code">Code from your app</label>
+              <input id="totp-code" name="code" autocomplete="one-time-code" inputmode="numeric" required />
+            </div>
+            <button type="submit" id="totp-confirm">Turn on</button>
+          </form>
+        )
+        : null}
+      {p.state !== "active"
+        ? (
+          <form method="post" action="/account/totp/enrol" id="totp-enrol-form">
+            <Csrf token={p.csrf} />
+            <button type="submit" id="totp-enrol">
+              {p.state === "none" && !p.enrolment
+                ? "Set up an authenticator"
+                : "Start again with a new secret"}
+            </button>
+          </form>
+        )
+        : null}
+    </div>
+  );
+}
+
 export function accountRoutes(ctx: RouteCtx): Hono<AppEnv> {
   const { deps, now, limits, streams } = ctx;
   const app = new Hono<AppEnv>();
   app.use("*", need("view"));
 
   // passwords are never echoed back into a form
-  const render = (c: Context<AppEnv>, errors: Record<string, string>, status: 200 | 400 | 429 = 200) => {
+  const render = async (
+    c: Context<AppEnv>,
+    errors: Record<string, string>,
+    status: 200 | 400 | 429 = 200,
+    totpExtra: Pick<TotpPanelProps, "enrolment" | "error"> = {},
+  ) => {
     const s = c.get("session");
     const changed = c.req.query("changed");
+    const factor = await totpFactorOf(deps.sql, ownerOf(s));
+    const totp: TotpPanelProps = {
+      state: factor === null ? "none" : factor.confirmed ? "active" : "pending",
+      recoveryLeft: factor?.recoveryCodesLeft ?? 0,
+      required: (deps.consoleMfa ?? "optional") === "required" || s.mfaRequired,
+      justEnabled: c.req.query("totp") === "on",
+      ...totpExtra,
+    };
     return page(
       c,
       "Your account",
@@ -116,12 +229,41 @@ export function accountRoutes(ctx: RouteCtx): Hono<AppEnv> {
         csrf={s.csrfToken}
         changed={changed !== undefined && /^\d{1,6}$/.test(changed) ? Number(changed) : undefined}
         mustChange={s.mustChangePassword}
+        totp={totp}
       />,
       { status },
     );
   };
 
   app.get("/", (c) => render(c, {}));
+
+  app.post("/totp/enrol", async (c) => {
+    const s = c.get("session");
+    let e;
+    try {
+      e = await enrolTotp(deps.sql, await applianceKeyOf(deps), ownerOf(s), byOf(c));
+    } catch (err) {
+      if (err instanceof InputError) return await render(c, {}, 400, { error: err.message });
+      throw err;
+    }
+    const svg = await QRCode.toString(e.uri, { type: "svg", margin: 2, width: 220 });
+    return await render(c, {}, 200, { enrolment: { svg, secret: e.secret, recoveryCodes: e.recoveryCodes } });
+  });
+
+  app.post("/totp/confirm", async (c) => {
+    const s = c.get("session");
+    const code = ((await formOf(c)).code ?? "").trim();
+    const r = await verifySecondFactor(deps.sql, await applianceKeyOf(deps), ownerOf(s), code, now(), {
+      allowPending: true,
+    });
+    if (!r.ok || r.method !== "totp") {
+      const why = !r.ok && r.reason === "no_factor"
+        ? "Start the set-up first."
+        : "That code is wrong or already used: enter the current code from your app.";
+      return await render(c, {}, 400, { error: why });
+    }
+    return c.redirect("/account?totp=on", 303);
+  });
 
   app.post("/password", async (c) => {
     const s = c.get("session");

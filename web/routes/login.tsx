@@ -8,6 +8,7 @@ import {
   type AuthLimits,
   clearSessionCookie,
   clientIp,
+  completeCodeLogin,
   readSessionCookie,
   requireSession,
   safeNext,
@@ -19,12 +20,15 @@ import { htmlResponse } from "../render.tsx";
 import { Layout } from "../views/layout.tsx";
 import { CSRF_FIELD } from "../csrf.ts";
 import type { OpenStreams } from "../session_watch.ts";
+import { applianceKeyOf } from "../secret.ts";
 
 const MESSAGES = {
   bad_credentials: "Wrong name or password.",
   locked: "This account is locked after repeated failures. Try again later.",
   source_blocked: "Too many failed logins from your address. Try again later.",
   disabled: "This account is disabled.",
+  bad_code: "Wrong or already used code.",
+  challenge_expired: "The login took too long. Please log in again.",
 } as const;
 
 interface LoginPageProps {
@@ -66,6 +70,35 @@ function LoginPage(p: LoginPageProps) {
             <input id="password" name="password" type="password" autocomplete="current-password" required />
           </div>
           <button type="submit" id="login-submit">Log in</button>
+        </form>
+      </div>
+    </Layout>
+  );
+}
+
+function CodePage(p: { csrf: string; challenge: string; error?: string }) {
+  return (
+    <Layout title="Verification code" session={null} path="/login">
+      <div class="login panel">
+        <h1>jumphost</h1>
+        {p.error ? <div class="flash error" role="alert" id="login-error">{p.error}</div> : null}
+        <form method="post" action="/login/code" id="code-form">
+          <input type="hidden" name={CSRF_FIELD} value={p.csrf} />
+          <input type="hidden" name="challenge" value={p.challenge} />
+          <div class="field">
+            <label for="code">Verification code</label>
+            <input
+              id="code"
+              name="code"
+              autocomplete="one-time-code"
+              inputmode="numeric"
+              maxlength={20}
+              required
+              autofocus
+            />
+            <small class="hint">from your authenticator app, or one of your recovery codes</small>
+          </div>
+          <button type="submit" id="code-submit">Verify</button>
         </form>
       </div>
     </Layout>
@@ -118,11 +151,15 @@ export function loginRoutes(
         password,
         sourceIp: clientIp(c),
         userAgent: c.req.header("User-Agent") ?? null,
+        next,
       },
       now(),
       limits,
       deps.nodeId,
     );
+    if (!r.ok && r.reason === "code_needed") {
+      return htmlResponse(c, <CodePage csrf={csrf} challenge={r.challenge} />);
+    }
     if (!r.ok) {
       const status = r.reason === "source_blocked" || r.reason === "locked" ? 429 : 401;
       return htmlResponse(
@@ -133,6 +170,36 @@ export function loginRoutes(
     }
     setSessionCookie(c, secure, r.token, (r.expiresAt.getTime() - now().getTime()) / 1000);
     return c.redirect(next, 303);
+  });
+
+  app.post("/login/code", async (c) => {
+    await checkLoginToken(c);
+    const body = await c.req.parseBody();
+    const challenge = typeof body.challenge === "string" ? body.challenge : "";
+    const code = typeof body.code === "string" ? body.code.trim() : "";
+    const csrf = issueLoginToken(c, secure);
+    const r = await completeCodeLogin(
+      deps.sql,
+      await applianceKeyOf(deps),
+      { challenge, code, sourceIp: clientIp(c), userAgent: c.req.header("User-Agent") ?? null },
+      now(),
+      limits,
+      deps.nodeId,
+    );
+    if (r.ok) {
+      setSessionCookie(c, secure, r.token, (r.expiresAt.getTime() - now().getTime()) / 1000);
+      return c.redirect(safeNext(r.next), 303);
+    }
+    if (r.reason === "bad_code") {
+      return htmlResponse(c, <CodePage csrf={csrf} challenge={r.challenge} error={MESSAGES.bad_code} />, 401);
+    }
+    if (r.reason === "code_needed") return htmlResponse(c, <CodePage csrf={csrf} challenge={r.challenge} />);
+    const status = r.reason === "locked" || r.reason === "source_blocked" ? 429 : 401;
+    return htmlResponse(
+      c,
+      <LoginPage csrf={csrf} next="/" name="" error={MESSAGES[r.reason]} />,
+      status,
+    );
   });
 
   app.post("/logout", requireSession(deps.sql, now, limits, secure), csrfProtect(), async (c) => {

@@ -1,0 +1,34 @@
+// Enforced second factor: with console_mfa = required, or for an account marked mfa_required, a console
+// session whose account has no active TOTP factor may only reach its own account page (to enrol) and its
+// password form until it has one; logging out stays possible. Runs after requireOwnPassword.
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "./deps.ts";
+import { errorPage } from "./errors.tsx";
+import { ACCOUNT_PAGE } from "./password_gate.ts";
+
+const ALLOWED = new Set([
+  "GET /account",
+  "HEAD /account",
+  "POST /account/password",
+  "POST /account/totp/enrol",
+  "POST /account/totp/confirm",
+]);
+
+export function requireMfaEnrolment(consoleMfa: "required" | "optional"): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const s = c.get("session");
+    const needed = consoleMfa === "required" || s.mfaRequired;
+    if (!needed || s.mfaEnrolled || ALLOWED.has(`${c.req.method} ${c.req.path}`)) return await next();
+    if (c.req.header("HX-Request")) {
+      c.header("HX-Redirect", ACCOUNT_PAGE);
+      return c.body(null, 403);
+    }
+    if (c.req.header("Accept") === "text/event-stream") return c.text("set up a second factor first", 403);
+    if (c.req.method === "GET") return c.redirect(ACCOUNT_PAGE, 303);
+    return errorPage(
+      c,
+      403,
+      "A second factor is required: set up an authenticator on your account page first.",
+    );
+  };
+}
