@@ -159,6 +159,17 @@ export function admit(snapshot: Snapshot | null, req: AdmissionRequest, now: Dat
     now,
     { userId: who.user.id },
   );
+  if (d.allowed && d.requireMfa) {
+    // RDP has no second factor yet: where one is demanded (user, grant or server), RDP fails closed
+    return {
+      allowed: false,
+      reason: "mfa_required",
+      detail: `a second factor is required for ${d.userName} on ${server.name}; RDP cannot ask for one`,
+      server,
+      userName: d.userName,
+      policyIds: d.policyIds,
+    };
+  }
   if (d.allowed) return { allowed: true, server, decision: d, proven: who.proven };
   return {
     allowed: false,

@@ -176,3 +176,41 @@ Deno.test("plainIp() unwraps IPv4-mapped addresses", () => {
   assert.equal(plainIp("2001:db8::1"), "2001:db8::1");
   assert.equal(plainIp(undefined), "");
 });
+
+Deno.test("admit(): where a second factor is demanded (grant, server or user), RDP fails closed", () => {
+  const base = {
+    users: [user(1, "alice", ["10.0.0.1/32"]), user(2, "bob", ["10.0.0.2/32"], { mfaRequired: true })],
+    servers: [
+      server(1, "win1", { poolIp: "10.50.0.1", protocols: ["rdp"] as ("rdp")[] }),
+      server(2, "win2", { poolIp: "10.50.0.2", protocols: ["rdp"] as ("rdp")[], requireMfa: true }),
+    ],
+  };
+  const snap = buildSnapshot({
+    ...base,
+    policies: [
+      policy(1, {
+        subject: { kind: "user", userId: 1 },
+        scope: { kind: "server", serverId: 1 },
+        requireMfa: true,
+      }),
+      policy(2, { subject: { kind: "user", userId: 1 }, scope: { kind: "server", serverId: 2 } }),
+      policy(3, { subject: { kind: "user", userId: 2 }, scope: { kind: "server", serverId: 1 } }),
+    ],
+  });
+  for (
+    const [src, pool, why] of [["10.0.0.1", "10.50.0.1", "grant"], ["10.0.0.1", "10.50.0.2", "server"], [
+      "10.0.0.2",
+      "10.50.0.1",
+      "user",
+    ]]
+  ) {
+    const a = admit(snap, req(src, pool), NOW);
+    assert.ok(!a.allowed, why);
+    assert.equal(a.reason, "mfa_required", why);
+  }
+  const free = buildSnapshot({
+    ...base,
+    policies: [policy(1, { subject: { kind: "user", userId: 1 }, scope: { kind: "server", serverId: 1 } })],
+  });
+  assert.ok(admit(free, req("10.0.0.1", "10.50.0.1"), NOW).allowed);
+});
