@@ -91,7 +91,14 @@ export async function resetTotp(sql: Sql, o: FactorOwner, actor: ActorRef): Prom
 
 export type SecondFactorResult =
   | { ok: true; method: "totp" | "recovery_code"; confirmedNow: boolean; recoveryCodesLeft: number }
-  | { ok: false; reason: "no_factor" | "pending" | "malformed" | "wrong" | "reused" | "unreadable" };
+  | {
+    ok: false;
+    reason: "no_factor" | "pending" | "malformed" | "wrong" | "reused" | "unreadable" | "locked";
+  };
+
+/** Wrong codes in a row before a factor refuses every code for LOCK_MS (a million codes, three valid). */
+export const MAX_CODE_FAILURES = 10;
+export const LOCK_MS = 15 * 60_000;
 
 /**
  * Checks a code (or a recovery code) for an owner at `now`. A pending factor counts only with
@@ -107,19 +114,38 @@ export async function verifySecondFactor(
   opts: { allowPending?: boolean } = {},
 ): Promise<SecondFactorResult> {
   const [f] = await sql<
-    { id: number; secret_sealed: string; confirmed: boolean; last_step: string | null }[]
+    {
+      id: number;
+      secret_sealed: string;
+      confirmed: boolean;
+      last_step: string | null;
+      locked_until: Date | null;
+    }[]
   >`
-    SELECT id, secret_sealed, confirmed_at IS NOT NULL AS confirmed, last_step
+    SELECT id, secret_sealed, confirmed_at IS NOT NULL AS confirmed, last_step, locked_until
     FROM totp_factors WHERE ${ownerColumn(sql, o)}`;
   if (!f) return { ok: false, reason: "no_factor" };
   if (!f.confirmed && !opts.allowPending) return { ok: false, reason: "pending" };
+  // while locked no code is looked at, so guessing across connections or nodes gets nowhere
+  if (f.locked_until && f.locked_until > now) return { ok: false, reason: "locked" };
+  const failed = async (reason: "malformed" | "wrong" | "reused"): Promise<SecondFactorResult> => {
+    const [r] = await sql<{ locked: boolean }[]>`
+      UPDATE totp_factors SET
+        failures = CASE WHEN failures + 1 >= ${MAX_CODE_FAILURES} THEN 0 ELSE failures + 1 END,
+        locked_until = CASE WHEN failures + 1 >= ${MAX_CODE_FAILURES}
+                            THEN ${new Date(now.getTime() + LOCK_MS)} ELSE locked_until END
+      WHERE id = ${f.id}
+      RETURNING COALESCE(locked_until > ${now}, false) AS locked`;
+    return { ok: false, reason: r?.locked ? "locked" : reason };
+  };
   const left = async () => (await totpFactorOf(sql, o))?.recoveryCodesLeft ?? 0;
   const recovery = normalizeRecoveryCode(input);
   if (recovery !== null && f.confirmed) {
     const used = await sql`UPDATE totp_recovery_codes SET used_at = ${now}
       WHERE factor_id = ${f.id} AND code_hash = ${hashRecoveryCode(recovery)} AND used_at IS NULL
       RETURNING factor_id`;
-    if (used.length === 0) return { ok: false, reason: "wrong" };
+    if (used.length === 0) return await failed("wrong");
+    await sql`UPDATE totp_factors SET failures = 0 WHERE id = ${f.id}`;
     await writeAudit(
       sql,
       changeEvent(`${o.kind}:${o.name}`, "mfa.recovery_code_used", o.name, { owner: o.kind }),
@@ -135,13 +161,14 @@ export async function verifySecondFactor(
   }
   const lastStep = f.last_step === null ? null : Number(f.last_step);
   const check = checkTotp(secret, input, now.getTime(), lastStep);
-  if (!check.ok) return { ok: false, reason: check.reason };
+  if (!check.ok) return await failed(check.reason);
   // compare-and-set: a concurrent use of the same code (another connection, another node) loses
   const [won] = await sql<{ confirmed_now: boolean }[]>`
-    UPDATE totp_factors SET last_step = ${check.step}, confirmed_at = COALESCE(confirmed_at, ${now})
+    UPDATE totp_factors SET last_step = ${check.step}, confirmed_at = COALESCE(confirmed_at, ${now}),
+      failures = 0
     WHERE id = ${f.id} AND (last_step IS NULL OR last_step < ${check.step})
     RETURNING (confirmed_at = ${now}) AS confirmed_now`;
-  if (!won) return { ok: false, reason: "reused" };
+  if (!won) return await failed("reused");
   const confirmedNow = !f.confirmed && won.confirmed_now;
   if (confirmedNow) {
     await writeAudit(

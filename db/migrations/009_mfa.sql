@@ -12,6 +12,9 @@ CREATE TABLE totp_factors (
   secret_sealed   text NOT NULL,
   confirmed_at    timestamptz,
   last_step       bigint,
+  -- wrong codes in a row; at MAX the factor refuses every code for a while (guessing across connections)
+  failures        integer NOT NULL DEFAULT 0 CHECK (failures >= 0),
+  locked_until    timestamptz,
   created_at      timestamptz NOT NULL DEFAULT now(),
   CHECK ((user_id IS NULL) <> (console_user_id IS NULL))
 );
