@@ -24,6 +24,8 @@ export interface ConsoleUser {
   must_change_password: boolean;
   /** this account must log in with a second factor (and enrol one first), whatever console_mfa says */
   mfa_required: boolean;
+  /** the account's TOTP factor (listConsoleUsers only): null, pending or active */
+  totp?: "pending" | "active" | null;
 }
 
 export interface ConsoleUserWithHash extends ConsoleUser {
@@ -82,7 +84,9 @@ export async function createConsoleUser(
 export function listConsoleUsers(sql: Sql): Promise<ConsoleUser[]> {
   return sql<ConsoleUser[]>`
     SELECT id, name, role, active, failed_logins, locked_until, last_login_at, created_at, must_change_password,
-      mfa_required
+      mfa_required,
+      (SELECT CASE WHEN f.confirmed_at IS NULL THEN 'pending' ELSE 'active' END
+         FROM totp_factors f WHERE f.console_user_id = console_users.id) AS totp
     FROM console_users ORDER BY name`;
 }
 

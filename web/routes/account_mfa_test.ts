@@ -161,3 +161,29 @@ Deno.test("console_mfa = required: an account without TOTP is sent to enrol firs
     await fx.close();
   }
 });
+
+Deno.test("console users page: an admin sees who has TOTP and resets another account's factor (audited)", async () => {
+  const fx = await fixture();
+  try {
+    const olga = await fx.as("operator", "olga");
+    await enrol(fx, olga);
+    const admin = await fx.as("admin", "root");
+    const list = await admin.page("/console-users");
+    assert.match(list.html, /<td>olga<\/td>(?:(?!<\/tr>)[\s\S])*<td class="totp-state">active<\/td>/);
+    const r = await admin.post("/console-users/olga/reset-totp");
+    assert.equal(r.status, 200);
+    assert.match(await r.text(), /Removed olga&#39;s authenticator|Removed olga's authenticator/);
+    const user = (await findConsoleUserByName(fx.db.sql, "olga"))!;
+    assert.equal(await totpFactorOf(fx.db.sql, { kind: "console", id: user.id, name: "olga" }), null);
+    const reset = (await listAudit(fx.db.sql, { action: "mfa.totp_reset" }))[0];
+    assert.equal(reset.actor, "console:root");
+    assert.equal(reset.target, "olga");
+    assert.equal(reset.source_ip, "192.0.2.10");
+    // an operator may not
+    const denied = await olga.post("/console-users/root/reset-totp");
+    await denied.body?.cancel();
+    assert.equal(denied.status, 403);
+  } finally {
+    await fx.close();
+  }
+});

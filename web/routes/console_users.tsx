@@ -19,6 +19,7 @@ import { page } from "../render.tsx";
 import { Csrf, Empty, Field, Flash, FormError, type FormState, PostButton, Time } from "../views/parts.tsx";
 import { actorOf, byOf, formOf, need, type RouteCtx } from "./ctx.ts";
 import type { ConsoleUser } from "../../db/console_users.ts";
+import { resetTotp } from "../../db/totp.ts";
 
 function ListPage(
   p: {
@@ -61,11 +62,12 @@ function ListPage(
             <th>Last login (UTC)</th>
             <th>Locked until</th>
             <th>Own password</th>
+            <th>TOTP</th>
             <th></th>
           </tr>
         </thead>
         <tbody>
-          {p.users.length === 0 ? <Empty cols={7} /> : null}
+          {p.users.length === 0 ? <Empty cols={8} /> : null}
           {p.users.map((u) => (
             <tr>
               <td>{u.name}</td>
@@ -78,6 +80,7 @@ function ListPage(
                 <Time at={u.locked_until} />
               </td>
               <td>{u.must_change_password ? "not chosen yet" : "yes"}</td>
+              <td class="totp-state">{u.totp ?? (u.mfa_required ? "none (required)" : "none")}</td>
               <td>
                 {u.name === p.self
                   ? <a href="/account" class="muted">you: change password</a>
@@ -89,6 +92,16 @@ function ListPage(
                         label="Reset password"
                         confirm={`Give ${u.name} a new random password and log them out?`}
                       />
+                      {u.totp
+                        ? (
+                          <PostButton
+                            action={`/console-users/${encodeURIComponent(u.name)}/reset-totp`}
+                            csrf={p.csrf}
+                            label="Reset TOTP"
+                            confirm={`Remove ${u.name}'s authenticator and recovery codes? They set up a new one at their next login.`}
+                          />
+                        )
+                        : null}
                       <PostButton
                         action={`/console-users/${encodeURIComponent(u.name)}/delete`}
                         csrf={p.csrf}
@@ -210,6 +223,22 @@ export function consoleUserRoutes(ctx: RouteCtx): Hono<AppEnv> {
     ctx.streams.endUser(r.userId, "revoked");
     return render(c, { values: { role: "auditor" }, errors: {} }, {
       reset: { name, password, sessionsEnded: r.sessionsEnded },
+    });
+  });
+
+  // a lost authenticator: the account logs in with its password alone and sets up a new one (audited)
+  app.post("/:name/reset-totp", async (c) => {
+    const name = c.req.param("name");
+    const target = await findConsoleUserByName(deps.sql, name);
+    if (!target) {
+      return render(c, { values: {}, errors: { _form: `console user "${name}" not found` } }, {}, 404);
+    }
+    if (name === c.get("session").userName) {
+      return render(c, { values: {}, errors: { _form: "Another admin resets your own factor." } }, {}, 409);
+    }
+    const had = await resetTotp(deps.sql, { kind: "console", id: target.id, name }, byOf(c));
+    return render(c, { values: { role: "auditor" }, errors: {} }, {
+      flash: had ? `Removed ${name}'s authenticator and recovery codes.` : `${name} had no authenticator.`,
     });
   });
 
