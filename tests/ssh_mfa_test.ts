@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startSshEnv, TEST_SECRET_KEY } from "./helpers/ssh_env.ts";
-import { type ClientId, runCmd, ssh } from "./helpers/ssh_clients.ts";
+import { CLIENT_OPTS, type ClientId, runCmd, ssh } from "./helpers/ssh_clients.ts";
 import { TEST_OS_PASSWORD } from "./helpers/sshd.ts";
 import { enrolTotp, totpFactorOf } from "../db/totp.ts";
 import { findUser } from "../db/users.ts";
@@ -172,6 +172,33 @@ esac
       assert.equal(r.stdout, "mfa-ok\n");
       const ok = (await waitAudit("ssh.mfa_ok", 3)).at(-1)!;
       assert.equal(ok.actor, "bob");
+      // both through keyboard-interactive: the password round, then (partial success) the code round;
+      // the code is the next step's (this step's was just used)
+      const next = await runCmd("oathtool", [
+        "--totp",
+        "-b",
+        e.secret,
+        "-N",
+        `@${Math.floor(Date.now() / 1000) + 30}`,
+      ]);
+      // (NumberOfPasswordPrompts counts keyboard-interactive rounds: two here, OpenSSH's default is three)
+      const kbd = await runCmd("ssh", [
+        ...CLIENT_OPTS,
+        ...["-o", "BindAddress=127.0.0.11", "-o", "BatchMode=no", "-o", "NumberOfPasswordPrompts=3"],
+        ...["-o", "PreferredAuthentications=keyboard-interactive", "-p", String(env.port), "-l", `${U}@web1`],
+        ...["127.0.0.1", "echo mfa-ok"],
+      ], {
+        env: {
+          SSH_ASKPASS: askpass,
+          SSH_ASKPASS_REQUIRE: "force",
+          DISPLAY: ":0",
+          JH_CODE: next.stdout.trim(),
+          JH_PASSWORD: TEST_OS_PASSWORD,
+        },
+      });
+      assert.equal(kbd.code, 0, kbd.stderr);
+      assert.equal(kbd.stdout, "mfa-ok\n");
+      assert.equal((await waitAudit("ssh.mfa_ok", 4)).length, 4);
     });
 
     await t.step("a grant that requires MFA denies a user without TOTP, with a clear message", async () => {
