@@ -3,10 +3,11 @@
 // count towards the lockout), console_mfa = required, and an admin's reset (real PostgreSQL).
 import assert from "node:assert/strict";
 import { listAudit } from "../../db/audit.ts";
-import { resetTotp, totpFactorOf } from "../../db/totp.ts";
+import { enrolTotp, resetTotp, totpFactorOf } from "../../db/totp.ts";
+import { createUser } from "../../db/users.ts";
 import { findConsoleUserByName } from "../../db/console_users.ts";
 import { totpCode } from "../../policy/totp.ts";
-import { type Client, type Fixture, fixture } from "../testing.ts";
+import { type Client, type Fixture, fixture, TEST_SECRET_KEY } from "../testing.ts";
 
 async function enrol(fx: Fixture, c: Client): Promise<{ secret: string; codes: string[] }> {
   await c.page("/account");
@@ -183,6 +184,25 @@ Deno.test("console users page: an admin sees who has TOTP and resets another acc
     const denied = await olga.post("/console-users/root/reset-totp");
     await denied.body?.cancel();
     assert.equal(denied.status, 403);
+  } finally {
+    await fx.close();
+  }
+});
+
+Deno.test("user page: an end user's TOTP state, and Reset TOTP (audited)", async () => {
+  const fx = await fixture();
+  try {
+    const op = await fx.as("operator", "olga");
+    const u = await createUser(fx.db.sql, { name: "eve" }, "test");
+    await enrolTotp(fx.db.sql, TEST_SECRET_KEY, { kind: "user", id: u.id, name: "eve" }, "test");
+    const before = await op.page("/users/eve");
+    assert.match(before.html, /id="user-totp">pending/);
+    const r = await op.post("/users/eve/reset-totp");
+    await r.body?.cancel();
+    assert.equal(r.status, 303);
+    assert.match((await op.page("/users/eve")).html, /id="user-totp">none/);
+    const reset = (await listAudit(fx.db.sql, { action: "mfa.totp_reset" }))[0];
+    assert.deepEqual([reset.actor, reset.target, reset.details.owner], ["console:olga", "eve", "user"]);
   } finally {
     await fx.close();
   }

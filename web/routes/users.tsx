@@ -1,6 +1,7 @@
 // /users: list and search, create, edit (source IPs, SSH keys, password), disable/enable, delete, detail.
 import { type Context, Hono } from "hono";
 import { createUser, deleteUser, getUser, listUsers, updateUser, type UserRow } from "../../db/users.ts";
+import { resetTotp } from "../../db/totp.ts";
 import { listPolicies } from "../../db/policies.ts";
 import { recentSessionsOfUser } from "../../db/session_queries.ts";
 import type { AppEnv } from "../deps.ts";
@@ -149,6 +150,13 @@ export function userRoutes(ctx: RouteCtx): Hono<AppEnv> {
       return c.redirect(`/users/${encodeURIComponent(u.name)}?saved=1`, 303);
     });
   }
+
+  // a lost authenticator: removed with its recovery codes (audited); `jumphost user totp NAME --enrol` anew
+  app.post("/:name/reset-totp", async (c) => {
+    const u = await getUser(deps.sql, c.req.param("name"));
+    await resetTotp(deps.sql, { kind: "user", id: u.id, name: u.name }, byOf(c));
+    return c.redirect(`/users/${encodeURIComponent(u.name)}?saved=1`, 303);
+  });
 
   app.post("/:name/delete", async (c) => {
     const name = c.req.param("name");

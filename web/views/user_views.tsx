@@ -166,6 +166,22 @@ export function UserDetail(
             <dd>{u.email ?? "—"}</dd>
             <dt>Password</dt>
             <dd>{u.has_password ? "set" : "none"}</dd>
+            <dt>TOTP (SSH)</dt>
+            <dd id="user-totp">
+              {u.totp ?? "none"}
+              {u.mfa_required ? " · second factor required" : ""}
+              {u.totp
+                ? (
+                  <PostButton
+                    action={`${base}/reset-totp`}
+                    csrf={p.csrf}
+                    label="Reset TOTP"
+                    confirm={`Remove ${u.name}'s authenticator and recovery codes?`}
+                    id="reset-user-totp"
+                  />
+                )
+                : null}
+            </dd>
             <dt>Groups</dt>
             <dd>
               {u.groups.length
