@@ -2,12 +2,11 @@
 // A CLI enrolment prints the secret, its otpauth:// URI (and a QR code on a terminal) and ten recovery
 // codes once; the factor stays pending until the user's first correct code at the SSH prompt, which
 // activates it. Console accounts enrol on their account page (the factor is active only after a code).
-// @ts-types="npm:@types/qrcode@1.5.6"
-import QRCode from "qrcode";
 import { bool, parseArgs, positional, UsageError } from "./args.ts";
 import { CliError } from "./command.ts";
 import type { CommandContext } from "./context.ts";
 import { json } from "./output.ts";
+import { qrTerminal } from "../core/qr.ts";
 import { cliActor } from "../db/audit_events.ts";
 import { enrolTotp, type FactorOwner, resetTotp } from "../db/totp.ts";
 import { getUser } from "../db/users.ts";
@@ -45,7 +44,7 @@ export async function userTotpCommand(ctx: CommandContext, argv: string[]): Prom
     );
     return 0;
   }
-  if (Deno.stdout.isTerminal()) ctx.out.line(await QRCode.toString(e.uri, { type: "utf8" }));
+  if (Deno.stdout.isTerminal()) ctx.out.line(await qrTerminal(e.uri));
   ctx.out.line(`user ${name}: TOTP enrolled (pending until the first correct code at the SSH prompt)`);
   ctx.out.line(`secret:  ${e.secret}`);
   ctx.out.line(`uri:     ${e.uri}`);

@@ -15,12 +15,11 @@ import type { AppEnv } from "../deps.ts";
 import { page } from "../render.tsx";
 import { Csrf, Field, Flash, FormError, type FormState, Time } from "../views/parts.tsx";
 import { byOf, formOf, need, type RouteCtx } from "./ctx.ts";
-// @ts-types="npm:@types/qrcode@1.5.6"
-import QRCode from "qrcode";
 import { enrolTotp, type FactorOwner, totpFactorOf, verifySecondFactor } from "../../db/totp.ts";
 import { InputError } from "../../db/errors.ts";
 import type { ConsoleSession } from "../../db/console_sessions.ts";
 import { applianceKeyOf } from "../secret.ts";
+import { qrSvg } from "../../core/qr.ts";
 
 function ownerOf(s: ConsoleSession): FactorOwner {
   return { kind: "console", id: s.userId, name: s.userName };
@@ -246,7 +245,7 @@ export function accountRoutes(ctx: RouteCtx): Hono<AppEnv> {
       if (err instanceof InputError) return await render(c, {}, 400, { error: err.message });
       throw err;
     }
-    const svg = await QRCode.toString(e.uri, { type: "svg", margin: 2, width: 220 });
+    const svg = await qrSvg(e.uri);
     return await render(c, {}, 200, { enrolment: { svg, secret: e.secret, recoveryCodes: e.recoveryCodes } });
   });
 
