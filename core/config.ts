@@ -2,6 +2,15 @@
 // Pure resolution (resolveConfig) is separate from reading the file and the environment (loadConfig).
 import { isAbsolute, join, resolve } from "node:path";
 import { CONVERSION_PRESET, DEFAULT_CACHE_MAX_BYTES, X264_PRESETS } from "./conversion.ts";
+import {
+  DEFAULT_SSH_CIPHERS,
+  DEFAULT_SSH_KEX,
+  DEFAULT_SSH_MACS,
+  invalidAlgorithmList,
+  SUPPORTED_SSH_CIPHERS,
+  SUPPORTED_SSH_KEX,
+  SUPPORTED_SSH_MACS,
+} from "./ssh_algorithms.ts";
 
 export class ConfigError extends Error {
   constructor(readonly key: string, message: string) {
@@ -21,6 +30,10 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | null;
   sshListen: ListenAddress[];
+  /** SSH key exchanges, ciphers and MACs of both proxy legs, in order of preference (core/ssh_algorithms.ts) */
+  sshKex: string[];
+  sshCiphers: string[];
+  sshMacs: string[];
   rdpListen: ListenAddress[];
   webListen: ListenAddress[];
   ipPool: string | null;
@@ -61,6 +74,9 @@ export const KEYS: KeySpec[] = [
   { key: "dataDir", file: "data_dir", env: "JUMPHOST_DATA_DIR", flag: "data-dir" },
   { key: "databaseUrl", file: "database_url", env: "JUMPHOST_DATABASE_URL", flag: "database-url" },
   { key: "sshListen", file: "ssh_listen", env: "JUMPHOST_SSH_LISTEN", flag: "ssh-listen", list: true },
+  { key: "sshKex", file: "ssh_kex", env: "JUMPHOST_SSH_KEX", flag: "ssh-kex", list: true },
+  { key: "sshCiphers", file: "ssh_ciphers", env: "JUMPHOST_SSH_CIPHERS", flag: "ssh-ciphers", list: true },
+  { key: "sshMacs", file: "ssh_macs", env: "JUMPHOST_SSH_MACS", flag: "ssh-macs", list: true },
   { key: "rdpListen", file: "rdp_listen", env: "JUMPHOST_RDP_LISTEN", flag: "rdp-listen", list: true },
   { key: "webListen", file: "web_listen", env: "JUMPHOST_WEB_LISTEN", flag: "web-listen", list: true },
   { key: "ipPool", file: "ip_pool", env: "JUMPHOST_IP_POOL", flag: "ip-pool" },
@@ -116,10 +132,10 @@ export function parseListen(key: string, text: string): ListenAddress {
   return { host, port };
 }
 
-function asList(key: string, v: Raw[string]): string[] {
+function asList(key: string, v: Raw[string], what = "HOST:PORT"): string[] {
   if (Array.isArray(v)) return v.map(String);
   if (typeof v === "string") return v.split(",").map((s) => s.trim()).filter((s) => s !== "");
-  throw new ConfigError(key, "expected a list of HOST:PORT");
+  throw new ConfigError(key, `expected a list of ${what}`);
 }
 
 const CIDR = /^(?:\d{1,3}(?:\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/;
@@ -130,6 +146,9 @@ function defaults(s: ConfigSources): Raw {
     dataDir: installed ? "/var/lib/jumphost" : join(s.cwd, "data"),
     databaseUrl: null,
     sshListen: [installed ? "0.0.0.0:22" : "0.0.0.0:2222"],
+    sshKex: [...DEFAULT_SSH_KEX],
+    sshCiphers: [...DEFAULT_SSH_CIPHERS],
+    sshMacs: [...DEFAULT_SSH_MACS],
     rdpListen: [installed ? "0.0.0.0:3389" : "0.0.0.0:33389"],
     webListen: [installed ? "0.0.0.0:8443" : "127.0.0.1:8080"],
     ipPool: null,
@@ -193,6 +212,15 @@ export function resolveConfig(s: ConfigSources): Config {
     if (list.length === 0) throw new ConfigError(name(k), "needs at least one HOST:PORT");
     return list.map((t) => parseListen(name(k), t));
   };
+  const algorithms = (k: "sshKex" | "sshCiphers" | "sshMacs", supported: readonly string[]) => {
+    const list = asList(name(k), raw[k], "algorithm names");
+    const why = invalidAlgorithmList(list, supported);
+    if (why !== null) throw new ConfigError(name(k), why);
+    return list;
+  };
+  const sshKex = algorithms("sshKex", SUPPORTED_SSH_KEX);
+  const sshCiphers = algorithms("sshCiphers", SUPPORTED_SSH_CIPHERS);
+  const sshMacs = algorithms("sshMacs", SUPPORTED_SSH_MACS);
   const ipPool = str("ipPool");
   if (ipPool !== null && !CIDR.test(ipPool)) {
     throw new ConfigError(name("ipPool"), `"${ipPool}" is not a CIDR`);
@@ -254,6 +282,9 @@ export function resolveConfig(s: ConfigSources): Config {
     dataDir,
     databaseUrl,
     sshListen: listen("sshListen"),
+    sshKex,
+    sshCiphers,
+    sshMacs,
     rdpListen: listen("rdpListen"),
     webListen: listen("webListen"),
     ipPool,

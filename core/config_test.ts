@@ -61,6 +61,17 @@ Deno.test("resolveConfig() names the bad key in one line", () => {
     [{ file: { conversion_preset: "warp" } }, /conversion_preset: must be one of ultrafast, superfast/],
     [{ env: { JUMPHOST_MP4_CACHE_MAX_MIB: "12" } }, /JUMPHOST_MP4_CACHE_MAX_MIB: must be a whole number/],
     [{ flags: { "mp4-cache-max-mib": "2.5" } }, /--mp4-cache-max-mib: must be a whole number/],
+    [
+      { file: { ssh_kex: ["curve25519-sha256", "sntrup761x25519-sha512"] } },
+      /ssh_kex: unsupported: sntrup761/,
+    ],
+    [
+      { env: { JUMPHOST_SSH_CIPHERS: "aes128-ctr,arcfour" } },
+      /JUMPHOST_SSH_CIPHERS: unsupported: arcfour \(/,
+    ],
+    [{ file: { ssh_macs: [] } }, /ssh_macs: needs at least one algorithm/],
+    [{ file: { ssh_macs: "hmac-sha2-256,hmac-sha2-256" } }, /ssh_macs: hmac-sha2-256 is listed twice/],
+    [{ file: { ssh_kex: 3 } }, /ssh_kex: expected a list of algorithm names/],
   ];
   for (const [src, re] of cases) {
     assert.throws(() => resolveConfig({ ...base, ...src }), (e: unknown) => {
@@ -77,4 +88,25 @@ Deno.test("console_mfa: optional by default, required from the file or JUMPHOST_
   assert.equal(resolveConfig({ ...base, file: { console_mfa: "required" } }).consoleMfa, "required");
   assert.equal(resolveConfig({ ...base, env: { JUMPHOST_CONSOLE_MFA: "required" } }).consoleMfa, "required");
   assert.throws(() => resolveConfig({ ...base, file: { console_mfa: "sometimes" } }), ConfigError);
+});
+
+Deno.test("resolveConfig() gives OpenSSH's algorithm lists less what ssh-audit fails, and takes the operator's", () => {
+  const c = resolveConfig(base);
+  assert.equal(c.sshKex[0], "mlkem768x25519-sha256");
+  assert.ok(!c.sshKex.some((k) => k.startsWith("ecdh-sha2-nistp") || k.endsWith("-sha1")));
+  assert.equal(c.sshCiphers[0], "chacha20-poly1305@openssh.com");
+  assert.deepEqual(c.sshMacs, [
+    "hmac-sha2-256-etm@openssh.com",
+    "hmac-sha2-512-etm@openssh.com",
+    "hmac-sha2-256",
+    "hmac-sha2-512",
+  ]);
+  const o = resolveConfig({
+    ...base,
+    env: { JUMPHOST_SSH_KEX: "curve25519-sha256, ecdh-sha2-nistp256" },
+    file: { ssh_ciphers: ["aes256-gcm@openssh.com"], ssh_macs: "hmac-sha1" },
+  });
+  assert.deepEqual(o.sshKex, ["curve25519-sha256", "ecdh-sha2-nistp256"]);
+  assert.deepEqual(o.sshCiphers, ["aes256-gcm@openssh.com"]);
+  assert.deepEqual(o.sshMacs, ["hmac-sha1"]);
 });

@@ -37,6 +37,7 @@ export async function openBackend(
         keepaliveMs: rt.deps.keepaliveMs ?? 30_000,
         forwardAgent,
         signal,
+        algorithms: rt.deps.algorithms,
       },
     );
   } catch (e) {

@@ -1,5 +1,6 @@
 // What every connection of one SSH proxy shares: dependencies (database, clock, keys, log), the current
 // policy snapshot, the live sessions, and a queue that retries database writes during an outage.
+import type { SshAlgorithms } from "../../core/ssh_algorithms.ts";
 import type { Sql } from "../../db/client.ts";
 import { writeAudit } from "../../db/audit.ts";
 import type { AuditEvent } from "../../db/audit_events.ts";
@@ -33,8 +34,8 @@ export interface SshProxyDeps {
   warningsMs?: number[];
   backendTimeoutMs?: number;
   keepaliveMs?: number;
-  /** ciphers offered to clients, in order of preference (default CLIENT_CIPHERS in server.ts) */
-  clientCiphers?: string[];
+  /** key exchanges, ciphers and MACs of both legs (default: DEFAULT_ALGORITHMS in algorithms.ts) */
+  algorithms?: SshAlgorithms;
   /** connection, denial and decision-latency counters (posted to the main isolate by the worker) */
   metrics?: JumphostMetrics;
   /** caps and timeouts of connections before authentication (defaults: SETUP_DEFAULTS in setup_guard.ts) */

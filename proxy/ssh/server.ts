@@ -16,7 +16,7 @@ import { ProxySession } from "./session.ts";
 import { ClientAgent, localAddressOf, releaseCrypto } from "./ssh2_internals.ts";
 import { createServer, type IncomingConnection } from "./ssh2_types.ts";
 import { batchWrites } from "./write_batching.ts";
-import { CLIENT_CIPHERS } from "./ciphers.ts";
+import { serverAlgorithms } from "./algorithms.ts";
 import { SETUP_DEFAULTS, SetupCounter } from "./setup_guard.ts";
 import { sourceKey } from "../source_key.ts";
 
@@ -41,9 +41,6 @@ export interface SshProxy {
   /** stops listening, ends every session with `reason`, closes rows; resolves when all are closed */
   close(reason?: "shutdown" | "error"): Promise<void>;
 }
-
-/** kept here for callers that import it from the server module */
-export { CLIENT_CIPHERS };
 
 function newRef(): string {
   // 10 characters of base32: short enough to read out over the phone, unique enough for a log
@@ -90,7 +87,7 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
     ident: "jumphost",
     keepaliveInterval: deps.keepaliveMs ?? 30_000,
     keepaliveCountMax: 3,
-    algorithms: { cipher: deps.clientCiphers ?? CLIENT_CIPHERS },
+    algorithms: serverAlgorithms(deps.algorithms),
   });
   ssh.on("connection", (conn) => onConnection(conn));
 

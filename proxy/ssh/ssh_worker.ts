@@ -33,6 +33,7 @@ runProxyWorker<SshWorkerOptions>({
         secret = null; // not cached: the key may appear (first enrolment) or the disk recover
         throw e;
       })),
+      algorithms: { kex: c.sshKex, ciphers: c.sshCiphers, macs: c.sshMacs },
     });
     try {
       return {

@@ -7,8 +7,9 @@ import { Buffer } from "node:buffer";
 import { type BackendAuth, type BackendClient, newBackendClient, parseKey } from "./ssh2_types.ts";
 import { type ClientAgent, releaseCrypto } from "./ssh2_internals.ts";
 import { batchWrites } from "./write_batching.ts";
-import { BACKEND_CIPHERS } from "./ciphers.ts";
 import { isPasswordPrompt } from "./password_prompt.ts";
+import { backendAlgorithms } from "./algorithms.ts";
+import type { SshAlgorithms } from "../../core/ssh_algorithms.ts";
 
 export type BackendErrorCode =
   | "unreachable"
@@ -82,7 +83,13 @@ export function connectBackend(
   target: BackendTarget,
   creds: BackendCredentials,
   hostKeys: HostKeyPolicy,
-  opts: { timeoutMs: number; keepaliveMs: number; forwardAgent?: ClientAgent; signal?: AbortSignal },
+  opts: {
+    timeoutMs: number;
+    keepaliveMs: number;
+    forwardAgent?: ClientAgent;
+    signal?: AbortSignal;
+    algorithms?: SshAlgorithms;
+  },
 ): Promise<Backend> {
   if (!hasCredentials(creds)) {
     return Promise.reject(
@@ -166,7 +173,7 @@ export function connectBackend(
         // used for the user's logins (authSequence) and for agent forwarding on channels that ask for it
         agent: creds.agent ?? opts.forwardAgent,
         algorithms: {
-          cipher: BACKEND_CIPHERS,
+          ...backendAlgorithms(opts.algorithms),
           ...(hostKeys.pinned ? { serverHostKey: algorithmsFor(hostKeys.pinned) } : {}),
         },
         hostVerifier: (key: Uint8Array, verify: (ok: boolean) => void) => {

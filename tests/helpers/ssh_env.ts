@@ -13,6 +13,8 @@ import { createPolicy } from "../../db/policies.ts";
 import { generateKeyPairSync } from "../../proxy/ssh/ssh2_types.ts";
 import type { Log, SshProxyDeps } from "../../proxy/ssh/runtime.ts";
 import { secretKey } from "../../core/secret_box.ts";
+import type { SshAlgorithms } from "../../core/ssh_algorithms.ts";
+import { DEFAULT_ALGORITHMS } from "../../proxy/ssh/algorithms.ts";
 
 /** Seals the NT hash every password needs (the SSH tests never open it). */
 export const TEST_SECRET_KEY = secretKey(crypto.getRandomValues(new Uint8Array(32)));
@@ -59,6 +61,8 @@ export interface SshEnvOptions {
   /** extra authorized keys for the backend user */
   backendAuthorizedKeys?: string[];
   clientCiphers?: string[];
+  /** both legs' algorithm lists (default: the configuration's defaults) */
+  algorithms?: SshAlgorithms;
   /** keepalive interval of both legs (default 30 s) */
   keepaliveMs?: number;
   /** caps and timeouts of connections before login */
@@ -103,7 +107,7 @@ export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
     warningsMs: o.warningsMs,
     backendTimeoutMs: 10_000,
     keepaliveMs: o.keepaliveMs,
-    clientCiphers: o.clientCiphers,
+    algorithms: o.clientCiphers ? { ...DEFAULT_ALGORITHMS, ciphers: o.clientCiphers } : o.algorithms,
     setup: o.setup,
     secretKey: () => Promise.resolve(TEST_SECRET_KEY),
   });
