@@ -5,6 +5,7 @@ import { statfsSync } from "node:fs";
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import { dirname } from "node:path";
 import type { Config, ListenAddress } from "../core/config.ts";
+import { SSH_COMPRESSION } from "../core/ssh_algorithms.ts";
 import { findProgram, type IfAddr, isJumphostServe, type ProbeResult } from "./net_probe.ts";
 
 export type Status = "ok" | "warn" | "fail";
@@ -229,4 +230,26 @@ export function checkDataDir(config: Config): CheckLine {
     check: "configuration",
     detail: `${src} (profile ${config.profile}, node ${config.nodeId}, data ${config.dataDir})`,
   };
+}
+
+/** Algorithms `ssh-audit` 2.5 fails (or, for SHA-1 MACs, flags): accepted when configured, with a warning. */
+const SSH_WEAK =
+  /^(ecdh-sha2-nistp|diffie-hellman-group1-sha1|diffie-hellman-group14-sha1|diffie-hellman-group-exchange-sha1|hmac-sha1|3des-|aes\d+-cbc)/;
+
+/** The SSH algorithm lists both proxy legs offer, as configured; a warning names the weak ones. */
+export function sshAlgorithmLines(config: Config): CheckLine[] {
+  const line = (check: string, list: string[]): CheckLine => {
+    const weak = list.filter((a) => SSH_WEAK.test(a));
+    return {
+      status: weak.length ? "warn" : "ok",
+      check,
+      detail: list.join(",") + (weak.length ? ` (weak, ssh-audit flags: ${weak.join(", ")})` : ""),
+    };
+  };
+  return [
+    line("ssh kex", config.sshKex),
+    line("ssh ciphers", config.sshCiphers),
+    line("ssh macs", config.sshMacs),
+    { status: "ok", check: "ssh compression", detail: SSH_COMPRESSION.join(",") },
+  ];
 }

@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { GiB, judgeCertificate, judgeFreeSpace, judgeListen, judgePool } from "./doctor_checks.ts";
+import {
+  GiB,
+  judgeCertificate,
+  judgeFreeSpace,
+  judgeListen,
+  judgePool,
+  sshAlgorithmLines,
+} from "./doctor_checks.ts";
+import { resolveConfig } from "../core/config.ts";
 import { makeCerts } from "../tests/helpers/certs.ts";
 
 Deno.test("judgeCertificate() passes a valid cert, warns near expiry, fails expired, foreign key and garbage", async () => {
@@ -71,4 +79,34 @@ Deno.test("judgePool() lists missing pool IPs with their servers", () => {
   const f = judgePool([{ ip: "10.0.0.1", server: "a" }, { ip: "10.0.0.2", server: "b" }], addrs);
   assert.equal(f.status, "fail");
   assert.equal(f.detail, "1 of 2 missing: 10.0.0.2 (b) (run: jumphost pool apply)");
+});
+
+Deno.test("sshAlgorithmLines() shows the effective lists and warns on weak ones", () => {
+  const base = resolveConfig({
+    profile: "checkout",
+    cwd: "/srv",
+    hostname: "h",
+    flags: {},
+    env: {},
+    file: {},
+    configFile: null,
+  });
+  const ok = sshAlgorithmLines(base);
+  assert.deepEqual(ok.map((l) => [l.check, l.status]), [
+    ["ssh kex", "ok"],
+    ["ssh ciphers", "ok"],
+    ["ssh macs", "ok"],
+    ["ssh compression", "ok"],
+  ]);
+  assert.match(ok[0].detail, /^mlkem768x25519-sha256,curve25519-sha256,/);
+  assert.match(ok[1].detail, /^chacha20-poly1305@openssh\.com,aes128-ctr/);
+  assert.equal(ok[3].detail, "none");
+  const weak = sshAlgorithmLines({
+    ...base,
+    sshKex: ["curve25519-sha256", "ecdh-sha2-nistp256"],
+    sshMacs: ["hmac-sha1"],
+  });
+  assert.equal(weak[0].status, "warn");
+  assert.match(weak[0].detail, /weak, ssh-audit flags: ecdh-sha2-nistp256/);
+  assert.equal(weak[2].status, "warn");
 });

@@ -18,6 +18,7 @@ import {
   type CheckLine,
   judgePool,
   listenLines,
+  sshAlgorithmLines,
 } from "../app/doctor_checks.ts";
 
 function redact(url: string): string {
@@ -131,6 +132,7 @@ export const doctorCommand: Command = {
     try {
       lines.push(db.line);
       lines.push(...listenLines(config, probeListen));
+      lines.push(...sshAlgorithmLines(config));
       lines.push(await poolLine(db.sql));
     } finally {
       await db.close();

@@ -45,7 +45,6 @@ export const SUPPORTED_SSH_CIPHERS: readonly string[] = [
   "aes128-gcm@openssh.com",
   "aes256-gcm@openssh.com",
   "aes128-cbc",
-  "aes192-cbc",
   "aes256-cbc",
   "3des-cbc",
 ];
@@ -69,10 +68,12 @@ export const SUPPORTED_SSH_MACS: readonly string[] = [
 export const DEFAULT_SSH_MACS: readonly string[] = SUPPORTED_SSH_MACS.slice(0, 4);
 
 /**
- * Compression, fixed: only the delayed form, which starts after authentication, so no unauthenticated peer
- * reaches the decompressor. Plain `zlib` is never offered.
+ * Compression, fixed: none. Plain `zlib` (which starts before authentication, so an anonymous peer reaches
+ * the decompressor) is never offered. The delayed `zlib@openssh.com` is not offered either: ssh2's zlib
+ * stream drives Node's internal zlib handle, which Deno does not have, and the session dies after login
+ * ("invalid format" in OpenSSH, measured with `ssh -C`). Clients asking for compression get none.
  */
-export const SSH_COMPRESSION: readonly string[] = ["none", "zlib@openssh.com"];
+export const SSH_COMPRESSION: readonly string[] = ["none"];
 
 export interface SshAlgorithms {
   kex: string[];

@@ -56,6 +56,9 @@ Deno.test("jumphost doctor passes a healthy setup and names each broken part on 
       assert.match(g.get(check) ?? "", /^ok /, `${check}: ${g.get(check)}`);
     }
     assert.match(g.get("database")!, /schema current/);
+    assert.match(g.get("ssh kex")!, /^ok mlkem768x25519-sha256,curve25519-sha256,/);
+    assert.match(g.get("ssh ciphers")!, /^ok chacha20-poly1305@openssh\.com,/);
+    assert.match(g.get("ssh compression")!, /^ok none$/);
     assert.doesNotMatch(good.stdout, /password|secret/i);
 
     // broken: unreachable database, no ffmpeg on PATH, a port someone else holds, a foreign address,
@@ -75,7 +78,11 @@ Deno.test("jumphost doctor passes a healthy setup and names each broken part on 
       "--web-tls-key",
       `${dir}/old.key`,
     ], {
-      env: { JUMPHOST_DATABASE_URL: "postgres://jumphost:s3cret@127.0.0.1:1/nowhere", PATH: bin },
+      env: {
+        JUMPHOST_DATABASE_URL: "postgres://jumphost:s3cret@127.0.0.1:1/nowhere",
+        PATH: bin,
+        JUMPHOST_SSH_MACS: "hmac-sha2-256-etm@openssh.com,hmac-sha1",
+      },
       cwd: dir,
     });
     assert.equal(bad.code, 1, bad.stdout + bad.stderr);
@@ -93,6 +100,10 @@ Deno.test("jumphost doctor passes a healthy setup and names each broken part on 
     );
     assert.match(b.get("web TLS")!, /^FAIL certificate CN=old expired on 2020-01-02/);
     assert.match(b.get("rdp listen")!, /^ok /);
+    assert.match(
+      b.get("ssh macs")!,
+      /^WARN hmac-sha2-256-etm@openssh\.com,hmac-sha1 \(weak, ssh-audit flags: hmac-sha1\)/,
+    );
     assert.match(bad.stdout, /^5 check\(s\) failed$/m);
     // --json carries the same verdicts
     const j = await jh([...base, "doctor", "--json"], {
