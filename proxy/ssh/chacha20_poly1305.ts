@@ -6,9 +6,29 @@
 //   body     = ChaCha20(K_main, nonce = seqno, counter 1) XOR padding length, payload and padding
 //   tag      = Poly1305(key = first 32 bytes of ChaCha20(K_main, seqno, counter 0), encrypted length || body)
 // ChaCha20 is the original one (64-bit nonce and counter): OpenSSL's 16-byte IV is counter (LE) || nonce.
+// Poly1305 is ssh2's own WebAssembly build (an instance of our own), 4x faster here than @noble/ciphers'.
 import { createCipheriv, randomFillSync, timingSafeEqual } from "node:crypto";
+import { createRequire } from "node:module";
 import { Buffer } from "node:buffer";
-import { poly1305 } from "@noble/ciphers/_poly1305.js";
+
+// deno-lint-ignore no-explicit-any
+type Untyped = any;
+const wasm: Untyped = await createRequire(import.meta.url)("ssh2/lib/protocol/crypto/poly1305.js")();
+const tagPtr: number = wasm._malloc(16);
+const polyAuth: (
+  out: number,
+  a: Uint8Array,
+  aLen: number,
+  b: Uint8Array,
+  bLen: number,
+  key: Uint8Array,
+) => void = wasm.cwrap("poly1305_auth", null, ["number", "array", "number", "array", "number", "array"]);
+
+/** Poly1305 of a || b under a one-time 32-byte key. */
+export function poly1305(a: Uint8Array, b: Uint8Array, key: Uint8Array): Uint8Array {
+  polyAuth(tagPtr, a, a.length, b, b.length, key);
+  return new Uint8Array(wasm.HEAPU8.buffer, tagPtr, 16).slice();
+}
 
 const TAG_LEN = 16;
 const MAX_PACKET_LEN = 35000; // ssh2's limit
@@ -26,11 +46,7 @@ export function chacha(key: Uint8Array, seqno: number, counter: number, data: Ui
 }
 
 function tag(keyMain: Uint8Array, seqno: number, encLen: Uint8Array, encBody: Uint8Array): Uint8Array {
-  const polyKey = chacha(keyMain, seqno, 0, ZEROS);
-  const msg = new Uint8Array(encLen.length + encBody.length);
-  msg.set(encLen, 0);
-  msg.set(encBody, encLen.length);
-  return poly1305(msg, polyKey);
+  return poly1305(encLen, encBody, chacha(keyMain, seqno, 0, ZEROS));
 }
 
 /** Encrypts one packet (4-byte length, padding length, payload, padding): ciphertext || tag. */
@@ -149,9 +165,6 @@ export class ChaChaPolyDecipher {
     }
   }
 }
-
-// deno-lint-ignore no-explicit-any
-type Untyped = any;
 
 /** ssh2's own chacha20-poly1305 cipher or decipher replaced by ours (same keys and sequence number). */
 export function replaceChacha(c: Untyped): Untyped {

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { Buffer } from "node:buffer";
-import { poly1305 } from "@noble/ciphers/_poly1305.js";
-import { chacha, ChaChaPolyCipher, ChaChaPolyDecipher, sealPacket } from "./chacha20_poly1305.ts";
+import { chacha, ChaChaPolyCipher, ChaChaPolyDecipher, poly1305, sealPacket } from "./chacha20_poly1305.ts";
 
 // deno-lint-ignore no-explicit-any
 type Untyped = any;
@@ -14,7 +13,12 @@ Deno.test("Poly1305 and the original ChaCha20 match their published known answer
   // RFC 8439 2.5.2
   const key = hex("85d6be7857556d337f4452fe42d506a80103808afb0db2fd4abff6af4149f51b");
   const msg = new TextEncoder().encode("Cryptographic Forum Research Group");
-  assert.equal(toHex(poly1305(msg, key)), "a8061dc1305136c6c22b8baf0c0127a9");
+  for (const cut of [0, 4, 16, msg.length]) {
+    assert.equal(
+      toHex(poly1305(msg.subarray(0, cut), msg.subarray(cut), key)),
+      "a8061dc1305136c6c22b8baf0c0127a9",
+    );
+  }
   // draft-agl-tls-chacha20poly1305-04 section 7, first vector: all-zero key and nonce, block 0
   assert.equal(
     toHex(chacha(new Uint8Array(32), 0, 0, new Uint8Array(64))),

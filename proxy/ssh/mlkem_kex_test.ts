@@ -206,8 +206,9 @@ Deno.test("without mlkem on one side, curve25519 is negotiated under either of i
   ]);
 });
 
-Deno.test("neither leg offers compression; chacha20-poly1305 goes last towards backends", () => {
+Deno.test("neither leg offers compression; both offer the configured order", () => {
   assert.deepEqual(serverAlgorithms().compress, ["none"]);
   assert.deepEqual(backendAlgorithms().compress, [...SSH_COMPRESSION]);
-  assert.equal(backendAlgorithms().cipher.at(-1), "chacha20-poly1305@openssh.com");
+  assert.equal(backendAlgorithms().cipher[0], "chacha20-poly1305@openssh.com");
+  assert.deepEqual(backendAlgorithms().cipher, serverAlgorithms().cipher);
 });
