@@ -61,6 +61,11 @@ Deno.test("OpenSSH negotiates and uses every default cipher and MAC; compression
       }
     });
 
+    await t.step("rekeys OpenSSH starts (RekeyLimit) keep the stream intact", async () => {
+      const log = await run(["-o", "RekeyLimit=128K"]);
+      assert.ok((log.match(/SSH2_MSG_NEWKEYS received/g) ?? []).length >= 3, "fewer than 2 rekeys");
+    });
+
     await t.step("a client asking for compression gets none, and works", async () => {
       const log = await run(["-o", "Compression=yes"]);
       assert.match(log, /client->server cipher: \S+ MAC: \S+ compression: none/);

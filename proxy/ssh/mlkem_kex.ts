@@ -11,8 +11,8 @@
 // KEXINIT, which is put back on the exchange before it starts. Hooks, installed once on ssh2's classes:
 //   - Protocol#_offer (setter): aliases the offer's kex names;
 //   - Protocol#_decipher (setter): the first KEXINIT, which arrives through the NullDecipher;
-//   - handlers[KEXINIT]: a later KEXINIT (a rekey the peer starts; ssh2 starts one only on .rekey(), which
-//     the proxy never calls);
+//   - handlers[KEXINIT]: the peer's KEXINIT of every later exchange (a rekey either side starts: ssh2
+//     installs its key-exchange handler only after that KEXINIT);
 //   - Protocol#_kex (setter): turns the aliased curve25519 exchange into the hybrid one.
 // The same Protocol#_cipher/_decipher setters put chacha20_poly1305.ts in place of ssh2's own.
 // Peers that identify as "Cisco-1.25" (ssh2's BAD_DHGEX quirk) are sent the alias names; they support

@@ -112,7 +112,7 @@ interface Outcome {
 }
 
 /** An ssh2 server and an ssh2 client (the proxy's two legs) with the given kex lists, one exec. */
-async function handshake(serverKex: string[], clientKex: string[]): Promise<Outcome> {
+async function handshake(serverKex: string[], clientKex: string[], rekey = false): Promise<Outcome> {
   const hostKey = generateKeyPairSync("ed25519").private;
   let serverKexName = "";
   const serverClosed = Promise.withResolvers<void>();
@@ -121,13 +121,18 @@ async function handshake(serverKex: string[], clientKex: string[]): Promise<Outc
     algorithms: serverAlgorithms({ ...DEFAULT_ALGORITHMS, kex: serverKex }),
   });
   server.on("connection", (conn: Untyped) => {
-    conn.on("handshake", (n: { kex: string }) => serverKexName = n.kex);
+    conn.on("handshake", (n: { kex: string }) => serverKexName += (serverKexName ? " " : "") + n.kex);
     conn.on("authentication", (ctx: Untyped) => ctx.accept());
     conn.on("session", (accept: Untyped) => {
       accept().on("exec", (acc: Untyped, _rej: unknown, info: { command: string }) => {
         const ch = acc();
-        ch.end(`ran ${info.command}`);
-        ch.exit(0);
+        const answer = () => {
+          ch.end(`ran ${info.command}`);
+          ch.exit(0);
+        };
+        // a second key exchange in the same connection, started by the server leg
+        if (rekey) conn.rekey(answer);
+        else answer();
       });
     });
     conn.on("error", () => {});
@@ -143,7 +148,7 @@ async function handshake(serverKex: string[], clientKex: string[]): Promise<Outc
   try {
     return await new Promise<Outcome>((resolve, reject) => {
       let clientKexName = "";
-      client.on("handshake", (n: { kex: string }) => clientKexName = n.kex);
+      client.on("handshake", (n: { kex: string }) => clientKexName += (clientKexName ? " " : "") + n.kex);
       client.on("error", reject);
       client.on("ready", () => {
         client.exec("hello", (err: Error | undefined, ch: Untyped) => {
@@ -178,6 +183,15 @@ Deno.test("the proxy's server and client legs negotiate mlkem768x25519-sha256 an
   assert.deepEqual(o, {
     serverKex: "mlkem768x25519-sha256",
     clientKex: "mlkem768x25519-sha256",
+    output: "ran hello",
+  });
+});
+
+Deno.test("a rekey runs mlkem768x25519-sha256 again, with the first exchange's session id", async () => {
+  const o = await handshake(DEFAULT_ALGORITHMS.kex, DEFAULT_ALGORITHMS.kex, true);
+  assert.deepEqual(o, {
+    serverKex: "mlkem768x25519-sha256 mlkem768x25519-sha256",
+    clientKex: "mlkem768x25519-sha256 mlkem768x25519-sha256",
     output: "ran hello",
   });
 });
