@@ -9,6 +9,10 @@ import {
   type SshAlgorithms,
 } from "../../core/ssh_algorithms.ts";
 import { registerMlkemKex } from "./mlkem_kex.ts";
+import { poly1305Ready } from "./chacha20_poly1305.ts";
+
+/** Resolves when every algorithm is ready to run (chacha20-poly1305's Poly1305 loads asynchronously). */
+export const algorithmsReady: Promise<void> = poly1305Ready;
 
 export const DEFAULT_ALGORITHMS: SshAlgorithms = {
   kex: [...DEFAULT_SSH_KEX],

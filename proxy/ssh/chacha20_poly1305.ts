@@ -13,19 +13,35 @@ import { Buffer } from "node:buffer";
 
 // deno-lint-ignore no-explicit-any
 type Untyped = any;
-const wasm: Untyped = await createRequire(import.meta.url)("ssh2/lib/protocol/crypto/poly1305.js")();
-const tagPtr: number = wasm._malloc(16);
-const polyAuth: (
+type PolyAuth = (
   out: number,
   a: Uint8Array,
   aLen: number,
   b: Uint8Array,
   bLen: number,
   key: Uint8Array,
-) => void = wasm.cwrap("poly1305_auth", null, ["number", "array", "number", "array", "number", "array"]);
+) => void;
+let wasm: Untyped = null;
+let tagPtr = 0;
+let polyAuth: PolyAuth | null = null;
+
+/**
+ * Resolves once Poly1305 is loaded (a few ms). Not a top-level await: a worker whose module graph awaits at
+ * load misses the messages posted to it meanwhile. createSshProxy waits for it; until then ssh2's own
+ * implementation stays in place (replaceChacha).
+ */
+export const poly1305Ready: Promise<void> = Promise.resolve()
+  .then(() => createRequire(import.meta.url)("ssh2/lib/protocol/crypto/poly1305.js")())
+  .then((m: Untyped) => {
+    tagPtr = m._malloc(16);
+    polyAuth = m.cwrap("poly1305_auth", null, ["number", "array", "number", "array", "number", "array"]);
+    wasm = m;
+  });
+poly1305Ready.catch(() => {}); // awaited (and reported) by createSshProxy
 
 /** Poly1305 of a || b under a one-time 32-byte key. */
 export function poly1305(a: Uint8Array, b: Uint8Array, key: Uint8Array): Uint8Array {
+  if (polyAuth === null) throw new Error("Poly1305 is not loaded yet (await poly1305Ready)");
   polyAuth(tagPtr, a, a.length, b, b.length, key);
   return new Uint8Array(wasm.HEAPU8.buffer, tagPtr, 16).slice();
 }
@@ -168,6 +184,7 @@ export class ChaChaPolyDecipher {
 
 /** ssh2's own chacha20-poly1305 cipher or decipher replaced by ours (same keys and sequence number). */
 export function replaceChacha(c: Untyped): Untyped {
+  if (wasm === null) return c;
   const name = c?.constructor?.name;
   if (name === "ChaChaPolyCipherNative") {
     const key = Buffer.concat([c._encKeyMain, c._encKeyPktLen]);

@@ -1,7 +1,16 @@
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { Buffer } from "node:buffer";
-import { chacha, ChaChaPolyCipher, ChaChaPolyDecipher, poly1305, sealPacket } from "./chacha20_poly1305.ts";
+import {
+  chacha,
+  ChaChaPolyCipher,
+  ChaChaPolyDecipher,
+  poly1305,
+  poly1305Ready,
+  sealPacket,
+} from "./chacha20_poly1305.ts";
+
+await poly1305Ready;
 
 // deno-lint-ignore no-explicit-any
 type Untyped = any;

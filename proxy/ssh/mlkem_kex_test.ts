@@ -14,7 +14,7 @@ import {
   x25519Shared,
 } from "./hybrid_kex.ts";
 import { aliasKexinit, aliasKexNames } from "./mlkem_kex.ts";
-import { backendAlgorithms, DEFAULT_ALGORITHMS, serverAlgorithms } from "./algorithms.ts";
+import { algorithmsReady, backendAlgorithms, DEFAULT_ALGORITHMS, serverAlgorithms } from "./algorithms.ts";
 import ssh2 from "ssh2";
 import { generateKeyPairSync } from "./ssh2_types.ts";
 import { releaseCrypto } from "./ssh2_internals.ts";
@@ -113,6 +113,7 @@ interface Outcome {
 
 /** An ssh2 server and an ssh2 client (the proxy's two legs) with the given kex lists, one exec. */
 async function handshake(serverKex: string[], clientKex: string[], rekey = false): Promise<Outcome> {
+  await algorithmsReady;
   const hostKey = generateKeyPairSync("ed25519").private;
   let serverKexName = "";
   const serverClosed = Promise.withResolvers<void>();

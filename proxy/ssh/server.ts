@@ -16,7 +16,7 @@ import { ProxySession } from "./session.ts";
 import { ClientAgent, localAddressOf, releaseCrypto } from "./ssh2_internals.ts";
 import { createServer, type IncomingConnection } from "./ssh2_types.ts";
 import { batchWrites } from "./write_batching.ts";
-import { serverAlgorithms } from "./algorithms.ts";
+import { algorithmsReady, serverAlgorithms } from "./algorithms.ts";
 import { SETUP_DEFAULTS, SetupCounter } from "./setup_guard.ts";
 import { sourceKey } from "../source_key.ts";
 
@@ -50,6 +50,7 @@ function newRef(): string {
 }
 
 export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
+  await algorithmsReady;
   const live = new Map<string, ProxySession>();
   const conns = new Set<IncomingConnection>();
   const pendingFinish = new Set<Promise<void>>();
