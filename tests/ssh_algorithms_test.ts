@@ -1,12 +1,16 @@
 // e2e: real OpenSSH clients (Debian 12's 9.2) → the proxy → a real sshd, over each default cipher and MAC
-// and asking for compression. OpenSSH 9.2 has no mlkem768x25519-sha256 (9.9+), so with it the hybrid
-// exchange cannot be tested here against a real peer: proxy/ssh/mlkem_kex_test.ts runs it between the
-// proxy's own two legs.
+// and asking for compression. OpenSSH 9.2 has no mlkem768x25519-sha256 (9.9+), so the hybrid exchange
+// cannot be tested here against a real peer: a client built like the proxy's backend leg negotiates it
+// with the listener (and proxy/ssh/mlkem_kex_test.ts between the two legs directly).
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startSshEnv } from "./helpers/ssh_env.ts";
 import { type ClientId, sshWith } from "./helpers/ssh_clients.ts";
+import net from "node:net";
+import ssh2 from "ssh2";
 import { DEFAULT_SSH_CIPHERS, DEFAULT_SSH_MACS } from "../core/ssh_algorithms.ts";
+import { backendAlgorithms, DEFAULT_ALGORITHMS } from "../proxy/ssh/algorithms.ts";
+import { releaseCrypto } from "../proxy/ssh/ssh2_internals.ts";
 
 Deno.test("OpenSSH negotiates and uses every default cipher and MAC; compression is off", async (t) => {
   const env = await startSshEnv();
@@ -87,6 +91,49 @@ Deno.test("OpenSSH negotiates and uses every default cipher and MAC; compression
       }
     });
   } finally {
+    await env.close();
+  }
+});
+
+Deno.test("a post-quantum client gets mlkem768x25519-sha256 from the listener and reaches the 9.2 backend (curve25519 there)", async () => {
+  const env = await startSshEnv();
+  // deno-lint-ignore no-explicit-any
+  const client = new (ssh2 as any).Client();
+  try {
+    const alice = await env.key("alice");
+    await env.addUser("alice", "127.0.0.10", { keys: [alice.pub] });
+    await env.addServer("web1");
+    await env.grant("alice", "web1");
+    const pub = await env.applianceKey("web1");
+    await Deno.writeTextFile(join(env.sshd.dir, "authorized", env.sshd.user), pub + "\n", { append: true });
+    const kex: string[] = [];
+    const out = await new Promise<string>((resolve, reject) => {
+      client.on("handshake", (n: { kex: string }) => kex.push(n.kex));
+      client.on("error", reject);
+      client.on("ready", () =>
+        client.exec("echo pq", (err: Error | undefined, ch: net.Socket) => {
+          if (err) return reject(err);
+          let text = "";
+          ch.on("data", (d: Uint8Array) => text += new TextDecoder().decode(d));
+          ch.on("close", () => resolve(text));
+        }));
+      const sock = net.connect({ host: "127.0.0.1", port: env.port, localAddress: "127.0.0.10" });
+      sock.setNoDelay(true);
+      sock.on("connect", async () =>
+        client.connect({
+          sock,
+          username: `${env.sshd.user}@web1`,
+          privateKey: await Deno.readTextFile(alice.path),
+          algorithms: backendAlgorithms(DEFAULT_ALGORITHMS),
+        }));
+    });
+    assert.equal(out, "pq\n");
+    assert.deepEqual(kex, ["mlkem768x25519-sha256"]);
+  } finally {
+    const closed = new Promise((r) => client.on("close", r));
+    client.end();
+    await closed;
+    releaseCrypto(client);
     await env.close();
   }
 });
