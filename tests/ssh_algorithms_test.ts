@@ -95,7 +95,7 @@ Deno.test("OpenSSH negotiates and uses every default cipher and MAC; compression
   }
 });
 
-Deno.test("a post-quantum client gets mlkem768x25519-sha256 from the listener and reaches the 9.2 backend (curve25519 there)", async () => {
+Deno.test("a post-quantum client gets mlkem768x25519-sha256 from the listener and reaches the 9.2 backend", async () => {
   const env = await startSshEnv();
   // deno-lint-ignore no-explicit-any
   const client = new (ssh2 as any).Client();
