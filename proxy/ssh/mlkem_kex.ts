@@ -104,7 +104,7 @@ function makeHybrid(kex: Untyped, isServer: boolean): void {
 
 let registered = false;
 
-/** Installs the hooks (idempotent); call before creating an ssh2 Server or Client that offers the method. */
+/** Installs the hooks (idempotent; done when this module loads). */
 export function registerMlkemKex(): void {
   if (registered) return;
   const require = createRequire(import.meta.url);
@@ -180,3 +180,7 @@ export function registerMlkemKex(): void {
   handlers[KEXINIT] = (self: Untyped, payload: Uint8Array) =>
     handleKexInit(self, aliasPeerKexinit(self, payload));
 }
+
+// at load: every ssh2 connection of the process, created after this module is imported, goes through the
+// hooks (one created earlier would negotiate its first exchange unaliased, and fail a later one)
+registerMlkemKex();

@@ -8,7 +8,7 @@ import { type BackendAuth, type BackendClient, newBackendClient, parseKey } from
 import { type ClientAgent, releaseCrypto } from "./ssh2_internals.ts";
 import { batchWrites } from "./write_batching.ts";
 import { isPasswordPrompt } from "./password_prompt.ts";
-import { backendAlgorithms } from "./algorithms.ts";
+import { algorithmsReady, backendAlgorithms } from "./algorithms.ts";
 import type { SshAlgorithms } from "../../core/ssh_algorithms.ts";
 
 export type BackendErrorCode =
@@ -96,116 +96,124 @@ export function connectBackend(
       new BackendError("no_credentials", "no credentials for the backend (no agent, password or key)"),
     );
   }
-  return new Promise((resolve, reject) => {
-    const client = newBackendClient();
-    // every way this connection ends (auth failure, a check abandoned, the session's end) frees its
-    // stream cipher contexts at once; the session also does this, a second call is a no-op
-    client.on("close", () => releaseCrypto(client));
-    const sock = net.connect({ host: target.host, port: target.port });
-    sock.setNoDelay(true);
-    batchWrites(sock);
-    let settled = false;
-    let presented = "";
-    let mismatch: string | null = null;
-    let pinnedNow = false;
-    let lastMethod = "none";
-    const tried: string[] = [];
-    const fail = (e: BackendError) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      opts.signal?.removeEventListener("abort", onAbort);
-      client.destroy();
-      sock.destroy();
-      releaseCrypto(client);
-      reject(e);
-    };
-    const timer = setTimeout(
-      () =>
-        fail(
-          new BackendError(
-            "timeout",
-            `no SSH session with ${target.host}:${target.port} after ${opts.timeoutMs} ms`,
+  // chacha20-poly1305's Poly1305 loads asynchronously (already done inside a running proxy)
+  return algorithmsReady.then(() =>
+    new Promise((resolve, reject) => {
+      const client = newBackendClient();
+      // every way this connection ends (auth failure, a check abandoned, the session's end) frees its
+      // stream cipher contexts at once; the session also does this, a second call is a no-op
+      client.on("close", () => releaseCrypto(client));
+      const sock = net.connect({ host: target.host, port: target.port });
+      sock.setNoDelay(true);
+      batchWrites(sock);
+      let settled = false;
+      let presented = "";
+      let mismatch: string | null = null;
+      let pinnedNow = false;
+      let lastMethod = "none";
+      const tried: string[] = [];
+      const fail = (e: BackendError) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        opts.signal?.removeEventListener("abort", onAbort);
+        client.destroy();
+        sock.destroy();
+        releaseCrypto(client);
+        reject(e);
+      };
+      const timer = setTimeout(
+        () =>
+          fail(
+            new BackendError(
+              "timeout",
+              `no SSH session with ${target.host}:${target.port} after ${opts.timeoutMs} ms`,
+            ),
           ),
-        ),
-      opts.timeoutMs,
-    );
-    // the client went away while we were connecting: give up at once
-    const onAbort = () => fail(new BackendError("protocol", "connection attempt abandoned"));
-    if (opts.signal?.aborted) return onAbort();
-    opts.signal?.addEventListener("abort", onAbort, { once: true });
-    const methods = authSequence(target.login, creds);
-    client.on("ready", () => {
-      if (settled) return client.end();
-      settled = true;
-      clearTimeout(timer);
-      opts.signal?.removeEventListener("abort", onAbort);
-      resolve({ client, authMethod: lastMethod, hostKey: presented, pinnedNow });
-    });
-    client.on("error", (e) => {
-      if (mismatch !== null) {
-        return fail(
-          new BackendError("host_key_mismatch", `host key mismatch: pinned ${mismatch}`, presented),
-        );
-      }
-      if (e.level === "client-authentication") {
-        return fail(
-          new BackendError(
-            "auth_failed",
-            `backend refused ${target.login} (tried ${tried.join(", ") || "nothing"})`,
-          ),
-        );
-      }
-      const code =
-        e.level === "client-socket" || /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ENOTFOUND/.test(e.message)
-          ? "unreachable"
-          : "protocol";
-      fail(new BackendError(code, e.message));
-    });
-    sock.on("error", (e) => fail(new BackendError("unreachable", e.message)));
-    sock.on("connect", () => {
-      client.connect({
-        sock,
-        username: target.login,
-        readyTimeout: opts.timeoutMs,
-        keepaliveInterval: opts.keepaliveMs,
-        keepaliveCountMax: 3,
-        // used for the user's logins (authSequence) and for agent forwarding on channels that ask for it
-        agent: creds.agent ?? opts.forwardAgent,
-        algorithms: {
-          ...backendAlgorithms(opts.algorithms),
-          ...(hostKeys.pinned ? { serverHostKey: algorithmsFor(hostKeys.pinned) } : {}),
-        },
-        hostVerifier: (key: Uint8Array, verify: (ok: boolean) => void) => {
-          presented = hostKeyLine(key);
-          if (hostKeys.pinned !== null) {
-            if (sameKey(hostKeys.pinned, presented)) return verify(true);
-            mismatch = hostKeys.pinned;
-            return verify(false);
-          }
-          hostKeys.pin(presented).then(
-            (now) => {
-              if (sameKey(now, presented)) {
-                pinnedNow = true;
-                verify(true);
-              } else {
-                mismatch = now;
-                verify(false);
-              }
-            },
-            (e) => fail(new BackendError("protocol", `pinning the host key failed: ${(e as Error).message}`)),
-          );
-        },
-        authHandler: (_left: string[] | null, _partial: boolean, next: (m: BackendAuth | false) => void) => {
-          const m = methods.shift();
-          if (!m) return next(false);
-          lastMethod = m.type === "publickey" ? "appliance_key" : m.type;
-          tried.push(lastMethod);
-          next(m);
-        },
+        opts.timeoutMs,
+      );
+      // the client went away while we were connecting: give up at once
+      const onAbort = () => fail(new BackendError("protocol", "connection attempt abandoned"));
+      if (opts.signal?.aborted) return onAbort();
+      opts.signal?.addEventListener("abort", onAbort, { once: true });
+      const methods = authSequence(target.login, creds);
+      client.on("ready", () => {
+        if (settled) return client.end();
+        settled = true;
+        clearTimeout(timer);
+        opts.signal?.removeEventListener("abort", onAbort);
+        resolve({ client, authMethod: lastMethod, hostKey: presented, pinnedNow });
       });
-    });
-  });
+      client.on("error", (e) => {
+        if (mismatch !== null) {
+          return fail(
+            new BackendError("host_key_mismatch", `host key mismatch: pinned ${mismatch}`, presented),
+          );
+        }
+        if (e.level === "client-authentication") {
+          return fail(
+            new BackendError(
+              "auth_failed",
+              `backend refused ${target.login} (tried ${tried.join(", ") || "nothing"})`,
+            ),
+          );
+        }
+        const code =
+          e.level === "client-socket" || /ECONNREFUSED|EHOSTUNREACH|ENETUNREACH|ENOTFOUND/.test(e.message)
+            ? "unreachable"
+            : "protocol";
+        fail(new BackendError(code, e.message));
+      });
+      sock.on("error", (e) => fail(new BackendError("unreachable", e.message)));
+      sock.on("connect", () => {
+        client.connect({
+          sock,
+          username: target.login,
+          readyTimeout: opts.timeoutMs,
+          keepaliveInterval: opts.keepaliveMs,
+          keepaliveCountMax: 3,
+          // used for the user's logins (authSequence) and for agent forwarding on channels that ask for it
+          agent: creds.agent ?? opts.forwardAgent,
+          algorithms: {
+            ...backendAlgorithms(opts.algorithms),
+            ...(hostKeys.pinned ? { serverHostKey: algorithmsFor(hostKeys.pinned) } : {}),
+          },
+          hostVerifier: (key: Uint8Array, verify: (ok: boolean) => void) => {
+            presented = hostKeyLine(key);
+            if (hostKeys.pinned !== null) {
+              if (sameKey(hostKeys.pinned, presented)) return verify(true);
+              mismatch = hostKeys.pinned;
+              return verify(false);
+            }
+            hostKeys.pin(presented).then(
+              (now) => {
+                if (sameKey(now, presented)) {
+                  pinnedNow = true;
+                  verify(true);
+                } else {
+                  mismatch = now;
+                  verify(false);
+                }
+              },
+              (e) =>
+                fail(new BackendError("protocol", `pinning the host key failed: ${(e as Error).message}`)),
+            );
+          },
+          authHandler: (
+            _left: string[] | null,
+            _partial: boolean,
+            next: (m: BackendAuth | false) => void,
+          ) => {
+            const m = methods.shift();
+            if (!m) return next(false);
+            lastMethod = m.type === "publickey" ? "appliance_key" : m.type;
+            tried.push(lastMethod);
+            next(m);
+          },
+        });
+      });
+    })
+  );
 }
 
 function authSequence(login: string, c: BackendCredentials): BackendAuth[] {
