@@ -269,7 +269,8 @@ else
     --exclude=./tests --exclude=./bench --exclude=./.ci --exclude=./jumphost.json --exclude='*.log' \
     --exclude='*.jh-rollback.*' -cf - . | tar -C "$stage" -xf -
   (cd "$stage" && DENO_NO_UPDATE_CHECK=1 "$DENO" install --frozen --quiet)
-  chown -R root:root "$stage"; chmod -R go-w "$stage"
+  # readable by the service user whatever modes the npm cache (hard-linked into node_modules) was made with
+  chown -R root:root "$stage"; chmod -R go-w,a+rX "$stage"
   track "$OPT"
   rm -rf "$OPT"; mv "$stage" "$OPT"
   track "$BIN"
