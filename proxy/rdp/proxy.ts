@@ -21,6 +21,8 @@ import { Listeners } from "./listener.ts";
 import { DEFAULT_TIMEOUTS, type ProxyContext, type Timeouts } from "./proxy_context.ts";
 import { SessionRegistry } from "./session_registry.ts";
 import { AuditSink, type AuditSinkDeps } from "../audit_sink.ts";
+import { AuditSpool, spoolDir } from "../audit_spool.ts";
+import { DurableAudit, stampEvent } from "../durable_audit.ts";
 import { loadOrCreateCertificate } from "./tls.ts";
 import { loadApplianceKey } from "../../core/appliance_key.ts";
 import { ntHashFor } from "../../db/user_nt_hash.ts";
@@ -58,6 +60,8 @@ export interface RdpProxyDeps {
     Pick<AuditSinkDeps, "concurrency" | "maxQueued" | "backpressureAt" | "preauth" | "sweepMs">
   >;
   metrics?: JumphostMetrics;
+  /** bound of the audit spool under the data dir (default 64 MiB; see proxy/durable_audit.ts) */
+  auditSpoolMaxBytes?: number;
   /** Failed NLA logons per user and per source before a temporary block. */
   nlaThrottle?: NlaThrottleRules;
 }
@@ -98,15 +102,24 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
   // bounded: rows are written a few at a time from a bounded queue, and the events of clients not
   // identified yet (actor "unknown": garbage, protocol errors, unknown addresses) are folded per source,
   // reason and minute, so a flood can neither pile up pending writes nor fill the audit table
-  const sink = new AuditSink({
+  // during a database outage, rows go to a local fsync'd spool and are written in order once it is back
+  const durable = new DurableAudit({
     write: (e) => writeAudit(deps.sql, e, deps.nodeId),
+    spool: AuditSpool.open(spoolDir(deps.dataDir), "audit-rdp", deps.auditSpoolMaxBytes),
+    log,
+    onSpooled: () => deps.metrics?.auditSpooled.inc({ protocol: "rdp" }),
+    onSpoolFull: () => deps.metrics?.auditLost.inc({ protocol: "rdp", reason: "spool_full" }),
+  });
+  const sink = new AuditSink({
+    write: (e) => durable.write(e),
     log,
     now: () => clock.now(),
     ...deps.auditSink,
     onLost: (_e, reason) => deps.metrics?.auditLost.inc({ protocol: "rdp", reason }),
     onAggregated: () => deps.metrics?.auditAggregated.inc({ protocol: "rdp" }),
   });
-  const audit = (e: AuditEvent) => {
+  const audit = (event: AuditEvent) => {
+    const e = stampEvent(event); // the time it happened, however long it waits
     if (e.actor !== "unknown") return void sink.write(e);
     const d = e.details ?? {};
     sink.preauth(e, [d.reason, d.phase, d.code].filter((x) => x != null).join(":"));
@@ -241,7 +254,8 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
         sessionId: c.sessionId!,
         activated: c.activated,
       })),
-    auditsSettled: () => sink.flushWindows().then(() => sink.settled()),
+    auditsSettled: () =>
+      sink.flushWindows().then(() => sink.settled()).then(() => durable.replay()).then(() => {}),
     pendingAudits: () => sink.pending,
     async reloadCertificate(paths) {
       ctx.tls = await loadOrCreateCertificate({
@@ -267,6 +281,7 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
       await kill.unlisten().catch(() => {});
       await snapshots.close();
       await sink.close();
+      await durable.close();
     },
   };
 }

@@ -247,6 +247,7 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
     setupCount: () => setups.inSetup(),
     auditsSettled: async () => {
       await rt.flushPreauth();
+      await rt.replayAudit();
       await rt.retry.flush();
     },
     async close(reason = "shutdown") {
@@ -267,6 +268,7 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
       await policy.stop();
       await rt.flushPreauth();
       rt.stop();
+      await rt.closeAudit();
       await rt.retry.flush();
       rt.retry.stop();
     },

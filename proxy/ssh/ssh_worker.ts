@@ -10,6 +10,7 @@ import { backendKeyLoader } from "../../keys/backend_keys.ts";
 import { createSshProxy } from "./server.ts";
 import { loadApplianceKey } from "../../core/appliance_key.ts";
 import type { SecretKey } from "../../core/secret_box.ts";
+import { spoolDir } from "../audit_spool.ts";
 
 runProxyWorker<SshWorkerOptions>({
   label: "SSH",
@@ -33,6 +34,7 @@ runProxyWorker<SshWorkerOptions>({
         secret = null; // not cached: the key may appear (first enrolment) or the disk recover
         throw e;
       })),
+      auditSpoolDir: spoolDir(c.dataDir),
     });
     try {
       return {
