@@ -42,6 +42,8 @@ export interface RdpProxyDeps {
   listen: ListenAddress[];
   dataDir: string;
   recordingsDir: string;
+  /** a recording that cannot be written (disk full): "disconnect" (default, fail closed) or "continue" */
+  onRecordingFailure?: "disconnect" | "continue";
   log: Logger;
   clock?: Clock;
   /** Operator-provided certificate and key (PEM); otherwise <dataDir>/rdp/tls_{cert,key}.pem. */
@@ -172,6 +174,7 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
     log,
     clock,
     recordingsDir: deps.recordingsDir,
+    onRecordingFailure: deps.onRecordingFailure,
     timeouts: { ...DEFAULT_TIMEOUTS, ...deps.timeouts },
     track: (c) => enforcer.track(c),
     nla,

@@ -48,6 +48,8 @@ export interface SshProxyDeps {
    * proxy/durable_audit.ts); without it they wait in the in-memory retry queue only
    */
   auditSpoolDir?: string;
+  /** a recording that cannot be written (disk full): "disconnect" (default, fail closed) or "continue" */
+  onRecordingFailure?: "disconnect" | "continue";
   /** bound of the spool file (default 64 MiB) */
   auditSpoolMaxBytes?: number;
 }

@@ -35,6 +35,7 @@ runProxyWorker<SshWorkerOptions>({
         throw e;
       })),
       auditSpoolDir: spoolDir(c.dataDir),
+      onRecordingFailure: c.onRecordingFailure,
     });
     try {
       return {
