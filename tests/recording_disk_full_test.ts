@@ -2,44 +2,11 @@
 // (fail closed), = continue lets it go on unrecorded; both write a recording.failed audit row, serve keeps
 // running, and sessions are recorded again once space returns. Needs root (mount).
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { startServeEnv } from "./helpers/serve_env.ts";
 import { sshWith } from "./helpers/ssh_clients.ts";
+import { fill, mountTmpfs, umount } from "./helpers/tmpfs.ts";
 
 const isRoot = Deno.uid() === 0;
-
-async function mountTmpfs(dir: string): Promise<void> {
-  Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const r = await new Deno.Command("mount", {
-    args: ["-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", dir],
-  })
-    .output();
-  assert.ok(r.success, new TextDecoder().decode(r.stderr));
-}
-
-async function umount(dir: string): Promise<void> {
-  await new Deno.Command("umount", { args: ["-l", dir] }).output();
-}
-
-/** fills the file system of `dir` until at most `leave` bytes are free */
-function fill(dir: string, leave: number): string {
-  const path = join(dir, "filler");
-  const f = Deno.openSync(path, { write: true, create: true });
-  const chunk = new Uint8Array(4096);
-  try {
-    for (;;) {
-      try {
-        f.writeSync(chunk);
-      } catch (_e) {
-        break; // ENOSPC: full
-      }
-    }
-  } finally {
-    f.close();
-  }
-  Deno.truncateSync(path, Math.max(0, Deno.statSync(path).size - leave));
-  return path;
-}
 
 // ~200 KB of output, then a pause (the recording fails meanwhile), then the marker
 const NOISY =
