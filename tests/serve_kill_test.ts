@@ -1,8 +1,15 @@
-// kill -9 of serve in the middle of an SSH session: at the next start the session is closed (an error,
-// "the previous process ended without closing it"), and its asciicast is valid up to the kill (every complete line parses, the output is there).
+// kill -9 of serve in the middle of an SSH or RDP session: at the next start the session is closed (an error,
+// "the previous process ended without closing it"), and its asciicast is valid up to the kill (every
+// complete line parses, the output is there); an RDP recording torn by the kill converts up to the tear.
 import assert from "node:assert/strict";
 import { startServeEnv } from "./helpers/serve_env.ts";
 import { clientArgs } from "./helpers/ssh_clients.ts";
+import { freePort, haveRdpTools, startShadow, startXfreerdp } from "./helpers/rdp_backend.ts";
+import { eventually } from "./helpers/rdp_env.ts";
+import { createUser } from "../db/users.ts";
+import { createServer } from "../db/servers.ts";
+import { createPolicy } from "../db/policies.ts";
+import { renderRecordingToMp4 } from "../recorder/convert/render_to_mp4.ts";
 
 Deno.test("serve killed with SIGKILL mid SSH session: closed at the next start, asciicast valid up to the kill", async () => {
   const env = await startServeEnv();
@@ -70,4 +77,74 @@ Deno.test("serve killed with SIGKILL mid SSH session: closed at the next start, 
   } finally {
     await env.close();
   }
+});
+
+Deno.test({
+  name:
+    "serve killed with SIGKILL mid RDP session: closed at the next start, the torn recording converts up to the kill",
+  ignore: !haveRdpTools(),
+  async fn() {
+    const shadow = await startShadow();
+    const rdpPort = await freePort();
+    const env = await startServeEnv({
+      withSsh: false,
+      setup: async (db) => {
+        await createUser(db.sql, { name: "alice", sourceIps: [{ cidr: "127.0.0.1/32" }] }, "test");
+        await createServer(
+          db.sql,
+          {
+            name: "desk",
+            address: "127.0.0.1",
+            rdpPort: shadow.port,
+            protocols: ["rdp"],
+            poolIp: "none",
+            rdpListenPort: rdpPort,
+          },
+          "test",
+          null,
+        );
+        await createPolicy(db.sql, {
+          user: "alice",
+          server: "desk",
+          validFrom: new Date(Date.now() - 60_000),
+          validUntil: new Date(Date.now() + 3_600_000),
+        }, "test");
+      },
+    });
+    const out = await Deno.makeTempDir();
+    try {
+      await env.serve.waitFor(/"msg":"ready"/, 60_000);
+      const client = await startXfreerdp({ host: "127.0.0.1", port: rdpPort });
+      let rec: { path: string; session_id: string };
+      try {
+        rec = await eventually(
+          async () => {
+            const [r] = await env.db.sql<{ path: string; session_id: string }[]>`
+            SELECT r.path, s.session_id FROM recordings r JOIN sessions s ON s.id = r.session_id
+            ORDER BY r.id DESC LIMIT 1`;
+            return r && Deno.statSync(r.path).size > 20_000 ? r : null;
+          },
+          30_000,
+          "an RDP recording being written",
+        );
+        Deno.kill(env.serve.child.pid, "SIGKILL");
+        await env.serve.child.status;
+      } finally {
+        await client.stop();
+      }
+      await env.respawn();
+      await env.serve.waitFor(/"msg":"ready"/, 60_000);
+      const [after] = await env.db.sql<{ is_active: boolean; termination_reason: string }[]>`
+        SELECT is_active, termination_reason FROM sessions WHERE session_id = ${rec.session_id}`;
+      assert.deepEqual(after, { is_active: false, termination_reason: "error" });
+      const result = await renderRecordingToMp4({ input: rec.path, output: `${out}/killed.mp4` });
+      assert.equal(result.complete, false, "no END record: the writer was killed");
+      assert.ok(result.frames >= 1 && result.width > 0, JSON.stringify(result));
+      assert.ok(Deno.statSync(`${out}/killed.mp4`).size > 0);
+    } finally {
+      await env.close();
+      await shadow.stop();
+      await Deno.remove(out, { recursive: true });
+    }
+  },
 });

@@ -23,6 +23,8 @@ export interface ServeEnvOptions {
    * serve starts (so the grant can be written), serve finds it running; close() stops it
    */
   embedded?: boolean;
+  /** runs against the database before serve starts (more fixtures) */
+  setup?: (db: TestDb) => Promise<void>;
 }
 
 /** The embedded cluster of a data dir, opened and migrated like serve does, as a TestDb. */
@@ -92,6 +94,7 @@ export async function startServeEnv(o: ServeEnvOptions = {}): Promise<ServeEnv> 
       const key = await grantWeb1(db.sql, { sshd, sourceIp: CLIENT_IP, keyDir: dir, dataDir });
       client.key = key.path;
     }
+    await o.setup?.(db);
   } catch (e) {
     await sshd?.stop();
     await db.close();
