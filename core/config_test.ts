@@ -26,6 +26,11 @@ Deno.test("resolveConfig() gives checkout and installed defaults", () => {
   assert.equal(i.recordingsDir, "/var/log/jumphost/recordings");
   assert.equal(c.conversionPreset, "ultrafast");
   assert.equal(c.mp4CacheMaxMib, 20480);
+  assert.equal(c.onRecordingFailure, "disconnect", "fail closed by default");
+  assert.equal(
+    resolveConfig({ ...base, env: { JUMPHOST_ON_RECORDING_FAILURE: "continue" } }).onRecordingFailure,
+    "continue",
+  );
   const v = resolveConfig({ ...base, file: { conversion_preset: "veryfast", mp4_cache_max_mib: 4096 } });
   assert.equal(v.conversionPreset, "veryfast");
   assert.equal(v.mp4CacheMaxMib, 4096);
@@ -61,6 +66,7 @@ Deno.test("resolveConfig() names the bad key in one line", () => {
     [{ file: { conversion_preset: "warp" } }, /conversion_preset: must be one of ultrafast, superfast/],
     [{ env: { JUMPHOST_MP4_CACHE_MAX_MIB: "12" } }, /JUMPHOST_MP4_CACHE_MAX_MIB: must be a whole number/],
     [{ flags: { "mp4-cache-max-mib": "2.5" } }, /--mp4-cache-max-mib: must be a whole number/],
+    [{ file: { on_recording_failure: "ignore" } }, /on_recording_failure: must be disconnect or continue/],
   ];
   for (const [src, re] of cases) {
     assert.throws(() => resolveConfig({ ...base, ...src }), (e: unknown) => {
