@@ -11,7 +11,10 @@ import type { DbHealth } from "../web/deps.ts";
 import { backoffMs } from "./supervisor.ts";
 
 export interface DbWatchDeps {
+  /** the pool the audit row is written with */
   sql: Sql;
+  /** the probe's own connection (max 1), so a pool full of connections to a dead server is not what it tests */
+  probeSql?: Sql;
   nodeId: string;
   log: Logger;
   metrics: JumphostMetrics;
@@ -50,9 +53,13 @@ export function watchDb(d: DbWatchDeps): DbWatch {
   let timer: ReturnType<typeof setTimeout> | null = null;
   d.metrics.databaseUp.set({}, 1);
 
+  const probeSql = d.probeSql ?? d.sql;
+  // a connection to a server that died fails once before it is replaced: a second try tells a dead server
+  // from a dead connection
+  const probe = () => within(pingDb(probeSql), timeoutMs).catch(() => within(pingDb(probeSql), timeoutMs));
   const tick = async () => {
     try {
-      await within(pingDb(d.sql), timeoutMs);
+      await probe();
       if (downSince !== null) {
         const downMs = now() - downSince;
         const restarted = restartedThisOutage;
@@ -74,6 +81,7 @@ export function watchDb(d: DbWatchDeps): DbWatch {
       }
     } catch (e) {
       lastError = (e as Error).message;
+      d.log.debug("database probe failed", { error: lastError });
       if (downSince === null) {
         downSince = now();
         d.metrics.databaseUp.set({}, 0);
@@ -123,6 +131,7 @@ export function watchDb(d: DbWatchDeps): DbWatch {
       if (timer !== null) clearTimeout(timer);
       timer = null;
       await running;
+      if (d.probeSql) await d.probeSql.end({ timeout: 1 }).catch(() => {});
     },
   };
 }

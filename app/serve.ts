@@ -3,7 +3,7 @@
 import { createLogger, type Logger } from "../core/log.ts";
 import { type Config, firstAdminCommand } from "../core/config.ts";
 import { openDb } from "../db/open.ts";
-import type { DbTarget, Sql } from "../db/client.ts";
+import { connect, type DbTarget, type Sql } from "../db/client.ts";
 import { writeAudit } from "../db/audit.ts";
 import { countActiveAdmins } from "../db/console_users.ts";
 import { SERVICES } from "./services.ts";
@@ -41,6 +41,7 @@ export async function serve(config: Config, reloadConfig: () => Config): Promise
   const local = db.local;
   const dbWatch = watchDb({
     sql: db.sql,
+    probeSql: connect(dbTarget, { max: 1, appName: "jumphost-probe" }),
     nodeId: config.nodeId,
     log: log.child("database"),
     metrics,
