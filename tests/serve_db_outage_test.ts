@@ -147,7 +147,6 @@ Deno.test("the embedded PostgreSQL killed with SIGKILL under serve is restarted;
     const log = env.logLines();
     assert.ok(log.some((l) => l.msg === "database unreachable"));
     assert.ok(log.some((l) => l.msg === "embedded PostgreSQL (re)started"));
-    for (const l of env.logLines().filter((l) => String(l.component ?? "").includes("database"))) console.log(JSON.stringify(l));
     console.log(`embedded PostgreSQL back after ${restartMs} ms (down_ms ${row.details.down_ms})`);
   } finally {
     await env.close();
