@@ -16,12 +16,20 @@ export interface DurableAuditDeps {
     warn(msg: string, fields?: Record<string, unknown>): void;
     error(msg: string, fields?: Record<string, unknown>): void;
   };
+  /** a direct write slower than this is spooled as well (default 2 s) */
+  directTimeoutMs?: number;
   /** first retry of the replay after a failure (doubles up to 30 s; default 1 s) */
   retryMs?: number;
   /** an event appended to the spool */
   onSpooled?: (bytes: number) => void;
   /** an event refused by a full spool (already logged) */
   onSpoolFull?: (e: AuditEvent) => void;
+  /**
+   * true when the database refused the row for what it contains (it would block the spool forever): such an
+   * event is logged with its content, reported through onRejected and not retried
+   */
+  isRejected?: (err: unknown) => boolean;
+  onRejected?: (e: AuditEvent) => void;
   /** the spool was written to the database and emptied */
   onReplayed?: (events: number) => void;
 }
@@ -62,19 +70,48 @@ export class DurableAudit {
   async write(event: AuditEvent): Promise<void> {
     const e = stampEvent(event);
     if (!this.#spooling) {
+      // a write that hangs (a connection attempt waiting for its timeout) is spooled too after a while: the
+      // event is durable from then on, and whichever of the two writes comes second is skipped by its id
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const slow = new Promise<"slow">((r) =>
+        timer = setTimeout(() => r("slow"), this.#d.directTimeoutMs ?? 2000)
+      );
       try {
-        await this.#d.write(e);
-        return;
+        const r = await Promise.race([this.#d.write(e), slow]);
+        if (r !== "slow") return;
+        if (!this.#spooling) {
+          this.#d.log.warn("database slow to answer: audit events go to the local spool", {
+            path: this.#d.spool.path,
+          });
+        }
       } catch (err) {
+        if (this.#rejected(e, err)) return;
         if (!this.#spooling) {
           this.#d.log.warn("database unreachable: audit events go to the local spool", {
             path: this.#d.spool.path,
             error: (err as Error).message,
           });
         }
+      } finally {
+        clearTimeout(timer);
       }
     }
     this.#toSpool(e);
+  }
+
+  #rejected(e: AuditEvent, err: unknown): boolean {
+    if (!this.#d.isRejected?.(err)) return false;
+    this.#d.log.error("the database refused an audit row; not retried", {
+      error: (err as Error).message,
+      action: e.action,
+      actor: e.actor,
+      target: e.target,
+      source: e.sourceIp,
+      at: e.at?.toISOString(),
+      details: e.details,
+    });
+    this.#d.onRejected?.(e);
+    return true;
   }
 
   #toSpool(e: AuditEvent): void {
@@ -143,7 +180,8 @@ export class DurableAudit {
         try {
           await this.#d.write(e);
           this.#replayed++;
-        } catch (_err) {
+        } catch (err) {
+          if (this.#rejected(e, err)) continue;
           // still down: the spool keeps everything from `offset` (rows written before are skipped by id)
           this.#delay = Math.min(this.#delay * 2, 30_000);
           this.#arm(this.#delay);

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { createTestDb } from "../tests/helpers/test_db.ts";
 import { writeAudit } from "../db/audit.ts";
+import { isRejectedByDatabase } from "../db/errors.ts";
 import type { AuditEvent } from "../db/audit_events.ts";
 import { AuditSpool, decodeSpooled, encodeSpooled } from "./audit_spool.ts";
 import { DurableAudit, stampEvent } from "./durable_audit.ts";
@@ -87,6 +88,76 @@ Deno.test("DurableAudit: an outage spools in order with event times; a restart r
       // the event time, not the time of the replay
       assert.ok(Math.abs(rows[i].at.getTime() - times[i - 1].getTime()) < 15, `row ${i} keeps its time`);
     }
+  } finally {
+    await db.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("DurableAudit: a row the database refuses for its content is logged and dropped, never blocks the spool", async () => {
+  const db = await createTestDb();
+  const dir = Deno.makeTempDirSync();
+  try {
+    let down = true;
+    const write = (e: AuditEvent) => down ? Promise.reject(new Error("down")) : writeAudit(db.sql, e, "n1");
+    const errors: string[] = [];
+    const rejected: AuditEvent[] = [];
+    const a = new DurableAudit({
+      write,
+      spool: AuditSpool.open(dir, "audit"),
+      log: { ...quiet, error: (m: string) => errors.push(m) },
+      retryMs: 60_000,
+      isRejected: isRejectedByDatabase,
+      onRejected: (e) => rejected.push(e),
+    });
+    await a.write(ev(1));
+    await a.write({ ...ev(2), sourceIp: "not-an-address" }); // invalid inet: SQLSTATE 22P02
+    await a.write(ev(3));
+    down = false;
+    assert.equal(await a.replay(), true);
+    assert.deepEqual(rejected.map((e) => e.details?.i), [2]);
+    assert.match(errors.join("\n"), /refused an audit row/);
+    const rows = await db.sql<{ i: number }[]>`
+      SELECT (details->>'i')::int AS i FROM audit_log WHERE actor = 'alice' ORDER BY id`;
+    assert.deepEqual(rows.map((r) => r.i), [1, 3]);
+    await a.close();
+  } finally {
+    await db.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("DurableAudit: a write that hangs is spooled after directTimeoutMs; the late write and the replay make one row", async () => {
+  const db = await createTestDb();
+  const dir = Deno.makeTempDirSync();
+  try {
+    const hung = Promise.withResolvers<void>();
+    let hang = true;
+    const write = async (e: AuditEvent) => {
+      if (hang) await hung.promise; // a connection attempt waiting for its timeout …
+      await writeAudit(db.sql, e, "n1");
+    };
+    const a = new DurableAudit({
+      write,
+      spool: AuditSpool.open(dir, "audit"),
+      log: quiet,
+      retryMs: 60_000,
+      directTimeoutMs: 50,
+    });
+    await a.write(ev(7));
+    assert.equal(a.spooling, true);
+    assert.equal(
+      AuditSpool.open(dir, "audit").readFrom(0).events.length,
+      1,
+      "durable before the write ended",
+    );
+    hang = false;
+    hung.resolve(); // … which then goes through after all
+    assert.equal(await a.replay(), true);
+    await new Promise((r) => setTimeout(r, 50));
+    const rows = await db.sql`SELECT 1 FROM audit_log WHERE actor = 'alice'`;
+    assert.equal(rows.length, 1);
+    await a.close();
   } finally {
     await db.close();
     Deno.removeSync(dir, { recursive: true });

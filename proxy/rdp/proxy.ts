@@ -6,6 +6,7 @@ import type { ListenAddress } from "../../core/config.ts";
 import type { Logger } from "../../core/log.ts";
 import type { Sql } from "../../db/client.ts";
 import { writeAudit } from "../../db/audit.ts";
+import { isRejectedByDatabase } from "../../db/errors.ts";
 import type { AuditEvent } from "../../db/audit_events.ts";
 import { listenSessionKill, type Unlisten } from "../../db/notify.ts";
 import { closeOrphanedSessions } from "../../db/sessions.ts";
@@ -111,6 +112,8 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
     log,
     onSpooled: () => deps.metrics?.auditSpooled.inc({ protocol: "rdp" }),
     onSpoolFull: () => deps.metrics?.auditLost.inc({ protocol: "rdp", reason: "spool_full" }),
+    isRejected: isRejectedByDatabase,
+    onRejected: () => deps.metrics?.auditLost.inc({ protocol: "rdp", reason: "rejected" }),
   });
   const sink = new AuditSink({
     write: (e) => durable.write(e),

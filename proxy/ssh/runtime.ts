@@ -2,6 +2,7 @@
 // policy snapshot, the live sessions, and a queue that retries database writes during an outage.
 import type { Sql } from "../../db/client.ts";
 import { writeAudit } from "../../db/audit.ts";
+import { isRejectedByDatabase } from "../../db/errors.ts";
 import type { AuditEvent } from "../../db/audit_events.ts";
 import type { Snapshot } from "../../policy/mod.ts";
 import type { LineAllocator, UtmpWriter } from "../../recorder/utmp.ts";
@@ -157,6 +158,8 @@ export function createRuntime(
       log: deps.log,
       onSpooled: () => deps.metrics?.auditSpooled.inc({ protocol: "ssh" }),
       onSpoolFull: () => deps.metrics?.auditLost.inc({ protocol: "ssh", reason: "spool_full" }),
+      isRejected: isRejectedByDatabase,
+      onRejected: () => deps.metrics?.auditLost.inc({ protocol: "ssh", reason: "rejected" }),
     })
     : null;
   const audit = async (e: AuditEvent) => {
