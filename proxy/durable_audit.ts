@@ -18,7 +18,7 @@ export interface DurableAuditDeps {
   };
   /** a direct write slower than this is spooled as well (default 2 s) */
   directTimeoutMs?: number;
-  /** first retry of the replay after a failure (doubles up to 30 s; default 1 s) */
+  /** first retry of the replay after a failure (doubles up to 10 s; default 1 s) */
   retryMs?: number;
   /** an event appended to the spool */
   onSpooled?: (bytes: number) => void;
@@ -183,7 +183,7 @@ export class DurableAudit {
         } catch (err) {
           if (this.#rejected(e, err)) continue;
           // still down: the spool keeps everything from `offset` (rows written before are skipped by id)
-          this.#delay = Math.min(this.#delay * 2, 30_000);
+          this.#delay = Math.min(this.#delay * 2, 10_000);
           this.#arm(this.#delay);
           return false;
         }

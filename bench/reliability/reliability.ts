@@ -38,18 +38,37 @@ async function outage(): Promise<Record<string, number | string>> {
   try {
     await env.serve.waitFor(/"msg":"ready"/, 60_000);
     const c = await clientArgs(env.client);
-    // sessions that are live when the database goes away and end during the outage
-    const live = Array.from({ length: LIVE }, () =>
-      new Deno.Command("ssh", {
-        args: [...c.args, "-p", String(env.ports.ssh), "-l", env.target, "127.0.0.1", "echo up; sleep 6"],
-        stdin: "null",
-        stdout: "piped",
-        stderr: "null",
-      }).spawn());
-    const readers = live.map((p) => p.stdout.getReader());
-    for (const r of readers) await r.read(); // "up": every session is live
+    // sessions that are live when the database goes away and end during the outage; opened 16 at a time
+    // (a source address may hold at most 32 connections in setup)
+    const live: Deno.ChildProcess[] = [];
+    const readers: ReadableStreamDefaultReader<Uint8Array>[] = [];
+    const sessionEndAt = Date.now() + 8_000 + LIVE * 150;
+    for (let i = 0; i < LIVE; i += 16) {
+      const batch = Array.from({ length: Math.min(16, LIVE - i) }, () =>
+        new Deno.Command("ssh", {
+          args: [
+            ...c.args,
+            ...["-p", String(env.ports.ssh), "-l", env.target, "127.0.0.1"],
+            // every session ends at the same moment, during the outage
+            `echo up; sleep $(( (${sessionEndAt} - $(date +%s%3N)) / 1000 + 1 ))`,
+          ],
+          stdin: "null",
+          stdout: "piped",
+          stderr: "null",
+        }).spawn());
+      for (const p of batch) {
+        const r = p.stdout.getReader();
+        const first = await r.read();
+        if (first.done || !new TextDecoder().decode(first.value).includes("up")) {
+          throw new Error("a session did not start");
+        }
+        live.push(p);
+        readers.push(r);
+      }
+    }
     const sessionIds = (await env.db.sql<{ session_id: string }[]>`
       SELECT session_id FROM sessions WHERE is_active`).map((r) => r.session_id);
+    if (sessionIds.length !== LIVE) throw new Error(`${sessionIds.length} sessions live, not ${LIVE}`);
     await admin.unsafe(`ALTER DATABASE ${env.db.name} ALLOW_CONNECTIONS false`);
     await admin`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ${env.db.name}`;
     const outageFrom = new Date();
@@ -61,16 +80,30 @@ async function outage(): Promise<Record<string, number | string>> {
     }
     for (const r of readers) while (!(await r.read()).done) { /* drain */ }
     await Promise.all(live.map((p) => p.status));
-    await new Promise((r) => setTimeout(r, 500)); // the session ends reach the spool
-    const spooled = (await Deno.readTextFile(`${env.dataDir}/spool/audit-ssh.jsonl`)).split("\n")
-      .filter((l) => l.trim()).length;
-    Deno.kill(env.serve.child.pid, "SIGKILL");
-    await env.serve.child.status;
+    // the proxy has seen every client leave once the spool stops growing (1 s without a new line, at most
+    // 20 s); then serve is killed
+    const spoolLines = async () =>
+      (await Deno.readTextFile(`${env.dataDir}/spool/audit-ssh.jsonl`)).split("\n").filter((l) => l.trim())
+        .length;
+    const clientsGone = Date.now();
+    let spooled = await spoolLines();
+    for (let stable = 0; stable < 10 && Date.now() - clientsGone < 20_000;) {
+      await new Promise((r) => setTimeout(r, 100));
+      const n = await spoolLines();
+      stable = n === spooled ? stable + 1 : 0;
+      spooled = n;
+    }
+    const settleMs = Date.now() - clientsGone;
+    const kill = Deno.env.get("REL_NO_KILL") !== "1";
+    if (kill) {
+      Deno.kill(env.serve.child.pid, "SIGKILL");
+      await env.serve.child.status;
+    }
     await admin.unsafe(`ALTER DATABASE ${env.db.name} ALLOW_CONNECTIONS true`);
     const outageMs = Date.now() - outageFrom.getTime();
-    await env.respawn();
+    if (kill) await env.respawn();
     const t0 = Date.now();
-    await env.serve.waitFor(/"msg":"ready"/, 60_000);
+    if (kill) await env.serve.waitFor(/"msg":"ready"/, 60_000);
     const expected = LIVE + REFUSED;
     const counted = async () => {
       const [r] = await env.db.sql<{ ends: number; refusals: number; ids: number; rows: number }[]>`
@@ -91,6 +124,7 @@ async function outage(): Promise<Record<string, number | string>> {
       logins_refused_during_outage: refusedOk,
       events_during_outage: expected,
       events_in_spool_at_kill: spooled,
+      clients_gone_to_spool_stable_ms: settleMs,
       session_end_rows: got.ends,
       refusal_rows: got.refusals,
       lost: Math.max(0, expected - got.ends - got.refusals),
@@ -146,7 +180,7 @@ shared with other work (load average ${startLoad} at the start, ${load()} at the
 
 ## Database outage, then kill -9 of serve during it
 
-${LIVE} SSH sessions live when the database went away (connections refused at the PostgreSQL server, backends
+${LIVE} SSH sessions (opened 16 at a time) live when the database went away (connections refused at the PostgreSQL server, backends
 terminated); they ended during the outage; ${REFUSED} logins from distinct source addresses were refused during
 it; then serve was killed with SIGKILL while the database was still away, the database came back, and serve
 was started again on the same data dir (the spool is replayed at start).
@@ -165,7 +199,7 @@ the restart; \`rows_written_twice\` counts outage rows that are the same event t
 | kill → /healthz 200 again (restarted by serve) | ${k.healthzMs.join(", ")} | ${median(k.healthzMs)} |
 | kill → an SSH login through the proxy works again | ${k.sshMs.join(", ")} | ${median(k.sshMs)} |
 `;
-const out = new URL("./RESULTS.md", import.meta.url);
+const out = new URL(Deno.env.get("REL_OUT") ?? "./RESULTS.md", import.meta.url);
 Deno.writeTextFileSync(out, md);
 await new Deno.Command(Deno.execPath(), { args: ["fmt", out.pathname] }).output();
 console.log(md);
