@@ -3,12 +3,14 @@
 import { createLogger, type Logger } from "../core/log.ts";
 import { type Config, firstAdminCommand } from "../core/config.ts";
 import { openDb } from "../db/open.ts";
-import type { DbTarget, Sql } from "../db/client.ts";
+import { connect, type DbTarget, type Sql } from "../db/client.ts";
 import { writeAudit } from "../db/audit.ts";
 import { countActiveAdmins } from "../db/console_users.ts";
 import { SERVICES } from "./services.ts";
 import { jumphostMetrics, MetricsHub } from "../core/metrics/mod.ts";
 import type { ServeDeps, Service } from "./service.ts";
+import { startLocalPg } from "../db/local_pg.ts";
+import { watchDb } from "./db_watch.ts";
 
 /**
  * Runs the appliance until SIGTERM/SIGINT (SIGHUP reloads the configuration through `reloadConfig`);
@@ -34,14 +36,30 @@ export async function serve(config: Config, reloadConfig: () => Config): Promise
     }
     : { url: config.databaseUrl! };
   const hub = new MetricsHub();
+  const metrics = jumphostMetrics(hub.local);
+  // the embedded cluster is supervised: started again when it is not running (crash, kill -9)
+  const local = db.local;
+  const dbWatch = watchDb({
+    sql: db.sql,
+    probeSql: connect(dbTarget, { max: 1, appName: "jumphost-probe" }),
+    nodeId: config.nodeId,
+    log: log.child("database"),
+    metrics,
+    restartLocal: local
+      ? async () => {
+        await startLocalPg({ dir: local.dir, log: (l) => log.info(l), warn: (l, f) => log.warn(l, f) });
+      }
+      : null,
+  });
   const deps: ServeDeps = {
     config,
     sql: db.sql,
     dbTarget,
     log,
     hub,
-    metrics: jumphostMetrics(hub.local),
+    metrics,
     listeners: [],
+    dbHealth: dbWatch.health,
   };
   const running: Service[] = [];
   let stopping = false;
@@ -64,6 +82,7 @@ export async function serve(config: Config, reloadConfig: () => Config): Promise
         log.error("stop failed", { service: s.name, error: (e as Error).message });
       }
     }
+    await dbWatch.stop();
     await writeAudit(
       db.sql,
       { actor: "system", action: "system.stop", success: true, details: { signal } },

@@ -3,7 +3,7 @@ import type { Config } from "../core/config.ts";
 import type { Logger } from "../core/log.ts";
 import type { JumphostMetrics, MetricsHub } from "../core/metrics/mod.ts";
 import type { DbTarget, Sql } from "../db/client.ts";
-import type { ListenerStatus } from "../web/deps.ts";
+import type { DbHealth, ListenerStatus } from "../web/deps.ts";
 
 /** A running part of the appliance. */
 export interface Service {
@@ -27,6 +27,8 @@ export interface ServeDeps {
   metrics: JumphostMetrics;
   /** listener states shown on the dashboard and by doctor */
   listeners: ListenerStatus[];
+  /** the database as serve's probe sees it (app/db_watch.ts) */
+  dbHealth?: () => DbHealth;
 }
 
 export type ServiceStarter = (deps: ServeDeps) => Promise<Service>;

@@ -106,6 +106,7 @@ const web: ServiceStarter = async (d) => {
       // the configuration being served (after SIGHUP the new one: serve replaces d.config only afterwards)
       ops: { hub: d.hub, metricsToken: config.metricsToken },
       reservedPoolIps: () => reservedPoolAddresses(config),
+      dbHealth: d.dbHealth,
       log: (level, message) => d.log.child("web")[level](message),
       listenerStatus: () => [
         ...d.listeners,

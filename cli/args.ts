@@ -41,6 +41,7 @@ export const GLOBAL_FLAGS = [
   "rdp-tls-key",
   "conversion-workers",
   "log-level",
+  "on-recording-failure",
 ];
 
 export function parseArgs(argv: string[], spec: ArgSpec = {}): Parsed {

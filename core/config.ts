@@ -58,6 +58,11 @@ export interface Config {
   rdpTlsKey: string | null;
   /** console logins: "required" makes every console account enrol and use a TOTP second factor */
   consoleMfa: "required" | "optional";
+  /**
+   * a recording that cannot be written (disk full …): "disconnect" ends the session (fail closed, the
+   * default), "continue" lets it go on unrecorded; both write a recording.failed audit row
+   */
+  onRecordingFailure: "disconnect" | "continue";
 }
 
 type Raw = Record<string, string | string[] | number | boolean | null | undefined>;
@@ -105,6 +110,12 @@ export const KEYS: KeySpec[] = [
     flag: "mp4-cache-max-mib",
   },
   { key: "logLevel", file: "log_level", env: "JUMPHOST_LOG_LEVEL", flag: "log-level" },
+  {
+    key: "onRecordingFailure",
+    file: "on_recording_failure",
+    env: "JUMPHOST_ON_RECORDING_FAILURE",
+    flag: "on-recording-failure",
+  },
   // file and environment only (no command-line flag: a token on argv shows in ps)
   { key: "syslog", file: "syslog", env: "JUMPHOST_SYSLOG", flag: "syslog" },
   { key: "metricsToken", file: "metrics_token", env: "JUMPHOST_METRICS_TOKEN", flag: "metrics-token" },
@@ -167,6 +178,7 @@ function defaults(s: ConfigSources): Raw {
     metricsToken: null,
     rdpTlsCert: null,
     rdpTlsKey: null,
+    onRecordingFailure: "disconnect",
   };
 }
 
@@ -272,6 +284,10 @@ export function resolveConfig(s: ConfigSources): Config {
       "TLS needs both cert and key",
     );
   }
+  const onRecordingFailure = str("onRecordingFailure") ?? "disconnect";
+  if (onRecordingFailure !== "disconnect" && onRecordingFailure !== "continue") {
+    throw new ConfigError(name("onRecordingFailure"), "must be disconnect or continue");
+  }
   const metricsToken = str("metricsToken");
   if (metricsToken !== null && metricsToken.length < 16) {
     throw new ConfigError(name("metricsToken"), "must be at least 16 characters");
@@ -304,6 +320,7 @@ export function resolveConfig(s: ConfigSources): Config {
     rdpTlsCert: rdpCert,
     rdpTlsKey: rdpKey,
     consoleMfa,
+    onRecordingFailure,
   };
 }
 

@@ -26,6 +26,11 @@ Deno.test("resolveConfig() gives checkout and installed defaults", () => {
   assert.equal(i.recordingsDir, "/var/log/jumphost/recordings");
   assert.equal(c.conversionPreset, "ultrafast");
   assert.equal(c.mp4CacheMaxMib, 20480);
+  assert.equal(c.onRecordingFailure, "disconnect", "fail closed by default");
+  assert.equal(
+    resolveConfig({ ...base, env: { JUMPHOST_ON_RECORDING_FAILURE: "continue" } }).onRecordingFailure,
+    "continue",
+  );
   const v = resolveConfig({ ...base, file: { conversion_preset: "veryfast", mp4_cache_max_mib: 4096 } });
   assert.equal(v.conversionPreset, "veryfast");
   assert.equal(v.mp4CacheMaxMib, 4096);
@@ -72,6 +77,7 @@ Deno.test("resolveConfig() names the bad key in one line", () => {
     [{ file: { ssh_macs: [] } }, /ssh_macs: needs at least one algorithm/],
     [{ file: { ssh_macs: "hmac-sha2-256,hmac-sha2-256" } }, /ssh_macs: hmac-sha2-256 is listed twice/],
     [{ file: { ssh_kex: 3 } }, /ssh_kex: expected a list of algorithm names/],
+    [{ file: { on_recording_failure: "ignore" } }, /on_recording_failure: must be disconnect or continue/],
   ];
   for (const [src, re] of cases) {
     assert.throws(() => resolveConfig({ ...base, ...src }), (e: unknown) => {

@@ -19,9 +19,11 @@ export async function writeAudit(
   e: AuditEvent,
   nodeId: string | null = null,
 ): Promise<void> {
-  await sql`INSERT INTO audit_log (actor, action, target, source_ip, success, details, node_id)
-    VALUES (${e.actor}, ${e.action}, ${e.target ?? null}, ${e.sourceIp ?? null}, ${e.success},
-            ${sql.json((e.details ?? {}) as never)}, ${nodeId})`;
+  await sql`INSERT INTO audit_log (at, event_id, actor, action, target, source_ip, success, details, node_id)
+    VALUES (COALESCE(${e.at ?? null}::timestamptz, now()), ${e.id ?? null}::uuid, ${e.actor}, ${e.action},
+            ${e.target ?? null}, ${e.sourceIp ?? null}, ${e.success},
+            ${sql.json((e.details ?? {}) as never)}, ${nodeId})
+    ON CONFLICT (event_id) DO NOTHING`;
 }
 
 export interface AuditFilter {

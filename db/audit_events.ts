@@ -79,11 +79,15 @@ export const AUDIT_ACTIONS = [
   "recording.convert",
   "recording.convert_cancel",
   "recording.download",
+  // a recording could not be written (disk full …): the session was disconnected or went on unrecorded
+  "recording.failed",
   // system
   "system.start",
   "system.stop",
   "system.worker_restart",
   "system.service_started",
+  // the database was unreachable (written once it is back: down_ms, restarted for the embedded cluster)
+  "system.database_outage",
 ] as const;
 
 export type AuditAction = typeof AUDIT_ACTIONS[number];
@@ -95,6 +99,10 @@ export interface AuditEvent {
   sourceIp?: string | null;
   success: boolean;
   details?: Record<string, unknown>;
+  /** when it happened (default: when the row is written); events written late keep their own time */
+  at?: Date;
+  /** a uuid given when it happened: a row with the same id is written once (replays are idempotent) */
+  id?: string;
 }
 
 /** Actor name for changes made from the command line on this machine. */

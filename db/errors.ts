@@ -23,3 +23,13 @@ export function checkName(field: string, value: string): string {
   }
   return v;
 }
+
+/**
+ * The database refused this statement for what it contains (SQLSTATE classes 22 data exception, 23 integrity
+ * constraint, 42 syntax or access rule): writing it again will not help. Anything else (connection refused,
+ * reset, admin shutdown, not accepting connections …) may pass once the database is back.
+ */
+export function isRejectedByDatabase(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === "string" && /^(22|23|42)[0-9A-Z]{3}$/.test(code);
+}

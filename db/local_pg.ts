@@ -109,7 +109,20 @@ async function run(
 function pidAlive(pid: number): boolean {
   try {
     const comm = Deno.readTextFileSync(`/proc/${pid}/comm`).trim();
-    return comm.startsWith("postgres");
+    // a postmaster killed with SIGKILL stays a zombie until its parent (often init) reaps it: dead, although
+    // signals (and so `pg_ctl status`) still reach its pid
+    const state = /^State:\s+(\S)/m.exec(Deno.readTextFileSync(`/proc/${pid}/status`))?.[1];
+    return comm.startsWith("postgres") && state !== "Z" && state !== "X";
+  } catch (_e) {
+    return false;
+  }
+}
+
+/** The postmaster named by the cluster's lock file is a live process (not a zombie). */
+function postmasterAlive(dir: string): boolean {
+  try {
+    const pid = Number(Deno.readTextFileSync(join(dir, "postmaster.pid")).split("\n")[0]);
+    return Number.isInteger(pid) && pid > 0 && pidAlive(pid);
   } catch (_e) {
     return false;
   }
@@ -199,7 +212,7 @@ export async function startLocalPg(opts: LocalPgOptions): Promise<LocalPg> {
     ...(ids ? { uid: ids.uid, gid: ids.gid } : {}),
   } as Deno.CommandOptions).output();
   let startedHere = false;
-  if (status.code !== 0) {
+  if (status.code !== 0 || !postmasterAlive(dir)) {
     clearStalePid(dir, log);
     const o = `-c listen_addresses='' -c unix_socket_directories='${dir}' -c port=${PORT} ` +
       `-c unix_socket_permissions=0700 -c max_connections=200 -c shared_buffers=64MB -c fsync=on`;

@@ -112,8 +112,10 @@ export class PreauthAggregator {
       details[`${this.#sampleField}s`] = b.samples;
     }
     if (many) details.sources = [...b.sources];
+    // a row of its own: not the first event's id (that row exists) nor its time (first_at says it)
+    const { id: _id, at: _at, ...first } = b.first;
     return {
-      ...b.first,
+      ...first,
       actor: many ? "unknown" : b.first.actor,
       sourceIp: many ? null : b.first.sourceIp,
       details,

@@ -60,12 +60,23 @@ export function createApp(deps: WebDeps): Hono<AppEnv> {
     },
   }));
 
+  // during a database outage every page carries a banner (serve's probe knows; nothing is asked per request)
+  app.use(async (c, next) => {
+    const h = deps.dbHealth?.();
+    c.set("dbDownSince", h && !h.up ? h.since : null);
+    await next();
+  });
   mountStatic(app);
   // /healthz and /metrics: answered before (and without) a console session
   if (deps.ops) {
     app.route(
       "/",
-      createOpsApp({ sql: deps.sql, nodeId: deps.nodeId, ...deps.ops }) as unknown as Hono<AppEnv>,
+      createOpsApp({
+        sql: deps.sql,
+        nodeId: deps.nodeId,
+        dbHealth: deps.dbHealth,
+        ...deps.ops,
+      }) as unknown as Hono<AppEnv>,
     );
   } else app.get("/healthz", (c) => c.text("ok"));
   app.route("/", loginRoutes(deps, limits, now, streams));

@@ -18,6 +18,17 @@ export interface ListenerStatus {
   detail?: string;
 }
 
+/** The database as serve's probe sees it (app/db_watch.ts). */
+export interface DbHealth {
+  up: boolean;
+  /** when the outage began; null while up */
+  since: Date | null;
+  /** why the last probe failed; null while up */
+  error: string | null;
+  /** restarts of the embedded PostgreSQL by serve */
+  restarts: number;
+}
+
 export interface WebDeps {
   sql: Sql;
   nodeId: string;
@@ -54,6 +65,8 @@ export interface WebDeps {
    * under) dataDir on first need
    */
   secretKey?: () => Promise<SecretKey>;
+  /** the database as serve's probe sees it: a banner on every page during an outage */
+  dbHealth?: () => DbHealth;
 }
 
 export interface AuthLimits extends SessionLimits {
@@ -70,5 +83,7 @@ export interface AppEnv {
     session: ConsoleSession;
     clientIp: string | null;
     cspNonce: string;
+    /** set during a database outage: the banner says since when */
+    dbDownSince: Date | null;
   };
 }

@@ -26,6 +26,12 @@ export interface JumphostMetrics {
   auditAggregated: Counter;
   /** audit events that could not be written (each also logged); labels: protocol, reason */
   auditLost: Counter;
+  /** audit events appended to the local spool during a database outage; labels: protocol */
+  auditSpooled: Counter;
+  /** 1 while the database answers serve's probe, 0 during an outage */
+  databaseUp: Gauge;
+  /** database outages seen by serve; labels: restarted ("true" when serve restarted the embedded cluster) */
+  databaseOutages: Counter;
   /** connections refused before authentication by a setup cap or timeout; labels: protocol, reason */
   setupRefused: Counter;
 }
@@ -61,6 +67,17 @@ export function jumphostMetrics(reg: MetricsRegistry): JumphostMetrics {
       "jumphost_audit_lost_total",
       "Audit events that could not be written (queue full or write failed; each is logged)",
       ["protocol", "reason"],
+    ),
+    auditSpooled: reg.counter(
+      "jumphost_audit_spooled_total",
+      "Audit events kept in the local spool during a database outage (written once it is back)",
+      ["protocol"],
+    ),
+    databaseUp: reg.gauge("jumphost_database_reachable", "1 while the database answers serve's probe"),
+    databaseOutages: reg.counter(
+      "jumphost_database_outages_total",
+      "Database outages seen by serve (restarted: the embedded cluster was restarted)",
+      ["restarted"],
     ),
     setupRefused: reg.counter(
       "jumphost_setup_refused_total",

@@ -527,12 +527,30 @@ export class ProxiedConnection implements LiveConnection {
     let recordingRow: number | null = null;
     let end: ConnectionOutcome = { reason: "normal", detail: null, final: false };
     const recording = new RecordingTap(path, (msg) => {
-      // no unrecorded sessions: a recording that cannot be written ends the connection (fail closed)
-      this.p.log.error("RDP recording failed; ending the connection", {
-        session: session.sessionId,
-        error: msg,
+      // by default no unrecorded sessions: a recording that cannot be written ends the connection (fail
+      // closed); with on_recording_failure = continue the connection goes on unrecorded. Either way: said.
+      const disconnect = (this.p.onRecordingFailure ?? "disconnect") === "disconnect";
+      this.p.log.error(
+        disconnect
+          ? "RDP recording failed; ending the connection"
+          : "RDP recording failed; going on unrecorded",
+        { session: session.sessionId, error: msg, path },
+      );
+      this.p.audit({
+        actor: this.decision.userName,
+        action: "recording.failed",
+        target: server.name,
+        sourceIp: this.sourceIp,
+        success: false,
+        details: {
+          protocol: "rdp",
+          session: session.sessionId,
+          path,
+          error: msg,
+          on_recording_failure: disconnect ? "disconnect" : "continue",
+        },
       });
-      this.terminate("error", msg);
+      if (disconnect) this.terminate("error", msg);
     });
     const tap = new ConnectionTap(
       {

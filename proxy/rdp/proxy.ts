@@ -6,6 +6,7 @@ import type { ListenAddress } from "../../core/config.ts";
 import type { Logger } from "../../core/log.ts";
 import type { Sql } from "../../db/client.ts";
 import { writeAudit } from "../../db/audit.ts";
+import { isRejectedByDatabase } from "../../db/errors.ts";
 import type { AuditEvent } from "../../db/audit_events.ts";
 import { listenSessionKill, type Unlisten } from "../../db/notify.ts";
 import { closeOrphanedSessions } from "../../db/sessions.ts";
@@ -21,6 +22,8 @@ import { Listeners } from "./listener.ts";
 import { DEFAULT_TIMEOUTS, type ProxyContext, type Timeouts } from "./proxy_context.ts";
 import { SessionRegistry } from "./session_registry.ts";
 import { AuditSink, type AuditSinkDeps } from "../audit_sink.ts";
+import { AuditSpool, spoolDir } from "../audit_spool.ts";
+import { DurableAudit, stampEvent } from "../durable_audit.ts";
 import { loadOrCreateCertificate } from "./tls.ts";
 import { loadApplianceKey } from "../../core/appliance_key.ts";
 import { ntHashFor } from "../../db/user_nt_hash.ts";
@@ -40,6 +43,8 @@ export interface RdpProxyDeps {
   listen: ListenAddress[];
   dataDir: string;
   recordingsDir: string;
+  /** a recording that cannot be written (disk full): "disconnect" (default, fail closed) or "continue" */
+  onRecordingFailure?: "disconnect" | "continue";
   log: Logger;
   clock?: Clock;
   /** Operator-provided certificate and key (PEM); otherwise <dataDir>/rdp/tls_{cert,key}.pem. */
@@ -58,6 +63,8 @@ export interface RdpProxyDeps {
     Pick<AuditSinkDeps, "concurrency" | "maxQueued" | "backpressureAt" | "preauth" | "sweepMs">
   >;
   metrics?: JumphostMetrics;
+  /** bound of the audit spool under the data dir (default 64 MiB; see proxy/durable_audit.ts) */
+  auditSpoolMaxBytes?: number;
   /** Failed NLA logons per user and per source before a temporary block. */
   nlaThrottle?: NlaThrottleRules;
 }
@@ -98,15 +105,26 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
   // bounded: rows are written a few at a time from a bounded queue, and the events of clients not
   // identified yet (actor "unknown": garbage, protocol errors, unknown addresses) are folded per source,
   // reason and minute, so a flood can neither pile up pending writes nor fill the audit table
-  const sink = new AuditSink({
+  // during a database outage, rows go to a local fsync'd spool and are written in order once it is back
+  const durable = new DurableAudit({
     write: (e) => writeAudit(deps.sql, e, deps.nodeId),
+    spool: AuditSpool.open(spoolDir(deps.dataDir), "audit-rdp", deps.auditSpoolMaxBytes),
+    log,
+    onSpooled: () => deps.metrics?.auditSpooled.inc({ protocol: "rdp" }),
+    onSpoolFull: () => deps.metrics?.auditLost.inc({ protocol: "rdp", reason: "spool_full" }),
+    isRejected: isRejectedByDatabase,
+    onRejected: () => deps.metrics?.auditLost.inc({ protocol: "rdp", reason: "rejected" }),
+  });
+  const sink = new AuditSink({
+    write: (e) => durable.write(e),
     log,
     now: () => clock.now(),
     ...deps.auditSink,
     onLost: (_e, reason) => deps.metrics?.auditLost.inc({ protocol: "rdp", reason }),
     onAggregated: () => deps.metrics?.auditAggregated.inc({ protocol: "rdp" }),
   });
-  const audit = (e: AuditEvent) => {
+  const audit = (event: AuditEvent) => {
+    const e = stampEvent(event); // the time it happened, however long it waits
     if (e.actor !== "unknown") return void sink.write(e);
     const d = e.details ?? {};
     sink.preauth(e, [d.reason, d.phase, d.code].filter((x) => x != null).join(":"));
@@ -159,6 +177,7 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
     log,
     clock,
     recordingsDir: deps.recordingsDir,
+    onRecordingFailure: deps.onRecordingFailure,
     timeouts: { ...DEFAULT_TIMEOUTS, ...deps.timeouts },
     track: (c) => enforcer.track(c),
     nla,
@@ -241,7 +260,8 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
         sessionId: c.sessionId!,
         activated: c.activated,
       })),
-    auditsSettled: () => sink.flushWindows().then(() => sink.settled()),
+    auditsSettled: () =>
+      sink.flushWindows().then(() => sink.settled()).then(() => durable.replay()).then(() => {}),
     pendingAudits: () => sink.pending,
     async reloadCertificate(paths) {
       ctx.tls = await loadOrCreateCertificate({
@@ -267,6 +287,7 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
       await kill.unlisten().catch(() => {});
       await snapshots.close();
       await sink.close();
+      await durable.close();
     },
   };
 }

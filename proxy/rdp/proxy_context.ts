@@ -40,6 +40,8 @@ export interface ProxyContext {
   log: Logger;
   clock: Clock;
   recordingsDir: string;
+  /** a recording that cannot be written: end the connection (default) or let it go on unrecorded */
+  onRecordingFailure?: "disconnect" | "continue";
   timeouts: Timeouts;
   /** Connection, denial and decision-latency counters, when the worker reports metrics. */
   metrics?: JumphostMetrics;

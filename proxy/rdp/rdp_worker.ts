@@ -16,6 +16,7 @@ runProxyWorker<RdpWorkerOptions>({
       listen: c.rdpListen,
       dataDir: c.dataDir,
       recordingsDir: c.recordingsDir,
+      onRecordingFailure: c.onRecordingFailure,
       log,
       tlsCertPath: m.options.tlsCertPath ?? null,
       tlsKeyPath: m.options.tlsKeyPath ?? null,

@@ -1,6 +1,7 @@
 // Session channels: PTY, env, agent forwarding, shell/exec/subsystem, window changes, signals, EOF and
 // exit status, relayed to a matching backend channel. Interactive channels are recorded; SFTP/SCP file
 // names and sizes are noted in the session metadata.
+import { RecordingError } from "../../recorder/asciicast.ts";
 import { Buffer } from "node:buffer";
 import type { Readable, Writable } from "node:stream";
 import type { ProxySession, Recording, Relay } from "./session.ts";
@@ -141,10 +142,16 @@ export function handleSessionChannel(s: ProxySession, session: ServerSession): v
           ptyOpts ?? { cols: 80, rows: 24, term: "" },
         );
       } catch (e) {
-        // fail closed: no interactive session without its recording
-        s.rt.deps.log.error("cannot start recording", { ref: s.id, error: (e as Error).message });
-        bch.close();
-        return failChannel(ch, "jumphost: the session cannot be recorded, so it is refused.\r\n");
+        // fail closed by default: no interactive session without its recording; a database error (the
+        // recordings row) always refuses
+        const message = (e as Error).message;
+        if (!(e instanceof RecordingError)) {
+          s.rt.deps.log.error("cannot start recording", { ref: s.id, error: message });
+        }
+        if (!(e instanceof RecordingError) || !s.recordingFailed(message, true)) {
+          bch.close();
+          return failChannel(ch, "jumphost: the session cannot be recorded, so it is refused.\r\n");
+        }
       }
     }
     const info = s.meta.addChannel({

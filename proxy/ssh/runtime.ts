@@ -3,6 +3,7 @@
 import type { SshAlgorithms } from "../../core/ssh_algorithms.ts";
 import type { Sql } from "../../db/client.ts";
 import { writeAudit } from "../../db/audit.ts";
+import { isRejectedByDatabase } from "../../db/errors.ts";
 import type { AuditEvent } from "../../db/audit_events.ts";
 import type { Snapshot } from "../../policy/mod.ts";
 import type { LineAllocator, UtmpWriter } from "../../recorder/utmp.ts";
@@ -10,6 +11,8 @@ import type { Clock } from "../../core/clock.ts";
 import type { SecretKey } from "../../core/secret_box.ts";
 import type { JumphostMetrics } from "../../core/metrics/jumphost_metrics.ts";
 import { PreauthAggregator } from "../preauth_aggregate.ts";
+import { AuditSpool } from "../audit_spool.ts";
+import { DurableAudit } from "../durable_audit.ts";
 import type { SetupLimits } from "./setup_guard.ts";
 
 export interface Log {
@@ -42,6 +45,15 @@ export interface SshProxyDeps {
   setup?: Partial<SetupLimits>;
   /** the appliance secret, which opens users' sealed TOTP secrets (loaded on first need) */
   secretKey?: () => Promise<SecretKey>;
+  /**
+   * where audit events wait during a database outage (a 0700 directory under the data dir; see
+   * proxy/durable_audit.ts); without it they wait in the in-memory retry queue only
+   */
+  auditSpoolDir?: string;
+  /** a recording that cannot be written (disk full): "disconnect" (default, fail closed) or "continue" */
+  onRecordingFailure?: "disconnect" | "continue";
+  /** bound of the spool file (default 64 MiB) */
+  auditSpoolMaxBytes?: number;
 }
 
 /** Runs database writes; when one fails (database down) it is retried until it succeeds. */
@@ -125,6 +137,10 @@ export interface Runtime {
   flushPreauth(): Promise<void>;
   /** stops the window timer (after flushPreauth at shutdown) */
   stop(): void;
+  /** writes the audit spool to the database now if it can (tests, shutdown); true when it is empty */
+  replayAudit(): Promise<boolean>;
+  /** at shutdown, after stop(): a last replay, then closes the spool */
+  closeAudit(): Promise<void>;
 }
 
 export function createRuntime(
@@ -136,7 +152,19 @@ export function createRuntime(
   const retry = new RetryQueue(deps.log, 10_000, (what) => {
     if (what.startsWith("audit ")) deps.metrics?.auditLost.inc({ protocol: "ssh", reason: "queue_full" });
   });
+  const durable = deps.auditSpoolDir
+    ? new DurableAudit({
+      write: (e) => writeAudit(deps.sql, e, deps.nodeId),
+      spool: AuditSpool.open(deps.auditSpoolDir, "audit-ssh", deps.auditSpoolMaxBytes),
+      log: deps.log,
+      onSpooled: () => deps.metrics?.auditSpooled.inc({ protocol: "ssh" }),
+      onSpoolFull: () => deps.metrics?.auditLost.inc({ protocol: "ssh", reason: "spool_full" }),
+      isRejected: isRejectedByDatabase,
+      onRejected: () => deps.metrics?.auditLost.inc({ protocol: "ssh", reason: "rejected" }),
+    })
+    : null;
   const audit = async (e: AuditEvent) => {
+    if (durable) return await durable.write(e);
     await retry.run(`audit ${e.action}`, () => writeAudit(deps.sql, e, deps.nodeId));
   };
   // windows run on real time, not the (possibly scaled) session clock
@@ -158,5 +186,7 @@ export function createRuntime(
     },
     flushPreauth: () => flush(true),
     stop: () => clearInterval(sweep),
+    replayAudit: () => durable?.replay() ?? Promise.resolve(true),
+    closeAudit: () => durable?.close() ?? Promise.resolve(),
   };
 }

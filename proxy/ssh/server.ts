@@ -245,6 +245,7 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
     setupCount: () => setups.inSetup(),
     auditsSettled: async () => {
       await rt.flushPreauth();
+      await rt.replayAudit();
       await rt.retry.flush();
     },
     async close(reason = "shutdown") {
@@ -265,6 +266,7 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
       await policy.stop();
       await rt.flushPreauth();
       rt.stop();
+      await rt.closeAudit();
       await rt.retry.flush();
       rt.retry.stop();
     },

@@ -80,8 +80,37 @@ export class ProxySession {
       rt,
       facts.ref,
       `${identity.user.name}: ${identity.login}@${identity.server.name} (${facts.ref})`,
-      (e) => this.terminate("error", e.message),
+      (e) => this.recordingFailed(e.message),
     );
+  }
+
+  /**
+   * A recording could not be created or written (disk full …): audited, then the session ends (default,
+   * fail closed) or, with on_recording_failure = continue, goes on unrecorded. True when it goes on.
+   * `atStart`: the recording of a new channel could not be created; the caller refuses that channel only.
+   */
+  recordingFailed(error: string, atStart = false): boolean {
+    const goOn = this.rt.deps.onRecordingFailure === "continue";
+    this.rt.deps.log.error(
+      goOn ? "SSH recording failed; going on unrecorded" : "SSH recording failed; ending the session",
+      { ref: this.id, error },
+    );
+    void this.rt.audit({
+      actor: this.identity.user.name,
+      action: "recording.failed",
+      target: this.identity.server.name,
+      sourceIp: this.facts.sourceIp,
+      success: false,
+      details: {
+        protocol: "ssh",
+        session: this.id,
+        error,
+        on_recording_failure: goOn ? "continue" : "disconnect",
+      },
+    });
+    if (goOn) this.meta.note(`recording failed, session went on unrecorded: ${error.slice(0, 200)}`);
+    else if (!atStart) this.terminate("error", `recording failed: ${error}`);
+    return goOn;
   }
 
   get id(): string {

@@ -83,16 +83,19 @@ export class SessionTracking {
     const rowId = this.rowId;
     if (rowId === null) return;
     const { rt } = this;
-    await rt.retry.run("session close", async () => {
-      await closeSession(rt.deps.sql, rowId, end);
-    });
-    await rt.audit(sessionEnded(this.facts, {
+    // the audit event first, not behind the sessions row: during an outage it goes to the spool at once
+    // (durable across a crash), while the row's write may wait for a connection attempt to time out
+    const audited = rt.audit(sessionEnded(this.facts, {
       sessionId: this.facts.ref,
       server: this.id.server.name,
       reason: end.reason,
       detail: end.detail,
       durationMs: end.durationMs,
     }));
+    await rt.retry.run("session close", async () => {
+      await closeSession(rt.deps.sql, rowId, end);
+    });
+    await audited;
     if (this.#line && rt.deps.utmp) {
       const line = this.#line;
       await rt.deps.utmp.logout(line, Date.now())

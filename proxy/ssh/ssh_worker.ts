@@ -10,6 +10,7 @@ import { backendKeyLoader } from "../../keys/backend_keys.ts";
 import { createSshProxy } from "./server.ts";
 import { loadApplianceKey } from "../../core/appliance_key.ts";
 import type { SecretKey } from "../../core/secret_box.ts";
+import { spoolDir } from "../audit_spool.ts";
 
 runProxyWorker<SshWorkerOptions>({
   label: "SSH",
@@ -34,6 +35,8 @@ runProxyWorker<SshWorkerOptions>({
         throw e;
       })),
       algorithms: { kex: c.sshKex, ciphers: c.sshCiphers, macs: c.sshMacs },
+      auditSpoolDir: spoolDir(c.dataDir),
+      onRecordingFailure: c.onRecordingFailure,
     });
     try {
       return {

@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { decodeRgb24Frames } from "./testdata/decode_mp4.ts";
-import { encodeMeta, openRecordingWriter, type RecordingHeader, RecordType } from "../rdp_file.ts";
+import {
+  encodeMeta,
+  openRecordingWriter,
+  readRecording,
+  type RecordingHeader,
+  RecordType,
+} from "../rdp_file.ts";
 import {
   bitmapUpdate,
   cat,
@@ -263,6 +269,33 @@ Deno.test("renderRecordingToMp4() stops ffmpeg when aborted mid-way", async () =
     });
     await assert.rejects(p, (e) => e instanceof ConvertError && e.code === "aborted");
     await assert.rejects(Deno.stat(`${dir}/long.mp4`), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("renderRecordingToMp4() renders a recording torn by a kill (no END, last record cut) up to the tear", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/torn.rdprec`;
+    await writeRecording(path, sessionRecords());
+    // cut the file inside the blue update at 2 s, as a kill -9 of serve mid-write leaves it
+    let blueAt = -1;
+    for await (const r of readRecording(path)) if (r.offsetMillis === 2000) blueAt = r.fileOffset;
+    assert.ok(blueAt > 0);
+    await Deno.truncate(path, blueAt + 20);
+    const result = await renderRecordingToMp4({ input: path, output: `${dir}/torn.mp4` });
+    assert.equal(result.truncated, true);
+    assert.equal(result.complete, false);
+    assert.deepEqual([result.width, result.height], [64, 48]);
+    const raw = await decodeRgb24Frames(`${dir}/torn.mp4`);
+    const frameBytes = 64 * 48 * 3;
+    assert.ok(raw.length >= 3 * frameBytes, `frames: ${raw.length / frameBytes}`);
+    const last = raw.subarray(raw.length - frameBytes);
+    const px = (x: number, y: number) => [...last.subarray((y * 64 + x) * 3, (y * 64 + x) * 3 + 3)];
+    const near = (got: number[], rgb: number[]) => got.every((v, i) => Math.abs(v - rgb[i]) <= 16);
+    assert.ok(near(px(6, 6), [0, 255, 0]), `green kept: ${px(6, 6)}`);
+    assert.ok(near(px(46, 36), [255, 0, 0]), `no blue (torn away): ${px(46, 36)}`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

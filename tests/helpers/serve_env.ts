@@ -8,6 +8,8 @@ import { type ClientId, ssh } from "./ssh_clients.ts";
 import type { RunResult } from "./ssh_clients.ts";
 import { createTestDb, type TestDb } from "./test_db.ts";
 import { grantWeb1 } from "./granted_ssh.ts";
+import { embeddedPgDir, openDb } from "../../db/open.ts";
+import { startLocalPg } from "../../db/local_pg.ts";
 
 export interface ServeEnvOptions {
   /** extra environment of the serve process */
@@ -16,6 +18,29 @@ export interface ServeEnvOptions {
   withSsh?: boolean;
   /** listen ports (default: free ones) */
   ports?: Partial<Ports>;
+  /**
+   * serve on its embedded PostgreSQL (no database URL): the cluster is created under the data dir before
+   * serve starts (so the grant can be written), serve finds it running; close() stops it
+   */
+  embedded?: boolean;
+  /** runs against the database before serve starts (more fixtures) */
+  setup?: (db: TestDb) => Promise<void>;
+}
+
+/** The embedded cluster of a data dir, opened and migrated like serve does, as a TestDb. */
+async function embeddedDb(dataDir: string): Promise<TestDb> {
+  const db = await openDb({ databaseUrl: null, dataDir, max: 4 });
+  return {
+    sql: db.sql,
+    name: "jumphost",
+    url: "",
+    async close() {
+      await db.sql.end({ timeout: 1 }).catch(() => {});
+      // serve may have restarted it: stop whatever runs there now
+      const pg = await startLocalPg({ dir: embeddedPgDir(dataDir) }).catch(() => null);
+      await pg?.stop().catch(() => {});
+    },
+  };
 }
 
 export interface Ports {
@@ -40,6 +65,8 @@ export interface ServeEnv {
   healthz(): Promise<{ status: string; database: string }>;
   /** the JSON log lines of serve so far */
   logLines(): Record<string, unknown>[];
+  /** once serve has exited (killed by the test), starts it again on the same data dir, ports and database */
+  respawn(): Promise<void>;
   /** SIGTERM to serve and wait for it to exit; returns the exit code (once stopped, the same code again) */
   stop(): Promise<number>;
   /** stop(), then removes the database, the sshd and the data directory; returns serve's exit code */
@@ -49,9 +76,15 @@ export interface ServeEnv {
 export const CLIENT_IP = "127.0.0.30";
 
 export async function startServeEnv(o: ServeEnvOptions = {}): Promise<ServeEnv> {
-  const db = await createTestDb();
-  const dir = await Deno.makeTempDir({ prefix: "jh-serve-" });
+  // the embedded cluster's OS user must traverse to the data dir
+  if (o.embedded) Deno.mkdirSync("/tmp/jumphost-test", { recursive: true, mode: 0o711 });
+  const dir = await Deno.makeTempDir({
+    prefix: "jh-serve-",
+    dir: o.embedded ? "/tmp/jumphost-test" : undefined,
+  });
+  if (o.embedded) Deno.chmodSync(dir, 0o711);
   const dataDir = join(dir, "data");
+  const db = o.embedded ? await embeddedDb(dataDir) : await createTestDb();
   const ports: Ports = { ssh: freePort(), rdp: freePort(), web: freePort(), ...o.ports };
   let sshd: Sshd | null = null;
   const client: ClientId = { bind: CLIENT_IP };
@@ -61,30 +94,37 @@ export async function startServeEnv(o: ServeEnvOptions = {}): Promise<ServeEnv> 
       const key = await grantWeb1(db.sql, { sshd, sourceIp: CLIENT_IP, keyDir: dir, dataDir });
       client.key = key.path;
     }
+    await o.setup?.(db);
   } catch (e) {
     await sshd?.stop();
     await db.close();
     await Deno.remove(dir, { recursive: true });
     throw e;
   }
-  const serve = spawnCollected(Deno.execPath(), [
-    "run",
-    "-A",
-    MAIN,
-    "serve",
-    ...["--data-dir", dataDir, "--database-url", db.url, "--log-level", "info"],
-    ...["--ssh-listen", `127.0.0.1:${ports.ssh}`, "--rdp-listen", `127.0.0.1:${ports.rdp}`],
-    ...["--web-listen", `127.0.0.1:${ports.web}`],
-  ], { env: o.env });
+  const spawnServe = () =>
+    spawnCollected(Deno.execPath(), [
+      "run",
+      "-A",
+      MAIN,
+      "serve",
+      ...["--data-dir", dataDir, ...(o.embedded ? [] : ["--database-url", db.url]), "--log-level", "info"],
+      ...["--ssh-listen", `127.0.0.1:${ports.ssh}`, "--rdp-listen", `127.0.0.1:${ports.rdp}`],
+      ...["--web-listen", `127.0.0.1:${ports.web}`],
+    ], { env: o.embedded ? { JUMPHOST_DATABASE_URL: "", ...o.env } : o.env });
   let stopped: Promise<number> | null = null;
-  const stop = () => stopped ??= serve.stop().then((s) => s.code);
-  return {
+  const stop = () => stopped ??= env.serve.stop().then((s) => s.code);
+  const env: ServeEnv = {
     db,
     sshd,
     dataDir,
     ports,
-    serve,
+    serve: spawnServe(),
     client,
+    async respawn() {
+      await env.serve.child.status;
+      env.serve = spawnServe();
+      stopped = null;
+    },
     target: `${sshd?.user ?? "nobody"}@web1`,
     sshRun: (command) => ssh(client, ports.ssh, "127.0.0.1", `${sshd?.user ?? "nobody"}@web1`, command),
     async healthz() {
@@ -92,7 +132,7 @@ export async function startServeEnv(o: ServeEnvOptions = {}): Promise<ServeEnv> 
       return await res.json();
     },
     logLines() {
-      const text = serve.output();
+      const text = env.serve.output();
       // complete lines only (the last one may still be arriving)
       return text.slice(0, text.lastIndexOf("\n")).split("\n").filter((l) => l.startsWith("{"))
         .map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -108,4 +148,5 @@ export async function startServeEnv(o: ServeEnvOptions = {}): Promise<ServeEnv> 
       }
     },
   };
+  return env;
 }

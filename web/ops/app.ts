@@ -5,6 +5,7 @@ import type { Sql } from "../../db/client.ts";
 import { activeSessionsByProtocol, pingDb, storedRecordingBytes } from "../../db/ops_stats.ts";
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "../../core/metrics/prometheus.ts";
 import type { MetricFamily, MetricsHub } from "../../core/metrics/registry.ts";
+import type { DbHealth } from "../deps.ts";
 
 export interface OpsDeps {
   sql: Sql;
@@ -17,6 +18,8 @@ export interface OpsDeps {
   /** the process start, for uptime and process_start_time_seconds */
   startedAt?: Date;
   now?: () => Date;
+  /** serve's view of the database (app/db_watch.ts): an outage it saw is reported with its start */
+  dbHealth?: () => DbHealth;
 }
 
 export interface OpsEnv {
@@ -83,13 +86,23 @@ export function createOpsApp(deps: OpsDeps): Hono<OpsEnv> {
 
   app.get("/healthz", async (c) => {
     const uptime = Math.max(0, Math.round((now().getTime() - startedAt.getTime()) / 1000));
+    const h = deps.dbHealth?.();
+    const watch = h
+      ? {
+        database_down_since: h.since?.toISOString() ?? null,
+        database_restarts: h.restarts,
+      }
+      : {};
     try {
       await withTimeout(pingDb(deps.sql), ms);
-      return c.json({ status: "ok", database: "ok", node: deps.nodeId, uptime_seconds: uptime });
+      return c.json({ status: "ok", database: "ok", node: deps.nodeId, uptime_seconds: uptime, ...watch });
     } catch (e) {
       // no driver details to anonymous callers: they can see the state, not the error
       const detail = (e as Error).message.startsWith("no answer") ? "timeout" : "unreachable";
-      return c.json({ status: "degraded", database: detail, node: deps.nodeId, uptime_seconds: uptime }, 503);
+      return c.json(
+        { status: "degraded", database: detail, node: deps.nodeId, uptime_seconds: uptime, ...watch },
+        503,
+      );
     }
   });
 

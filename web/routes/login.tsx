@@ -39,11 +39,13 @@ interface LoginPageProps {
   info?: string;
   /** no console admin exists yet: the command that creates one */
   noAdmin?: string;
+  /** set during a database outage: the banner */
+  dbDownSince?: Date | null;
 }
 
 function LoginPage(p: LoginPageProps) {
   return (
-    <Layout title="Log in" session={null} path="/login">
+    <Layout title="Log in" session={null} path="/login" dbDownSince={p.dbDownSince}>
       <div class="login panel">
         <h1>jumphost</h1>
         {p.noAdmin
@@ -121,12 +123,20 @@ export function loginRoutes(
       ? "You are logged out."
       : undefined;
     const csrf = issueLoginToken(c, secure);
-    const noAdmin = await countActiveAdmins(deps.sql) === 0
+    // during an outage the page still shows (with the banner); the count would only fail
+    const noAdmin = !c.get("dbDownSince") && await countActiveAdmins(deps.sql) === 0
       ? deps.firstAdminCommand ?? "jumphost admin add admin"
       : undefined;
     return htmlResponse(
       c,
-      <LoginPage csrf={csrf} next={safeNext(c.req.query("next"))} name="" info={info} noAdmin={noAdmin} />,
+      <LoginPage
+        dbDownSince={c.get("dbDownSince") ?? null}
+        csrf={csrf}
+        next={safeNext(c.req.query("next"))}
+        name=""
+        info={info}
+        noAdmin={noAdmin}
+      />,
     );
   });
 
@@ -140,7 +150,13 @@ export function loginRoutes(
     if (name === "" || password === "" || password.length > 1024) {
       return htmlResponse(
         c,
-        <LoginPage csrf={csrf} next={next} name={name} error={MESSAGES.bad_credentials} />,
+        <LoginPage
+          dbDownSince={c.get("dbDownSince") ?? null}
+          csrf={csrf}
+          next={next}
+          name={name}
+          error={MESSAGES.bad_credentials}
+        />,
         400,
       );
     }
@@ -164,7 +180,13 @@ export function loginRoutes(
       const status = r.reason === "source_blocked" || r.reason === "locked" ? 429 : 401;
       return htmlResponse(
         c,
-        <LoginPage csrf={csrf} next={next} name={name} error={MESSAGES[r.reason]} />,
+        <LoginPage
+          dbDownSince={c.get("dbDownSince") ?? null}
+          csrf={csrf}
+          next={next}
+          name={name}
+          error={MESSAGES[r.reason]}
+        />,
         status,
       );
     }

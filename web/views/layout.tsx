@@ -24,7 +24,21 @@ export interface LayoutProps {
   /** extra assets a page needs (xterm, the player) */
   scripts?: string[];
   styles?: string[];
+  /** set during a database outage (serve's probe): a banner on every page */
+  dbDownSince?: Date | null;
   children: ComponentChildren;
+}
+
+/** What operators see while the database is unreachable. */
+export function OutageBanner(p: { since: Date }) {
+  return (
+    <div class="banner outage" role="alert" id="db-outage">
+      <strong>The database is unreachable</strong> since{" "}
+      {p.since.toISOString().replace("T", " ").slice(0, 19)}{" "}
+      UTC. New SSH and RDP logins are refused, live sessions go on, audit events are kept in the local spool
+      and written once it is back; the console cannot show or change data meanwhile.
+    </div>
+  );
 }
 
 function isActive(href: string, path: string): boolean {
@@ -73,6 +87,7 @@ export function Layout(p: LayoutProps) {
             </header>
           )
           : null}
+        {p.dbDownSince ? <OutageBanner since={p.dbDownSince} /> : null}
         <main>{p.children}</main>
       </body>
     </html>
