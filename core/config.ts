@@ -63,6 +63,22 @@ export interface Config {
    * default), "continue" lets it go on unrecorded; both write a recording.failed audit row
    */
   onRecordingFailure: "disconnect" | "continue";
+  /**
+   * RDP with NLA: the character between the user name and a verification code ("alice#123456"); see
+   * policy/rdp_mfa_code.ts for why the code goes with the user name
+   */
+  rdpMfaSeparator: string;
+}
+
+export const DEFAULT_RDP_MFA_SEPARATOR = "#";
+
+/** Why a separator cannot be used, or null: one printable ASCII character that user names do not contain. */
+export function invalidMfaSeparator(sep: string): string | null {
+  if (sep.length !== 1 || sep < "!" || sep > "~") return "must be one printable ASCII character";
+  if (/[A-Za-z0-9._\-+\\@]/.test(sep)) {
+    return "must not be a letter, a digit or one of . _ - + \\ @ (they occur in user names and logins)";
+  }
+  return null;
 }
 
 type Raw = Record<string, string | string[] | number | boolean | null | undefined>;
@@ -122,6 +138,12 @@ export const KEYS: KeySpec[] = [
   { key: "rdpTlsCert", file: "rdp_tls_cert", env: "JUMPHOST_RDP_TLS_CERT", flag: "rdp-tls-cert" },
   { key: "rdpTlsKey", file: "rdp_tls_key", env: "JUMPHOST_RDP_TLS_KEY", flag: "rdp-tls-key" },
   { key: "consoleMfa", file: "console_mfa", env: "JUMPHOST_CONSOLE_MFA", flag: "console-mfa" },
+  {
+    key: "rdpMfaSeparator",
+    file: "rdp_mfa_separator",
+    env: "JUMPHOST_RDP_MFA_SEPARATOR",
+    flag: "rdp-mfa-separator",
+  },
 ];
 
 export interface ConfigSources {
@@ -179,6 +201,7 @@ function defaults(s: ConfigSources): Raw {
     rdpTlsCert: null,
     rdpTlsKey: null,
     onRecordingFailure: "disconnect",
+    rdpMfaSeparator: DEFAULT_RDP_MFA_SEPARATOR,
   };
 }
 
@@ -288,6 +311,9 @@ export function resolveConfig(s: ConfigSources): Config {
   if (onRecordingFailure !== "disconnect" && onRecordingFailure !== "continue") {
     throw new ConfigError(name("onRecordingFailure"), "must be disconnect or continue");
   }
+  const rdpMfaSeparator = str("rdpMfaSeparator") ?? DEFAULT_RDP_MFA_SEPARATOR;
+  const badSeparator = invalidMfaSeparator(rdpMfaSeparator);
+  if (badSeparator !== null) throw new ConfigError(name("rdpMfaSeparator"), badSeparator);
   const metricsToken = str("metricsToken");
   if (metricsToken !== null && metricsToken.length < 16) {
     throw new ConfigError(name("metricsToken"), "must be at least 16 characters");
@@ -321,6 +347,7 @@ export function resolveConfig(s: ConfigSources): Config {
     rdpTlsKey: rdpKey,
     consoleMfa,
     onRecordingFailure,
+    rdpMfaSeparator,
   };
 }
 

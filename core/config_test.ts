@@ -116,3 +116,12 @@ Deno.test("resolveConfig() gives OpenSSH's algorithm lists less what ssh-audit f
   assert.deepEqual(o.sshCiphers, ["aes256-gcm@openssh.com"]);
   assert.deepEqual(o.sshMacs, ["hmac-sha1"]);
 });
+
+Deno.test("rdp_mfa_separator: '#' by default; one printable character that user names do not use", () => {
+  assert.equal(resolveConfig(base).rdpMfaSeparator, "#");
+  assert.equal(resolveConfig({ ...base, file: { rdp_mfa_separator: "!" } }).rdpMfaSeparator, "!");
+  assert.equal(resolveConfig({ ...base, env: { JUMPHOST_RDP_MFA_SEPARATOR: "%" } }).rdpMfaSeparator, "%");
+  for (const bad of ["+", "\\", "@", "-", ".", "_", "a", "7", " ", "##", "é"]) {
+    assert.throws(() => resolveConfig({ ...base, file: { rdp_mfa_separator: bad } }), ConfigError, bad);
+  }
+});

@@ -62,6 +62,9 @@ export const AUDIT_ACTIONS = [
   "rdp.credential_used",
   "rdp.nla_failed",
   "rdp.nla_throttled",
+  // the verification code typed after the RDP user name (NLA)
+  "rdp.mfa_ok",
+  "rdp.mfa_failed",
   "rdp.session_start",
   "rdp.session_end",
   "session.kill",

@@ -73,6 +73,7 @@ export {
   RdpUserNameError,
   VAULT_LOGIN_SEPARATOR,
 } from "./rdp_user_name.ts";
+export { type RdpMfaSplit, redactRdpMfaCode, splitRdpMfaCode } from "./rdp_mfa_code.ts";
 export { chooseVaultLogin, type VaultChoice } from "./vault_choice.ts";
 export { isPolicyLogin } from "./policy_login.ts";
 export { NT_HASH_BYTES, ntHash } from "./nt_hash.ts";

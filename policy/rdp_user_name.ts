@@ -11,6 +11,7 @@
 // "alice+CORP\svc" as domain "alice+CORP", user "svc"; xfreerdp /u:alice+svc /d:CORP as domain "CORP",
 // user "alice+svc"), so the parser takes both fields and accepts either placement.
 import { parseWindowsLogin, type WindowsLogin, WindowsLoginError } from "./windows_login.ts";
+import { splitRdpMfaCode } from "./rdp_mfa_code.ts";
 
 export const VAULT_LOGIN_SEPARATOR = "+";
 const JUMP_USER = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -21,14 +22,24 @@ export interface RdpUserName {
   backendLogin: WindowsLogin | null;
   /** backendLogin as text ("CORP\svc", "svc@corp", "svc") */
   backendLoginText: string | null;
+  /** the verification code typed after the separator at the end of the user field (rdp_mfa_code.ts) */
+  mfaCode: string | null;
+  /** the user field without the code: what the backend may be told */
+  user: string;
 }
 
 export class RdpUserNameError extends Error {
   override name = "RdpUserNameError";
 }
 
-/** Parse the (domain, user) pair an NLA client sent (NTLM AUTHENTICATE or TSCredentials). */
-export function parseRdpUserName(domain: string, user: string): RdpUserName {
+/**
+ * Parse the (domain, user) pair an NLA client sent (NTLM AUTHENTICATE or TSCredentials). With
+ * `mfaSeparator`, a verification code at the end of the user field is taken off first.
+ */
+export function parseRdpUserName(domain: string, typedUser: string, mfaSeparator?: string): RdpUserName {
+  const { user, code: mfaCode } = mfaSeparator === undefined
+    ? { user: typedUser, code: null }
+    : splitRdpMfaCode(typedUser, mfaSeparator);
   let jumpUser: string;
   let login: string | null = null;
   const inUser = user.indexOf(VAULT_LOGIN_SEPARATOR);
@@ -50,9 +61,9 @@ export function parseRdpUserName(domain: string, user: string): RdpUserName {
   if (!JUMP_USER.test(jumpUser)) {
     throw new RdpUserNameError(`${JSON.stringify(jumpUser)} is not a jump user name`);
   }
-  if (login === null) return { jumpUser, backendLogin: null, backendLoginText: null };
+  if (login === null) return { jumpUser, backendLogin: null, backendLoginText: null, mfaCode, user };
   try {
-    return { jumpUser, backendLogin: parseWindowsLogin(login), backendLoginText: login };
+    return { jumpUser, backendLogin: parseWindowsLogin(login), backendLoginText: login, mfaCode, user };
   } catch (e) {
     if (e instanceof WindowsLoginError) throw new RdpUserNameError(`backend login: ${e.message}`);
     throw e;

@@ -36,6 +36,11 @@ export interface AdmissionRequest extends RdpIdentity {
    * TSCredentials, the vaulted login chosen, or the Client Info PDU): checked against the grant's logins.
    */
   login?: string;
+  /**
+   * The connection carries a second factor to check (NLA with a code after the user name): a decision
+   * that demands one is then allowed here, and the connection checks the code before the backend.
+   */
+  secondFactor?: boolean;
 }
 
 export type AdmissionDenyReason =
@@ -159,12 +164,15 @@ export function admit(snapshot: Snapshot | null, req: AdmissionRequest, now: Dat
     now,
     { userId: who.user.id },
   );
-  if (d.allowed && d.requireMfa) {
-    // RDP has no second factor yet: where one is demanded (user, grant or server), RDP fails closed
+  if (d.allowed && d.requireMfa && !req.secondFactor) {
+    // where one is demanded (user, grant or server) a connection that cannot carry a code fails closed
     return {
       allowed: false,
       reason: "mfa_required",
-      detail: `a second factor is required for ${d.userName} on ${server.name}; RDP cannot ask for one`,
+      detail: `a second factor is required for ${d.userName} on ${server.name}; ` +
+        (who.proven
+          ? "no verification code was given after the user name"
+          : "RDP without NLA cannot carry a verification code"),
       server,
       userName: d.userName,
       policyIds: d.policyIds,

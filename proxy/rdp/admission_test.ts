@@ -207,6 +207,8 @@ Deno.test("admit(): where a second factor is demanded (grant, server or user), R
     const a = admit(snap, req(src, pool), NOW);
     assert.ok(!a.allowed, why);
     assert.equal(a.reason, "mfa_required", why);
+    // a connection that carries a code to check (NLA) is admitted; the code is checked next
+    assert.ok(admit(snap, { ...req(src, pool), secondFactor: true }, NOW).allowed, why);
   }
   const free = buildSnapshot({
     ...base,

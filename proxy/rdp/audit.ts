@@ -90,6 +90,30 @@ export function nlaFailed(
   };
 }
 
+/** The verification code typed after the user name was right (the code itself is never logged). */
+export function mfaOk(c: AuditContext, method: "totp" | "recovery_code", firstUse: boolean): AuditEvent {
+  return {
+    actor: actor(c),
+    action: "rdp.mfa_ok",
+    target: c.serverName ?? null,
+    sourceIp: c.sourceIp,
+    success: true,
+    details: { ...base(c), method, first_use: firstUse },
+  };
+}
+
+/** A wrong, reused or malformed verification code, or a locked factor (never the code). */
+export function mfaFailed(c: AuditContext, reason: string): AuditEvent {
+  return {
+    actor: actor(c),
+    action: "rdp.mfa_failed",
+    target: c.serverName ?? null,
+    sourceIp: c.sourceIp,
+    success: false,
+    details: { ...base(c), reason },
+  };
+}
+
 /** A vaulted credential was handed to the backend (never the password itself). */
 export function credentialUsed(c: AuditContext, login: string, via: "nla" | "client_info"): AuditEvent {
   return {

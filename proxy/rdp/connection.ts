@@ -11,6 +11,7 @@ import {
   identifySource,
   parseRdpUserName,
   type RdpSecurity,
+  redactRdpMfaCode,
   type Server,
 } from "../../policy/mod.ts";
 import {
@@ -42,6 +43,8 @@ import {
   backendFailed,
   certRefused,
   credentialUsed,
+  mfaFailed,
+  mfaOk,
   nlaFailed,
   protocolError,
 } from "./audit.ts";
@@ -100,9 +103,14 @@ interface Proven {
   jumpUser: string;
   /** The vaulted login named after '+' in the user name, or null. */
   namedLogin: string | null;
-  /** TSCredentials as received: the jump password is never forwarded except by passthrough. */
+  /** TSCredentials with the verification code taken off the user name: the jump password is never
+   *  forwarded except by passthrough. */
   logon: Logon;
+  /** The verification code typed after the user name, or null. */
+  mfaCode: string | null;
 }
+
+type SecondFactorCheck = { ok: true } | { ok: false; reason: string; detail: string };
 
 /**
  * What the backend sees in the Client Info. TLS clients typed their Windows logon themselves: kept.
@@ -222,6 +230,8 @@ export class ProxiedConnection implements LiveConnection {
       throw e;
     }
     const cr = parseConnectionRequest(frame);
+    // the cookie is the typed user name, which may end in a verification code: never stored with it
+    if (cr.cookie !== null) cr.cookie = redactRdpMfaCode(cr.cookie, this.p.mfaSeparator);
     this.cookie = cr.cookie;
     this.#ctx.cookie = cr.cookie;
     this.#ctx.routingToken = cr.routingToken;
@@ -298,7 +308,12 @@ export class ProxiedConnection implements LiveConnection {
       proven = await this.#authenticateClient(material.cert);
       if (!proven) return;
       this.provenUser = proven.jumpUser;
-      a = this.#admit(proven.jumpUser, proven.namedLogin ?? undefined);
+      // every check but the second factor, which is checked next (a code is not spent on a denial)
+      a = this.#admit(proven.jumpUser, proven.namedLogin ?? undefined, true);
+      if (a.allowed) {
+        const mfa = await this.#secondFactor(a.decision, a.server, proven.mfaCode);
+        if (!mfa.ok) a = this.#denied(a, mfa);
+      }
       if (a.allowed) {
         plan = await this.#planLogon(a.server, a.decision, proven);
         if (plan.kind === "deny") {
@@ -313,9 +328,13 @@ export class ProxiedConnection implements LiveConnection {
         } else if (plan.kind !== "none") {
           // the login list applies to what is injected; re-decisions (expiry, revoke) keep it
           this.login = plan.login;
-          a = this.#admit(proven.jumpUser, plan.login);
+          a = this.#admit(proven.jumpUser, plan.login, true);
         }
       }
+    } else if (a.allowed) {
+      // no NLA, no code: refused where the user has a factor (where one is demanded, admit refused)
+      const mfa = await this.#secondFactor(a.decision, a.server, null);
+      if (!mfa.ok) a = this.#denied(a, mfa);
     }
     if (!a.allowed) return await this.#denyAfterTls(cr, a);
     const server = a.server;
@@ -401,7 +420,11 @@ export class ProxiedConnection implements LiveConnection {
   }
 
   /** Policy decision with what is known: the NLA-proven jump user and login, or the source alone. */
-  #admit(provenUser: string | null, login?: string): Admission & { needsProof?: boolean } {
+  #admit(
+    provenUser: string | null,
+    login?: string,
+    secondFactor = false,
+  ): Admission & { needsProof?: boolean } {
     const now = new Date(this.p.clock.now());
     const a = timedDecision(this.p.metrics, "rdp", () =>
       admit(this.p.snapshots.get(), {
@@ -411,12 +434,80 @@ export class ProxiedConnection implements LiveConnection {
         cookie: this.cookie,
         provenUser,
         login,
+        secondFactor,
       }, now));
     this.#ctx.userName = a.allowed ? a.decision.userName : a.userName;
     this.#ctx.serverName = a.server?.name;
     // every other denial may not hold for the user NLA will prove (their own CIDR may contain this source)
     const needsProof = !a.allowed && provenUser === null && !DECIDED_BEFORE_PROOF.has(a.reason);
     return { ...a, needsProof };
+  }
+
+  #denied(a: Extract<Admission, { allowed: true }>, why: { reason: string; detail: string }): Admission {
+    return {
+      allowed: false,
+      reason: why.reason,
+      detail: why.detail,
+      server: a.server,
+      userName: a.decision.userName,
+      policyIds: a.decision.policyIds,
+    };
+  }
+
+  /**
+   * The second factor, as SSH asks for it: required where the user has a factor (pending or active) or the
+   * decision demands one. The code comes after the NLA user name (alice#123456); it is checked once the
+   * password is proven and the policy allows, before any backend is contacted. Audited either way.
+   */
+  async #secondFactor(d: Allow, server: Server, code: string | null): Promise<SecondFactorCheck> {
+    const owner = { kind: "user" as const, id: d.userId, name: d.userName };
+    const example = `${d.userName}${this.p.mfaSeparator}123456`;
+    let has: boolean;
+    try {
+      if (!this.p.mfa) throw new Error("second factors are not available to this proxy");
+      has = await this.p.mfa.has(owner);
+    } catch (e) {
+      this.p.log.error("cannot look up the user's second factor", { user: d.userName, error: String(e) });
+      return { ok: false, reason: "mfa_unavailable", detail: `second factor lookup failed: ${String(e)}` };
+    }
+    if (!has) {
+      if (d.requireMfa) {
+        return {
+          ok: false,
+          reason: "mfa_not_enrolled",
+          detail:
+            `a second factor is required for ${d.userName} on ${server.name} and they have none enrolled`,
+        };
+      }
+      if (code === null) return { ok: true };
+      return {
+        ok: false,
+        reason: "mfa_not_enrolled",
+        detail: `a verification code was given after the user name, but ${d.userName} has no factor enrolled`,
+      };
+    }
+    if (code === null) {
+      return {
+        ok: false,
+        reason: "mfa_required",
+        detail: isNla(this.#clientProtocol)
+          ? `${d.userName} has a second factor: type the code after the user name (${example})`
+          : `${d.userName} has a second factor, which RDP without NLA cannot carry (connect with NLA as ${example})`,
+      };
+    }
+    const r = await this.p.mfa!.verify(owner, code, new Date(this.p.clock.now()));
+    if (!r.ok) {
+      this.p.audit(mfaFailed(this.#ctx, r.reason));
+      return {
+        ok: false,
+        reason: r.reason === "unreadable" ? "mfa_unavailable" : `mfa_${r.reason}`,
+        detail: r.reason === "unreadable"
+          ? "the TOTP secret cannot be opened (appliance key)"
+          : `verification code refused: ${r.reason}`,
+      };
+    }
+    this.p.audit(mfaOk(this.#ctx, r.method, r.confirmedNow));
+    return { ok: true };
   }
 
   /** The vault (or passthrough, where allowed) decides what the backend gets; the vault read fails closed. */
@@ -459,10 +550,15 @@ export class ProxiedConnection implements LiveConnection {
       this.p.audit(nlaFailed(this.#ctx, r.action, r.reason, r.detail));
       return null;
     }
-    // the NTLM proof covered these names; the credential parser already accepted them
-    const name = parseRdpUserName(r.logon.domain, r.logon.user);
+    // the NTLM proof covered these names (the code included); the credential parser already accepted them
+    const name = parseRdpUserName(r.logon.domain, r.logon.user, this.p.mfaSeparator);
     this.#ctx.userName = name.jumpUser;
-    return { jumpUser: name.jumpUser, namedLogin: name.backendLoginText, logon: r.logon };
+    return {
+      jumpUser: name.jumpUser,
+      namedLogin: name.backendLoginText,
+      logon: { ...r.logon, user: name.user },
+      mfaCode: name.mfaCode,
+    };
   }
 
   async #authenticateBackend(backend: Backend, logon: Logon): Promise<void> {

@@ -25,6 +25,8 @@ export interface NlaAttempt {
 }
 
 export interface NlaLegDeps {
+  /** The separator between the user name and a verification code (its code is checked after NLA). */
+  mfaSeparator(): string;
   ntHash(jumpUser: string): Promise<NtHashAnswer>;
   /** A block in force on this user or source, or null. */
   blocked(a: NlaAttempt): Promise<{ scope: string; until: Date } | null>;
@@ -56,7 +58,7 @@ export function createNlaSteps(deps: NlaLegDeps): NlaSteps {
         publicKey: ourKey(o.certificatePem),
         lookupNtHash: async (user, domain) => {
           try {
-            jumpUser = parseRdpUserName(domain, user).jumpUser;
+            jumpUser = parseRdpUserName(domain, user, deps.mfaSeparator()).jumpUser;
           } catch (e) {
             if (!(e instanceof RdpUserNameError)) throw e;
             refusal = { action: "rdp.nla_failed", reason: "nla_bad_user_name", detail: e.message };

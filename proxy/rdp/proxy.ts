@@ -36,6 +36,8 @@ import {
   recordNlaFailure,
 } from "../../db/nla_throttle.ts";
 import { createNlaSteps } from "./nla_legs.ts";
+import { totpFactorOf, verifySecondFactor } from "../../db/totp.ts";
+import { DEFAULT_RDP_MFA_SEPARATOR } from "../../core/config.ts";
 
 export interface RdpProxyDeps {
   sql: Sql;
@@ -67,6 +69,8 @@ export interface RdpProxyDeps {
   auditSpoolMaxBytes?: number;
   /** Failed NLA logons per user and per source before a temporary block. */
   nlaThrottle?: NlaThrottleRules;
+  /** config rdp_mfa_separator (default "#") */
+  mfaSeparator?: string;
 }
 
 export interface RdpProxy {
@@ -87,6 +91,8 @@ export interface RdpProxy {
   pendingAudits(): number;
   /** Loads the certificate again (operator replaced it); new connections use it, live ones keep theirs. */
   reloadCertificate(paths: { certPath: string | null; keyPath: string | null }): Promise<string>;
+  /** A new rdp_mfa_separator (configuration reload); connections from now on use it. */
+  setMfaSeparator(sep: string): void;
   stop(): Promise<void>;
 }
 
@@ -152,6 +158,7 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
   const now = () => new Date(clock.now());
   const nla = secret
     ? createNlaSteps({
+      mfaSeparator: () => ctx.mfaSeparator,
       ntHash: async (jumpUser) => {
         const r = await ntHashFor(deps.sql, secret, jumpUser);
         return r.ok ? { ok: true, userName: r.userName, ntHash: r.ntHash } : r;
@@ -184,6 +191,14 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
     vault: secret
       ? { credentialsFor: (id, login) => credentialsFor(deps.sql, secret, id, login) }
       : undefined,
+    mfa: {
+      has: async (owner) => (await totpFactorOf(deps.sql, owner)) !== null,
+      verify: (owner, code, at) =>
+        secret
+          ? verifySecondFactor(deps.sql, secret, owner, code, at, { allowPending: true })
+          : Promise.resolve({ ok: false, reason: "unreadable" }),
+    },
+    mfaSeparator: deps.mfaSeparator ?? DEFAULT_RDP_MFA_SEPARATOR,
   };
   let stopping = false;
   const maxPending = deps.maxPendingSetups ?? 256;
@@ -272,6 +287,9 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
       });
       log.info("RDP certificate reloaded", { certificate: ctx.tls.certPath });
       return ctx.tls.certPath;
+    },
+    setMfaSeparator(sep) {
+      ctx.mfaSeparator = sep;
     },
     async stop() {
       if (stopping) return;

@@ -8,6 +8,15 @@ import type { LiveConnection, SessionRegistry } from "./session_registry.ts";
 import type { TlsMaterial } from "./tls.ts";
 import type { CertPins } from "./backend_cert.ts";
 import type { NlaSteps } from "./nla_steps.ts";
+import type { FactorOwner, SecondFactorResult } from "../../db/totp.ts";
+
+/** TOTP second factors of jump users (db/totp.ts), as the RDP connection uses them. */
+export interface RdpSecondFactors {
+  /** Whether the user has a factor (pending or confirmed). */
+  has(owner: FactorOwner): Promise<boolean>;
+  /** db/totp.ts verifySecondFactor: once per code, lockout per factor; "unreadable" without the secret. */
+  verify(owner: FactorOwner, code: string, now: Date): Promise<SecondFactorResult>;
+}
 
 export interface Timeouts {
   /** From accept to a complete X.224 Connection Request. */
@@ -56,6 +65,10 @@ export interface ProxyContext {
       { ok: true; credentials: { login: string; password: string }[] } | { ok: false; detail: string }
     >;
   };
+  /** Second factors; without it a connection where one is demanded or enrolled is refused (fail closed). */
+  mfa?: RdpSecondFactors;
+  /** The separator between the NLA user name and a verification code (config rdp_mfa_separator). */
+  mfaSeparator: string;
   /** Watch a live connection for kill, revoke and expiry; returns the unwatch function. */
   track(c: LiveConnection): () => void;
 }

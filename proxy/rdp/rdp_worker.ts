@@ -17,6 +17,7 @@ runProxyWorker<RdpWorkerOptions>({
       dataDir: c.dataDir,
       recordingsDir: c.recordingsDir,
       onRecordingFailure: c.onRecordingFailure,
+      mfaSeparator: c.rdpMfaSeparator,
       log,
       tlsCertPath: m.options.tlsCertPath ?? null,
       tlsKeyPath: m.options.tlsKeyPath ?? null,
@@ -25,10 +26,12 @@ runProxyWorker<RdpWorkerOptions>({
     return {
       addresses: proxy.addresses,
       close: () => proxy.stop(),
-      reload: (config, log) =>
+      reload: (config, log) => {
+        proxy.setMfaSeparator(config.rdpMfaSeparator);
         void proxy.reloadCertificate({ certPath: config.rdpTlsCert, keyPath: config.rdpTlsKey }).catch((e) =>
           log.error("RDP certificate reload failed; keeping the old one", { error: (e as Error).message })
-        ),
+        );
+      },
     };
   },
 });
