@@ -8,7 +8,7 @@ import { enrolTotp, totpFactorOf } from "../db/totp.ts";
 import { findUser } from "../db/users.ts";
 import { updateServer } from "../db/servers.ts";
 import { haveRdpTools, runXfreerdp, startShadow, startXfreerdp } from "./helpers/rdp_backend.ts";
-import { POOL_IP, startRdpEnv } from "./helpers/rdp_env.ts";
+import { eventually, POOL_IP, startRdpEnv } from "./helpers/rdp_env.ts";
 import { activated, audits, sessions } from "./helpers/rdp_shadow.ts";
 import { runCmd } from "./helpers/ssh_clients.ts";
 
@@ -117,7 +117,16 @@ Deno.test({
           assert.equal(g.details.cookie, "alice#…", "the code is not kept with the cookie");
           const all = await env.db.sql`SELECT details::text AS d FROM audit_log`;
           assert.ok(!all.some((r) => String(r.d).includes(used)), "the code is never audited");
-          assert.equal((await sessions(env.db.sql)).length, 1);
+          const [s] = await eventually(
+            async () => {
+              const rows = await sessions(env.db.sql);
+              return rows.length === 1 && !rows[0].is_active && rows;
+            },
+            10_000,
+            "the session row to close",
+          );
+          assert.equal(s.metadata.client_user, "alice", "the backend's logon is alice, without the code");
+          assert.ok(!JSON.stringify(s.metadata).includes(used), "the code is not in the session's metadata");
         },
       );
 
