@@ -42,6 +42,7 @@ export const GLOBAL_FLAGS = [
   "conversion-workers",
   "log-level",
   "on-recording-failure",
+  "rdp-mfa-separator",
 ];
 
 export function parseArgs(argv: string[], spec: ArgSpec = {}): Parsed {
