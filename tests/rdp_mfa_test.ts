@@ -23,6 +23,18 @@ function exists(path: string): boolean {
   }
 }
 
+function utf16le(s: string): Uint8Array {
+  return new Uint8Array([...s].flatMap((c) => [c.charCodeAt(0), 0]));
+}
+
+function indexOf(hay: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
 async function oathtool(secret: string): Promise<string> {
   const r = await runCmd("oathtool", ["--totp", "-b", secret]);
   assert.equal(r.code, 0, r.stderr);
@@ -127,6 +139,11 @@ Deno.test({
           );
           assert.equal(s.metadata.client_user, "alice", "the backend's logon is alice, without the code");
           assert.ok(!JSON.stringify(s.metadata).includes(used), "the code is not in the session's metadata");
+          const [rec] = await env.db.sql<{ path: string }[]>`SELECT path FROM recordings`;
+          const bytes = await Deno.readFile(rec.path);
+          for (const enc of [new TextEncoder().encode(used), utf16le(used)]) {
+            assert.equal(indexOf(bytes, enc), -1, "the code is not in the recording");
+          }
         },
       );
 
@@ -172,6 +189,69 @@ Deno.test({
         assert.equal((await denied(6)).details.reason, "mfa_wrong");
       });
       assert.equal((await audits(env.db.sql, "rdp.access_granted")).length, 2);
+    } finally {
+      await env.close();
+      await shadow.stop();
+    }
+  },
+});
+
+Deno.test({
+  name: "rdp mfa: a user with an authenticator needs the code even where no MFA is demanded (as SSH)",
+  ignore,
+  async fn() {
+    const shadow = await startShadow({ nla: [{ user: "alice", password: JUMP_PASSWORD }] });
+    const env = await startRdpEnv({
+      backendPort: shadow.port,
+      alicePassword: JUMP_PASSWORD,
+      rdpSecurity: "any",
+      proxy: { mfaSeparator: "!" },
+    });
+    try {
+      const alice = (await findUser(env.db.sql, "alice"))!;
+      const enrolled = await enrolTotp(
+        env.db.sql,
+        await loadApplianceKey(env.dir),
+        { kind: "user", id: alice.id, name: "alice" },
+        "test",
+      );
+      const tlsClient = await runXfreerdp({
+        host: POOL_IP,
+        port: env.port,
+        user: "alice",
+        args: ["/sec:tls"],
+        runMs: 20_000,
+      });
+      assert.match(tlsClient.output, /ERRINFO_SERVER_DENIED_CONNECTION/);
+      const noCode = await runXfreerdp({
+        host: POOL_IP,
+        port: env.port,
+        user: "alice",
+        password: JUMP_PASSWORD,
+        args: ["/sec:nla"],
+        runMs: 20_000,
+      });
+      assert.match(noCode.output, /ERRINFO_SERVER_DENIED_CONNECTION/);
+      // the configured separator, not '#'
+      const c = await startXfreerdp({
+        host: POOL_IP,
+        port: env.port,
+        user: `alice!${await oathtool(enrolled.secret)}`,
+        password: JUMP_PASSWORD,
+        args: ["/sec:nla"],
+      });
+      try {
+        await activated(env, 20_000);
+      } finally {
+        await c.stop();
+      }
+      await env.proxy.auditsSettled();
+      const denied = await audits(env.db.sql, "rdp.access_denied");
+      assert.deepEqual(denied.map((d) => d.details.reason), ["mfa_required", "mfa_required"]);
+      assert.match(String(denied[0].details.detail), /without NLA cannot carry/);
+      assert.match(String(denied[1].details.detail), /alice!123456/);
+      assert.equal((await audits(env.db.sql, "rdp.mfa_ok")).length, 1);
+      assert.equal((await audits(env.db.sql, "rdp.access_granted")).length, 1);
     } finally {
       await env.close();
       await shadow.stop();
