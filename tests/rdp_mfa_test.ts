@@ -232,6 +232,16 @@ Deno.test({
         runMs: 20_000,
       });
       assert.match(noCode.output, /ERRINFO_SERVER_DENIED_CONNECTION/);
+      // a code in the wrong place is no code, and the NLA failure's audit row does not keep it
+      const misplaced = await runXfreerdp({
+        host: POOL_IP,
+        port: env.port,
+        user: "alice!135791+svc",
+        password: JUMP_PASSWORD,
+        args: ["/sec:nla"],
+        runMs: 20_000,
+      });
+      assert.match(misplaced.output, /ERRCONNECT_LOGON_FAILURE/);
       // the configured separator, not '#'
       const c = await startXfreerdp({
         host: POOL_IP,
@@ -252,6 +262,9 @@ Deno.test({
       assert.match(String(denied[1].details.detail), /alice!123456/);
       assert.equal((await audits(env.db.sql, "rdp.mfa_ok")).length, 1);
       assert.equal((await audits(env.db.sql, "rdp.access_granted")).length, 1);
+      const [bad] = await audits(env.db.sql, "rdp.nla_failed");
+      assert.equal(bad.details.reason, "nla_bad_user_name");
+      assert.ok(!JSON.stringify(bad).includes("135791"), JSON.stringify(bad));
     } finally {
       await env.close();
       await shadow.stop();

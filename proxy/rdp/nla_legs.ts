@@ -4,7 +4,7 @@
 // throttle come from the database through `deps`.
 import type { Duplex } from "node:stream";
 import type tls from "node:tls";
-import { parseRdpUserName, RdpUserNameError } from "../../policy/mod.ts";
+import { parseRdpUserName, RdpUserNameError, redactRdpMfaCode } from "../../policy/mod.ts";
 import { CredSspClient } from "./nla/credssp_client.ts";
 import { CredSspServer } from "./nla/credssp_server.ts";
 import type { NlaError } from "./nla/errors.ts";
@@ -61,7 +61,12 @@ export function createNlaSteps(deps: NlaLegDeps): NlaSteps {
             jumpUser = parseRdpUserName(domain, user, deps.mfaSeparator()).jumpUser;
           } catch (e) {
             if (!(e instanceof RdpUserNameError)) throw e;
-            refusal = { action: "rdp.nla_failed", reason: "nla_bad_user_name", detail: e.message };
+            // a misplaced code (alice#123456+svc) is not kept in the audit row either
+            const sep = deps.mfaSeparator();
+            const detail = e.message.includes(sep)
+              ? `${redactRdpMfaCode(e.message, sep)} is not a valid RDP user name`
+              : e.message;
+            refusal = { action: "rdp.nla_failed", reason: "nla_bad_user_name", detail };
             return null;
           }
           const block = await deps.blocked({ userName: jumpUser, sourceIp: o.sourceIp });
