@@ -265,6 +265,24 @@ Deno.test({
       const [bad] = await audits(env.db.sql, "rdp.nla_failed");
       assert.equal(bad.details.reason, "nla_bad_user_name");
       assert.ok(!JSON.stringify(bad).includes("135791"), JSON.stringify(bad));
+
+      // the factor's lockout is SSH's: the tenth wrong code in a row locks it, then even the right one fails
+      await env.db.sql`UPDATE totp_factors SET failures = 9 WHERE user_id = ${alice.id}`;
+      for (const code of ["000000", await oathtool(enrolled.secret)]) {
+        const r = await runXfreerdp({
+          host: POOL_IP,
+          port: env.port,
+          user: `alice!${code}`,
+          password: JUMP_PASSWORD,
+          args: ["/sec:nla"],
+          runMs: 20_000,
+        });
+        assert.match(r.output, /ERRINFO_SERVER_DENIED_CONNECTION/);
+      }
+      await env.proxy.auditsSettled();
+      const failed = await audits(env.db.sql, "rdp.mfa_failed");
+      assert.deepEqual(failed.map((f) => f.details.reason), ["locked", "locked"]);
+      assert.equal((await audits(env.db.sql, "rdp.access_granted")).length, 1, "no second grant");
     } finally {
       await env.close();
       await shadow.stop();
