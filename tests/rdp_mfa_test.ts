@@ -7,17 +7,17 @@ import { loadApplianceKey } from "../core/appliance_key.ts";
 import { enrolTotp, totpFactorOf } from "../db/totp.ts";
 import { findUser } from "../db/users.ts";
 import { updateServer } from "../db/servers.ts";
-import { haveRdpTools, runXfreerdp, startShadow, startXfreerdp } from "./helpers/rdp_backend.ts";
-import { eventually, POOL_IP, startRdpEnv } from "./helpers/rdp_env.ts";
-import { activated, audits, sessions } from "./helpers/rdp_shadow.ts";
+import { runXfreerdp, startShadow, startXfreerdp } from "./helpers/rdp_backend.ts";
+import { POOL_IP, startRdpEnv } from "./helpers/rdp_env.ts";
+import { activated, audits, closedSession } from "./helpers/rdp_shadow.ts";
+import { haveNlaTools, JUMP_PASSWORD, runNla } from "./helpers/rdp_nla_env.ts";
 import { runCmd } from "./helpers/ssh_clients.ts";
 
-const JUMP_PASSWORD = "Alice-jump-1";
-const ignore = !haveRdpTools() || !exists("/usr/bin/winpr-hash") || !exists("/usr/bin/oathtool");
+const ignore = !haveNlaTools() || !haveOathtool();
 
-function exists(path: string): boolean {
+function haveOathtool(): boolean {
   try {
-    return Deno.statSync(path).isFile;
+    return Deno.statSync("/usr/bin/oathtool").isFile;
   } catch (_e) {
     return false;
   }
@@ -129,14 +129,7 @@ Deno.test({
           assert.equal(g.details.cookie, "alice#…", "the code is not kept with the cookie");
           const all = await env.db.sql`SELECT details::text AS d FROM audit_log`;
           assert.ok(!all.some((r) => String(r.d).includes(used)), "the code is never audited");
-          const [s] = await eventually(
-            async () => {
-              const rows = await sessions(env.db.sql);
-              return rows.length === 1 && !rows[0].is_active && rows;
-            },
-            10_000,
-            "the session row to close",
-          );
+          const s = await closedSession(env);
           assert.equal(s.metadata.client_user, "alice", "the backend's logon is alice, without the code");
           assert.ok(!JSON.stringify(s.metadata).includes(used), "the code is not in the session's metadata");
           const [rec] = await env.db.sql<{ path: string }[]>`SELECT path FROM recordings`;
@@ -223,24 +216,10 @@ Deno.test({
         runMs: 20_000,
       });
       assert.match(tlsClient.output, /ERRINFO_SERVER_DENIED_CONNECTION/);
-      const noCode = await runXfreerdp({
-        host: POOL_IP,
-        port: env.port,
-        user: "alice",
-        password: JUMP_PASSWORD,
-        args: ["/sec:nla"],
-        runMs: 20_000,
-      });
+      const noCode = await runNla(env);
       assert.match(noCode.output, /ERRINFO_SERVER_DENIED_CONNECTION/);
       // a code in the wrong place is no code, and the NLA failure's audit row does not keep it
-      const misplaced = await runXfreerdp({
-        host: POOL_IP,
-        port: env.port,
-        user: "alice!135791+svc",
-        password: JUMP_PASSWORD,
-        args: ["/sec:nla"],
-        runMs: 20_000,
-      });
+      const misplaced = await runNla(env, "alice!135791+svc");
       assert.match(misplaced.output, /ERRCONNECT_LOGON_FAILURE/);
       // the configured separator, not '#'
       const c = await startXfreerdp({
@@ -269,14 +248,7 @@ Deno.test({
       // the factor's lockout is SSH's: the tenth wrong code in a row locks it, then even the right one fails
       await env.db.sql`UPDATE totp_factors SET failures = 9 WHERE user_id = ${alice.id}`;
       for (const code of ["000000", await oathtool(enrolled.secret)]) {
-        const r = await runXfreerdp({
-          host: POOL_IP,
-          port: env.port,
-          user: `alice!${code}`,
-          password: JUMP_PASSWORD,
-          args: ["/sec:nla"],
-          runMs: 20_000,
-        });
+        const r = await runNla(env, `alice!${code}`);
         assert.match(r.output, /ERRINFO_SERVER_DENIED_CONNECTION/);
       }
       await env.proxy.auditsSettled();

@@ -26,47 +26,12 @@ import { startNlaServer } from "./helpers/rdp_nla.ts";
 import { ntHash } from "../proxy/rdp/nla/crypto.ts";
 import { loadApplianceKey } from "../core/appliance_key.ts";
 import { setServerCredential } from "../db/server_credentials.ts";
-import {
-  haveRdpTools,
-  runXfreerdp,
-  type ShadowBackend,
-  startShadow,
-  startXfreerdp,
-} from "./helpers/rdp_backend.ts";
+import { runXfreerdp } from "./helpers/rdp_backend.ts";
 import { eventually, POOL_IP, type RdpEnv, type RdpEnvOptions, startRdpEnv } from "./helpers/rdp_env.ts";
-import { activated, audits, sessions } from "./helpers/rdp_shadow.ts";
+import { audits, closedSession, holdSession, sessions, withShadow } from "./helpers/rdp_shadow.ts";
+import { haveNlaTools, JUMP_PASSWORD, nlaLogin, runNla, withNlaShadow } from "./helpers/rdp_nla_env.ts";
 
-const ignore = !haveRdpTools() || !which("winpr-hash");
-
-function which(cmd: string): boolean {
-  return ["/usr/bin", "/bin", "/usr/local/bin"].some((d) => {
-    try {
-      return Deno.statSync(`${d}/${cmd}`).isFile;
-    } catch (_e) {
-      return false;
-    }
-  });
-}
-
-const JUMP_PASSWORD = "Alice-jump-1";
-
-async function withNla(
-  accounts: { user: string; password: string; domain?: string }[],
-  env: Omit<RdpEnvOptions, "backendPort">,
-  fn: (e: RdpEnv, shadow: ShadowBackend) => Promise<void>,
-) {
-  const shadow = await startShadow({ nla: accounts });
-  try {
-    const e = await startRdpEnv({ backendPort: shadow.port, alicePassword: JUMP_PASSWORD, ...env });
-    try {
-      await fn(e, shadow);
-    } finally {
-      await e.close();
-    }
-  } finally {
-    await shadow.stop();
-  }
-}
+const ignore = !haveNlaTools();
 
 /** The backend's X display as RGB, without the mouse cursor. */
 async function screenshot(display: string): Promise<Uint8Array> {
@@ -108,14 +73,7 @@ async function assertRenders(path: string, display: string) {
 
 /** The recording of the only session: rendered updates and a clean end, as the TLS tests expect. */
 async function assertRecorded(env: RdpEnv) {
-  const [s] = await eventually(
-    async () => {
-      const rows = await sessions(env.db.sql);
-      return rows.length === 1 && !rows[0].is_active && rows;
-    },
-    10_000,
-    "the session row to close",
-  );
+  const s = await closedSession(env);
   assert.equal(s.termination_reason, "normal");
   assert.ok(s.recording_size! > 10_000, `recording of ${s.recording_size} bytes`);
   const [rec] = await env.db.sql<{ path: string }[]>`SELECT path FROM recordings`;
@@ -140,23 +98,15 @@ Deno.test({
     "rdp nla: xfreerdp /sec:nla through the proxy to an NLA shadow with passthrough, recorded and rendered",
   ignore,
   async fn() {
-    await withNla(
+    await withNlaShadow(
       [{ user: "alice", password: JUMP_PASSWORD }],
       { rdpSecurity: "nla" },
       async (env, shadow) => {
-        const c = await startXfreerdp({
-          host: POOL_IP,
-          port: env.port,
-          user: "alice",
-          password: JUMP_PASSWORD,
-          args: ["/sec:nla", "/d:CORP"],
+        await holdSession(env, {
+          ...nlaLogin("alice", JUMP_PASSWORD, ["/d:CORP"]),
+          activatedMs: 20_000,
+          holdMs: 2500,
         });
-        try {
-          await activated(env, 20_000);
-          await new Promise((r) => setTimeout(r, 2500));
-        } finally {
-          await c.stop();
-        }
         const s = await assertRecorded(env);
         assert.equal(s.metadata.client_user, "CORP\\alice");
         await assertRenders(s.recordingPath, shadow.display);
@@ -175,81 +125,53 @@ Deno.test({
   ignore,
   async fn() {
     // the backend knows only the service account: it can only have been the vault's credential
-    await withNla([{ user: "svc-desk", password: "Vault-pass-9" }], { rdpSecurity: "any" }, async (env) => {
-      const key = await loadApplianceKey(env.dir);
-      await setServerCredential(env.db.sql, key, "desk", "svc-desk", "Vault-pass-9", "test");
-      const c = await startXfreerdp({
-        host: POOL_IP,
-        port: env.port,
-        user: "alice",
-        password: JUMP_PASSWORD,
-        args: ["/sec:nla"],
-      });
-      try {
-        await activated(env, 20_000);
-        await new Promise((r) => setTimeout(r, 2500));
-      } finally {
-        await c.stop();
-      }
-      const s = await assertRecorded(env);
-      assert.equal(s.metadata.client_user, "svc-desk", "the session is the backend's logon");
-      await env.proxy.auditsSettled();
-      const used = await audits(env.db.sql, "rdp.credential_used");
-      assert.equal(used.length, 1);
-      assert.equal(used[0].actor, "alice");
-      assert.equal(used[0].details.login, "svc-desk");
-      assert.equal(used[0].details.via, "nla");
-      assert.ok(!JSON.stringify(used).includes("Vault-pass-9"), "the password is never audited");
-    });
+    await withNlaShadow(
+      [{ user: "svc-desk", password: "Vault-pass-9" }],
+      { rdpSecurity: "any" },
+      async (env) => {
+        const key = await loadApplianceKey(env.dir);
+        await setServerCredential(env.db.sql, key, "desk", "svc-desk", "Vault-pass-9", "test");
+        await holdSession(env, { ...nlaLogin(), activatedMs: 20_000, holdMs: 2500 });
+        const s = await assertRecorded(env);
+        assert.equal(s.metadata.client_user, "svc-desk", "the session is the backend's logon");
+        await env.proxy.auditsSettled();
+        const used = await audits(env.db.sql, "rdp.credential_used");
+        assert.equal(used.length, 1);
+        assert.equal(used[0].actor, "alice");
+        assert.equal(used[0].details.login, "svc-desk");
+        assert.equal(used[0].details.via, "nla");
+        assert.ok(!JSON.stringify(used).includes("Vault-pass-9"), "the password is never audited");
+      },
+    );
   },
 });
 
-Deno.test({
-  name: "rdp nla: a tls server never offers NLA; xfreerdp with default negotiation gets TLS and works",
-  ignore,
-  async fn() {
-    const shadow = await startShadow();
-    const env = await startRdpEnv({ backendPort: shadow.port, rdpSecurity: "tls" });
+/** xfreerdp offering NLA and TLS (no /sec:) to a user without an NT hash: TLS is selected and works. */
+async function offeredNlaGetsTls(rdpSecurity: "tls" | "any") {
+  await withShadow(async (shadow) => {
+    // alice has no jump password at all (source-address users): NLA could only fail for her
+    const env = await startRdpEnv({ backendPort: shadow.port, rdpSecurity });
     try {
-      // no /sec: xfreerdp offers NLA and TLS; the proxy selects TLS
-      const c = await startXfreerdp({ host: POOL_IP, port: env.port, args: [] });
-      try {
-        await activated(env, 20_000);
-      } finally {
-        await c.stop();
-      }
+      await holdSession(env, { args: [], activatedMs: 20_000 });
       await env.proxy.auditsSettled();
       assert.equal((await audits(env.db.sql, "rdp.access_granted")).length, 1);
       assert.equal((await audits(env.db.sql, "rdp.nla_failed")).length, 0);
     } finally {
       await env.close();
-      await shadow.stop();
     }
-  },
+  });
+}
+
+Deno.test({
+  name: "rdp nla: a tls server never offers NLA; xfreerdp with default negotiation gets TLS and works",
+  ignore,
+  fn: () => offeredNlaGetsTls("tls"),
 });
 
 Deno.test({
   name: "rdp nla: on an any server a user without an NT hash still gets TLS when the client offers NLA",
   ignore,
-  async fn() {
-    const shadow = await startShadow();
-    // alice has no jump password at all (source-address users): NLA could only fail for her
-    const env = await startRdpEnv({ backendPort: shadow.port, rdpSecurity: "any" });
-    try {
-      const c = await startXfreerdp({ host: POOL_IP, port: env.port, args: [] }); // offers NLA and TLS
-      try {
-        await activated(env, 20_000);
-      } finally {
-        await c.stop();
-      }
-      await env.proxy.auditsSettled();
-      assert.equal((await audits(env.db.sql, "rdp.access_granted")).length, 1);
-      assert.equal((await audits(env.db.sql, "rdp.nla_failed")).length, 0);
-    } finally {
-      await env.close();
-      await shadow.stop();
-    }
-  },
+  fn: () => offeredNlaGetsTls("any"),
 });
 
 /** A TCP listener standing in for the backend: it only counts connections (there must be none). */
@@ -296,26 +218,12 @@ Deno.test({
       },
     }, async (env) => {
       for (let i = 0; i < 2; i++) {
-        const r = await runXfreerdp({
-          host: POOL_IP,
-          port: env.port,
-          user: "alice",
-          password: "not-the-password",
-          args: ["/sec:nla"],
-          runMs: 20_000,
-        });
+        const r = await runNla(env, "alice", "not-the-password");
         assert.ok(!r.killed, "the client gave up on its own");
         assert.match(r.output, /ERRCONNECT_LOGON_FAILURE/);
       }
       // blocked now: even the right password fails until the block ends
-      const blocked = await runXfreerdp({
-        host: POOL_IP,
-        port: env.port,
-        user: "alice",
-        password: JUMP_PASSWORD,
-        args: ["/sec:nla"],
-        runMs: 20_000,
-      });
+      const blocked = await runNla(env);
       assert.match(blocked.output, /ERRCONNECT_LOGON_FAILURE/);
       await env.proxy.auditsSettled();
       const failed = await audits(env.db.sql, "rdp.nla_failed");
@@ -336,19 +244,23 @@ Deno.test({
   name: "rdp nla: an NLA-only backend without a credential is a clean, audited denial",
   ignore,
   async fn() {
-    await withNla([{ user: "svc-desk", password: "Vault-pass-9" }], { rdpSecurity: "any" }, async (env) => {
-      // a TLS client: the proxy has nothing to hand the backend, which requires NLA
-      const t0 = Date.now();
-      const r = await runXfreerdp({ host: POOL_IP, port: env.port, args: ["/sec:tls"], runMs: 20_000 });
-      assert.ok(!r.killed, "the client gave up on its own");
-      assert.ok(Date.now() - t0 < 15_000);
-      assert.match(r.output, /ERRINFO_SERVER_DENIED_CONNECTION/);
-      await env.proxy.auditsSettled();
-      const [f] = await audits(env.db.sql, "rdp.backend_failed");
-      assert.equal(f.details.reason, "nla_required");
-      assert.match(String(f.details.error), /requires Network Level Authentication/);
-      assert.equal((await sessions(env.db.sql)).length, 0);
-    });
+    await withNlaShadow(
+      [{ user: "svc-desk", password: "Vault-pass-9" }],
+      { rdpSecurity: "any" },
+      async (env) => {
+        // a TLS client: the proxy has nothing to hand the backend, which requires NLA
+        const t0 = Date.now();
+        const r = await runXfreerdp({ host: POOL_IP, port: env.port, args: ["/sec:tls"], runMs: 20_000 });
+        assert.ok(!r.killed, "the client gave up on its own");
+        assert.ok(Date.now() - t0 < 15_000);
+        assert.match(r.output, /ERRINFO_SERVER_DENIED_CONNECTION/);
+        await env.proxy.auditsSettled();
+        const [f] = await audits(env.db.sql, "rdp.backend_failed");
+        assert.equal(f.details.reason, "nla_required");
+        assert.match(String(f.details.error), /requires Network Level Authentication/);
+        assert.equal((await sessions(env.db.sql)).length, 0);
+      },
+    );
   },
 });
 
@@ -372,24 +284,10 @@ Deno.test({
       });
       assert.match(spoof.output, /ERRINFO_SERVER_DENIED_CONNECTION/);
       // with NLA bob is bob, who has no grant
-      const asBob = await runXfreerdp({
-        host: POOL_IP,
-        port: env.port,
-        user: "bob",
-        password: "Bob-jump-22",
-        args: ["/sec:nla"],
-        runMs: 20_000,
-      });
+      const asBob = await runNla(env, "bob", "Bob-jump-22");
       assert.match(asBob.output, /ERRINFO_SERVER_DENIED_CONNECTION/);
       // and bob cannot prove to be alice with his own password
-      const asAlice = await runXfreerdp({
-        host: POOL_IP,
-        port: env.port,
-        user: "alice",
-        password: "Bob-jump-22",
-        args: ["/sec:nla"],
-        runMs: 20_000,
-      });
+      const asAlice = await runNla(env, "alice", "Bob-jump-22");
       assert.match(asAlice.output, /ERRCONNECT_LOGON_FAILURE/);
       await env.proxy.auditsSettled();
       const denied = await audits(env.db.sql, "rdp.access_denied");
@@ -411,14 +309,7 @@ Deno.test({
   async fn() {
     await withCountingBackend({ rdpSecurity: "nla", logins: ["CORP\\alice-adm"] }, async (env) => {
       // passthrough would log on as CORP\alice, which the grant does not allow
-      const r = await runXfreerdp({
-        host: POOL_IP,
-        port: env.port,
-        user: "alice",
-        password: JUMP_PASSWORD,
-        args: ["/sec:nla", "/d:CORP"],
-        runMs: 20_000,
-      });
+      const r = await runNla(env, "alice", JUMP_PASSWORD, ["/d:CORP"]);
       assert.ok(!r.killed);
       assert.match(r.output, /ERRINFO_SERVER_DENIED_CONNECTION/);
       await env.proxy.auditsSettled();
@@ -490,7 +381,7 @@ Deno.test({
   name: "rdp nla: HYBRID_EX clients get the Early User Authorization Result, success or denial",
   ignore,
   async fn() {
-    await withNla([{ user: "alice", password: JUMP_PASSWORD }], { rdpSecurity: "nla" }, async (env) => {
+    await withNlaShadow([{ user: "alice", password: JUMP_PASSWORD }], { rdpSecurity: "nla" }, async (env) => {
       const r = await hybridExClient(env.port, JUMP_PASSWORD);
       assert.deepEqual(r, { authz: 0, mcsResult: 0 });
       await env.proxy.auditsSettled();
@@ -523,29 +414,14 @@ Deno.test({
           .success;
       assert.equal(await xvnc(), false, "no session of the account before the connection");
       // alice types her jump password; xrdp (TLS only, PAM) only knows the vaulted account's
-      const c = await startXfreerdp({
-        host: POOL_IP,
-        port: env.port,
-        user: "alice",
-        password: JUMP_PASSWORD,
-        args: ["/sec:nla"],
-      });
-      try {
-        await activated(env, 20_000);
+      await holdSession(env, {
+        ...nlaLogin(),
+        activatedMs: 20_000,
         // sesman starts an Xvnc session as the vaulted account only when PAM accepted the injected logon
-        await eventually(xvnc, 15_000, `an Xvnc session of ${XRDP_USER}`);
-        await new Promise((r) => setTimeout(r, 4000)); // its desktop drawn, for the recording
-      } finally {
-        await c.stop();
-      }
-      const [s] = await eventually(
-        async () => {
-          const rows = await sessions(env.db.sql);
-          return rows.length === 1 && !rows[0].is_active && rows;
-        },
-        10_000,
-        "the session row to close",
-      );
+        whileActive: () => eventually(xvnc, 15_000, `an Xvnc session of ${XRDP_USER}`),
+        holdMs: 4000, // its desktop drawn, for the recording
+      });
+      const s = await closedSession(env);
       assert.equal(s.termination_reason, "normal");
       assert.ok(s.recording_size! > 10_000, `recording of ${s.recording_size} bytes`);
       await env.proxy.auditsSettled();

@@ -7,13 +7,13 @@ import { loadApplianceKey } from "../core/appliance_key.ts";
 import { setServerCredential } from "../db/server_credentials.ts";
 import { updateServer } from "../db/servers.ts";
 import { parseConnectionRequest, PROTOCOL_SSL } from "../proxy/rdp/pdu/mod.ts";
-import { haveRdpTools, runXfreerdp, startShadow, startXfreerdp } from "./helpers/rdp_backend.ts";
-import { eventually, POOL_IP, type RdpEnvOptions, startRdpEnv } from "./helpers/rdp_env.ts";
-import { activated, audits, sessions } from "./helpers/rdp_shadow.ts";
+import { startXfreerdp } from "./helpers/rdp_backend.ts";
+import { eventually, POOL_IP, startRdpEnv } from "./helpers/rdp_env.ts";
+import { audits, closedSession, holdSession, sessions } from "./helpers/rdp_shadow.ts";
+import { haveNlaTools, JUMP_PASSWORD, nlaLogin, runNla, withNlaShadow } from "./helpers/rdp_nla_env.ts";
 import { startXrdp, XRDP_PASSWORD, XRDP_USER } from "./helpers/xrdp.ts";
 
-const ignore = !haveRdpTools() || !Deno.statSync("/usr/bin/winpr-hash").isFile;
-const JUMP_PASSWORD = "Alice-jump-1";
+const ignore = !haveNlaTools();
 
 /**
  * A TCP relay in front of the backend that keeps what the proxy sent on each connection, so a test can
@@ -47,47 +47,17 @@ async function tapRelay(backendPort: number) {
   };
 }
 
-async function withTappedNlaShadow(
-  accounts: { user: string; password: string }[],
-  env: Omit<RdpEnvOptions, "backendPort">,
-  fn: (
-    e: Awaited<ReturnType<typeof startRdpEnv>>,
-    tap: Awaited<ReturnType<typeof tapRelay>>,
-  ) => Promise<void>,
-) {
-  const shadow = await startShadow({ nla: accounts });
-  const tap = await tapRelay(shadow.port);
-  try {
-    const e = await startRdpEnv({ backendPort: tap.port, alicePassword: JUMP_PASSWORD, ...env });
-    try {
-      await fn(e, tap);
-    } finally {
-      await e.close();
-    }
-  } finally {
-    await tap.close();
-    await shadow.stop();
-  }
-}
-
 Deno.test({
   name: "rdp passthrough off, empty vault: an NLA backend that knows the jump password never receives it",
   ignore,
   async fn() {
     // the backend would accept alice's jump password: only the setting keeps it from getting it
-    await withTappedNlaShadow(
+    await withNlaShadow(
       [{ user: "alice", password: JUMP_PASSWORD }],
       { rdpSecurity: "nla", passwordPassthrough: false },
-      async (env, tap) => {
+      async (env, _shadow, tap) => {
         const t0 = Date.now();
-        const r = await runXfreerdp({
-          host: POOL_IP,
-          port: env.port,
-          user: "alice",
-          password: JUMP_PASSWORD,
-          args: ["/sec:nla"],
-          runMs: 20_000,
-        });
+        const r = await runNla(env);
         assert.ok(!r.killed, "the client gave up on its own");
         assert.ok(Date.now() - t0 < 15_000, "a clean denial, not a hang");
         assert.match(r.output, /ERRINFO_SERVER_DENIED_CONNECTION/);
@@ -100,7 +70,7 @@ Deno.test({
         assert.equal((await audits(env.db.sql, "rdp.credential_used")).length, 0);
         assert.equal((await sessions(env.db.sql)).length, 0);
         // the backend saw one X.224 Connection Request asking for TLS only, then nothing: no TLS, no CredSSP
-        const [only, ...more] = tap.connections();
+        const [only, ...more] = tap!.connections();
         assert.equal(more.length, 0, "one backend connection");
         assert.equal(only[0], 0x03, "a TPKT");
         assert.equal(only.length, (only[2] << 8) | only[3], "exactly one TPKT: the Connection Request");
@@ -113,19 +83,9 @@ Deno.test({
         // the same client on the same backend with passthrough on: it was the setting, not the backend
         await updateServer(env.db.sql, "desk", { passwordPassthrough: true }, "test", null);
         await new Promise((r) => setTimeout(r, 300)); // the snapshot reloads on NOTIFY
-        const c = await startXfreerdp({
-          host: POOL_IP,
-          port: env.port,
-          user: "alice",
-          password: JUMP_PASSWORD,
-          args: ["/sec:nla"],
-        });
-        try {
-          await activated(env, 20_000);
-        } finally {
-          await c.stop();
-        }
+        await holdSession(env, { ...nlaLogin(), activatedMs: 20_000 });
       },
+      tapRelay,
     );
   },
 });
@@ -134,33 +94,14 @@ Deno.test({
   name: "rdp passthrough off: a vaulted credential is still injected towards the NLA backend",
   ignore,
   async fn() {
-    await withTappedNlaShadow(
+    await withNlaShadow(
       [{ user: "svc-desk", password: "Vault-pass-9" }],
       { rdpSecurity: "any", passwordPassthrough: false },
       async (env) => {
         const key = await loadApplianceKey(env.dir);
         await setServerCredential(env.db.sql, key, "desk", "svc-desk", "Vault-pass-9", "test");
-        const c = await startXfreerdp({
-          host: POOL_IP,
-          port: env.port,
-          user: "alice",
-          password: JUMP_PASSWORD,
-          args: ["/sec:nla"],
-        });
-        try {
-          await activated(env, 20_000);
-          await new Promise((r) => setTimeout(r, 1000));
-        } finally {
-          await c.stop();
-        }
-        const [s] = await eventually(
-          async () => {
-            const rows = await sessions(env.db.sql);
-            return rows.length === 1 && !rows[0].is_active && rows;
-          },
-          10_000,
-          "the session row to close",
-        );
+        await holdSession(env, { ...nlaLogin(), activatedMs: 20_000, holdMs: 1000 });
+        const s = await closedSession(env);
         assert.equal(s.termination_reason, "normal");
         assert.equal(s.metadata.client_user, "svc-desk");
         await env.proxy.auditsSettled();
@@ -189,24 +130,15 @@ Deno.test({
     });
     const xvnc = async () =>
       (await new Deno.Command("pgrep", { args: ["-u", XRDP_USER, "Xvnc"], stdout: "null" }).output()).success;
-    const connect = () =>
-      startXfreerdp({
-        host: POOL_IP,
-        port: env.port,
-        user: XRDP_USER,
-        password: XRDP_PASSWORD,
-        args: ["/sec:nla"],
-      });
+    const login = nlaLogin(XRDP_USER, XRDP_PASSWORD);
     try {
       assert.equal(await xvnc(), false, "no session of the account before the connection");
-      const c = await connect();
-      try {
-        await activated(env, 20_000); // xrdp's own logon screen is relayed
-        await new Promise((r) => setTimeout(r, 8000));
-        assert.equal(await xvnc(), false, "xrdp did not log the account on: it got no password");
-      } finally {
-        await c.stop();
-      }
+      await holdSession(env, {
+        ...login,
+        activatedMs: 20_000, // xrdp's own logon screen is relayed
+        holdMs: 8000,
+      });
+      assert.equal(await xvnc(), false, "xrdp did not log the account on: it got no password");
       await env.proxy.auditsSettled();
       const [granted] = await audits(env.db.sql, "rdp.access_granted");
       assert.equal(granted.actor, XRDP_USER);
@@ -215,7 +147,7 @@ Deno.test({
       // control: with passthrough on, the same logon goes through the Client Info and sesman starts Xvnc
       await updateServer(env.db.sql, "desk", { passwordPassthrough: true }, "test", null);
       await new Promise((r) => setTimeout(r, 300));
-      const on = await connect();
+      const on = await startXfreerdp({ host: POOL_IP, port: env.port, ...login });
       try {
         await eventually(xvnc, 20_000, `an Xvnc session of ${XRDP_USER}`);
       } finally {

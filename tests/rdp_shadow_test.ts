@@ -6,7 +6,7 @@ import { openRecording, readRecording, RecordType } from "../recorder/rdp_file.t
 import { parseFastPathOutput } from "../proxy/rdp/pdu/mod.ts";
 import { freePort, haveRdpTools, runXfreerdp, startXfreerdp, within } from "./helpers/rdp_backend.ts";
 import { eventually, POOL_IP, startRdpEnv } from "./helpers/rdp_env.ts";
-import { activated, audits, sessions, withShadow } from "./helpers/rdp_shadow.ts";
+import { activated, audits, closedSession, sessions, withShadow } from "./helpers/rdp_shadow.ts";
 
 const ignore = !haveRdpTools();
 
@@ -24,14 +24,7 @@ Deno.test({
         } finally {
           await client.stop();
         }
-        const [s] = await eventually(
-          async () => {
-            const rows = await sessions(env.db.sql);
-            return rows.length === 1 && !rows[0].is_active && rows;
-          },
-          10_000,
-          "the session row to close",
-        );
+        const s = await closedSession(env);
         assert.equal(s.termination_reason, "normal");
         assert.equal(s.server_name, "desk");
         assert.ok(s.recording_size! > 10_000, `recording of ${s.recording_size} bytes`);

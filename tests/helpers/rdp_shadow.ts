@@ -1,8 +1,8 @@
 // Shared by the RDP e2e tests against FreeRDP's shadow server: session and audit rows, a shadow backend
 // for the duration of a test, waiting for an activated connection.
 import type { Sql } from "../../db/client.ts";
-import { type ShadowBackend, startShadow } from "./rdp_backend.ts";
-import { eventually, type RdpEnv } from "./rdp_env.ts";
+import { type ShadowBackend, startShadow, startXfreerdp, type XfreerdpOptions } from "./rdp_backend.ts";
+import { eventually, POOL_IP, type RdpEnv } from "./rdp_env.ts";
 
 export interface SessionRow {
   id: number;
@@ -38,4 +38,39 @@ export async function activated(env: RdpEnv, ms = 15_000) {
     ms,
     "an activated connection",
   );
+}
+
+/** The only RDP session row, once it has closed. */
+export async function closedSession(env: RdpEnv, ms = 10_000): Promise<SessionRow> {
+  const [s] = await eventually(
+    async () => {
+      const rows = await sessions(env.db.sql);
+      return rows.length === 1 && !rows[0].is_active && rows;
+    },
+    ms,
+    "the session row to close",
+  );
+  return s;
+}
+
+export interface HeldSessionOptions extends Omit<XfreerdpOptions, "host" | "port" | "runMs" | "until"> {
+  /** how long to wait for activation */
+  activatedMs?: number;
+  /** run while the session is active (after activation, before the hold) */
+  whileActive?: () => Promise<unknown>;
+  /** keep the session open this long after activation (drawing reaches the recording) */
+  holdMs?: number;
+}
+
+/** xfreerdp through the proxy's pool address: connected, activated, held for `holdMs`, then stopped. */
+export async function holdSession(env: RdpEnv, o: HeldSessionOptions = {}): Promise<void> {
+  const { activatedMs, whileActive, holdMs, ...client } = o;
+  const c = await startXfreerdp({ host: POOL_IP, port: env.port, ...client });
+  try {
+    await activated(env, activatedMs);
+    await whileActive?.();
+    if (holdMs) await new Promise((r) => setTimeout(r, holdMs));
+  } finally {
+    await c.stop();
+  }
 }
