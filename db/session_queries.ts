@@ -93,8 +93,7 @@ export function listSessions(sql: Sql, f: SessionFilter = {}): Promise<SessionRo
       ${f.until ? sql`AND started_at < ${f.until}` : sql``}
       ${
     like
-      ? sql`AND (session_id ILIKE ${like} OR user_name ILIKE ${like} OR server_name ILIKE ${like}
-               OR ssh_login ILIKE ${like} OR host(source_ip) LIKE ${like})`
+      ? sql`AND session_search_text(session_id, user_name, server_name, ssh_login, source_ip) ILIKE ${like}`
       : sql``
   }
       ${

@@ -6,6 +6,10 @@ import { activeSessionsByProtocol, pingDb, storedRecordingBytes } from "../../db
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from "../../core/metrics/prometheus.ts";
 import type { MetricFamily, MetricsHub } from "../../core/metrics/registry.ts";
 import type { DbHealth } from "../deps.ts";
+import { ttlCache } from "../ttl_cache.ts";
+
+/** the recordings total sums a table that grows without bound: scrapes share one sum a minute */
+const STORED_BYTES_TTL_MS = 60_000;
 
 export interface OpsDeps {
   sql: Sql;
@@ -54,9 +58,13 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 /** Figures read from the database at scrape time (they survive restarts and cover every worker). */
-async function dbFamilies(deps: OpsDeps, ms: number): Promise<MetricFamily[]> {
+async function dbFamilies(
+  deps: OpsDeps,
+  ms: number,
+  storedBytes: () => Promise<number>,
+): Promise<MetricFamily[]> {
   const [active, bytes] = await withTimeout(
-    Promise.all([activeSessionsByProtocol(deps.sql, deps.nodeId), storedRecordingBytes(deps.sql)]),
+    Promise.all([activeSessionsByProtocol(deps.sql, deps.nodeId), storedBytes()]),
     ms,
   );
   return [
@@ -71,7 +79,7 @@ async function dbFamilies(deps: OpsDeps, ms: number): Promise<MetricFamily[]> {
     },
     {
       name: "jumphost_recordings_stored_bytes",
-      help: "Size of all recordings known to the database",
+      help: "Size of all recordings known to the database (summed at most once a minute)",
       type: "gauge",
       samples: [{ labels: {}, value: bytes }],
     },
@@ -83,6 +91,7 @@ export function createOpsApp(deps: OpsDeps): Hono<OpsEnv> {
   const startedAt = deps.startedAt ?? now();
   const ms = deps.dbTimeoutMs ?? 2000;
   const app = new Hono<OpsEnv>();
+  const storedBytes = ttlCache(STORED_BYTES_TTL_MS, now, () => storedRecordingBytes(deps.sql));
 
   app.get("/healthz", async (c) => {
     const uptime = Math.max(0, Math.round((now().getTime() - startedAt.getTime()) / 1000));
@@ -117,7 +126,7 @@ export function createOpsApp(deps: OpsDeps): Hono<OpsEnv> {
     let fromDb: MetricFamily[] = [];
     let dbUp = 1;
     try {
-      fromDb = await dbFamilies(deps, ms);
+      fromDb = await dbFamilies(deps, ms, storedBytes);
     } catch (_e) {
       // the scrape still answers (with jumphost_database_up 0): that is when it matters most
       dbUp = 0;

@@ -100,3 +100,35 @@ Deno.test("/healthz answers 200 with a reachable database and 503 when it is gon
     await db.close();
   }
 });
+
+Deno.test("/metrics sums the recordings table at most once a minute; scrapes in between share the sum", async () => {
+  const db = await createTestDb();
+  try {
+    await db.sql`INSERT INTO sessions (session_id, user_name, server_name, protocol, source_ip, node_id)
+      VALUES ('s1', 'alice', 'web1', 'ssh', '127.0.0.10', 'n1')`;
+    const [s] = await db.sql<{ id: number }[]>`SELECT id FROM sessions`;
+    const add = (path: string, size: number) =>
+      db.sql`INSERT INTO recordings (session_id, kind, path, size) VALUES (${s.id}, 'asciicast', ${path}, ${size})`;
+    await add("/r/1.cast", 100);
+    let t = Date.UTC(2026, 0, 1);
+    const app = createOpsApp({
+      sql: db.sql,
+      hub: new MetricsHub(),
+      nodeId: "n1",
+      metricsToken: null,
+      now: () => new Date(t),
+    });
+    const stored = async () =>
+      parseExposition(await (await app.request("/metrics", {}, loop)).text()).get(
+        "jumphost_recordings_stored_bytes",
+      );
+    assert.equal(await stored(), 100);
+    await add("/r/2.cast", 20);
+    t += 59_000;
+    assert.equal(await stored(), 100, "within the minute: the earlier sum");
+    t += 1_000;
+    assert.equal(await stored(), 120, "a minute on: summed again");
+  } finally {
+    await db.close();
+  }
+});
