@@ -1,5 +1,6 @@
-// Console benchmark: latency of the busiest pages with 100k sessions and 1M audit rows loaded.
+// Console benchmark: latency of the busiest pages with 1M sessions and 10M audit rows loaded.
 //   deno run -A bench/web/bench_web.ts [--sessions N] [--audit N] [--requests N]
+// (loading the default sizes takes a few minutes; --sessions 100000 --audit 1000000 for a quick run)
 // Runs against a throwaway database in the test cluster, through app.request() (the full Hono stack:
 // session lookup, CSRF-free GETs, SQL, preact rendering), sequentially. Baselines side by side: the bare
 // SQL behind each page, and OFFSET pagination for the deep page. Exits 1 if a page misses p95 < 50 ms.
@@ -9,6 +10,8 @@ import { seed } from "./seed.ts";
 import { listSessions } from "../../db/session_queries.ts";
 import { listAudit } from "../../db/audit.ts";
 import { connectionsPerHour, dashboardCounts, topUsers } from "../../db/stats.ts";
+import { createOpsApp } from "../../web/ops/app.ts";
+import { MetricsHub } from "../../core/metrics/registry.ts";
 
 const TARGET_P95_MS = 50;
 
@@ -42,8 +45,8 @@ async function time(n: number, f: () => Promise<unknown>): Promise<Stat> {
   return stats(out);
 }
 
-const sessions = arg("sessions", 100_000);
-const audit = arg("audit", 1_000_000);
+const sessions = arg("sessions", 1_000_000);
+const audit = arg("audit", 10_000_000);
 const requests = arg("requests", 200);
 const now = new Date();
 
@@ -67,6 +70,19 @@ try {
     const body = await r.text();
     if (r.status !== 200) throw new Error(`${path}: ${r.status} ${body.slice(0, 200)}`);
   };
+  // the sessions text search before migration 020, for comparison
+  const oldTextSearch = (text: string) => {
+    const like = `%${text}%`;
+    return db.sql`SELECT id FROM sessions WHERE session_id ILIKE ${like} OR user_name ILIKE ${like}
+      OR server_name ILIKE ${like} OR ssh_login ILIKE ${like} OR host(source_ip) LIKE ${like}
+      ORDER BY started_at DESC, id DESC LIMIT 51`;
+  };
+  const ops = createOpsApp({ sql: db.sql, hub: new MetricsHub(), nodeId: "bench", metricsToken: null });
+  const metrics = async () => {
+    const r = await ops.request("/metrics", {}, { remoteAddr: { hostname: "127.0.0.1" } });
+    await r.text();
+    if (r.status !== 200) throw new Error(`/metrics: ${r.status}`);
+  };
   const cases: [string, () => Promise<unknown>, string, () => Promise<unknown>][] = [
     ["dashboard (charts cached 30 s)", get("/"), "its 3 queries", () =>
       Promise.all([
@@ -88,6 +104,47 @@ try {
       "its query",
       () => listSessions(db.sql, { user: "user1", protocol: "ssh", limit: 51 }),
     ],
+    [
+      "sessions, text: a session id",
+      get("/sessions?q=bench-424242"),
+      "the OR of ILIKEs",
+      () => oldTextSearch("bench-424242"),
+    ],
+    [
+      "sessions, text: a user",
+      get("/sessions?q=user1234"),
+      "the OR of ILIKEs",
+      () => oldTextSearch("user1234"),
+    ],
+    [
+      "sessions, text: no match",
+      get("/sessions?q=nowhere-at-all"),
+      "the OR of ILIKEs",
+      () => oldTextSearch("nowhere-at-all"),
+    ],
+    [
+      "sessions, text: 2 characters",
+      get("/sessions?q=v9"),
+      "the OR of ILIKEs",
+      () => oldTextSearch("v9"),
+    ],
+    [
+      "audit, one user (acts/target/named)",
+      get("/audit?user=user7"),
+      "one OR",
+      () =>
+        db.sql`SELECT id FROM audit_log WHERE actor = 'user7' OR target = 'user7' OR details->>'user' = 'user7'
+          ORDER BY at DESC, id DESC LIMIT 101`,
+    ],
+    [
+      "audit, a quiet user",
+      get("/audit?user=user1999"),
+      "one OR",
+      () =>
+        db.sql`SELECT id FROM audit_log WHERE actor = 'user1999' OR target = 'user1999'
+          OR details->>'user' = 'user1999' ORDER BY at DESC, id DESC LIMIT 101`,
+    ],
+    ["/metrics", metrics, "sum(size)", () => db.sql`SELECT sum(size) FROM recordings`],
     [
       "audit, failures of one action",
       get("/audit?action=ssh.access_denied&success=no"),

@@ -54,7 +54,16 @@ export async function seed(sql: Sql, n: SeedSize, now: Date): Promise<void> {
                   'rdp.access_granted','rdp.access_denied','user.update','console.login'])[1 + i % 8],
            'srv' || (1 + i % ${n.servers}),
            ('10.' || ((i % 60000) / 250) || '.' || (i % 250) || '.1')::inet,
-           i % 8 NOT IN (3, 5), '{}'::jsonb, 'bench'
+           i % 8 NOT IN (3, 5),
+           -- admin changes name the user they touched, as the console's own rows do
+           CASE WHEN i % 8 = 6 THEN jsonb_build_object('user', 'user' || (1 + (i / 8) % ${n.users}))
+                ELSE '{}'::jsonb END,
+           'bench'
     FROM generate_series(1, ${n.audit}) i`;
+  // one recording per ended session, for the /metrics total
+  await sql`INSERT INTO recordings (session_id, kind, path, size, started_at, ended_at)
+    SELECT id, CASE WHEN protocol = 'rdp' THEN 'rdp' ELSE 'asciicast' END, '/bench/' || session_id,
+           1000 + id % 100000, started_at, ended_at
+    FROM sessions WHERE NOT is_active`;
   await sql`ANALYZE`;
 }
