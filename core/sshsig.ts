@@ -54,7 +54,13 @@ export function sshFingerprint(publicRaw: Uint8Array): string {
 /** The bytes an SSHSIG signature signs: the preamble, the namespace and SHA-512 of the message. */
 export function sshsigSignedData(message: Uint8Array, namespace: string): Uint8Array {
   const h = new Uint8Array(createHash("sha512").update(message).digest());
-  return concat([enc.encode("SSHSIG"), sshString(namespace), sshString(""), sshString("sha512"), sshString(h)]);
+  return concat([
+    enc.encode("SSHSIG"),
+    sshString(namespace),
+    sshString(""),
+    sshString("sha512"),
+    sshString(h),
+  ]);
 }
 
 /** The armoured SSHSIG file ("-----BEGIN SSH SIGNATURE-----") for a signature over sshsigSignedData. */

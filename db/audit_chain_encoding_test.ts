@@ -49,7 +49,10 @@ Deno.test("audit encoding: every field changes the hash; values cannot forge a f
   // an actor that contains what would follow it does not collide with the real fields
   const forged = { ...base, actor: "alice\naction 9:ssh.login", action: "" };
   assert.notEqual(toHex(auditRowHash(forged)), h);
-  assert.notEqual(toHex(auditRowHash({ ...base, target: null })), toHex(auditRowHash({ ...base, target: "-" })));
+  assert.notEqual(
+    toHex(auditRowHash({ ...base, target: null })),
+    toHex(auditRowHash({ ...base, target: "-" })),
+  );
 });
 
 Deno.test("audit encoding: refuses a malformed id or prev hash", () => {

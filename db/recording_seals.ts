@@ -1,0 +1,53 @@
+// recording_seals (migration 013): the signed manifest of each closed recording, and what verifying and
+// exporting recordings read about them.
+import type { Sql } from "./client.ts";
+
+export interface RecordingForSeal {
+  id: string;
+  path: string;
+  kind: string;
+  channel: string | null;
+  size: string;
+  started_at: Date;
+  ended_at: Date | null;
+  session_id: string;
+  session_row: string;
+}
+
+const SELECT_RECORDING = (sql: Sql) =>
+  sql`SELECT r.id::text AS id, r.path, r.kind, r.channel, r.size::text AS size, r.started_at, r.ended_at,
+             s.session_id, s.id::text AS session_row
+      FROM recordings r JOIN sessions s ON s.id = r.session_id`;
+
+export async function recordingForSeal(sql: Sql, id: string | number): Promise<RecordingForSeal | null> {
+  const [r] = await sql<RecordingForSeal[]>`${SELECT_RECORDING(sql)} WHERE r.id = ${String(id)}::bigint`;
+  return r ?? null;
+}
+
+/** Every recording (or those of one session), oldest first. */
+export function recordingsForVerify(sql: Sql, sessionId?: string): Promise<RecordingForSeal[]> {
+  return sql<RecordingForSeal[]>`${SELECT_RECORDING(sql)}
+    ${sessionId ? sql`WHERE s.session_id = ${sessionId}` : sql``} ORDER BY r.id`;
+}
+
+export interface RecordingSeal {
+  recording_id: string;
+  manifest: string;
+  signature: Uint8Array;
+  sshsig: string;
+  public_key: string;
+  sealed_at: Date;
+}
+
+export async function addSeal(sql: Sql, s: Omit<RecordingSeal, "sealed_at">): Promise<void> {
+  await sql`INSERT INTO recording_seals (recording_id, manifest, signature, sshsig, public_key)
+    VALUES (${s.recording_id}::bigint, ${s.manifest}, ${s.signature}, ${s.sshsig}, ${s.public_key})
+    ON CONFLICT (recording_id) DO NOTHING`;
+}
+
+export async function sealOf(sql: Sql, recordingId: string | number): Promise<RecordingSeal | null> {
+  const [r] = await sql<RecordingSeal[]>`
+    SELECT recording_id::text AS recording_id, manifest, signature, sshsig, public_key, sealed_at
+    FROM recording_seals WHERE recording_id = ${String(recordingId)}::bigint`;
+  return r ? { ...r, signature: new Uint8Array(r.signature) } : null;
+}
