@@ -43,6 +43,7 @@ export const GLOBAL_FLAGS = [
   "log-level",
   "on-recording-failure",
   "rdp-mfa-separator",
+  "audit-checkpoint-interval",
 ];
 
 export function parseArgs(argv: string[], spec: ArgSpec = {}): Parsed {

@@ -147,11 +147,32 @@ export async function latestCheckpoint(sql: Sql): Promise<Checkpoint | null> {
   return r ? toCheckpoint(r) : null;
 }
 
-/** The canonical encoding of rows as the database computes it (export bundles carry these bytes). */
-export async function canonicalRowBytes(sql: Sql, ids: string[]): Promise<Map<string, Uint8Array>> {
-  if (ids.length === 0) return new Map();
-  const rows = await sql<{ id: string; bytes: Uint8Array }[]>`
-    SELECT id::text AS id, jumphost_audit_canonical(a) AS bytes FROM audit_log a
-    WHERE id = ANY(${ids}::bigint[])`;
-  return new Map(rows.map((r) => [r.id, new Uint8Array(r.bytes)]));
+/** The ids of a session's audit rows (details session_id / session, or the session as target). */
+export async function sessionAuditRowIds(sql: Sql, sessionId: string): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    SELECT id::text AS id FROM audit_log
+    WHERE details->>'session_id' = ${sessionId} OR details->>'session' = ${sessionId} OR target = ${sessionId}
+    ORDER BY id`;
+  return rows.map((r) => r.id);
+}
+
+export interface CanonicalRow {
+  id: string;
+  /** the canonical encoding as the database computes it from the row as it is now */
+  bytes: Uint8Array;
+  /** the hash stored in the row */
+  hash: Uint8Array;
+}
+
+/** Rows fromId..toId (inclusive) with their canonical bytes, at most `limit` from fromId on. */
+export async function canonicalRowsBetween(
+  sql: Sql,
+  fromId: string,
+  toId: string,
+  limit = 5000,
+): Promise<CanonicalRow[]> {
+  const rows = await sql<{ id: string; bytes: Uint8Array; hash: Uint8Array }[]>`
+    SELECT id::text AS id, jumphost_audit_canonical(a) AS bytes, hash FROM audit_log a
+    WHERE id >= ${fromId}::bigint AND id <= ${toId}::bigint ORDER BY id LIMIT ${limit}`;
+  return rows.map((r) => ({ id: r.id, bytes: new Uint8Array(r.bytes), hash: new Uint8Array(r.hash) }));
 }

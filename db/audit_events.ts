@@ -88,8 +88,8 @@ export const AUDIT_ACTIONS = [
   "recording.sealed",
   // a recording could not be sealed (its file unreadable …): it stays unsealed
   "recording.seal_failed",
-  // audit: a chain verification found problems (console, CLI)
-  "audit.verify_failed",
+  // a session's recordings, manifests and audit rows were exported as a bundle that verifies offline
+  "session.export",
   // system
   "system.start",
   "system.stop",

@@ -51,3 +51,15 @@ export async function sealOf(sql: Sql, recordingId: string | number): Promise<Re
     FROM recording_seals WHERE recording_id = ${String(recordingId)}::bigint`;
   return r ? { ...r, signature: new Uint8Array(r.signature) } : null;
 }
+
+/** The recording.sealed audit row of a recording (the chain's copy of its hash), or null. */
+export async function sealAuditOf(
+  sql: Sql,
+  recordingId: string | number,
+): Promise<{ id: string; sha256: string | null; size: number | null } | null> {
+  const [r] = await sql<{ id: string; sha256: string | null; size: number | null }[]>`
+    SELECT id::text AS id, details->>'sha256' AS sha256, (details->>'size')::bigint AS size FROM audit_log
+    WHERE action = 'recording.sealed' AND details->>'recording' = ${String(recordingId)}
+    ORDER BY id LIMIT 1`;
+  return r ? { ...r, size: r.size === null ? null : Number(r.size) } : null;
+}

@@ -10,7 +10,7 @@ import {
   type SigningKey,
   verifySignature,
 } from "../core/signing_key.ts";
-import { addSeal, type RecordingForSeal, recordingForSeal, sealOf } from "../db/recording_seals.ts";
+import { addSeal, type RecordingForSeal, recordingForSeal, sealAuditOf, sealOf } from "../db/recording_seals.ts";
 import { type Manifest, MANIFEST_NAMESPACE, manifestText, parseManifest } from "./manifest.ts";
 
 /** SHA-256 (hex) and size of a file as it is on disk, streamed. */
@@ -93,15 +93,21 @@ export async function verifyRecording(
     problems: [],
   };
   const seal = await sealOf(sql, rec.id);
-  if (!seal) {
-    v.state = "unsealed";
-    v.problems.push(rec.ended_at ? "closed without a seal" : "still recording or never closed");
-    return v;
-  }
+  // the audit chain's copy of the seal: a seal removed from the database is still known there
+  const noted = await sealAuditOf(sql, rec.id);
   const broken = (p: string) => {
     v.state = "broken";
     v.problems.push(p);
   };
+  if (!seal) {
+    if (noted) {
+      broken(`its seal was removed (audit row ${noted.id} recorded it sealed with SHA-256 ${noted.sha256})`);
+      return v;
+    }
+    v.state = "unsealed";
+    v.problems.push(rec.ended_at ? "closed without a seal" : "still recording or never closed");
+    return v;
+  }
   let pub: PublicSigningKey | null = null;
   try {
     const k = parsePublicSigningKey(seal.public_key);
@@ -117,6 +123,9 @@ export async function verifyRecording(
   } catch (e) {
     broken(`the manifest is unreadable: ${(e as Error).message}`);
     return v;
+  }
+  if (noted && (noted.sha256 !== m.sha256 || noted.size !== m.size)) {
+    broken(`the manifest differs from the seal recorded in audit row ${noted.id} (the seal was replaced)`);
   }
   if (m.recording_id !== rec.id || m.session_id !== rec.session_id || m.file !== basename(rec.path)) {
     broken(`the manifest is for recording ${m.recording_id} (${m.file}) of session ${m.session_id}`);
