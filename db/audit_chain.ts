@@ -46,14 +46,16 @@ const COLUMNS = (sql: Sql) =>
 /** Rows with id > afterId, in id (chain) order. */
 export async function chainRowsAfter(sql: Sql, afterId: string | number, limit = 5000): Promise<ChainRow[]> {
   const rows = await sql<RawChainRow[]>`
-    SELECT ${COLUMNS(sql)} FROM audit_log WHERE id > ${String(afterId)}::bigint ORDER BY id LIMIT ${limit}`;
+    SELECT ${COLUMNS(sql)} FROM audit_log a WHERE a.id > ${
+    String(afterId)
+  }::bigint ORDER BY a.id LIMIT ${limit}`;
   return rows.map(toChainRow);
 }
 
 export async function chainRowsByIds(sql: Sql, ids: (string | number)[]): Promise<ChainRow[]> {
   if (ids.length === 0) return [];
   const rows = await sql<RawChainRow[]>`
-    SELECT ${COLUMNS(sql)} FROM audit_log WHERE id = ANY(${ids.map(String)}::bigint[]) ORDER BY id`;
+    SELECT ${COLUMNS(sql)} FROM audit_log a WHERE a.id = ANY(${ids.map(String)}::bigint[]) ORDER BY a.id`;
   return rows.map(toChainRow);
 }
 
@@ -68,7 +70,7 @@ export async function firstChainIdSince(sql: Sql, since: Date): Promise<string |
 /** The row just before `id` in the chain (the greatest smaller id), or null. */
 export async function chainRowBefore(sql: Sql, id: string): Promise<ChainRow | null> {
   const [r] = await sql<RawChainRow[]>`
-    SELECT ${COLUMNS(sql)} FROM audit_log WHERE id < ${id}::bigint ORDER BY id DESC LIMIT 1`;
+    SELECT ${COLUMNS(sql)} FROM audit_log a WHERE a.id < ${id}::bigint ORDER BY a.id DESC LIMIT 1`;
   return r ? toChainRow(r) : null;
 }
 
@@ -135,24 +137,24 @@ export async function addCheckpoint(sql: Sql, c: Omit<Checkpoint, "id">): Promis
 export async function listCheckpoints(sql: Sql, fromId: string | null = null): Promise<Checkpoint[]> {
   const rows = await sql<RawCheckpoint[]>`
     SELECT id::text AS id, at, node_id, last_id::text AS last_id, last_hash, statement, public_key, signature
-    FROM audit_checkpoints ${fromId === null ? sql`` : sql`WHERE last_id >= ${fromId}::bigint`}
-    ORDER BY id`;
+    FROM audit_checkpoints c ${fromId === null ? sql`` : sql`WHERE c.last_id >= ${fromId}::bigint`}
+    ORDER BY c.id`;
   return rows.map(toCheckpoint);
 }
 
 export async function latestCheckpoint(sql: Sql): Promise<Checkpoint | null> {
   const [r] = await sql<RawCheckpoint[]>`
     SELECT id::text AS id, at, node_id, last_id::text AS last_id, last_hash, statement, public_key, signature
-    FROM audit_checkpoints ORDER BY id DESC LIMIT 1`;
+    FROM audit_checkpoints c ORDER BY c.id DESC LIMIT 1`;
   return r ? toCheckpoint(r) : null;
 }
 
 /** The ids of a session's audit rows (details session_id / session, or the session as target). */
 export async function sessionAuditRowIds(sql: Sql, sessionId: string): Promise<string[]> {
   const rows = await sql<{ id: string }[]>`
-    SELECT id::text AS id FROM audit_log
+    SELECT a.id::text AS id FROM audit_log a
     WHERE details->>'session_id' = ${sessionId} OR details->>'session' = ${sessionId} OR target = ${sessionId}
-    ORDER BY id`;
+    ORDER BY a.id`;
   return rows.map((r) => r.id);
 }
 
@@ -173,6 +175,6 @@ export async function canonicalRowsBetween(
 ): Promise<CanonicalRow[]> {
   const rows = await sql<{ id: string; bytes: Uint8Array; hash: Uint8Array }[]>`
     SELECT id::text AS id, jumphost_audit_canonical(a) AS bytes, hash FROM audit_log a
-    WHERE id >= ${fromId}::bigint AND id <= ${toId}::bigint ORDER BY id LIMIT ${limit}`;
+    WHERE a.id >= ${fromId}::bigint AND a.id <= ${toId}::bigint ORDER BY a.id LIMIT ${limit}`;
   return rows.map((r) => ({ id: r.id, bytes: new Uint8Array(r.bytes), hash: new Uint8Array(r.hash) }));
 }

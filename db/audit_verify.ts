@@ -4,6 +4,7 @@ import type { Sql } from "./client.ts";
 import { parsePublicSigningKey, type PublicSigningKey, verifySignature } from "../core/signing_key.ts";
 import {
   chainHead,
+  type ChainRow,
   chainRowBefore,
   chainRowIdByHash,
   chainRowsAfter,
@@ -64,6 +65,18 @@ export function checkpointSignatureProblem(c: Checkpoint, trusted: PublicSigning
   return null;
 }
 
+/** The id a row was written with, when its content matches its hash under an id near where it belongs. */
+function originalId(row: ChainRow, owner: string | null): string | null {
+  const here = BigInt(row.id);
+  const candidates = new Set<bigint>();
+  if (owner !== null) { for (let d = 1n; d <= 3n; d++) candidates.add(BigInt(owner) + d); }
+  for (let d = -3n; d <= 3n; d++) if (here + d > 0n) candidates.add(here + d);
+  for (const c of candidates) {
+    if (sameBytes(auditRowHash({ ...row, id: String(c) }), row.hash)) return String(c);
+  }
+  return null;
+}
+
 export async function verifyAuditChain(sql: Sql, opts: VerifyOptions): Promise<ChainReport> {
   const problems: ChainProblem[] = [];
   const add = (p: ChainProblem) => {
@@ -87,6 +100,11 @@ export async function verifyAuditChain(sql: Sql, opts: VerifyOptions): Promise<C
   let rows = 0;
   let firstId: string | null = null;
   let lastHash: Uint8Array | null = null;
+  // rows found at another id than the one they were written with: current id → original id
+  const moved = new Map<string, string>();
+  // broken links of intact rows, judged at the end (a row after a moved one links to it, legitimately)
+  const pendingLinks: { row: string; owner: string | null; after: string; prevId: string | null }[] = [];
+  const lookup = async (h: Uint8Array) => diagnoses++ < MAX_DIAGNOSES ? await chainRowIdByHash(sql, h) : null;
   for (;;) {
     const batch = await chainRowsAfter(sql, startAfter);
     if (batch.length === 0) break;
@@ -95,45 +113,63 @@ export async function verifyAuditChain(sql: Sql, opts: VerifyOptions): Promise<C
       firstId ??= row.id;
       const contentOk = sameBytes(auditRowHash(row), row.hash);
       const linkOk = sameBytes(row.prevHash, expectedPrev);
-      if (!linkOk) {
-        const owner = diagnoses++ < MAX_DIAGNOSES ? await chainRowIdByHash(sql, row.prevHash) : null;
-        const after = prevId === null ? "the start of the chain" : `row ${prevId}`;
-        if (owner !== null && owner !== prevId) {
+      const after = prevId === null ? "the start of the chain" : `row ${prevId}`;
+      const owner = linkOk ? prevId : await lookup(row.prevHash);
+      if (!contentOk) {
+        const original = originalId(row, owner);
+        if (original !== null && original !== row.id) {
+          moved.set(row.id, original);
           add({
             kind: "reordered",
             rowId: row.id,
-            message: `row ${row.id} is out of order: it was written after row ${owner}, but follows ${after}`,
-          });
-        } else if (prevId !== null && BigInt(row.id) - BigInt(prevId) === 1n) {
-          add({
-            kind: "rewritten",
-            rowId: prevId,
             message:
-              `row ${prevId} was rewritten with a new hash: row ${row.id} was chained to another row ${prevId}`,
+              `row ${row.id} is out of order: it was written as row ${original} and moved to id ${row.id}`,
           });
         } else {
           add({
-            kind: "deleted",
+            kind: "edited",
             rowId: row.id,
-            message: `rows are missing between ${after} and row ${row.id}: ` +
-              `row ${row.id} was chained to a row that is no longer there (deleted)`,
+            message:
+              `row ${row.id} (${row.action} by ${row.actor}) was edited: its content does not match its hash`,
           });
         }
       }
-      if (!contentOk && (linkOk || !problems.some((p) => p.kind === "reordered" && p.rowId === row.id))) {
-        add({
-          kind: "edited",
-          rowId: row.id,
-          message:
-            `row ${row.id} (${row.action} by ${row.actor}) was edited: its content does not match its hash`,
-        });
-      }
+      if (!linkOk && contentOk) pendingLinks.push({ row: row.id, owner, after, prevId });
       expectedPrev = row.hash;
       prevId = row.id;
       lastHash = row.hash;
     }
     startAfter = batch[batch.length - 1].id;
   }
+  for (const l of pendingLinks) {
+    if (l.owner !== null && moved.has(l.owner)) continue; // it follows its predecessor, which was moved
+    if (moved.has(l.row)) continue;
+    if (l.owner !== null && l.owner !== l.prevId) {
+      add({
+        kind: "reordered",
+        rowId: l.row,
+        message: `row ${l.row} is out of order: it was written after row ${l.owner}, but follows ${l.after}`,
+      });
+    } else if (l.prevId !== null && BigInt(l.row) - BigInt(l.prevId) === 1n) {
+      add({
+        kind: "rewritten",
+        rowId: l.prevId,
+        message:
+          `row ${l.prevId} was rewritten with a new hash: row ${l.row} was chained to another row ${l.prevId}`,
+      });
+    } else {
+      add({
+        kind: "deleted",
+        rowId: l.row,
+        message: `rows are missing between ${l.after} and row ${l.row}: ` +
+          `row ${l.row} was chained to a row that is no longer there (deleted)`,
+      });
+    }
+  }
+  problems.sort((
+    x,
+    y,
+  ) => (BigInt(x.rowId) < BigInt(y.rowId) ? -1 : BigInt(x.rowId) > BigInt(y.rowId) ? 1 : 0));
   const head = await chainHead(sql);
   const lastId = prevId;
   if (head.lastId !== "0") {

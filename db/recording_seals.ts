@@ -60,6 +60,6 @@ export async function sealAuditOf(
   const [r] = await sql<{ id: string; sha256: string | null; size: number | null }[]>`
     SELECT id::text AS id, details->>'sha256' AS sha256, (details->>'size')::bigint AS size FROM audit_log
     WHERE action = 'recording.sealed' AND details->>'recording' = ${String(recordingId)}
-    ORDER BY id LIMIT 1`;
+    ORDER BY audit_log.id LIMIT 1`;
   return r ? { ...r, size: r.size === null ? null : Number(r.size) } : null;
 }
