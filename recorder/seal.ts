@@ -10,7 +10,13 @@ import {
   type SigningKey,
   verifySignature,
 } from "../core/signing_key.ts";
-import { addSeal, type RecordingForSeal, recordingForSeal, sealAuditOf, sealOf } from "../db/recording_seals.ts";
+import {
+  addSeal,
+  type RecordingForSeal,
+  recordingForSeal,
+  sealAuditOf,
+  sealOf,
+} from "../db/recording_seals.ts";
 import { type Manifest, MANIFEST_NAMESPACE, manifestText, parseManifest } from "./manifest.ts";
 
 /** SHA-256 (hex) and size of a file as it is on disk, streamed. */
