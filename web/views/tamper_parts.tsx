@@ -29,7 +29,7 @@ export function ChainStatus(p: { state: ChainState }) {
       ; checked <Time at={p.state.checkedAt} />.
       {r.ok ? null : (
         <ul id="chain-problems">
-          {r.problems.slice(0, 10).map((x) => <li>{x.message}</li>)}
+          {r.problems.slice(0, 10).map((x, i) => <li key={i}>{x.message}</li>)}
           {r.problems.length > 10 ? <li>… {r.problems.length - 10} more (jumphost audit verify)</li> : null}
         </ul>
       )}
