@@ -86,6 +86,9 @@ Deno.test("audit chain: concurrent writers (4 connections, transactions) form on
               : writeAudit(sql, { actor: `p${p}`, action: "user.create", success: true, details: { i } }))
         ),
       );
+      // one statement writing many rows (bulk) alongside
+      await pools[2]`INSERT INTO audit_log (actor, action, success, details)
+        SELECT 'bulk', 'user.create', true, jsonb_build_object('g', g) FROM generate_series(1, 300) g`;
       // a spooled event replayed twice is written once and does not move the head
       const id = crypto.randomUUID();
       await writeAudit(pools[0], { id, actor: "x", action: "user.create", success: true });
@@ -96,7 +99,7 @@ Deno.test("audit chain: concurrent writers (4 connections, transactions) form on
     const key = await loadSigningKey(await Deno.makeTempDir());
     const r = await verifyAuditChain(db.sql, { trusted: [key.publicKey] });
     assert.deepEqual(r.problems, []);
-    assert.equal(r.rows, 4 * (40 + 20) + 1);
+    assert.equal(r.rows, 4 * (40 + 20) + 300 + 1);
     assert.ok(r.ok);
   });
 });
@@ -156,7 +159,11 @@ Deno.test("audit chain: an edited, deleted, reordered row and a truncated end ar
     // --since: only rows from the 3rd on (and their link to the 2nd) are read
     const [{ at }] = await db.sql<{ at: Date }[]>`SELECT at FROM audit_log WHERE id = ${ids[2]}`;
     r = await verifyAuditChain(db.sql, { trusted, since: at });
-    assert.equal(r.firstId, String(ids[2]));
+    const [{ first, n }] = await db.sql<{ first: string; n: number }[]>`
+      SELECT min(id)::text AS first, count(*)::int AS n FROM audit_log WHERE at >= ${at}`;
+    assert.equal(r.firstId, first);
+    assert.equal(r.rows, n);
+    assert.ok(n < 10 && Number(first) <= ids[2]);
   });
 });
 
@@ -207,5 +214,18 @@ Deno.test("audit chain: a history recomputed after an edit is caught by the sign
     await writeCheckpoint(db.sql, other, "node-x", { force: true });
     const r2 = await verifyAuditChain(db.sql, { trusted: [key.publicKey] });
     assert.ok(r2.problems.some((p) => p.kind === "checkpoint" && /not trusted/.test(p.message)));
+  });
+});
+
+Deno.test("audit chain: a deleted last row is noticed by the row written after it", async () => {
+  await withDb(async (db, dir) => {
+    const key = await loadSigningKey(dir);
+    await seed(db, 4);
+    const [{ id }] = await db.sql<{ id: string }[]>`SELECT max(id)::text AS id FROM audit_log`;
+    await db.sql`DELETE FROM audit_log WHERE id = ${id}`;
+    await writeAudit(db.sql, { actor: "admin", action: "user.create", success: true });
+    const r = await verifyAuditChain(db.sql, { trusted: [key.publicKey] });
+    assert.deepEqual(r.problems.map((p) => p.kind), ["deleted"]);
+    assert.match(r.problems[0].message, /rows are missing between row \d+ and row \d+/);
   });
 });

@@ -21,9 +21,11 @@ async function run(label: string, unchained: boolean): Promise<void> {
   const db = await createTestDb();
   try {
     if (unchained) {
-      await db.sql.unsafe(`DROP TRIGGER audit_log_chain ON audit_log;
+      await db.sql.unsafe(
+        `DROP TRIGGER audit_log_chain ON audit_log; DROP TRIGGER audit_log_chain_head ON audit_log;
         ALTER TABLE audit_log ALTER COLUMN id SET DEFAULT nextval('audit_log_id_seq'),
-          ALTER COLUMN prev_hash DROP NOT NULL, ALTER COLUMN hash DROP NOT NULL`);
+          ALTER COLUMN prev_hash DROP NOT NULL, ALTER COLUMN hash DROP NOT NULL`,
+      );
     }
     for (let i = 0; i < 200; i++) await writeAudit(db.sql, event(i)); // warm up
     let t = performance.now();

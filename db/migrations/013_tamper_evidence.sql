@@ -29,8 +29,8 @@ CREATE FUNCTION jumphost_audit_canonical(r audit_log) RETURNS bytea LANGUAGE sql
     'UTF8')
 $$;
 
--- The end of the chain: the last row's id and hash. Its row lock is the chaining step's mutex, and a
--- deleted last row is still noticed (the head names it).
+-- The end of the chain: the last row's id and hash, as of the last statement that wrote rows. Its row lock
+-- is the chaining step's mutex, and a deleted last row is still noticed (the head names it).
 CREATE TABLE audit_chain_head (
   one      boolean PRIMARY KEY DEFAULT true CHECK (one),
   last_id  bigint NOT NULL,
@@ -61,24 +61,40 @@ ALTER TABLE audit_log ALTER COLUMN id DROP DEFAULT;
 CREATE FUNCTION jumphost_audit_chain() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   head audit_chain_head%ROWTYPE;
+  last_id bigint;
+  last_hash bytea;
 BEGIN
   -- a snapshot older than the lock would chain to a stale head
   IF current_setting('transaction_isolation') <> 'read committed' THEN
     RAISE EXCEPTION 'audit_log rows are written in READ COMMITTED transactions only';
   END IF;
   SELECT * INTO head FROM audit_chain_head FOR UPDATE;
-  -- a replayed event (spool) that is already there: skipped here, so the head only moves for rows kept
+  -- a replayed event (spool) that is already there: skipped here, so the chain only moves for rows kept
   IF NEW.event_id IS NOT NULL AND EXISTS (SELECT 1 FROM audit_log WHERE event_id = NEW.event_id) THEN
     RETURN NULL;
   END IF;
+  -- rows this statement wrote already are past the head (it moves once per statement, below, so that a
+  -- statement writing many rows stays linear); otherwise the head says what the last row was, even when
+  -- that row has since been deleted
+  SELECT a.id, a.hash INTO last_id, last_hash FROM audit_log a ORDER BY a.id DESC LIMIT 1;
   NEW.id := nextval('audit_log_id_seq');
-  NEW.prev_hash := head.hash;
+  NEW.prev_hash := CASE WHEN last_id > head.last_id THEN last_hash ELSE head.hash END;
   NEW.hash := sha256(jumphost_audit_canonical(NEW));
-  UPDATE audit_chain_head SET last_id = NEW.id, hash = NEW.hash;
   RETURN NEW;
 END $$;
 
 CREATE TRIGGER audit_log_chain BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION jumphost_audit_chain();
+
+CREATE FUNCTION jumphost_audit_chain_head() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE audit_chain_head h SET last_id = m.id, hash = m.hash
+  FROM (SELECT id, hash FROM new_rows ORDER BY id DESC LIMIT 1) m
+  WHERE m.id > h.last_id;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER audit_log_chain_head AFTER INSERT ON audit_log REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION jumphost_audit_chain_head();
 
 -- Signed checkpoints of the chain: `statement` is the exact text signed (UTF-8), `signature` the raw
 -- Ed25519 signature by the appliance key whose OpenSSH line is `public_key`.
