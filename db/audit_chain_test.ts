@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createTestDb, type TestDb } from "../tests/helpers/test_db.ts";
 import { runTool } from "../tests/helpers/tools.ts";
-import { connect } from "./client.ts";
+import { connect, type Sql } from "./client.ts";
+import { loadMigrations } from "./migrate.ts";
 import { writeAudit } from "./audit.ts";
 import { chainHead, chainRowsAfter, latestCheckpoint } from "./audit_chain.ts";
 import { auditRowHash, encodeAuditRow, sameBytes, toHex } from "./audit_chain_encoding.ts";
@@ -227,5 +228,31 @@ Deno.test("audit chain: a deleted last row is noticed by the row written after i
     const r = await verifyAuditChain(db.sql, { trusted: [key.publicKey] });
     assert.deepEqual(r.problems.map((p) => p.kind), ["deleted"]);
     assert.match(r.problems[0].message, /rows are missing between row \d+ and row \d+/);
+  });
+});
+
+Deno.test("audit chain: migration 013 chains the rows written before it, in id order", async () => {
+  await withDb(async (db) => {
+    const migrations = await loadMigrations();
+    // an installation as it was before 013, in a schema of its own, with rows in it
+    await db.sql.unsafe("CREATE SCHEMA pre");
+    await db.sql.begin(async (tx) => {
+      await tx.unsafe("SET LOCAL search_path = pre");
+      for (const m of migrations.filter((m) => m.version < 13)) await tx.unsafe(m.sql);
+      await tx.unsafe(`INSERT INTO audit_log (at, actor, action, target, success, details)
+        SELECT now() - g * interval '1 minute', 'old', 'user.create', 'u' || g, g % 2 = 0,
+               jsonb_build_object('g', g) FROM generate_series(1, 50) g`);
+      for (const m of migrations.filter((m) => m.version === 13)) await tx.unsafe(m.sql);
+      await tx.unsafe(`INSERT INTO audit_log (actor, action, success) VALUES ('new', 'user.create', true)`);
+      const rows = await chainRowsAfter(tx as unknown as Sql, 0, 1000);
+      assert.equal(rows.length, 51);
+      let prev: Uint8Array = new Uint8Array(32);
+      for (const r of rows) {
+        assert.ok(sameBytes(r.prevHash, prev) && sameBytes(auditRowHash(r), r.hash), `row ${r.id}`);
+        prev = r.hash;
+      }
+      const [head] = await tx.unsafe(`SELECT last_id FROM audit_chain_head`);
+      assert.equal(String(head.last_id), rows[50].id);
+    });
   });
 });

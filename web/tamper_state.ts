@@ -8,6 +8,7 @@ import { recordingForSeal } from "../db/recording_seals.ts";
 import { type RecordingVerdict, verifyRecording } from "../recorder/seal.ts";
 
 const MIN_CACHE_MS = 30_000;
+const PAGE_HASH_MAX_BYTES = 512 * 2 ** 20;
 
 export type ChainState = { report: ChainReport; checkedAt: Date } | { error: string };
 
@@ -53,6 +54,10 @@ export function createTamperState(sql: Sql, dataDir: string | undefined): Tamper
       try {
         const rec = await recordingForSeal(sql, id);
         if (!rec) return { error: "no such recording" };
+        // hashing a very large file on every page view would stall the page: the CLI does it
+        if (Number(rec.size) > PAGE_HASH_MAX_BYTES) {
+          return { error: `large file: check it with jumphost recordings verify ${rec.id}` };
+        }
         return await verifyRecording(sql, await trusted(), rec);
       } catch (e) {
         return { error: (e as Error).message };
