@@ -5,7 +5,7 @@
 import type { SigningKey } from "../core/signing_key.ts";
 import type { Sql } from "../db/client.ts";
 import type { AuditEvent } from "../db/audit_events.ts";
-import { sealRecording } from "../recorder/seal.ts";
+import { SealError, sealRecording } from "../recorder/seal.ts";
 
 export type RecordingSealer = (recordingId: number | string, sessionId: string) => Promise<void>;
 
@@ -27,19 +27,27 @@ export function createRecordingSealer(o: {
     try {
       m = await sealRecording(o.sql, key, o.nodeId, id);
     } catch (e) {
-      // a file that cannot be read will not become readable by retrying
-      if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.PermissionDenied) {
-        return fail(id, sessionId, (e as Error).message);
-      }
+      // a file problem will not go away by retrying (a database error will)
+      if (e instanceof SealError) return fail(id, sessionId, e.message);
       throw e;
     }
     if (!m) return;
+    const { manifest, fileError } = m;
+    if (fileError) {
+      o.log("the recording's manifest file was not written", { recording: id, error: fileError });
+    }
     await o.audit({
       actor: "system",
       action: "recording.sealed",
       target: sessionId,
       success: true,
-      details: { recording: Number(id), file: m.file, size: m.size, sha256: m.sha256 },
+      details: {
+        recording: Number(id),
+        file: manifest.file,
+        size: manifest.size,
+        sha256: manifest.sha256,
+        ...(fileError ? { manifest_file_error: fileError } : {}),
+      },
     });
   };
 

@@ -31,22 +31,28 @@ export async function hashFile(path: string): Promise<{ sha256: string; size: nu
   return { sha256: h.digest("hex"), size };
 }
 
+/** A file problem while sealing (unreadable recording, no space for the manifest): retrying will not help. */
 export class SealError extends Error {
   override name = "SealError";
 }
 
-/** Seals recording `id` (already closed and finished in the database); null when it was sealed before. */
+/**
+ * Seals recording `id` (already closed and finished in the database); null when it was sealed before.
+ * `fileError` says why the copy beside the file could not be written (the seal is in the database).
+ */
 export async function sealRecording(
   sql: Sql,
   key: SigningKey,
   nodeId: string,
   id: string | number,
   now = new Date(),
-): Promise<Manifest | null> {
+): Promise<{ manifest: Manifest; fileError: string | null } | null> {
   if (await sealOf(sql, id)) return null;
   const rec = await recordingForSeal(sql, id);
   if (!rec) throw new SealError(`recording ${id} not found`);
-  const file = await hashFile(rec.path);
+  const file = await hashFile(rec.path).catch((e) => {
+    throw new SealError(`cannot read ${rec.path}: ${(e as Error).message}`);
+  });
   const text = manifestText({
     recording_id: rec.id,
     session_id: rec.session_id,
@@ -61,9 +67,15 @@ export async function sealRecording(
     sealed_at: now.toISOString(),
   });
   const bytes = new TextEncoder().encode(text);
+  let fileError: string | null = null;
   const sshsig = key.sshsig(bytes, MANIFEST_NAMESPACE);
-  await Deno.writeTextFile(`${rec.path}.manifest`, text, { mode: 0o600 });
-  await Deno.writeTextFile(`${rec.path}.manifest.sig`, sshsig, { mode: 0o600 });
+  try {
+    await Deno.writeTextFile(`${rec.path}.manifest`, text, { mode: 0o600 });
+    await Deno.writeTextFile(`${rec.path}.manifest.sig`, sshsig, { mode: 0o600 });
+  } catch (e) {
+    // a full disk: the seal still goes to the database below, the copy beside the file is missing
+    fileError = `cannot write ${rec.path}.manifest: ${(e as Error).message}`;
+  }
   await addSeal(sql, {
     recording_id: rec.id,
     manifest: text,
@@ -71,7 +83,7 @@ export async function sealRecording(
     sshsig,
     public_key: key.publicKey.openssh,
   });
-  return parseManifest(text);
+  return { manifest: parseManifest(text), fileError };
 }
 
 export type RecordingState = "verified" | "unsealed" | "broken";
