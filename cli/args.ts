@@ -44,6 +44,7 @@ export const GLOBAL_FLAGS = [
   "on-recording-failure",
   "rdp-mfa-separator",
   "audit-checkpoint-interval",
+  "trusted-signers",
 ];
 
 export function parseArgs(argv: string[], spec: ArgSpec = {}): Parsed {

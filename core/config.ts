@@ -73,6 +73,11 @@ export interface Config {
    * stops. 0 = only at stop.
    */
   auditCheckpointInterval: number;
+  /**
+   * a file of OpenSSH (or PEM) public keys whose signatures count besides this appliance's own: the other
+   * nodes sharing the database (tamper evidence)
+   */
+  trustedSigners: string | null;
 }
 
 export const DEFAULT_RDP_MFA_SEPARATOR = "#";
@@ -123,6 +128,12 @@ export const KEYS: KeySpec[] = [
     file: "conversion_preset",
     env: "JUMPHOST_CONVERSION_PRESET",
     flag: "conversion-preset",
+  },
+  {
+    key: "trustedSigners",
+    file: "trusted_signers",
+    env: "JUMPHOST_TRUSTED_SIGNERS",
+    flag: "trusted-signers",
   },
   {
     key: "auditCheckpointInterval",
@@ -206,6 +217,7 @@ function defaults(s: ConfigSources): Raw {
     conversionPreset: CONVERSION_PRESET,
     mp4CacheMaxMib: DEFAULT_CACHE_MAX_BYTES / 2 ** 20,
     auditCheckpointInterval: 300,
+    trustedSigners: null,
     logLevel: "info",
     consoleMfa: "optional",
     syslog: null,
@@ -357,6 +369,7 @@ export function resolveConfig(s: ConfigSources): Config {
     conversionPreset: preset,
     mp4CacheMaxMib: cacheMib,
     auditCheckpointInterval: checkpointEvery,
+    trustedSigners: abs(str("trustedSigners")),
     logLevel: logLevel as Config["logLevel"],
     syslog,
     metricsToken,

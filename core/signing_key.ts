@@ -166,3 +166,32 @@ async function publish(path: string, pub: PublicSigningKey): Promise<void> {
     await Deno.rename(tmp, file);
   }
 }
+
+/** The public keys in a text: OpenSSH lines (allowed_signers lines too) or PEM blocks; # comments. */
+export function parsePublicKeys(text: string): PublicSigningKey[] {
+  const blocks = text.includes("-----BEGIN PUBLIC KEY-----")
+    ? text.match(/-----BEGIN PUBLIC KEY-----[\s\S]*?-----END PUBLIC KEY-----/g) ?? []
+    : text.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"))
+      .map((l) => l.slice(Math.max(0, l.indexOf("ssh-ed25519"))));
+  return blocks.map(parsePublicSigningKey);
+}
+
+/**
+ * The keys whose signatures count: this appliance's own (created on first need) and those in `files`
+ * (configured trusted_signers, --allowed-keys). A file that cannot be read or parsed is an error.
+ */
+export async function loadTrustedKeys(
+  dataDir: string,
+  files: (string | null)[],
+): Promise<PublicSigningKey[]> {
+  const keys = [(await loadSigningKey(dataDir)).publicKey];
+  for (const f of files) {
+    if (!f) continue;
+    try {
+      keys.push(...parsePublicKeys(await Deno.readTextFile(f)));
+    } catch (e) {
+      throw new SigningKeyError(f, (e as Error).message);
+    }
+  }
+  return keys;
+}

@@ -3,7 +3,15 @@
 import assert from "node:assert/strict";
 import { runTool } from "../tests/helpers/tools.ts";
 import { join } from "node:path";
-import { loadSigningKey, parsePublicSigningKey, signingKeyPath, verifySignature } from "./signing_key.ts";
+import {
+  loadSigningKey,
+  loadTrustedKeys,
+  parsePublicKeys,
+  parsePublicSigningKey,
+  SigningKeyError,
+  signingKeyPath,
+  verifySignature,
+} from "./signing_key.ts";
 
 Deno.test("signing key: created 0600 once, public halves published, same key on reload", async () => {
   const dir = await Deno.makeTempDir();
@@ -52,6 +60,33 @@ Deno.test("signing key: ssh-keygen -Y verify and openssl pkeyutl -verify accept 
     await Deno.writeFile(join(dir, "m"), msg.slice(1));
     const sslBad = await runTool("openssl", [...o, join(dir, "m"), "-sigfile", join(dir, "m.ed25519")]);
     assert(sslBad.code !== 0, sslBad.out);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("trusted keys: own key plus a file of OpenSSH lines, allowed_signers lines or PEM blocks", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const own = await loadSigningKey(join(dir, "a"));
+    const b = (await loadSigningKey(join(dir, "b"))).publicKey;
+    const c = (await loadSigningKey(join(dir, "c"))).publicKey;
+    const file = join(dir, "trusted");
+    await Deno.writeTextFile(file, `# other nodes\n${b.openssh}\njumphost namespaces="x" ${c.openssh}\n`);
+    const keys = await loadTrustedKeys(join(dir, "a"), [null, file]);
+    assert.deepEqual(keys.map((k) => k.fingerprint), [
+      own.publicKey.fingerprint,
+      b.fingerprint,
+      c.fingerprint,
+    ]);
+    await Deno.writeTextFile(file, b.pem + c.pem);
+    assert.deepEqual(parsePublicKeys(await Deno.readTextFile(file)).map((k) => k.openssh), [
+      b.openssh,
+      c.openssh,
+    ]);
+    await Deno.writeTextFile(file, "ssh-rsa AAAAB3Nza nope\n");
+    await assert.rejects(() => loadTrustedKeys(join(dir, "a"), [file]), SigningKeyError);
+    await assert.rejects(() => loadTrustedKeys(join(dir, "a"), [join(dir, "missing")]), SigningKeyError);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -215,6 +215,9 @@ Deno.test("audit chain: a history recomputed after an edit is caught by the sign
     await writeCheckpoint(db.sql, other, "node-x", { force: true });
     const r2 = await verifyAuditChain(db.sql, { trusted: [key.publicKey] });
     assert.ok(r2.problems.some((p) => p.kind === "checkpoint" && /not trusted/.test(p.message)));
+    // … and counts once its key is trusted (another node sharing the database)
+    const r3 = await verifyAuditChain(db.sql, { trusted: [key.publicKey, other.publicKey] });
+    assert.ok(!r3.problems.some((p) => /not trusted/.test(p.message)));
   });
 });
 

@@ -2,7 +2,7 @@
 // whole chain: ~2.4 s per 100 000 rows, so it is recomputed in the background, see below) and each
 // recording's seal.
 import type { Sql } from "../db/client.ts";
-import { loadSigningKey, type PublicSigningKey } from "../core/signing_key.ts";
+import { loadTrustedKeys, type PublicSigningKey } from "../core/signing_key.ts";
 import { type ChainReport, verifyAuditChain } from "../db/audit_verify.ts";
 import { recordingForSeal } from "../db/recording_seals.ts";
 import { type RecordingVerdict, verifyRecording } from "../recorder/seal.ts";
@@ -17,11 +17,15 @@ export interface TamperState {
   recording(id: number | string): Promise<RecordingVerdict | { error: string }>;
 }
 
-export function createTamperState(sql: Sql, dataDir: string | undefined): TamperState {
+export function createTamperState(
+  sql: Sql,
+  dataDir: string | undefined,
+  trustedSigners: string | null = null,
+): TamperState {
   let keys: Promise<PublicSigningKey[]> | null = null;
   const trusted = () => {
     if (!dataDir) return Promise.reject(new Error("no data directory, so no signing key"));
-    keys ??= loadSigningKey(dataDir).then((k) => [k.publicKey]).catch((e) => {
+    keys ??= loadTrustedKeys(dataDir, [trustedSigners]).catch((e) => {
       keys = null;
       throw e;
     });

@@ -48,7 +48,7 @@ export function auditRoutes(ctx: RouteCtx): Hono<AppEnv> {
   const { deps } = ctx;
   const app = new Hono<AppEnv>();
   app.use("*", need("audit"));
-  const tamper = createTamperState(deps.sql, deps.dataDir);
+  const tamper = createTamperState(deps.sql, deps.dataDir, deps.trustedSigners ?? null);
 
   app.get("/", async (c) => {
     const { r, f, bad } = parseFilter(c);

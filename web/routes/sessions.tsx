@@ -33,7 +33,7 @@ export function sessionRoutes(ctx: RouteCtx): Hono<AppEnv> {
   const { deps, now } = ctx;
   const app = new Hono<AppEnv>();
   app.use("*", need("view"));
-  const tamper = createTamperState(deps.sql, deps.dataDir);
+  const tamper = createTamperState(deps.sql, deps.dataDir, deps.trustedSigners ?? null);
 
   app.get("/", async (c) => {
     const r = reader(c.req.query());
