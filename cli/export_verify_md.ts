@@ -11,7 +11,6 @@ export const VERIFY_COMMANDS = {
   recordings: [
     `for m in recordings/*.manifest; do
   ssh-keygen -Y verify -f allowed_signers -I jumphost -n jumphost-recording -s "$m.sig" < "$m" || exit 1
-  openssl pkeyutl -verify -pubin -inkey signing_key.pub.pem -rawin -in "$m" -sigfile "$m.ed25519" || exit 1
   echo "$(sed -n 's/^  "sha256": "\\([0-9a-f]*\\)",$/\\1/p' "$m")  \${m%.manifest}" | sha256sum -c - || exit 1
 done`,
   ],
@@ -60,7 +59,10 @@ ${block(VERIFY_COMMANDS.bundle)}
 
 \`recordings/<file>.manifest\` was signed by the appliance when the recording closed (namespace
 \`jumphost-recording\`); it holds the file's SHA-256 and size as stored on disk, the recording and session
-ids, start and end times and the node. The manifest's hash must match the file.
+ids, start and end times and the node. The manifest's hash must match the file. (With openssl instead of
+ssh-keygen, for a recording sealed by this node: \`openssl pkeyutl -verify -pubin -inkey signing_key.pub.pem
+-rawin -in recordings/F.manifest -sigfile recordings/F.manifest.ed25519\`; \`allowed_signers\` also lists the
+other nodes' keys.)
 
 ${block(VERIFY_COMMANDS.recordings)}
 

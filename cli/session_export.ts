@@ -15,7 +15,7 @@ import { writeAudit } from "../db/audit.ts";
 import {
   canonicalRowsBetween,
   chainRowsByIds,
-  latestCheckpoint,
+  checkpointById,
   sessionAuditRowIds,
 } from "../db/audit_chain.ts";
 import { toHex } from "../db/audit_chain_encoding.ts";
@@ -52,17 +52,20 @@ export async function exportSession(ctx: CommandContext, argv: string[]): Promis
 
   // recordings, as stored, with their seals
   const warnings: string[] = [];
+  let failed = false; // a broken or missing recording: exit 1 (an unsealed one is a warning only)
   const recs: { file: string; sealed: boolean }[] = [];
   for (const rec of await recordingsForVerify(sql, sid)) {
     const file = basename(rec.path);
     const verdict = await verifyRecording(sql, trusted, rec);
     if (verdict.state !== "verified") {
       warnings.push(`recording ${rec.id} ${verdict.state}: ${verdict.problems.join("; ")}`);
+      if (verdict.state === "broken") failed = true;
     }
     try {
       await Deno.copyFile(rec.path, join(out, "recordings", file));
     } catch (e) {
       warnings.push(`recording ${rec.id}: not copied: ${(e as Error).message}`);
+      failed = true;
       continue;
     }
     const seal = await sealOf(sql, rec.id);
@@ -82,8 +85,9 @@ export async function exportSession(ctx: CommandContext, argv: string[]): Promis
     success: true,
     details: { session_id: sid, recordings: recs.length, via: "cli" },
   }, ctx.config.nodeId);
-  await writeCheckpoint(sql, key, ctx.config.nodeId);
-  const cp = await latestCheckpoint(sql);
+  // signed by this key now, whoever signed the last one (VERIFY.md checks it with signing_key.pub.pem)
+  const cpId = await writeCheckpoint(sql, key, ctx.config.nodeId, { force: true });
+  const cp = cpId ? await checkpointById(sql, cpId) : null;
   if (!cp) throw new CliError("no audit checkpoint could be signed");
   const sessionRows = (await sessionAuditRowIds(sql, sid)).filter((id) => BigInt(id) <= BigInt(cp.lastId));
   const segment = sessionRows.length ? { from: sessionRows[0], to: cp.lastId } : null;
@@ -121,7 +125,7 @@ export async function exportSession(ctx: CommandContext, argv: string[]): Promis
         `see ${join(out, "VERIFY.md")}`,
     );
   }
-  return warnings.length ? 1 : 0;
+  return failed ? 1 : 0;
 }
 
 async function writeSegment(

@@ -142,6 +142,13 @@ export async function listCheckpoints(sql: Sql, fromId: string | null = null): P
   return rows.map(toCheckpoint);
 }
 
+export async function checkpointById(sql: Sql, id: string): Promise<Checkpoint | null> {
+  const [r] = await sql<RawCheckpoint[]>`
+    SELECT id::text AS id, at, node_id, last_id::text AS last_id, last_hash, statement, public_key, signature
+    FROM audit_checkpoints c WHERE c.id = ${id}::bigint`;
+  return r ? toCheckpoint(r) : null;
+}
+
 export async function latestCheckpoint(sql: Sql): Promise<Checkpoint | null> {
   const [r] = await sql<RawCheckpoint[]>`
     SELECT id::text AS id, at, node_id, last_id::text AS last_id, last_hash, statement, public_key, signature

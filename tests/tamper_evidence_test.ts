@@ -202,6 +202,11 @@ Deno.test("tamper evidence: sessions export verifies offline with ssh-keygen, op
       const r = await bash(cmd);
       assert.equal(r.code, 0, `${cmd}\n${r.out}`);
     }
+    // the manifests' raw signatures check with openssl too (sealed by this node)
+    const ossl = await bash(`for m in recordings/*.manifest; do
+      openssl pkeyutl -verify -pubin -inkey signing_key.pub.pem -rawin -in "$m" -sigfile "$m.ed25519"; done`);
+    assert.equal(ossl.code, 0, ossl.out);
+    assert.match(ossl.out, /Signature Verified Successfully/);
     const sessionRows = (await Deno.readTextFile(join(out, "audit", "SESSION_ROWS"))).trim().split("\n");
     const actions = await env.db.sql<{ action: string }[]>`
       SELECT action FROM audit_log WHERE id = ANY(${sessionRows}::bigint[]) ORDER BY id`;
