@@ -63,3 +63,24 @@ export async function sealAuditOf(
     ORDER BY audit_log.id LIMIT 1`;
   return r ? { ...r, size: r.size === null ? null : Number(r.size) } : null;
 }
+
+/**
+ * Recordings of this node that ended without a seal since sealing exists (migration 013) and whose sealing
+ * has not failed already: what the sweep in app/audit_checkpoints.ts seals (a kind of recording that
+ * does not pass proxy/recording_seal.ts, a seal lost in an outage).
+ */
+export async function unsealedRecordings(
+  sql: Sql,
+  nodeId: string,
+  limit = 100,
+): Promise<{ id: string; session_id: string }[]> {
+  return await sql<{ id: string; session_id: string }[]>`
+    SELECT r.id::text AS id, s.session_id FROM recordings r JOIN sessions s ON s.id = r.session_id
+    -- a minute after it ended: the proxy that closed it seals it itself in the meantime
+    WHERE r.ended_at < now() - interval '1 minute' AND s.node_id = ${nodeId}
+      AND r.ended_at >= (SELECT applied_at FROM schema_migrations WHERE version = 13)
+      AND NOT EXISTS (SELECT 1 FROM recording_seals m WHERE m.recording_id = r.id)
+      AND NOT EXISTS (SELECT 1 FROM audit_log a WHERE a.action = 'recording.seal_failed'
+                      AND a.details->>'recording' = r.id::text)
+    ORDER BY r.id LIMIT ${limit}`;
+}

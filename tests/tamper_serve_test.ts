@@ -27,6 +27,25 @@ Deno.test("serve: sealed SSH recording, interval checkpoints and a final checkpo
       if (Date.now() > deadline) throw new Error("no interval checkpoint after the recording was sealed");
       await new Promise((res) => setTimeout(res, 200));
     }
+    // a recording that closed without passing the proxies' seal step (a new kind, a lost seal) is sealed by
+    // serve's sweep; sealing was installed an hour ago, the recording ended two minutes ago
+    await sql`UPDATE schema_migrations SET applied_at = now() - interval '1 hour' WHERE version = 13`;
+    const extra = join(env.dataDir, "recordings", "extra.stream");
+    await Deno.writeTextFile(extra, "stdin+stdout of an exec channel\n", { mode: 0o600 });
+    await sql`INSERT INTO recordings (session_id, kind, channel, path, size, started_at, ended_at)
+      SELECT id, 'asciicast', 'exec-1', ${extra}, 32, now() - interval '3 minutes', now() - interval '2 minutes'
+      FROM sessions LIMIT 1`;
+    const swept = Date.now() + 20_000;
+    for (;;) {
+      const [x] = await sql<{ manifest: string }[]>`
+        SELECT m.manifest FROM recording_seals m JOIN recordings r ON r.id = m.recording_id WHERE r.path = ${extra}`;
+      if (x) {
+        assert.equal(JSON.parse(x.manifest).file, "extra.stream");
+        break;
+      }
+      if (Date.now() > swept) throw new Error("the sweep did not seal the recording");
+      await new Promise((res) => setTimeout(res, 200));
+    }
     assert.equal(await env.stop(), 0);
 
     const [head] = await sql<{ last_id: string }[]>`SELECT last_id::text AS last_id FROM audit_chain_head`;
@@ -56,7 +75,7 @@ Deno.test("serve: sealed SSH recording, interval checkpoints and a final checkpo
     assert.equal(a.code, 0, a.stderr + a.stdout);
     const rv = await cli.run(["recordings", "verify"]);
     assert.equal(rv.code, 0, rv.stderr + rv.stdout);
-    assert.match(rv.stdout, /1 recording\(s\): 1 verified/);
+    assert.match(rv.stdout, /2 recording\(s\): 2 verified/);
   } finally {
     await env.close();
   }
