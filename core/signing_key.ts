@@ -162,8 +162,13 @@ async function publish(path: string, pub: PublicSigningKey): Promise<void> {
     const have = await Deno.readTextFile(file).catch(() => null);
     if (have === text) continue;
     const tmp = `${file}.${crypto.randomUUID()}.tmp`;
-    await Deno.writeTextFile(tmp, text, { mode: 0o644 });
-    await Deno.rename(tmp, file);
+    try {
+      await Deno.writeTextFile(tmp, text, { mode: 0o644 });
+      await Deno.rename(tmp, file);
+    } catch {
+      // best effort (a read-only data dir): `jumphost audit public-key` prints the same
+      await Deno.remove(tmp).catch(() => {});
+    }
   }
 }
 
@@ -178,15 +183,22 @@ export function parsePublicKeys(text: string): PublicSigningKey[] {
 
 /**
  * The keys whose signatures count: this appliance's own (created on first need) and those in `files`
- * (configured trusted_signers, --allowed-keys). A file that cannot be read or parsed is an error.
+ * (configured trusted_signers, --allowed-keys). A file that cannot be read or parsed is an error; the own
+ * key may be unreadable when files are given.
  */
 export async function loadTrustedKeys(
   dataDir: string,
   files: (string | null)[],
 ): Promise<PublicSigningKey[]> {
-  const keys = [(await loadSigningKey(dataDir)).publicKey];
-  for (const f of files) {
-    if (!f) continue;
+  const given = files.filter((f): f is string => !!f);
+  const keys: PublicSigningKey[] = [];
+  try {
+    keys.push((await loadSigningKey(dataDir)).publicKey);
+  } catch (e) {
+    // an auditor without access to the appliance's secret directory verifies with the keys given
+    if (given.length === 0) throw e;
+  }
+  for (const f of given) {
     try {
       keys.push(...parsePublicKeys(await Deno.readTextFile(f)));
     } catch (e) {

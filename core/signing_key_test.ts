@@ -84,6 +84,13 @@ Deno.test("trusted keys: own key plus a file of OpenSSH lines, allowed_signers l
       b.openssh,
       c.openssh,
     ]);
+    // an auditor who cannot reach the appliance's key verifies with the keys given
+    const unreachable = "/proc/jumphost-no-such-dir";
+    assert.deepEqual((await loadTrustedKeys(unreachable, [file])).map((k) => k.openssh), [
+      b.openssh,
+      c.openssh,
+    ]);
+    await assert.rejects(() => loadTrustedKeys(unreachable, [null]));
     await Deno.writeTextFile(file, "ssh-rsa AAAAB3Nza nope\n");
     await assert.rejects(() => loadTrustedKeys(join(dir, "a"), [file]), SigningKeyError);
     await assert.rejects(() => loadTrustedKeys(join(dir, "a"), [join(dir, "missing")]), SigningKeyError);
