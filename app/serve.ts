@@ -7,6 +7,7 @@ import { connect, type DbTarget, type Sql } from "../db/client.ts";
 import { writeAudit } from "../db/audit.ts";
 import { countActiveAdmins } from "../db/console_users.ts";
 import { SERVICES } from "./services.ts";
+import { finalAuditCheckpoint } from "./audit_checkpoints.ts";
 import { jumphostMetrics, MetricsHub } from "../core/metrics/mod.ts";
 import type { ServeDeps, Service } from "./service.ts";
 import { startLocalPg } from "../db/local_pg.ts";
@@ -89,6 +90,7 @@ export async function serve(config: Config, reloadConfig: () => Config): Promise
       config.nodeId,
     )
       .catch(() => {});
+    await finalAuditCheckpoint(db.sql, config, log);
     await db.close({ stopLocal: true });
     stopped.resolve();
   };

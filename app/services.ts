@@ -3,6 +3,7 @@ import type { ServeDeps, Service, ServiceStarter } from "./service.ts";
 import { supervise } from "./supervisor.ts";
 import { firstAdminCommand } from "../core/config.ts";
 import { startAuditForwarder } from "./audit_forwarder.ts";
+import { startAuditCheckpoints } from "./audit_checkpoints.ts";
 import { startRdpService } from "./rdp_service.ts";
 import { startSshService } from "./ssh_service.ts";
 import { startWeb } from "../web/mod.ts";
@@ -137,6 +138,7 @@ const web: ServiceStarter = async (d) => {
 };
 
 export const SERVICES: [string, ServiceStarter][] = [
+  ["audit-checkpoints", startAuditCheckpoints],
   ["ssh", ssh],
   ["rdp", rdp],
   ["conversions", (d) => startConversionService({ ...d, log: d.log.child("conversions") })],

@@ -43,6 +43,8 @@ export const GLOBAL_FLAGS = [
   "log-level",
   "on-recording-failure",
   "rdp-mfa-separator",
+  "audit-checkpoint-interval",
+  "trusted-signers",
 ];
 
 export function parseArgs(argv: string[], spec: ArgSpec = {}): Parsed {

@@ -5,6 +5,7 @@ import { bool, int, parseArgs, positional, UsageError } from "./args.ts";
 import { CliError, type Command } from "./command.ts";
 import type { CommandContext } from "./context.ts";
 import { createLogger } from "../core/log.ts";
+import { VERIFY_USAGE, verifyRecordings } from "./recordings_verify.ts";
 import { json, printList } from "./output.ts";
 import { progressBar, progressLine, type ProgressView } from "./progress_bar.ts";
 import type { Sql } from "../db/client.ts";
@@ -22,6 +23,7 @@ import { claimNextConversion, livePools } from "../db/conversions_work.ts";
 import { DEFAULT_CACHE_MAX_BYTES, mp4CacheDir, requestConversion, runJob } from "../recorder/convert/mod.ts";
 
 const USAGE = "jumphost recordings convert SESSION [--rush] [--wait] [--json]\n" +
+  `       ${VERIFY_USAGE}\n` +
   "       jumphost recordings queue [--recent N] [--json]\n" +
   "       jumphost recordings cancel JOB";
 
@@ -30,7 +32,7 @@ const POOL_ALIVE_MS = 30_000;
 
 export const recordingsCommand: Command = {
   name: "recordings",
-  summary: "convert RDP recordings to MP4, show and cancel conversion jobs",
+  summary: "convert RDP recordings to MP4, show and cancel conversion jobs, verify seals",
   usage: USAGE,
   async run(ctx, argv) {
     const [sub, ...rest] = argv;
@@ -41,6 +43,8 @@ export const recordingsCommand: Command = {
         return await queue(ctx, rest);
       case "cancel":
         return await cancel(ctx, rest);
+      case "verify":
+        return await verifyRecordings(ctx, rest);
       default:
         throw new UsageError(sub ? `unknown subcommand "recordings ${sub}"` : "missing subcommand");
     }

@@ -68,6 +68,16 @@ export interface Config {
    * policy/rdp_mfa_code.ts for why the code goes with the user name
    */
   rdpMfaSeparator: string;
+  /**
+   * seconds between signed checkpoints of the audit chain (tamper evidence); serve also signs one when it
+   * stops. 0 = only at stop.
+   */
+  auditCheckpointInterval: number;
+  /**
+   * a file of OpenSSH (or PEM) public keys whose signatures count besides this appliance's own: the other
+   * nodes sharing the database (tamper evidence)
+   */
+  trustedSigners: string | null;
 }
 
 export const DEFAULT_RDP_MFA_SEPARATOR = "#";
@@ -118,6 +128,18 @@ export const KEYS: KeySpec[] = [
     file: "conversion_preset",
     env: "JUMPHOST_CONVERSION_PRESET",
     flag: "conversion-preset",
+  },
+  {
+    key: "trustedSigners",
+    file: "trusted_signers",
+    env: "JUMPHOST_TRUSTED_SIGNERS",
+    flag: "trusted-signers",
+  },
+  {
+    key: "auditCheckpointInterval",
+    file: "audit_checkpoint_interval",
+    env: "JUMPHOST_AUDIT_CHECKPOINT_INTERVAL",
+    flag: "audit-checkpoint-interval",
   },
   {
     key: "mp4CacheMaxMib",
@@ -194,6 +216,8 @@ function defaults(s: ConfigSources): Raw {
     conversionWorkers: 2,
     conversionPreset: CONVERSION_PRESET,
     mp4CacheMaxMib: DEFAULT_CACHE_MAX_BYTES / 2 ** 20,
+    auditCheckpointInterval: 300,
+    trustedSigners: null,
     logLevel: "info",
     consoleMfa: "optional",
     syslog: null,
@@ -272,6 +296,10 @@ export function resolveConfig(s: ConfigSources): Config {
   if (!Number.isInteger(cacheMib) || cacheMib < 64 || cacheMib > 2 ** 30) {
     throw new ConfigError(name("mp4CacheMaxMib"), "must be a whole number of MiB, at least 64");
   }
+  const checkpointEvery = Number(raw.auditCheckpointInterval);
+  if (!Number.isInteger(checkpointEvery) || checkpointEvery < 0 || checkpointEvery > 86_400) {
+    throw new ConfigError(name("auditCheckpointInterval"), "must be a whole number of seconds 0-86400");
+  }
   const logLevel = str("logLevel") ?? "info";
   if (!["debug", "info", "warn", "error"].includes(logLevel)) {
     throw new ConfigError(name("logLevel"), "must be debug, info, warn or error");
@@ -340,6 +368,8 @@ export function resolveConfig(s: ConfigSources): Config {
     conversionWorkers: workers,
     conversionPreset: preset,
     mp4CacheMaxMib: cacheMib,
+    auditCheckpointInterval: checkpointEvery,
+    trustedSigners: abs(str("trustedSigners")),
     logLevel: logLevel as Config["logLevel"],
     syslog,
     metricsToken,

@@ -84,6 +84,12 @@ export const AUDIT_ACTIONS = [
   "recording.download",
   // a recording could not be written (disk full …): the session was disconnected or went on unrecorded
   "recording.failed",
+  // a closed recording was sealed by its signed manifest (sha256 and size in details: the chain holds them)
+  "recording.sealed",
+  // a recording could not be sealed (its file unreadable …): it stays unsealed
+  "recording.seal_failed",
+  // a session's recordings, manifests and audit rows were exported as a bundle that verifies offline
+  "session.export",
   // system
   "system.start",
   "system.stop",

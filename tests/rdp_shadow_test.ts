@@ -1,4 +1,5 @@
 // End to end: xfreerdp (under Xvfb) → RDP proxy → FreeRDP shadow serving a static X screen.
+import { hashFile } from "../recorder/seal.ts";
 import assert from "node:assert/strict";
 import { notifySessionKill } from "../db/notify.ts";
 import { revokePolicy } from "../db/policies.ts";
@@ -33,6 +34,12 @@ Deno.test({
         const [rec] = await env.db.sql<{ path: string; size: number }[]>`SELECT path, size FROM recordings`;
         assert.equal(rec.size, s.recording_size);
         assert.equal((await Deno.stat(rec.path)).mode! & 0o777, 0o600);
+        // sealed at close: the signed manifest holds the file's hash as stored
+        const [seal] = await env.db.sql<{ manifest: string }[]>`SELECT manifest FROM recording_seals`;
+        assert.ok(seal, "the RDP recording is sealed");
+        const manifest = JSON.parse(seal.manifest);
+        assert.deepEqual([manifest.kind, manifest.size], ["rdp", rec.size]);
+        assert.equal(manifest.sha256, (await hashFile(rec.path)).sha256);
 
         const types = new Map<number, number>();
         const updateCodes = new Set<number>();

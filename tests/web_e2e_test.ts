@@ -230,6 +230,9 @@ Deno.test("console in Chromium: log in and choose a password, create a user with
       (await page.textContent('#audit-table tr:has(td:text-is("user.create"))'))!,
       /127\.0\.0\.1/,
     );
+    // tamper evidence: the audit chain of everything above is verified
+    assert.equal(await page.getAttribute("#chain-state", "data-state"), "verified");
+    assert.match((await page.textContent("#chain-state"))!, /verified \d+ rows/);
     await b.shot("14-audit");
 
     // change one's own password, then log in with the new one

@@ -56,6 +56,8 @@ export interface WebDeps {
   reservedPoolIps?: () => Promise<ReservedAddress[]>;
   /** the appliance's data directory: a deleted server's backend key is removed from below it */
   dataDir?: string;
+  /** config trusted_signers: public keys of other nodes whose signatures count (tamper evidence) */
+  trustedSigners?: string | null;
   /** shown on the login page while no console admin exists (default: `jumphost admin add admin`) */
   firstAdminCommand?: string;
   /** console_mfa: "required" sends every account without an active TOTP factor to enrol first */

@@ -18,7 +18,7 @@ export interface WebServer {
 export async function startWeb(
   config:
     & Pick<Config, "webListen" | "webTlsCert" | "webTlsKey" | "recordingsDir" | "ipPool" | "dataDir">
-    & Partial<Pick<Config, "consoleMfa">>,
+    & Partial<Pick<Config, "consoleMfa" | "trustedSigners">>,
   deps:
     & Omit<WebDeps, "secureCookies" | "recordingsDir" | "ipPool">
     & Partial<Pick<WebDeps, "secureCookies" | "recordingsDir" | "ipPool">>,
@@ -33,6 +33,7 @@ export async function startWeb(
     ipPool: deps.ipPool ?? config.ipPool,
     mp4Dir: deps.mp4Dir ?? mp4CacheDir(config.dataDir),
     dataDir: deps.dataDir ?? config.dataDir,
+    trustedSigners: deps.trustedSigners ?? config.trustedSigners ?? null,
     consoleMfa: deps.consoleMfa ?? config.consoleMfa ?? "optional",
   };
   const app = createApp(full);

@@ -38,6 +38,8 @@ import {
 import { createNlaSteps } from "./nla_legs.ts";
 import { totpFactorOf, verifySecondFactor } from "../../db/totp.ts";
 import { DEFAULT_RDP_MFA_SEPARATOR } from "../../core/config.ts";
+import { loadSigningKey, type SigningKey } from "../../core/signing_key.ts";
+import { createRecordingSealer } from "../recording_seal.ts";
 
 export interface RdpProxyDeps {
   sql: Sql;
@@ -141,11 +143,22 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
     ...deps.snapshotCache,
   });
   await settleWithin(snapshots.ready, 5000); // without a database, connections are refused (fail closed)
+  let signing: Promise<SigningKey> | null = null;
   const registry = new SessionRegistry({
     sql: deps.sql,
     nodeId: deps.nodeId,
     windowMs: deps.dedupeWindowMs ?? 10_000,
     audit,
+    seal: createRecordingSealer({
+      sql: deps.sql,
+      nodeId: deps.nodeId,
+      key: () => (signing ??= loadSigningKey(deps.dataDir).catch((e) => {
+        signing = null; // not cached: the disk may recover
+        throw e;
+      })),
+      audit,
+      log: (m, f) => log.error(m, f),
+    }),
     log: (m, f) => log.error(m, f),
   });
   const enforcer = new Enforcer(clock, snapshots);

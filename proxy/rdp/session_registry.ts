@@ -7,6 +7,7 @@
 import type { Sql } from "../../db/client.ts";
 import { closeSession, openSession, type TerminationReason, updateSession } from "../../db/sessions.ts";
 import { addRecording, finishRecording } from "../../db/recordings.ts";
+import type { RecordingSealer } from "../recording_seal.ts";
 import type { AuditEvent } from "../../db/audit_events.ts";
 import type { Allow, Server } from "../../policy/mod.ts";
 import { MetaSummary } from "./meta_events.ts";
@@ -57,6 +58,8 @@ export interface RegistryOptions {
   windowMs: number;
   audit: (e: AuditEvent) => void;
   log: (msg: string, fields?: Record<string, unknown>) => void;
+  /** seals a closed recording with its signed manifest (proxy/recording_seal.ts) */
+  seal?: RecordingSealer;
 }
 
 export interface JoinRequest {
@@ -177,6 +180,7 @@ export class SessionRegistry {
     const r = s.recordings.find((x) => x.rowId === rowId);
     if (r) r.size = size;
     await finishRecording(this.o.sql, rowId, size, endedAt);
+    await this.o.seal?.(rowId, s.sessionId);
   }
 
   /** A connection of `s` ended. */

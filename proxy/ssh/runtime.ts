@@ -14,6 +14,8 @@ import { PreauthAggregator } from "../preauth_aggregate.ts";
 import { AuditSpool } from "../audit_spool.ts";
 import { DurableAudit } from "../durable_audit.ts";
 import type { SetupLimits } from "./setup_guard.ts";
+import type { SigningKey } from "../../core/signing_key.ts";
+import { createRecordingSealer, type RecordingSealer } from "../recording_seal.ts";
 
 export interface Log {
   debug(msg: string, fields?: Record<string, unknown>): void;
@@ -54,6 +56,8 @@ export interface SshProxyDeps {
   onRecordingFailure?: "disconnect" | "continue";
   /** bound of the spool file (default 64 MiB) */
   auditSpoolMaxBytes?: number;
+  /** the appliance's signing key, which seals recordings as they close; without it they stay unsealed */
+  signingKey?: () => Promise<SigningKey>;
 }
 
 /** Runs database writes; when one fails (database down) it is retried until it succeeds. */
@@ -125,6 +129,8 @@ export interface Runtime {
   snapshot(): Snapshot | null;
   retry: RetryQueue;
   lines: LineAllocator;
+  /** seals a closed recording (null without a signing key) */
+  seal: RecordingSealer | null;
   now(): Date;
   /** best effort: written now, or retried when the database is back */
   audit(e: AuditEvent): Promise<void>;
@@ -176,6 +182,15 @@ export function createRuntime(
     snapshot,
     retry,
     lines,
+    seal: deps.signingKey
+      ? createRecordingSealer({
+        sql: deps.sql,
+        nodeId: deps.nodeId,
+        key: deps.signingKey,
+        audit,
+        log: (m, f) => deps.log.error(m, f),
+      })
+      : null,
     now: () => new Date(deps.clock.now()),
     audit,
     preauthAudit(e, reason) {

@@ -67,14 +67,18 @@ export class SessionRecordings {
     }
   }
 
-  /** Flushes and closes every file; their rows get size and end (retried during an outage). */
+  /** Flushes and closes every file; their rows get size and end, then a seal (retried during an outage). */
   async closeAll(endedAt: Date): Promise<{ size: number | null }> {
     if (this.#list.length === 0) return { size: null };
     let size = 0;
     for (const rec of this.#list) {
       const n = await rec.writer.close();
       size += n;
-      await this.rt.retry.run("recording end", () => finishRecording(this.rt.deps.sql, rec.id, n, endedAt));
+      await this.rt.retry.run("recording end", async () => {
+        await finishRecording(this.rt.deps.sql, rec.id, n, endedAt);
+        // sealed once its row says it ended (the manifest carries the end time)
+        await this.rt.seal?.(rec.id, this.sessionId);
+      });
     }
     return { size };
   }

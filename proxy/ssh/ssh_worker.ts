@@ -11,6 +11,7 @@ import { createSshProxy } from "./server.ts";
 import { loadApplianceKey } from "../../core/appliance_key.ts";
 import type { SecretKey } from "../../core/secret_box.ts";
 import { spoolDir } from "../audit_spool.ts";
+import { loadSigningKey, type SigningKey } from "../../core/signing_key.ts";
 
 runProxyWorker<SshWorkerOptions>({
   label: "SSH",
@@ -20,6 +21,7 @@ runProxyWorker<SshWorkerOptions>({
     await Deno.mkdir(c.recordingsDir, { recursive: true, mode: 0o700 });
     const factor = m.options.clockFactor ?? 1;
     let secret: Promise<SecretKey> | null = null;
+    let signing: Promise<SigningKey> | null = null;
     const proxy = await createSshProxy({
       sql,
       nodeId: c.nodeId,
@@ -37,6 +39,10 @@ runProxyWorker<SshWorkerOptions>({
       algorithms: { kex: c.sshKex, ciphers: c.sshCiphers, macs: c.sshMacs },
       auditSpoolDir: spoolDir(c.dataDir),
       onRecordingFailure: c.onRecordingFailure,
+      signingKey: () => (signing ??= loadSigningKey(c.dataDir).catch((e) => {
+        signing = null;
+        throw e;
+      })),
     });
     try {
       return {

@@ -13,6 +13,7 @@ import { createPolicy } from "../../db/policies.ts";
 import { generateKeyPairSync } from "../../proxy/ssh/ssh2_types.ts";
 import type { Log, SshProxyDeps } from "../../proxy/ssh/runtime.ts";
 import { secretKey } from "../../core/secret_box.ts";
+import { loadSigningKey } from "../../core/signing_key.ts";
 import type { SshAlgorithms } from "../../core/ssh_algorithms.ts";
 import { DEFAULT_ALGORITHMS } from "../../proxy/ssh/algorithms.ts";
 
@@ -27,6 +28,8 @@ export interface SshEnv {
   port: number;
   dir: string;
   recordingsDir: string;
+  /** the appliance data dir: its signing key seals recordings */
+  dataDir: string;
   utmpFile: string;
   wtmpFile: string;
   /** a client key pair (registered or not, as the test decides) */
@@ -86,6 +89,7 @@ export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
   const log: Log = { debug: entry("debug"), info: entry("info"), warn: entry("warn"), error: entry("error") };
   await o.beforeStart?.(db);
   const recordingsDir = join(dir, "recordings");
+  const dataDir = join(dir, "data");
   const utmpFile = join(dir, "utmp");
   const wtmpFile = join(dir, "wtmp");
   const proxy = await createSshProxy({
@@ -110,6 +114,7 @@ export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
     algorithms: o.clientCiphers ? { ...DEFAULT_ALGORITHMS, ciphers: o.clientCiphers } : o.algorithms,
     setup: o.setup,
     secretKey: () => Promise.resolve(TEST_SECRET_KEY),
+    signingKey: () => loadSigningKey(dataDir),
   });
   const [first] = await proxy.listen([{ host: "127.0.0.1", port: 0 }]);
   await proxy.listen((o.extraHosts ?? []).map((host) => ({ host, port: first.port })));
@@ -121,6 +126,7 @@ export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
     port: first.port,
     dir,
     recordingsDir,
+    dataDir,
     utmpFile,
     wtmpFile,
     logs,

@@ -10,6 +10,8 @@ import { csvRow } from "../csv.ts";
 import { reader, withQuery } from "../query.ts";
 import { page } from "../render.tsx";
 import { AuditFilters, AuditTable } from "../views/audit_parts.tsx";
+import { ChainStatus } from "../views/tamper_parts.tsx";
+import { createTamperState } from "../tamper_state.ts";
 import { need, type RouteCtx } from "./ctx.ts";
 
 const PAGE = 100;
@@ -46,10 +48,12 @@ export function auditRoutes(ctx: RouteCtx): Hono<AppEnv> {
   const { deps } = ctx;
   const app = new Hono<AppEnv>();
   app.use("*", need("audit"));
+  const tamper = createTamperState(deps.sql, deps.dataDir, deps.trustedSigners ?? null);
 
   app.get("/", async (c) => {
     const { r, f, bad } = parseFilter(c);
     const rows = bad ? [] : await listAudit(deps.sql, { ...f, limit: PAGE + 1 });
+    const chain = await tamper.chain(ctx.now());
     const more = rows.length > PAGE;
     const shown = rows.slice(0, PAGE);
     const base = { ...r.values };
@@ -59,6 +63,7 @@ export function auditRoutes(ctx: RouteCtx): Hono<AppEnv> {
       "Audit",
       <>
         <h1>Audit log</h1>
+        <ChainStatus state={chain} />
         <AuditFilters values={r.values} errors={r.errors} prefixes={ACTION_PREFIXES} />
         <div class="actions">
           <a class="button secondary" id="export-csv" href={withQuery("/audit/export.csv", base, {})}>

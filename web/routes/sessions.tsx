@@ -20,6 +20,7 @@ import { page } from "../render.tsx";
 import { Flash } from "../views/parts.tsx";
 import { SessionTable } from "../views/session_parts.tsx";
 import { SessionDetail } from "../views/session_detail.tsx";
+import { createTamperState } from "../tamper_state.ts";
 import { SessionFilters } from "../views/session_filters.tsx";
 import { convertErrorText } from "../views/rdp_parts.tsx";
 import { rdpRecordingView } from "./rdp_video.tsx";
@@ -32,6 +33,7 @@ export function sessionRoutes(ctx: RouteCtx): Hono<AppEnv> {
   const { deps, now } = ctx;
   const app = new Hono<AppEnv>();
   app.use("*", need("view"));
+  const tamper = createTamperState(deps.sql, deps.dataDir, deps.trustedSigners ?? null);
 
   app.get("/", async (c) => {
     const r = reader(c.req.query());
@@ -88,6 +90,9 @@ export function sessionRoutes(ctx: RouteCtx): Hono<AppEnv> {
     const s = await findSession(deps.sql, c.req.param("sid"));
     if (!s) throw notFound("session");
     const recordings = await recordingsOfSession(deps.sql, s.id);
+    const seals = new Map(
+      await Promise.all(recordings.map(async (r) => [r.id, await tamper.recording(r.id)] as const)),
+    );
     const castPath = await castPathOf(deps.sql, s);
     const live = s.is_active && s.protocol === "ssh" && castPath !== null;
     const replay = !s.is_active && castPath !== null;
@@ -121,6 +126,7 @@ export function sessionRoutes(ctx: RouteCtx): Hono<AppEnv> {
           replay={replay}
           hasCast={castPath !== null}
           rdp={rdp}
+          seals={seals}
         />
       </>,
       {

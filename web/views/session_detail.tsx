@@ -3,6 +3,8 @@ import type { RecordingRow, SessionRow } from "../../db/session_queries.ts";
 import { duration, PostButton, Time } from "./parts.tsx";
 import { SessionStatusBadge } from "./session_parts.tsx";
 import { RdpRecording, type RdpRecordingView } from "./rdp_parts.tsx";
+import { SealStatus } from "./tamper_parts.tsx";
+import type { RecordingVerdict } from "../../recorder/seal.ts";
 
 function fmtBytes(n: number | null): string {
   if (n === null) return "—";
@@ -23,6 +25,8 @@ export interface DetailProps {
   replay: boolean;
   hasCast: boolean;
   rdp: RdpRecordingView[];
+  /** each recording's seal, verified (tamper evidence) */
+  seals?: Map<number, RecordingVerdict | { error: string }>;
 }
 
 export function SessionDetail(p: DetailProps) {
@@ -145,6 +149,7 @@ export function SessionDetail(p: DetailProps) {
                   <th>Size</th>
                   <th>Started</th>
                   <th>Ended</th>
+                  <th>Seal</th>
                 </tr>
               </thead>
               <tbody>
@@ -158,6 +163,9 @@ export function SessionDetail(p: DetailProps) {
                     </td>
                     <td>
                       <Time at={r.ended_at} />
+                    </td>
+                    <td>
+                      <SealStatus verdict={p.seals?.get(r.id)} />
                     </td>
                   </tr>
                 ))}
