@@ -14,6 +14,11 @@ export interface AuditRow {
   node_id: string | null;
 }
 
+/**
+ * Appends one row. Its chaining trigger (migration 013) holds the chain head's row lock until the transaction
+ * commits: inside a transaction write audit rows LAST, after every other write, or two transactions that
+ * lock the same rows in the other order deadlock.
+ */
 export async function writeAudit(
   sql: Sql | TxSql,
   e: AuditEvent,

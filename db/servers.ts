@@ -1,7 +1,7 @@
 // servers, their pool IP allocations, pinned SSH host keys and RDP certificates.
 import type { Sql, TxSql } from "./client.ts";
 import { writeAudit } from "./audit.ts";
-import { type ActorRef, changeEvent } from "./audit_events.ts";
+import { type ActorRef, type AuditEvent, changeEvent } from "./audit_events.ts";
 import { checkName, InputError, NotFoundError } from "./errors.ts";
 import {
   allocateIp,
@@ -219,10 +219,9 @@ export async function createServer(
       VALUES (${name}, ${address}, ${sshPort}, ${rdpPort}, ${protocols}, ${rdpListenPort}, ${rdpSecurity},
               ${passthrough}, ${input.description?.trim() || null}) RETURNING id`;
     const ip = await resolvePoolIp(tx, input.poolIp ?? "none", pool, id, reserved);
-    if (ip) {
-      await tx`UPDATE servers SET pool_ip = ${ip}::inet WHERE id = ${id}`;
-      await writeAudit(tx, changeEvent(actor, "pool.allocate", name, { ip }));
-    }
+    if (ip) await tx`UPDATE servers SET pool_ip = ${ip}::inet WHERE id = ${id}`;
+    // audit rows last: each holds the chain lock until commit (db/audit.ts)
+    if (ip) await writeAudit(tx, changeEvent(actor, "pool.allocate", name, { ip }));
     await writeAudit(
       tx,
       changeEvent(actor, "server.create", name, {
@@ -248,6 +247,8 @@ export async function updateServer(
   return await sql.begin(async (tx) => {
     const s = await getServer(tx, name);
     const changed: Record<string, unknown> = {};
+    // written after every change: an audit row holds the chain lock until commit (db/audit.ts)
+    const events: AuditEvent[] = [];
     const set = async (col: string, value: unknown) => {
       changed[col] = value;
       await tx`UPDATE servers SET ${tx({ [col]: value } as Record<string, never>)}, updated_at = now()
@@ -278,8 +279,7 @@ export async function updateServer(
         patch.hostKey ? new Date() : null
       }
                WHERE id = ${s.id}`;
-      await writeAudit(
-        tx,
+      events.push(
         changeEvent(actor, patch.hostKey ? "server.host_key_pinned" : "server.host_key_reset", name, {}),
       );
     }
@@ -288,21 +288,23 @@ export async function updateServer(
       await tx`UPDATE servers SET rdp_cert_sha256 = ${fp}, rdp_cert_pinned_at = ${fp ? new Date() : null}
                WHERE id = ${s.id}`;
       const action = fp ? "server.rdp_cert_pinned" : "server.rdp_cert_reset";
-      await writeAudit(tx, changeEvent(actor, action, name, fp ? { sha256: fp } : {}));
+      events.push(changeEvent(actor, action, name, fp ? { sha256: fp } : {}));
     }
     if (patch.poolIp !== undefined) {
       const old = await releasePoolIp(tx, s.id);
       await tx`UPDATE servers SET pool_ip = NULL WHERE id = ${s.id}`;
-      if (old) await writeAudit(tx, changeEvent(actor, "pool.release", name, { ip: old }));
+      if (old) events.push(changeEvent(actor, "pool.release", name, { ip: old }));
       const ip = await resolvePoolIp(tx, patch.poolIp, pool, s.id, reserved);
       if (ip) {
         await tx`UPDATE servers SET pool_ip = ${ip}::inet WHERE id = ${s.id}`;
-        await writeAudit(tx, changeEvent(actor, "pool.allocate", name, { ip }));
+        events.push(changeEvent(actor, "pool.allocate", name, { ip }));
       }
       changed.pool_ip = ip;
     }
+    const updated = await getServer(tx, name);
+    for (const e of events) await writeAudit(tx, e);
     await writeAudit(tx, changeEvent(actor, "server.update", name, changed));
-    return await getServer(tx, name);
+    return updated;
   }) as ServerRow;
 }
 
@@ -310,8 +312,9 @@ export async function deleteServer(sql: Sql, name: string, actor: ActorRef): Pro
   await sql.begin(async (tx) => {
     const s = await getServer(tx, name);
     const ip = await releasePoolIp(tx, s.id);
-    if (ip) await writeAudit(tx, changeEvent(actor, "pool.release", name, { ip }));
     await tx`DELETE FROM servers WHERE id = ${s.id}`;
+    // audit rows last: each holds the chain lock until commit (db/audit.ts)
+    if (ip) await writeAudit(tx, changeEvent(actor, "pool.release", name, { ip }));
     await writeAudit(tx, changeEvent(actor, "server.delete", name, { id: s.id }));
   });
 }
