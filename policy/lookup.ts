@@ -42,6 +42,15 @@ export function describeAmbiguity(ip: string, match: { users: User[]; cidr: stri
   return `source ${ip} matches shared CIDR ${match.cidr} of users ${names}; ${why}`;
 }
 
+/**
+ * Whether a source address falls in some user's source CIDR: such a caller may be someone who can log in,
+ * and gets setup slots an anonymous flood cannot take (proxy/ssh/setup_guard.ts).
+ */
+export function isKnownSource(snapshot: Snapshot | null, ip: string): boolean {
+  const addr = snapshot ? tryParseIp(ip) : null;
+  return addr !== null && snapshot!.sources.lookup(addr) !== undefined;
+}
+
 /** The user a source IP identifies, or undefined when unknown or ambiguous. */
 export function findUserBySourceIp(
   snapshot: Snapshot,

@@ -33,6 +33,7 @@ export {
   findUserBySourceIp,
   type IdentifyOptions,
   identifySource,
+  isKnownSource,
   resolveServer,
   type ServerMatch,
   type SourceMatch,

@@ -9,6 +9,7 @@ import { startSshEnv } from "./helpers/ssh_env.ts";
 import { type ClientId, ssh } from "./helpers/ssh_clients.ts";
 import { type BackendClient, newBackendClient } from "../proxy/ssh/ssh2_types.ts";
 import { releaseCrypto } from "../proxy/ssh/ssh2_internals.ts";
+import type { SetupLimits } from "../proxy/ssh/setup_guard.ts";
 
 /** An npm:ssh2 client that completes the key exchange and then never answers the login (it stalls). */
 function stalledLogin(bind: string, port: number) {
@@ -67,9 +68,32 @@ async function raw(port: number, send: string | null) {
   return { closed, close: () => conn.close() };
 }
 
-async function granted() {
+/** `raw` from a chosen source address, sending nothing. */
+async function rawFrom(bind: string, port: number) {
+  const sock = net.connect({ host: "127.0.0.1", port, localAddress: bind });
+  sock.on("error", () => {});
+  await new Promise<void>((r) => sock.once("connect", () => r()));
+  const closed = new Promise<number>((r) => sock.once("close", () => r(Date.now())));
+  return {
+    closed,
+    close: async () => {
+      sock.destroy();
+      await closed;
+    },
+  };
+}
+
+async function waitFor(f: () => boolean, what: string, ms = 5_000) {
+  const end = Date.now() + ms;
+  while (!f()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function granted(setup: Partial<SetupLimits> = {}) {
   const env = await startSshEnv({
-    setup: { perSource: 4, kexTimeoutMs: 1_500, loginGraceMs: 4_000 },
+    setup: { perSource: 4, kexTimeoutMs: 1_500, loginGraceMs: 4_000, ...setup },
   });
   const alice = await env.key("alice");
   await env.addUser("alice", "127.0.0.10", { keys: [alice.pub] });
@@ -110,6 +134,29 @@ Deno.test("ssh setup caps: a flood from one source is refused beyond the cap, an
     assert.equal(r.stdout, "in\n");
   } finally {
     for (const f of flood) f.end();
+    await env.close();
+  }
+});
+
+Deno.test("ssh setup reserve: a listener filled from unknown addresses still lets a user's source log in", async () => {
+  const { env, me, target } = await granted({ perListener: 6, knownReserve: 2, kexTimeoutMs: 30_000 });
+  const flood: Awaited<ReturnType<typeof raw>>[] = [];
+  try {
+    // six silent connections from three addresses in nobody's CIDR fill the listener
+    for (const bind of ["127.0.0.60", "127.0.0.61", "127.0.0.62"]) {
+      for (let i = 0; i < 2; i++) flood.push(await rawFrom(bind, env.port));
+    }
+    await waitFor(() => env.proxy.setupCount() === 6, "six connections in setup");
+    const seventh = await rawFrom("127.0.0.63", env.port);
+    flood.push(seventh);
+    await seventh.closed; // cut at accept
+    // alice's address is in her source CIDR: the reserve lets her in while the flood holds the listener
+    const r = await ssh(me, env.port, "127.0.0.1", target, ["echo in"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "in\n");
+    assert.equal(env.proxy.setupCount(), 6, "the flood is still there");
+  } finally {
+    for (const f of flood) await f.close();
     await env.close();
   }
 });

@@ -12,7 +12,7 @@ import { listenSessionKill, type Unlisten } from "../../db/notify.ts";
 import { closeOrphanedSessions } from "../../db/sessions.ts";
 import { checkRdpCertPin } from "../../db/rdp_cert_pins.ts";
 import { createSnapshotCache, type SnapshotCacheOptions } from "../../db/snapshot_cache.ts";
-import type { Snapshot } from "../../policy/mod.ts";
+import { isKnownSource, type Snapshot } from "../../policy/mod.ts";
 import { type Clock, systemClock } from "../../core/clock.ts";
 import { ProxiedConnection } from "./connection.ts";
 import { plainIp } from "./admission.ts";
@@ -62,6 +62,8 @@ export interface RdpProxyDeps {
   maxPendingSetups?: number;
   /** Connections in setup from one source address beyond this are dropped at accept (default 32). */
   maxPendingSetupsPerSource?: number;
+  /** further setups allowed only for sources inside a user's source CIDR (default 64) */
+  knownSourceReserve?: number;
   /** Bounds of the audit queue and the pre-identification aggregation (tests). */
   auditSink?: Partial<
     Pick<AuditSinkDeps, "concurrency" | "maxQueued" | "backpressureAt" | "preauth" | "sweepMs">
@@ -216,6 +218,7 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
   let stopping = false;
   const maxPending = deps.maxPendingSetups ?? 256;
   const maxPerSource = deps.maxPendingSetupsPerSource ?? 32;
+  const knownReserve = deps.knownSourceReserve ?? 64;
   let refused = 0;
   const onConnection = (sock: net.Socket) => {
     if (stopping) return void sock.destroy();
@@ -229,7 +232,9 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
       pending++;
       if (sourceKey(c.sourceIp) === slot) fromSource++;
     }
-    const over = pending >= maxPending ? "setup_cap" : fromSource >= maxPerSource ? "setup_cap_source" : null;
+    // sources in some user's CIDR may use a reserve that a flood from elsewhere cannot take
+    const cap = maxPending + (isKnownSource(snapshots.get(), source) ? knownReserve : 0);
+    const over = pending >= cap ? "setup_cap" : fromSource >= maxPerSource ? "setup_cap_source" : null;
     if (over) {
       sock.destroy();
       deps.metrics?.setupRefused.inc({ protocol: "rdp", reason: over });

@@ -11,6 +11,7 @@ import type { ConnFacts } from "./events.ts";
 import { Forwarding } from "./forwarding.ts";
 import { plainIp } from "./identify.ts";
 import { PolicyState } from "./policy_state.ts";
+import { isKnownSource } from "../../policy/mod.ts";
 import { createRuntime, type Runtime, type SshProxyDeps } from "./runtime.ts";
 import { ProxySession } from "./session.ts";
 import { ClientAgent, localAddressOf, releaseCrypto } from "./ssh2_internals.ts";
@@ -184,7 +185,7 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
       }
       sock.destroy();
     };
-    const verdict = setups.admit(listener, slot);
+    const verdict = setups.admit(listener, slot, isKnownSource(policy.current(), source));
     if (verdict !== "ok") {
       cut(verdict === "listener_full" ? "setup_cap" : "setup_cap_source", {
         in_setup: setups.inSetup(listener),

@@ -6,6 +6,11 @@
 export interface SetupLimits {
   /** connections in setup one listener accepts (more are closed at accept) */
   perListener: number;
+  /**
+   * further slots only for sources inside some user's source CIDR: a flood from addresses nobody logs in
+   * from fills `perListener` and no more, so the people who can log in still get in
+   */
+  knownReserve: number;
   /** connections in setup from one source address, over all listeners */
   perSource: number;
   /** from accept to the end of the first key exchange */
@@ -16,6 +21,7 @@ export interface SetupLimits {
 
 export const SETUP_DEFAULTS: SetupLimits = {
   perListener: 256,
+  knownReserve: 64,
   perSource: 32,
   kexTimeoutMs: 20_000,
   loginGraceMs: 60_000,
@@ -27,13 +33,18 @@ export class SetupCounter {
   #listeners = new Map<string, number>();
   #sources = new Map<string, number>();
 
-  constructor(private readonly limits: Pick<SetupLimits, "perListener" | "perSource">) {}
+  constructor(
+    private readonly limits: Pick<SetupLimits, "perListener" | "perSource"> & Partial<SetupLimits>,
+  ) {}
 
-  /** Counts a new connection in, or says which cap it hits (and counts nothing). */
-  admit(listener: string, source: string): SetupVerdict {
+  /**
+   * Counts a new connection in, or says which cap it hits (and counts nothing). `known`: the source is in
+   * some user's source CIDR, and may use the reserve.
+   */
+  admit(listener: string, source: string, known = false): SetupVerdict {
     const l = this.#listeners.get(listener) ?? 0;
     const s = this.#sources.get(source) ?? 0;
-    if (l >= this.limits.perListener) return "listener_full";
+    if (l >= this.limits.perListener + (known ? this.limits.knownReserve ?? 0 : 0)) return "listener_full";
     if (s >= this.limits.perSource) return "source_full";
     this.#listeners.set(listener, l + 1);
     this.#sources.set(source, s + 1);
