@@ -100,3 +100,30 @@ Deno.test("rdp: connections in setup are capped per source; another source still
     await env.close();
   }
 });
+
+Deno.test("rdp: a listener filled from unknown addresses still answers a user's source (the reserve)", async () => {
+  const env = await startRdpEnv({
+    backendPort: 9,
+    noPolicy: true,
+    proxy: { maxPendingSetups: 4, knownSourceReserve: 2 },
+  });
+  const held: Awaited<ReturnType<typeof rawConnect>>[] = [];
+  try {
+    // four silent connections from addresses in nobody's CIDR fill the setups
+    for (const bind of ["127.0.0.80", "127.0.0.81", "127.0.0.82", "127.0.0.83"]) {
+      held.push(await rawConnect(POOL_IP, env.port, bind));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const fifth = await rawConnect(POOL_IP, env.port, "127.0.0.84");
+    assert.ok(await fifth.closed(5000), "a fifth unknown address is cut at once");
+    fifth.destroy();
+    // 127.0.0.1 is alice's source CIDR: answered from the reserve
+    const alice = await rawConnect(POOL_IP, env.port);
+    alice.write(connectionRequest(PROTOCOL_SSL));
+    assert.ok(parseConnectionConfirm(await readTpkt(alice, 10_000)));
+    alice.destroy();
+  } finally {
+    for (const h of held) h.destroy();
+    await env.close();
+  }
+});

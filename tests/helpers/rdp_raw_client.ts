@@ -63,9 +63,9 @@ function wrap(socket: net.Socket | tls.TLSSocket): RawConnection {
   };
 }
 
-export function rawConnect(host: string, port: number): Promise<RawConnection> {
+export function rawConnect(host: string, port: number, localAddress?: string): Promise<RawConnection> {
   return new Promise((resolve, reject) => {
-    const s = net.connect({ host, port }, () => {
+    const s = net.connect({ host, port, localAddress }, () => {
       s.off("error", reject);
       resolve(wrap(s));
     });
