@@ -200,6 +200,15 @@ the restart; \`rows_written_twice\` counts outage rows that are the same event t
 | kill → an SSH login through the proxy works again | ${k.sshMs.join(", ")} | ${median(k.sshMs)} |
 `;
 const out = new URL(Deno.env.get("REL_OUT") ?? "./RESULTS.md", import.meta.url);
-Deno.writeTextFileSync(out, md);
+// the flood figures are another script's (preauth_flood.ts): keep its section
+let kept = "";
+try {
+  const old = Deno.readTextFileSync(out);
+  const at = old.indexOf("## Pre-authentication flood");
+  if (at >= 0) kept = "\n" + old.slice(at);
+} catch (_e) {
+  // first run
+}
+Deno.writeTextFileSync(out, md + kept);
 await new Deno.Command(Deno.execPath(), { args: ["fmt", out.pathname] }).output();
 console.log(md);
