@@ -78,7 +78,7 @@ export async function replaySession(ctx: CommandContext, argv: string[]): Promis
   }
   if (played.size === 0) {
     throw new CliError(
-      `session ${s.session_id} has no recording (only shells and commands run in a terminal are recorded)`,
+      `session ${s.session_id} has no recording (file transfers are not recorded as terminals: see the session's transfers)`,
     );
   }
   return 0;
