@@ -262,6 +262,9 @@ Deno.test("sessions show and replay: a real PTY session recorded through the pro
       const res = await cli.run(["sessions", "replay", sid, "--cat"]);
       assert.equal(res.code, 0, res.stderr);
       assert.equal(res.stdout, "plain\r\n", "shown as a terminal would show it");
+      const [read] = await env.db.sql<{ details: Record<string, unknown> }[]>`
+        SELECT details FROM audit_log WHERE action = 'recording.download' AND target = ${sid}`;
+      assert.equal(read.details.via, "cli replay", "the replay is audited");
     });
 
     await t.step("a missing recording file: show says so, replay fails with one line", async () => {
