@@ -45,6 +45,7 @@ export const GLOBAL_FLAGS = [
   "rdp-mfa-separator",
   "audit-checkpoint-interval",
   "trusted-signers",
+  "stream-recording-max-mib",
 ];
 
 export function parseArgs(argv: string[], spec: ArgSpec = {}): Parsed {

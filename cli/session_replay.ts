@@ -11,6 +11,8 @@ import { CastSchedule, type ScheduleOptions } from "./cast_player.ts";
 import { resolveSession } from "./session_ref.ts";
 import type { Sql } from "../db/client.ts";
 import { isSessionActive } from "../db/sessions.ts";
+import { writeAudit } from "../db/audit.ts";
+import { cliActor } from "../db/audit_events.ts";
 import { type RecordingRow, recordingsOfSession } from "../db/session_queries.ts";
 
 export const REPLAY_USAGE =
@@ -47,6 +49,14 @@ export async function replaySession(ctx: CommandContext, argv: string[]): Promis
         `convert it to MP4 with: jumphost recordings convert ${s.session_id}`,
     );
   }
+  // reading a recording is audited wherever it happens (the console audits its player and downloads)
+  await writeAudit(sql, {
+    actor: cliActor(),
+    action: "recording.download",
+    target: s.session_id,
+    success: true,
+    details: { format: "asciicast", via: bool(p, "follow") ? "cli replay --follow" : "cli replay" },
+  });
   let follow = bool(p, "follow");
   if (follow && !s.is_active) {
     ctx.out.error(`jumphost: session ${s.session_id} has ended; printing its recording`);
@@ -78,7 +88,7 @@ export async function replaySession(ctx: CommandContext, argv: string[]): Promis
   }
   if (played.size === 0) {
     throw new CliError(
-      `session ${s.session_id} has no recording (only shells and commands run in a terminal are recorded)`,
+      `session ${s.session_id} has no recording (file transfers are not recorded as terminals: see the session's transfers)`,
     );
   }
   return 0;

@@ -48,6 +48,11 @@ export interface Config {
   conversionPreset: string;
   /** size cap of the MP4 cache under <data>/mp4 (MiB); the oldest videos are evicted beyond it */
   mp4CacheMaxMib: number;
+  /**
+   * of a command channel without a terminal (ssh -T host CMD), how many MiB each direction keeps in its
+   * recording; beyond it bytes are counted and hashed, not kept (0 = keep everything)
+   */
+  streamRecordingMaxMib: number;
   logLevel: "debug" | "info" | "warn" | "error";
   /** audit events also go to syslog: udp://HOST:PORT, tcp://HOST:PORT or unix:///dev/log (null = off) */
   syslog: string | null;
@@ -142,6 +147,12 @@ export const KEYS: KeySpec[] = [
     flag: "audit-checkpoint-interval",
   },
   {
+    key: "streamRecordingMaxMib",
+    file: "stream_recording_max_mib",
+    env: "JUMPHOST_STREAM_RECORDING_MAX_MIB",
+    flag: "stream-recording-max-mib",
+  },
+  {
     key: "mp4CacheMaxMib",
     file: "mp4_cache_max_mib",
     env: "JUMPHOST_MP4_CACHE_MAX_MIB",
@@ -216,6 +227,7 @@ function defaults(s: ConfigSources): Raw {
     conversionWorkers: 2,
     conversionPreset: CONVERSION_PRESET,
     mp4CacheMaxMib: DEFAULT_CACHE_MAX_BYTES / 2 ** 20,
+    streamRecordingMaxMib: 64,
     auditCheckpointInterval: 300,
     trustedSigners: null,
     logLevel: "info",
@@ -291,6 +303,10 @@ export function resolveConfig(s: ConfigSources): Config {
   const preset = String(raw.conversionPreset);
   if (!X264_PRESETS.includes(preset)) {
     throw new ConfigError(name("conversionPreset"), `must be one of ${X264_PRESETS.join(", ")}`);
+  }
+  const streamMib = Number(raw.streamRecordingMaxMib);
+  if (!Number.isInteger(streamMib) || streamMib < 0) {
+    throw new ConfigError(name("streamRecordingMaxMib"), "must be a whole number of MiB (0 = no limit)");
   }
   const cacheMib = Number(raw.mp4CacheMaxMib);
   if (!Number.isInteger(cacheMib) || cacheMib < 64 || cacheMib > 2 ** 30) {
@@ -368,6 +384,7 @@ export function resolveConfig(s: ConfigSources): Config {
     conversionWorkers: workers,
     conversionPreset: preset,
     mp4CacheMaxMib: cacheMib,
+    streamRecordingMaxMib: streamMib,
     auditCheckpointInterval: checkpointEvery,
     trustedSigners: abs(str("trustedSigners")),
     logLevel: logLevel as Config["logLevel"],

@@ -125,3 +125,14 @@ Deno.test("rdp_mfa_separator: '#' by default; one printable character that user 
     assert.throws(() => resolveConfig({ ...base, file: { rdp_mfa_separator: bad } }), ConfigError, bad);
   }
 });
+
+Deno.test("stream_recording_max_mib: default 64, 0 allowed, negative or fractional refused", () => {
+  assert.equal(resolveConfig(base).streamRecordingMaxMib, 64);
+  assert.equal(resolveConfig({ ...base, file: { stream_recording_max_mib: 0 } }).streamRecordingMaxMib, 0);
+  for (const bad of [-1, 1.5]) {
+    assert.throws(
+      () => resolveConfig({ ...base, file: { stream_recording_max_mib: bad } }),
+      /stream_recording_max_mib/,
+    );
+  }
+});

@@ -50,6 +50,11 @@ export function eventLine(seconds: number, code: "o" | "i" | "r" | "m", data: st
 export interface WriterOptions {
   /** monotonic milliseconds; tests may inject */
   monotonic?: () => number;
+  /**
+   * output from a channel without a terminal: bare line feeds become CR LF, as a terminal would show them
+   * (no terminal is there to translate; players would otherwise draw a staircase)
+   */
+  crlf?: boolean;
   highWaterBytes?: number;
 }
 
@@ -71,6 +76,9 @@ export class AsciicastWriter {
   #start: number;
   #now: () => number;
   #high: number;
+  #crlf: boolean;
+  /** the last output ended in CR: a following LF is already part of a CR LF pair */
+  #lastCr = false;
   #enc = new TextEncoder();
   // one streaming decoder per direction: a UTF-8 sequence may be split across two SSH packets
   #outDec = new TextDecoder("utf-8", { fatal: false });
@@ -82,6 +90,7 @@ export class AsciicastWriter {
     this.#now = opts.monotonic ?? (() => performance.now());
     this.#start = this.#now();
     this.#high = opts.highWaterBytes ?? 1 << 20;
+    this.#crlf = opts.crlf ?? false;
   }
 
   /** Creates the file (mode 0600, must not exist) and writes the header. */
@@ -119,8 +128,9 @@ export class AsciicastWriter {
   }
 
   output(data: Uint8Array | string): void {
-    const text = typeof data === "string" ? data : this.#outDec.decode(data, { stream: true });
+    let text = typeof data === "string" ? data : this.#outDec.decode(data, { stream: true });
     if (text === "" || this.#closed || this.#error) return;
+    if (this.#crlf) text = this.#toCrlf(text);
     const now = this.#now();
     if (this.#pendingOut.length && now - this.#pendingAt >= MERGE_MS) this.#flushOutput();
     if (!this.#pendingOut.length) this.#pendingAt = now;
@@ -133,6 +143,17 @@ export class AsciicastWriter {
         this.#flushOutput();
       });
     }
+  }
+
+  #toCrlf(text: string): string {
+    const first = this.#lastCr && text[0] === "\n" ? "\n" : "";
+    this.#lastCr = text.endsWith("\r");
+    return first + text.slice(first.length).replace(/(?<!\r)\n/g, "\r\n");
+  }
+
+  /** A marker event (asciicast "m"): a note in the recording's timeline, e.g. where content stops being kept. */
+  marker(text: string): void {
+    this.#event("m", text);
   }
 
   input(data: Uint8Array | string): void {

@@ -137,3 +137,29 @@ Deno.test("AsciicastWriter records every byte of a large burst of output", async
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("AsciicastWriter crlf: bare line feeds of a channel without a terminal become CR LF; markers", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "s.cast");
+    let t = 0;
+    const w = await AsciicastWriter.create(path, { width: 80, height: 24, timestamp: 1700000000 }, {
+      monotonic: () => t,
+      crlf: true,
+    });
+    w.output("a\nb\r\nc\r");
+    t = 10; // another event: no merging across the CR
+    w.output("\nd\n\n");
+    t = 20;
+    w.marker("stdout: limit reached");
+    await w.close();
+    const events = (await Deno.readTextFile(path)).trim().split("\n").slice(1).map((l) => JSON.parse(l));
+    assert.deepEqual(events.map((e) => [e[1], e[2]]), [
+      ["o", "a\r\nb\r\nc\r"],
+      ["o", "\nd\r\n\r\n"],
+      ["m", "stdout: limit reached"],
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -255,13 +255,16 @@ Deno.test("sessions show and replay: a real PTY session recorded through the pro
       assert.match(res.stderr, new RegExp(`session ${id} has ended; printing its recording`));
     });
 
-    await t.step("a session without a terminal has nothing to replay: a clear error", async () => {
+    await t.step("a command without a terminal is recorded too: replay prints its output", async () => {
       const plain = await sshWith(me, env.port, "127.0.0.1", `${U}@web1`, [], ["echo plain"]);
       assert.equal(plain.stdout, "plain\n", plain.stderr);
       const sid = (await lastSession()).session_id;
       const res = await cli.run(["sessions", "replay", sid, "--cat"]);
-      assert.equal(res.code, 1);
-      assert.match(res.stderr, /has no recording/);
+      assert.equal(res.code, 0, res.stderr);
+      assert.equal(res.stdout, "plain\r\n", "shown as a terminal would show it");
+      const [read] = await env.db.sql<{ details: Record<string, unknown> }[]>`
+        SELECT details FROM audit_log WHERE action = 'recording.download' AND target = ${sid}`;
+      assert.equal(read.details.via, "cli replay", "the replay is audited");
     });
 
     await t.step("a missing recording file: show says so, replay fails with one line", async () => {

@@ -3,6 +3,36 @@ import { realPath } from "./fs_util.ts";
 import type { Sql } from "../db/client.ts";
 import { recordingsOfSession, type SessionRow } from "../db/session_queries.ts";
 import { HttpError } from "./errors.tsx";
+import { writeAudit } from "../db/audit.ts";
+
+/**
+ * Audits one read of a recording's content by a console user, in any format (the asciicast for the player or
+ * as a download, an MP4, a raw RDP file): who, which session and recording, how. A range request that does
+ * not start at byte 0 is a piece of a read already audited.
+ */
+export async function auditRecordingRead(
+  sql: Sql,
+  nodeId: string,
+  r: {
+    actor: string;
+    sourceIp: string | null;
+    sessionId: string;
+    recording: number | null;
+    format: "asciicast" | "mp4" | "rdp";
+    download: boolean;
+    range?: string;
+  },
+): Promise<void> {
+  if (r.range && !/^bytes=0-/.test(r.range.trim())) return;
+  await writeAudit(sql, {
+    actor: r.actor,
+    action: "recording.download",
+    target: r.sessionId,
+    sourceIp: r.sourceIp,
+    success: true,
+    details: { recording: r.recording, format: r.format, via: r.download ? "download" : "view" },
+  }, nodeId);
+}
 
 /** The asciicast of an SSH session: the first terminal recording row, else sessions.recording_path. */
 export async function castPathOf(sql: Sql, s: SessionRow): Promise<string | null> {
@@ -11,6 +41,11 @@ export async function castPathOf(sql: Sql, s: SessionRow): Promise<string | null
   if (cast) return cast.path;
   if (s.protocol === "ssh" && s.recording_path) return s.recording_path;
   return null;
+}
+
+/** The recordings row id of a session's asciicast at `path` (null: an old row with only recording_path). */
+export async function castRecordingId(sql: Sql, s: SessionRow, path: string): Promise<number | null> {
+  return (await recordingsOfSession(sql, s.id)).find((r) => r.path === path)?.id ?? null;
 }
 
 /**

@@ -1,6 +1,6 @@
 // Session channels: PTY, env, agent forwarding, shell/exec/subsystem, window changes, signals, EOF and
-// exit status, relayed to a matching backend channel. Interactive channels are recorded; SFTP/SCP file
-// names and sizes are noted in the session metadata.
+// exit status, relayed to a matching backend channel. Every channel is recorded except file transfers:
+// SFTP/SCP file names and sizes are noted in the session metadata.
 import { RecordingError } from "../../recorder/asciicast.ts";
 import { Buffer } from "node:buffer";
 import type { Readable, Writable } from "node:stream";
@@ -9,11 +9,14 @@ import type { ClientChannel, PtyInfo, ServerChannel, ServerSession } from "./ssh
 import type { ChannelInfo } from "./metadata.ts";
 import { parseScpCommand, ScpTap } from "./scp_tap.ts";
 import { SftpTap } from "./sftp_tap.ts";
+import { type StreamName, StreamTap } from "./stream_tap.ts";
 import type { Transfer } from "./transfer_tap.ts";
 import { backendFailureText, loginBanner } from "./texts.ts";
 import { BackendError } from "./upstream.ts";
 
 const MAX_ENV = 64;
+/** per direction of a channel without a terminal, what its recording keeps (config stream_recording_max_mib) */
+const DEFAULT_STREAM_KEEP = 64 * 2 ** 20;
 /** signals a client sends before the backend channel is open wait for it (a few; more are dropped) */
 const MAX_EARLY_SIGNALS = 8;
 
@@ -131,19 +134,22 @@ export function handleSessionChannel(s: ProxySession, session: ServerSession): v
       return failChannel(ch, `jumphost: ${s.server} refused the ${kind} request.\r\n`);
     }
     if (closed) return bch.close();
-    // recorded: every shell (typed commands, with or without a terminal) and commands run in a terminal
+    // recorded: every channel but file transfers (scp, SFTP: their files are listed and hashed instead);
+    // a terminal as the user saw it, a channel without one as its three streams (see stream_tap.ts)
     const terminal = ptyOpts !== null && kind !== "subsystem";
-    const recorded = kind === "shell" || terminal;
+    const scp = kind === "exec" ? parseScpCommand(arg) : null;
+    const recorded = !scp && !(kind === "subsystem" && arg === "sftp");
     let rec: Recording | null = null;
     if (recorded) {
       try {
         rec = await s.startRecording(
-          kind === "shell" ? "shell" : `exec: ${arg.slice(0, 200)}`,
+          kind === "shell" ? "shell" : kind === "exec" ? `exec: ${arg.slice(0, 200)}` : `subsystem: ${arg}`,
           ptyOpts ?? { cols: 80, rows: 24, term: "" },
+          !terminal,
         );
       } catch (e) {
-        // fail closed by default: no interactive session without its recording; a database error (the
-        // recordings row) always refuses
+        // fail closed by default: no session without its recording; a database error (the recordings row)
+        // always refuses
         const message = (e as Error).message;
         if (!(e instanceof RecordingError)) {
           s.rt.deps.log.error("cannot start recording", { ref: s.id, error: message });
@@ -161,10 +167,10 @@ export function handleSessionChannel(s: ProxySession, session: ServerSession): v
       pty: ptyOpts ? { term: ptyOpts.term, cols: ptyOpts.cols, rows: ptyOpts.rows } : undefined,
       recording: rec?.path,
     });
-    const scp = kind === "exec" ? parseScpCommand(arg) : null;
     if (kind === "subsystem") s.setSubsystem(arg);
     else if (scp) s.setSubsystem("scp");
-    relay = new ChannelRelay(s, ch, bch, info, rec, terminal, kind === "shell" && terminal, end!);
+    const streams = rec && !terminal ? new StreamTap(s.rt.deps.streamKeepBytes ?? DEFAULT_STREAM_KEEP) : null;
+    relay = new ChannelRelay(s, ch, bch, info, rec, terminal, kind === "shell" && terminal, end!, streams);
     if (kind === "subsystem" && arg === "sftp") relay.tapSftp();
     if (scp) relay.tapScp(scp.direction, scp.path, scp.targetIsDir);
     relay.run();
@@ -240,7 +246,31 @@ export class ChannelRelay implements Relay {
     private readonly terminal: boolean,
     private readonly banner: boolean,
     private readonly end: ChannelEnd,
+    /** a channel without a terminal: what its recording keeps, and the byte counts and hashes */
+    private readonly streams: StreamTap | null = null,
   ) {}
+
+  /** Records one chunk of a direction: as the terminal showed it, or (no terminal) within the stream limit. */
+  #record(name: StreamName, d: Buffer): void {
+    const w = this.rec?.writer;
+    if (!w) return;
+    if (!this.streams) return name === "stdin" ? w.input(d) : w.output(d);
+    const { keep, crossed } = this.streams.pass(name, d);
+    if (keep > 0) {
+      const kept = keep === d.length ? d : d.subarray(0, keep);
+      if (name === "stdin") {
+        w.input(kept);
+        w.output(kept); // nothing echoes it without a terminal: the replay shows it where it was typed
+      } else w.output(kept);
+    }
+    if (crossed) {
+      w.marker(
+        `${name}: the recording keeps ${
+          keep === 0 ? "no more" : "only the start"
+        }; further bytes are counted and hashed`,
+      );
+    }
+  }
 
   tapSftp(): void {
     const tap = new SftpTap((t) => this.#transfer(t));
@@ -289,12 +319,12 @@ export class ChannelRelay implements Relay {
     }
     const gate = () => (rec?.writer.full ? rec.writer.drained() : null);
     pump(bch, ch, (d) => {
-      rec?.writer.output(d);
+      this.#record("stdout", d);
       this.#safeTap("out", d);
     }, gate);
-    pump(bch.stderr, ch.stderr, (d) => rec?.writer.output(d), gate);
+    pump(bch.stderr, ch.stderr, (d) => this.#record("stderr", d), gate);
     pump(ch, bch, (d) => {
-      rec?.writer.input(d);
+      this.#record("stdin", d);
       this.#safeTap("in", d);
     }, gate);
     ch.on("end", () => bch.end());
@@ -342,7 +372,7 @@ export class ChannelRelay implements Relay {
       }
       this.ch.end();
     }
-    this.s.meta.endChannel(this.info, status);
+    this.s.meta.endChannel(this.info, status, this.streams?.summary());
   }
 
   resize(info: { cols: number; rows: number; width: number; height: number }): void {

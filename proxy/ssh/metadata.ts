@@ -1,6 +1,7 @@
 // What a session did, for sessions.metadata: channels (exec commands, subsystems, PTYs), agent use,
 // forwarded destinations, transferred files. Bounded so a busy session cannot grow it without limit.
 import type { Transfer } from "./transfer_tap.ts";
+import type { StreamName, StreamSummary } from "./stream_tap.ts";
 
 const MAX_ITEMS = 500;
 
@@ -11,6 +12,8 @@ export interface ChannelInfo {
   subsystem?: string;
   pty?: { term: string; cols: number; rows: number };
   recording?: string;
+  /** a channel without a terminal: bytes and SHA-256 of each direction, and what the recording left out */
+  streams?: Record<StreamName, StreamSummary>;
   exit?: { status?: number; signal?: string };
   started_at: string;
   ended_at?: string;
@@ -65,8 +68,9 @@ export class SessionMetadata {
     return info;
   }
 
-  endChannel(info: ChannelInfo, exit: ChannelInfo["exit"]): void {
+  endChannel(info: ChannelInfo, exit: ChannelInfo["exit"], streams?: ChannelInfo["streams"]): void {
     info.exit = exit;
+    if (streams) info.streams = streams;
     info.ended_at = this.now().toISOString();
     this.#changed();
   }

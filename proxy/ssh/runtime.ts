@@ -54,6 +54,8 @@ export interface SshProxyDeps {
   auditSpoolDir?: string;
   /** a recording that cannot be written (disk full): "disconnect" (default, fail closed) or "continue" */
   onRecordingFailure?: "disconnect" | "continue";
+  /** per direction of a channel without a terminal, bytes kept in its recording (0 = all; default 64 MiB) */
+  streamKeepBytes?: number;
   /** bound of the spool file (default 64 MiB) */
   auditSpoolMaxBytes?: number;
   /** the appliance's signing key, which seals recordings as they close; without it they stay unsealed */

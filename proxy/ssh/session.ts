@@ -234,9 +234,13 @@ export class ProxySession {
   }
 
   /** Creates an asciicast recording for an interactive channel (mode 0600, streamed). */
-  startRecording(channel: string, pty: { cols: number; rows: number; term: string }): Promise<Recording> {
+  startRecording(
+    channel: string,
+    pty: { cols: number; rows: number; term: string },
+    noTerminal = false,
+  ): Promise<Recording> {
     if (this.rowId === null) return Promise.reject(new SessionDbError("no sessions row"));
-    return this.#recordings.start(this.rowId, channel, pty);
+    return this.#recordings.start(this.rowId, channel, pty, noTerminal);
   }
 
   /** The current verdict for forwarding (re-decided: a shorter policy may have lapsed). */

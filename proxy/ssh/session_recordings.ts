@@ -32,6 +32,8 @@ export class SessionRecordings {
     rowId: number,
     channel: string,
     pty: { cols: number; rows: number; term: string },
+    /** the channel has no terminal: its output is shown as a terminal would (recorder/asciicast.ts crlf) */
+    noTerminal = false,
   ): Promise<Recording> {
     const d = new Date();
     const dir = join(
@@ -46,9 +48,9 @@ export class SessionRecordings {
       width: pty.cols,
       height: pty.rows,
       timestamp: d.getTime() / 1000,
-      title: this.title,
+      title: noTerminal ? `${this.title} (${channel}, no terminal)` : this.title,
       env: { TERM: pty.term || "xterm", SHELL: "/bin/sh" },
-    });
+    }, { crlf: noTerminal });
     writer.onError = this.onError;
     try {
       const id = await addRecording(this.rt.deps.sql, {

@@ -72,6 +72,8 @@ export interface SshEnvOptions {
   setup?: SshProxyDeps["setup"];
   /** runs against the fresh database before the proxy starts */
   beforeStart?: (db: TestDb) => Promise<void>;
+  /** per direction of a channel without a terminal, bytes its recording keeps */
+  streamKeepBytes?: number;
 }
 
 export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
@@ -113,6 +115,7 @@ export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
     keepaliveMs: o.keepaliveMs,
     algorithms: o.clientCiphers ? { ...DEFAULT_ALGORITHMS, ciphers: o.clientCiphers } : o.algorithms,
     setup: o.setup,
+    streamKeepBytes: o.streamKeepBytes,
     secretKey: () => Promise.resolve(TEST_SECRET_KEY),
     signingKey: () => loadSigningKey(dataDir),
   });

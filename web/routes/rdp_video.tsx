@@ -13,7 +13,7 @@ import { clientIp } from "../auth.ts";
 import type { AppEnv } from "../deps.ts";
 import { notFound } from "../errors.tsx";
 import { fileResponse } from "../range.ts";
-import { checkedRecordingPath } from "../recording_files.ts";
+import { auditRecordingRead, checkedRecordingPath } from "../recording_files.ts";
 import { fragment } from "../render.tsx";
 import { RdpRecording, type RdpRecordingView } from "../views/rdp_parts.tsx";
 import { actorOf, formOf, need, type RouteCtx } from "./ctx.ts";
@@ -100,6 +100,15 @@ export function rdpVideoRoutes(ctx: RouteCtx): Hono<AppEnv> {
     const job = await latestOutputOf(deps.sql, rec.id);
     if (!job?.output_path) throw notFound("video");
     const path = await checkedRecordingPath(job.output_path, deps.mp4Dir);
+    await auditRecordingRead(deps.sql, deps.nodeId, {
+      actor: actorOf(c.get("session")),
+      sourceIp: clientIp(c),
+      sessionId: rec.session_id,
+      recording: rec.id,
+      format: "mp4",
+      download: c.req.query("download") === "1",
+      range: c.req.header("Range"),
+    });
     const disposition: Record<string, string> = c.req.query("download") === "1"
       ? {
         "Content-Disposition": `attachment; filename="session-${

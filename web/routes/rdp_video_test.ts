@@ -85,6 +85,12 @@ Deno.test("RDP recording: convert from the session page, progress, then play and
     const dl = await a.get(`/sessions/${s.session_id}/recordings/${rid}/video?download=1`);
     assert.match(dl.headers.get("Content-Disposition")!, /attachment; filename="session-.*\.mp4"/);
     assert.equal((await dl.bytes()).length, 5000);
+    // the download is audited; the player's range request from byte 100 is a piece of a read, not one
+    const reads = await fx.db.sql<{ target: string; details: Record<string, unknown> }[]>`
+      SELECT target, details FROM audit_log WHERE action = 'recording.download' ORDER BY id`;
+    assert.deepEqual(reads.map((r) => [r.target, r.details.format, r.details.via, r.details.recording]), [
+      [s.session_id, "mp4", "download", rid],
+    ]);
 
     // the recording must belong to the session in the URL
     const other = await insertSession(fx.db.sql, { protocol: "rdp" });

@@ -15,7 +15,7 @@ import { streamCast } from "../live_stream.ts";
 import { watchSession } from "../session_watch.ts";
 import { consoleSessionLive } from "../../db/console_sessions.ts";
 import { reader, withQuery } from "../query.ts";
-import { castPathOf, checkedRecordingPath } from "../recording_files.ts";
+import { auditRecordingRead, castPathOf, castRecordingId, checkedRecordingPath } from "../recording_files.ts";
 import { page } from "../render.tsx";
 import { Flash } from "../views/parts.tsx";
 import { SessionTable } from "../views/session_parts.tsx";
@@ -143,9 +143,23 @@ export function sessionRoutes(ctx: RouteCtx): Hono<AppEnv> {
     if (!p) throw notFound("recording");
     const real = await checkedRecordingPath(p, deps.recordingsDir);
     const file = await Deno.open(real, { read: true });
+    const download = c.req.query("download") === "1";
+    try {
+      await auditRecordingRead(deps.sql, deps.nodeId, {
+        actor: actorOf(c.get("session")),
+        sourceIp: clientIp(c),
+        sessionId: s.session_id,
+        recording: await castRecordingId(deps.sql, s, p),
+        format: "asciicast",
+        download,
+      });
+    } catch (e) {
+      file.close(); // no read without its audit row
+      throw e;
+    }
     c.header("Content-Type", "application/x-asciicast");
     c.header("Cache-Control", "no-store");
-    if (c.req.query("download") === "1") {
+    if (download) {
       c.header(
         "Content-Disposition",
         `attachment; filename="session-${s.session_id.replace(/[^A-Za-z0-9._-]/g, "_")}.cast"`,

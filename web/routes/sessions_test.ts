@@ -105,6 +105,16 @@ Deno.test("asciicast download and replay page; files outside the recordings dire
     assert.equal(dl.status, 200);
     assert.match(dl.headers.get("Content-Disposition")!, /attachment; filename="session-[^"]+\.cast"/);
     assert.equal(await dl.text(), cast);
+    const view = await a.get(`/sessions/${s.session_id}/cast`);
+    assert.equal(await view.text(), cast);
+    // every read of the recording is audited: who, which session, how
+    const reads = await fx.db.sql<{ actor: string; target: string; details: Record<string, unknown> }[]>`
+      SELECT actor, target, details FROM audit_log WHERE action = 'recording.download' ORDER BY id`;
+    assert.deepEqual(reads.map((r) => [r.target, r.details.format, r.details.via]), [
+      [s.session_id, "asciicast", "download"],
+      [s.session_id, "asciicast", "view"],
+    ]);
+    assert.ok(reads.every((r) => r.actor === reads[0].actor && r.actor.length > 0));
 
     const evilPath = join(outside, "secret.cast");
     await Deno.writeTextFile(evilPath, "secret");
