@@ -94,3 +94,23 @@ Deno.test("a channel without a terminal keeps its stream up to the limit; the re
     await env.close();
   }
 });
+
+Deno.test("binary output of a channel without a terminal is hashed, not kept, and marked", async () => {
+  const { env, me, target } = await granted();
+  try {
+    const r = await ssh(me, env.port, "127.0.0.1", target, [
+      "f=$(mktemp); head -c 200000 /dev/urandom > $f; sha256sum $f >&2; cat $f; rm $f",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const [ch] = await lastSessionChannels(env);
+    assert.equal(ch.streams!.stdout.bytes, 200000);
+    assert.equal(ch.streams!.stdout.sha256, r.stderr.split(" ")[0], "the hash of every byte sent");
+    assert.ok(ch.streams!.stdout.not_kept! >= 190000, `${ch.streams!.stdout.not_kept} bytes not kept`);
+    const [rec] = await env.db.sql<{ path: string; size: number }[]>`SELECT path, size FROM recordings`;
+    const ev = events(await Deno.readTextFile(rec.path));
+    assert.ok(ev.some((e) => e[1] === "m" && e[2] === "stdout: binary data, counted and hashed, not kept"));
+    assert.ok((await Deno.stat(rec.path)).size < 50_000, "the recording is not the size of the data");
+  } finally {
+    await env.close();
+  }
+});

@@ -255,7 +255,9 @@ export class ChannelRelay implements Relay {
     const w = this.rec?.writer;
     if (!w) return;
     if (!this.streams) return name === "stdin" ? w.input(d) : w.output(d);
-    const { keep, crossed } = this.streams.pass(name, d);
+    const { keep, crossed, edge } = this.streams.pass(name, d);
+    if (edge === "binary_start") w.marker(`${name}: binary data, counted and hashed, not kept`);
+    else if (edge === "binary_end") w.marker(`${name}: text again`);
     if (keep > 0) {
       const kept = keep === d.length ? d : d.subarray(0, keep);
       if (name === "stdin") {
