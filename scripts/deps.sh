@@ -11,7 +11,7 @@ say() { printf '==> %s\n' "$*" >&2; }
 run_pkgs=(postgresql ffmpeg openssh-client ca-certificates)
 test_pkgs=(openssh-server xrdp xorgxrdp freerdp2-x11 freerdp2-shadow-x11 winpr-utils xvfb x11-apps x11-utils xterm
   imagemagick chromium asciinema iproute2 procps util-linux curl python3 tigervnc-standalone-server openbox xauth
-  tmux mmdebstrap systemd-container libpam-oath oathtool ssh-audit)
+  tmux mmdebstrap systemd-container libpam-oath oathtool ssh-audit sudo)
 pkgs=("${run_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
 
