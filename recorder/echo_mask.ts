@@ -6,10 +6,9 @@
 // (Enter, arrows, Ctrl-C) are kept: they carry no secret and replays need them. Only the recording waits:
 // the relay itself never does.
 //
-// A control key is a barrier: keys typed before it are decided when it is typed (their echo comes before
-// it, or never), so a password's characters showing up in the output of the command it unlocked do not count.
-// Typing ahead of a slow link therefore masks the input events of what was typed ahead; the terminal output
-// still shows those keys when their echo arrives.
+// A control key is a barrier: the echo of keys typed before it must be the first output after them (a pasted
+// line is echoed before it runs), so a password's characters showing up in the output of the command it
+// unlocked do not count.
 //
 // Full-screen programs redraw instead of echoing: in vim's normal mode `dd` shows nothing, so it is masked.
 // Erring towards masking is the point: a recording may lose a keystroke, never a password.
@@ -25,6 +24,8 @@ interface Pending {
   at: number;
   /** printable keys wait for their echo; keys typed at a secret prompt are masked already */
   needsEcho: boolean;
+  /** a control key (Enter …) was typed after it: its echo, if any, is the very next output */
+  barred?: boolean;
 }
 
 const SECRET_PROMPT =
@@ -90,10 +91,10 @@ export class EchoMask {
         continue;
       }
       // a control key is a barrier: what the program does with it (a newline, its output) is no echo of
-      // the keys before it, so those are decided now — echoed already, or masked
-      this.#release(now, true);
+      // the keys before it, so their echo can only be the output that comes first
+      for (const p of this.#pending) p.barred = true;
       if (k.text === "\r" || k.text === "\n" || k.text === "\x03") this.#secret = false;
-      this.emit(k.text);
+      this.#queue({ text: k.text, at: now, needsEcho: false });
     }
     this.#release(now);
   }
@@ -130,17 +131,20 @@ export class EchoMask {
     this.#pending.push(p);
   }
 
-  /** Emits the pending keys that are decided, in order; `force`: every one is decided now. */
-  #release(now: number, force = false): void {
+  /** Emits the pending keys that are decided, in order. */
+  #release(now: number): void {
     while (this.#pending.length) {
       const head = this.#pending[0];
       if (head.needsEcho) {
-        const i = this.#seen.indexOf(head.text);
+        const i = head.barred ? (this.#seen.startsWith(head.text) ? 0 : -1) : this.#seen.indexOf(head.text);
+        // past a barrier, other output first (sudo's newline, a command's output) means there was no echo
+        const otherFirst = head.barred && i < 0 &&
+          (this.#seen.length >= head.text.length || this.#seen.includes("\n"));
         if (i >= 0) {
           this.#seen = this.#seen.slice(i + head.text.length);
           this.#echoDelay = 0.8 * this.#echoDelay + 0.2 * Math.max(0, now - head.at);
           this.emit(head.text);
-        } else if (force || now >= head.at + this.waitMs) {
+        } else if (otherFirst || now >= head.at + this.waitMs) {
           this.emit(mask(head.text));
         } else return;
       } else this.emit(head.text);

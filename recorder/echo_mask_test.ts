@@ -58,6 +58,15 @@ Deno.test("echo mask: a password's characters in the output after Enter are no e
   assert.equal(kept, "****\r");
 });
 
+Deno.test("echo mask: a pasted line with its Enter is kept when its echo comes first", () => {
+  assert.equal(
+    run([[0, "i", "stty size; echo x\r"], [3, "o", "stty size; echo x\r\n30 100\r\nx\r\n"]]),
+    "stty size; echo x\r",
+  );
+  // the same paste where nothing echoes (a password pasted at a silent prompt)
+  assert.equal(run([[0, "i", "s3cret\r"], [3, "o", "\r\nok s3cret\r\n"]]), "******\r");
+});
+
 Deno.test("echo mask: an echo in escape sequences and a slow link within the wait are kept", () => {
   assert.equal(run([[0, "i", "a"], [300, "o", "\x1b[?25l\x1b[1;5Ha\x1b[?25h"]]), "a");
   assert.equal(run([[0, "i", "ab"], [10, "o", "a"], [20, "o", "b"]]), "ab", "a pasted run echoed in pieces");
