@@ -58,12 +58,16 @@ export function transferRows(metadata: Obj): Cell[][] {
     text(t.protocol),
     text(t.op),
     text(t.to) ? `${text(t.path)} -> ${text(t.to)}` : text(t.path),
-    typeof t.bytes === "number" ? formatBytes(t.bytes) : null,
+    typeof t.bytes === "number"
+      ? formatBytes(t.bytes) + (t.incomplete === true ? " (incomplete)" : "")
+      : null,
+    text(t.sha256),
   ]);
   const rdp = objects(metadata.files).map((f) => [
     "rdp drive",
     text(f.action),
     text(f.device) ? `${text(f.device)}:${text(f.path) ?? "?"}` : text(f.path),
+    null,
     null,
   ]);
   return [...ssh, ...rdp];
@@ -127,7 +131,7 @@ export function renderDetail(d: SessionDetail, formatDuration: (s: number | null
   };
   section("channels", ["#", "type", "command", "pty", "exit", "started"], channelRows(md));
   section("forwarded", ["kind", "destination", "decision", "count"], forwardRows(md));
-  section("transfers", ["protocol", "op", "path", "bytes"], transferRows(md));
+  section("transfers", ["protocol", "op", "path", "bytes", "sha256"], transferRows(md));
   const notes = Array.isArray(md.notes) ? md.notes.map(text).filter((n) => n !== null) : [];
   section("notes", ["note"], notes.map((n) => [n]));
   const rdp = d.protocol === "rdp";

@@ -49,7 +49,7 @@ const base: SessionDetail = {
     ],
     forwards: [{ kind: "direct", host: "db.internal", port: 5432, allowed: true, count: 3 }],
     transfers: [
-      { protocol: "sftp", op: "write", path: "/home/a/x.bin", bytes: 2_500_000 },
+      { protocol: "sftp", op: "write", path: "/home/a/x.bin", bytes: 2_500_000, sha256: "ab".repeat(32) },
       { protocol: "sftp", op: "rename", path: "/a", to: "/b", bytes: 0 },
     ],
     agent_forwarded: true,
@@ -87,11 +87,11 @@ Deno.test("channelRows(), forwardRows() and transferRows() read the proxies' met
   ]);
   assert.deepEqual(forwardRows(base.metadata), [["direct", "db.internal:5432", "allowed", "3"]]);
   assert.deepEqual(transferRows(base.metadata), [
-    ["sftp", "write", "/home/a/x.bin", "2.4 MiB"],
-    ["sftp", "rename", "/a -> /b", "0 B"],
+    ["sftp", "write", "/home/a/x.bin", "2.4 MiB", "ab".repeat(32)],
+    ["sftp", "rename", "/a -> /b", "0 B", null],
   ]);
   const rdp = { files: [{ type: "file", device: "C", path: "\\doc.txt", action: "read" }] };
-  assert.deepEqual(transferRows(rdp), [["rdp drive", "read", "C:\\doc.txt", null]]);
+  assert.deepEqual(transferRows(rdp), [["rdp drive", "read", "C:\\doc.txt", null, null]]);
 });
 
 Deno.test("the metadata readers ignore shapes they do not know instead of crashing", () => {

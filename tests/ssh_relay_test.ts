@@ -31,7 +31,7 @@ interface Row {
       subsystem?: string;
       exit?: { status?: number; signal?: string };
     }[];
-    transfers: { protocol: string; op: string; path: string; bytes: number }[];
+    transfers: { protocol: string; op: string; path: string; bytes: number; sha256?: string }[];
   };
 }
 
@@ -220,8 +220,9 @@ Deno.test("ssh relay: exec, routing, PTY shell recorded, scp and sftp through th
         const [u, d] = rows.slice(-2);
         assert.equal(u.subsystem, legacy ? "scp" : "sftp");
         const proto = legacy ? "scp" : "sftp";
+        // the content's SHA-256, as the proxy saw it pass, equals the file's
         assert.deepEqual(u.metadata.transfers.filter((x) => x.bytes > 0), [
-          { protocol: proto, op: legacy ? "upload" : "write", path: remote, bytes: big.length },
+          { protocol: proto, op: legacy ? "upload" : "write", path: remote, bytes: big.length, sha256: want },
         ]);
         assert.deepEqual(d.metadata.transfers.filter((x) => x.bytes > 0), [
           {
@@ -229,6 +230,7 @@ Deno.test("ssh relay: exec, routing, PTY shell recorded, scp and sftp through th
             op: legacy ? "download" : "read",
             path: legacy ? `up-o.bin` : remote,
             bytes: big.length,
+            sha256: want,
           },
         ]);
       });

@@ -301,6 +301,7 @@ export class ChannelRelay implements Relay {
     const tap = new ScpTap(direction, path, (t) => this.#transfer(t), targetIsDir);
     if (direction === "upload") this.#tapIn = (d) => tap.push(d);
     else this.#tapOut = (d) => tap.push(d);
+    this.#taps = tap;
   }
 
   #transfer(t: Transfer): void {

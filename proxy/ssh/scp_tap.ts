@@ -1,4 +1,5 @@
 // The legacy SCP protocol (`scp -O`, or `scp -t/-f` run remotely) seen from the proxy.
+import { createHash, type Hash } from "node:crypto";
 import { MAX_NAME, type Transfer, TransferTapError } from "./transfer_tap.ts";
 
 /** Parses the legacy SCP protocol stream from the side that sends files (`scp -t`: client, `scp -f`: server). */
@@ -7,6 +8,8 @@ export class ScpTap {
   #skip = 0;
   #dirs: string[] = [];
   #awaitingNul = false;
+  /** the file whose bytes are passing, reported with their hash once they all have */
+  #file: { t: Transfer; hash: Hash } | null = null;
 
   constructor(
     private readonly direction: "upload" | "download",
@@ -21,8 +24,10 @@ export class ScpTap {
     while (off < chunk.length) {
       if (this.#skip > 0) {
         const n = Math.min(this.#skip, chunk.length - off);
+        this.#file?.hash.update(chunk.subarray(off, off + n));
         this.#skip -= n;
         off += n;
+        if (this.#skip === 0) this.#fileDone();
         continue;
       }
       const b = chunk[off++];
@@ -43,6 +48,21 @@ export class ScpTap {
     }
   }
 
+  #fileDone(): void {
+    const f = this.#file;
+    if (!f) return;
+    this.#file = null;
+    this.emit({ ...f.t, sha256: f.hash.digest("hex") });
+  }
+
+  /** The channel ended: a file whose bytes had not all passed is reported as incomplete, without a hash. */
+  finish(): void {
+    const f = this.#file;
+    if (!f) return;
+    this.#file = null;
+    this.emit({ ...f.t, bytes: f.t.bytes - this.#skip, incomplete: true });
+  }
+
   #directive(line: string): void {
     const kind = line[0];
     if (kind === "C" || kind === "D") {
@@ -56,7 +76,7 @@ export class ScpTap {
       const size = Number(m[2]);
       if (!Number.isSafeInteger(size)) throw new TransferTapError("malformed", "SCP size out of range");
       const base = this.#dirs.length ? this.#dirs.join("/") + "/" : "";
-      this.emit({
+      const t: Transfer = {
         protocol: "scp",
         op: this.direction,
         path: this.direction === "download"
@@ -65,9 +85,11 @@ export class ScpTap {
           ? joinTarget(this.target, base + name)
           : this.target,
         bytes: size,
-      });
+      };
+      this.#file = { t, hash: createHash("sha256") };
       this.#skip = size;
       this.#awaitingNul = true;
+      if (size === 0) this.#fileDone();
     } else if (kind === "E") {
       this.#dirs.pop();
     } else if (kind === "T") {

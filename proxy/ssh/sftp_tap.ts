@@ -1,5 +1,6 @@
 // SFTP (draft-ietf-secsh-filexfer-02, as OpenSSH speaks it) seen from the proxy: file names opened and bytes
 // read or written per handle, renames, removes. Headers are parsed; WRITE/DATA payloads are skipped.
+import { createHash, type Hash } from "node:crypto";
 import { MAX_NAME, type Transfer, TransferTapError } from "./transfer_tap.ts";
 
 const MAX_PACKET = 1 << 20; // OpenSSH sends at most 256 KiB; anything larger is not SFTP
@@ -44,24 +45,45 @@ class Cursor {
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
+/** The content of one direction of an open file, hashed while it passes in order from offset 0. */
+class Content {
+  hash: Hash | null = createHash("sha256");
+  /** the next offset an in-order transfer continues at */
+  next = 0;
+
+  /** A payload of `n` bytes at `offset` begins: where to send its bytes (null: not hashable any more). */
+  at(offset: number, n: number): Hash | null {
+    if (offset !== this.next) this.hash = null; // out of order, or a partial transfer: no whole-file hash
+    this.next = offset + n;
+    return this.hash;
+  }
+}
+
 interface OpenFile {
   path: string;
   flags: number;
   read: number;
   written: number;
+  readContent: Content;
+  writeContent: Content;
 }
 
 /** One direction of an SFTP channel; both directions share a SftpTap. */
 class SftpParser {
   #head: Uint8Array = new Uint8Array(0);
   #skip = 0;
-  constructor(private readonly onPacket: (type: number, body: Uint8Array, skipped: number) => void) {}
+  /** where the skipped payload (WRITE/DATA content) goes, if anywhere */
+  #sink: Hash | null = null;
+  constructor(
+    private readonly onPacket: (type: number, body: Uint8Array, skipped: number) => Hash | null | void,
+  ) {}
 
   push(chunk: Uint8Array): void {
     let off = 0;
     while (off < chunk.length) {
       if (this.#skip > 0) {
         const n = Math.min(this.#skip, chunk.length - off);
+        this.#sink?.update(chunk.subarray(off, off + n));
         this.#skip -= n;
         off += n;
         continue;
@@ -98,13 +120,13 @@ class SftpParser {
     const rest = 4 + len - h.length;
     this.#head = new Uint8Array(0);
     this.#skip = rest;
-    this.onPacket(h[4], h.subarray(5), rest);
+    this.#sink = this.onPacket(h[4], h.subarray(5), rest) ?? null;
   }
 }
 
 export class SftpTap {
   #pendingOpen = new Map<number, { path: string; flags: number }>();
-  #pendingRead = new Map<number, string>();
+  #pendingRead = new Map<number, { handle: string; offset: number }>();
   #files = new Map<string, OpenFile>();
   readonly fromClient: SftpParser;
   readonly fromServer: SftpParser;
@@ -114,9 +136,10 @@ export class SftpTap {
     this.fromServer = new SftpParser((type, body, skipped) => this.#response(type, body, skipped));
   }
 
-  #request(type: number, body: Uint8Array, skipped: number): void {
+  #request(type: number, body: Uint8Array, skipped: number): Hash | null {
     const c = new Cursor(body);
-    if (type === 1) return; // INIT carries a version, no id
+    if (type === 1) return null; // INIT carries a version, no id
+    let sink: Hash | null = null;
     const id = c.u32();
     switch (type) {
       case OPEN: {
@@ -124,15 +147,20 @@ export class SftpTap {
         this.#pendingOpen.set(id, { path, flags: c.u32() });
         break;
       }
-      case READ:
-        this.#pendingRead.set(id, hex(c.bytes()));
+      case READ: {
+        const handle = hex(c.bytes());
+        this.#pendingRead.set(id, { handle, offset: c.u32() * 2 ** 32 + c.u32() });
         break;
+      }
       case WRITE: {
         const f = this.#files.get(hex(c.bytes()));
-        c.u32(); // offset, high
-        c.u32(); // offset, low
+        const offset = c.u32() * 2 ** 32 + c.u32();
         const n = c.u32();
-        if (f) f.written += Math.min(n, body.length - c.off + skipped);
+        if (f) {
+          const got = Math.min(n, body.length - c.off + skipped);
+          f.written += got;
+          sink = f.writeContent.at(offset, got);
+        }
         break;
       }
       case CLOSE:
@@ -165,27 +193,39 @@ export class SftpTap {
     if (this.#pendingOpen.size > 10_000 || this.#pendingRead.size > 10_000) {
       throw new TransferTapError("malformed", "too many unanswered SFTP requests");
     }
+    return sink;
   }
 
-  #response(type: number, body: Uint8Array, skipped: number): void {
+  #response(type: number, body: Uint8Array, skipped: number): Hash | null {
     const c = new Cursor(body);
-    if (type === 2) return; // VERSION
+    if (type === 2) return null; // VERSION
     const id = c.u32();
+    let sink: Hash | null = null;
     switch (type) {
       case HANDLE: {
         const open = this.#pendingOpen.get(id);
         this.#pendingOpen.delete(id);
         if (open && this.#files.size < 10_000) {
-          this.#files.set(hex(c.bytes()), { ...open, read: 0, written: 0 });
+          this.#files.set(hex(c.bytes()), {
+            ...open,
+            read: 0,
+            written: 0,
+            readContent: new Content(),
+            writeContent: new Content(),
+          });
         }
         break;
       }
       case DATA: {
-        const h = this.#pendingRead.get(id);
+        const r = this.#pendingRead.get(id);
         this.#pendingRead.delete(id);
         const n = c.u32();
-        const f = h === undefined ? undefined : this.#files.get(h);
-        if (f) f.read += Math.min(n, body.length - c.off + skipped);
+        const f = r === undefined ? undefined : this.#files.get(r.handle);
+        if (f && r) {
+          const got = Math.min(n, body.length - c.off + skipped);
+          f.read += got;
+          sink = f.readContent.at(r.offset, got);
+        }
         break;
       }
       case STATUS:
@@ -193,6 +233,7 @@ export class SftpTap {
         this.#pendingRead.delete(id);
         break;
     }
+    return sink;
   }
 
   #close(handle: string): void {
@@ -204,7 +245,19 @@ export class SftpTap {
       : f.flags & FXF_READ
       ? "read"
       : "open";
-    this.emit({ protocol: "sftp", op, path: f.path, bytes: f.read + f.written });
+    // a file read or written whole, in order, has the hash of its content (a file both read and written
+    // has none: which content would it be?)
+    const content = op === "read" ? f.readContent : op === "write" ? f.writeContent : null;
+    const sha256 = content?.hash && (op === "read" ? f.read : f.written) === content.next
+      ? content.hash.digest("hex")
+      : undefined;
+    this.emit({
+      protocol: "sftp",
+      op,
+      path: f.path,
+      bytes: f.read + f.written,
+      ...(sha256 ? { sha256 } : {}),
+    });
   }
 
   /** Reports files still open when the channel ends. */

@@ -21,6 +21,13 @@ export interface Transfer {
   bytes: number;
   /** rename target */
   to?: string;
+  /**
+   * SHA-256 (hex) of the content that passed, when it passed whole and in order from the start (scp always;
+   * SFTP when the client read or wrote the file sequentially, as OpenSSH's sftp and scp do)
+   */
+  sha256?: string;
+  /** the channel ended before the whole file passed */
+  incomplete?: boolean;
 }
 
 export class TransferTapError extends Error {

@@ -2,6 +2,13 @@ import assert from "node:assert/strict";
 import { parseScpCommand, ScpTap } from "./scp_tap.ts";
 import { SftpTap } from "./sftp_tap.ts";
 import { type Transfer, TransferTapError } from "./transfer_tap.ts";
+import { createHash } from "node:crypto";
+
+const sha = (...parts: Uint8Array[]) => {
+  const h = createHash("sha256");
+  for (const p of parts) h.update(p);
+  return h.digest("hex");
+};
 
 const enc = new TextEncoder();
 function u32(n: number): number[] {
@@ -32,7 +39,25 @@ Deno.test("SftpTap reports an uploaded file's name and size without buffering it
   feed(tap.fromClient, packet(6, u32(3), str(handle), u32(0), u32(100_000), str(data.subarray(0, 5))));
   assert.deepEqual(out, []);
   feed(tap.fromClient, packet(4, u32(4), str(handle)));
-  assert.deepEqual(out, [{ protocol: "sftp", op: "write", path: "/tmp/up.bin", bytes: 100_005 }]);
+  assert.deepEqual(out, [{
+    protocol: "sftp",
+    op: "write",
+    path: "/tmp/up.bin",
+    bytes: 100_005,
+    sha256: sha(data, data.subarray(0, 5)),
+  }]);
+});
+
+Deno.test("SftpTap: a file written out of order, or read from the middle, has no content hash", () => {
+  const out: Transfer[] = [];
+  const tap = new SftpTap((t) => out.push(t));
+  const handle = enc.encode("h2");
+  tap.fromClient.push(packet(3, u32(1), str("/tmp/x"), u32(2), u32(0)));
+  tap.fromServer.push(packet(102, u32(1), str(handle)));
+  tap.fromClient.push(packet(6, u32(2), str(handle), u32(0), u32(10), str(new Uint8Array(5))));
+  tap.fromClient.push(packet(6, u32(3), str(handle), u32(0), u32(0), str(new Uint8Array(10))));
+  tap.fromClient.push(packet(4, u32(4), str(handle)));
+  assert.deepEqual(out, [{ protocol: "sftp", op: "write", path: "/tmp/x", bytes: 15 }]);
 });
 
 Deno.test("SftpTap counts downloaded bytes from DATA replies, and reports renames and removes", () => {
@@ -51,7 +76,7 @@ Deno.test("SftpTap counts downloaded bytes from DATA replies, and reports rename
     { protocol: "sftp", op: "rename", path: "a", to: "b", bytes: 0 },
     { protocol: "sftp", op: "remove", path: "c", bytes: 0 },
     { protocol: "sftp", op: "rename", path: "d", to: "e", bytes: 0 },
-    { protocol: "sftp", op: "read", path: "etc/passwd", bytes: 1234 },
+    { protocol: "sftp", op: "read", path: "etc/passwd", bytes: 1234, sha256: sha(new Uint8Array(1234)) },
   ]);
 });
 
@@ -83,11 +108,20 @@ Deno.test("ScpTap follows C/D/E lines and skips file contents", () => {
   feed(tap, stream, 333);
   const single: Transfer[] = [];
   new ScpTap("upload", "/srv/f.txt", (t) => single.push(t), false).push(enc.encode("C0644 2 f\nab\0"));
-  assert.deepEqual(single, [{ protocol: "scp", op: "upload", path: "/srv/f.txt", bytes: 2 }]);
-  assert.deepEqual(out, [
-    { protocol: "scp", op: "upload", path: "/srv/in/dir/a.txt", bytes: 5000 },
-    { protocol: "scp", op: "upload", path: "/srv/in/b", bytes: 3 },
+  assert.deepEqual(single, [
+    { protocol: "scp", op: "upload", path: "/srv/f.txt", bytes: 2, sha256: sha(enc.encode("ab")) },
   ]);
+  assert.deepEqual(out, [
+    { protocol: "scp", op: "upload", path: "/srv/in/dir/a.txt", bytes: 5000, sha256: sha(body) },
+    { protocol: "scp", op: "upload", path: "/srv/in/b", bytes: 3, sha256: sha(new Uint8Array([1, 2, 3])) },
+  ]);
+  // cut off mid-file: reported at the channel's end as incomplete, without a hash
+  const cut: Transfer[] = [];
+  const t2 = new ScpTap("download", "", (t) => cut.push(t));
+  t2.push(enc.encode("C0644 10 big\n12345"));
+  assert.deepEqual(cut, []);
+  t2.finish();
+  assert.deepEqual(cut, [{ protocol: "scp", op: "download", path: "big", bytes: 5, incomplete: true }]);
   assert.throws(() => new ScpTap("download", "", () => {}).push(enc.encode("Zgarbage\n")), TransferTapError);
 });
 
