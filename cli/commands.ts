@@ -10,6 +10,7 @@ import { migrateCommand } from "./migrate.ts";
 import { policyCommand } from "./policies.ts";
 import { poolCommand } from "./pool.ts";
 import { recordingsCommand } from "./recordings.ts";
+import { searchCommand } from "./search.ts";
 import { serveCommand } from "./serve.ts";
 import { serverCommand } from "./servers.ts";
 import { sessionsCommand } from "./sessions.ts";
@@ -31,4 +32,5 @@ export const COMMANDS: Command[] = [
   doctorCommand,
   sessionsCommand,
   recordingsCommand,
+  searchCommand,
 ];

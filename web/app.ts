@@ -14,6 +14,7 @@ import type { RouteCtx } from "./routes/ctx.ts";
 import { dashboardRoutes } from "./routes/dashboard.tsx";
 import { sessionRoutes } from "./routes/sessions.tsx";
 import { auditRoutes } from "./routes/audit.tsx";
+import { searchRoutes } from "./routes/search.tsx";
 import { consoleUserRoutes } from "./routes/console_users.tsx";
 import { userRoutes } from "./routes/users.tsx";
 import { serverRoutes } from "./routes/servers.tsx";
@@ -98,6 +99,7 @@ export function createApp(deps: WebDeps): Hono<AppEnv> {
   authed.route("/policies", policyRoutes(ctx));
   authed.route("/access", accessRoutes(ctx));
   authed.route("/audit", auditRoutes(ctx));
+  authed.route("/search", searchRoutes(ctx));
   authed.route("/console-users", consoleUserRoutes(ctx));
   authed.route("/account", accountRoutes(ctx));
   authed.notFound((c) => errorPage(c, 404, "No such page."));

@@ -1,5 +1,6 @@
 // One authenticated client connection: its backend leg (opened when first needed), its sessions row,
 // recordings, utmp line, grant expiry, and how it ends (normal, error, timeout, killed, expired, revoked).
+import { indexSessionCommandsOf } from "../../recorder/command_index.ts";
 import { type Allow, decide, type Snapshot } from "../../policy/mod.ts";
 import { type TerminationReason, updateSession } from "../../db/sessions.ts";
 import type { JumpIdentity } from "./auth.ts";
@@ -372,6 +373,16 @@ export class ProxySession {
       durationMs: Date.now() - this.startedMs,
     });
     await backendClosed;
+    // what the session ran, for search: once it has closed (its row and recordings are final); a failure
+    // loses only the index (`jumphost search reindex` rebuilds it)
+    if (this.rowId !== null) {
+      await indexSessionCommandsOf(this.rt.deps.sql, this.rowId).catch((e) =>
+        this.rt.deps.log.warn("cannot index the session's commands", {
+          ref: this.id,
+          error: (e as Error).message,
+        })
+      );
+    }
     this.onFinished?.();
   }
 

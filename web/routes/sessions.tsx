@@ -29,6 +29,12 @@ import { clientIp } from "../auth.ts";
 
 const PAGE = 50;
 
+/** `?t=SECONDS` (a search hit): where the replay starts; anything else is ignored. */
+function startAt(t: string | undefined): number | undefined {
+  const v = t === undefined ? NaN : Number(t);
+  return Number.isFinite(v) && v >= 0 && v < 1e7 ? v : undefined;
+}
+
 export function sessionRoutes(ctx: RouteCtx): Hono<AppEnv> {
   const { deps, now } = ctx;
   const app = new Hono<AppEnv>();
@@ -124,6 +130,7 @@ export function sessionRoutes(ctx: RouteCtx): Hono<AppEnv> {
           csrf={c.get("session").csrfToken}
           live={live}
           replay={replay}
+          startAt={startAt(c.req.query("t"))}
           hasCast={castPath !== null}
           rdp={rdp}
           seals={seals}

@@ -86,7 +86,11 @@
   function startPlayer(el) {
     const P = globalThis.AsciinemaPlayer;
     if (!P) return;
-    P.create(el.getAttribute("data-src"), el, { fit: "width", idleTimeLimit: 3, controls: true });
+    const opts = { fit: "width", idleTimeLimit: 3, controls: true };
+    // a search hit opens the replay at its moment
+    const at = Number(el.getAttribute("data-start-at"));
+    if (el.hasAttribute("data-start-at") && isFinite(at)) opts.startAt = at;
+    P.create(el.getAttribute("data-src"), el, opts);
     el.setAttribute("data-state", "created");
   }
 

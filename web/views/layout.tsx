@@ -14,6 +14,7 @@ const NAV: { href: string; label: string; perm: Permission }[] = [
   { href: "/groups", label: "Groups", perm: "manage" },
   { href: "/policies", label: "Policies", perm: "manage" },
   { href: "/audit", label: "Audit", perm: "audit" },
+  { href: "/search", label: "Search", perm: "audit" },
   { href: "/console-users", label: "Console users", perm: "console_users" },
 ];
 

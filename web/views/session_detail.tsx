@@ -23,6 +23,8 @@ export interface DetailProps {
   csrf: string;
   live: boolean;
   replay: boolean;
+  /** start the replay this many seconds in (a search hit) */
+  startAt?: number;
   hasCast: boolean;
   rdp: RdpRecordingView[];
   /** each recording's seal, verified (tamper evidence) */
@@ -75,7 +77,13 @@ export function SessionDetail(p: DetailProps) {
         ? (
           <div class="panel">
             <h2>Replay</h2>
-            <div id="player" data-player data-src={`/sessions/${sid}/cast`}></div>
+            <div
+              id="player"
+              data-player
+              data-src={`/sessions/${sid}/cast`}
+              data-start-at={p.startAt !== undefined ? String(p.startAt) : undefined}
+            >
+            </div>
           </div>
         )
         : null}

@@ -1,0 +1,71 @@
+// Indexes what a finished SSH session ran, for search: every exec command (from the session's metadata) and
+// every command line typed in its terminal recordings (recorder/typed_lines.ts), each with its moment.
+// Runs after the session has closed, off the relay's path; running it again replaces the session's rows.
+import type { Sql } from "../db/client.ts";
+import { type CommandRow, indexSessionCommands } from "../db/session_commands.ts";
+import { recordingsOfSession } from "../db/session_queries.ts";
+import { castEvents, typedLines } from "./typed_lines.ts";
+
+/** Largest recording read for its typed lines (a longer one is indexed up to here). */
+const MAX_CAST_BYTES = 64 * 2 ** 20;
+
+interface Channel {
+  type?: string;
+  command?: string;
+  recording?: string;
+  started_at?: string;
+}
+
+export async function indexSessionCommandsOf(sql: Sql, sessionRowId: number): Promise<number> {
+  const [s] = await sql<{ metadata: { channels?: Channel[] } }[]>`
+    SELECT metadata FROM sessions WHERE id = ${sessionRowId}`;
+  if (!s) return 0;
+  const recordings = await recordingsOfSession(sql, sessionRowId);
+  const rows: CommandRow[] = [];
+  for (const c of s.metadata.channels ?? []) {
+    if (c.type !== "exec" || !c.command || !c.started_at) continue;
+    const rec = recordings.find((r) => r.path === c.recording);
+    rows.push({
+      sessionRowId,
+      recordingId: rec?.id ?? null,
+      kind: "exec",
+      at: new Date(c.started_at),
+      offsetSeconds: rec ? 0 : null,
+      text: c.command.slice(0, 4096),
+    });
+  }
+  for (const r of recordings) {
+    if (r.kind !== "asciicast") continue;
+    let text: string;
+    try {
+      const f = await Deno.open(r.path, { read: true });
+      try {
+        const buf = new Uint8Array(Math.min(MAX_CAST_BYTES, (await f.stat()).size));
+        let n = 0;
+        while (n < buf.length) {
+          const got = await f.read(buf.subarray(n));
+          if (got === null) break;
+          n += got;
+        }
+        text = new TextDecoder().decode(buf.subarray(0, n));
+      } finally {
+        f.close();
+      }
+    } catch (_e) {
+      continue; // a missing or unreadable file has nothing to index (recordings verify reports it)
+    }
+    const start = new Date(r.started_at).getTime();
+    for (const l of typedLines(castEvents(text))) {
+      rows.push({
+        sessionRowId,
+        recordingId: r.id,
+        kind: "typed",
+        at: new Date(start + l.at * 1000),
+        offsetSeconds: l.at,
+        text: l.text,
+      });
+    }
+  }
+  await indexSessionCommands(sql, sessionRowId, rows);
+  return rows.length;
+}
