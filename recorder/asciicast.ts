@@ -5,6 +5,9 @@
 // Output chunks less than a millisecond apart in one run of JavaScript (the SSH packets of one socket
 // read) become one event: a terminal printing fast costs one JSON line per read, not per packet, and no
 // byte or ordering is lost (any other event flushes the pending output first).
+// A terminal recording may mask input typed while the terminal did not echo it (`maskUnechoed`, see
+// echo_mask.ts): events then pass the mask, which holds them (in order, with their times) until decided.
+import { EchoMask, type MaskedEvent } from "./echo_mask.ts";
 
 export interface AsciicastHeader {
   width: number;
@@ -56,6 +59,8 @@ export interface WriterOptions {
    */
   crlf?: boolean;
   highWaterBytes?: number;
+  /** a terminal: input typed while it does not echo is written masked (echo_mask.ts); the echo window in ms */
+  maskUnechoed?: { windowMs?: number };
 }
 
 export class AsciicastWriter {
@@ -83,6 +88,8 @@ export class AsciicastWriter {
   // one streaming decoder per direction: a UTF-8 sequence may be split across two SSH packets
   #outDec = new TextDecoder("utf-8", { fatal: false });
   #inDec = new TextDecoder("utf-8", { fatal: false });
+  #mask: EchoMask | null;
+  #maskTimer: ReturnType<typeof setTimeout> | null = null;
   onError: ((e: RecordingError) => void) | null = null;
 
   private constructor(file: Deno.FsFile, readonly path: string, opts: WriterOptions) {
@@ -91,6 +98,7 @@ export class AsciicastWriter {
     this.#start = this.#now();
     this.#high = opts.highWaterBytes ?? 1 << 20;
     this.#crlf = opts.crlf ?? false;
+    this.#mask = opts.maskUnechoed ? new EchoMask(opts.maskUnechoed.windowMs) : null;
   }
 
   /** Creates the file (mode 0600, must not exist) and writes the header. */
@@ -131,7 +139,11 @@ export class AsciicastWriter {
     let text = typeof data === "string" ? data : this.#outDec.decode(data, { stream: true });
     if (text === "" || this.#closed || this.#error) return;
     if (this.#crlf) text = this.#toCrlf(text);
-    const now = this.#now();
+    if (this.#mask) return this.#masked(this.#mask.output(this.#now(), text));
+    this.#output(text, this.#now());
+  }
+
+  #output(text: string, now: number): void {
     if (this.#pendingOut.length && now - this.#pendingAt >= MERGE_MS) this.#flushOutput();
     if (!this.#pendingOut.length) this.#pendingAt = now;
     this.#pendingOut.push(text);
@@ -153,18 +165,41 @@ export class AsciicastWriter {
 
   /** A marker event (asciicast "m"): a note in the recording's timeline, e.g. where content stops being kept. */
   marker(text: string): void {
-    this.#event("m", text);
+    this.#maskedOr("m", text);
   }
 
   input(data: Uint8Array | string): void {
     const text = typeof data === "string" ? data : this.#inDec.decode(data, { stream: true });
-    if (text !== "") this.#event("i", text);
+    if (text !== "") this.#maskedOr("i", text);
   }
 
   resize(cols: number, rows: number): void {
     if (Number.isInteger(cols) && Number.isInteger(rows) && cols > 0 && rows > 0) {
-      this.#event("r", `${cols}x${rows}`);
+      this.#maskedOr("r", `${cols}x${rows}`);
     }
+  }
+
+  #maskedOr(code: "i" | "r" | "m", data: string): void {
+    if (!this.#mask) return this.#event(code, data);
+    if (this.#closed || this.#error) return;
+    const now = this.#now();
+    this.#masked(code === "i" ? this.#mask.input(now, data) : this.#mask.other(now, code, data));
+  }
+
+  /** writes what the mask released, and wakes it when its next undecided input times out */
+  #masked(events: MaskedEvent[]): void {
+    for (const e of events) {
+      if (e.code === "o") this.#output(e.data, e.at);
+      else this.#event(e.code, e.data, e.at);
+    }
+    if (this.#maskTimer !== null) clearTimeout(this.#maskTimer);
+    this.#maskTimer = null;
+    const due = this.#mask?.nextDeadline ?? null;
+    if (due === null || this.#closed) return;
+    this.#maskTimer = setTimeout(() => {
+      this.#maskTimer = null;
+      if (this.#mask) this.#masked(this.#mask.tick(this.#now()));
+    }, Math.max(0, due - this.#now()) + 1);
   }
 
   #flushOutput(): void {
@@ -176,10 +211,10 @@ export class AsciicastWriter {
     this.#push(eventLine((this.#pendingAt - this.#start) / 1000, "o", text));
   }
 
-  #event(code: "o" | "i" | "r" | "m", data: string): void {
+  #event(code: "o" | "i" | "r" | "m", data: string, at = this.#now()): void {
     if (this.#closed || this.#error) return;
     this.#flushOutput();
-    this.#push(eventLine((this.#now() - this.#start) / 1000, code, data));
+    this.#push(eventLine((at - this.#start) / 1000, code, data));
   }
 
   #push(line: string): void {
@@ -225,7 +260,13 @@ export class AsciicastWriter {
     if (tailOut) this.output(tailOut);
     this.#flushOutput();
     const tailIn = this.#inDec.decode();
-    if (tailIn) this.#event("i", tailIn);
+    if (tailIn) this.#maskedOr("i", tailIn);
+    if (this.#mask) {
+      const rest = this.#mask.flush();
+      this.#mask = null; // no timer after this
+      this.#masked(rest);
+    }
+    this.#flushOutput();
     while (this.#pumping) await this.#pumping;
     this.#closed = true;
     this.#wakeDrain();

@@ -1,159 +1,240 @@
-// Pure: which typed input a terminal recording may keep. A terminal echoes what is typed unless the program
-// reading it turned echo off — which is what `sudo`, `su`, `passwd`, `ssh` and `mysql -p` do for passwords.
-// The proxy cannot see the backend's terminal settings, so it watches for the echo: each run of printable
-// keys waits until the output shows it (kept as typed) or a deadline passes without it (kept as one `*` per
-// character). A prompt that asks for a secret (".. password: ") masks at once, until Enter. Control keys
-// (Enter, arrows, Ctrl-C) are kept: they carry no secret and replays need them. Only the recording waits:
-// the relay itself never does.
+// Masks what was typed while the terminal did not echo it (passwords at sudo, su, passwd, `mysql -p`), pure.
 //
-// A control key is a barrier: the echo of keys typed before it must be the first output after them (a pasted
-// line is echoed before it runs), so a password's characters showing up in the output of the command it
-// unlocked do not count.
-//
-// Full-screen programs redraw instead of echoing: in vim's normal mode `dd` shows nothing, so it is masked.
-// Erring towards masking is the point: a recording may lose a keystroke, never a password.
+// The proxy cannot see the backend's termios, so it watches the echo: a terminal that echoes (a cooked tty
+// with ECHO, or a shell's line editor) sends typed printable characters straight back; one that does not
+// sends nothing, or something else. Each input event is held (only in the recording; the relay is never
+// delayed) until that is known:
+// - echoed: the first printable characters of output after the input (escape sequences and control
+//   characters skipped) are the input's printable characters, in order → kept as typed;
+// - anything else arrives first, or nothing within `windowMs` → masked: each printable character becomes
+//   `*`; control keys (Enter, Backspace, arrows, Ctrl-C) are kept, they are not secret and show the editing.
+// A second signal masks regardless of echo: the output's current line ends in a password prompt
+// (`[sudo] password for x:`, `Password:`, `Enter passphrase:` …). Events behind a held input are held too,
+// so the recording keeps its order and every event its original time.
+// Full-screen programs (vim, less) do not echo keys literally: their keys are masked (errs towards masking).
 
-export interface EchoMaskOptions {
-  /** the shortest wait for an echo (ms); it grows with the echo delay seen on this channel */
-  minWaitMs?: number;
-  maxWaitMs?: number;
-}
+export type CastCode = "o" | "i" | "r" | "m";
 
-interface Pending {
-  text: string;
+/** an event ready to be written; `at` is the caller's clock (ms) when it happened */
+export interface MaskedEvent {
   at: number;
-  /** printable keys wait for their echo; keys typed at a secret prompt are masked already */
-  needsEcho: boolean;
-  /** a control key (Enter …) was typed after it: its echo, if any, is the very next output */
-  barred?: boolean;
+  code: CastCode;
+  data: string;
 }
 
-const SECRET_PROMPT =
-  /(password|passphrase|passcode|pass phrase|\bpin\b|verification code|one-time code|secret|otp)[^\n]{0,40}[:?]\s*$/i;
-const MAX_OUTPUT_KEPT = 8192;
-const MAX_PENDING = 4096;
+/** the mask character for one printable character typed without echo */
+export const MASK_CHAR = "*";
 
-/** Strips terminal escape sequences and carriage returns: what is left is the text a user sees. */
-export function visibleText(s: string): string {
-  return s
-    // deno-lint-ignore no-control-regex
-    .replace(
-      /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)|\x1b[@-Z\\-_]|[\r\x00-\x08\x0e-\x1f\x7f]/g,
-      "",
-    );
+/** how long an input event waits for its echo before it is masked (ms) */
+export const DEFAULT_ECHO_WINDOW_MS = 1000;
+
+const PROMPT_RE =
+  /(pass(word|phrase|code)|\bpin\b|verification code|one-time code|secret)[^\n]{0,80}[:?][\s*]*$/i;
+const TAIL_MAX = 200;
+
+/** Pure: whether the output's current line (escape sequences removed) asks for a secret. */
+export function isSecretPrompt(line: string): boolean {
+  return PROMPT_RE.test(line);
 }
 
-/** Splits typed text into runs of printable characters and single control keys (an escape sequence is one). */
-export function splitKeys(s: string): { text: string; printable: boolean }[] {
-  const out: { text: string; printable: boolean }[] = [];
-  // deno-lint-ignore no-control-regex
-  const re = /\x1b(\[[0-?]*[ -/]*[@-~]|O.|.)?|[\x00-\x1f\x7f]|[^\x00-\x1f\x7f]+/gs;
-  for (const m of s.matchAll(re)) {
-    const t = m[0];
-    const printable = !/^[\x00-\x1f\x7f]/.test(t);
-    out.push({ text: t, printable });
+type Token = { text: string; printable: boolean };
+
+/** Pure: splits typed input into printable characters and control keys (an escape sequence is one key). */
+export function splitKeys(text: string): Token[] {
+  const out: Token[] = [];
+  let i = 0;
+  while (i < text.length) {
+    const c = text.codePointAt(i)!;
+    const ch = String.fromCodePoint(c);
+    if (c === 0x1b) {
+      const end = escapeEnd(text, i);
+      out.push({ text: text.slice(i, end), printable: false });
+      i = end;
+      continue;
+    }
+    out.push({ text: ch, printable: isPrintable(c) });
+    i += ch.length;
   }
   return out;
 }
 
-export class EchoMask {
-  #pending: Pending[] = [];
-  /** visible output since the oldest pending key was typed */
-  #seen = "";
-  /** visible tail of the output, for prompts */
-  #tail = "";
-  /** a prompt asked for a secret: printable keys are masked at once until Enter */
-  #secret = false;
-  #echoDelay = 50;
-  #min: number;
-  #max: number;
-
-  constructor(private readonly emit: (text: string) => void, opts: EchoMaskOptions = {}) {
-    this.#min = opts.minWaitMs ?? 400;
-    this.#max = opts.maxWaitMs ?? 3000;
-  }
-
-  /** how long a key waits for its echo now */
-  get waitMs(): number {
-    return Math.min(this.#max, Math.max(this.#min, 4 * this.#echoDelay));
-  }
-
-  /** When the oldest pending key must be decided (ms, the caller's clock), or null. */
-  get deadline(): number | null {
-    const head = this.#pending[0];
-    return head ? head.at + this.waitMs : null;
-  }
-
-  typed(text: string, now: number): void {
-    for (const k of splitKeys(text)) {
-      if (k.printable) {
-        this.#queue({ text: this.#secret ? mask(k.text) : k.text, at: now, needsEcho: !this.#secret });
-        continue;
-      }
-      // a control key is a barrier: what the program does with it (a newline, its output) is no echo of
-      // the keys before it, so their echo can only be the output that comes first
-      for (const p of this.#pending) p.barred = true;
-      if (k.text === "\r" || k.text === "\n" || k.text === "\x03") this.#secret = false;
-      this.#queue({ text: k.text, at: now, needsEcho: false });
-    }
-    this.#release(now);
-  }
-
-  output(text: string, now: number): void {
-    const v = visibleText(text);
-    this.#tail = (this.#tail + v).slice(-200);
-    if (SECRET_PROMPT.test(this.#tail)) this.#secret = true;
-    else if (v.includes("\n")) this.#secret = false;
-    if (this.#pending.length) {
-      this.#seen = (this.#seen + v).slice(-MAX_OUTPUT_KEPT);
-      this.#release(now);
-    }
-  }
-
-  /** Decides what is due at `now` (call at `deadline`). */
-  tick(now: number): void {
-    this.#release(now);
-  }
-
-  /** The channel ended: keys still waiting for an echo never got one. */
-  flush(): void {
-    for (const p of this.#pending) this.emit(p.needsEcho ? mask(p.text) : p.text);
-    this.#pending = [];
-    this.#seen = "";
-  }
-
-  #queue(p: Pending): void {
-    if (this.#pending.length >= MAX_PENDING) {
-      // a flood of keys with no output at all: decide the oldest now, masked
-      const head = this.#pending.shift()!;
-      this.emit(head.needsEcho ? mask(head.text) : head.text);
-    }
-    this.#pending.push(p);
-  }
-
-  /** Emits the pending keys that are decided, in order. */
-  #release(now: number): void {
-    while (this.#pending.length) {
-      const head = this.#pending[0];
-      if (head.needsEcho) {
-        const i = head.barred ? (this.#seen.startsWith(head.text) ? 0 : -1) : this.#seen.indexOf(head.text);
-        // past a barrier, other output first (sudo's newline, a command's output) means there was no echo
-        const otherFirst = head.barred && i < 0 &&
-          (this.#seen.length >= head.text.length || this.#seen.includes("\n"));
-        if (i >= 0) {
-          this.#seen = this.#seen.slice(i + head.text.length);
-          this.#echoDelay = 0.8 * this.#echoDelay + 0.2 * Math.max(0, now - head.at);
-          this.emit(head.text);
-        } else if (otherFirst || now >= head.at + this.waitMs) {
-          this.emit(mask(head.text));
-        } else return;
-      } else this.emit(head.text);
-      this.#pending.shift();
-      if (!this.#pending.length) this.#seen = "";
-    }
-  }
+function isPrintable(c: number): boolean {
+  return c >= 0x20 && c !== 0x7f && !(c >= 0x80 && c < 0xa0);
 }
 
-function mask(s: string): string {
-  return "*".repeat([...s].length);
+/** the index after the escape sequence starting at `i` (CSI, SS3, OSC/DCS to its terminator, or ESC + one) */
+function escapeEnd(s: string, i: number): number {
+  const n = s[i + 1];
+  if (n === undefined) return i + 1;
+  if (n === "[") {
+    let j = i + 2;
+    while (j < s.length && !(s.charCodeAt(j) >= 0x40 && s.charCodeAt(j) <= 0x7e)) j++;
+    return Math.min(j + 1, s.length);
+  }
+  if (n === "O") return Math.min(i + 3, s.length);
+  if (n === "]" || n === "P" || n === "_" || n === "^") {
+    for (let j = i + 2; j < s.length; j++) {
+      if (s[j] === "\x07") return j + 1;
+      if (s[j] === "\x1b" && s[j + 1] === "\\") return j + 2;
+    }
+    return s.length;
+  }
+  let j = i + 1;
+  while (j < s.length && s.charCodeAt(j) >= 0x20 && s.charCodeAt(j) <= 0x2f) j++;
+  return Math.min(j + 1, s.length);
+}
+
+/** Pure: masks the printable characters of typed input, keeping control keys. */
+export function maskInput(text: string): string {
+  return splitKeys(text).map((t) => t.printable ? MASK_CHAR.repeat([...t.text].length) : t.text).join("");
+}
+
+interface Held {
+  at: number;
+  code: CastCode;
+  data: string;
+  /** input only: its printable characters, and how many the output echoed so far */
+  expect?: string[];
+  matched?: number;
+  /** input only: undecided until echoed, masked, or timed out */
+  decided?: boolean;
+  deadline?: number;
+}
+
+/** The decision state of one terminal recording: events in, events in order (masked where due) out. */
+export class EchoMask {
+  #held: Held[] = [];
+  /** the output's current line, escape sequences removed (for the prompt signal) */
+  #line = "";
+  /** output scanning state across chunks: inside an escape sequence */
+  #esc: "" | "esc" | "csi" | "str" | "str_esc" = "";
+
+  constructor(private readonly windowMs = DEFAULT_ECHO_WINDOW_MS) {}
+
+  /** the earliest time at which tick() decides something, or null */
+  get nextDeadline(): number | null {
+    let d: number | null = null;
+    for (const h of this.#held) {
+      if (h.code === "i" && !h.decided && (d === null || h.deadline! < d)) d = h.deadline!;
+    }
+    return d;
+  }
+
+  get holding(): boolean {
+    return this.#held.length > 0;
+  }
+
+  input(at: number, text: string): MaskedEvent[] {
+    const keys = splitKeys(text);
+    const expect = keys.filter((k) => k.printable).flatMap((k) => [...k.text]);
+    if (expect.length === 0) this.#held.push({ at, code: "i", data: text, decided: true });
+    else if (isSecretPrompt(this.#line)) {
+      this.#held.push({ at, code: "i", data: maskInput(text), decided: true });
+    } else {
+      this.#held.push({
+        at,
+        code: "i",
+        data: text,
+        expect,
+        matched: 0,
+        decided: false,
+        deadline: at + this.windowMs,
+      });
+    }
+    return this.#release();
+  }
+
+  output(at: number, text: string): MaskedEvent[] {
+    for (const ch of this.#printables(text)) this.#echo(ch);
+    this.#held.push({ at, code: "o", data: text });
+    return this.#release();
+  }
+
+  other(at: number, code: "r" | "m", data: string): MaskedEvent[] {
+    this.#held.push({ at, code, data });
+    return this.#release();
+  }
+
+  /** decides every input whose window has passed without its echo: masked */
+  tick(now: number): MaskedEvent[] {
+    for (const h of this.#held) if (h.code === "i" && !h.decided && h.deadline! <= now) this.#mask(h);
+    return this.#release();
+  }
+
+  /** the end of the recording: what is still undecided is masked */
+  flush(): MaskedEvent[] {
+    for (const h of this.#held) if (h.code === "i" && !h.decided) this.#mask(h);
+    return this.#release();
+  }
+
+  #mask(h: Held): void {
+    h.decided = true;
+    h.data = maskInput(h.data);
+  }
+
+  /** one printable character of output: the echo of the first undecided input, or proof that it was not */
+  #echo(ch: string): void {
+    for (const h of this.#held) {
+      if (h.code !== "i" || h.decided) continue;
+      if (ch === h.expect![h.matched!]) {
+        if (++h.matched! === h.expect!.length) h.decided = true;
+        return;
+      }
+      // a line editor wrapping a long line may write a space of its own between echoed characters
+      if (ch === " " && h.matched! > 0) return;
+      this.#mask(h);
+      // the same character may be the echo of the next input (typed ahead): try it there
+    }
+  }
+
+  #release(): MaskedEvent[] {
+    const out: MaskedEvent[] = [];
+    while (this.#held.length > 0) {
+      const h = this.#held[0];
+      if (h.code === "i" && !h.decided) break;
+      this.#held.shift();
+      out.push({ at: h.at, code: h.code, data: h.data });
+    }
+    return out;
+  }
+
+  /** the printable characters of an output chunk, keeping the current line for the prompt signal */
+  *#printables(text: string): Generator<string> {
+    for (const ch of text) {
+      const c = ch.codePointAt(0)!;
+      switch (this.#esc) {
+        case "esc":
+          if (ch === "[") this.#esc = "csi";
+          else if (ch === "]" || ch === "P" || ch === "_" || ch === "^") this.#esc = "str";
+          else if (c >= 0x20 && c <= 0x2f) this.#esc = "esc";
+          else this.#esc = "";
+          continue;
+        case "csi":
+          if (c >= 0x40 && c <= 0x7e) this.#esc = "";
+          continue;
+        case "str":
+          if (ch === "\x07") this.#esc = "";
+          else if (ch === "\x1b") this.#esc = "str_esc";
+          continue;
+        case "str_esc":
+          this.#esc = ch === "\\" ? "" : "str";
+          continue;
+      }
+      if (c === 0x1b) {
+        this.#esc = "esc";
+        continue;
+      }
+      if (ch === "\r" || ch === "\n") {
+        this.#line = "";
+        continue;
+      }
+      if (ch === "\b" && this.#line) {
+        this.#line = this.#line.slice(0, -1);
+        continue;
+      }
+      if (!isPrintable(c)) continue;
+      this.#line = (this.#line + ch).slice(-TAIL_MAX);
+      yield ch;
+    }
+  }
 }

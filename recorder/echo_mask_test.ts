@@ -1,88 +1,234 @@
 import assert from "node:assert/strict";
-import { EchoMask, splitKeys, visibleText } from "./echo_mask.ts";
 
-/** Runs a trace of [ms, "i"|"o", text] through a mask; returns what the recording keeps as input. */
-function run(trace: [number, "i" | "o" | "tick", string][]): string {
-  let kept = "";
-  const m = new EchoMask((t) => kept += t, { minWaitMs: 400 });
-  for (const [at, kind, text] of trace) {
-    if (kind === "i") m.typed(text, at);
-    else if (kind === "o") m.output(text, at);
-    else m.tick(at);
+const assertEquals = (a: unknown, b: unknown, m?: string) => assert.deepEqual(a, b, m);
+import { EchoMask, isSecretPrompt, type MaskedEvent, maskInput, splitKeys } from "./echo_mask.ts";
+
+/** a trace step: at ms, input (i), output (o), a resize (r), or the clock passing (t) */
+type Step = [number, "i" | "o" | "r" | "t", string?];
+
+function run(steps: Step[], windowMs = 500): { events: MaskedEvent[]; input: string } {
+  const m = new EchoMask(windowMs);
+  const events: MaskedEvent[] = [];
+  for (const [at, kind, data = ""] of steps) {
+    if (kind === "i") events.push(...m.input(at, data));
+    else if (kind === "o") events.push(...m.output(at, data));
+    else if (kind === "r") events.push(...m.other(at, "r", data));
+    else events.push(...m.tick(at));
   }
-  m.flush();
-  return kept;
+  events.push(...m.flush());
+  const input = events.filter((e) => e.code === "i").map((e) => e.data).join("");
+  return { events, input };
 }
 
-Deno.test("echo mask: keys a shell echoes are kept as typed", () => {
-  assert.equal(
-    run([[0, "i", "l"], [2, "o", "l"], [50, "i", "s"], [51, "o", "s"], [90, "i", "\r"], [
-      91,
-      "o",
-      "\r\nfile\r\n$ ",
-    ]]),
-    "ls\r",
-  );
-});
-
-Deno.test("echo mask: keys typed where nothing echoes (a password) are masked, one * per character", () => {
-  // `read -s`: no prompt text, no echo
-  assert.equal(
-    run([[0, "i", "s"], [30, "i", "3"], [60, "i", "€"], [500, "tick", ""], [600, "i", "\r"], [
-      601,
+const TRACES: { name: string; steps: Step[]; input: string }[] = [
+  {
+    name: "shell: keystrokes echoed one by one are kept",
+    steps: [[0, "i", "l"], [20, "o", "l"], [100, "i", "s"], [120, "o", "s"], [200, "i", "\r"], [
+      220,
       "o",
       "\r\n",
-    ]]),
-    "***\r",
-  );
+    ]],
+    input: "ls\r",
+  },
+  {
+    name: "sudo: a password typed at a prompt that does not echo is masked, Enter kept",
+    steps: [
+      [0, "o", "[sudo] password for alice: "],
+      [100, "i", "h"],
+      [200, "i", "u"],
+      [300, "i", "n"],
+      [400, "i", "\r"],
+      [420, "o", "\r\n"],
+      [450, "o", "root\r\n"],
+    ],
+    input: "***\r",
+  },
+  {
+    name: "no prompt text, no echo: masked when the window passes",
+    steps: [[0, "o", "token> "], [100, "i", "s3"], [700, "t"], [800, "i", "\r"], [820, "o", "\r\n"]],
+    input: "**\r",
+  },
+  {
+    name: "pasted secret and Enter in one event, followed by output: masked",
+    steps: [[0, "o", "Enter password: "], [100, "i", "hunter2\r"], [
+      130,
+      "o",
+      "\nhunter2-is-in-the-output\n",
+    ]],
+    input: "*******\r",
+  },
+  {
+    name: "paste without a prompt: output that is not the echo masks it",
+    steps: [[0, "o", "> "], [100, "i", "abc\r"], [130, "o", "\r\nwelcome\r\n"]],
+    input: "***\r",
+  },
+  {
+    name: "fast typist: several characters in one event echoed together are kept",
+    steps: [[0, "i", "echo hi"], [30, "o", "echo hi"], [40, "i", "\r"], [60, "o", "\r\nhi\r\n$ "]],
+    input: "echo hi\r",
+  },
+  {
+    name: "echo split over packets and wrapped in colour escapes is still the echo",
+    steps: [[0, "i", "git"], [30, "o", "\x1b[1mg"], [31, "o", "i\x1b[0m"], [32, "o", "\x1b]0;title\x07t"]],
+    input: "git",
+  },
+  {
+    name: "line editing: arrows, backspace and Ctrl-U are kept as keys; the insert is echoed with the rest",
+    steps: [
+      [0, "i", "ab"],
+      [10, "o", "ab"],
+      [20, "i", "\x1b[D"],
+      [30, "o", "\b"],
+      [40, "i", "X"],
+      [50, "o", "Xb\b"],
+      [60, "i", "\x7f"],
+      [70, "o", "\b\x1b[K"],
+      [80, "i", "\x15"],
+    ],
+    input: "ab\x1b[DX\x7f\x15",
+  },
+  {
+    name: "a line editor wrapping a long paste writes its own space: still echoed",
+    steps: [[0, "i", "abcdef"], [20, "o", "abc \rdef"]],
+    input: "abcdef",
+  },
+  {
+    name: "type-ahead before the password prompt: typed while echo was already off, masked",
+    steps: [
+      [0, "i", "sudo id\r"],
+      [20, "o", "sudo id\r\n"],
+      [25, "i", "pw"],
+      [60, "o", "[sudo] password for alice: "],
+      [100, "i", "\r"],
+    ],
+    input: "sudo id\r**\r",
+  },
+  {
+    name: "type-ahead echoed by the terminal (ECHO still on) is kept",
+    steps: [[0, "i", "sleep 1\r"], [10, "o", "sleep 1\r\n"], [20, "i", "ls"], [30, "o", "ls"]],
+    input: "sleep 1\rls",
+  },
+  {
+    name: "a prompt forces the mask even if the output happens to echo",
+    steps: [[0, "o", "Password: "], [10, "i", "x"], [20, "o", "x"]],
+    input: "*",
+  },
+  {
+    name: "passwd: current, new and retyped passwords all masked",
+    steps: [
+      [0, "o", "Changing password for bob.\r\nCurrent password: "],
+      [10, "i", "old1\r"],
+      [30, "o", "\r\nNew password: "],
+      [40, "i", "new2\r"],
+      [60, "o", "\r\nRetype new password: "],
+      [70, "i", "new2\r"],
+      [90, "o", "\r\npasswd: password updated successfully\r\n"],
+    ],
+    input: "****\r****\r****\r",
+  },
+  {
+    name: "vim: normal-mode keys are not echoed literally: masked (documented); Escape kept",
+    steps: [[0, "o", "\x1b[?1049h~\r\n~"], [10, "i", "j"], [20, "o", "\x1b[2;1H"], [600, "t"], [
+      700,
+      "i",
+      "\x1b",
+    ]],
+    input: "*\x1b",
+  },
+  {
+    name: "in-flight output before the echo masks (errs towards masking)",
+    steps: [[0, "i", "q"], [5, "o", "64 bytes from host\r\n"], [10, "o", "q"]],
+    input: "*",
+  },
+  {
+    name: "bracketed paste markers are keys, the pasted text echoed is kept",
+    steps: [[0, "i", "\x1b[200~ls -l\x1b[201~"], [10, "o", "ls -l"]],
+    input: "\x1b[200~ls -l\x1b[201~",
+  },
+  {
+    name: "UTF-8 typed and echoed is kept; not echoed is one mask per character",
+    steps: [[0, "i", "é"], [10, "o", "é"], [20, "o", "Passphrase: "], [30, "i", "日本"]],
+    input: "é**",
+  },
+  {
+    name: "end of the recording with an input undecided: masked",
+    steps: [[0, "i", "secret"]],
+    input: "******",
+  },
+];
+
+for (const t of TRACES) {
+  Deno.test(`EchoMask: ${t.name}`, () => {
+    assertEquals(JSON.stringify(run(t.steps).input), JSON.stringify(t.input));
+  });
+}
+
+Deno.test("EchoMask keeps the order of events and each event's original time", () => {
+  const { events } = run([
+    [0, "o", "Password: "],
+    [10, "i", "a"],
+    [100, "o", "\r\n"],
+    [110, "i", "l"],
+    [120, "r", "100x30"],
+    [130, "o", "l"],
+    [140, "o", "more"],
+  ]);
+  assertEquals(events.map((e) => [e.at, e.code, e.data]), [
+    [0, "o", "Password: "],
+    [10, "i", "*"],
+    [100, "o", "\r\n"],
+    [110, "i", "l"],
+    [120, "r", "100x30"],
+    [130, "o", "l"],
+    [140, "o", "more"],
+  ]);
 });
 
-Deno.test("echo mask: a prompt asking for a secret masks at once, until Enter", () => {
-  const kept = run([
-    [0, "o", "[sudo] password for alice: "],
-    [10, "i", "hunter2"],
-    [20, "i", "\r"],
-    [30, "o", "\r\nroot\r\n$ "],
-    [40, "i", "i"],
-    [41, "o", "i"],
-  ]);
-  assert.equal(kept, "*******\ri");
-  for (const p of ["Password:", "New password: ", "Retype new password: ", "Enter passphrase for key: "]) {
-    assert.equal(run([[0, "o", p], [5, "i", "x"], [6, "o", "x"]]), "*", p);
+Deno.test("EchoMask holds events behind an undecided input and releases them when it times out", () => {
+  const m = new EchoMask(500);
+  assertEquals(m.input(0, "x"), []);
+  assertEquals(m.other(10, "r", "80x24"), []);
+  assertEquals(m.nextDeadline, 500);
+  assertEquals(m.tick(499), []);
+  assertEquals(m.tick(500).map((e) => e.data), ["*", "80x24"]);
+  assertEquals(m.holding, false);
+  assertEquals(m.nextDeadline, null);
+});
+
+Deno.test("EchoMask: an escape sequence split across output chunks is skipped whole", () => {
+  const m = new EchoMask(500);
+  m.input(0, "m");
+  assertEquals(m.output(5, "\x1b[3").length, 0);
+  assertEquals(m.output(6, "1mm").map((e) => [e.code, e.data]), [["i", "m"], ["o", "\x1b[3"], ["o", "1mm"]]);
+});
+
+Deno.test("isSecretPrompt() knows the usual prompts and not a shell prompt", () => {
+  for (
+    const p of [
+      "[sudo] password for alice: ",
+      "Password:",
+      "Enter password: ",
+      "Current password: ",
+      "Retype new password: ",
+      "Enter passphrase for key '/home/a/.ssh/id_ed25519': ",
+      "Verification code: ",
+      "Password: ***",
+      "alice@db's password: ",
+    ]
+  ) assertEquals(isSecretPrompt(p), true, p);
+  for (
+    const p of ["alice@web1:~$ ", "mysql> ", "password changed.", "passwd: password updated successfully"]
+  ) {
+    assertEquals(isSecretPrompt(p), false, p);
   }
 });
 
-Deno.test("echo mask: a password's characters in the output after Enter are no echo (the barrier)", () => {
-  // no prompt text recognised, the secret typed and entered fast, then output containing its letters
-  const kept = run([[0, "i", "root"], [5, "i", "\r"], [10, "o", "\r\nroot\r\n"]]);
-  assert.equal(kept, "****\r");
-});
-
-Deno.test("echo mask: a pasted line with its Enter is kept when its echo comes first", () => {
-  assert.equal(
-    run([[0, "i", "stty size; echo x\r"], [3, "o", "stty size; echo x\r\n30 100\r\nx\r\n"]]),
-    "stty size; echo x\r",
-  );
-  // the same paste where nothing echoes (a password pasted at a silent prompt)
-  assert.equal(run([[0, "i", "s3cret\r"], [3, "o", "\r\nok s3cret\r\n"]]), "******\r");
-});
-
-Deno.test("echo mask: an echo in escape sequences and a slow link within the wait are kept", () => {
-  assert.equal(run([[0, "i", "a"], [300, "o", "\x1b[?25l\x1b[1;5Ha\x1b[?25h"]]), "a");
-  assert.equal(run([[0, "i", "ab"], [10, "o", "a"], [20, "o", "b"]]), "ab", "a pasted run echoed in pieces");
-});
-
-Deno.test("echo mask: control keys pass at once; an editing key in vim's normal mode is masked", () => {
-  assert.equal(run([[0, "i", "\x1b[A"], [1, "i", "\x03"]]), "\x1b[A\x03");
-  assert.equal(run([[0, "i", "d"], [10, "i", "d"], [20, "o", "\x1b[5;1H\x1b[K"], [500, "tick", ""]]), "**");
-});
-
-Deno.test("splitKeys and visibleText", () => {
-  assert.deepEqual(splitKeys("ab\x1b[Ac\r"), [
-    { text: "ab", printable: true },
-    { text: "\x1b[A", printable: false },
-    { text: "c", printable: true },
-    { text: "\r", printable: false },
+Deno.test("splitKeys() and maskInput(): escape sequences are one key, printable characters masked", () => {
+  assertEquals(splitKeys("a\x1b[1;5Cb\x1bOA").map((k) => [k.text, k.printable]), [
+    ["a", true],
+    ["\x1b[1;5C", false],
+    ["b", true],
+    ["\x1bOA", false],
   ]);
-  assert.equal(visibleText("\x1b[1mbold\x1b[0m\r\n\x1b]0;title\x07x"), "bold\nx");
+  assertEquals(maskInput("pw d\r\x7f\x03\x1b[A"), "****\r\x7f\x03\x1b[A");
 });

@@ -32,7 +32,10 @@ export class SessionRecordings {
     rowId: number,
     channel: string,
     pty: { cols: number; rows: number; term: string },
-    /** the channel has no terminal: its output is shown as a terminal would (recorder/asciicast.ts crlf) */
+    /**
+     * the channel has no terminal: its output is shown as a terminal would (recorder/asciicast.ts crlf); with
+     * a terminal, input typed while it does not echo is masked (recorder/echo_mask.ts)
+     */
     noTerminal = false,
   ): Promise<Recording> {
     const d = new Date();
@@ -50,7 +53,7 @@ export class SessionRecordings {
       timestamp: d.getTime() / 1000,
       title: noTerminal ? `${this.title} (${channel}, no terminal)` : this.title,
       env: { TERM: pty.term || "xterm", SHELL: "/bin/sh" },
-    }, { crlf: noTerminal });
+    }, { crlf: noTerminal, maskUnechoed: noTerminal ? undefined : {} });
     writer.onError = this.onError;
     try {
       const id = await addRecording(this.rt.deps.sql, {
