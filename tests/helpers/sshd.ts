@@ -75,6 +75,32 @@ export function ensureTestUser(): Promise<void> {
   return userReady;
 }
 
+/**
+ * A throwaway OS user for one test (a login of its own, so changing its password disturbs nobody), with an
+ * optional sudoers rule (which asks for the user's password). `remove()` deletes both.
+ */
+export async function createOsUser(
+  name: string,
+  password: string,
+  opts: { sudoCommand?: string } = {},
+): Promise<{ name: string; remove(): Promise<void> }> {
+  await new Deno.Command("userdel", { args: ["-r", name], stdout: "null", stderr: "null" }).output();
+  await run("useradd", ["--create-home", "--shell", "/bin/bash", name]);
+  await run("chpasswd", [], `${name}:${password}\n`);
+  const sudoers = `/etc/sudoers.d/jh-test-${name}`;
+  if (opts.sudoCommand) {
+    await Deno.writeTextFile(sudoers, `${name} ALL=(root) ${opts.sudoCommand}\n`, { mode: 0o440 });
+    await run("visudo", ["-c", "-f", sudoers]);
+  }
+  return {
+    name,
+    async remove() {
+      await Deno.remove(sudoers).catch(() => {});
+      await new Deno.Command("userdel", { args: ["-r", name], stdout: "null", stderr: "null" }).output();
+    },
+  };
+}
+
 export function freePort(host = "127.0.0.1"): number {
   const l = Deno.listen({ hostname: host, port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
