@@ -163,3 +163,33 @@ Deno.test("AsciicastWriter crlf: bare line feeds of a channel without a terminal
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("AsciicastWriter maskUnechoed: echoed input kept, unechoed masked when its window passes", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "m.cast");
+    const w = await AsciicastWriter.create(path, { width: 80, height: 24, timestamp: 1700000000 }, {
+      maskUnechoed: { windowMs: 30 },
+    });
+    w.input("l");
+    w.output("l");
+    w.output("\r\nPIN? ");
+    w.input(new TextEncoder().encode("12"));
+    await new Promise((r) => setTimeout(r, 10));
+    w.input("3"); // after a prompt: masked at once
+    w.output("later");
+    await new Promise((r) => setTimeout(r, 10));
+    w.output("\r\ntoken: ");
+    w.input("zz"); // no echo: masked by the timer
+    await new Promise((r) => setTimeout(r, 80));
+    const before = (await Deno.readTextFile(path)).split("\n").filter(Boolean).length;
+    w.input("q"); // undecided at close: masked
+    await w.close();
+    const events = (await Deno.readTextFile(path)).trim().split("\n").slice(1).map((l) => JSON.parse(l));
+    assert.deepEqual(events.filter((e) => e[1] === "i").map((e) => e[2]), ["l", "**", "*", "**", "*"]);
+    assert.equal(before, 1 + events.length - 1, "the timer wrote the masked input before close");
+    for (let i = 1; i < events.length; i++) assert.ok(events[i][0] >= events[i - 1][0]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -25,6 +25,9 @@ export interface MaskedEvent {
 /** the mask character for one printable character typed without echo */
 export const MASK_CHAR = "*";
 
+/** the marker event before the first masked input of a prompt: players show it on the timeline */
+export const MASK_MARKER = "input typed without echo: masked";
+
 /** how long an input event waits for its echo before it is masked (ms) */
 export const DEFAULT_ECHO_WINDOW_MS = 1000;
 
@@ -84,6 +87,10 @@ function escapeEnd(s: string, i: number): number {
   return Math.min(j + 1, s.length);
 }
 
+function stripEscapes(s: string): string {
+  return splitKeys(s).filter((k) => k.printable).map((k) => k.text).join("");
+}
+
 /** Pure: masks the printable characters of typed input, keeping control keys. */
 export function maskInput(text: string): string {
   return splitKeys(text).map((t) => t.printable ? MASK_CHAR.repeat([...t.text].length) : t.text).join("");
@@ -98,6 +105,7 @@ interface Held {
   matched?: number;
   /** input only: undecided until echoed, masked, or timed out */
   decided?: boolean;
+  masked?: boolean;
   deadline?: number;
 }
 
@@ -108,6 +116,8 @@ export class EchoMask {
   #line = "";
   /** output scanning state across chunks: inside an escape sequence */
   #esc: "" | "esc" | "csi" | "str" | "str_esc" = "";
+  /** a marker was written for the current run of masked input (until output with text follows) */
+  #marked = false;
 
   constructor(private readonly windowMs = DEFAULT_ECHO_WINDOW_MS) {}
 
@@ -129,7 +139,7 @@ export class EchoMask {
     const expect = keys.filter((k) => k.printable).flatMap((k) => [...k.text]);
     if (expect.length === 0) this.#held.push({ at, code: "i", data: text, decided: true });
     else if (isSecretPrompt(this.#line)) {
-      this.#held.push({ at, code: "i", data: maskInput(text), decided: true });
+      this.#held.push({ at, code: "i", data: maskInput(text), decided: true, masked: true });
     } else {
       this.#held.push({
         at,
@@ -169,6 +179,7 @@ export class EchoMask {
 
   #mask(h: Held): void {
     h.decided = true;
+    h.masked = true;
     h.data = maskInput(h.data);
   }
 
@@ -193,6 +204,9 @@ export class EchoMask {
       const h = this.#held[0];
       if (h.code === "i" && !h.decided) break;
       this.#held.shift();
+      if (h.masked && !this.#marked) out.push({ at: h.at, code: "m", data: MASK_MARKER });
+      if (h.masked) this.#marked = true;
+      else if (h.code === "o" && /[^\x00-\x20\x7f]/.test(stripEscapes(h.data))) this.#marked = false;
       out.push({ at: h.at, code: h.code, data: h.data });
     }
     return out;

@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
+import {
+  EchoMask,
+  isSecretPrompt,
+  MASK_MARKER,
+  type MaskedEvent,
+  maskInput,
+  splitKeys,
+} from "./echo_mask.ts";
 
 const assertEquals = (a: unknown, b: unknown, m?: string) => assert.deepEqual(a, b, m);
-import { EchoMask, isSecretPrompt, type MaskedEvent, maskInput, splitKeys } from "./echo_mask.ts";
 
 /** a trace step: at ms, input (i), output (o), a resize (r), or the clock passing (t) */
 type Step = [number, "i" | "o" | "r" | "t", string?];
@@ -127,6 +134,15 @@ const TRACES: { name: string; steps: Step[]; input: string }[] = [
     input: "****\r****\r****\r",
   },
   {
+    name: "sudo with pwfeedback prints a * per key: not the echo, masked",
+    steps: [[0, "o", "[sudo] password for a: "], [10, "i", "p"], [20, "o", "*"], [30, "i", "w"], [
+      40,
+      "o",
+      "*",
+    ]],
+    input: "**",
+  },
+  {
     name: "vim: normal-mode keys are not echoed literally: masked (documented); Escape kept",
     steps: [[0, "o", "\x1b[?1049h~\r\n~"], [10, "i", "j"], [20, "o", "\x1b[2;1H"], [600, "t"], [
       700,
@@ -175,6 +191,7 @@ Deno.test("EchoMask keeps the order of events and each event's original time", (
   ]);
   assertEquals(events.map((e) => [e.at, e.code, e.data]), [
     [0, "o", "Password: "],
+    [10, "m", MASK_MARKER],
     [10, "i", "*"],
     [100, "o", "\r\n"],
     [110, "i", "l"],
@@ -184,13 +201,37 @@ Deno.test("EchoMask keeps the order of events and each event's original time", (
   ]);
 });
 
+Deno.test("EchoMask marks each prompt's masked input once on the timeline", () => {
+  const { events } = run([
+    [0, "o", "Current password: "],
+    [10, "i", "a"],
+    [20, "i", "b"],
+    [30, "i", "\r"],
+    [40, "o", "\r\n"],
+    [50, "o", "New password: "],
+    [60, "i", "cd\r"],
+    [70, "o", "\r\n$ "],
+    [80, "i", "x"],
+    [90, "o", "x"],
+  ]);
+  assert.deepEqual(events.filter((e) => e.code !== "o").map((e) => [e.at, e.code, e.data]), [
+    [10, "m", MASK_MARKER],
+    [10, "i", "*"],
+    [20, "i", "*"],
+    [30, "i", "\r"],
+    [60, "m", MASK_MARKER],
+    [60, "i", "**\r"],
+    [80, "i", "x"],
+  ]);
+});
+
 Deno.test("EchoMask holds events behind an undecided input and releases them when it times out", () => {
   const m = new EchoMask(500);
   assertEquals(m.input(0, "x"), []);
   assertEquals(m.other(10, "r", "80x24"), []);
   assertEquals(m.nextDeadline, 500);
   assertEquals(m.tick(499), []);
-  assertEquals(m.tick(500).map((e) => e.data), ["*", "80x24"]);
+  assertEquals(m.tick(500).map((e) => e.data), [MASK_MARKER, "*", "80x24"]);
   assertEquals(m.holding, false);
   assertEquals(m.nextDeadline, null);
 });

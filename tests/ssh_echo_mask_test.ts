@@ -9,6 +9,7 @@ import { createOsUser, startSshd } from "./helpers/sshd.ts";
 import { clientArgs, type ClientId } from "./helpers/ssh_clients.ts";
 import { Tmux } from "./helpers/tmux.ts";
 import { asciinema } from "./helpers/asciinema.ts";
+import { MASK_MARKER } from "../recorder/echo_mask.ts";
 
 const LOGIN = "jhmask";
 
@@ -96,6 +97,8 @@ Deno.test("recordings mask what is typed at sudo and passwd prompts, and keep th
     // what was typed is shown as one * per character, Enter kept
     assert.ok(typed.includes("*".repeat(oldPw.length) + "\r"), JSON.stringify(typed));
     assert.ok(typed.includes("*".repeat(newPw.length) + "\r"), JSON.stringify(typed));
+    // the replay's timeline marks where something was typed without echo: sudo's prompt and passwd's three
+    assert.equal(events.filter((e) => e[1] === "m" && e[2] === MASK_MARKER).length, 4);
     // the commands typed at the shell prompt are kept as typed
     for (
       const cmd of [
