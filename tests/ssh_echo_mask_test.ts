@@ -79,6 +79,20 @@ Deno.test("recordings mask what is typed at sudo and passwd prompts, and keep th
     await tmux.waitFor(/Retype new password: $/m);
     await tmux.type(newPw + "\n");
     await tmux.waitFor(/password updated successfully/);
+    // vim: text typed in insert mode appears as typed; normal-mode keys do not (masked, documented)
+    await tmux.type("vi -N mask-vim.txt\n");
+    await tmux.waitFor(/mask-vim\.txt/);
+    await new Promise((r) => setTimeout(r, 300));
+    await tmux.type("i");
+    await new Promise((r) => setTimeout(r, 300));
+    for (const ch of "hello-vim") {
+      await tmux.type(ch);
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    await tmux.keys("Escape");
+    await new Promise((r) => setTimeout(r, 300));
+    await tmux.type(":wq\n");
+    await tmux.waitFor(/\$ $/m);
     await tmux.type("echo done-$((1+1)); exit\n");
     await tmux.waitFor(/\[exit 0\]/);
 
@@ -97,6 +111,8 @@ Deno.test("recordings mask what is typed at sudo and passwd prompts, and keep th
     // what was typed is shown as one * per character, Enter kept
     assert.ok(typed.includes("*".repeat(oldPw.length) + "\r"), JSON.stringify(typed));
     assert.ok(typed.includes("*".repeat(newPw.length) + "\r"), JSON.stringify(typed));
+    // vim drew them as typed: kept (vim's showcmd even shows normal-mode keys such as the `i`)
+    assert.match(typed, /hello-vim\x1b:wq/);
     // the replay's timeline marks where something was typed without echo: sudo's prompt and passwd's three
     assert.equal(events.filter((e) => e[1] === "m" && e[2] === MASK_MARKER).length, 4);
     // the commands typed at the shell prompt are kept as typed
