@@ -206,7 +206,7 @@ export class EchoMask {
       this.#held.shift();
       if (h.masked && !this.#marked) out.push({ at: h.at, code: "m", data: MASK_MARKER });
       if (h.masked) this.#marked = true;
-      else if (h.code === "o" && /[^\x00-\x20\x7f]/.test(stripEscapes(h.data))) this.#marked = false;
+      else if (h.code === "o" && stripEscapes(h.data).trim() !== "") this.#marked = false;
       out.push({ at: h.at, code: h.code, data: h.data });
     }
     return out;

@@ -112,7 +112,7 @@ Deno.test("recordings mask what is typed at sudo and passwd prompts, and keep th
     assert.ok(typed.includes("*".repeat(oldPw.length) + "\r"), JSON.stringify(typed));
     assert.ok(typed.includes("*".repeat(newPw.length) + "\r"), JSON.stringify(typed));
     // vim drew them as typed: kept (vim's showcmd even shows normal-mode keys such as the `i`)
-    assert.match(typed, /hello-vim\x1b:wq/);
+    assert.ok(typed.includes("hello-vim\x1b:wq"), JSON.stringify(typed));
     // the replay's timeline marks where something was typed without echo: sudo's prompt and passwd's three
     assert.equal(events.filter((e) => e[1] === "m" && e[2] === MASK_MARKER).length, 4);
     // the commands typed at the shell prompt are kept as typed
