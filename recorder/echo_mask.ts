@@ -155,7 +155,10 @@ export class EchoMask {
   }
 
   output(at: number, text: string): MaskedEvent[] {
-    for (const ch of this.#printables(text)) this.#echo(ch);
+    for (const ch of this.#printables(text)) {
+      if (ch === "\n") this.#newline();
+      else this.#echo(ch);
+    }
     this.#held.push({ at, code: "o", data: text });
     return this.#release();
   }
@@ -198,6 +201,14 @@ export class EchoMask {
     }
   }
 
+  /**
+   * a new line in the output before an input's echo began: other output came first (the newline a program
+   * prints after a password's Enter, then its output, which may well contain the password's letters)
+   */
+  #newline(): void {
+    for (const h of this.#held) if (h.code === "i" && !h.decided && h.matched === 0) this.#mask(h);
+  }
+
   #release(): MaskedEvent[] {
     const out: MaskedEvent[] = [];
     while (this.#held.length > 0) {
@@ -212,7 +223,7 @@ export class EchoMask {
     return out;
   }
 
-  /** the printable characters of an output chunk, keeping the current line for the prompt signal */
+  /** the printable characters (and line feeds) of an output chunk, keeping the current line for the prompt signal */
   *#printables(text: string): Generator<string> {
     for (const ch of text) {
       const c = ch.codePointAt(0)!;
@@ -240,6 +251,7 @@ export class EchoMask {
       }
       if (ch === "\r" || ch === "\n") {
         this.#line = "";
+        if (ch === "\n") yield ch;
         continue;
       }
       if (ch === "\b" && this.#line) {

@@ -167,6 +167,26 @@ const TRACES: { name: string; steps: Step[]; input: string }[] = [
     input: "é**",
   },
   {
+    name: "read -s: no prompt text, no echo, masked one * per character",
+    steps: [[0, "i", "s"], [30, "i", "3"], [60, "i", "€"], [500, "t"], [600, "i", "\r"], [601, "o", "\r\n"]],
+    input: "***\r",
+  },
+  {
+    name: "a secret entered fast, then output starting with its letters after a new line: masked",
+    steps: [[0, "i", "root"], [5, "i", "\r"], [10, "o", "\r\nroot\r\n"]],
+    input: "****\r",
+  },
+  {
+    name: "a pasted line with its Enter is kept when its echo comes first",
+    steps: [[0, "i", "stty size; echo x\r"], [3, "o", "stty size; echo x\r\n30 100\r\nx\r\n"]],
+    input: "stty size; echo x\r",
+  },
+  {
+    name: "an echo in escape sequences on a slow link within the window is kept",
+    steps: [[0, "i", "a"], [300, "o", "\x1b[?25l\x1b[1;5Ha\x1b[?25h"]],
+    input: "a",
+  },
+  {
     name: "end of the recording with an input undecided: masked",
     steps: [[0, "i", "secret"]],
     input: "******",

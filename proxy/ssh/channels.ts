@@ -10,7 +10,6 @@ import type { ChannelInfo } from "./metadata.ts";
 import { parseScpCommand, ScpTap } from "./scp_tap.ts";
 import { SftpTap } from "./sftp_tap.ts";
 import { type StreamName, StreamTap } from "./stream_tap.ts";
-import { EchoMask } from "../../recorder/echo_mask.ts";
 import type { Transfer } from "./transfer_tap.ts";
 import { backendFailureText, loginBanner } from "./texts.ts";
 import { BackendError } from "./upstream.ts";
@@ -251,26 +250,11 @@ export class ChannelRelay implements Relay {
     private readonly streams: StreamTap | null = null,
   ) {}
 
-  /** a terminal's typed keys go through the echo mask (recorder/echo_mask.ts): no password is kept */
-  #mask: EchoMask | null = null;
-  #maskTimer: ReturnType<typeof setTimeout> | undefined;
-  #maskIn = new TextDecoder();
-  #maskOut = new TextDecoder();
-
   /** Records one chunk of a direction: as the terminal showed it, or (no terminal) within the stream limit. */
   #record(name: StreamName, d: Buffer): void {
     const w = this.rec?.writer;
     if (!w) return;
-    if (!this.streams) {
-      const mask = this.#mask ??= new EchoMask((t) => w.input(t));
-      if (name === "stdin") mask.typed(this.#maskIn.decode(d, { stream: true }), performance.now());
-      else {
-        w.output(d);
-        mask.output(this.#maskOut.decode(d, { stream: true }), performance.now());
-      }
-      this.#armMask();
-      return;
-    }
+    if (!this.streams) return name === "stdin" ? w.input(d) : w.output(d);
     const { keep, crossed, edge } = this.streams.pass(name, d);
     if (edge === "binary_start") w.marker(`${name}: binary data, counted and hashed, not kept`);
     else if (edge === "binary_end") w.marker(`${name}: text again`);
@@ -369,26 +353,10 @@ export class ChannelRelay implements Relay {
     );
   }
 
-  /** Wakes the echo mask when its oldest key's wait ends (the recording only: the relay never waits). */
-  #armMask(): void {
-    const mask = this.#mask;
-    if (!mask || this.#maskTimer !== undefined) return;
-    const due = mask.deadline;
-    if (due === null) return;
-    this.#maskTimer = setTimeout(() => {
-      this.#maskTimer = undefined;
-      mask.tick(performance.now());
-      this.#armMask();
-    }, Math.max(0, due - performance.now()) + 1);
-  }
-
   #done = false;
   #finish(): void {
     if (this.#done) return;
     this.#done = true;
-    clearTimeout(this.#maskTimer);
-    this.#maskTimer = undefined;
-    this.#mask?.flush();
     this.s.relays.delete(this);
     this.#taps?.finish();
     const exit = this.end.exit;
