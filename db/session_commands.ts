@@ -11,7 +11,11 @@ export interface CommandRow {
 }
 
 /** Replaces the indexed commands of one session (indexing again gives the same rows, never twice). */
-export async function indexSessionCommands(sql: Sql, sessionRowId: number, rows: CommandRow[]): Promise<void> {
+export async function indexSessionCommands(
+  sql: Sql,
+  sessionRowId: number,
+  rows: CommandRow[],
+): Promise<void> {
   await sql.begin(async (tx) => {
     await tx`DELETE FROM session_commands WHERE session_id = ${sessionRowId}`;
     for (let i = 0; i < rows.length; i += 500) {
