@@ -3,6 +3,7 @@ import type { Command } from "./command.ts";
 import { accessCommand } from "./access.ts";
 import { adminCommand } from "./admin.ts";
 import { auditCommand } from "./audit.ts";
+import { directoryCommand } from "./directory.ts";
 import { doctorCommand } from "./doctor.ts";
 import { grantCommand } from "./grant.ts";
 import { serverGroupCommand, userGroupCommand } from "./groups.ts";
@@ -33,4 +34,5 @@ export const COMMANDS: Command[] = [
   sessionsCommand,
   recordingsCommand,
   searchCommand,
+  directoryCommand,
 ];

@@ -11,6 +11,7 @@ import {
   SUPPORTED_SSH_KEX,
   SUPPORTED_SSH_MACS,
 } from "./ssh_algorithms.ts";
+import { LDAP_FILE_KEYS, type LdapConfig, LdapConfigError, resolveLdapConfig } from "./ldap/config.ts";
 
 export class ConfigError extends Error {
   constructor(readonly key: string, message: string) {
@@ -83,6 +84,8 @@ export interface Config {
    * nodes sharing the database (tamper evidence)
    */
   trustedSigners: string | null;
+  /** the directory (LDAP) users and console accounts may authenticate against (core/ldap/config.ts) */
+  ldap: LdapConfig | null;
 }
 
 export const DEFAULT_RDP_MFA_SEPARATOR = "#";
@@ -243,7 +246,7 @@ function defaults(s: ConfigSources): Raw {
 
 /** Pure: combines the sources by precedence and validates every key. */
 export function resolveConfig(s: ConfigSources): Config {
-  const known = new Set(KEYS.map((k) => k.file));
+  const known = new Set<string>([...KEYS.map((k) => k.file), ...LDAP_FILE_KEYS]);
   for (const k of Object.keys(s.file)) {
     if (!known.has(k)) throw new ConfigError(k, `unknown key in ${s.configFile ?? "config file"}`);
   }
@@ -362,6 +365,13 @@ export function resolveConfig(s: ConfigSources): Config {
   if (metricsToken !== null && metricsToken.length < 16) {
     throw new ConfigError(name("metricsToken"), "must be at least 16 characters");
   }
+  let ldap: LdapConfig | null;
+  try {
+    ldap = resolveLdapConfig(s.file, s.env, (p) => Deno.readTextFileSync(abs(p)!));
+  } catch (e) {
+    if (e instanceof LdapConfigError) throw new ConfigError(e.key, e.message.replace(/^.*?: .*?: /, ""));
+    throw e;
+  }
   return {
     profile: s.profile,
     configFile: s.configFile,
@@ -395,6 +405,7 @@ export function resolveConfig(s: ConfigSources): Config {
     consoleMfa,
     onRecordingFailure,
     rdpMfaSeparator,
+    ldap,
   };
 }
 

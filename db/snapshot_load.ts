@@ -26,7 +26,7 @@ export async function loadSnapshotInput(
         fps: string[];
       }[]
     >`
-      SELECT u.id, u.name, u.active, (u.password_hash IS NOT NULL) AS has_password, u.mfa_required,
+      SELECT u.id, u.name, u.active, (u.password_hash IS NOT NULL OR u.directory_dn IS NOT NULL) AS has_password, u.mfa_required,
         COALESCE((SELECT json_agg(json_build_object('cidr', s.cidr::text, 'shared', s.shared))
                   FROM user_source_ips s WHERE s.user_id = u.id), '[]') AS cidrs,
         COALESCE((SELECT array_agg(m.group_id) FROM user_group_members m WHERE m.user_id = u.id), '{}') AS group_ids,

@@ -271,15 +271,21 @@ export async function userCredentials(
   sql: Sql,
   userId: number,
 ): Promise<
-  { passwordHash: string | null; keys: { type: string; publicKey: string; fingerprint: string }[] }
+  {
+    passwordHash: string | null;
+    /** set for a directory-managed user: the password is checked by an LDAP bind */
+    directoryDn: string | null;
+    keys: { type: string; publicKey: string; fingerprint: string }[];
+  }
 > {
   const [u] = await sql<
-    { password_hash: string | null }[]
-  >`SELECT password_hash FROM users WHERE id = ${userId}`;
+    { password_hash: string | null; directory_dn: string | null }[]
+  >`SELECT password_hash, directory_dn FROM users WHERE id = ${userId}`;
   const keys = await sql<{ key_type: string; public_key: string; fingerprint: string }[]>`
     SELECT key_type, public_key, fingerprint FROM user_ssh_keys WHERE user_id = ${userId} ORDER BY id`;
   return {
     passwordHash: u?.password_hash ?? null,
+    directoryDn: u?.directory_dn ?? null,
     keys: keys.map((k) => ({ type: k.key_type, publicKey: k.public_key, fingerprint: k.fingerprint })),
   };
 }

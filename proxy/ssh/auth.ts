@@ -11,6 +11,7 @@ import { type Allow, decide, identifySource, type Server, type User } from "../.
 import { rehashUserPassword, userCredentials } from "../../db/users.ts";
 import { type FactorOwner, totpFactorOf, verifySecondFactor } from "../../db/totp.ts";
 import { passwordCandidate } from "./password_candidate.ts";
+import { ldapAuthenticate } from "../../core/ldap/client.ts";
 import { chooseRoute, type RouteHow } from "./identify.ts";
 import type { Runtime } from "./runtime.ts";
 import {
@@ -180,8 +181,13 @@ export class JumpAuth {
           this.rt.now(),
         );
         if (candidate) {
-          const { passwordHash } = await userCredentials(this.rt.deps.sql, candidate.id);
-          if (await verifyPassword(password, passwordHash)) {
+          const { passwordHash, directoryDn } = await userCredentials(this.rt.deps.sql, candidate.id);
+          if (directoryDn !== null) {
+            // a directory user's password is the directory's: an LDAP bind, never a local hash
+            if (await this.#directoryPassword(candidate.name, password)) {
+              return await this.#authorize(ctx, candidate, ctx.method, password, null, null);
+            }
+          } else if (await verifyPassword(password, passwordHash)) {
             if (passwordHash && needsRehash(passwordHash)) {
               void this.#rehash(candidate.id, passwordHash, password);
             }
@@ -364,6 +370,18 @@ export class JumpAuth {
     void this.rt.audit(mfaOk(this.facts, { ...where, method: r.method, confirmedNow: r.confirmedNow }));
     this.#awaitingCode = null;
     this.#grant(ctx, identity);
+  }
+
+  async #directoryPassword(login: string, password: string): Promise<boolean> {
+    const directory = this.rt.deps.directory;
+    if (!directory) return false;
+    try {
+      return (await ldapAuthenticate(directory, login, password)) !== null;
+    } catch (e) {
+      // the directory is down or misconfigured: fail closed
+      this.rt.deps.log.warn("directory bind failed", { user: login, error: (e as Error).message });
+      return false;
+    }
   }
 
   async #rehash(userId: number, verified: string, password: string): Promise<void> {

@@ -1,5 +1,6 @@
 // What every connection of one SSH proxy shares: dependencies (database, clock, keys, log), the current
 // policy snapshot, the live sessions, and a queue that retries database writes during an outage.
+import type { LdapConfig } from "../../core/ldap/config.ts";
 import type { SshAlgorithms } from "../../core/ssh_algorithms.ts";
 import type { Sql } from "../../db/client.ts";
 import { writeAudit } from "../../db/audit.ts";
@@ -25,6 +26,8 @@ export interface Log {
 }
 
 export interface SshProxyDeps {
+  /** the directory (LDAP) that checks directory users' passwords; absent = none configured */
+  directory?: LdapConfig | null;
   sql: Sql;
   nodeId: string;
   /** private host keys of the jump host (OpenSSH or PEM text) */

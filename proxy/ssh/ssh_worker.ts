@@ -38,6 +38,7 @@ runProxyWorker<SshWorkerOptions>({
       })),
       algorithms: { kex: c.sshKex, ciphers: c.sshCiphers, macs: c.sshMacs },
       auditSpoolDir: spoolDir(c.dataDir),
+      directory: c.ldap,
       onRecordingFailure: c.onRecordingFailure,
       streamKeepBytes: c.streamRecordingMaxMib * 2 ** 20,
       signingKey: () => (signing ??= loadSigningKey(c.dataDir).catch((e) => {

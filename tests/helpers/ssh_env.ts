@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import { createTestDb, type TestDb } from "./test_db.ts";
 import { type KeyPair, makeKey, type Sshd, startSshd } from "./sshd.ts";
+import type { LdapConfig } from "../../core/ldap/config.ts";
 import { createSshProxy, type SshProxy } from "../../proxy/ssh/server.ts";
 import type { Clock } from "../../core/clock.ts";
 import { systemClock } from "../../core/clock.ts";
@@ -74,6 +75,8 @@ export interface SshEnvOptions {
   beforeStart?: (db: TestDb) => Promise<void>;
   /** per direction of a channel without a terminal, bytes its recording keeps */
   streamKeepBytes?: number;
+  /** the directory (LDAP) that checks directory users' passwords */
+  directory?: LdapConfig;
 }
 
 export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
@@ -116,6 +119,7 @@ export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
     algorithms: o.clientCiphers ? { ...DEFAULT_ALGORITHMS, ciphers: o.clientCiphers } : o.algorithms,
     setup: o.setup,
     streamKeepBytes: o.streamKeepBytes,
+    directory: o.directory,
     secretKey: () => Promise.resolve(TEST_SECRET_KEY),
     signingKey: () => loadSigningKey(dataDir),
   });

@@ -1,0 +1,4 @@
+-- Directory (LDAP) sync: users, user groups and SSH keys that the directory manages carry its DN / a mark.
+ALTER TABLE users ADD COLUMN directory_dn text UNIQUE;
+ALTER TABLE user_groups ADD COLUMN directory_dn text UNIQUE;
+ALTER TABLE user_ssh_keys ADD COLUMN from_directory boolean NOT NULL DEFAULT false;
