@@ -32,7 +32,7 @@ attributetype ( 2.16.840.1.113730.3.1.610 NAME 'nsAccountLock'
 objectclass ( 1.3.6.1.4.1.99999.424242.1 NAME 'jumphostTestLock' SUP top AUXILIARY MAY nsAccountLock )
 `;
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -85,7 +85,7 @@ access to attrs=userPassword by self write by anonymous auth by * none
 access to * by users read by * none
 `,
   );
-  const [ldapsPort, ldapPort] = [await freePort(), await freePort()];
+  const [ldapsPort, ldapPort] = [freePort(), freePort()];
   const ldapsUrl = `ldaps://127.0.0.1:${ldapsPort}`;
   const ldapUrl = `ldap://127.0.0.1:${ldapPort}`;
   const proc: Spawned = spawnCollected("/usr/sbin/slapd", [
