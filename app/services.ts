@@ -4,6 +4,7 @@ import { supervise } from "./supervisor.ts";
 import { firstAdminCommand } from "../core/config.ts";
 import { startAuditForwarder } from "./audit_forwarder.ts";
 import { startAuditCheckpoints } from "./audit_checkpoints.ts";
+import { startDirectorySync } from "./directory_sync.ts";
 import { startRdpService } from "./rdp_service.ts";
 import { startSshService } from "./ssh_service.ts";
 import { startWeb } from "../web/mod.ts";
@@ -143,5 +144,6 @@ export const SERVICES: [string, ServiceStarter][] = [
   ["rdp", rdp],
   ["conversions", (d) => startConversionService({ ...d, log: d.log.child("conversions") })],
   ["web", web],
+  ["directory", startDirectorySync],
   ["syslog", (d) => startAuditForwarder({ ...d, onSendError: () => d.metrics.syslogErrors.inc() })],
 ];
