@@ -76,6 +76,8 @@ export const AUDIT_ACTIONS = [
   "console.mfa_failed",
   "console.user_create",
   "console.user_delete",
+  // a directory (LDAP) console account got the role its groups map to now
+  "console.user_role",
   "console.password_reset",
   "console.password_change",
   // recordings

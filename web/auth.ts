@@ -18,6 +18,9 @@ import { totpFactorOf, verifySecondFactor } from "../db/totp.ts";
 import type { SecretKey } from "../core/secret_box.ts";
 import { clearSourceFailures, recordSourceFailure, sourceBlockedUntil } from "../db/console_throttle.ts";
 import { hashPassword, needsRehash, verifyPassword } from "../policy/password.ts";
+import type { LdapConfig } from "../core/ldap/config.ts";
+import { isDirectoryConsoleUser, upsertDirectoryConsoleUser } from "../db/console_directory.ts";
+import { directoryConsoleRole } from "./directory_login.ts";
 import { formatIp, tryParseIp } from "../policy/mod.ts";
 import type { AppEnv, AuthLimits } from "./deps.ts";
 
@@ -89,6 +92,7 @@ export async function attemptLogin(
   now: Date,
   limits: AuthLimits,
   nodeId: string,
+  directory: LdapConfig | null = null,
 ): Promise<LoginResult> {
   const name = input.name.slice(0, 100);
   const audit: Audit = (action, ok, details = {}) =>
@@ -108,15 +112,26 @@ export async function attemptLogin(
       return { ok: false, reason: "source_blocked" };
     }
   }
-  const user = await findConsoleUserByName(sql, name);
+  let user = await findConsoleUserByName(sql, name);
   if (user && user.locked_until && user.locked_until > now) {
     // refused before the password is looked at: the same answer for a right and a wrong one, so the lock
     // is no oracle and guessing stops while it lasts
     await audit("console.login_failed", false, { reason: "locked" });
     return { ok: false, reason: "locked" };
   }
-  const hash = user?.password_hash ?? await (dummyHash ??= hashPassword(crypto.randomUUID()));
-  const passwordOk = (await verifyPassword(input.password, hash)) && user !== null;
+  let passwordOk: boolean;
+  if (directory && (!user || await isDirectoryConsoleUser(sql, user.id))) {
+    // a directory account: the directory checks the password and its groups give the role
+    const role = await directoryConsoleRole(directory, name, input.password);
+    if (role.ok) {
+      await upsertDirectoryConsoleUser(sql, name, role.dn, role.role, `directory:${nodeId}`);
+      user = await findConsoleUserByName(sql, name);
+    } else if (role.dn !== null) await audit("console.login_failed", false, { reason: "no_console_role" });
+    passwordOk = role.ok && user !== null;
+  } else {
+    const hash = user?.password_hash ?? await (dummyHash ??= hashPassword(crypto.randomUUID()));
+    passwordOk = (await verifyPassword(input.password, hash)) && user !== null;
+  }
   let reason: "bad_credentials" | "disabled" | null = null;
   if (!user || !passwordOk) reason = "bad_credentials";
   else if (!user.active) reason = "disabled";

@@ -1,4 +1,5 @@
 // What the console needs from the running program. Passed to createApp; nothing is a module global.
+import type { LdapConfig } from "../core/ldap/config.ts";
 import type { Sql } from "../db/client.ts";
 import type { ConsoleSession, SessionLimits } from "../db/console_sessions.ts";
 import type { AccountLockRule } from "../db/console_users.ts";
@@ -32,6 +33,8 @@ export interface DbHealth {
 export interface WebDeps {
   sql: Sql;
   nodeId: string;
+  /** the directory (LDAP) console accounts may log in with (config ldap_*); absent = none */
+  directory?: LdapConfig | null;
   log(level: LogLevel, message: string): void;
   listenerStatus(): ListenerStatus[];
   /**

@@ -18,7 +18,7 @@ export interface WebServer {
 export async function startWeb(
   config:
     & Pick<Config, "webListen" | "webTlsCert" | "webTlsKey" | "recordingsDir" | "ipPool" | "dataDir">
-    & Partial<Pick<Config, "consoleMfa" | "trustedSigners">>,
+    & Partial<Pick<Config, "consoleMfa" | "trustedSigners" | "ldap">>,
   deps:
     & Omit<WebDeps, "secureCookies" | "recordingsDir" | "ipPool">
     & Partial<Pick<WebDeps, "secureCookies" | "recordingsDir" | "ipPool">>,
@@ -35,6 +35,7 @@ export async function startWeb(
     dataDir: deps.dataDir ?? config.dataDir,
     trustedSigners: deps.trustedSigners ?? config.trustedSigners ?? null,
     consoleMfa: deps.consoleMfa ?? config.consoleMfa ?? "optional",
+    directory: deps.directory ?? config.ldap ?? null,
   };
   const app = createApp(full);
   const servers: Deno.HttpServer<Deno.NetAddr>[] = [];

@@ -156,3 +156,17 @@ export async function ldapListAll(
     return { users, groups };
   });
 }
+
+/** The names (cn) of the groups under ldap_group_base that list this DN as a member. */
+export async function ldapGroupNames(c: LdapConfig, dn: string): Promise<string[]> {
+  if (!c.groupBase) return [];
+  const base = c.groupBase;
+  return await withService(c, async (cl) => {
+    const r = await cl.search(base, {
+      scope: "sub",
+      filter: and(c.groupFilter, new EqualityFilter({ attribute: c.memberAttr, value: dn }).toString()),
+      attributes: ["cn"],
+    });
+    return r.searchEntries.map((e) => first(e.cn)).filter((n): n is string => n !== null);
+  });
+}

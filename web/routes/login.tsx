@@ -172,6 +172,7 @@ export function loginRoutes(
       now(),
       limits,
       deps.nodeId,
+      deps.directory ?? null,
     );
     if (!r.ok && r.reason === "code_needed") {
       return htmlResponse(c, <CodePage csrf={csrf} challenge={r.challenge} />);
