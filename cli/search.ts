@@ -35,7 +35,8 @@ async function find(ctx: CommandContext, argv: string[]): Promise<number> {
   if (p.positionals.length > 1) {
     throw new UsageError(`unexpected argument "${p.positionals[1]}" (quote the text)`);
   }
-  if (text.trim().length === 0) throw new UsageError("the search text is empty");
+  // trigrams index 3 characters and more; a shorter text that rarely matches would read every line
+  if ([...text.trim()].length < 3) throw new UsageError("the search text needs at least 3 characters");
   const since = str(p, "since");
   const hits = await searchCommands(await ctx.db(), {
     text,

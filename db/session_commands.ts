@@ -53,6 +53,10 @@ export function searchCommands(
   sql: Sql,
   f: { text: string; since?: Date; limit?: number },
 ): Promise<SearchHit[]> {
+  // trigrams index 3 characters and more; a shorter text that rarely matches would read every line
+  if ([...f.text.trim()].length < 3) {
+    return Promise.reject(new RangeError("search for at least 3 characters"));
+  }
   const limit = Math.min(Math.max(f.limit ?? 100, 1), 1000);
   const like = `%${escapeLike(f.text)}%`;
   return sql<SearchHit[]>`

@@ -68,6 +68,9 @@ Deno.test("search: typed and exec commands are found with user, server, login an
       hits.map((h) => [h.kind, h.text, h.offset_seconds]),
     );
     assert.equal((await cli.run(["search", "  "])).code, 2, "an empty search is a usage error");
+    const short = await cli.run(["search", "zq"]);
+    assert.equal(short.code, 2);
+    assert.match(short.stderr, /at least 3 characters/);
   } finally {
     await tmux.kill();
     await env.close();

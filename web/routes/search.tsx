@@ -18,7 +18,11 @@ export function searchRoutes(ctx: RouteCtx): Hono<AppEnv> {
     const since = Number.isInteger(days) && days > 0 && days <= 3650
       ? new Date(ctx.now().getTime() - days * 86_400_000)
       : undefined;
-    const hits = q.trim() ? await searchCommands(deps.sql, { text: q.trim(), since, limit: 200 }) : [];
+    // trigrams index 3 characters and more: a shorter text would read every line
+    const tooShort = q.trim() !== "" && [...q.trim()].length < 3;
+    const hits = q.trim() && !tooShort
+      ? await searchCommands(deps.sql, { text: q.trim(), since, limit: 200 })
+      : [];
     return page(
       c,
       "Search",
@@ -26,7 +30,7 @@ export function searchRoutes(ctx: RouteCtx): Hono<AppEnv> {
         <h1>Who ran it</h1>
         <form method="get" action="/search" class="filters">
           <label>
-            Command contains <input type="search" name="q" value={q} required maxLength={200} />
+            Command contains <input type="search" name="q" value={q} required minLength={3} maxLength={200} />
           </label>
           <label>
             Within the last{" "}
@@ -34,7 +38,8 @@ export function searchRoutes(ctx: RouteCtx): Hono<AppEnv> {
           </label>
           <button type="submit">Search</button>
         </form>
-        {q.trim()
+        {tooShort ? <p class="error" role="alert">Search for at least 3 characters.</p> : null}
+        {q.trim() && !tooShort
           ? (
             <table id="search-results">
               <thead>

@@ -38,6 +38,7 @@ Deno.test("/search: who ran it, where, when; hits open the replay at their momen
     assert.match(esc.html, /<code>echo '&lt;b>x&lt;\/b>'<\/code>/);
     assert.doesNotMatch(esc.html, /<b>x<\/b>/);
     assert.match((await a.page("/search?q=nothing-like-it")).html, /No command matches/);
+    assert.match((await a.page("/search?q=zq")).html, /at least 3 characters/);
     // within the chosen window (an hour ago is within one day)
     assert.match((await a.page("/search?q=drop&days=1")).html, /DROP TABLE/);
     // the session page starts its player there
