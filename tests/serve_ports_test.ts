@@ -52,7 +52,7 @@ Deno.test("serve retries an SSH port held by another program and serves SSH once
     const ready = env.logLines().find((l) => l.msg === "ready")!;
     assert.deepEqual(ready.retrying, ["ssh"]);
     // in the order they came up, which varies
-    const services = ["audit-checkpoints", "conversions", "rdp", "syslog", "web"];
+    const services = ["audit-checkpoints", "conversions", "directory", "rdp", "syslog", "web"];
     assert.deepEqual([...(ready.services as string[])].sort(), services);
     const [start] = await env.db.sql<{ details: { services: string[]; retrying: string[] } }[]>`
       SELECT details FROM audit_log WHERE action = 'system.start'`;
@@ -121,6 +121,7 @@ Deno.test("serve stops at once on SIGTERM while the SSH listener waits to retry 
     assert.deepEqual(stopped.map((l) => l.service).sort(), [
       "audit-checkpoints",
       "conversions",
+      "directory",
       "rdp",
       "ssh",
       "syslog",
