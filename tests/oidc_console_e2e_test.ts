@@ -4,16 +4,30 @@
 // (and their open console sessions end), a tampered state is refused, local accounts keep working; the
 // login and refusal pages pass axe-core.
 import assert from "node:assert/strict";
-import { createTestDb } from "./helpers/test_db.ts";
+import { createTestDb, type TestDb } from "./helpers/test_db.ts";
 import { cliFor } from "./helpers/cli.ts";
-import { openBrowser } from "./helpers/chromium.ts";
+import { type Browser, openBrowser } from "./helpers/chromium.ts";
 import { axeViolations } from "./helpers/axe.ts";
 import { freePort } from "./helpers/sshd.ts";
-import { signInAtProvider, startOidcProvider } from "./helpers/oidc_provider.ts";
+import { signInAtProvider, startOidcProvider, type TestOidcProvider } from "./helpers/oidc_provider.ts";
+import { runCmd } from "./helpers/ssh_clients.ts";
 import { resolveOidcConfig } from "../core/oidc/config.ts";
 import { startWeb } from "../web/mod.ts";
 
-Deno.test("console in Chromium: single sign-on with an OpenID provider, role from the groups claim", async () => {
+interface SsoConsole {
+  base: string;
+  idp: TestOidcProvider;
+  db: TestDb;
+  dataDir: string;
+  logs: string[];
+  b: Browser;
+  /** from the login page through the provider back to the console (or its refusal page) */
+  ssoLogin(login: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A provider, a database and the console served by startWeb with single sign-on; Chromium on it. */
+async function ssoConsole(extra: Record<string, unknown>, artifacts: string): Promise<SsoConsole> {
   const webPort = freePort();
   const base = `http://127.0.0.1:${webPort}`;
   const idp = await startOidcProvider({ redirectUris: [`${base}/login/oidc/callback`] });
@@ -30,6 +44,7 @@ Deno.test("console in Chromium: single sign-on with an OpenID provider, role fro
       oidc_role_operator: "jh-operators",
       oidc_role_auditor: ["jh-auditors"],
       oidc_allow_insecure: true,
+      ...extra,
     },
     {},
     Deno.readTextFileSync,
@@ -56,7 +71,39 @@ Deno.test("console in Chromium: single sign-on with an OpenID provider, role fro
       killSession: () => Promise.resolve(false),
     },
   );
-  const b = await openBrowser("oidc_console");
+  const b = await openBrowser(artifacts);
+  const page = b.page;
+  return {
+    base,
+    idp,
+    db,
+    dataDir,
+    logs,
+    b,
+    async ssoLogin(login) {
+      await page.context().clearCookies();
+      await page.goto(`${base}/login`);
+      await page.click("#login-sso");
+      await signInAtProvider(page, login);
+      // back at the console: the page after the continue step, or a refusal page
+      await page.waitForURL((u) => u.origin === base && !u.pathname.startsWith("/login/oidc/callback"), {
+        timeout: 15_000,
+      }).catch(() => {});
+      await page.waitForLoadState();
+    },
+    async close() {
+      await b.close();
+      await web.stop();
+      await db.close();
+      await idp.stop();
+      await Deno.remove(dataDir, { recursive: true });
+      await Deno.remove(secretFile);
+    },
+  };
+}
+
+Deno.test("console in Chromium: single sign-on with an OpenID provider, role from the groups claim", async () => {
+  const { base, idp, db, dataDir, logs, b, ssoLogin, close } = await ssoConsole({}, "oidc_console");
   try {
     const page = b.page;
     const accountOf = async (name: string) =>
@@ -65,17 +112,6 @@ Deno.test("console in Chromium: single sign-on with an OpenID provider, role fro
     const auditRows = (action: string, target: string) =>
       db.sql<{ details: Record<string, unknown>; success: boolean }[]>`
         SELECT details, success FROM audit_log WHERE action = ${action} AND target = ${target} ORDER BY id`;
-    const ssoLogin = async (login: string) => {
-      await page.context().clearCookies();
-      await page.goto(`${base}/login`);
-      await page.click("#login-sso");
-      await signInAtProvider(page, login);
-      // back at the console: either the dashboard (through the continue page) or a refusal page
-      await page.waitForURL((u) => u.origin === base && !u.pathname.startsWith("/login/oidc/callback"), {
-        timeout: 15_000,
-      }).catch(() => {});
-      await page.waitForLoadState();
-    };
 
     // the login page offers the provider, and passes axe
     await page.goto(`${base}/login`);
@@ -213,11 +249,47 @@ Deno.test("console in Chromium: single sign-on with an OpenID provider, role fro
     assert.ok(logs.some((l) => l.includes(`OpenID provider ${idp.issuer} discovered`)), logs.join("\n"));
     assert.ok(!logs.some((l) => l.includes(idp.clientSecret)), "the client secret is never logged");
   } finally {
-    await b.close();
-    await web.stop();
-    await db.close();
-    await idp.stop();
-    await Deno.remove(dataDir, { recursive: true });
-    await Deno.remove(secretFile);
+    await close();
+  }
+});
+
+/** oathtool's code for the secret at now + offset seconds. */
+async function oathtool(secret: string, offsetS = 0): Promise<string> {
+  const at = Math.floor(Date.now() / 1000) + offsetS;
+  const r = await runCmd("oathtool", ["--totp", "-b", secret, "-N", `@${at}`]);
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout.trim();
+}
+
+Deno.test("console in Chromium: with oidc_trust_mfa = false an SSO account enrols TOTP and gives a code after the provider", async () => {
+  const { base, idp, db, b, ssoLogin, close } = await ssoConsole(
+    { oidc_trust_mfa: false },
+    "oidc_console_mfa",
+  );
+  try {
+    const page = b.page;
+    idp.setGroups("carol", ["jh-operators"]);
+    // console_mfa = required applies to SSO accounts too: the first sign-in leads to enrolment
+    await ssoLogin("carol");
+    await page.waitForURL(`${base}/account`);
+    await page.click("#totp-enrol");
+    const secret = (await page.textContent("#totp-secret"))!.trim();
+    await page.fill("#totp-code", await oathtool(secret));
+    await page.click("#totp-confirm");
+    await page.waitForURL(`${base}/account?totp=on`);
+
+    // the next sign-in: the provider, then the console's own code
+    await ssoLogin("carol");
+    await page.waitForSelector("#code-form");
+    assert.deepEqual(await axeViolations(page), []);
+    await page.fill("#code", await oathtool(secret, 30));
+    await page.click("#code-submit");
+    await page.waitForURL(`${base}/`);
+    const [login] = await db.sql<{ details: { mfa: string } }[]>`
+      SELECT details FROM audit_log WHERE action = 'console.login' AND target = 'carol' ORDER BY id DESC LIMIT 1`;
+    assert.equal(login.details.mfa, "totp");
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await close();
   }
 });

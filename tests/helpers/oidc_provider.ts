@@ -52,6 +52,7 @@ export async function startOidcProvider(opts: { redirectUris: string[] }): Promi
     jwks: { keys: [{ ...jwk, kid: "test-key", use: "sig", alg: "RS256" }] },
     claims: { openid: ["sub"], profile: ["preferred_username", "name"], groups: ["groups"] },
     conformIdTokenClaims: false,
+    ttl: { AccessToken: 600, IdToken: 600, Interaction: 600, Session: 3600, Grant: 3600 },
     features: { devInteractions: { enabled: true } },
     cookies: { keys: [crypto.randomUUID()] },
     findAccount: (_ctx: unknown, id: string) => ({
