@@ -3,7 +3,8 @@
 // callback that this browser did not start is refused and audited. The happy paths run in Chromium against a
 // real provider: tests/oidc_console_e2e_test.ts.
 import assert from "node:assert/strict";
-import { fixture } from "../testing.ts";
+import { fixture, TEST_SECRET_KEY } from "../testing.ts";
+import { sealText } from "../../core/secret_box.ts";
 import { resolveOidcConfig } from "../../core/oidc/config.ts";
 import { createOidcClient, OidcError } from "../oidc/client.ts";
 
@@ -86,6 +87,49 @@ Deno.test("oidc: a callback this browser did not start, or with a forged flow co
       assert.equal(r.details.via, "oidc");
       assert.equal(r.details.reason, "no_flow");
     }
+  } finally {
+    await fx.close();
+  }
+});
+
+/** A flow cookie as /login/oidc would have set it. */
+function flowCookie(state: string, expires: number): string {
+  return sealText(
+    TEST_SECRET_KEY,
+    JSON.stringify({
+      state,
+      nonce: "n",
+      verifier: "v".repeat(43),
+      redirectUrl: "http://localhost/login/oidc/callback",
+      next: "/",
+      expires,
+    }),
+    "console:oidc_flow",
+  );
+}
+
+Deno.test("oidc: a provider's refusal, a state that does not match and an expired sign-in each get their page and audit row", async () => {
+  const fx = await fixture({ oidc: unreachableClient() });
+  try {
+    const anon = fx.client();
+    anon.cookies.set("jh_oidc_flow", flowCookie("the-state", fx.clock.now.getTime() + 60_000));
+    const denied = await anon.page("/login/oidc/callback?error=access_denied&state=the-state");
+    assert.equal(denied.status, 401);
+    assert.match(denied.html, /Corp SSO did not sign you in \(access_denied\)/);
+
+    anon.cookies.set("jh_oidc_flow", flowCookie("the-state", fx.clock.now.getTime() + 60_000));
+    const mismatch = await anon.page("/login/oidc/callback?code=abc&state=other-state");
+    assert.equal(mismatch.status, 400);
+    assert.match(mismatch.html, /its state does not match/);
+
+    anon.cookies.set("jh_oidc_flow", flowCookie("the-state", fx.clock.now.getTime() - 1));
+    const expired = await anon.page("/login/oidc/callback?code=abc&state=the-state");
+    assert.equal(expired.status, 400);
+    assert.match(expired.html, /took longer than ten minutes/);
+
+    const reasons = await fx.db.sql<{ reason: string }[]>`
+      SELECT details->>'reason' AS reason FROM audit_log WHERE action = 'console.login_failed' ORDER BY id`;
+    assert.deepEqual(reasons.map((r) => r.reason), ["provider_error", "state_mismatch", "no_flow"]);
   } finally {
     await fx.close();
   }
