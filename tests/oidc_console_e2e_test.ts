@@ -128,6 +128,7 @@ Deno.test("console in Chromium: single sign-on with an OpenID provider, role fro
     assert.equal(alice.oidc_subject, "alice");
     assert.equal(alice.password_hash, "!oidc");
     assert.equal((await page.goto(`${base}/console-users`))!.status(), 200);
+    assert.match((await page.textContent("#console-users tbody"))!, /alice \(single sign-on\)/);
     const [made] = await auditRows("console.user_create", "alice");
     assert.deepEqual(made.details.sso, { issuer: idp.issuer, subject: "alice" });
     const logins = await auditRows("console.login", "alice");
