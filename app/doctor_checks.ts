@@ -7,6 +7,7 @@ import { dirname } from "node:path";
 import type { Config, ListenAddress } from "../core/config.ts";
 import { SSH_COMPRESSION } from "../core/ssh_algorithms.ts";
 import { findProgram, type IfAddr, isJumphostServe, type ProbeResult } from "./net_probe.ts";
+import { createOidcClient } from "../web/oidc/client.ts";
 
 export type Status = "ok" | "warn" | "fail";
 
@@ -252,4 +253,18 @@ export function sshAlgorithmLines(config: Config): CheckLine[] {
     line("ssh macs", config.sshMacs),
     { status: "ok", check: "ssh compression", detail: SSH_COMPRESSION.join(",") },
   ];
+}
+
+/**
+ * Single sign-on: the OpenID provider answers discovery. A WARN when it does not (the console still works
+ * with local accounts); no line when single sign-on is not configured.
+ */
+export async function checkSingleSignOn(config: Pick<Config, "oidc">): Promise<CheckLine | null> {
+  if (!config.oidc) return null;
+  try {
+    await createOidcClient(config.oidc).ready();
+    return { status: "ok", check: "single sign-on", detail: `${config.oidc.issuer} answers discovery` };
+  } catch (e) {
+    return { status: "warn", check: "single sign-on", detail: (e as Error).message };
+  }
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  checkSingleSignOn,
   GiB,
   judgeCertificate,
   judgeFreeSpace,
@@ -9,6 +10,8 @@ import {
 } from "./doctor_checks.ts";
 import { resolveConfig } from "../core/config.ts";
 import { makeCerts } from "../tests/helpers/certs.ts";
+import { startOidcProvider } from "../tests/helpers/oidc_provider.ts";
+import { resolveOidcConfig } from "../core/oidc/config.ts";
 
 Deno.test("judgeCertificate() passes a valid cert, warns near expiry, fails expired, foreign key and garbage", async () => {
   const dir = await Deno.makeTempDir();
@@ -109,4 +112,31 @@ Deno.test("sshAlgorithmLines() shows the effective lists and warns on weak ones"
   assert.equal(weak[0].status, "warn");
   assert.match(weak[0].detail, /weak, ssh-audit flags: ecdh-sha2-nistp256/);
   assert.equal(weak[2].status, "warn");
+});
+
+Deno.test("checkSingleSignOn(): no line without oidc_issuer, OK when the provider answers, WARN naming it when not", async () => {
+  assert.equal(await checkSingleSignOn({ oidc: null }), null);
+  const idp = await startOidcProvider({ redirectUris: ["http://127.0.0.1:1/login/oidc/callback"] });
+  const settings = (issuer: string) =>
+    resolveOidcConfig(
+      {
+        oidc_issuer: issuer,
+        oidc_client_id: idp.clientId,
+        oidc_client_secret: idp.clientSecret,
+        oidc_role_admin: "a",
+        oidc_allow_insecure: true,
+      },
+      {},
+      () => "",
+    );
+  try {
+    const up = await checkSingleSignOn({ oidc: settings(idp.issuer) });
+    assert.equal(up?.status, "ok", up?.detail);
+  } finally {
+    await idp.stop();
+  }
+  const down = await checkSingleSignOn({ oidc: settings(idp.issuer) });
+  assert.equal(down?.status, "warn");
+  assert.match(down!.detail, new RegExp(`${idp.issuer} did not answer discovery`));
+  assert.doesNotMatch(down!.detail, new RegExp(idp.clientSecret));
 });

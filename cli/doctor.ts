@@ -1,5 +1,5 @@
 // jumphost doctor: one line per check (configuration, database, listen addresses, pool IPs, ffmpeg, free
-// space for recordings, console certificate). Exit code 1 when any check fails.
+// space for recordings, console certificate, the single sign-on provider). Exit code 1 when any check fails.
 import { bool, parseArgs } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { Config } from "../core/config.ts";
@@ -16,6 +16,7 @@ import {
   checkFfmpeg,
   checkFreeSpace,
   type CheckLine,
+  checkSingleSignOn,
   judgePool,
   listenLines,
   sshAlgorithmLines,
@@ -140,6 +141,8 @@ export const doctorCommand: Command = {
     lines.push(await checkFfmpeg());
     lines.push(checkFreeSpace(config.recordingsDir));
     lines.push(checkCertificate(config, new Date()));
+    const sso = await checkSingleSignOn(config);
+    if (sso) lines.push(sso);
     const failed = lines.filter((l) => l.status === "fail").length;
     if (bool(p, "json")) ctx.out.line(json({ ok: failed === 0, checks: lines }));
     else {

@@ -12,6 +12,7 @@ import {
   SUPPORTED_SSH_MACS,
 } from "./ssh_algorithms.ts";
 import { LDAP_FILE_KEYS, type LdapConfig, LdapConfigError, resolveLdapConfig } from "./ldap/config.ts";
+import { OIDC_FILE_KEYS, type OidcConfig, OidcConfigError, resolveOidcConfig } from "./oidc/config.ts";
 
 export class ConfigError extends Error {
   constructor(readonly key: string, message: string) {
@@ -86,6 +87,8 @@ export interface Config {
   trustedSigners: string | null;
   /** the directory (LDAP) users and console accounts may authenticate against (core/ldap/config.ts) */
   ldap: LdapConfig | null;
+  /** single sign-on to the console with an OpenID provider (core/oidc/config.ts) */
+  oidc: OidcConfig | null;
 }
 
 export const DEFAULT_RDP_MFA_SEPARATOR = "#";
@@ -246,7 +249,7 @@ function defaults(s: ConfigSources): Raw {
 
 /** Pure: combines the sources by precedence and validates every key. */
 export function resolveConfig(s: ConfigSources): Config {
-  const known = new Set<string>([...KEYS.map((k) => k.file), ...LDAP_FILE_KEYS]);
+  const known = new Set<string>([...KEYS.map((k) => k.file), ...LDAP_FILE_KEYS, ...OIDC_FILE_KEYS]);
   for (const k of Object.keys(s.file)) {
     if (!known.has(k)) throw new ConfigError(k, `unknown key in ${s.configFile ?? "config file"}`);
   }
@@ -372,6 +375,13 @@ export function resolveConfig(s: ConfigSources): Config {
     if (e instanceof LdapConfigError) throw new ConfigError(e.key, e.message.replace(/^.*?: .*?: /, ""));
     throw e;
   }
+  let oidc: OidcConfig | null;
+  try {
+    oidc = resolveOidcConfig(s.file, s.env, (p) => Deno.readTextFileSync(abs(p)!));
+  } catch (e) {
+    if (e instanceof OidcConfigError) throw new ConfigError(e.key, e.message.replace(/^.*?: .*?: /, ""));
+    throw e;
+  }
   return {
     profile: s.profile,
     configFile: s.configFile,
@@ -406,6 +416,7 @@ export function resolveConfig(s: ConfigSources): Config {
     onRecordingFailure,
     rdpMfaSeparator,
     ldap,
+    oidc,
   };
 }
 

@@ -136,3 +136,20 @@ Deno.test("stream_recording_max_mib: default 64, 0 allowed, negative or fraction
     );
   }
 });
+
+Deno.test("oidc_* keys: known to the config file, off by default, errors name the key", () => {
+  assert.equal(resolveConfig(base).oidc, null);
+  const c = resolveConfig({
+    ...base,
+    file: { oidc_issuer: "https://idp.example.com", oidc_client_id: "jh", oidc_role_auditor: "audit" },
+    env: { JUMPHOST_OIDC_CLIENT_SECRET: "s" },
+  });
+  assert.equal(c.oidc?.issuer, "https://idp.example.com");
+  assert.equal(c.oidc?.clientSecret, "s");
+  assert.deepEqual(c.oidc?.roleGroups.auditor, ["audit"]);
+  assert.throws(
+    () => resolveConfig({ ...base, file: { oidc_issuer: "https://idp.example.com", oidc_role_admin: "a" } }),
+    (e: unknown) =>
+      e instanceof ConfigError && /oidc_client_id: is required with oidc_issuer/.test(e.message),
+  );
+});

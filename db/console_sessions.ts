@@ -25,6 +25,8 @@ export interface ConsoleSession {
   mfaRequired: boolean;
   /** the account has an active (confirmed) TOTP factor */
   mfaEnrolled: boolean;
+  /** the account is a single sign-on (OpenID Connect) account (migration 017) */
+  sso: boolean;
 }
 
 export function hashToken(token: string): string {
@@ -65,6 +67,7 @@ interface Row {
   must_change_password: boolean;
   mfa_required: boolean;
   mfa_enrolled: boolean;
+  sso: boolean;
   created_at: Date;
   last_seen_at: Date;
   expires_at: Date;
@@ -85,7 +88,7 @@ export async function resolveConsoleSession(
   const h = hashToken(token);
   const [r] = await sql<Row[]>`
     SELECT s.token_hash, s.csrf_token, s.console_user_id, u.name, u.role, u.active,
-           u.must_change_password, s.created_at, s.last_seen_at, s.expires_at, u.mfa_required,
+           u.must_change_password, s.created_at, s.last_seen_at, s.expires_at, u.mfa_required, u.oidc_subject IS NOT NULL AS sso,
            EXISTS (SELECT 1 FROM totp_factors f WHERE f.console_user_id = u.id AND f.confirmed_at IS NOT NULL)
              AS mfa_enrolled
     FROM console_sessions s JOIN console_users u ON u.id = s.console_user_id
@@ -112,6 +115,7 @@ export async function resolveConsoleSession(
     mustChangePassword: r.must_change_password,
     mfaRequired: r.mfa_required,
     mfaEnrolled: r.mfa_enrolled,
+    sso: r.sso,
   };
 }
 

@@ -26,6 +26,8 @@ export interface ConsoleUser {
   mfa_required: boolean;
   /** the account's TOTP factor (listConsoleUsers only): null, pending or active */
   totp?: "pending" | "active" | null;
+  /** how the account signs in (listConsoleUsers only): its own password, the directory, or single sign-on */
+  sign_in?: "local" | "directory" | "sso";
 }
 
 export interface ConsoleUserWithHash extends ConsoleUser {
@@ -86,7 +88,9 @@ export function listConsoleUsers(sql: Sql): Promise<ConsoleUser[]> {
     SELECT id, name, role, active, failed_logins, locked_until, last_login_at, created_at, must_change_password,
       mfa_required,
       (SELECT CASE WHEN f.confirmed_at IS NULL THEN 'pending' ELSE 'active' END
-         FROM totp_factors f WHERE f.console_user_id = console_users.id) AS totp
+         FROM totp_factors f WHERE f.console_user_id = console_users.id) AS totp,
+      CASE WHEN oidc_subject IS NOT NULL THEN 'sso' WHEN directory_dn IS NOT NULL THEN 'directory' ELSE 'local' END
+        AS sign_in
     FROM console_users ORDER BY name`;
 }
 

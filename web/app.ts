@@ -10,6 +10,7 @@ import { mountStatic } from "./static.ts";
 import { requireOwnPassword } from "./password_gate.ts";
 import { requireMfaEnrolment } from "./mfa_gate.ts";
 import { loginRoutes } from "./routes/login.tsx";
+import { oidcRoutes } from "./routes/oidc.tsx";
 import type { RouteCtx } from "./routes/ctx.ts";
 import { dashboardRoutes } from "./routes/dashboard.tsx";
 import { sessionRoutes } from "./routes/sessions.tsx";
@@ -81,13 +82,14 @@ export function createApp(deps: WebDeps): Hono<AppEnv> {
     );
   } else app.get("/healthz", (c) => c.text("ok"));
   app.route("/", loginRoutes(deps, limits, now, streams));
+  if (deps.oidc) app.route("/", oidcRoutes(deps, deps.oidc, limits, now));
 
   const authed = new Hono<AppEnv>();
   authed.use(
     requireSession(deps.sql, now, limits, secure),
     csrfProtect(),
     requireOwnPassword(),
-    requireMfaEnrolment(deps.consoleMfa ?? "optional"),
+    requireMfaEnrolment(deps.consoleMfa ?? "optional", deps.oidc?.config.trustMfa ?? false),
   );
   authed.route("/", dashboardRoutes(ctx));
   authed.route("/sessions", rdpVideoRoutes(ctx));

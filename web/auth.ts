@@ -164,13 +164,14 @@ export async function attemptLogin(
   return await openSession(sql, user!, input, now, limits, audit, {});
 }
 
-type Audit = (
+export type Audit = (
   action: "console.login" | "console.login_failed" | "console.locked" | "console.mfa_failed",
   ok: boolean,
   details?: Record<string, unknown>,
 ) => Promise<void>;
 
-async function openSession(
+/** Opens a console session for an authenticated account (password, code or single sign-on) and audits it. */
+export async function openSession(
   sql: Sql,
   user: ConsoleUserWithHash,
   input: Omit<LoginInput, "name" | "password">,

@@ -1,5 +1,6 @@
 // What the console needs from the running program. Passed to createApp; nothing is a module global.
 import type { LdapConfig } from "../core/ldap/config.ts";
+import type { OidcClient } from "./oidc/client.ts";
 import type { Sql } from "../db/client.ts";
 import type { ConsoleSession, SessionLimits } from "../db/console_sessions.ts";
 import type { AccountLockRule } from "../db/console_users.ts";
@@ -35,6 +36,8 @@ export interface WebDeps {
   nodeId: string;
   /** the directory (LDAP) console accounts may log in with (config ldap_*); absent = none */
   directory?: LdapConfig | null;
+  /** single sign-on with an OpenID provider (config oidc_*; web/oidc/client.ts); absent = none */
+  oidc?: OidcClient | null;
   log(level: LogLevel, message: string): void;
   listenerStatus(): ListenerStatus[];
   /**

@@ -1,6 +1,7 @@
 // Enforced second factor: with console_mfa = required, or for an account marked mfa_required, a console
 // session whose account has no active TOTP factor may only reach its own account page (to enrol) and its
-// password form until it has one; logging out stays possible. Runs after requireOwnPassword.
+// password form until it has one; logging out stays possible. Runs after requireOwnPassword. Single sign-on
+// accounts are exempt while oidc_trust_mfa is on (the provider does their second factor).
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "./deps.ts";
 import { errorPage } from "./errors.tsx";
@@ -14,10 +15,14 @@ const ALLOWED = new Set([
   "POST /account/totp/confirm",
 ]);
 
-export function requireMfaEnrolment(consoleMfa: "required" | "optional"): MiddlewareHandler<AppEnv> {
+export function requireMfaEnrolment(
+  consoleMfa: "required" | "optional",
+  /** oidc_trust_mfa: single sign-on accounts get their second factor from the provider */
+  trustSsoMfa = false,
+): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const s = c.get("session");
-    const needed = consoleMfa === "required" || s.mfaRequired;
+    const needed = (consoleMfa === "required" || s.mfaRequired) && !(s.sso && trustSsoMfa);
     if (!needed || s.mfaEnrolled || ALLOWED.has(`${c.req.method} ${c.req.path}`)) return await next();
     if (c.req.header("HX-Request")) {
       c.header("HX-Redirect", ACCOUNT_PAGE);

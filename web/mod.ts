@@ -5,6 +5,7 @@ import { createApp } from "./app.ts";
 import { resolveLimits } from "./auth.ts";
 import { mp4CacheDir } from "../recorder/convert/cache.ts";
 import type { WebDeps } from "./deps.ts";
+import { createOidcClient } from "./oidc/client.ts";
 
 export { createApp } from "./app.ts";
 export type { ListenerStatus, LogLevel, WebDeps } from "./deps.ts";
@@ -18,7 +19,7 @@ export interface WebServer {
 export async function startWeb(
   config:
     & Pick<Config, "webListen" | "webTlsCert" | "webTlsKey" | "recordingsDir" | "ipPool" | "dataDir">
-    & Partial<Pick<Config, "consoleMfa" | "trustedSigners" | "ldap">>,
+    & Partial<Pick<Config, "consoleMfa" | "trustedSigners" | "ldap" | "oidc">>,
   deps:
     & Omit<WebDeps, "secureCookies" | "recordingsDir" | "ipPool">
     & Partial<Pick<WebDeps, "secureCookies" | "recordingsDir" | "ipPool">>,
@@ -36,7 +37,9 @@ export async function startWeb(
     trustedSigners: deps.trustedSigners ?? config.trustedSigners ?? null,
     consoleMfa: deps.consoleMfa ?? config.consoleMfa ?? "optional",
     directory: deps.directory ?? config.ldap ?? null,
+    oidc: deps.oidc ?? (config.oidc ? createOidcClient(config.oidc) : null),
   };
+  if (full.oidc) discoverAtStart(full);
   const app = createApp(full);
   const servers: Deno.HttpServer<Deno.NetAddr>[] = [];
   const ac = new AbortController();
@@ -79,4 +82,23 @@ export async function startWeb(
 
 function fmt(a: Deno.NetAddr): string {
   return a.hostname.includes(":") ? `[${a.hostname}]:${a.port}` : `${a.hostname}:${a.port}`;
+}
+
+/**
+ * Single sign-on: discover the provider now so a wrong issuer shows in the log at start. Not awaited: an
+ * unreachable provider must not hold the console up (local accounts keep working); a sign-in retries.
+ */
+function discoverAtStart(deps: WebDeps): void {
+  const c = deps.oidc!;
+  c.ready().then(
+    () => deps.log("info", `single sign-on: OpenID provider ${c.config.issuer} discovered`),
+    (e) =>
+      deps.log(
+        "error",
+        `single sign-on: ${
+          (e as Error).message
+        }; the "Sign in with ${c.config.providerName}" button answers ` +
+          "that it is unavailable until the provider answers (retried at each sign-in); local accounts work",
+      ),
+  );
 }

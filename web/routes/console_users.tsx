@@ -70,7 +70,13 @@ function ListPage(
           {p.users.length === 0 ? <Empty cols={8} /> : null}
           {p.users.map((u) => (
             <tr>
-              <td>{u.name}</td>
+              <td>
+                {u.name} {u.sign_in === "sso"
+                  ? <span class="muted sign-in">(single sign-on)</span>
+                  : u.sign_in === "directory"
+                  ? <span class="muted sign-in">(directory)</span>
+                  : null}
+              </td>
               <td>{u.role}</td>
               <td>{u.active ? "yes" : "no"}</td>
               <td>

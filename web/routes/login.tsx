@@ -41,6 +41,8 @@ interface LoginPageProps {
   noAdmin?: string;
   /** set during a database outage: the banner */
   dbDownSince?: Date | null;
+  /** single sign-on is configured: the provider's name for its button */
+  sso?: string | null;
 }
 
 function LoginPage(p: LoginPageProps) {
@@ -73,12 +75,26 @@ function LoginPage(p: LoginPageProps) {
           </div>
           <button type="submit" id="login-submit">Log in</button>
         </form>
+        {p.sso ? <SsoButton next={p.next} provider={p.sso} /> : null}
       </div>
     </Layout>
   );
 }
 
-function CodePage(p: { csrf: string; challenge: string; error?: string }) {
+/**
+ * Single sign-on: a link, not a form, because the next step is the provider's page and the CSP's form-action
+ * would stop a form's redirect there. Starting a sign-in changes nothing; the callback is what state guards.
+ */
+function SsoButton(p: { next: string; provider: string }) {
+  const href = p.next === "/" ? "/login/oidc" : `/login/oidc?next=${encodeURIComponent(p.next)}`;
+  return (
+    <p class="sso-login">
+      <a href={href} class="button" id="login-sso">Sign in with {p.provider}</a>
+    </p>
+  );
+}
+
+export function CodePage(p: { csrf: string; challenge: string; error?: string }) {
   return (
     <Layout title="Verification code" session={null} path="/login">
       <div class="login panel">
@@ -114,6 +130,7 @@ export function loginRoutes(
   streams?: OpenStreams,
 ): Hono<AppEnv> {
   const secure = deps.secureCookies ?? false;
+  const sso = deps.oidc?.config.providerName ?? null;
   const app = new Hono<AppEnv>();
 
   app.get("/login", async (c) => {
@@ -136,6 +153,7 @@ export function loginRoutes(
         name=""
         info={info}
         noAdmin={noAdmin}
+        sso={sso}
       />,
     );
   });
@@ -187,6 +205,7 @@ export function loginRoutes(
           next={next}
           name={name}
           error={MESSAGES[r.reason]}
+          sso={sso}
         />,
         status,
       );
