@@ -142,3 +142,13 @@ async function exists(path: string): Promise<boolean> {
     throw e;
   }
 }
+
+/**
+ * Whether a session's metadata lists a transfer whose content was kept under this hash: the console and CLI
+ * serve a kept file only through a session that moved it.
+ */
+export function keptInSession(metadata: unknown, sha256: string): boolean {
+  const transfers = (metadata as { transfers?: unknown } | null)?.transfers;
+  if (!Array.isArray(transfers) || !SHA256_HEX.test(sha256)) return false;
+  return transfers.some((t) => t?.kept === true && t?.sha256 === sha256);
+}

@@ -12,6 +12,7 @@ import { requireMfaEnrolment } from "./mfa_gate.ts";
 import { loginRoutes } from "./routes/login.tsx";
 import type { RouteCtx } from "./routes/ctx.ts";
 import { dashboardRoutes } from "./routes/dashboard.tsx";
+import { sessionFileRoutes } from "./routes/session_files.tsx";
 import { sessionRoutes } from "./routes/sessions.tsx";
 import { auditRoutes } from "./routes/audit.tsx";
 import { searchRoutes } from "./routes/search.tsx";
@@ -91,6 +92,7 @@ export function createApp(deps: WebDeps): Hono<AppEnv> {
   );
   authed.route("/", dashboardRoutes(ctx));
   authed.route("/sessions", rdpVideoRoutes(ctx));
+  authed.route("/sessions", sessionFileRoutes(ctx));
   authed.route("/sessions", sessionRoutes(ctx));
   authed.route("/recordings", conversionRoutes(ctx));
   authed.route("/users", userRoutes(ctx));
