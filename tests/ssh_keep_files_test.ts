@@ -7,8 +7,7 @@ import { join } from "node:path";
 import { startSshEnv } from "./helpers/ssh_env.ts";
 import { type ClientId, scp, sftpBatch } from "./helpers/ssh_clients.ts";
 import { runTool } from "./helpers/tools.ts";
-import { createGroup, setMembership } from "../db/groups.ts";
-import { setKeepFiles } from "../db/file_keeping.ts";
+import { cliFor } from "./helpers/cli.ts";
 import { keptFilePath } from "../recorder/file_store.ts";
 import type { Transfer } from "../proxy/ssh/transfer_tap.ts";
 
@@ -49,10 +48,17 @@ async function randomFile(path: string, size: number): Promise<string> {
   return r.out.split(" ")[0];
 }
 
+function cli(env: Env) {
+  return cliFor(env.db.url, { JUMPHOST_RECORDINGS_DIR: env.recordingsDir });
+}
+
+/** Through the CLI, as an admin would: a server group with web1 that keeps files up to `maxMb`. */
 async function keepFiles(env: Env, maxMb: number): Promise<void> {
-  await createGroup(env.db.sql, "server", { name: "kept" }, "test");
-  await setMembership(env.db.sql, "server", "kept", ["web1"], true, "test");
-  await setKeepFiles(env.db.sql, "kept", { on: true, maxMb }, "test");
+  const c = cli(env);
+  await c.ok(["group", "add", "kept"]);
+  await c.ok(["group", "member", "add", "kept", "web1"]);
+  await c.ok(["group", "edit", "kept", "--keep-files", "on", "--keep-files-max-mb", String(maxMb)]);
+  assert.match(await c.ok(["group", "show", "kept"]), /keep files\s+│?\s*on \(up to 1 MiB per file\)/);
 }
 
 Deno.test("scp up and down (SFTP and legacy): SHA-256 both ways; not kept without the group option", async () => {
@@ -126,6 +132,26 @@ Deno.test("keep files on: scp and sftp content stored by SHA-256 (0600, deduplic
     }
     await assert.rejects(Deno.stat(keptFilePath(env.recordingsDir, bigSha)!), Deno.errors.NotFound);
     assert.deepEqual([...Deno.readDirSync(join(env.recordingsDir, "files", "tmp"))], []);
+
+    // the CLI shows the hashes and writes the kept file out, audited
+    const [first] = await env.db.sql<
+      { session_id: string }[]
+    >`SELECT session_id FROM sessions ORDER BY id LIMIT 1`;
+    const c = cli(env);
+    const show = await c.ok(["sessions", "show", first.session_id]);
+    assert.ok(show.includes(want) && show.includes("kept"), show);
+    const out = join(env.dir, "out.bin");
+    await c.ok(["sessions", "file", first.session_id, want, "--out", out]);
+    assert.deepEqual(await Deno.readFile(out), await Deno.readFile(small));
+    assert.equal((await Deno.stat(out)).mode! & 0o777, 0o600);
+    const refused = await c.run(["sessions", "file", first.session_id, bigSha, "--out", join(env.dir, "x")]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /no kept file/);
+    const audits = await env.db.sql<{ target: string; details: Record<string, unknown> }[]>`
+      SELECT target, details FROM audit_log WHERE action = 'recording.download'`;
+    assert.deepEqual(audits.map((a) => [a.target, a.details.format, a.details.sha256, a.details.via]), [
+      [first.session_id, "file", want, "cli"],
+    ]);
   } finally {
     await env.close();
   }
