@@ -8,6 +8,7 @@ import { startSshEnv } from "./helpers/ssh_env.ts";
 import { type ClientId, scp, sftpBatch } from "./helpers/ssh_clients.ts";
 import { runTool } from "./helpers/tools.ts";
 import { cliFor } from "./helpers/cli.ts";
+import { fixture } from "../web/testing.ts";
 import { keptFilePath } from "../recorder/file_store.ts";
 import type { Transfer } from "../proxy/ssh/transfer_tap.ts";
 
@@ -147,10 +148,21 @@ Deno.test("keep files on: scp and sftp content stored by SHA-256 (0600, deduplic
     const refused = await c.run(["sessions", "file", first.session_id, bigSha, "--out", join(env.dir, "x")]);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, /no kept file/);
+
+    // the console lists the transfers with their hashes and serves the kept file to an auditor
+    const fx = await fixture({ recordingsDir: env.recordingsDir }, env.db);
+    const auditor = await fx.as("auditor");
+    const page = await auditor.page(`/sessions/${first.session_id}`);
+    assert.ok(page.html.includes(`href="/sessions/${first.session_id}/files/${want}"`), "download link");
+    const dl = await auditor.get(`/sessions/${first.session_id}/files/${want}`);
+    assert.equal(dl.status, 200);
+    assert.deepEqual(new Uint8Array(await dl.arrayBuffer()), await Deno.readFile(small));
+
     const audits = await env.db.sql<{ target: string; details: Record<string, unknown> }[]>`
-      SELECT target, details FROM audit_log WHERE action = 'recording.download'`;
+      SELECT target, details FROM audit_log WHERE action = 'recording.download' ORDER BY id`;
     assert.deepEqual(audits.map((a) => [a.target, a.details.format, a.details.sha256, a.details.via]), [
       [first.session_id, "file", want, "cli"],
+      [first.session_id, "file", want, "download"],
     ]);
   } finally {
     await env.close();
