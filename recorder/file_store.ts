@@ -34,6 +34,9 @@ export class KeptFileWriter {
   #drain: { p: Promise<void>; resolve: () => void } | null = null;
   #dropped: KeepOutcome | null = null;
 
+  /** called once when the copy cannot be written (disk full …): the proxy's on_recording_failure applies */
+  onError: ((e: Error) => void) | null = null;
+
   constructor(
     private readonly recordingsDir: string,
     private readonly capBytes: number,
@@ -47,8 +50,8 @@ export class KeptFileWriter {
     } else {
       this.#file = Deno.mkdir(tmpDir, { recursive: true, mode: 0o700 })
         .then(() => Deno.open(this.#tmp, { write: true, createNew: true, mode: 0o600 }))
-        .catch(() => {
-          this.#dropped = { kept: false, not_kept: "error" };
+        .catch((e) => {
+          this.#fail(e);
           return null;
         });
     }
@@ -86,13 +89,19 @@ export class KeptFileWriter {
         if (f && !this.#dropped) {
           for (let off = 0; off < copy.length;) off += await f.write(copy.subarray(off));
         }
-      } catch (_e) {
-        this.#dropped = { kept: false, not_kept: "error" };
+      } catch (e) {
+        this.#fail(e);
       } finally {
         this.#queued -= copy.length;
         if (!this.full) this.#release();
       }
     });
+  }
+
+  #fail(e: unknown): void {
+    if (this.#dropped?.kept === false && this.#dropped.not_kept === "error") return;
+    this.#dropped = { kept: false, not_kept: "error" };
+    this.onError?.(e instanceof Error ? e : new Error(String(e)));
   }
 
   #release(): void {
@@ -126,8 +135,9 @@ export class KeptFileWriter {
       if (await exists(final)) await Deno.remove(this.#tmp);
       else await Deno.rename(this.#tmp, final);
       return outcome;
-    } catch (_e) {
+    } catch (e) {
       await Deno.remove(this.#tmp).catch(() => {});
+      this.#fail(e);
       return { kept: false, not_kept: "error" };
     }
   }

@@ -9,6 +9,7 @@ import { type ClientId, scp, sftpBatch } from "./helpers/ssh_clients.ts";
 import { runTool } from "./helpers/tools.ts";
 import { cliFor } from "./helpers/cli.ts";
 import { fixture } from "../web/testing.ts";
+import { mountTmpfs, umount } from "./helpers/tmpfs.ts";
 import { keptFilePath } from "../recorder/file_store.ts";
 import type { Transfer } from "../proxy/ssh/transfer_tap.ts";
 
@@ -59,7 +60,10 @@ async function keepFiles(env: Env, maxMb: number): Promise<void> {
   await c.ok(["group", "add", "kept"]);
   await c.ok(["group", "member", "add", "kept", "web1"]);
   await c.ok(["group", "edit", "kept", "--keep-files", "on", "--keep-files-max-mb", String(maxMb)]);
-  assert.match(await c.ok(["group", "show", "kept"]), /keep files\s+│?\s*on \(up to 1 MiB per file\)/);
+  assert.match(
+    await c.ok(["group", "show", "kept"]),
+    new RegExp(`keep files\\s+on \\(up to ${maxMb} MiB per file\\)`),
+  );
 }
 
 Deno.test("scp up and down (SFTP and legacy): SHA-256 both ways; not kept without the group option", async () => {
@@ -167,4 +171,42 @@ Deno.test("keep files on: scp and sftp content stored by SHA-256 (0600, deduplic
   } finally {
     await env.close();
   }
+});
+
+Deno.test({
+  name:
+    "keep files on a full disk: fails closed like a recording (recording.failed, session ended, no leftovers)",
+  ignore: Deno.uid() !== 0, // mount needs root
+  async fn() {
+    const { env, me, target, home } = await granted();
+    const files = join(env.recordingsDir, "files");
+    await mountTmpfs(files, "1m");
+    try {
+      await keepFiles(env, 1000);
+      const big = join(env.dir, "big.bin");
+      await randomFile(big, 3_000_000);
+      const up = await scp(me, env.port, ["-O", big, `${target}:${home}/full.bin`]);
+      assert.notEqual(up.code, 0, "the transfer is cut");
+      await env.proxy.auditsSettled();
+      let failed: { details: Record<string, unknown> }[] = [];
+      for (let i = 0; i < 100 && failed.length === 0; i++) {
+        failed = await env.db.sql`SELECT details FROM audit_log WHERE action = 'recording.failed'`;
+        if (!failed.length) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(failed.length, 1);
+      assert.match(String(failed[0].details.error), /cannot keep a transferred file/);
+      assert.equal(failed[0].details.on_recording_failure, "disconnect");
+      const [t] = await transfersOf(env, 1);
+      assert.equal(t.kept, false);
+      assert.equal(t.not_kept, "error");
+      const [row] = await env.db.sql<{ termination_reason: string; termination_detail: string }[]>`
+        SELECT termination_reason, termination_detail FROM sessions`;
+      assert.equal(row.termination_reason, "error");
+      assert.match(row.termination_detail, /recording failed: cannot keep a transferred file/);
+      assert.deepEqual([...Deno.readDirSync(join(files, "tmp"))], [], "the partial copy is removed");
+    } finally {
+      await umount(files);
+      await env.close();
+    }
+  },
 });

@@ -167,7 +167,13 @@ export function handleSessionChannel(s: ProxySession, session: ServerSession): v
     if (scp || (kind === "subsystem" && arg === "sftp")) {
       try {
         const cap = await keepFilesCapForServer(s.rt.deps.sql, s.identity.server.id);
-        if (cap !== null) keeper = new ChannelFileKeeper(s.rt.deps.recordingsDir, cap);
+        if (cap !== null) {
+          keeper = new ChannelFileKeeper(
+            s.rt.deps.recordingsDir,
+            cap,
+            (e) => s.recordingFailed(`cannot keep a transferred file: ${e.message}`),
+          );
+        }
       } catch (e) {
         // fail closed: whether the files must be kept cannot be told
         s.rt.deps.log.error("cannot read the keep-files setting", { ref: s.id, error: (e as Error).message });

@@ -7,10 +7,16 @@ import type { ContentSink, OpenContent, Transfer } from "./transfer_tap.ts";
 export class ChannelFileKeeper {
   #writers = new Set<KeptFileWriter>();
 
-  constructor(private readonly recordingsDir: string, private readonly capBytes: number) {}
+  constructor(
+    private readonly recordingsDir: string,
+    private readonly capBytes: number,
+    /** a copy cannot be written: the session's on_recording_failure decides (ProxySession.recordingFailed) */
+    private readonly onError: (e: Error) => void,
+  ) {}
 
   readonly open: OpenContent = (_t, declaredSize) => {
     const w = new KeptFileWriter(this.recordingsDir, this.capBytes, declaredSize);
+    w.onError = this.onError;
     this.#writers.add(w);
     return w;
   };
