@@ -1,5 +1,5 @@
 // jumphost group … (server groups) and jumphost usergroup … (user groups): the same verbs.
-import { bool, parseArgs, positional, str, UsageError } from "./args.ts";
+import { bool, int, parseArgs, positional, str, UsageError } from "./args.ts";
 import type { Command } from "./command.ts";
 import { json, printList, table } from "./output.ts";
 import { cliActor } from "../db/audit_events.ts";
@@ -12,12 +12,15 @@ import {
   setMembership,
   updateGroupDescription,
 } from "../db/groups.ts";
+import { keepFilesOfGroup, setKeepFiles } from "../db/file_keeping.ts";
 
 function groupCommand(kind: GroupKind, name: string, memberWord: string): Command {
   const usage = `jumphost ${name} add NAME [--description D]\n` +
     `       jumphost ${name} list [--json]\n` +
     `       jumphost ${name} show NAME [--json]\n` +
-    `       jumphost ${name} edit NAME --description D\n` +
+    (kind === "server"
+      ? `       jumphost ${name} edit NAME [--description D] [--keep-files on|off] [--keep-files-max-mb N]\n`
+      : `       jumphost ${name} edit NAME --description D\n`) +
     `       jumphost ${name} delete NAME\n` +
     `       jumphost ${name} member add|remove GROUP ${memberWord.toUpperCase()}...`;
   return {
@@ -53,23 +56,61 @@ function groupCommand(kind: GroupKind, name: string, memberWord: string): Comman
         }
         case "show": {
           const p = parseArgs(rest);
-          const g = await getGroup(await ctx.db(), kind, positional(p, 0, "NAME"));
-          if (bool(p, "json")) ctx.out.line(json(g));
+          const sql = await ctx.db();
+          const g = await getGroup(sql, kind, positional(p, 0, "NAME"));
+          const keep = kind === "server" ? await keepFilesOfGroup(sql, g.name) : null;
+          if (bool(p, "json")) ctx.out.line(json({ ...g, ...keep }));
           else {
-            ctx.out.line(table(["field", "value"], [["name", g.name], ["description", g.description], [
-              "created",
-              g.created_at,
-            ]]));
+            ctx.out.line(table(["field", "value"], [
+              ["name", g.name],
+              ["description", g.description],
+              ["created", g.created_at],
+              ...(keep
+                ? [[
+                  "keep files",
+                  keep.keep_files ? `on (up to ${keep.keep_files_max_mb} MiB per file)` : "off",
+                ]]
+                : []),
+            ]));
             ctx.out.line(`\n${memberWord}s:`);
             ctx.out.line(table([memberWord], g.members.map((m) => [m])));
           }
           return 0;
         }
         case "edit": {
-          const p = parseArgs(rest, { strings: ["description"] });
+          const p = parseArgs(rest, { strings: ["description", "keep-files", "keep-files-max-mb"] });
+          const group = positional(p, 0, "NAME");
           const d = str(p, "description");
-          if (d === undefined) throw new UsageError("nothing to change (--description D)");
-          const g = await updateGroupDescription(await ctx.db(), kind, positional(p, 0, "NAME"), d, actor);
+          const keep = str(p, "keep-files");
+          const maxMb = int(p, "keep-files-max-mb", 1, 1048576);
+          if (kind === "user" && (keep !== undefined || maxMb !== undefined)) {
+            throw new UsageError("--keep-files is an option of server groups (jumphost group edit)");
+          }
+          if (keep !== undefined && keep !== "on" && keep !== "off") {
+            throw new UsageError("--keep-files takes on or off");
+          }
+          if (d === undefined && keep === undefined && maxMb === undefined) {
+            throw new UsageError(
+              kind === "server"
+                ? "nothing to change (--description D, --keep-files on|off, --keep-files-max-mb N)"
+                : "nothing to change (--description D)",
+            );
+          }
+          const sql = await ctx.db();
+          let g = d === undefined ? await getGroup(sql, kind, group) : await updateGroupDescription(
+            sql,
+            kind,
+            group,
+            d,
+            actor,
+          );
+          if (keep !== undefined || maxMb !== undefined) {
+            const k = await setKeepFiles(sql, group, {
+              on: keep === undefined ? undefined : keep === "on",
+              maxMb,
+            }, actor);
+            g = { ...g, ...k };
+          }
           ctx.out.line(bool(p, "json") ? json(g) : `${name} ${g.name} updated`);
           return 0;
         }

@@ -62,6 +62,7 @@ export function transferRows(metadata: Obj): Cell[][] {
       ? formatBytes(t.bytes) + (t.incomplete === true ? " (incomplete)" : "")
       : null,
     text(t.sha256),
+    keptText(t),
   ]);
   const rdp = objects(metadata.files).map((f) => [
     "rdp drive",
@@ -69,8 +70,19 @@ export function transferRows(metadata: Obj): Cell[][] {
     text(f.device) ? `${text(f.device)}:${text(f.path) ?? "?"}` : text(f.path),
     null,
     null,
+    null,
   ]);
   return [...ssh, ...rdp];
+}
+
+/** Whether a transfer's content was kept (the server group's keep-files option), and why not. */
+function keptText(t: Obj): string | null {
+  if (t.kept === true) return "kept";
+  if (t.kept !== false) return null;
+  if (t.not_kept === "over_cap") {
+    return `not kept: over the cap${typeof t.cap_bytes === "number" ? ` (${formatBytes(t.cap_bytes)})` : ""}`;
+  }
+  return `not kept: ${text(t.not_kept) ?? "?"}`;
 }
 
 function conversionText(c: RecordingDetail["conversion"]): string | null {
@@ -131,7 +143,7 @@ export function renderDetail(d: SessionDetail, formatDuration: (s: number | null
   };
   section("channels", ["#", "type", "command", "pty", "exit", "started"], channelRows(md));
   section("forwarded", ["kind", "destination", "decision", "count"], forwardRows(md));
-  section("transfers", ["protocol", "op", "path", "bytes", "sha256"], transferRows(md));
+  section("transfers", ["protocol", "op", "path", "bytes", "sha256", "content"], transferRows(md));
   const notes = Array.isArray(md.notes) ? md.notes.map(text).filter((n) => n !== null) : [];
   section("notes", ["note"], notes.map((n) => [n]));
   const rdp = d.protocol === "rdp";

@@ -50,6 +50,17 @@ const base: SessionDetail = {
     forwards: [{ kind: "direct", host: "db.internal", port: 5432, allowed: true, count: 3 }],
     transfers: [
       { protocol: "sftp", op: "write", path: "/home/a/x.bin", bytes: 2_500_000, sha256: "ab".repeat(32) },
+      {
+        protocol: "scp",
+        op: "upload",
+        path: "/tmp/big",
+        bytes: 3 * 2 ** 20,
+        sha256: "cd".repeat(32),
+        kept: false,
+        not_kept: "over_cap",
+        cap_bytes: 2 ** 20,
+      },
+      { protocol: "scp", op: "download", path: "k", bytes: 1, sha256: "ef".repeat(32), kept: true },
       { protocol: "sftp", op: "rename", path: "/a", to: "/b", bytes: 0 },
     ],
     agent_forwarded: true,
@@ -87,11 +98,13 @@ Deno.test("channelRows(), forwardRows() and transferRows() read the proxies' met
   ]);
   assert.deepEqual(forwardRows(base.metadata), [["direct", "db.internal:5432", "allowed", "3"]]);
   assert.deepEqual(transferRows(base.metadata), [
-    ["sftp", "write", "/home/a/x.bin", "2.4 MiB", "ab".repeat(32)],
-    ["sftp", "rename", "/a -> /b", "0 B", null],
+    ["sftp", "write", "/home/a/x.bin", "2.4 MiB", "ab".repeat(32), null],
+    ["scp", "upload", "/tmp/big", "3.0 MiB", "cd".repeat(32), "not kept: over the cap (1.0 MiB)"],
+    ["scp", "download", "k", "1 B", "ef".repeat(32), "kept"],
+    ["sftp", "rename", "/a -> /b", "0 B", null, null],
   ]);
   const rdp = { files: [{ type: "file", device: "C", path: "\\doc.txt", action: "read" }] };
-  assert.deepEqual(transferRows(rdp), [["rdp drive", "read", "C:\\doc.txt", null, null]]);
+  assert.deepEqual(transferRows(rdp), [["rdp drive", "read", "C:\\doc.txt", null, null, null]]);
 });
 
 Deno.test("the metadata readers ignore shapes they do not know instead of crashing", () => {

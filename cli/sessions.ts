@@ -13,12 +13,14 @@ import { resolveSession } from "./session_ref.ts";
 import { SHOW_USAGE, showSession } from "./session_show.ts";
 import { REPLAY_USAGE, replaySession } from "./session_replay.ts";
 import { EXPORT_USAGE, exportSession } from "./session_export.ts";
+import { FILE_USAGE, sessionFile } from "./session_file.ts";
 
 const USAGE = "jumphost sessions [--active] [--user U] [--server S] [--limit N] [--json]\n" +
   "       jumphost sessions kill ID [--wait SECONDS] [--force]\n" +
   `       ${SHOW_USAGE}\n` +
   `       ${REPLAY_USAGE}\n` +
-  `       ${EXPORT_USAGE}`;
+  `       ${EXPORT_USAGE}\n` +
+  `       ${FILE_USAGE}`;
 
 /** 3725 → "1h02m05s" */
 export function formatDuration(seconds: number | null): string {
@@ -64,6 +66,7 @@ export const sessionsCommand: Command = {
     if (argv[0] === "show") return await showSession(ctx, argv.slice(1), formatDuration);
     if (argv[0] === "replay") return await replaySession(ctx, argv.slice(1));
     if (argv[0] === "export") return await exportSession(ctx, argv.slice(1));
+    if (argv[0] === "file") return await sessionFile(ctx, argv.slice(1));
     const rest = argv[0] === "list" ? argv.slice(1) : argv;
     const p = parseArgs(rest, { booleans: ["active"], strings: ["user", "server", "limit"] });
     if (p.positionals.length) throw new UsageError(`unexpected argument "${p.positionals[0]}"`);

@@ -13,6 +13,7 @@ import { loginRoutes } from "./routes/login.tsx";
 import { oidcRoutes } from "./routes/oidc.tsx";
 import type { RouteCtx } from "./routes/ctx.ts";
 import { dashboardRoutes } from "./routes/dashboard.tsx";
+import { sessionFileRoutes } from "./routes/session_files.tsx";
 import { sessionRoutes } from "./routes/sessions.tsx";
 import { auditRoutes } from "./routes/audit.tsx";
 import { searchRoutes } from "./routes/search.tsx";
@@ -93,6 +94,7 @@ export function createApp(deps: WebDeps): Hono<AppEnv> {
   );
   authed.route("/", dashboardRoutes(ctx));
   authed.route("/sessions", rdpVideoRoutes(ctx));
+  authed.route("/sessions", sessionFileRoutes(ctx));
   authed.route("/sessions", sessionRoutes(ctx));
   authed.route("/recordings", conversionRoutes(ctx));
   authed.route("/users", userRoutes(ctx));

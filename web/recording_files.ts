@@ -18,7 +18,9 @@ export async function auditRecordingRead(
     sourceIp: string | null;
     sessionId: string;
     recording: number | null;
-    format: "asciicast" | "mp4" | "rdp";
+    /** file: a file a session moved by scp/SFTP, kept by its server group (its sha256 says which) */
+    format: "asciicast" | "mp4" | "rdp" | "file";
+    sha256?: string;
     download: boolean;
     range?: string;
   },
@@ -30,7 +32,12 @@ export async function auditRecordingRead(
     target: r.sessionId,
     sourceIp: r.sourceIp,
     success: true,
-    details: { recording: r.recording, format: r.format, via: r.download ? "download" : "view" },
+    details: {
+      recording: r.recording,
+      format: r.format,
+      ...(r.sha256 ? { sha256: r.sha256 } : {}),
+      via: r.download ? "download" : "view",
+    },
   }, nodeId);
 }
 

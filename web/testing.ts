@@ -26,8 +26,9 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export async function fixture(over: Partial<WebDeps> = {}): Promise<Fixture> {
-  const db = await createTestDb();
+/** `db`: a database the test made already (an e2e test's, with the proxy's sessions); closed by its owner */
+export async function fixture(over: Partial<WebDeps> = {}, existing?: TestDb): Promise<Fixture> {
+  const db = existing ?? await createTestDb();
   // real time by default: some store queries compare with the database's now()
   const clock = { now: new Date() };
   const logs: { level: LogLevel; message: string }[] = [];
@@ -70,7 +71,7 @@ export async function fixture(over: Partial<WebDeps> = {}): Promise<Fixture> {
       if (r.status !== 303) throw new Error(`login as ${name} failed: ${r.status}`);
       return c;
     },
-    close: () => db.close(),
+    close: () => existing ? Promise.resolve() : db.close(),
   };
   return fx;
 }

@@ -10,7 +10,9 @@ import type { ChannelInfo } from "./metadata.ts";
 import { parseScpCommand, ScpTap } from "./scp_tap.ts";
 import { SftpTap } from "./sftp_tap.ts";
 import { type StreamName, StreamTap } from "./stream_tap.ts";
-import type { Transfer } from "./transfer_tap.ts";
+import type { ContentSink, Transfer } from "./transfer_tap.ts";
+import { ChannelFileKeeper } from "./file_keep.ts";
+import { keepFilesCapForServer } from "../../db/file_keeping.ts";
 import { backendFailureText, loginBanner } from "./texts.ts";
 import { BackendError } from "./upstream.ts";
 
@@ -160,6 +162,25 @@ export function handleSessionChannel(s: ProxySession, session: ServerSession): v
         }
       }
     }
+    // the server's group may keep the transferred files themselves (content-addressed, capped per file)
+    let keeper: ChannelFileKeeper | null = null;
+    if (scp || (kind === "subsystem" && arg === "sftp")) {
+      try {
+        const cap = await keepFilesCapForServer(s.rt.deps.sql, s.identity.server.id);
+        if (cap !== null) {
+          keeper = new ChannelFileKeeper(
+            s.rt.deps.recordingsDir,
+            cap,
+            (e) => s.recordingFailed(`cannot keep a transferred file: ${e.message}`),
+          );
+        }
+      } catch (e) {
+        // fail closed: whether the files must be kept cannot be told
+        s.rt.deps.log.error("cannot read the keep-files setting", { ref: s.id, error: (e as Error).message });
+        bch.close();
+        return failChannel(ch, "jumphost: the service is temporarily unavailable; try again later.\r\n");
+      }
+    }
     const info = s.meta.addChannel({
       type: kind,
       command: kind === "exec" ? arg : undefined,
@@ -170,7 +191,18 @@ export function handleSessionChannel(s: ProxySession, session: ServerSession): v
     if (kind === "subsystem") s.setSubsystem(arg);
     else if (scp) s.setSubsystem("scp");
     const streams = rec && !terminal ? new StreamTap(s.rt.deps.streamKeepBytes ?? DEFAULT_STREAM_KEEP) : null;
-    relay = new ChannelRelay(s, ch, bch, info, rec, terminal, kind === "shell" && terminal, end!, streams);
+    relay = new ChannelRelay(
+      s,
+      ch,
+      bch,
+      info,
+      rec,
+      terminal,
+      kind === "shell" && terminal,
+      end!,
+      streams,
+      keeper,
+    );
     if (kind === "subsystem" && arg === "sftp") relay.tapSftp();
     if (scp) relay.tapScp(scp.direction, scp.path, scp.targetIsDir);
     relay.run();
@@ -248,6 +280,8 @@ export class ChannelRelay implements Relay {
     private readonly end: ChannelEnd,
     /** a channel without a terminal: what its recording keeps, and the byte counts and hashes */
     private readonly streams: StreamTap | null = null,
+    /** scp/SFTP where the server's group keeps files */
+    private readonly keeper: ChannelFileKeeper | null = null,
   ) {}
 
   /** Records one chunk of a direction: as the terminal showed it, or (no terminal) within the stream limit. */
@@ -275,21 +309,40 @@ export class ChannelRelay implements Relay {
   }
 
   tapSftp(): void {
-    const tap = new SftpTap((t) => this.#transfer(t));
+    const tap = new SftpTap((t, sink) => this.#transfer(t, sink), this.keeper?.open);
     this.#tapIn = (d) => tap.fromClient.push(d);
     this.#tapOut = (d) => tap.fromServer.push(d);
     this.#taps = tap;
   }
 
   tapScp(direction: "upload" | "download", path: string, targetIsDir: boolean): void {
-    const tap = new ScpTap(direction, path, (t) => this.#transfer(t), targetIsDir);
+    const tap = new ScpTap(
+      direction,
+      path,
+      (t, sink) => this.#transfer(t, sink),
+      targetIsDir,
+      this.keeper?.open,
+    );
     if (direction === "upload") this.#tapIn = (d) => tap.push(d);
     else this.#tapOut = (d) => tap.push(d);
     this.#taps = tap;
   }
 
-  #transfer(t: Transfer): void {
-    this.s.meta.transfer(t);
+  #transfer(t: Transfer, sink?: ContentSink | null): void {
+    const keeper = this.keeper;
+    if (!keeper || !sink) return this.s.meta.transfer(t);
+    // the session's end waits for the kept copy, so its metadata says whether the file was kept
+    const done: Promise<void> = keeper.finish(t, sink)
+      .then((x) => this.s.meta.transfer(x))
+      .catch((e) => {
+        this.s.rt.deps.log.error("cannot keep a transferred file", {
+          ref: this.s.id,
+          error: (e as Error).message,
+        });
+        this.s.meta.transfer({ ...t, kept: false, not_kept: "error" });
+      })
+      .finally(() => this.s.keeping.delete(done));
+    this.s.keeping.add(done);
   }
 
   #safeTap(which: "in" | "out", d: Buffer): void {
@@ -320,7 +373,7 @@ export class ChannelRelay implements Relay {
       ch.write(text);
       rec?.writer.output(text);
     }
-    const gate = () => (rec?.writer.full ? rec.writer.drained() : null);
+    const gate = () => (rec?.writer.full ? rec.writer.drained() : this.keeper?.gate() ?? null);
     pump(bch, ch, (d) => {
       this.#record("stdout", d);
       this.#safeTap("out", d);

@@ -1,6 +1,13 @@
 // The legacy SCP protocol (`scp -O`, or `scp -t/-f` run remotely) seen from the proxy.
 import { createHash, type Hash } from "node:crypto";
-import { MAX_NAME, type Transfer, TransferTapError } from "./transfer_tap.ts";
+import {
+  type ContentSink,
+  type EmitTransfer,
+  MAX_NAME,
+  type OpenContent,
+  type Transfer,
+  TransferTapError,
+} from "./transfer_tap.ts";
 
 /** Parses the legacy SCP protocol stream from the side that sends files (`scp -t`: client, `scp -f`: server). */
 export class ScpTap {
@@ -9,14 +16,16 @@ export class ScpTap {
   #dirs: string[] = [];
   #awaitingNul = false;
   /** the file whose bytes are passing, reported with their hash once they all have */
-  #file: { t: Transfer; hash: Hash } | null = null;
+  #file: { t: Transfer; hash: Hash; sink: ContentSink | null } | null = null;
 
   constructor(
     private readonly direction: "upload" | "download",
     private readonly target: string,
-    private readonly emit: (t: Transfer) => void,
+    private readonly emit: EmitTransfer,
     /** uploads: file names are relative to the target directory; otherwise the target is the file */
     private readonly targetIsDir = true,
+    /** where each file's content also goes (kept files), if anywhere */
+    private readonly open?: OpenContent,
   ) {}
 
   push(chunk: Uint8Array): void {
@@ -24,7 +33,9 @@ export class ScpTap {
     while (off < chunk.length) {
       if (this.#skip > 0) {
         const n = Math.min(this.#skip, chunk.length - off);
-        this.#file?.hash.update(chunk.subarray(off, off + n));
+        const part = chunk.subarray(off, off + n);
+        this.#file?.hash.update(part);
+        this.#file?.sink?.write(part);
         this.#skip -= n;
         off += n;
         if (this.#skip === 0) this.#fileDone();
@@ -52,7 +63,7 @@ export class ScpTap {
     const f = this.#file;
     if (!f) return;
     this.#file = null;
-    this.emit({ ...f.t, sha256: f.hash.digest("hex") });
+    this.emit({ ...f.t, sha256: f.hash.digest("hex") }, f.sink);
   }
 
   /** The channel ended: a file whose bytes had not all passed is reported as incomplete, without a hash. */
@@ -60,7 +71,7 @@ export class ScpTap {
     const f = this.#file;
     if (!f) return;
     this.#file = null;
-    this.emit({ ...f.t, bytes: f.t.bytes - this.#skip, incomplete: true });
+    this.emit({ ...f.t, bytes: f.t.bytes - this.#skip, incomplete: true }, f.sink);
   }
 
   #directive(line: string): void {
@@ -86,7 +97,7 @@ export class ScpTap {
           : this.target,
         bytes: size,
       };
-      this.#file = { t, hash: createHash("sha256") };
+      this.#file = { t, hash: createHash("sha256"), sink: this.open?.(t, size) ?? null };
       this.#skip = size;
       this.#awaitingNul = true;
       if (size === 0) this.#fileDone();

@@ -35,6 +35,8 @@ export class ProxySession {
   agentForwarded = false;
   subsystem: string | null = null;
   readonly relays = new Set<Relay>();
+  /** kept copies of transferred files still being written (proxy/ssh/file_keep.ts) */
+  readonly keeping = new Set<Promise<void>>();
   #backendP: Promise<Backend> | null = null;
   #recordings: SessionRecordings;
   #tracking: SessionTracking;
@@ -356,6 +358,7 @@ export class ProxySession {
     if (this.#idleTimer) clearTimeout(this.#idleTimer);
     if (this.#metaTimer) clearTimeout(this.#metaTimer);
     for (const r of this.relays) r.close();
+    await Promise.allSettled([...this.keeping]);
     const backendClosed = this.#backendClosed();
     this.backend?.client.end();
     this.meta.agentUsed ||= this.agent.used;

@@ -1,7 +1,14 @@
 // SFTP (draft-ietf-secsh-filexfer-02, as OpenSSH speaks it) seen from the proxy: file names opened and bytes
 // read or written per handle, renames, removes. Headers are parsed; WRITE/DATA payloads are skipped.
 import { createHash, type Hash } from "node:crypto";
-import { MAX_NAME, type Transfer, TransferTapError } from "./transfer_tap.ts";
+import {
+  type ContentSink,
+  type EmitTransfer,
+  MAX_NAME,
+  type OpenContent,
+  type Transfer,
+  TransferTapError,
+} from "./transfer_tap.ts";
 
 const MAX_PACKET = 1 << 20; // OpenSSH sends at most 256 KiB; anything larger is not SFTP
 
@@ -45,17 +52,36 @@ class Cursor {
 
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
 
-/** The content of one direction of an open file, hashed while it passes in order from offset 0. */
+/** Where the bytes of a payload go. */
+interface Feed {
+  update(chunk: Uint8Array): void;
+}
+
+/**
+ * The content of one direction of an open file, hashed (and, for kept files, copied) while it passes in
+ * order from offset 0.
+ */
 class Content {
   hash: Hash | null = createHash("sha256");
   /** the next offset an in-order transfer continues at */
   next = 0;
+  sink: ContentSink | null = null;
+  #feed: Feed = {
+    update: (chunk) => {
+      this.hash?.update(chunk);
+      this.sink?.write(chunk);
+    },
+  };
+
+  constructor(private readonly begin: () => ContentSink | null = () => null) {}
 
   /** A payload of `n` bytes at `offset` begins: where to send its bytes (null: not hashable any more). */
-  at(offset: number, n: number): Hash | null {
+  at(offset: number, n: number): Feed | null {
     if (offset !== this.next) this.hash = null; // out of order, or a partial transfer: no whole-file hash
+    if (!this.hash) return null;
+    if (offset === 0 && !this.sink) this.sink = this.begin();
     this.next = offset + n;
-    return this.hash;
+    return this.#feed;
   }
 }
 
@@ -73,9 +99,9 @@ class SftpParser {
   #head: Uint8Array = new Uint8Array(0);
   #skip = 0;
   /** where the skipped payload (WRITE/DATA content) goes, if anywhere */
-  #sink: Hash | null = null;
+  #sink: Feed | null = null;
   constructor(
-    private readonly onPacket: (type: number, body: Uint8Array, skipped: number) => Hash | null | void,
+    private readonly onPacket: (type: number, body: Uint8Array, skipped: number) => Feed | null | void,
   ) {}
 
   push(chunk: Uint8Array): void {
@@ -131,15 +157,15 @@ export class SftpTap {
   readonly fromClient: SftpParser;
   readonly fromServer: SftpParser;
 
-  constructor(private readonly emit: (t: Transfer) => void) {
+  constructor(private readonly emit: EmitTransfer, private readonly open?: OpenContent) {
     this.fromClient = new SftpParser((type, body, skipped) => this.#request(type, body, skipped));
     this.fromServer = new SftpParser((type, body, skipped) => this.#response(type, body, skipped));
   }
 
-  #request(type: number, body: Uint8Array, skipped: number): Hash | null {
+  #request(type: number, body: Uint8Array, skipped: number): Feed | null {
     const c = new Cursor(body);
     if (type === 1) return null; // INIT carries a version, no id
-    let sink: Hash | null = null;
+    let sink: Feed | null = null;
     const id = c.u32();
     switch (type) {
       case OPEN: {
@@ -196,22 +222,25 @@ export class SftpTap {
     return sink;
   }
 
-  #response(type: number, body: Uint8Array, skipped: number): Hash | null {
+  #response(type: number, body: Uint8Array, skipped: number): Feed | null {
     const c = new Cursor(body);
     if (type === 2) return null; // VERSION
     const id = c.u32();
-    let sink: Hash | null = null;
+    let sink: Feed | null = null;
     switch (type) {
       case HANDLE: {
         const open = this.#pendingOpen.get(id);
         this.#pendingOpen.delete(id);
         if (open && this.#files.size < 10_000) {
+          // only a file opened one way has one content to keep
+          const op = opOf(open.flags);
+          const begin = () => this.open?.({ protocol: "sftp", op, path: open.path, bytes: 0 }) ?? null;
           this.#files.set(hex(c.bytes()), {
             ...open,
             read: 0,
             written: 0,
-            readContent: new Content(),
-            writeContent: new Content(),
+            readContent: new Content(op === "read" ? begin : undefined),
+            writeContent: new Content(op === "write" ? begin : undefined),
           });
         }
         break;
@@ -240,11 +269,7 @@ export class SftpTap {
     const f = this.#files.get(handle);
     if (!f) return;
     this.#files.delete(handle);
-    const op = f.flags & FXF_WRITE
-      ? (f.flags & FXF_READ ? "read+write" : "write")
-      : f.flags & FXF_READ
-      ? "read"
-      : "open";
+    const op = opOf(f.flags);
     // a file read or written whole, in order, has the hash of its content (a file both read and written
     // has none: which content would it be?)
     const content = op === "read" ? f.readContent : op === "write" ? f.writeContent : null;
@@ -257,13 +282,17 @@ export class SftpTap {
       path: f.path,
       bytes: f.read + f.written,
       ...(sha256 ? { sha256 } : {}),
-    });
+    }, content?.sink);
   }
 
   /** Reports files still open when the channel ends. */
   finish(): void {
     for (const h of [...this.#files.keys()]) this.#close(h);
   }
+}
+
+function opOf(flags: number): Transfer["op"] {
+  return flags & FXF_WRITE ? (flags & FXF_READ ? "read+write" : "write") : flags & FXF_READ ? "read" : "open";
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

@@ -28,7 +28,26 @@ export interface Transfer {
   sha256?: string;
   /** the channel ended before the whole file passed */
   incomplete?: boolean;
+  /** the server group keeps files: whether this one's content was stored (recorder/file_store.ts) */
+  kept?: boolean;
+  /** why the content was not stored: larger than the cap, not passed whole and in order, a disk error */
+  not_kept?: "over_cap" | "incomplete" | "error";
+  cap_bytes?: number;
 }
+
+/** Where a file's bytes also go while they pass, beside their hash (a kept copy of the file). */
+export interface ContentSink {
+  write(chunk: Uint8Array): void;
+}
+
+/**
+ * Called when a file's content starts to pass (its size when the protocol announces it): where its bytes go
+ * too, or null. The tap hands the same sink back with the file's Transfer when it ends.
+ */
+export type OpenContent = (t: Transfer, declaredSize?: number) => ContentSink | null;
+
+/** What a tap reports: a file or operation, with the sink its content went to (if any). */
+export type EmitTransfer = (t: Transfer, sink?: ContentSink | null) => void;
 
 export class TransferTapError extends Error {
   override name = "TransferTapError";

@@ -144,3 +144,73 @@ Deno.test("parseScpCommand() recognises remote scp sink and source", () => {
   assert.equal(parseScpCommand("ls -la"), null);
   assert.equal(parseScpCommand("scp file"), null);
 });
+
+/** A content sink that collects what it is given (the kept copy of a file). */
+class Collect {
+  parts: Uint8Array[] = [];
+  write(b: Uint8Array): void {
+    this.parts.push(b.slice());
+  }
+  get bytes(): Uint8Array {
+    const out = new Uint8Array(this.parts.reduce((n, p) => n + p.length, 0));
+    let off = 0;
+    for (const p of this.parts) out.set(p, (off += p.length) - p.length);
+    return out;
+  }
+}
+
+Deno.test("taps hand a file's content to its sink and return the sink with the file's transfer", () => {
+  // SFTP: written in order → the sink has the whole content; the emitted sink is the one opened
+  const sinks: Collect[] = [];
+  const got: [Transfer, unknown][] = [];
+  const tap = new SftpTap((t, s) => got.push([t, s]), (t) => {
+    assert.equal(t.path, "/tmp/k.bin");
+    sinks.push(new Collect());
+    return sinks.at(-1)!;
+  });
+  const handle = enc.encode("hk");
+  const data = crypto.getRandomValues(new Uint8Array(50_000));
+  tap.fromClient.push(packet(3, u32(1), str("/tmp/k.bin"), u32(2 | 8), u32(0)));
+  tap.fromServer.push(packet(102, u32(1), str(handle)));
+  feed(tap.fromClient, packet(6, u32(2), str(handle), u32(0), u32(0), str(data.subarray(0, 30_000))), 999);
+  feed(tap.fromClient, packet(6, u32(3), str(handle), u32(0), u32(30_000), str(data.subarray(30_000))), 999);
+  tap.fromClient.push(packet(4, u32(4), str(handle)));
+  assert.equal(sinks.length, 1);
+  assert.deepEqual(sinks[0].bytes, data);
+  assert.equal(got[0][0].sha256, sha(data));
+  assert.equal(got[0][1], sinks[0]);
+
+  // out of order: the sink stops getting bytes and the transfer has no hash (the copy is dropped)
+  const tap2Sinks: Collect[] = [];
+  const got2: [Transfer, unknown][] = [];
+  const tap2 = new SftpTap((t, s) => got2.push([t, s]), () => (tap2Sinks.push(new Collect()), tap2Sinks[0]));
+  tap2.fromClient.push(packet(3, u32(1), str("/tmp/o"), u32(2), u32(0)));
+  tap2.fromServer.push(packet(102, u32(1), str(handle)));
+  tap2.fromClient.push(packet(6, u32(2), str(handle), u32(0), u32(0), str(new Uint8Array(10).fill(1))));
+  tap2.fromClient.push(packet(6, u32(3), str(handle), u32(0), u32(100), str(new Uint8Array(10).fill(2))));
+  tap2.fromClient.push(packet(4, u32(4), str(handle)));
+  assert.deepEqual(tap2Sinks[0].bytes, new Uint8Array(10).fill(1));
+  assert.equal(got2[0][0].sha256, undefined);
+  assert.equal(got2[0][1], tap2Sinks[0]);
+
+  // SCP: the sink is opened with the announced size and gets exactly the file's bytes
+  let declared = -1;
+  const scpSink = new Collect();
+  const scpGot: [Transfer, unknown][] = [];
+  const scp = new ScpTap("upload", "/tmp", (t, s) => scpGot.push([t, s]), true, (_t, size) => {
+    declared = size!;
+    return scpSink;
+  });
+  const body = enc.encode("hello scp\n");
+  feed(scp, new Uint8Array([...enc.encode(`C0644 ${body.length} f.txt\n`), ...body, 0]), 3);
+  assert.equal(declared, body.length);
+  assert.deepEqual(scpSink.bytes, body);
+  assert.deepEqual(scpGot[0][0], {
+    protocol: "scp",
+    op: "upload",
+    path: "/tmp/f.txt",
+    bytes: 10,
+    sha256: sha(body),
+  });
+  assert.equal(scpGot[0][1], scpSink);
+});

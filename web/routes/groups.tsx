@@ -10,6 +10,7 @@ import {
   updateGroupDescription,
 } from "../../db/groups.ts";
 import { listServers } from "../../db/servers.ts";
+import { keepFilesOfGroup, setKeepFiles } from "../../db/file_keeping.ts";
 import { listUsers } from "../../db/users.ts";
 import type { AppEnv } from "../deps.ts";
 import { formErrorsOf, notFound } from "../errors.tsx";
@@ -65,6 +66,7 @@ export function groupRoutes(ctx: RouteCtx): Hono<AppEnv> {
         csrf={c.get("session").csrfToken}
         error={error}
         flash={flash}
+        keep={kind === "server" ? await keepFilesOfGroup(deps.sql, g.name) : undefined}
       />,
       { status: error ? 400 : 200 },
     );
@@ -121,6 +123,20 @@ export function groupRoutes(ctx: RouteCtx): Hono<AppEnv> {
       return groupPage(c, kind, name, Object.values(fe)[0]);
     }
     return c.redirect(`/groups/${kind}/${encodeURIComponent(name)}?saved=1`, 303);
+  });
+
+  app.post("/server/:name/keep-files", async (c) => {
+    const name = c.req.param("name");
+    const v = await formOf(c);
+    const max = Number(v.keep_files_max_mb);
+    try {
+      await setKeepFiles(deps.sql, name, { on: v.keep_files === "on", maxMb: max }, byOf(c));
+    } catch (e) {
+      const fe = formErrorsOf(e);
+      if (!fe) throw e;
+      return groupPage(c, "server", name, Object.values(fe)[0]);
+    }
+    return c.redirect(`/groups/server/${encodeURIComponent(name)}?saved=1`, 303);
   });
 
   app.post("/:kind/:name/delete", async (c) => {

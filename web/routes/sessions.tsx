@@ -134,6 +134,7 @@ export function sessionRoutes(ctx: RouteCtx): Hono<AppEnv> {
           hasCast={castPath !== null}
           rdp={rdp}
           seals={seals}
+          canDownloadFiles={can(c.get("session").role, "audit")}
         />
       </>,
       {

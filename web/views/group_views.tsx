@@ -1,5 +1,6 @@
 // Server groups and user groups: one list page with both, a page per group with its members.
 import type { GroupKind, GroupRow } from "../../db/groups.ts";
+import type { KeepFiles } from "../../db/file_keeping.ts";
 import { Csrf, Empty, Field, Flash, FormError, type FormState, PostButton } from "./parts.tsx";
 
 const LABEL: Record<GroupKind, string> = { server: "Server groups", user: "User groups" };
@@ -71,7 +72,16 @@ export function GroupsPage(
 }
 
 export function GroupPage(
-  p: { kind: GroupKind; g: GroupRow; candidates: string[]; csrf: string; error?: string; flash?: string },
+  p: {
+    kind: GroupKind;
+    g: GroupRow;
+    candidates: string[];
+    csrf: string;
+    error?: string;
+    flash?: string;
+    /** server groups: whether scp/SFTP files are kept, and the cap per file */
+    keep?: KeepFiles;
+  },
 ) {
   const base = `/groups/${p.kind}/${encodeURIComponent(p.g.name)}`;
   const item = p.kind === "server" ? "servers" : "users";
@@ -88,6 +98,28 @@ export function GroupPage(
         </label>
         <button type="submit" class="secondary">Save</button>
       </form>
+      {p.keep
+        ? (
+          <form method="post" action={`${base}/keep-files`} class="filters" id="keep-files">
+            <Csrf token={p.csrf} />
+            <label>
+              <input type="checkbox" name="keep_files" value="on" checked={p.keep.keep_files} />{" "}
+              Keep files moved by scp/SFTP (by SHA-256, under the recordings directory)
+            </label>
+            <label>
+              Up to MiB per file
+              <input
+                name="keep_files_max_mb"
+                type="number"
+                min={1}
+                max={1048576}
+                value={String(p.keep.keep_files_max_mb)}
+              />
+            </label>
+            <button type="submit" class="secondary">Save</button>
+          </form>
+        )
+        : null}
       <div class="actions">
         <PostButton
           action={`${base}/delete`}

@@ -29,6 +29,8 @@ export interface DetailProps {
   rdp: RdpRecordingView[];
   /** each recording's seal, verified (tamper evidence) */
   seals?: Map<number, RecordingVerdict | { error: string }>;
+  /** the viewer may download kept files (permission "audit") */
+  canDownloadFiles?: boolean;
 }
 
 export function SessionDetail(p: DetailProps) {
@@ -145,6 +147,7 @@ export function SessionDetail(p: DetailProps) {
           <dd class="mono wrap-any">{meta ?? "—"}</dd>
         </dl>
       </div>
+      <Transfers s={s} canDownload={p.canDownloadFiles ?? false} />
       {p.recordings.length
         ? (
           <div class="panel">
@@ -183,5 +186,76 @@ export function SessionDetail(p: DetailProps) {
         )
         : null}
     </>
+  );
+}
+
+interface TransferView {
+  protocol?: string;
+  op?: string;
+  path?: string;
+  to?: string;
+  bytes?: number;
+  sha256?: string;
+  incomplete?: boolean;
+  kept?: boolean;
+  not_kept?: string;
+  cap_bytes?: number;
+}
+
+/** Files moved by scp/SFTP: name, size, the SHA-256 of the content, and the kept copy where there is one. */
+function Transfers(p: { s: SessionRow; canDownload: boolean }) {
+  const list = (p.s.metadata as { transfers?: unknown }).transfers;
+  const rows = Array.isArray(list)
+    ? list.filter((t): t is TransferView => typeof t === "object" && t !== null)
+    : [];
+  if (rows.length === 0) return null;
+  const sid = encodeURIComponent(p.s.session_id);
+  return (
+    <div class="panel">
+      <h2>Transfers</h2>
+      <table id="transfers">
+        <thead>
+          <tr>
+            <th>Protocol</th>
+            <th>Operation</th>
+            <th>Path</th>
+            <th>Size</th>
+            <th>SHA-256</th>
+            <th>Content</th>
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((t) => (
+            <tr>
+              <td>{String(t.protocol ?? "—")}</td>
+              <td>{String(t.op ?? "—")}</td>
+              <td class="mono wrap-any">{String(t.path ?? "")}{t.to ? ` → ${String(t.to)}` : ""}</td>
+              <td>
+                {typeof t.bytes === "number" ? fmtBytes(t.bytes) : "—"}
+                {t.incomplete ? " (incomplete)" : ""}
+              </td>
+              <td class="mono wrap-any">{typeof t.sha256 === "string" ? t.sha256 : "—"}</td>
+              <td>
+                {t.kept === true && typeof t.sha256 === "string"
+                  ? (p.canDownload
+                    ? (
+                      <a class="kept-file" href={`/sessions/${sid}/files/${encodeURIComponent(t.sha256)}`}>
+                        Download
+                      </a>
+                    )
+                    : "kept")
+                  : t.kept === false
+                  ? (t.not_kept === "over_cap"
+                    ? `not kept: over the cap${
+                      typeof t.cap_bytes === "number" ? ` (${fmtBytes(t.cap_bytes)})` : ""
+                    }`
+                    : `not kept: ${String(t.not_kept ?? "?")}`)
+                  : "—"}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

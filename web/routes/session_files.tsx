@@ -1,0 +1,40 @@
+// /sessions/:sid/files/:sha256: a file a session moved by scp/SFTP, kept by its server group's keep-files
+// option (recorder/file_store.ts). Only through a session whose transfers list it as kept; every download
+// audited (recording.download, format "file").
+import { Hono } from "hono";
+import { findSession } from "../../db/session_queries.ts";
+import { keptFilePath, keptInSession } from "../../recorder/file_store.ts";
+import { clientIp } from "../auth.ts";
+import type { AppEnv } from "../deps.ts";
+import { notFound } from "../errors.tsx";
+import { fileResponse } from "../range.ts";
+import { auditRecordingRead, checkedRecordingPath } from "../recording_files.ts";
+import { actorOf, need, type RouteCtx } from "./ctx.ts";
+
+export function sessionFileRoutes(ctx: RouteCtx): Hono<AppEnv> {
+  const { deps } = ctx;
+  const app = new Hono<AppEnv>();
+  app.get("/:sid/files/:sha", need("audit"), async (c) => {
+    const s = await findSession(deps.sql, c.req.param("sid"));
+    if (!s) throw notFound("session");
+    const sha = c.req.param("sha");
+    const path = deps.recordingsDir ? keptFilePath(deps.recordingsDir, sha) : null;
+    if (!path || !keptInSession(s.metadata, sha)) throw notFound("kept file");
+    const real = await checkedRecordingPath(path, deps.recordingsDir);
+    const range = c.req.header("range");
+    await auditRecordingRead(deps.sql, deps.nodeId, {
+      actor: actorOf(c.get("session")),
+      sourceIp: clientIp(c),
+      sessionId: s.session_id,
+      recording: null,
+      format: "file",
+      sha256: sha,
+      download: true,
+      range,
+    });
+    return await fileResponse(real, "application/octet-stream", range, {
+      "Content-Disposition": `attachment; filename="${sha}"`,
+    });
+  });
+  return app;
+}
