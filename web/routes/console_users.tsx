@@ -73,9 +73,19 @@ function ListPage(
               <td>
                 {u.name}
                 {u.sign_in === "sso"
-                  ? <span class="muted sign-in">{" (single sign-on)"}</span>
+                  ? (
+                    <>
+                      {" "}
+                      <span class="muted sign-in">(single sign-on)</span>
+                    </>
+                  )
                   : u.sign_in === "directory"
-                  ? <span class="muted sign-in">{" (directory)"}</span>
+                  ? (
+                    <>
+                      {" "}
+                      <span class="muted sign-in">(directory)</span>
+                    </>
+                  )
                   : null}
               </td>
               <td>{u.role}</td>
