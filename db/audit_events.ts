@@ -80,6 +80,12 @@ export const AUDIT_ACTIONS = [
   "console.user_role",
   "console.password_reset",
   "console.password_change",
+  // the end-user portal: jump users logging in with their jump password (and code)
+  "portal.login",
+  "portal.login_failed",
+  "portal.logout",
+  "portal.locked",
+  "portal.mfa_failed",
   // recordings
   "recording.convert",
   "recording.convert_cancel",

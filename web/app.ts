@@ -11,6 +11,7 @@ import { requireOwnPassword } from "./password_gate.ts";
 import { requireMfaEnrolment } from "./mfa_gate.ts";
 import { loginRoutes } from "./routes/login.tsx";
 import { oidcRoutes } from "./routes/oidc.tsx";
+import { portalRoutes } from "./routes/portal.tsx";
 import type { RouteCtx } from "./routes/ctx.ts";
 import { dashboardRoutes } from "./routes/dashboard.tsx";
 import { sessionFileRoutes } from "./routes/session_files.tsx";
@@ -84,6 +85,8 @@ export function createApp(deps: WebDeps): Hono<AppEnv> {
   } else app.get("/healthz", (c) => c.text("ok"));
   app.route("/", loginRoutes(deps, limits, now, streams));
   if (deps.oidc) app.route("/", oidcRoutes(deps, deps.oidc, limits, now));
+  // the end-user portal: its own login and cookie, answered before the console's session check
+  app.route("/", portalRoutes(deps, limits, now));
 
   const authed = new Hono<AppEnv>();
   authed.use(

@@ -67,12 +67,26 @@ export function csrfProtect(): MiddlewareHandler<AppEnv> {
   };
 }
 
+/** For a session kept outside the console's (the portal): the token must equal `expected`. */
+export async function checkSessionToken(c: Context, expected: string): Promise<void> {
+  checkOrigin(c);
+  if (!tokensEqual(await submittedToken(c), expected)) throw new CsrfError("token");
+}
+
+/** A login form's double-submit cookie: the console's at /login, the portal's at /portal/login. */
+export interface LoginTokenScope {
+  cookie: string;
+  path: string;
+}
+const CONSOLE_LOGIN: LoginTokenScope = { cookie: LOGIN_COOKIE, path: "/login" };
+export const PORTAL_LOGIN: LoginTokenScope = { cookie: "jh_portal_login_csrf", path: "/portal/login" };
+
 /** The login form's token: a cookie and a hidden field that must match on POST. */
-export function issueLoginToken(c: Context, secure: boolean): string {
-  const existing = getCookie(c, LOGIN_COOKIE);
+export function issueLoginToken(c: Context, secure: boolean, scope: LoginTokenScope = CONSOLE_LOGIN): string {
+  const existing = getCookie(c, scope.cookie);
   const token = existing && /^[A-Za-z0-9_-]{43}$/.test(existing) ? existing : newToken();
-  setCookie(c, LOGIN_COOKIE, token, {
-    path: "/login",
+  setCookie(c, scope.cookie, token, {
+    path: scope.path,
     httpOnly: true,
     secure,
     sameSite: "Strict",
@@ -81,7 +95,7 @@ export function issueLoginToken(c: Context, secure: boolean): string {
   return token;
 }
 
-export async function checkLoginToken(c: Context): Promise<void> {
+export async function checkLoginToken(c: Context, scope: LoginTokenScope = CONSOLE_LOGIN): Promise<void> {
   checkOrigin(c);
-  if (!tokensEqual(await submittedToken(c), getCookie(c, LOGIN_COOKIE))) throw new CsrfError("token");
+  if (!tokensEqual(await submittedToken(c), getCookie(c, scope.cookie))) throw new CsrfError("token");
 }
