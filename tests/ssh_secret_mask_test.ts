@@ -95,11 +95,19 @@ Deno.test({
       }
       const inputs = cast.trim().split("\n").slice(1).map((l) => JSON.parse(l)).filter((e) => e[1] === "i")
         .map((e) => e[2]).join("");
+      // every event's text (output and input) and the header, parsed: timestamps left out, since a piece made
+      // only of digits ("4417") may well be part of one (1.544172) — it failed that way on a fresh machine
+      const lines = cast.trim().split("\n");
+      const texts = [lines[0], ...lines.slice(1).map((l) => String(JSON.parse(l)[2]))].join("\n");
       for (const secret of [TEST_OS_PASSWORD, NEW_PASSWORD]) {
-        // in the file as written, JSON-escaped or not, in any piece longer than 3 characters
+        // any piece longer than 3 characters: in the events' text, and (unless all digits) in the file as
+        // written, JSON-escaped or not
         for (let i = 0; i + 4 <= secret.length; i++) {
           const piece = secret.slice(i, i + 4);
-          assert.ok(!cast.includes(piece), `"${piece}" of a password is in the recording`);
+          assert.ok(!texts.includes(piece), `"${piece}" of a password is in the recording's text`);
+          if (!/^\d+$/.test(piece)) {
+            assert.ok(!cast.includes(piece), `"${piece}" of a password is in the recording`);
+          }
           assert.ok(!inputs.includes(piece), `"${piece}" of a password is in the input events`);
         }
       }
