@@ -34,6 +34,8 @@ export interface NodeRow {
   stopped_at: Date | null;
   lost_at: Date | null;
   lost_by: string | null;
+  /** its sessions still open in the database */
+  active_sessions: number;
 }
 
 /**
@@ -99,7 +101,8 @@ export function listNodes(sql: Sql): Promise<NodeRow[]> {
   return sql<NodeRow[]>`
     SELECT name, boot_id::text, state, version, ssh_listen, rdp_listen, web_listen, started_at, heartbeat_at,
            GREATEST(0, (EXTRACT(EPOCH FROM (now() - heartbeat_at)) * 1000))::bigint AS heartbeat_age_ms,
-           clock_skew_ms, stopped_at, lost_at, lost_by
+           clock_skew_ms, stopped_at, lost_at, lost_by,
+           (SELECT count(*) FROM sessions s WHERE s.is_active AND s.node_id = nodes.name)::int AS active_sessions
     FROM nodes ORDER BY name`;
 }
 

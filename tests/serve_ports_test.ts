@@ -52,7 +52,7 @@ Deno.test("serve retries an SSH port held by another program and serves SSH once
     const ready = env.logLines().find((l) => l.msg === "ready")!;
     assert.deepEqual(ready.retrying, ["ssh"]);
     // in the order they came up, which varies
-    const services = ["audit-checkpoints", "conversions", "directory", "rdp", "syslog", "web"];
+    const services = ["audit-checkpoints", "conversions", "directory", "nodes", "rdp", "syslog", "web"];
     assert.deepEqual([...(ready.services as string[])].sort(), services);
     const [start] = await env.db.sql<{ details: { services: string[]; retrying: string[] } }[]>`
       SELECT details FROM audit_log WHERE action = 'system.start'`;
