@@ -8,7 +8,13 @@ import type { ServeDeps, Service } from "./service.ts";
 import type { ListenAddress } from "../core/config.ts";
 import { HEARTBEAT_INTERVAL_MS } from "../core/node_health.ts";
 import { JUMPHOST_VERSION } from "../core/version.ts";
-import { beatNode, declareLostNodes, markNodeStopped, registerNode, sessionsClosedAsLost } from "../db/nodes.ts";
+import {
+  beatNode,
+  declareLostNodes,
+  markNodeStopped,
+  registerNode,
+  sessionsClosedAsLost,
+} from "../db/nodes.ts";
 import { notifySessionKill } from "../db/notify.ts";
 import { writeAudit } from "../db/audit.ts";
 

@@ -106,6 +106,7 @@ const web: ServiceStarter = async (d) => {
     startWeb(config, {
       sql: d.sql,
       nodeId: config.nodeId,
+      nodeLostAfterS: config.nodeLostAfter,
       firstAdminCommand: firstAdminCommand(config.profile),
       // the configuration being served (after SIGHUP the new one: serve replaces d.config only afterwards)
       ops: { hub: d.hub, metricsToken: config.metricsToken },
