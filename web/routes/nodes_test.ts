@@ -30,7 +30,7 @@ Deno.test("nodes page: health ok / late / lost / stopped, heartbeat age, this no
       ["test-node", "late-one", "gone", "halted"].map(health),
       ["ok", "late", "lost", "stopped"],
     );
-    assert.match(p.html, /test-node<span class="muted">\(this node\)/);
+    assert.match(p.html, /test-node<span class="muted"> \(this node\)/);
     assert.match(p.html, /declared lost [0-9-]+ [0-9:]+ by test-node/);
     const age = /id="node-late-one"[\s\S]*?class="heartbeat-age">([\d.]+) s ago/.exec(p.html)?.[1];
     assert.ok(Number(age) >= 15 && Number(age) < 25, `late-one beat ${age} s ago`);

@@ -10,6 +10,10 @@ const KIND: Record<NodeHealth, "ok" | "warn" | "bad" | undefined> = {
   stopped: undefined,
 };
 
+/** a signed offset in seconds, without "-0.0" for offsets that round to nothing */
+const seconds = (ms: number) =>
+  Math.abs(ms) < 50 ? "0.0 s" : `${ms > 0 ? "+" : ""}${(ms / 1000).toFixed(1)} s`;
+
 const utc = (d: Date) => d.toISOString().replace("T", " ").slice(0, 19);
 
 export function NodesTable(p: { rows: NodeRow[]; self: string; lostAfterS: number; now: Date }) {
@@ -47,7 +51,7 @@ export function NodesTable(p: { rows: NodeRow[]; self: string; lostAfterS: numbe
                   <tr id={`node-${n.name}`} data-health={health}>
                     <td class="mono">
                       {n.name}
-                      {n.name === p.self ? <span class="muted">(this node)</span> : null}
+                      {n.name === p.self ? <span class="muted">{" "}(this node)</span> : null}
                     </td>
                     <td>
                       <Badge kind={KIND[health]}>{health}</Badge>
@@ -62,7 +66,7 @@ export function NodesTable(p: { rows: NodeRow[]; self: string; lostAfterS: numbe
                     <td class="mono">{n.rdp_listen.join(", ")}</td>
                     <td class="mono">{n.web_listen.join(", ")}</td>
                     <td class="sessions">{n.active_sessions}</td>
-                    <td>{(n.clock_skew_ms / 1000).toFixed(1)} s</td>
+                    <td>{seconds(n.clock_skew_ms)}</td>
                   </tr>
                 );
               })}
