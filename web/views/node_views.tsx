@@ -14,6 +14,9 @@ const KIND: Record<NodeHealth, "ok" | "warn" | "bad" | undefined> = {
 const seconds = (ms: number) =>
   Math.abs(ms) < 50 ? "0.0 s" : `${ms > 0 ? "+" : ""}${(ms / 1000).toFixed(1)} s`;
 
+// a string child keeps its leading space (JSX text would lose it)
+const SELF_MARK = " (this node)";
+
 const utc = (d: Date) => d.toISOString().replace("T", " ").slice(0, 19);
 
 export function NodesTable(p: { rows: NodeRow[]; self: string; lostAfterS: number; now: Date }) {
@@ -51,7 +54,7 @@ export function NodesTable(p: { rows: NodeRow[]; self: string; lostAfterS: numbe
                   <tr id={`node-${n.name}`} data-health={health}>
                     <td class="mono">
                       {n.name}
-                      {n.name === p.self ? <span class="muted">{" "}(this node)</span> : null}
+                      {n.name === p.self ? <span class="muted">{SELF_MARK}</span> : null}
                     </td>
                     <td>
                       <Badge kind={KIND[health]}>{health}</Badge>
