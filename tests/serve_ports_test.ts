@@ -122,11 +122,16 @@ Deno.test("serve stops at once on SIGTERM while the SSH listener waits to retry 
       "audit-checkpoints",
       "conversions",
       "directory",
+      "nodes",
       "rdp",
       "ssh",
       "syslog",
       "web",
     ]);
+    // the node is marked stopped last, after its sessions were closed
+    assert.equal(stopped.at(-1)?.service, "nodes");
+    const [node] = await env.db.sql<{ state: string }[]>`SELECT state FROM nodes`;
+    assert.equal(node.state, "stopped");
     assert.equal(failedStarts(env).length, 3, "no attempt after SIGTERM");
     assert.ok(!lines.some((l) => l.msg === "SSH proxy ready"));
   } finally {
