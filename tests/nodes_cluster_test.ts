@@ -3,7 +3,9 @@
 // proxy → sshd. Both appear in `jumphost nodes list`; node A's console (Chromium) shows both nodes, the live
 // view of a session held by node B, and kills it (the kill travels by NOTIFY); `kill -9` of node B with an
 // open session: node A declares it lost and the session ends as node_lost within 40 s (the default
-// node_lost_after of 30 s), audited once. Screenshots in tests/artifacts/nodes-cluster/.
+// node_lost_after of 30 s), audited once. Before that, node B frozen by SIGSTOP past the threshold is
+// declared lost too, and when it runs again it ends the session closed under it. doctor's cluster lines.
+// Screenshots in tests/artifacts/nodes-cluster/.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type ServeEnv, startServeEnv } from "./helpers/serve_env.ts";
@@ -156,6 +158,52 @@ Deno.test("two nodes on one database: nodes list, console Nodes page, cross-node
       SELECT actor, node_id FROM audit_log WHERE action = 'session.kill' AND target = ${sid}`;
     assert.deepEqual([kill.actor, kill.node_id], ["console:ops", "node-a"]);
 
+    // doctor sees two live nodes of one version, their clocks close to the database's
+    const doctor = await jh(["doctor", "--json", "--data-dir", a.dataDir], {
+      env: { JUMPHOST_DATABASE_URL: a.db.url },
+    });
+    const checks = new Map(
+      (JSON.parse(doctor.stdout) as { checks: { check: string; status: string; detail: string }[] }).checks
+        .map((c) => [c.check, c]),
+    );
+    assert.deepEqual(
+      ["cluster nodes", "cluster clocks", "cluster versions"].map((k) => checks.get(k)?.status),
+      ["ok", "ok", "ok"],
+    );
+    assert.equal(checks.get("cluster nodes")?.detail, "2 live of 2");
+
+    // node B frozen (SIGSTOP) for longer than node_lost_after: declared lost, its session closed; when it
+    // runs again it ends that session itself (fail closed) and says so in the audit log
+    const paused = await openSsh(a, nodeB, "echo paused-open; sleep 600");
+    sessions.push(paused);
+    await waitFor("the paused session", () => Promise.resolve(paused.output().includes("paused-open")));
+    const pausedSid = await sessionOf(a, "node-b", [sid]);
+    Deno.kill(b.serve.child.pid, "SIGSTOP");
+    await waitFor("node_lost while frozen", async () => {
+      const [r] = await a.db.sql<{ termination_reason: string | null }[]>`
+        SELECT termination_reason FROM sessions WHERE session_id = ${pausedSid}`;
+      return r?.termination_reason === "node_lost";
+    }, 45_000);
+    Deno.kill(b.serve.child.pid, "SIGCONT");
+    const pausedEnd = await Promise.race([
+      paused.done(),
+      new Promise<null>((r) => setTimeout(() => r(null), 20_000)),
+    ]);
+    assert.ok(pausedEnd, "the client of the lost session was disconnected when node B came back");
+    const [returned] = await waitFor(
+      "node.returned",
+      () =>
+        a.db.sql<{ target: string; details: { sessions_ended: string[] } }[]>`
+        SELECT target, details FROM audit_log WHERE action = 'node.returned'`.then((r) =>
+          r.length ? r : null
+        ),
+    );
+    assert.deepEqual([returned.target, returned.details.sessions_ended], ["node-b", [pausedSid]]);
+    await waitFor("node B ok again", async () => {
+      const [n] = await a.db.sql<{ state: string }[]>`SELECT state FROM nodes WHERE name = 'node-b'`;
+      return n.state === "up";
+    });
+
     // kill -9 of node B in the middle of a session: node A declares it lost within 40 s
     const held = await openSsh(a, nodeB, "echo held-open; sleep 600");
     sessions.push(held);
@@ -176,9 +224,9 @@ Deno.test("two nodes on one database: nodes list, console Nodes page, cross-node
     held.kill();
     await held.done();
     const audits = await a.db.sql<{ actor: string; target: string; details: { sessions: string[] } }[]>`
-      SELECT actor, target, details FROM audit_log WHERE action = 'node.lost'`;
-    assert.equal(audits.length, 1);
-    assert.deepEqual([audits[0].actor, audits[0].target, audits[0].details.sessions], [
+      SELECT actor, target, details FROM audit_log WHERE action = 'node.lost' ORDER BY id`;
+    assert.equal(audits.length, 2, "frozen once, killed once: one declaration each");
+    assert.deepEqual([audits[1].actor, audits[1].target, audits[1].details.sessions], [
       "node:node-a",
       "node-b",
       [heldSid],
