@@ -87,7 +87,8 @@ export async function startNodeService(d: ServeDeps, intervalMs = HEARTBEAT_INTE
       // the database may be away (app/db_watch.ts reports that): the next beat tries again
       log.debug("heartbeat failed", { error: (e as Error).message });
     });
-  await register();
+  // a database away at this moment (serve started during an outage): the beats register once it is back
+  await register().catch((e) => log.warn("cannot register this node yet", { error: (e as Error).message }));
   const timer = setInterval(tick, intervalMs);
   await tick();
   return {
