@@ -1,6 +1,7 @@
 // The addresses a pool IP must never be, as this machine and its configuration see them: every interface
 // address, the configured listen addresses and the database host. `pool apply` adds pool IPs to an
 // interface as root, so naming the gateway or the database here would take that address over.
+import { parseDbUrl } from "../db/client.ts";
 import type { Config } from "../core/config.ts";
 import type { ReservedAddress } from "../policy/ip_pool.ts";
 
@@ -36,24 +37,28 @@ export async function reservedPoolAddresses(
 /** The database server's addresses (none for the embedded cluster, which speaks over a Unix socket). */
 async function databaseHosts(url: string | null): Promise<string[]> {
   if (!url) return [];
-  let host: string;
+  let hosts: string[];
   try {
-    const u = new URL(url);
-    // ?host=/run/postgresql: a Unix socket, whatever the URL's host says
-    const socket = u.searchParams.get("host");
-    host = socket ?? decodeURIComponent(u.hostname).replace(/^\[|\]$/g, "");
+    const p = parseDbUrl(url);
+    // ?host=/run/postgresql: a Unix socket, whatever the URL's host says; else every listed host (failover)
+    if (p.socketDir !== null) return [];
+    hosts = p.hosts.map((h) => decodeURIComponent(h.replace(/:\d+$/, "")).replace(/^\[|\]$/g, ""));
   } catch (_e) {
     return [];
   }
-  if (host === "" || host.startsWith("/")) return [];
-  if (IP_LITERAL.test(host)) return [host];
-  if (host === "localhost") return ["127.0.0.1", "::1"];
   const found: string[] = [];
-  for (const type of ["A", "AAAA"] as const) {
-    try {
-      found.push(...await Deno.resolveDns(host, type, { signal: AbortSignal.timeout(2000) }));
-    } catch (_e) {
-      // an unresolvable name names no address to refuse; the database connection reports it
+  for (const host of hosts) {
+    if (host === "" || host.startsWith("/")) continue;
+    if (IP_LITERAL.test(host)) found.push(host);
+    else if (host === "localhost") found.push("127.0.0.1", "::1");
+    else {
+      for (const type of ["A", "AAAA"] as const) {
+        try {
+          found.push(...await Deno.resolveDns(host, type, { signal: AbortSignal.timeout(2000) }));
+        } catch (_e) {
+          // an unresolvable name names no address to refuse; the database connection reports it
+        }
+      }
     }
   }
   return found;

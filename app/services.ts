@@ -1,4 +1,5 @@
-// What `serve` starts, in order (stopped in reverse). Workers are supervised: a crash restarts them.
+// What `serve` starts, in order (stopped in reverse): nodes, audit checkpoints, ssh, rdp, conversions, web,
+// directory, syslog. Workers are supervised: a crash restarts them.
 import type { ServeDeps, Service, ServiceStarter } from "./service.ts";
 import { supervise } from "./supervisor.ts";
 import { firstAdminCommand } from "../core/config.ts";
@@ -14,6 +15,7 @@ import { notifySessionKill } from "../db/notify.ts";
 import { findSessionRef } from "../db/sessions.ts";
 import type { ListenerStatus } from "../web/deps.ts";
 import { reservedPoolAddresses } from "./pool_reserved.ts";
+import { startNodeService } from "./node_service.ts";
 
 const addr = (l: { host: string; port: number }) =>
   l.host.includes(":") ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`;
@@ -104,6 +106,7 @@ const web: ServiceStarter = async (d) => {
     startWeb(config, {
       sql: d.sql,
       nodeId: config.nodeId,
+      nodeLostAfterS: config.nodeLostAfter,
       firstAdminCommand: firstAdminCommand(config.profile),
       // the configuration being served (after SIGHUP the new one: serve replaces d.config only afterwards)
       ops: { hub: d.hub, metricsToken: config.metricsToken },
@@ -139,6 +142,8 @@ const web: ServiceStarter = async (d) => {
 };
 
 export const SERVICES: [string, ServiceStarter][] = [
+  // first up, last down: the node is registered before sessions name it, and marked stopped after they closed
+  ["nodes", (d) => startNodeService(d)],
   ["audit-checkpoints", startAuditCheckpoints],
   ["ssh", ssh],
   ["rdp", rdp],

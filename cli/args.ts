@@ -44,6 +44,7 @@ export const GLOBAL_FLAGS = [
   "on-recording-failure",
   "rdp-mfa-separator",
   "audit-checkpoint-interval",
+  "node-lost-after",
   "trusted-signers",
   "stream-recording-max-mib",
 ];

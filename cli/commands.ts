@@ -8,6 +8,7 @@ import { doctorCommand } from "./doctor.ts";
 import { grantCommand } from "./grant.ts";
 import { serverGroupCommand, userGroupCommand } from "./groups.ts";
 import { migrateCommand } from "./migrate.ts";
+import { nodesCommand } from "./nodes.ts";
 import { policyCommand } from "./policies.ts";
 import { poolCommand } from "./pool.ts";
 import { recordingsCommand } from "./recordings.ts";
@@ -32,6 +33,7 @@ export const COMMANDS: Command[] = [
   poolCommand,
   doctorCommand,
   sessionsCommand,
+  nodesCommand,
   recordingsCommand,
   searchCommand,
   directoryCommand,

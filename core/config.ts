@@ -1,5 +1,6 @@
 // Configuration: flags > environment (JUMPHOST_*) > config file (JSON) > defaults.
 // Pure resolution (resolveConfig) is separate from reading the file and the environment (loadConfig).
+import { DEFAULT_NODE_LOST_AFTER_S } from "./node_health.ts";
 import { isAbsolute, join, resolve } from "node:path";
 import { CONVERSION_PRESET, DEFAULT_CACHE_MAX_BYTES, X264_PRESETS } from "./conversion.ts";
 import {
@@ -80,6 +81,11 @@ export interface Config {
    * stops. 0 = only at stop.
    */
   auditCheckpointInterval: number;
+  /**
+   * seconds without a heartbeat after which the other nodes sharing the database declare this one lost
+   * (its sessions end as node_lost, its conversion jobs are requeued); default 30, 10-3600
+   */
+  nodeLostAfter: number;
   /**
    * a file of OpenSSH (or PEM) public keys whose signatures count besides this appliance's own: the other
    * nodes sharing the database (tamper evidence)
@@ -164,6 +170,12 @@ export const KEYS: KeySpec[] = [
     env: "JUMPHOST_MP4_CACHE_MAX_MIB",
     flag: "mp4-cache-max-mib",
   },
+  {
+    key: "nodeLostAfter",
+    file: "node_lost_after",
+    env: "JUMPHOST_NODE_LOST_AFTER",
+    flag: "node-lost-after",
+  },
   { key: "logLevel", file: "log_level", env: "JUMPHOST_LOG_LEVEL", flag: "log-level" },
   {
     key: "onRecordingFailure",
@@ -235,6 +247,7 @@ function defaults(s: ConfigSources): Raw {
     mp4CacheMaxMib: DEFAULT_CACHE_MAX_BYTES / 2 ** 20,
     streamRecordingMaxMib: 64,
     auditCheckpointInterval: 300,
+    nodeLostAfter: DEFAULT_NODE_LOST_AFTER_S,
     trustedSigners: null,
     logLevel: "info",
     consoleMfa: "optional",
@@ -322,6 +335,10 @@ export function resolveConfig(s: ConfigSources): Config {
   if (!Number.isInteger(checkpointEvery) || checkpointEvery < 0 || checkpointEvery > 86_400) {
     throw new ConfigError(name("auditCheckpointInterval"), "must be a whole number of seconds 0-86400");
   }
+  const nodeLostAfter = Number(raw.nodeLostAfter);
+  if (!Number.isInteger(nodeLostAfter) || nodeLostAfter < 10 || nodeLostAfter > 3600) {
+    throw new ConfigError(name("nodeLostAfter"), "must be a whole number of seconds 10-3600");
+  }
   const logLevel = str("logLevel") ?? "info";
   if (!["debug", "info", "warn", "error"].includes(logLevel)) {
     throw new ConfigError(name("logLevel"), "must be debug, info, warn or error");
@@ -406,6 +423,7 @@ export function resolveConfig(s: ConfigSources): Config {
     mp4CacheMaxMib: cacheMib,
     streamRecordingMaxMib: streamMib,
     auditCheckpointInterval: checkpointEvery,
+    nodeLostAfter,
     trustedSigners: abs(str("trustedSigners")),
     logLevel: logLevel as Config["logLevel"],
     syslog,

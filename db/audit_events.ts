@@ -105,6 +105,10 @@ export const AUDIT_ACTIONS = [
   "system.service_started",
   // the database was unreachable (written once it is back: down_ms, restarted for the embedded cluster)
   "system.database_outage",
+  // several nodes on one database: a silent node declared lost by another (its sessions closed as node_lost,
+  // its conversion jobs requeued: ids in details), and a lost node that came back (it ended those sessions)
+  "node.lost",
+  "node.returned",
 ] as const;
 
 export type AuditAction = typeof AUDIT_ACTIONS[number];

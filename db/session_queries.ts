@@ -38,7 +38,8 @@ export type SessionStatus =
   | "killed"
   | "expired"
   | "revoked"
-  | "shutdown";
+  | "shutdown"
+  | "node_lost";
 export const SESSION_STATUSES: readonly SessionStatus[] = [
   "active",
   "ended",
@@ -49,6 +50,7 @@ export const SESSION_STATUSES: readonly SessionStatus[] = [
   "expired",
   "revoked",
   "shutdown",
+  "node_lost",
 ];
 
 export interface SessionFilter {

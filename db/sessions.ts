@@ -9,7 +9,9 @@ export type TerminationReason =
   | "killed"
   | "expired"
   | "revoked"
-  | "shutdown";
+  | "shutdown"
+  /** the owning node stopped beating and another declared it lost (db/nodes.ts) */
+  | "node_lost";
 
 export interface NewSession {
   sessionId: string;

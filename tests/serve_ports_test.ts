@@ -52,7 +52,7 @@ Deno.test("serve retries an SSH port held by another program and serves SSH once
     const ready = env.logLines().find((l) => l.msg === "ready")!;
     assert.deepEqual(ready.retrying, ["ssh"]);
     // in the order they came up, which varies
-    const services = ["audit-checkpoints", "conversions", "directory", "rdp", "syslog", "web"];
+    const services = ["audit-checkpoints", "conversions", "directory", "nodes", "rdp", "syslog", "web"];
     assert.deepEqual([...(ready.services as string[])].sort(), services);
     const [start] = await env.db.sql<{ details: { services: string[]; retrying: string[] } }[]>`
       SELECT details FROM audit_log WHERE action = 'system.start'`;
@@ -122,11 +122,16 @@ Deno.test("serve stops at once on SIGTERM while the SSH listener waits to retry 
       "audit-checkpoints",
       "conversions",
       "directory",
+      "nodes",
       "rdp",
       "ssh",
       "syslog",
       "web",
     ]);
+    // the node is marked stopped last, after its sessions were closed
+    assert.equal(stopped.at(-1)?.service, "nodes");
+    const [node] = await env.db.sql<{ state: string }[]>`SELECT state FROM nodes`;
+    assert.equal(node.state, "stopped");
     assert.equal(failedStarts(env).length, 3, "no attempt after SIGTERM");
     assert.ok(!lines.some((l) => l.msg === "SSH proxy ready"));
   } finally {

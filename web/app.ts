@@ -27,6 +27,7 @@ import { accessRoutes } from "./routes/access.tsx";
 import { rdpVideoRoutes } from "./routes/rdp_video.tsx";
 import { conversionRoutes } from "./routes/conversions.tsx";
 import { accountRoutes } from "./routes/account.tsx";
+import { nodeRoutes } from "./routes/nodes.tsx";
 import { createOpsApp } from "./ops/mod.ts";
 import { OpenStreams } from "./session_watch.ts";
 
@@ -105,6 +106,7 @@ export function createApp(deps: WebDeps): Hono<AppEnv> {
   authed.route("/groups", groupRoutes(ctx));
   authed.route("/policies", policyRoutes(ctx));
   authed.route("/access", accessRoutes(ctx));
+  authed.route("/nodes", nodeRoutes(ctx));
   authed.route("/audit", auditRoutes(ctx));
   authed.route("/search", searchRoutes(ctx));
   authed.route("/console-users", consoleUserRoutes(ctx));

@@ -34,6 +34,8 @@ export interface DbHealth {
 export interface WebDeps {
   sql: Sql;
   nodeId: string;
+  /** config node_lost_after: when the Nodes page calls a silent node lost (default 30) */
+  nodeLostAfterS?: number;
   /** the directory (LDAP) console accounts may log in with (config ldap_*); absent = none */
   directory?: LdapConfig | null;
   /** single sign-on with an OpenID provider (config oidc_*; web/oidc/client.ts); absent = none */

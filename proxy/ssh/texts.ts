@@ -38,7 +38,7 @@ export function warningText(server: string, remaining: string, until: Date): str
 }
 
 export function endText(
-  reason: "expired" | "revoked" | "killed" | "shutdown" | "error",
+  reason: "expired" | "revoked" | "killed" | "shutdown" | "error" | "node_lost",
   server: string,
 ): string {
   const why = {
@@ -47,6 +47,7 @@ export function endText(
     killed: "an administrator ended this session",
     shutdown: "the jump host is shutting down",
     error: "the session ended because of an internal error",
+    node_lost: "this jump host node was declared lost by the others",
   }[reason];
   return `\r\njumphost: ${why}; disconnecting.\r\n`;
 }

@@ -25,6 +25,12 @@ export interface ServeEnvOptions {
   embedded?: boolean;
   /** runs against the database before serve starts (more fixtures) */
   setup?: (db: TestDb) => Promise<void>;
+  /** another node: share this database (closed by its owner, not by this env) */
+  db?: TestDb;
+  /** the address every listener binds (default 127.0.0.1): nodes on distinct loopback addresses */
+  host?: string;
+  /** fills the data directory before serve first starts (another node's ssh/ keys) */
+  prepareDataDir?: (dataDir: string) => Promise<void>;
 }
 
 /** The embedded cluster of a data dir, opened and migrated like serve does, as a TestDb. */
@@ -84,7 +90,8 @@ export async function startServeEnv(o: ServeEnvOptions = {}): Promise<ServeEnv> 
   });
   if (o.embedded) Deno.chmodSync(dir, 0o711);
   const dataDir = join(dir, "data");
-  const db = o.embedded ? await embeddedDb(dataDir) : await createTestDb();
+  const db = o.db ?? (o.embedded ? await embeddedDb(dataDir) : await createTestDb());
+  const host = o.host ?? "127.0.0.1";
   const ports: Ports = { ssh: freePort(), rdp: freePort(), web: freePort(), ...o.ports };
   let sshd: Sshd | null = null;
   const client: ClientId = { bind: CLIENT_IP };
@@ -95,9 +102,13 @@ export async function startServeEnv(o: ServeEnvOptions = {}): Promise<ServeEnv> 
       client.key = key.path;
     }
     await o.setup?.(db);
+    if (o.prepareDataDir) {
+      await Deno.mkdir(dataDir, { recursive: true, mode: 0o750 });
+      await o.prepareDataDir(dataDir);
+    }
   } catch (e) {
     await sshd?.stop();
-    await db.close();
+    if (!o.db) await db.close();
     await Deno.remove(dir, { recursive: true });
     throw e;
   }
@@ -108,8 +119,8 @@ export async function startServeEnv(o: ServeEnvOptions = {}): Promise<ServeEnv> 
       MAIN,
       "serve",
       ...["--data-dir", dataDir, ...(o.embedded ? [] : ["--database-url", db.url]), "--log-level", "info"],
-      ...["--ssh-listen", `127.0.0.1:${ports.ssh}`, "--rdp-listen", `127.0.0.1:${ports.rdp}`],
-      ...["--web-listen", `127.0.0.1:${ports.web}`],
+      ...["--ssh-listen", `${host}:${ports.ssh}`, "--rdp-listen", `${host}:${ports.rdp}`],
+      ...["--web-listen", `${host}:${ports.web}`],
     ], { env: o.embedded ? { JUMPHOST_DATABASE_URL: "", ...o.env } : o.env });
   let stopped: Promise<number> | null = null;
   const stop = () => stopped ??= env.serve.stop().then((s) => s.code);
@@ -126,9 +137,9 @@ export async function startServeEnv(o: ServeEnvOptions = {}): Promise<ServeEnv> 
       stopped = null;
     },
     target: `${sshd?.user ?? "nobody"}@web1`,
-    sshRun: (command) => ssh(client, ports.ssh, "127.0.0.1", `${sshd?.user ?? "nobody"}@web1`, command),
+    sshRun: (command) => ssh(client, ports.ssh, host, `${sshd?.user ?? "nobody"}@web1`, command),
     async healthz() {
-      const res = await fetch(`http://127.0.0.1:${ports.web}/healthz`, { signal: AbortSignal.timeout(5000) });
+      const res = await fetch(`http://${host}:${ports.web}/healthz`, { signal: AbortSignal.timeout(5000) });
       return await res.json();
     },
     logLines() {
@@ -143,7 +154,7 @@ export async function startServeEnv(o: ServeEnvOptions = {}): Promise<ServeEnv> 
         return await stop();
       } finally {
         await sshd?.stop();
-        await db.close();
+        if (!o.db) await db.close();
         await Deno.remove(dir, { recursive: true }).catch(() => {});
       }
     },

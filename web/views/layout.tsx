@@ -9,6 +9,7 @@ const NAV: { href: string; label: string; perm: Permission }[] = [
   { href: "/", label: "Dashboard", perm: "view" },
   { href: "/sessions", label: "Sessions", perm: "view" },
   { href: "/recordings/queue", label: "Conversions", perm: "view" },
+  { href: "/nodes", label: "Nodes", perm: "view" },
   { href: "/users", label: "Users", perm: "manage" },
   { href: "/servers", label: "Servers", perm: "manage" },
   { href: "/groups", label: "Groups", perm: "manage" },
