@@ -11,6 +11,7 @@ import { cliActor } from "../db/audit_events.ts";
 import { enrolTotp, type FactorOwner, resetTotp } from "../db/totp.ts";
 import { getUser } from "../db/users.ts";
 import { findConsoleUserByName, setConsoleMfaRequired } from "../db/console_users.ts";
+import { removeAllPasskeys } from "../db/console_passkeys.ts";
 
 export const USER_TOTP_USAGE = "jumphost user totp NAME --enrol [--json] | --reset";
 export const ADMIN_TOTP_USAGE = "jumphost admin totp NAME --reset | --require | --optional";
@@ -63,11 +64,13 @@ export async function adminTotpCommand(ctx: CommandContext, argv: string[]): Pro
   if (!u) throw new CliError(`console user "${name}" not found`);
   if (what === "reset") {
     const had = await resetTotp(sql, { kind: "console", id: u.id, name: u.name }, cliActor());
+    const keys = await removeAllPasskeys(sql, u.id, u.name, cliActor());
     ctx.out.line(
       had
         ? `console user ${name}: TOTP factor and recovery codes removed; they enrol again on their account page`
         : `console user ${name} had no TOTP factor`,
     );
+    if (keys) ctx.out.line(`console user ${name}: ${keys} passkey(s) removed`);
     return 0;
   }
   await setConsoleMfaRequired(sql, name, what === "require", { actor: cliActor() });

@@ -39,6 +39,11 @@ export const AUDIT_ACTIONS = [
   "mfa.totp_reset",
   "mfa.recovery_code_used",
   "mfa.required_set",
+  // console passkeys (WebAuthn): added or removed on the account page, or all removed by an admin
+  "mfa.passkey_added",
+  "mfa.passkey_removed",
+  // a passkey whose signature counter went backwards (a cloned authenticator): refused
+  "mfa.passkey_counter",
   // access decisions and sessions (proxies)
   "access.check",
   "ssh.access_granted",

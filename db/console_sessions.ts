@@ -23,7 +23,7 @@ export interface ConsoleSession {
   mustChangePassword: boolean;
   /** the account itself must use a second factor (console_users.mfa_required) */
   mfaRequired: boolean;
-  /** the account has an active (confirmed) TOTP factor */
+  /** the account has an active (confirmed) TOTP factor or a passkey */
   mfaEnrolled: boolean;
   /** the account is a single sign-on (OpenID Connect) account (migration 017) */
   sso: boolean;
@@ -89,8 +89,8 @@ export async function resolveConsoleSession(
   const [r] = await sql<Row[]>`
     SELECT s.token_hash, s.csrf_token, s.console_user_id, u.name, u.role, u.active,
            u.must_change_password, s.created_at, s.last_seen_at, s.expires_at, u.mfa_required, u.oidc_subject IS NOT NULL AS sso,
-           EXISTS (SELECT 1 FROM totp_factors f WHERE f.console_user_id = u.id AND f.confirmed_at IS NOT NULL)
-             AS mfa_enrolled
+           (EXISTS (SELECT 1 FROM totp_factors f WHERE f.console_user_id = u.id AND f.confirmed_at IS NOT NULL)
+             OR EXISTS (SELECT 1 FROM console_passkeys k WHERE k.console_user_id = u.id)) AS mfa_enrolled
     FROM console_sessions s JOIN console_users u ON u.id = s.console_user_id
     WHERE s.token_hash = ${h}`;
   if (!r) return null;

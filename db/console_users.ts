@@ -26,6 +26,8 @@ export interface ConsoleUser {
   mfa_required: boolean;
   /** the account's TOTP factor (listConsoleUsers only): null, pending or active */
   totp?: "pending" | "active" | null;
+  /** how many passkeys the account has (listConsoleUsers only) */
+  passkeys?: number;
   /** how the account signs in (listConsoleUsers only): its own password, the directory, or single sign-on */
   sign_in?: "local" | "directory" | "sso";
 }
@@ -89,6 +91,7 @@ export function listConsoleUsers(sql: Sql): Promise<ConsoleUser[]> {
       mfa_required,
       (SELECT CASE WHEN f.confirmed_at IS NULL THEN 'pending' ELSE 'active' END
          FROM totp_factors f WHERE f.console_user_id = console_users.id) AS totp,
+      (SELECT count(*)::int FROM console_passkeys k WHERE k.console_user_id = console_users.id) AS passkeys,
       CASE WHEN oidc_subject IS NOT NULL THEN 'sso' WHEN directory_dn IS NOT NULL THEN 'directory' ELSE 'local' END
         AS sign_in
     FROM console_users ORDER BY name`;

@@ -15,6 +15,7 @@ import {
 import { createConsoleSession, resolveConsoleSession } from "../db/console_sessions.ts";
 import { createMfaChallenge, findMfaChallenge, takeMfaChallenge } from "../db/console_mfa_challenges.ts";
 import { totpFactorOf, verifySecondFactor } from "../db/totp.ts";
+import { hasPasskey } from "../db/console_passkeys.ts";
 import type { SecretKey } from "../core/secret_box.ts";
 import { clearSourceFailures, recordSourceFailure, sourceBlockedUntil } from "../db/console_throttle.ts";
 import { hashPassword, needsRehash, verifyPassword } from "../policy/password.ts";
@@ -156,7 +157,7 @@ export async function attemptLogin(
     await rehashConsolePassword(sql, user!.id, user!.password_hash, await hashPassword(input.password));
   }
   const factor = await totpFactorOf(sql, { kind: "console", id: user!.id, name: user!.name });
-  if (factor?.confirmed) {
+  if (factor?.confirmed || await hasPasskey(sql, user!.id)) {
     // the account's failure count stays until the code is right: guessing codes counts towards the lock
     const challenge = await createMfaChallenge(sql, user!.id, input.next ?? "/", now);
     return { ok: false, reason: "code_needed", challenge };

@@ -1,5 +1,5 @@
 // Enforced second factor: with console_mfa = required, or for an account marked mfa_required, a console
-// session whose account has no active TOTP factor may only reach its own account page (to enrol) and its
+// session whose account has no active TOTP factor nor a passkey may only reach its own account page (to enrol) and its
 // password form until it has one; logging out stays possible. Runs after requireOwnPassword. Single sign-on
 // accounts are exempt while oidc_trust_mfa is on (the provider does their second factor).
 import type { MiddlewareHandler } from "hono";
@@ -13,6 +13,8 @@ const ALLOWED = new Set([
   "POST /account/password",
   "POST /account/totp/enrol",
   "POST /account/totp/confirm",
+  "POST /account/passkeys/options",
+  "POST /account/passkeys",
 ]);
 
 export function requireMfaEnrolment(

@@ -9,6 +9,7 @@ import playerJs from "asciinema-player/dist/bundle/asciinema-player.min.js" with
 import playerCss from "asciinema-player/dist/bundle/asciinema-player.css" with { type: "bytes" };
 import appCss from "./static/app.css" with { type: "bytes" };
 import appJs from "./static/app.js" with { type: "bytes" };
+import passkeysJs from "./static/passkeys.js" with { type: "bytes" };
 import type { AppEnv } from "./deps.ts";
 
 interface Asset {
@@ -34,6 +35,7 @@ const ASSETS: Record<string, Asset> = {
   "asciinema-player.css": asset(playerCss, CSS),
   "app.css": asset(appCss, CSS),
   "app.js": asset(appJs, JS),
+  "passkeys.js": asset(passkeysJs, JS),
 };
 
 /** A URL that changes with the content, so browsers may cache it forever. */

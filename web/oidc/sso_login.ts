@@ -7,6 +7,7 @@ import { consoleUserNameError, findConsoleUserById } from "../../db/console_user
 import { revokeSsoConsoleUser, upsertSsoConsoleUser } from "../../db/console_oidc.ts";
 import { createMfaChallenge } from "../../db/console_mfa_challenges.ts";
 import { totpFactorOf } from "../../db/totp.ts";
+import { hasPasskey } from "../../db/console_passkeys.ts";
 import { type OidcConfig, oidcRoleFor } from "../../core/oidc/config.ts";
 import { type Audit, type AuthLimits, type LoginResult, openSession } from "../auth.ts";
 
@@ -76,7 +77,7 @@ export async function ssoLogin(
   const audit = auditAs(user.name);
   if (!config.trustMfa) {
     const factor = await totpFactorOf(sql, { kind: "console", id: user.id, name: user.name });
-    if (factor?.confirmed) {
+    if (factor?.confirmed || await hasPasskey(sql, user.id)) {
       const challenge = await createMfaChallenge(sql, user.id, input.next, now);
       return { ok: false, reason: "code_needed", challenge };
     }

@@ -20,6 +20,8 @@ import { InputError } from "../../db/errors.ts";
 import type { ConsoleSession } from "../../db/console_sessions.ts";
 import { applianceKeyOf } from "../secret.ts";
 import { qrSvg } from "../../core/qr.ts";
+import { listPasskeys, type PasskeyRow, removePasskey } from "../../db/console_passkeys.ts";
+import { passkeyRoutes } from "../passkeys/account_routes.ts";
 
 function ownerOf(s: ConsoleSession): FactorOwner {
   return { kind: "console", id: s.userId, name: s.userName };
@@ -35,6 +37,8 @@ function AccountPage(
     changed?: number;
     mustChange: boolean;
     totp: TotpPanelProps;
+    passkeys: PasskeyRow[];
+    passkeyFlash?: string;
   },
 ) {
   return (
@@ -69,6 +73,7 @@ function AccountPage(
         </dd>
       </dl>
       <TotpPanel {...p.totp} csrf={p.csrf} />
+      <PasskeyPanel passkeys={p.passkeys} csrf={p.csrf} flash={p.passkeyFlash} />
       <div class="panel">
         <h2>Change your password</h2>
         <FormError form={p.form} />
@@ -104,6 +109,62 @@ function AccountPage(
         </form>
       </div>
     </>
+  );
+}
+
+function PasskeyPanel(p: { passkeys: PasskeyRow[]; csrf: string; flash?: string }) {
+  return (
+    <div class="panel" id="passkey-panel">
+      <h2>Passkeys</h2>
+      <p>
+        A passkey (a security key, or your device's fingerprint, face or PIN) logs you in without a password,
+        or is asked after it as your second factor. It works only at the address you add it on.
+      </p>
+      {p.flash ? <Flash kind="ok">{p.flash}</Flash> : null}
+      {p.passkeys.length
+        ? (
+          <table id="passkeys">
+            <thead>
+              <tr>
+                <th>Name</th>
+                <th>Added (UTC)</th>
+                <th>Last used (UTC)</th>
+                <th>For</th>
+                <th></th>
+              </tr>
+            </thead>
+            <tbody>
+              {p.passkeys.map((k) => (
+                <tr>
+                  <td class="passkey-name">{k.name}</td>
+                  <td>
+                    <Time at={k.created_at} />
+                  </td>
+                  <td>{k.last_used_at ? <Time at={k.last_used_at} /> : "never"}</td>
+                  <td>{k.rp_id}</td>
+                  <td>
+                    <form
+                      method="post"
+                      action={`/account/passkeys/${k.id}/remove`}
+                      data-confirm={`Remove the passkey ${k.name}?`}
+                    >
+                      <Csrf token={p.csrf} />
+                      <button type="submit" class="danger">Remove</button>
+                    </form>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )
+        : <p id="no-passkeys">No passkey yet.</p>}
+      <div class="field">
+        <label for="passkey-name">Name of the new passkey</label>
+        <input id="passkey-name" maxlength={64} value="Passkey" />
+      </div>
+      <button type="button" id="passkey-add">Add a passkey</button>
+      <div id="passkey-status" role="status"></div>
+    </div>
   );
 }
 
@@ -217,6 +278,8 @@ export function accountRoutes(ctx: RouteCtx): Hono<AppEnv> {
       justEnabled: c.req.query("totp") === "on",
       ...totpExtra,
     };
+    const passkeys = await listPasskeys(deps.sql, s.userId);
+    const pk = c.req.query("passkey");
     return page(
       c,
       "Your account",
@@ -229,12 +292,26 @@ export function accountRoutes(ctx: RouteCtx): Hono<AppEnv> {
         changed={changed !== undefined && /^\d{1,6}$/.test(changed) ? Number(changed) : undefined}
         mustChange={s.mustChangePassword}
         totp={totp}
+        passkeys={passkeys}
+        passkeyFlash={pk === "added"
+          ? "Your passkey was added."
+          : pk === "removed"
+          ? "The passkey was removed."
+          : undefined}
       />,
-      { status },
+      { status, scripts: ["passkeys.js"] },
     );
   };
 
   app.get("/", (c) => render(c, {}));
+
+  app.route("/passkeys", passkeyRoutes(ctx));
+  app.post("/passkeys/:id/remove", async (c) => {
+    const s = c.get("session");
+    const id = Number(c.req.param("id"));
+    if (Number.isSafeInteger(id)) await removePasskey(deps.sql, s.userId, s.userName, id, byOf(c));
+    return c.redirect("/account?passkey=removed", 303);
+  });
 
   app.post("/totp/enrol", async (c) => {
     const s = c.get("session");

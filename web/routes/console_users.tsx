@@ -1,5 +1,6 @@
 // /console-users (admin only): list, add with a random password shown once, reset another user's
 // password (a new random one shown once; their console sessions end), delete.
+import { removeAllPasskeys } from "../../db/console_passkeys.ts";
 import { type Context, Hono } from "hono";
 import { DbError } from "../../db/client.ts";
 import {
@@ -97,7 +98,10 @@ function ListPage(
                 <Time at={u.locked_until} />
               </td>
               <td>{u.must_change_password ? "not chosen yet" : "yes"}</td>
-              <td class="totp-state">{u.totp ?? (u.mfa_required ? "none (required)" : "none")}</td>
+              <td class="totp-state">
+                {u.totp ?? (u.mfa_required && !u.passkeys ? "none (required)" : "none")}
+                {u.passkeys ? `, ${u.passkeys} passkey(s)` : ""}
+              </td>
               <td>
                 {u.name === p.self
                   ? <a href="/account" class="muted">you: change password</a>
@@ -109,13 +113,13 @@ function ListPage(
                         label="Reset password"
                         confirm={`Give ${u.name} a new random password and log them out?`}
                       />
-                      {u.totp
+                      {u.totp || u.passkeys
                         ? (
                           <PostButton
                             action={`/console-users/${encodeURIComponent(u.name)}/reset-totp`}
                             csrf={p.csrf}
-                            label="Reset TOTP"
-                            confirm={`Remove ${u.name}'s authenticator and recovery codes? They set up a new one at their next login.`}
+                            label="Reset second factor"
+                            confirm={`Remove ${u.name}'s authenticator, recovery codes and passkeys? They set up a new one at their next login.`}
                           />
                         )
                         : null}
@@ -254,8 +258,12 @@ export function consoleUserRoutes(ctx: RouteCtx): Hono<AppEnv> {
       return render(c, { values: {}, errors: { _form: "Another admin resets your own factor." } }, {}, 409);
     }
     const had = await resetTotp(deps.sql, { kind: "console", id: target.id, name }, byOf(c));
+    const keys = await removeAllPasskeys(deps.sql, target.id, name, byOf(c));
+    const what = [had ? "authenticator and recovery codes" : "", keys ? `${keys} passkey(s)` : ""].filter(
+      Boolean,
+    );
     return render(c, { values: { role: "auditor" }, errors: {} }, {
-      flash: had ? `Removed ${name}'s authenticator and recovery codes.` : `${name} had no authenticator.`,
+      flash: what.length ? `Removed ${name}'s ${what.join(" and ")}.` : `${name} had no second factor.`,
     });
   });
 

@@ -1,5 +1,5 @@
 // GET/POST /login and POST /logout.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { writeAudit } from "../../db/audit.ts";
 import { deleteConsoleSession, hashToken } from "../../db/console_sessions.ts";
 import { countActiveAdmins } from "../../db/console_users.ts";
@@ -21,6 +21,12 @@ import { Layout } from "../views/layout.tsx";
 import { CSRF_FIELD } from "../csrf.ts";
 import type { OpenStreams } from "../session_watch.ts";
 import { applianceKeyOf } from "../secret.ts";
+import type { Sql } from "../../db/client.ts";
+import { findMfaChallenge } from "../../db/console_mfa_challenges.ts";
+import { listPasskeys, startCeremony, takeCeremony } from "../../db/console_passkeys.ts";
+import { secondFactorsOf } from "../passkeys/factors.ts";
+import { authenticationOptions, PasskeyError, relyingPartyOf } from "../passkeys/webauthn.ts";
+import { passkeyLogin } from "../passkeys/login.ts";
 
 const MESSAGES = {
   bad_credentials: "Wrong name or password.",
@@ -29,6 +35,9 @@ const MESSAGES = {
   disabled: "This account is disabled.",
   bad_code: "Wrong or already used code.",
   challenge_expired: "The login took too long. Please log in again.",
+  passkey_rejected: "That passkey was not accepted.",
+  passwordless_not_allowed:
+    "This account signs in through its directory or provider: use your password, then the passkey.",
 } as const;
 
 interface LoginPageProps {
@@ -47,7 +56,13 @@ interface LoginPageProps {
 
 function LoginPage(p: LoginPageProps) {
   return (
-    <Layout title="Log in" session={null} path="/login" dbDownSince={p.dbDownSince}>
+    <Layout
+      title="Log in"
+      session={null}
+      path="/login"
+      dbDownSince={p.dbDownSince}
+      scripts={["passkeys.js"]}
+    >
       <div class="login panel">
         <h1>jumphost</h1>
         {p.noAdmin
@@ -75,6 +90,12 @@ function LoginPage(p: LoginPageProps) {
           </div>
           <button type="submit" id="login-submit">Log in</button>
         </form>
+        <p class="passkey-login">
+          <button type="button" id="login-passkey" data-passkey-login data-next={p.next}>
+            Sign in with a passkey
+          </button>
+        </p>
+        <div id="passkey-status" role="status"></div>
         {p.sso ? <SsoButton next={p.next} provider={p.sso} /> : null}
       </div>
     </Layout>
@@ -94,32 +115,67 @@ function SsoButton(p: { next: string; provider: string }) {
   );
 }
 
-export function CodePage(p: { csrf: string; challenge: string; error?: string }) {
+export interface SecondFactors {
+  totp: boolean;
+  passkey: boolean;
+}
+
+/** The second step of a login: the page for what the account has (TOTP code, passkey, or both). */
+export async function codePage(
+  c: Context<AppEnv>,
+  sql: Sql,
+  p: { csrf: string; challenge: string; error?: string },
+  now: Date,
+  status = 200,
+): Promise<Response> {
+  const found = await findMfaChallenge(sql, p.challenge, now);
+  const methods = found ? await secondFactorsOf(sql, found.userId) : { totp: true, passkey: false };
+  return htmlResponse(c, <CodePage {...p} {...methods} />, status);
+}
+
+export function CodePage(p: { csrf: string; challenge: string; error?: string } & SecondFactors) {
   return (
-    <Layout title="Verification code" session={null} path="/login">
+    <Layout title="Verification code" session={null} path="/login" scripts={["passkeys.js"]}>
       <div class="login panel">
         <h1>jumphost</h1>
         {p.error ? <div class="flash error" role="alert" id="login-error">{p.error}</div> : null}
-        <form method="post" action="/login/code" id="code-form">
-          <input type="hidden" name={CSRF_FIELD} value={p.csrf} />
-          <input type="hidden" name="challenge" value={p.challenge} />
-          <div class="field">
-            <label for="code">Verification code</label>
-            <input
-              id="code"
-              name="code"
-              autocomplete="one-time-code"
-              inputmode="numeric"
-              maxlength={20}
-              required
-              autofocus
-            />
-            <small class="hint">from your authenticator app, or one of your recovery codes</small>
-          </div>
-          <button type="submit" id="code-submit">Verify</button>
-        </form>
+        {p.passkey
+          ? (
+            <p class="passkey-login">
+              <input type="hidden" name={CSRF_FIELD} value={p.csrf} />
+              <button type="button" id="code-passkey" data-passkey-login data-challenge={p.challenge}>
+                Use your passkey
+              </button>
+            </p>
+          )
+          : null}
+        <div id="passkey-status" role="status"></div>
+        {p.totp ? <CodeForm csrf={p.csrf} challenge={p.challenge} /> : null}
       </div>
     </Layout>
+  );
+}
+
+function CodeForm(p: { csrf: string; challenge: string }) {
+  return (
+    <form method="post" action="/login/code" id="code-form">
+      <input type="hidden" name={CSRF_FIELD} value={p.csrf} />
+      <input type="hidden" name="challenge" value={p.challenge} />
+      <div class="field">
+        <label for="code">Verification code</label>
+        <input
+          id="code"
+          name="code"
+          autocomplete="one-time-code"
+          inputmode="numeric"
+          maxlength={20}
+          required
+          autofocus
+        />
+        <small class="hint">from your authenticator app, or one of your recovery codes</small>
+      </div>
+      <button type="submit" id="code-submit">Verify</button>
+    </form>
   );
 }
 
@@ -193,7 +249,7 @@ export function loginRoutes(
       deps.directory ?? null,
     );
     if (!r.ok && r.reason === "code_needed") {
-      return htmlResponse(c, <CodePage csrf={csrf} challenge={r.challenge} />);
+      return await codePage(c, deps.sql, { csrf, challenge: r.challenge }, now());
     }
     if (!r.ok) {
       const status = r.reason === "source_blocked" || r.reason === "locked" ? 429 : 401;
@@ -233,15 +289,85 @@ export function loginRoutes(
       return c.redirect(safeNext(r.next), 303);
     }
     if (r.reason === "bad_code") {
-      return htmlResponse(c, <CodePage csrf={csrf} challenge={r.challenge} error={MESSAGES.bad_code} />, 401);
+      return await codePage(
+        c,
+        deps.sql,
+        { csrf, challenge: r.challenge, error: MESSAGES.bad_code },
+        now(),
+        401,
+      );
     }
-    if (r.reason === "code_needed") return htmlResponse(c, <CodePage csrf={csrf} challenge={r.challenge} />);
+    if (r.reason === "code_needed") {
+      return await codePage(c, deps.sql, { csrf, challenge: r.challenge }, now());
+    }
     const status = r.reason === "locked" || r.reason === "source_blocked" ? 429 : 401;
     return htmlResponse(
       c,
       <LoginPage csrf={csrf} next="/" name="" error={MESSAGES[r.reason]} />,
       status,
     );
+  });
+
+  // passkeys: the options for the browser, then its answer (JSON, the login form's CSRF token in the header)
+  app.post("/login/passkey/options", async (c) => {
+    await checkLoginToken(c);
+    const body = await jsonBody(c);
+    const challenge = typeof body.challenge === "string" ? body.challenge : null;
+    try {
+      const rp = relyingPartyOf(new URL(c.req.url));
+      let userId: number | null = null;
+      let allow = null;
+      if (challenge !== null) {
+        const found = await findMfaChallenge(deps.sql, challenge, now());
+        if (!found) return c.json({ error: MESSAGES.challenge_expired }, 401);
+        userId = found.userId;
+        allow = await listPasskeys(deps.sql, userId);
+        if (allow.length === 0) return c.json({ error: "This account has no passkey." }, 400);
+      }
+      const options = await authenticationOptions(rp, allow);
+      const handle = await startCeremony(deps.sql, {
+        purpose: challenge !== null ? "second_factor" : "login",
+        userId,
+        challenge: options.challenge,
+        rpId: rp.rpId,
+        origin: rp.origin,
+      }, now());
+      return c.json({ handle, options });
+    } catch (e) {
+      if (e instanceof PasskeyError) return c.json({ error: e.message }, 400);
+      throw e;
+    }
+  });
+
+  app.post("/login/passkey", async (c) => {
+    await checkLoginToken(c);
+    const body = await jsonBody(c);
+    const challenge = typeof body.challenge === "string" ? body.challenge : undefined;
+    const handle = typeof body.handle === "string" ? body.handle : undefined;
+    const found = challenge ? await findMfaChallenge(deps.sql, challenge, now()) : null;
+    const ceremony = await takeCeremony(deps.sql, handle, challenge ? "second_factor" : "login", now());
+    if (!ceremony || (challenge && !found)) return c.json({ error: MESSAGES.challenge_expired }, 401);
+    const r = await passkeyLogin(
+      deps.sql,
+      {
+        ceremony,
+        response: body.response,
+        mfaChallenge: challenge,
+        sourceIp: clientIp(c),
+        userAgent: c.req.header("User-Agent") ?? null,
+      },
+      now(),
+      limits,
+      deps.nodeId,
+    );
+    if (!r.ok) {
+      const status = r.reason === "locked" || r.reason === "source_blocked" ? 429 : 401;
+      const reason = r.reason === "code_needed" ? "bad_credentials" : r.reason;
+      return c.json({ error: MESSAGES[reason] }, status);
+    }
+    setSessionCookie(c, secure, r.token, (r.expiresAt.getTime() - now().getTime()) / 1000);
+    const next = found ? found.next : typeof body.next === "string" ? body.next : "/";
+    return c.json({ redirect: safeNext(next) });
   });
 
   app.post("/logout", requireSession(deps.sql, now, limits, secure), csrfProtect(), async (c) => {
@@ -265,4 +391,14 @@ export function loginRoutes(
   });
 
   return app;
+}
+
+/** A small JSON body (the passkey calls); anything else is an empty object. */
+async function jsonBody(c: Context<AppEnv>): Promise<Record<string, unknown>> {
+  try {
+    const v = await c.req.json();
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? v as Record<string, unknown> : {};
+  } catch {
+    return {};
+  }
 }

@@ -12,7 +12,7 @@ import { applianceKeyOf } from "../secret.ts";
 import { type OidcClient, OidcError } from "../oidc/client.ts";
 import { FLOW_TTL_MS, setFlowCookie, takeFlowCookie } from "../oidc/flow_cookie.ts";
 import { ssoLogin, type SsoRefusal } from "../oidc/sso_login.ts";
-import { CodePage } from "./login.tsx";
+import { codePage } from "./login.tsx";
 
 export const OIDC_CALLBACK_PATH = "/login/oidc/callback";
 
@@ -168,7 +168,7 @@ export function oidcRoutes(
       return htmlResponse(c, <ContinuePage next={safeNext(flow.next)} />);
     }
     if (r.reason === "code_needed") {
-      return htmlResponse(c, <CodePage csrf={issueLoginToken(c, secure)} challenge={r.challenge} />);
+      return await codePage(c, deps.sql, { csrf: issueLoginToken(c, secure), challenge: r.challenge }, now());
     }
     if ("name" in r) {
       return htmlResponse(
