@@ -63,7 +63,22 @@ export function mapError(e: unknown): { status: number; message: string; level: 
   if (e instanceof HTTPException) {
     return { status: e.status, message: TITLES[e.status] ?? "Error", level: "debug" };
   }
+  if (isBodyReadError(e)) {
+    return { status: 400, message: "The request body could not be read.", level: "debug" };
+  }
   return { status: 500, message: "An internal error occurred; it has been logged.", level: "error" };
+}
+
+/**
+ * A request body the client broke: a lying length or chunked encoding (Deno's HTTP server reports it when the
+ * body is read), a connection gone mid-body, a multipart body without its boundary. The client's fault: 400,
+ * not an internal error (found by bench/reliability/fuzz_http.ts).
+ */
+function isBodyReadError(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  return e.name === "BadResource" || e.name === "Http" || /^invalid HTTP\/1 request/.test(e.message) ||
+    (e instanceof TypeError &&
+      /MultipartParser|multipart\/form-data must provide a boundary/.test(e.message));
 }
 
 /**
