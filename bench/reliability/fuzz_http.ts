@@ -232,7 +232,9 @@ const alive = await fetch(`${base}/healthz`).then((r) => r.body?.cancel().then((
 );
 const errorLines = env.logLines().filter((l) => l.level === "error");
 const errors = errorLines.length;
-const samples = new Set(errorLines.map((l) => String(l.msg ?? l.message ?? "").replace(/\(ref [0-9a-f]+\)/, "").slice(0, 300)));
+const samples = new Set(
+  errorLines.map((l) => String(l.msg ?? l.message ?? "").replace(/\(ref [0-9a-f]+\)/, "").slice(0, 300)),
+);
 const rss =
   Number(/VmRSS:\s+(\d+)/.exec(await Deno.readTextFile(`/proc/${env.serve.child.pid}/status`))?.[1]) /
   1024;
