@@ -3,6 +3,7 @@
 // the socket report the client's addresses. Everything after the header is handed back (unshift) to
 // whoever reads the socket next; the socket is left paused for it.
 import type net from "node:net";
+import type { AuditEvent } from "../db/audit_events.ts";
 import {
   type Endpoint,
   isTrustedSender,
@@ -100,4 +101,21 @@ function useAddresses(sock: net.Socket, source: Endpoint, destination: Endpoint)
   for (const [k, value] of Object.entries(values)) {
     Object.defineProperty(sock, k, { value, configurable: true, enumerable: true });
   }
+}
+
+/** The audit row of a refused connection: the sender's address, why, and on which listener. */
+export function proxyRefusalEvent(
+  protocol: "ssh" | "rdp",
+  r: Extract<GateResult, { ok: false }>,
+  listener: string,
+): AuditEvent {
+  return {
+    // the same actor the proxy gives other events of clients not identified yet
+    actor: protocol === "ssh" ? `ip:${r.peer}` : "unknown",
+    action: protocol === "ssh" ? "ssh.proxy_header_refused" : "rdp.proxy_header_refused",
+    target: null,
+    sourceIp: r.peer || null,
+    success: false,
+    details: { reason: r.reason, detail: r.detail, listener },
+  };
 }

@@ -2,7 +2,7 @@
 // who connected to the balancer and which address they dialled. Pure: bytes in, a typed result out, never
 // a throw (the input comes from the network). Version 1 (the text header) is recognised and refused.
 // Spec: https://www.haproxy.org/download/2.9/doc/proxy-protocol.txt
-import { type Cidr, cidrContains, formatIp, type IpAddress, tryParseIp } from "../policy/cidr.ts";
+import { type Cidr, cidrContains, formatIp, type IpAddress, parseCidr, tryParseIp } from "../policy/cidr.ts";
 
 /** The 12 bytes every v2 header starts with. */
 export const PROXY_V2_SIGNATURE = Uint8Array.from([
@@ -144,6 +144,14 @@ export type ProxyVerdict =
   | { accept: false; reason: ProxyRefusal; detail: string };
 
 export type ProxyRefusal = "proxy_header_untrusted" | "proxy_header_missing" | "proxy_header_invalid";
+
+/** The settings of config keys proxy_protocol_from (CIDRs, validated by core/config.ts) and proxy_protocol. */
+export function proxyProtocolSettings(
+  from: readonly string[],
+  mode: ProxyProtocolMode,
+): ProxyProtocolSettings {
+  return { from: from.map((c) => parseCidr(c, { strict: false })), mode };
+}
 
 /** Whether the socket peer `peer` may send a header (it lies within `proxy_protocol_from`). */
 export function isTrustedSender(settings: ProxyProtocolSettings, peer: string): boolean {
