@@ -1,4 +1,4 @@
-// e2e: a real HAProxy (TCP mode, send-proxy-v2) in front of the SSH proxy, real OpenSSH clients bound to
+// e2e: a real HAProxy (TCP mode, send-proxy-v2) in front of the SSH and RDP proxies, real OpenSSH clients bound to
 // distinct 127.x sources, a real sshd and PostgreSQL. The proxy sees the client's address, not the
 // balancer's; a pool IP dialled on the balancer reaches that pool IP's server; a header from a sender
 // outside proxy_protocol_from, and a missing one from the balancer, are refused and audited.
@@ -8,6 +8,9 @@ import { type ClientId, ssh } from "./helpers/ssh_clients.ts";
 import { freePort } from "./helpers/sshd.ts";
 import { startHaproxy } from "./helpers/haproxy.ts";
 import { proxyProtocolSettings } from "../proxy/proxy_protocol.ts";
+import { haveRdpTools, runXfreerdp, startXfreerdp } from "./helpers/rdp_backend.ts";
+import { POOL_IP as POOL_IP_RDP, startRdpEnv } from "./helpers/rdp_env.ts";
+import { activated, closedSession, sessions, withShadow } from "./helpers/rdp_shadow.ts";
 
 const BALANCER = "127.0.44.9"; // the trusted balancer's source address
 const IMPOSTOR = "127.0.44.8"; // a balancer nobody configured
@@ -138,4 +141,68 @@ Deno.test("SSH behind HAProxy with PROXY v2: the client's address and dialled po
     await haproxy.stop();
     await env.close();
   }
+});
+
+Deno.test({
+  name: "RDP behind HAProxy with PROXY v2: xfreerdp admitted with its own address on the pool IP it dialled",
+  ignore: !haveRdpTools(),
+  async fn() {
+    await withShadow(async (shadow) => {
+      // alice may come from 127.0.0.1 only (xfreerdp cannot pick its source); the balancer's 127.0.44.9 is
+      // in no CIDR and the proxy's own 127.0.0.1 is no pool IP: admission and routing need the header
+      const env = await startRdpEnv({
+        backendPort: shadow.port,
+        proxy: { proxyProtocol: proxyProtocolSettings([`${BALANCER}/32`], "required") },
+      });
+      const port = freePort(POOL_IP_RDP);
+      const impostorPort = freePort(POOL_IP_RDP);
+      const jump = `127.0.0.1:${env.port}`;
+      const haproxy = await startHaproxy([
+        { name: "rdp", bind: [`${POOL_IP_RDP}:${port}`], to: jump, sendProxyV2: true, source: BALANCER },
+        {
+          name: "impostor",
+          bind: [`${POOL_IP_RDP}:${impostorPort}`],
+          to: jump,
+          sendProxyV2: true,
+          source: IMPOSTOR,
+        },
+      ]);
+      try {
+        const c = await startXfreerdp({ host: POOL_IP_RDP, port });
+        try {
+          await activated(env);
+        } finally {
+          await c.stop();
+        }
+        const s = await closedSession(env);
+        assert.equal(s.server_name, "desk");
+        const [row] = await env.db.sql<{ source_ip: string; proxy_ip: string }[]>`
+          SELECT host(source_ip) AS source_ip, host(proxy_ip) AS proxy_ip FROM sessions WHERE protocol = 'rdp'`;
+        assert.deepEqual({ ...row }, { source_ip: "127.0.0.1", proxy_ip: POOL_IP_RDP });
+        await env.proxy.auditsSettled();
+        const granted = await env.db.sql<{ source_ip: string; local_address: string; local_port: number }[]>`
+          SELECT host(source_ip) AS source_ip, details->>'local_address' AS local_address,
+            (details->>'local_port')::int AS local_port FROM audit_log WHERE action = 'rdp.access_granted'`;
+        assert.deepEqual([...granted], [{
+          source_ip: "127.0.0.1",
+          local_address: POOL_IP_RDP,
+          local_port: port,
+        }]);
+
+        // the same client through a balancer nobody configured: refused before the RDP handshake
+        const r = await runXfreerdp({ host: POOL_IP_RDP, port: impostorPort, runMs: 15_000 });
+        assert.ok(!r.killed, "the client gave up on its own");
+        await env.proxy.auditsSettled();
+        const refused = await env.db.sql<{ source_ip: string; reason: string }[]>`
+          SELECT host(source_ip) AS source_ip, details->>'reason' AS reason FROM audit_log
+          WHERE action = 'rdp.proxy_header_refused'`;
+        assert.ok(refused.length >= 1);
+        assert.ok(refused.some((x) => x.source_ip === IMPOSTOR && x.reason === "proxy_header_untrusted"));
+        assert.equal((await sessions(env.db.sql)).length, 1);
+      } finally {
+        await haproxy.stop();
+        await env.close();
+      }
+    });
+  },
 });
