@@ -36,6 +36,7 @@ export async function startWeb(
     dataDir: deps.dataDir ?? config.dataDir,
     trustedSigners: deps.trustedSigners ?? config.trustedSigners ?? null,
     consoleMfa: deps.consoleMfa ?? config.consoleMfa ?? "optional",
+    trustedProxies: deps.trustedProxies ?? config.trustedProxies ?? [],
     directory: deps.directory ?? config.ldap ?? null,
     oidc: deps.oidc ?? (config.oidc ? createOidcClient(config.oidc) : null),
   };
