@@ -19,7 +19,7 @@ export interface WebServer {
 export async function startWeb(
   config:
     & Pick<Config, "webListen" | "webTlsCert" | "webTlsKey" | "recordingsDir" | "ipPool" | "dataDir">
-    & Partial<Pick<Config, "consoleMfa" | "trustedSigners" | "ldap" | "oidc">>,
+    & Partial<Pick<Config, "consoleMfa" | "trustedSigners" | "ldap" | "oidc" | "trustedProxies">>,
   deps:
     & Omit<WebDeps, "secureCookies" | "recordingsDir" | "ipPool">
     & Partial<Pick<WebDeps, "secureCookies" | "recordingsDir" | "ipPool">>,
