@@ -43,6 +43,16 @@ export function passProxyGate(
   timeoutMs = PROXY_HEADER_TIMEOUT_MS,
 ): Promise<GateResult> {
   const peer = plainIp(sock.remoteAddress);
+  // Deno has no peer address for a socket reset before we saw it (a balancer's health check that hung up
+  // at once): it is gone, and nothing can be said about who sent it
+  if (peer === "") {
+    return Promise.resolve({
+      ok: false,
+      reason: "proxy_header_closed",
+      detail: "gone before it was read",
+      peer,
+    });
+  }
   const trusted = isTrustedSender(settings, peer);
   return new Promise((resolve) => {
     let buf = new Uint8Array(0);
@@ -103,12 +113,17 @@ function useAddresses(sock: net.Socket, source: Endpoint, destination: Endpoint)
   }
 }
 
-/** The audit row of a refused connection: the sender's address, why, and on which listener. */
+/**
+ * The audit row of a refused connection: the sender's address, why, and on which listener. None for a
+ * connection that closed without a word (a port scan, a TCP health check): it claimed nothing, and a row
+ * per check would bury the audit log; the refusal metric counts it.
+ */
 export function proxyRefusalEvent(
   protocol: "ssh" | "rdp",
   r: Extract<GateResult, { ok: false }>,
   listener: string,
-): AuditEvent {
+): AuditEvent | null {
+  if (r.reason === "proxy_header_closed") return null;
   return {
     // the same actor the proxy gives other events of clients not identified yet
     actor: protocol === "ssh" ? `ip:${r.peer}` : "unknown",

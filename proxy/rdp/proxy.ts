@@ -271,7 +271,8 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
       if (r.ok) return onConnection(sock);
       sock.destroy();
       deps.metrics?.setupRefused.inc({ protocol: "rdp", reason: r.reason });
-      audit(proxyRefusalEvent("rdp", r, listener));
+      const e = proxyRefusalEvent("rdp", r, listener);
+      if (e) audit(e);
     });
   };
   const listeners = new Listeners(onAccepted, (m, f) => log.warn(m, f));

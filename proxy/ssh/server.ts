@@ -236,7 +236,8 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
             if (r.ok) return accept(sock, listener);
             sock.destroy();
             deps.metrics?.setupRefused.inc({ protocol: "ssh", reason: r.reason });
-            void rt.preauthAudit(proxyRefusalEvent("ssh", r, listener), r.reason);
+            const e = proxyRefusalEvent("ssh", r, listener);
+            if (e) void rt.preauthAudit(e, r.reason);
           });
         });
         await new Promise<void>((resolve, reject) => {

@@ -15,6 +15,8 @@ export interface HaproxyRoute {
   sendProxyV2: boolean;
   /** the balancer's own source address toward jumphost */
   source: string;
+  /** health checks every 300 ms (with send-proxy-v2 they carry a LOCAL header) */
+  check?: boolean;
 }
 
 export interface Haproxy {
@@ -44,7 +46,9 @@ export async function startHaproxy(routes: HaproxyRoute[]): Promise<Haproxy> {
     );
     lines.push(
       `backend be_${r.name}`,
-      `  server jump ${r.to}${r.sendProxyV2 ? " send-proxy-v2" : ""} source ${r.source}`,
+      `  server jump ${r.to}${r.sendProxyV2 ? " send-proxy-v2" : ""} source ${r.source}${
+        r.check ? " check inter 300" : ""
+      }`,
     );
   }
   await Deno.writeTextFile(cfg, lines.join("\n") + "\n");
