@@ -7,6 +7,7 @@ import { startSshEnv } from "./helpers/ssh_env.ts";
 import { type ClientId, ssh } from "./helpers/ssh_clients.ts";
 import { freePort } from "./helpers/sshd.ts";
 import { startHaproxy } from "./helpers/haproxy.ts";
+import { CLIENT_IP, startServeEnv } from "./helpers/serve_env.ts";
 import { proxyProtocolSettings } from "../proxy/proxy_protocol.ts";
 import { haveRdpTools, runXfreerdp, startXfreerdp } from "./helpers/rdp_backend.ts";
 import { POOL_IP as POOL_IP_RDP, startRdpEnv } from "./helpers/rdp_env.ts";
@@ -210,4 +211,31 @@ Deno.test({
       }
     });
   },
+});
+
+Deno.test("jumphost serve reads proxy_protocol_from from its environment: the SSH worker believes the balancer", async () => {
+  const env = await startServeEnv({ env: { JUMPHOST_PROXY_PROTOCOL_FROM: `${BALANCER}/32` } });
+  let haproxy: Awaited<ReturnType<typeof startHaproxy>> | null = null;
+  try {
+    await env.serve.waitFor(/"msg":"ready"/, 60_000);
+    const port = freePort(SERVICE);
+    haproxy = await startHaproxy([
+      {
+        name: "ssh",
+        bind: [`${SERVICE}:${port}`],
+        to: `127.0.0.1:${env.ports.ssh}`,
+        sendProxyV2: true,
+        source: BALANCER,
+      },
+    ]);
+    const r = await ssh(env.client, port, SERVICE, env.target, ["echo served"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "served\n");
+    const rows = await env.db.sql<{ source_ip: string }[]>`
+      SELECT host(source_ip) AS source_ip FROM sessions WHERE protocol = 'ssh'`;
+    assert.deepEqual(rows.map((x) => x.source_ip), [CLIENT_IP]);
+  } finally {
+    await haproxy?.stop();
+    await env.close();
+  }
 });
