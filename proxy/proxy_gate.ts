@@ -26,11 +26,54 @@ export type GateResult =
   | { ok: true; viaHeader: boolean }
   | {
     ok: false;
-    reason: ProxyRefusal | "proxy_header_timeout" | "proxy_header_closed";
+    reason: ProxyRefusal | "proxy_header_timeout" | "proxy_header_closed" | "proxy_gate_full";
     detail: string;
     /** the socket peer (the balancer, or whoever sent the refused header) */
     peer: string;
   };
+
+/** Bounds of sockets waiting in the gate (their setup caps apply only once the client's address is known). */
+export interface GateLimits {
+  /** sockets reading their first bytes, from all senders */
+  total: number;
+  /** of them from one sender outside proxy_protocol_from (a balancer carries everyone: it has none) */
+  perUntrustedSource: number;
+}
+
+export const GATE_LIMITS: GateLimits = { total: 1024, perUntrustedSource: 32 };
+
+/**
+ * Counts sockets in the gate, so that silent connections (which wait up to the header timeout before any
+ * setup cap sees them) cannot pile up without bound.
+ */
+export class GateSlots {
+  #total = 0;
+  #bySource = new Map<string, number>();
+  constructor(private readonly limits: GateLimits = GATE_LIMITS) {}
+
+  /** Takes a slot for a socket from `peer`; a release function, or null when over a limit. */
+  take(peer: string, trusted: boolean): (() => void) | null {
+    if (this.#total >= this.limits.total) return null;
+    const n = trusted ? 0 : this.#bySource.get(peer) ?? 0;
+    if (!trusted && n >= this.limits.perUntrustedSource) return null;
+    this.#total++;
+    if (!trusted) this.#bySource.set(peer, n + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#total--;
+      if (trusted) return;
+      const left = (this.#bySource.get(peer) ?? 1) - 1;
+      if (left <= 0) this.#bySource.delete(peer);
+      else this.#bySource.set(peer, left);
+    };
+  }
+
+  get inGate(): number {
+    return this.#total;
+  }
+}
 
 /**
  * Reads the start of `sock` under `settings`. On `ok`, the socket is paused, its header bytes consumed and
@@ -41,6 +84,7 @@ export function passProxyGate(
   sock: net.Socket,
   settings: ProxyProtocolSettings,
   timeoutMs = PROXY_HEADER_TIMEOUT_MS,
+  slots?: GateSlots,
 ): Promise<GateResult> {
   const peer = plainIp(sock.remoteAddress);
   // Deno has no peer address for a socket reset before we saw it (a balancer's health check that hung up
@@ -54,9 +98,19 @@ export function passProxyGate(
     });
   }
   const trusted = isTrustedSender(settings, peer);
+  const release = slots ? slots.take(peer, trusted) : () => {};
+  if (release === null) {
+    return Promise.resolve({
+      ok: false,
+      reason: "proxy_gate_full",
+      detail: `too many connections waiting for their first bytes${trusted ? "" : " from this sender"}`,
+      peer,
+    });
+  }
   return new Promise((resolve) => {
     let buf = new Uint8Array(0);
     const done = (r: GateResult, rest?: Uint8Array) => {
+      release();
       clearTimeout(timer);
       sock.off("data", onData);
       sock.off("close", onClose);
@@ -115,15 +169,16 @@ function useAddresses(sock: net.Socket, source: Endpoint, destination: Endpoint)
 
 /**
  * The audit row of a refused connection: the sender's address, why, and on which listener. None for a
- * connection that closed without a word (a port scan, a TCP health check): it claimed nothing, and a row
- * per check would bury the audit log; the refusal metric counts it.
+ * connection that closed without a word (a port scan, a TCP health check: it claimed nothing, and a row per
+ * check would bury the audit log) nor for one cut by the gate's bounds (a flood, like the setup caps: logged
+ * and counted, never a database write per connection).
  */
 export function proxyRefusalEvent(
   protocol: "ssh" | "rdp",
   r: Extract<GateResult, { ok: false }>,
   listener: string,
 ): AuditEvent | null {
-  if (r.reason === "proxy_header_closed") return null;
+  if (r.reason === "proxy_header_closed" || r.reason === "proxy_gate_full") return null;
   return {
     // the same actor the proxy gives other events of clients not identified yet
     actor: protocol === "ssh" ? `ip:${r.peer}` : "unknown",

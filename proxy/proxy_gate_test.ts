@@ -2,7 +2,7 @@
 // it handed on intact, the socket's addresses replaced; refusals and a silent sender end in a result.
 import assert from "node:assert/strict";
 import net from "node:net";
-import { passProxyGate } from "./proxy_gate.ts";
+import { GateSlots, passProxyGate } from "./proxy_gate.ts";
 import { PROXY_V2_SIGNATURE, proxyProtocolSettings } from "./proxy_protocol.ts";
 
 const header = Uint8Array.from([
@@ -111,4 +111,46 @@ Deno.test("refusals: a header from outside the list, none from the balancer, sil
   assert.equal(!silent.result.ok && silent.result.reason, "proxy_header_timeout");
   const partial = await through(["127.0.0.1/32"], (c) => write(c, header.subarray(0, 20)), 200);
   assert.equal(!partial.result.ok && partial.result.reason, "proxy_header_timeout");
+});
+
+Deno.test("gate slots: a bound in all and per untrusted sender; a balancer has no per-sender bound", () => {
+  const slots = new GateSlots({ total: 4, perUntrustedSource: 2 });
+  const a1 = slots.take("192.0.2.1", false), a2 = slots.take("192.0.2.1", false);
+  assert.ok(a1 && a2);
+  assert.equal(slots.take("192.0.2.1", false), null, "third from one sender");
+  const b = slots.take("10.0.0.5", true), c = slots.take("10.0.0.5", true);
+  assert.ok(b && c);
+  assert.equal(slots.take("10.0.0.5", true), null, "the total");
+  assert.equal(slots.inGate, 4);
+  a1();
+  a1(); // twice is once
+  assert.equal(slots.inGate, 3);
+  const a3 = slots.take("192.0.2.1", false);
+  assert.ok(a3);
+  a2(), a3(), b(), c();
+  assert.equal(slots.inGate, 0);
+});
+
+Deno.test("a full gate refuses at once, without reading", async () => {
+  const slots = new GateSlots({ total: 0, perUntrustedSource: 0 });
+  const settings = proxyProtocolSettings(["127.0.0.1/32"], "required");
+  const server = net.createServer((sock) => {
+    void passProxyGate(sock, settings, 1000, slots).then((r) => {
+      sock.destroy();
+      server.emit("result", r);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const result = new Promise((r) => server.once("result", r));
+  const client = net.connect({ host: "127.0.0.1", port: (server.address() as net.AddressInfo).port });
+  client.on("error", () => {});
+  client.write(header);
+  assert.deepEqual(await result, {
+    ok: false,
+    reason: "proxy_gate_full",
+    detail: "too many connections waiting for their first bytes",
+    peer: "127.0.0.1",
+  });
+  client.destroy();
+  await new Promise<void>((r) => server.close(() => r()));
 });

@@ -40,7 +40,7 @@ import { totpFactorOf, verifySecondFactor } from "../../db/totp.ts";
 import { DEFAULT_RDP_MFA_SEPARATOR } from "../../core/config.ts";
 import { loadSigningKey, type SigningKey } from "../../core/signing_key.ts";
 import { createRecordingSealer } from "../recording_seal.ts";
-import { passProxyGate, proxyRefusalEvent } from "../proxy_gate.ts";
+import { GateSlots, passProxyGate, proxyRefusalEvent } from "../proxy_gate.ts";
 import type { ProxyProtocolSettings } from "../proxy_protocol.ts";
 
 export interface RdpProxyDeps {
@@ -260,19 +260,25 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
   // behind a load balancer: its PROXY header is read first, so the setup caps above, admission, identity
   // and routing by the dialled pool IP or port all see the client's addresses (proxy/proxy_gate.ts)
   const gating = new Set<net.Socket>();
+  const gateSlots = new GateSlots();
   const onAccepted = (sock: net.Socket) => {
     const pp = deps.proxyProtocol;
     if (stopping || !pp || pp.from.length === 0) return onConnection(sock);
     const listener = `${plainIp(sock.localAddress)}:${sock.localPort}`;
     sock.on("error", () => {}); // a reset while the header is read ends in the gate's "closed"
     gating.add(sock);
-    void passProxyGate(sock, pp, deps.proxyHeaderTimeoutMs).then((r) => {
+    void passProxyGate(sock, pp, deps.proxyHeaderTimeoutMs, gateSlots).then((r) => {
       gating.delete(sock);
       if (r.ok) return onConnection(sock);
       sock.destroy();
       deps.metrics?.setupRefused.inc({ protocol: "rdp", reason: r.reason });
       const e = proxyRefusalEvent("rdp", r, listener);
       if (e) audit(e);
+      else if (r.reason === "proxy_gate_full" && refused++ % 100 === 0) {
+        log.warn("RDP connection refused: too many connections waiting for a PROXY header", {
+          source: r.peer,
+        });
+      }
     });
   };
   const listeners = new Listeners(onAccepted, (m, f) => log.warn(m, f));

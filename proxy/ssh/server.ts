@@ -20,7 +20,7 @@ import { batchWrites } from "./write_batching.ts";
 import { algorithmsReady, serverAlgorithms } from "./algorithms.ts";
 import { SETUP_DEFAULTS, SetupCounter } from "./setup_guard.ts";
 import { sourceKey } from "../source_key.ts";
-import { passProxyGate, proxyRefusalEvent } from "../proxy_gate.ts";
+import { GateSlots, passProxyGate, proxyRefusalEvent } from "../proxy_gate.ts";
 
 export interface ListenAddress {
   host: string;
@@ -165,6 +165,7 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
 
   const listeners: net.Server[] = [];
   const sockets = new Set<net.Socket>();
+  const gateSlots = new GateSlots();
 
   /**
    * Counts a new socket into its listener's and its source's setup slots (refusing it beyond a cap) and
@@ -232,12 +233,15 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
           if (!pp || pp.from.length === 0) return accept(sock, listener);
           // behind a balancer: its header first, so that the setup caps, identity and routing below see
           // the client's address and the address it dialled
-          void passProxyGate(sock, pp, deps.proxyHeaderTimeoutMs).then((r) => {
+          void passProxyGate(sock, pp, deps.proxyHeaderTimeoutMs, gateSlots).then((r) => {
             if (r.ok) return accept(sock, listener);
             sock.destroy();
             deps.metrics?.setupRefused.inc({ protocol: "ssh", reason: r.reason });
             const e = proxyRefusalEvent("ssh", r, listener);
             if (e) void rt.preauthAudit(e, r.reason);
+            else if (r.reason === "proxy_gate_full" && refusedSetups++ % 100 === 0) {
+              deps.log.warn("SSH connection cut before login", { reason: r.reason, source: r.peer });
+            }
           });
         });
         await new Promise<void>((resolve, reject) => {
