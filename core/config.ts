@@ -91,6 +91,15 @@ export interface Config {
    * nodes sharing the database (tamper evidence)
    */
   trustedSigners: string | null;
+  /**
+   * load balancers whose PROXY protocol v2 header is believed on the SSH and RDP listeners (CIDRs, canonical);
+   * empty = no header is read. A header from any other sender is refused.
+   */
+  proxyProtocolFrom: string[];
+  /** a sender in proxyProtocolFrom must send a header ("required") or may connect without one ("optional") */
+  proxyProtocol: "required" | "optional";
+  /** reverse proxies in front of the console whose X-Forwarded-For is believed (CIDRs, canonical) */
+  trustedProxies: string[];
   /** the directory (LDAP) users and console accounts may authenticate against (core/ldap/config.ts) */
   ldap: LdapConfig | null;
   /** single sign-on to the console with an OpenID provider (core/oidc/config.ts) */
@@ -183,6 +192,21 @@ export const KEYS: KeySpec[] = [
     env: "JUMPHOST_ON_RECORDING_FAILURE",
     flag: "on-recording-failure",
   },
+  {
+    key: "proxyProtocolFrom",
+    file: "proxy_protocol_from",
+    env: "JUMPHOST_PROXY_PROTOCOL_FROM",
+    flag: "proxy-protocol-from",
+    list: true,
+  },
+  { key: "proxyProtocol", file: "proxy_protocol", env: "JUMPHOST_PROXY_PROTOCOL", flag: "proxy-protocol" },
+  {
+    key: "trustedProxies",
+    file: "trusted_proxies",
+    env: "JUMPHOST_TRUSTED_PROXIES",
+    flag: "trusted-proxies",
+    list: true,
+  },
   // file and environment only (no command-line flag: a token on argv shows in ps)
   { key: "syslog", file: "syslog", env: "JUMPHOST_SYSLOG", flag: "syslog" },
   { key: "metricsToken", file: "metrics_token", env: "JUMPHOST_METRICS_TOKEN", flag: "metrics-token" },
@@ -224,6 +248,25 @@ function asList(key: string, v: Raw[string], what = "HOST:PORT"): string[] {
 
 const CIDR = /^(?:\d{1,3}(?:\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/;
 
+/**
+ * A list of CIDRs (a bare address is a /32 or /128), checked enough that a typo is a configuration error;
+ * the proxies and the console parse them again with policy/cidr.ts.
+ */
+function cidrList(key: string, v: Raw[string]): string[] {
+  const list = asList(key, v ?? [], "CIDRs");
+  for (const c of list) {
+    const m =
+      /^(?:(\d{1,3}(?:\.\d{1,3}){3})(?:\/(\d{1,2}))?|([0-9a-fA-F:.]*:[0-9a-fA-F:.]*)(?:\/(\d{1,3}))?)$/.exec(
+        c,
+      );
+    const v4ok = m?.[1] !== undefined && m[1].split(".").every((o) => Number(o) <= 255) &&
+      Number(m[2] ?? 32) <= 32;
+    const v6ok = m?.[3] !== undefined && Number(m[4] ?? 128) <= 128;
+    if (!v4ok && !v6ok) throw new ConfigError(key, `"${c}" is not a CIDR`);
+  }
+  return list;
+}
+
 function defaults(s: ConfigSources): Raw {
   const installed = s.profile === "installed";
   return {
@@ -257,6 +300,9 @@ function defaults(s: ConfigSources): Raw {
     rdpTlsKey: null,
     onRecordingFailure: "disconnect",
     rdpMfaSeparator: DEFAULT_RDP_MFA_SEPARATOR,
+    proxyProtocolFrom: [],
+    proxyProtocol: "required",
+    trustedProxies: [],
   };
 }
 
@@ -381,6 +427,10 @@ export function resolveConfig(s: ConfigSources): Config {
   const rdpMfaSeparator = str("rdpMfaSeparator") ?? DEFAULT_RDP_MFA_SEPARATOR;
   const badSeparator = invalidMfaSeparator(rdpMfaSeparator);
   if (badSeparator !== null) throw new ConfigError(name("rdpMfaSeparator"), badSeparator);
+  const proxyProtocol = str("proxyProtocol") ?? "required";
+  if (proxyProtocol !== "required" && proxyProtocol !== "optional") {
+    throw new ConfigError(name("proxyProtocol"), "must be required or optional");
+  }
   const metricsToken = str("metricsToken");
   if (metricsToken !== null && metricsToken.length < 16) {
     throw new ConfigError(name("metricsToken"), "must be at least 16 characters");
@@ -433,6 +483,9 @@ export function resolveConfig(s: ConfigSources): Config {
     consoleMfa,
     onRecordingFailure,
     rdpMfaSeparator,
+    proxyProtocolFrom: cidrList(name("proxyProtocolFrom"), raw.proxyProtocolFrom),
+    proxyProtocol,
+    trustedProxies: cidrList(name("trustedProxies"), raw.trustedProxies),
     ldap,
     oidc,
   };

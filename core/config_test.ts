@@ -153,3 +153,32 @@ Deno.test("oidc_* keys: known to the config file, off by default, errors name th
       e instanceof ConfigError && /oidc_client_id: is required with oidc_issuer/.test(e.message),
   );
 });
+
+Deno.test("proxy_protocol_from, proxy_protocol and trusted_proxies: off by default, CIDR lists, typos refused", () => {
+  const d = resolveConfig(base);
+  assert.deepEqual([d.proxyProtocolFrom, d.proxyProtocol, d.trustedProxies], [[], "required", []]);
+  const c = resolveConfig({
+    ...base,
+    file: {
+      proxy_protocol_from: ["127.0.0.2/32", "10.0.0.0/8"],
+      trusted_proxies: "192.0.2.1, 2001:db8::/32",
+    },
+    env: { JUMPHOST_PROXY_PROTOCOL: "optional" },
+  });
+  assert.deepEqual(c.proxyProtocolFrom, ["127.0.0.2/32", "10.0.0.0/8"]);
+  assert.equal(c.proxyProtocol, "optional");
+  assert.deepEqual(c.trustedProxies, ["192.0.2.1", "2001:db8::/32"]);
+  const bad: [Partial<ConfigSources>, RegExp][] = [
+    [
+      { file: { proxy_protocol_from: ["10.0.0.0/33"] } },
+      /proxy_protocol_from: "10\.0\.0\.0\/33" is not a CIDR/,
+    ],
+    [
+      { env: { JUMPHOST_TRUSTED_PROXIES: "300.1.1.1" } },
+      /JUMPHOST_TRUSTED_PROXIES: "300\.1\.1\.1" is not a CIDR/,
+    ],
+    [{ file: { trusted_proxies: "haproxy.local" } }, /trusted_proxies: "haproxy\.local" is not a CIDR/],
+    [{ file: { proxy_protocol: "off" } }, /proxy_protocol: must be required or optional/],
+  ];
+  for (const [src, re] of bad) assert.throws(() => resolveConfig({ ...base, ...src }), re);
+});

@@ -58,6 +58,10 @@ export const AUDIT_ACTIONS = [
   "ssh.forward_withdrawn",
   "ssh.session_start",
   "ssh.session_end",
+  // a PROXY protocol header from a sender outside proxy_protocol_from, or none (or a broken one) from a
+  // balancer that must send one: the connection was closed before the proxy's protocol began
+  "ssh.proxy_header_refused",
+  "rdp.proxy_header_refused",
   "rdp.access_granted",
   "rdp.access_denied",
   "rdp.backend_failed",

@@ -2,9 +2,10 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
-import { requireSession, resolveLimits } from "./auth.ts";
+import { peerAddress, requireSession, resolveLimits } from "./auth.ts";
 import { csrfProtect } from "./csrf.ts";
 import type { AppEnv, WebDeps } from "./deps.ts";
+import { clientIpBehindProxies, parseTrustedProxies } from "./client_ip.ts";
 import { errorPage, HttpError, mapError } from "./errors.tsx";
 import { mountStatic } from "./static.ts";
 import { requireOwnPassword } from "./password_gate.ts";
@@ -65,6 +66,13 @@ export function createApp(deps: WebDeps): Hono<AppEnv> {
     },
   }));
 
+  // the client's address, once: the socket peer, or behind trusted_proxies the X-Forwarded-For client
+  const trustedProxies = parseTrustedProxies(deps.trustedProxies ?? []);
+  app.use(async (c, next) => {
+    const peer = peerAddress(c.env?.remoteAddr?.hostname);
+    c.set("clientIp", clientIpBehindProxies(peer, c.req.header("X-Forwarded-For"), trustedProxies));
+    await next();
+  });
   // during a database outage every page carries a banner (serve's probe knows; nothing is asked per request)
   app.use(async (c, next) => {
     const h = deps.dbHealth?.();

@@ -22,7 +22,7 @@ import { hashPassword, needsRehash, verifyPassword } from "../policy/password.ts
 import type { LdapConfig } from "../core/ldap/config.ts";
 import { isDirectoryConsoleUser, upsertDirectoryConsoleUser } from "../db/console_directory.ts";
 import { directoryConsoleRole } from "./directory_login.ts";
-import { formatIp, tryParseIp } from "../policy/mod.ts";
+import { canonicalIp } from "./client_ip.ts";
 import type { AppEnv, AuthLimits } from "./deps.ts";
 
 export type { AuthLimits };
@@ -268,19 +268,18 @@ export function clearSessionCookie(c: Context, secure: boolean): void {
 }
 
 /**
- * The client address: the socket peer Deno.serve passed in (X-Forwarded-For is not trusted: no setting
- * names a trusted proxy). Canonical like the proxies' audit rows: an IPv4-mapped IPv6 peer (a dual-stack
- * listener) becomes plain IPv4 and a zone id is dropped (PostgreSQL's inet cannot store one). Null when
- * unknown (then only account lockout applies).
+ * The client address: the socket peer Deno.serve passed in, or, when that peer is one of the
+ * trusted_proxies, the right-most untrusted X-Forwarded-For address (web/client_ip.ts; the app's first
+ * middleware works it out once per request). Canonical like the proxies' audit rows. Null when unknown
+ * (then only account lockout applies).
  */
 export function clientIp(c: Context<AppEnv>): string | null {
-  return peerAddress(c.env?.remoteAddr?.hostname);
+  const resolved = c.get("clientIp");
+  return resolved !== undefined ? resolved : peerAddress(c.env?.remoteAddr?.hostname);
 }
 
 export function peerAddress(hostname: unknown): string | null {
-  if (typeof hostname !== "string" || hostname === "") return null;
-  const ip = tryParseIp(hostname.replace(/%.*$/, ""));
-  return ip ? formatIp(ip) : null;
+  return canonicalIp(hostname);
 }
 
 /**

@@ -77,6 +77,8 @@ export interface WebDeps {
   secretKey?: () => Promise<SecretKey>;
   /** the database as serve's probe sees it: a banner on every page during an outage */
   dbHealth?: () => DbHealth;
+  /** config trusted_proxies: reverse proxies whose X-Forwarded-For names the client (CIDRs) */
+  trustedProxies?: string[];
 }
 
 export interface AuthLimits extends SessionLimits {

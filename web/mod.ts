@@ -19,7 +19,7 @@ export interface WebServer {
 export async function startWeb(
   config:
     & Pick<Config, "webListen" | "webTlsCert" | "webTlsKey" | "recordingsDir" | "ipPool" | "dataDir">
-    & Partial<Pick<Config, "consoleMfa" | "trustedSigners" | "ldap" | "oidc">>,
+    & Partial<Pick<Config, "consoleMfa" | "trustedSigners" | "ldap" | "oidc" | "trustedProxies">>,
   deps:
     & Omit<WebDeps, "secureCookies" | "recordingsDir" | "ipPool">
     & Partial<Pick<WebDeps, "secureCookies" | "recordingsDir" | "ipPool">>,
@@ -36,6 +36,7 @@ export async function startWeb(
     dataDir: deps.dataDir ?? config.dataDir,
     trustedSigners: deps.trustedSigners ?? config.trustedSigners ?? null,
     consoleMfa: deps.consoleMfa ?? config.consoleMfa ?? "optional",
+    trustedProxies: deps.trustedProxies ?? config.trustedProxies ?? [],
     directory: deps.directory ?? config.ldap ?? null,
     oidc: deps.oidc ?? (config.oidc ? createOidcClient(config.oidc) : null),
   };

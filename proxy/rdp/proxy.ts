@@ -40,6 +40,8 @@ import { totpFactorOf, verifySecondFactor } from "../../db/totp.ts";
 import { DEFAULT_RDP_MFA_SEPARATOR } from "../../core/config.ts";
 import { loadSigningKey, type SigningKey } from "../../core/signing_key.ts";
 import { createRecordingSealer } from "../recording_seal.ts";
+import { GateSlots, passProxyGate, proxyRefusalEvent } from "../proxy_gate.ts";
+import type { ProxyProtocolSettings } from "../proxy_protocol.ts";
 
 export interface RdpProxyDeps {
   sql: Sql;
@@ -75,6 +77,10 @@ export interface RdpProxyDeps {
   nlaThrottle?: NlaThrottleRules;
   /** config rdp_mfa_separator (default "#") */
   mfaSeparator?: string;
+  /** PROXY protocol v2 from load balancers (config proxy_protocol_from); absent or empty = off */
+  proxyProtocol?: ProxyProtocolSettings;
+  /** how long a sender has for its first bytes when proxyProtocol is on (default 10 s) */
+  proxyHeaderTimeoutMs?: number;
 }
 
 export interface RdpProxy {
@@ -251,7 +257,31 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
     const c = new ProxiedConnection(sock, ctx);
     connections.set(c, c.run().finally(() => connections.delete(c)));
   };
-  const listeners = new Listeners(onConnection, (m, f) => log.warn(m, f));
+  // behind a load balancer: its PROXY header is read first, so the setup caps above, admission, identity
+  // and routing by the dialled pool IP or port all see the client's addresses (proxy/proxy_gate.ts)
+  const gating = new Set<net.Socket>();
+  const gateSlots = new GateSlots();
+  const onAccepted = (sock: net.Socket) => {
+    const pp = deps.proxyProtocol;
+    if (stopping || !pp || pp.from.length === 0) return onConnection(sock);
+    const listener = `${plainIp(sock.localAddress)}:${sock.localPort}`;
+    sock.on("error", () => {}); // a reset while the header is read ends in the gate's "closed"
+    gating.add(sock);
+    void passProxyGate(sock, pp, deps.proxyHeaderTimeoutMs, gateSlots).then((r) => {
+      gating.delete(sock);
+      if (r.ok) return onConnection(sock);
+      sock.destroy();
+      deps.metrics?.setupRefused.inc({ protocol: "rdp", reason: r.reason });
+      const e = proxyRefusalEvent("rdp", r, listener);
+      if (e) audit(e);
+      else if (r.reason === "proxy_gate_full" && refused++ % 100 === 0) {
+        log.warn("RDP connection refused: too many connections waiting for a PROXY header", {
+          source: r.peer,
+        });
+      }
+    });
+  };
+  const listeners = new Listeners(onAccepted, (m, f) => log.warn(m, f));
   const kill: Unlisten = await listenSessionKill(deps.sql, (k) => {
     if (registry.terminateSession(k.session_id, "killed", `killed by ${k.actor}`)) {
       log.info("RDP session killed", { session: k.session_id, actor: k.actor });
@@ -316,6 +346,7 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
       await syncing;
       // net.Server.close() resolves only once its connections are gone: end them while it waits
       const closing = listeners.closeAll();
+      for (const sock of gating) sock.destroy();
       for (const c of connections.keys()) c.terminate("shutdown", "jumphost is stopping");
       await settleWithin(Promise.all(connections.values()), 5000);
       await closing;

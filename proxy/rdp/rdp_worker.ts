@@ -4,6 +4,7 @@
 import { runProxyWorker } from "../worker_runtime.ts";
 import type { RdpWorkerOptions } from "./messages.ts";
 import { createRdpProxy } from "./proxy.ts";
+import { proxyProtocolSettings } from "../proxy_protocol.ts";
 
 runProxyWorker<RdpWorkerOptions>({
   label: "RDP",
@@ -22,6 +23,7 @@ runProxyWorker<RdpWorkerOptions>({
       tlsCertPath: m.options.tlsCertPath ?? null,
       tlsKeyPath: m.options.tlsKeyPath ?? null,
       metrics,
+      proxyProtocol: proxyProtocolSettings(c.proxyProtocolFrom, c.proxyProtocol),
     });
     return {
       addresses: proxy.addresses,

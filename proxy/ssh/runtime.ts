@@ -12,6 +12,7 @@ import type { Clock } from "../../core/clock.ts";
 import type { SecretKey } from "../../core/secret_box.ts";
 import type { JumphostMetrics } from "../../core/metrics/jumphost_metrics.ts";
 import { PreauthAggregator } from "../preauth_aggregate.ts";
+import type { ProxyProtocolSettings } from "../proxy_protocol.ts";
 import { AuditSpool } from "../audit_spool.ts";
 import { DurableAudit } from "../durable_audit.ts";
 import type { SetupLimits } from "./setup_guard.ts";
@@ -63,6 +64,10 @@ export interface SshProxyDeps {
   auditSpoolMaxBytes?: number;
   /** the appliance's signing key, which seals recordings as they close; without it they stay unsealed */
   signingKey?: () => Promise<SigningKey>;
+  /** PROXY protocol v2 from load balancers (config proxy_protocol_from); absent or empty = off */
+  proxyProtocol?: ProxyProtocolSettings;
+  /** how long a sender has for its first bytes when proxyProtocol is on (default 10 s) */
+  proxyHeaderTimeoutMs?: number;
 }
 
 /** Runs database writes; when one fails (database down) it is retried until it succeeds. */

@@ -20,6 +20,7 @@ import { batchWrites } from "./write_batching.ts";
 import { algorithmsReady, serverAlgorithms } from "./algorithms.ts";
 import { SETUP_DEFAULTS, SetupCounter } from "./setup_guard.ts";
 import { sourceKey } from "../source_key.ts";
+import { GateSlots, passProxyGate, proxyRefusalEvent } from "../proxy_gate.ts";
 
 export interface ListenAddress {
   host: string;
@@ -164,6 +165,7 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
 
   const listeners: net.Server[] = [];
   const sockets = new Set<net.Socket>();
+  const gateSlots = new GateSlots();
 
   /**
    * Counts a new socket into its listener's and its source's setup slots (refusing it beyond a cap) and
@@ -207,6 +209,14 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
     return true;
   }
 
+  /** Hands a socket (its PROXY header, if any, already read) to ssh2 within the setup caps. */
+  function accept(sock: net.Socket, listener: string): void {
+    if (sock.destroyed) return;
+    if (!guardSetup(sock, listener)) return;
+    batchWrites(sock);
+    ssh.injectSocket(sock);
+  }
+
   return {
     async listen(addresses) {
       const bound: ListenAddress[] = [];
@@ -216,12 +226,23 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
           deps.metrics?.connections.inc({ protocol: "ssh" });
           // socket errors surface through the ssh2 connection; this keeps them from being unhandled
           sock.on("error", () => {});
-          if (!guardSetup(sock, listener)) return;
           sock.setNoDelay(true);
-          batchWrites(sock);
           sockets.add(sock);
           sock.on("close", () => sockets.delete(sock));
-          ssh.injectSocket(sock);
+          const pp = deps.proxyProtocol;
+          if (!pp || pp.from.length === 0) return accept(sock, listener);
+          // behind a balancer: its header first, so that the setup caps, identity and routing below see
+          // the client's address and the address it dialled
+          void passProxyGate(sock, pp, deps.proxyHeaderTimeoutMs, gateSlots).then((r) => {
+            if (r.ok) return accept(sock, listener);
+            sock.destroy();
+            deps.metrics?.setupRefused.inc({ protocol: "ssh", reason: r.reason });
+            const e = proxyRefusalEvent("ssh", r, listener);
+            if (e) void rt.preauthAudit(e, r.reason);
+            else if (r.reason === "proxy_gate_full" && refusedSetups++ % 100 === 0) {
+              deps.log.warn("SSH connection cut before login", { reason: r.reason, source: r.peer });
+            }
+          });
         });
         await new Promise<void>((resolve, reject) => {
           // worded like the RDP listener's, so an operator reads the same line for both

@@ -12,6 +12,7 @@ import { loadApplianceKey } from "../../core/appliance_key.ts";
 import type { SecretKey } from "../../core/secret_box.ts";
 import { spoolDir } from "../audit_spool.ts";
 import { loadSigningKey, type SigningKey } from "../../core/signing_key.ts";
+import { proxyProtocolSettings } from "../proxy_protocol.ts";
 
 runProxyWorker<SshWorkerOptions>({
   label: "SSH",
@@ -45,6 +46,7 @@ runProxyWorker<SshWorkerOptions>({
         signing = null;
         throw e;
       })),
+      proxyProtocol: proxyProtocolSettings(c.proxyProtocolFrom, c.proxyProtocol),
     });
     try {
       return {

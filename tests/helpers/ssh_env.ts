@@ -77,6 +77,8 @@ export interface SshEnvOptions {
   streamKeepBytes?: number;
   /** the directory (LDAP) that checks directory users' passwords */
   directory?: LdapConfig;
+  /** PROXY protocol v2 from these balancers (config proxy_protocol_from / proxy_protocol) */
+  proxyProtocol?: SshProxyDeps["proxyProtocol"];
 }
 
 export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
@@ -120,6 +122,7 @@ export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
     setup: o.setup,
     streamKeepBytes: o.streamKeepBytes,
     directory: o.directory,
+    proxyProtocol: o.proxyProtocol,
     secretKey: () => Promise.resolve(TEST_SECRET_KEY),
     signingKey: () => loadSigningKey(dataDir),
   });
