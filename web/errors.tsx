@@ -78,7 +78,9 @@ function isBodyReadError(e: unknown): boolean {
   if (!(e instanceof Error)) return false;
   return e.name === "BadResource" || e.name === "Http" || /^invalid HTTP\/1 request/.test(e.message) ||
     (e instanceof TypeError &&
-      /MultipartParser|multipart\/form-data must provide a boundary/.test(e.message));
+      /MultipartParser|multipart\/form-data must provide a boundary|Unable to parse body as form data/.test(
+        e.message,
+      ));
 }
 
 /**

@@ -56,7 +56,18 @@ export async function startWeb(
           full.log("error", `web: ${e instanceof Error ? e.message : String(e)}`);
           return new Response("internal error", { status: 500 });
         },
-      }, (req, info) => app.fetch(req, { remoteAddr: info.remoteAddr }));
+      }, (req, info) => {
+        // Deno builds the request URL from the Host header; a Host no URL can hold is the client's error
+        try {
+          new URL(req.url);
+        } catch {
+          return new Response("bad Host header\n", {
+            status: 400,
+            headers: { "Content-Type": "text/plain" },
+          });
+        }
+        return app.fetch(req, { remoteAddr: info.remoteAddr });
+      });
       servers.push(s);
       full.log("info", `web console listening on ${tls ? "https" : "http"}://${fmt(s.addr)}`);
     }

@@ -131,3 +131,45 @@ Deno.test("startWeb with a certificate serves HTTPS with Secure __Host- cookies 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("startWeb: a broken Host header or request body is the client's error (400), never a 500", async () => {
+  const db = await createTestDb();
+  const logs: string[] = [];
+  const web = await startWeb({
+    webListen: [{ host: "127.0.0.1", port: 0 }],
+    dataDir: "/nonexistent",
+    webTlsCert: null,
+    webTlsKey: null,
+    recordingsDir: "/nonexistent",
+    ipPool: null,
+  }, deps(db.sql, logs));
+  const raw = async (request: string) => {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: web.addresses[0].port });
+    try {
+      await conn.write(new TextEncoder().encode(request));
+      await conn.closeWrite();
+      const buf = new Uint8Array(200);
+      const n = await conn.read(buf);
+      return new TextDecoder().decode(buf.subarray(0, n ?? 0));
+    } finally {
+      conn.close();
+    }
+  };
+  try {
+    // found by bench/reliability/fuzz_http.ts: each of these answered 500 and logged an internal error
+    assert.match(await raw("GET / HTTP/1.1\r\nHost: x x x\r\nConnection: close\r\n\r\n"), /^HTTP\/1\.1 400/);
+    for (const type of ["multipart/form-data", "multipart/form-data; boundary=xyz"]) {
+      const body = "{not a form";
+      const r = await raw(
+        `POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${type}\r\nContent-Length: ${body.length}\r\n` +
+          `Connection: close\r\n\r\n${body}`,
+      );
+      // the login form's CSRF check reads the body first: refused as unreadable, not as an internal error
+      assert.match(r, /^HTTP\/1\.1 40[03]/, type);
+    }
+    assert.deepEqual(logs.filter((l) => /^web: /.test(l)), []);
+  } finally {
+    await web.stop();
+    await db.close();
+  }
+});
