@@ -89,7 +89,11 @@
     const opts = { fit: "width", idleTimeLimit: 3, controls: true };
     // a search hit opens the replay at its moment
     const at = Number(el.getAttribute("data-start-at"));
-    if (el.hasAttribute("data-start-at") && isFinite(at)) opts.startAt = at;
+    if (el.hasAttribute("data-start-at") && isFinite(at)) {
+      opts.startAt = at;
+      // show the screen as it was at that moment before play is pressed, not a blank terminal
+      opts.poster = "npt:" + at;
+    }
     P.create(el.getAttribute("data-src"), el, opts);
     el.setAttribute("data-state", "created");
   }
