@@ -9,7 +9,8 @@ import { cliActor } from "../db/audit_events.ts";
 import { createPolicy } from "../db/policies.ts";
 
 const USAGE = "jumphost grant USER|@USERGROUP (--server S | --group G) [--protocol ssh|rdp] [--login L]... " +
-  "[--port-forwarding] [--require-mfa] (--duration MINUTES | --from T --until T | --until T)";
+  "[--port-forwarding] [--require-mfa] [--schedule 'DAYS HH:MM-HH:MM ZONE']... " +
+  "(--duration MINUTES | --from T --until T | --until T)";
 
 export const grantCommand: Command = {
   name: "grant",
@@ -18,7 +19,7 @@ export const grantCommand: Command = {
   async run(ctx, argv) {
     const p = parseArgs(argv, {
       strings: ["server", "group", "protocol", "duration", "from", "until"],
-      repeatable: ["login"],
+      repeatable: ["login", "schedule"],
       booleans: ["port-forwarding", "require-mfa"],
     });
     const who = positional(p, 0, "USER or @USERGROUP");
@@ -52,6 +53,7 @@ export const grantCommand: Command = {
       logins: list(p, "login"),
       portForwarding: bool(p, "port-forwarding"),
       requireMfa: bool(p, "require-mfa"),
+      schedules: list(p, "schedule"),
       validFrom,
       validUntil,
     }, cliActor());
@@ -62,7 +64,8 @@ export const grantCommand: Command = {
           `${pol.scope_kind === "server_group" ? "group " : ""}${pol.scope} ` +
           `[${pol.protocols.join(",")}] logins ${pol.logins.join(",") || "any"}` +
           `${pol.port_forwarding ? ", port forwarding" : ""}${pol.require_mfa ? ", MFA required" : ""}, ` +
-          `valid ${pol.valid_from.toISOString()} → ${pol.valid_until.toISOString()} (UTC)`,
+          `valid ${pol.valid_from.toISOString()} → ${pol.valid_until.toISOString()} (UTC)` +
+          (pol.schedules.length ? `, only ${pol.schedules.join("; ")}` : ""),
       );
     }
     return 0;

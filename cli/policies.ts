@@ -43,7 +43,7 @@ export const policyCommand: Command = {
         printList(
           ctx.out,
           bool(p, "json"),
-          ["id", "status", "subject", "scope", "protocols", "logins", "fwd", "from", "until"],
+          ["id", "status", "subject", "scope", "protocols", "logins", "fwd", "from", "until", "schedule"],
           rows.map((r) => [
             r.id,
             r.status,
@@ -54,6 +54,7 @@ export const policyCommand: Command = {
             r.port_forwarding,
             r.valid_from,
             r.valid_until,
+            r.schedules.join("; ") || "-",
           ]),
           rows,
         );

@@ -5,6 +5,8 @@ import { writeAudit } from "./audit.ts";
 import { actorName, type ActorRef, changeEvent } from "./audit_events.ts";
 import { InputError, NotFoundError } from "./errors.ts";
 import { isProtocol, type Protocol } from "../policy/model.ts";
+import { formatSchedule, parseSchedule } from "../policy/schedule.ts";
+import { PolicyInputError } from "../policy/errors.ts";
 
 export interface PolicyRow {
   id: number;
@@ -17,6 +19,8 @@ export interface PolicyRow {
   port_forwarding: boolean;
   /** logins under this grant need a second factor */
   require_mfa: boolean;
+  /** weekly windows in canonical text (policy/schedule.ts); empty = any time between the dates */
+  schedules: string[];
   valid_from: Date;
   valid_until: Date;
   revoked_at: Date | null;
@@ -36,6 +40,8 @@ export interface PolicyInput {
   logins?: string[];
   portForwarding?: boolean;
   requireMfa?: boolean;
+  /** "Mon-Fri 08:00-18:00 Europe/Berlin" …; validated and stored canonical */
+  schedules?: string[];
   validFrom: Date;
   validUntil: Date;
 }
@@ -49,7 +55,7 @@ const SELECT_POLICY = (sql: Sql | TxSql) =>
     COALESCE(u.name, ug.name) AS subject,
     CASE WHEN p.server_id IS NOT NULL THEN 'server' ELSE 'server_group' END AS scope_kind,
     COALESCE(s.name, sg.name) AS scope,
-    p.protocols, p.logins, p.port_forwarding, p.require_mfa, p.valid_from, p.valid_until, p.revoked_at, p.revoked_by,
+    p.protocols, p.logins, p.port_forwarding, p.require_mfa, p.schedules, p.valid_from, p.valid_until, p.revoked_at, p.revoked_by,
     p.revoke_reason, p.created_by, p.created_at,
     CASE WHEN p.revoked_at IS NOT NULL THEN 'revoked' WHEN p.valid_until <= now() THEN 'expired'
          WHEN p.valid_from > now() THEN 'pending' ELSE 'active' END AS status
@@ -108,6 +114,21 @@ async function idOf(tx: TxSql, table: string, what: string, name: string): Promi
   return r.id;
 }
 
+/** Parses each schedule (a clear InputError naming the bad one) and returns their canonical texts. */
+export function checkSchedules(texts: string[]): string[] {
+  if (texts.length > 20) throw new InputError("schedules", "at most 20 schedules per policy");
+  return [
+    ...new Set(texts.map((t) => {
+      try {
+        return formatSchedule(parseSchedule(t));
+      } catch (e) {
+        if (e instanceof PolicyInputError) throw new InputError("schedules", `schedule: ${e.message}`);
+        throw e;
+      }
+    })),
+  ];
+}
+
 export async function createPolicy(sql: Sql, input: PolicyInput, actor: ActorRef): Promise<PolicyRow> {
   if ((input.user === undefined) === (input.userGroup === undefined)) {
     throw new InputError("subject", "give exactly one subject: a user or a user group");
@@ -123,6 +144,7 @@ export async function createPolicy(sql: Sql, input: PolicyInput, actor: ActorRef
   const protocols = [...new Set((input.protocols ?? []).map((p) => p.toLowerCase()))];
   for (const p of protocols) if (!isProtocol(p)) throw new InputError("protocols", `unknown protocol "${p}"`);
   const logins = checkLogins(input.logins ?? []);
+  const schedules = checkSchedules(input.schedules ?? []);
   return await sql.begin(async (tx) => {
     const userId = input.user !== undefined ? await idOf(tx, "users", "user", input.user) : null;
     const userGroupId = input.userGroup !== undefined
@@ -147,11 +169,10 @@ export async function createPolicy(sql: Sql, input: PolicyInput, actor: ActorRef
       : null;
     const [{ id }] = await tx<{ id: number }[]>`
       INSERT INTO policies (user_id, user_group_id, server_id, server_group_id, protocols, logins, port_forwarding,
-                            require_mfa, valid_from, valid_until, created_by)
+                            require_mfa, schedules, valid_from, valid_until, created_by)
       VALUES (${userId}, ${userGroupId}, ${serverId}, ${serverGroupId}, ${effective}, ${logins},
-              ${!!input.portForwarding}, ${!!input.requireMfa}, ${input.validFrom}, ${input.validUntil}, ${
-      actorName(actor)
-    })
+              ${!!input.portForwarding}, ${!!input
+      .requireMfa}, ${schedules}, ${input.validFrom}, ${input.validUntil}, ${actorName(actor)})
       RETURNING id`;
     const p = await getPolicy(tx, id);
     await writeAudit(
@@ -165,6 +186,7 @@ export async function createPolicy(sql: Sql, input: PolicyInput, actor: ActorRef
         logins: p.logins,
         port_forwarding: p.port_forwarding,
         require_mfa: p.require_mfa,
+        ...(p.schedules.length ? { schedules: p.schedules } : {}),
         valid_from: p.valid_from,
         valid_until: p.valid_until,
       }),

@@ -1,4 +1,5 @@
 // Reads the whole access model in three queries and compiles it into a policy snapshot.
+import { parseSchedule, type WeeklyWindow } from "../policy/schedule.ts";
 import type { Sql } from "./client.ts";
 import {
   buildSnapshot,
@@ -68,10 +69,11 @@ export async function loadSnapshotInput(
         valid_until: Date;
         revoked_at: Date | null;
         require_mfa: boolean;
+        schedules: string[];
       }[]
     >`
       SELECT id, user_id, user_group_id, server_id, server_group_id, protocols, logins, port_forwarding,
-             valid_from, valid_until, revoked_at, require_mfa
+             valid_from, valid_until, revoked_at, require_mfa, schedules
       FROM policies WHERE valid_until > now() - interval '1 day'`,
   ]);
   return {
@@ -115,10 +117,24 @@ export async function loadSnapshotInput(
       validUntil: p.valid_until,
       revokedAt: p.revoked_at,
       requireMfa: p.require_mfa,
+      schedules: p.schedules.map(loadSchedule),
     })),
   };
 }
 
 export async function loadSnapshot(sql: Sql): Promise<Snapshot> {
   return buildSnapshot(await loadSnapshotInput(sql));
+}
+
+/**
+ * A stored schedule (validated when written). One that no longer parses (a time zone gone from the system's
+ * zone database) becomes a window that never opens: that policy grants nothing, the rest of the snapshot
+ * stands — fail closed for it alone.
+ */
+function loadSchedule(text: string): WeeklyWindow {
+  try {
+    return parseSchedule(text);
+  } catch {
+    return { days: [], startMin: 0, endMin: 1, zone: "UTC" };
+  }
 }

@@ -11,6 +11,7 @@ import { describeAmbiguity, type IdentifyOptions, identifySource, resolveServer 
 import type { AccessRequest, Allow, Decision, Deny, DenyReason, Protocol, Server, User } from "./model.ts";
 import type { CompiledPolicy, Snapshot } from "./snapshot.ts";
 import { windowsLoginAllowed } from "./windows_login.ts";
+import { formatSchedule, scheduleState } from "./schedule.ts";
 
 export type PolicyVerdict =
   | "valid"
@@ -18,7 +19,8 @@ export type PolicyVerdict =
   | "not_yet_valid"
   | "expired"
   | "wrong_protocol"
-  | "login_not_allowed";
+  | "login_not_allowed"
+  | "outside_schedule";
 
 /**
  * When no policy is valid, the denial reports the verdict closest to success: a live grant for
@@ -28,6 +30,7 @@ export type PolicyVerdict =
  */
 export const POLICY_DENY_PRECEDENCE: readonly Exclude<PolicyVerdict, "valid">[] = [
   "login_not_allowed",
+  "outside_schedule",
   "wrong_protocol",
   "not_yet_valid",
   "expired",
@@ -81,6 +84,7 @@ export function policyVerdict(
     const ok = protocol === "rdp" ? windowsLoginAllowed(cp.policy.logins, login) : cp.logins.has(login);
     if (!ok) return "login_not_allowed";
   }
+  if (cp.schedules && !scheduleState(cp.schedules, nowMs).inside) return "outside_schedule";
   return "valid";
 }
 
@@ -129,6 +133,8 @@ function describePolicy(cp: CompiledPolicy, verdict: PolicyVerdict): string {
       return `${head} grants ${p.protocols.join(", ") || "no protocol"} only`;
     case "login_not_allowed":
       return `${head} allows logins ${p.logins.join(", ")} only`;
+    case "outside_schedule":
+      return `${head} applies only ${(p.schedules ?? []).map(formatSchedule).join("; ")}`;
   }
 }
 
@@ -140,15 +146,23 @@ function morePermissive(a: CompiledPolicy, b: CompiledPolicy): boolean {
   return a.policy.id < b.policy.id;
 }
 
-function allow(user: User, server: Server, valid: CompiledPolicy[]): Allow {
+/** When a valid policy stops counting: its end date, or sooner the end of its current weekly window. */
+function effectiveUntil(cp: CompiledPolicy, nowMs: number): number {
+  if (!cp.schedules) return cp.untilMs;
+  const s = scheduleState(cp.schedules, nowMs);
+  return s.inside ? Math.min(cp.untilMs, s.endMs) : nowMs;
+}
+
+function allow(user: User, server: Server, valid: CompiledPolicy[], nowMs: number): Allow {
   let best = valid[0];
-  let untilMs = best.untilMs;
+  let untilMs = effectiveUntil(best, nowMs);
   let forwarding = false;
   let anyLogin = false;
   const logins = new Set<string>();
   for (const cp of valid) {
     if (morePermissive(cp, best)) best = cp;
-    if (cp.untilMs > untilMs) untilMs = cp.untilMs;
+    const until = effectiveUntil(cp, nowMs);
+    if (until > untilMs) untilMs = until;
     forwarding ||= cp.policy.portForwarding;
     if (cp.logins === null) anyLogin = true;
     else for (const login of cp.logins) logins.add(login);
@@ -237,7 +251,7 @@ export function explainDecision(
       return describePolicy(cp, verdicts[i]);
     },
   }));
-  if (valid.length > 0) return { decision: allow(user, server, valid), evaluations };
+  if (valid.length > 0) return { decision: allow(user, server, valid, nowMs), evaluations };
 
   const reason = POLICY_DENY_PRECEDENCE.find((r) => verdicts.includes(r))!;
   const closest = applicable.filter((_, i) => verdicts[i] === reason).map((cp) => cp.policy.id);

@@ -4,6 +4,7 @@ import { PolicyInputError } from "./errors.ts";
 import type { AccessRequest, Decision, DenyReason, Policy } from "./model.ts";
 import { DENY_REASONS } from "./model.ts";
 import { buildSnapshot } from "./snapshot.ts";
+import { parseSchedule } from "./schedule.ts";
 import { at, HOUR, NOW, policy, server, user } from "./test_fixtures.ts";
 
 // One world for every case; each case brings its own policies.
@@ -306,6 +307,35 @@ const cases: Case[] = [
     request: alice(),
     expect: "allow",
     has: { policyId: 2, policyIds: [2] },
+  },
+  // NOW is Sunday 2025-06-01 12:00 UTC (14:00 in Berlin)
+  {
+    name: "a grant outside its weekly window",
+    policies: [policy(1, { schedules: [parseSchedule("Mon-Fri 08:00-18:00 Europe/Berlin")] })],
+    request: alice(),
+    expect: "outside_schedule",
+    detail: ["Mon,Tue,Wed,Thu,Fri 08:00-18:00 Europe/Berlin"],
+  },
+  {
+    name: "a grant inside its window, valid until the window ends (sooner than the grant)",
+    policies: [policy(1, { schedules: [parseSchedule("Sat,Sun 10:00-14:30 Europe/Berlin")] })],
+    request: alice(),
+    expect: "allow",
+    has: { validUntil: new Date("2025-06-01T12:30:00Z") },
+  },
+  {
+    name: "a grant whose window outlasts it, valid until the grant ends",
+    policies: [policy(1, { schedules: [parseSchedule("Sun 00:00-24:00 UTC")] })],
+    request: alice(),
+    expect: "allow",
+    has: { validUntil: at(HOUR) },
+  },
+  {
+    name: "an unscheduled grant besides one outside its window",
+    policies: [policy(1, { schedules: [parseSchedule("Mon 08:00-09:00 UTC")] }), policy(2)],
+    request: alice(),
+    expect: "allow",
+    has: { policyIds: [2] },
   },
 ];
 

@@ -12,7 +12,8 @@ export type PolicyInputErrorCode =
   | "pool_ip_without_pool"
   | "pool_ip_outside_pool"
   | "pool_ip_reserved"
-  | "duplicate_rdp_listen_port";
+  | "duplicate_rdp_listen_port"
+  | "invalid_schedule";
 
 /** Bad input handed to the policy engine (malformed address, CIDR, date, or conflicting rows). */
 export class PolicyInputError extends Error {

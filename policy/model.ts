@@ -1,4 +1,5 @@
 // The access model as the pure policy engine sees it. Rows from db/ are mapped to these types;
+import type { WeeklyWindow } from "./schedule.ts";
 // nothing here knows about SQL, sockets or the clock.
 
 export type Protocol = "ssh" | "rdp";
@@ -87,6 +88,8 @@ export interface Policy {
   revokedAt: Date | null;
   /** logins under this grant need a second factor */
   requireMfa?: boolean;
+  /** recurring weekly windows (policy/schedule.ts); empty or absent = any time between the dates */
+  schedules?: WeeklyWindow[];
 }
 
 export interface AccessRequest {
@@ -110,7 +113,8 @@ export type DenyReason =
   | "expired"
   | "revoked"
   | "wrong_protocol"
-  | "login_not_allowed";
+  | "login_not_allowed"
+  | "outside_schedule";
 
 export const DENY_REASONS: readonly DenyReason[] = [
   "unknown_source_ip",
@@ -124,6 +128,7 @@ export const DENY_REASONS: readonly DenyReason[] = [
   "revoked",
   "wrong_protocol",
   "login_not_allowed",
+  "outside_schedule",
 ];
 
 export interface Allow {

@@ -8,6 +8,7 @@ import { formatCidr, normalizeIp, parseCidr } from "./cidr.ts";
 import { PolicyInputError } from "./errors.ts";
 import type { Policy, Server, User } from "./model.ts";
 import { PrefixTable } from "./prefix_table.ts";
+import type { WeeklyWindow } from "./schedule.ts";
 
 /** A policy with its dates and logins pre-digested for the hot path. */
 export interface CompiledPolicy {
@@ -18,6 +19,8 @@ export interface CompiledPolicy {
   revoked: boolean;
   /** null = any login */
   logins: ReadonlySet<string> | null;
+  /** weekly windows; null = any time between the dates */
+  schedules: readonly WeeklyWindow[] | null;
 }
 
 /** Policies of one subject (a user or a user group), by what they grant access to. */
@@ -160,6 +163,7 @@ function compilePolicy(policy: Policy): CompiledPolicy {
     untilMs: timeMs(policy.validUntil, `${what} validUntil`),
     revoked: policy.revokedAt !== null && policy.revokedAt !== undefined,
     logins: policy.logins.length === 0 ? null : new Set(policy.logins),
+    schedules: policy.schedules?.length ? policy.schedules : null,
   };
 }
 

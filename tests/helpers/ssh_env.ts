@@ -47,7 +47,14 @@ export interface SshEnv {
   grant(
     user: string,
     server: string,
-    opts?: { logins?: string[]; forwarding?: boolean; from?: Date; until?: Date; requireMfa?: boolean },
+    opts?: {
+      logins?: string[];
+      forwarding?: boolean;
+      from?: Date;
+      until?: Date;
+      requireMfa?: boolean;
+      schedules?: string[];
+    },
   ): Promise<number>;
   /** reloads the proxy's policy snapshot now (after direct changes to the database) */
   reloadPolicy(): Promise<void>;
@@ -188,6 +195,7 @@ export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
         logins: opts.logins,
         portForwarding: opts.forwarding,
         requireMfa: opts.requireMfa,
+        schedules: opts.schedules,
         validFrom: opts.from ?? new Date(Date.now() - 60_000),
         validUntil: opts.until ?? new Date(Date.now() + 3_600_000),
       }, "test");
