@@ -3,13 +3,15 @@
 import type { PolicyInput } from "../db/policies.ts";
 import { isPolicyLogin } from "../policy/policy_login.ts";
 import { parseUtc } from "./query.ts";
+import { parseSchedule } from "../policy/schedule.ts";
+import { PolicyInputError } from "../policy/errors.ts";
 
 export const STEPS = ["Subject", "Scope", "Access", "Validity", "Review"] as const;
 export const STEP_FIELDS: readonly (readonly string[])[] = [
   ["subject_kind", "subject"],
   ["scope_kind", "scope", "protocol"],
   ["logins", "port_forwarding"],
-  ["validity_mode", "duration_minutes", "valid_from", "valid_until"],
+  ["validity_mode", "duration_minutes", "valid_from", "valid_until", "schedules"],
   [],
 ];
 export const ALL_FIELDS = STEP_FIELDS.flat();
@@ -25,6 +27,11 @@ export type Answers = Record<string, string>;
 type Errors = Record<string, string>;
 
 const MAX_MINUTES = 366 * 24 * 60;
+
+/** The weekly windows typed one per line (empty lines ignored). */
+export function splitSchedules(text: string | undefined): string[] {
+  return (text ?? "").split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
+}
 
 export function splitLogins(text: string | undefined): string[] {
   return [...new Set((text ?? "").split(/[\s,]+/).map((l) => l.trim()).filter((l) => l !== ""))];
@@ -74,6 +81,17 @@ export function validateStep(step: number, a: Answers, ch: Choices, now: Date): 
       else if (until <= now) e.valid_until = "is already in the past";
       else if (from && until <= from) e.valid_until = "must be after valid from";
     } else e.validity_mode = "choose a duration or a from/until range";
+    const lines = splitSchedules(a.schedules);
+    if (lines.length > 20) e.schedules = "at most 20 windows";
+    for (const [i, line] of lines.entries()) {
+      try {
+        parseSchedule(line);
+      } catch (err) {
+        if (!(err instanceof PolicyInputError)) throw err;
+        e.schedules = `line ${i + 1}: ${err.message}`;
+        break;
+      }
+    }
   }
   return e;
 }
@@ -111,6 +129,7 @@ export function toPolicyInput(a: Answers, now: Date): PolicyInput {
     protocols: a.scope_kind === "server_protocol" ? [a.protocol] : [],
     logins: splitLogins(a.logins),
     portForwarding: a.port_forwarding === "on",
+    schedules: splitSchedules(a.schedules),
     validFrom: from,
     validUntil: until,
   };

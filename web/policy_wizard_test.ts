@@ -76,6 +76,7 @@ Deno.test("toPolicyInput() maps answers: duration from now, one protocol of a se
     port_forwarding: "on",
     validity_mode: "duration",
     duration_minutes: "90",
+    schedules: "Mon-Fri 08:00-18:00 UTC\n\n Sat 09:00-10:00 UTC ",
   }, now);
   assert.deepEqual(p, {
     user: undefined,
@@ -85,6 +86,7 @@ Deno.test("toPolicyInput() maps answers: duration from now, one protocol of a se
     protocols: ["rdp"],
     logins: ["root", "admin"],
     portForwarding: true,
+    schedules: ["Mon-Fri 08:00-18:00 UTC", "Sat 09:00-10:00 UTC"],
     validFrom: now,
     validUntil: new Date("2025-06-01T13:30:00Z"),
   });

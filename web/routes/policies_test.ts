@@ -246,3 +246,60 @@ Deno.test("explain access: invalid input inline; auditors cannot use it", async 
     await fx.close();
   }
 });
+
+Deno.test("policy wizard: weekly windows are validated per line, reviewed, stored canonical and shown", async () => {
+  const fx = await fixture();
+  try {
+    const op = await fx.as("admin");
+    await seed(op);
+    const base = {
+      subject_kind: "user",
+      subject: "alice",
+      scope_kind: "server",
+      scope: "web1",
+      validity_mode: "duration",
+      duration_minutes: "600",
+    };
+    const bad = await op.post("/policies/new", {
+      ...base,
+      step: "3",
+      go: "next",
+      schedules: "Mon-Fri 08:00-18:00 Europe/Berlin\nSun 25:00-26:00 UTC",
+    });
+    assert.equal(bad.status, 400);
+    assert.match(
+      await bad.text(),
+      /line 2: &quot;25:00&quot; is not a time HH:MM|line 2: "25:00" is not a time HH:MM/,
+    );
+    const review = await op.post("/policies/new", {
+      ...base,
+      step: "3",
+      go: "next",
+      schedules: "mon-fri 08:00-18:00 Europe/Berlin\n\nSat 10:00-12:00 UTC",
+    });
+    assert.equal(review.status, 200);
+    assert.match(
+      await review.text(),
+      /id="review-schedules">mon-fri 08:00-18:00 Europe\/Berlin; Sat 10:00-12:00 UTC</,
+    );
+    const ok = await op.post("/policies/new", {
+      ...base,
+      step: "4",
+      go: "create",
+      schedules: "mon-fri 08:00-18:00 Europe/Berlin\nSat 10:00-12:00 UTC",
+    });
+    assert.equal(ok.status, 303);
+    await ok.body?.cancel();
+    const [p] = await listPolicies(fx.db.sql);
+    assert.deepEqual(p.schedules, ["Mon,Tue,Wed,Thu,Fri 08:00-18:00 Europe/Berlin", "Sat 10:00-12:00 UTC"]);
+    const page = await op.page(`/policies/${p.id}`);
+    assert.match(
+      page.html,
+      /id="policy-schedules">Mon,Tue,Wed,Thu,Fri 08:00-18:00 Europe\/Berlin; Sat 10:00-12:00 UTC</,
+    );
+    const [created] = await listAudit(fx.db.sql, { action: "policy.create" });
+    assert.deepEqual(created.details.schedules, p.schedules);
+  } finally {
+    await fx.close();
+  }
+});

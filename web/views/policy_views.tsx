@@ -67,6 +67,8 @@ export function PolicyDetail(p: { p: PolicyRow; csrf: string; error?: string; fl
           <dd>
             <Time at={r.valid_until} />
           </dd>
+          <dt>Weekly windows</dt>
+          <dd id="policy-schedules">{r.schedules.length ? r.schedules.join("; ") : "any time"}</dd>
           <dt>Created</dt>
           <dd>
             <Time at={r.created_at} /> by {r.created_by}

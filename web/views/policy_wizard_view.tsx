@@ -1,5 +1,13 @@
 // The policy wizard: one step visible, the answers of the other steps carried as hidden fields.
-import { ALL_FIELDS, type Answers, type Choices, splitLogins, STEP_FIELDS, STEPS } from "../policy_wizard.ts";
+import {
+  ALL_FIELDS,
+  type Answers,
+  type Choices,
+  splitLogins,
+  splitSchedules,
+  STEP_FIELDS,
+  STEPS,
+} from "../policy_wizard.ts";
 import { Checkbox, Csrf, Field, FormError, type FormState } from "./parts.tsx";
 import { utc } from "./parts.tsx";
 
@@ -96,6 +104,13 @@ function StepBody(p: { step: number; form: FormState; ch: Choices; now: Date }) 
             placeholder="YYYY-MM-DDTHH:MM, empty = now"
           />
           <Field form={p.form} name="valid_until" label="Valid until (UTC)" placeholder="YYYY-MM-DDTHH:MM" />
+          <Field
+            form={p.form}
+            name="schedules"
+            label="Weekly windows (optional, one per line; none = any time)"
+            placeholder="Mon-Fri 08:00-18:00 Europe/Berlin"
+            textarea
+          />
         </>
       );
     default:
@@ -128,6 +143,8 @@ function Review(p: { a: Answers }) {
           ? `${a.duration_minutes} minutes from creation`
           : `${a.valid_from || "now"} → ${a.valid_until} (UTC)`}
       </dd>
+      <dt>Weekly windows</dt>
+      <dd id="review-schedules">{splitSchedules(a.schedules).join("; ") || "any time"}</dd>
     </dl>
   );
 }
