@@ -47,7 +47,9 @@ export class Enforcer {
       userId: c.decision.userId,
     }, new Date(now));
     if (!d.allowed) {
-      this.#end(c, d.reason === "expired" ? "expired" : "revoked", `${d.reason}: ${d.detail}`);
+      // a weekly window closing ends the session like the grant ending: "expired", not "revoked"
+      const ended = d.reason === "expired" || d.reason === "outside_schedule";
+      this.#end(c, ended ? "expired" : "revoked", `${d.reason}: ${d.detail}`);
       return;
     }
     c.decision = d;

@@ -3,6 +3,7 @@ import { buildSnapshot, type Snapshot } from "../../policy/mod.ts";
 import { at, HOUR, NOW, policy, server, user } from "../../policy/test_fixtures.ts";
 import type { Clock } from "../../core/clock.ts";
 import { Enforcer } from "./enforcement.ts";
+import { parseSchedule } from "../../policy/schedule.ts";
 import type { LiveConnection } from "./session_registry.ts";
 
 /** A clock tests move by hand; timers fire when it passes them. */
@@ -115,4 +116,22 @@ Deno.test("Enforcer fails closed at the grant's end when the policy store is una
   clock.advance(HOUR);
   assert.equal(ended.length, 1);
   assert.match(ended[0], /^expired: grant ended \(policy store unavailable\)/);
+});
+
+Deno.test("Enforcer ends a connection at its weekly window's end as expired (NOW is Sunday 12:00 UTC)", () => {
+  const clock = new ManualClock(NOW.getTime());
+  const snap = buildSnapshot({
+    users: [user(1, "alice", ["10.0.0.1/32"])],
+    servers: [server(1, "win", { protocols: ["rdp"] })],
+    policies: [policy(1, { schedules: [parseSchedule("Sun 10:00-12:30 UTC")] })],
+  });
+  const e = new Enforcer(clock, { get: () => snap });
+  // admitted with the window's end as its end (decide() gives 12:30, before the grant's 13:00)
+  const { c, ended } = connection(HOUR / 2);
+  e.track(c);
+  clock.advance(HOUR / 2 - 1);
+  assert.deepEqual(ended, []);
+  clock.advance(1);
+  assert.equal(ended.length, 1);
+  assert.match(ended[0], /^expired: outside_schedule: /);
 });
