@@ -1,5 +1,5 @@
 // What `serve` starts, in order (stopped in reverse): nodes, audit checkpoints, ssh, rdp, conversions, web,
-// directory, syslog. Workers are supervised: a crash restarts them.
+// directory, syslog, webhooks. Workers are supervised: a crash restarts them.
 import type { ServeDeps, Service, ServiceStarter } from "./service.ts";
 import { supervise } from "./supervisor.ts";
 import { firstAdminCommand } from "../core/config.ts";
@@ -16,6 +16,7 @@ import { findSessionRef } from "../db/sessions.ts";
 import type { ListenerStatus } from "../web/deps.ts";
 import { reservedPoolAddresses } from "./pool_reserved.ts";
 import { startNodeService } from "./node_service.ts";
+import { startWebhookService } from "./webhook_service.ts";
 
 const addr = (l: { host: string; port: number }) =>
   l.host.includes(":") ? `[${l.host}]:${l.port}` : `${l.host}:${l.port}`;
@@ -151,4 +152,5 @@ export const SERVICES: [string, ServiceStarter][] = [
   ["web", web],
   ["directory", startDirectorySync],
   ["syslog", (d) => startAuditForwarder({ ...d, onSendError: () => d.metrics.syslogErrors.inc() })],
+  ["webhooks", startWebhookService],
 ];

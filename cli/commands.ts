@@ -4,6 +4,7 @@ import { accessCommand } from "./access.ts";
 import { adminCommand } from "./admin.ts";
 import { auditCommand } from "./audit.ts";
 import { directoryCommand } from "./directory.ts";
+import { webhookCommand } from "./webhooks.ts";
 import { doctorCommand } from "./doctor.ts";
 import { grantCommand } from "./grant.ts";
 import { serverGroupCommand, userGroupCommand } from "./groups.ts";
@@ -37,4 +38,5 @@ export const COMMANDS: Command[] = [
   recordingsCommand,
   searchCommand,
   directoryCommand,
+  webhookCommand,
 ];

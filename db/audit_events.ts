@@ -77,6 +77,9 @@ export const AUDIT_ACTIONS = [
   "rdp.session_start",
   "rdp.session_end",
   "session.kill",
+  // outbound webhooks registered or removed (url without its query, events)
+  "webhook.create",
+  "webhook.delete",
   // console
   "console.login",
   "console.login_failed",

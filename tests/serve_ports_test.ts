@@ -52,7 +52,16 @@ Deno.test("serve retries an SSH port held by another program and serves SSH once
     const ready = env.logLines().find((l) => l.msg === "ready")!;
     assert.deepEqual(ready.retrying, ["ssh"]);
     // in the order they came up, which varies
-    const services = ["audit-checkpoints", "conversions", "directory", "nodes", "rdp", "syslog", "web"];
+    const services = [
+      "audit-checkpoints",
+      "conversions",
+      "directory",
+      "nodes",
+      "rdp",
+      "syslog",
+      "web",
+      "webhooks",
+    ];
     assert.deepEqual([...(ready.services as string[])].sort(), services);
     const [start] = await env.db.sql<{ details: { services: string[]; retrying: string[] } }[]>`
       SELECT details FROM audit_log WHERE action = 'system.start'`;
@@ -127,6 +136,7 @@ Deno.test("serve stops at once on SIGTERM while the SSH listener waits to retry 
       "ssh",
       "syslog",
       "web",
+      "webhooks",
     ]);
     // the node is marked stopped last, after its sessions were closed
     assert.equal(stopped.at(-1)?.service, "nodes");
