@@ -116,6 +116,36 @@ Deno.test("webhooks: signed delivery, retry while the receiver is down, log, CLI
     assert.equal(await deliverDue(db.sql, key), 1);
     assert.equal(JSON.parse(got[1].body).event, "system.worker_restart");
 
+    // a burst of denials from one source: the 10th within 5 minutes is one security.denial_burst event
+    await cli.ok(
+      [
+        "webhook",
+        "add",
+        `http://127.0.0.1:${upPort}/burst`,
+        "--events",
+        "security.denial_burst",
+        "--secret-stdin",
+      ],
+      "burst-secret-burst-secret\n",
+    );
+    const before = got.length;
+    for (let i = 0; i < 12; i++) {
+      await writeAudit(db.sql, {
+        actor: "ssh:-",
+        action: i % 2 ? "ssh.access_denied" : "rdp.access_denied",
+        target: "web1",
+        sourceIp: "192.0.2.66",
+        success: false,
+        details: { reason: "unknown_source_ip" },
+      }, "node-a");
+    }
+    assert.equal(await deliverDue(db.sql, key), 1);
+    const burst = JSON.parse(got[before].body);
+    assert.equal(burst.event, "security.denial_burst");
+    assert.equal(burst.audit.source_ip, "192.0.2.66");
+    assert.equal(burst.audit.details.denials, 10);
+    assert.match(burst.text, /security\.denial_burst \(failed\), from 192\.0\.2\.66/);
+
     // refusals
     const ftp = await cli.run(
       ["webhook", "add", "ftp://x/", "--events", "session.kill", "--secret-stdin"],
@@ -146,7 +176,7 @@ Deno.test("webhooks: signed delivery, retry while the receiver is down, log, CLI
     const audit = await cli.ok(["audit", "list", "--action", "webhook.", "--json"]);
     assert.doesNotMatch(audit, /token=abc|a-webhook-secret/);
     await cli.ok(["webhook", "remove", "2"]);
-    assert.equal((await cli.json<unknown[]>(["webhook", "list"])).length, 1);
+    assert.equal((await cli.json<unknown[]>(["webhook", "list"])).length, 2);
   } finally {
     await up.shutdown();
     await db.close();

@@ -34,8 +34,28 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at)
 CREATE INDEX webhook_deliveries_hook ON webhook_deliveries (webhook_id, id DESC);
 
 -- Every audit row whose action a live webhook subscribes to becomes a delivery, in the same transaction.
+-- A burst of denials is an event of its own: the 10th access denial from one source address within 5
+-- minutes enqueues security.denial_burst (once per burst: the 11th does not).
 CREATE FUNCTION webhook_enqueue() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  n integer;
 BEGIN
+  IF NOT NEW.success AND NEW.source_ip IS NOT NULL AND NEW.action LIKE '%.access_denied'
+     AND EXISTS (SELECT 1 FROM webhooks w WHERE w.active AND w.events && ARRAY['security.denial_burst', 'security.'])
+  THEN
+    SELECT count(*) INTO n FROM audit_log
+    WHERE NOT success AND source_ip = NEW.source_ip AND action LIKE '%.access_denied'
+      AND at > NEW.at - interval '5 minutes' AND at <= NEW.at;
+    IF n = 10 THEN
+      INSERT INTO webhook_deliveries (webhook_id, audit_id, event, payload)
+      SELECT w.id, NEW.id, 'security.denial_burst',
+             jsonb_build_object('action', 'security.denial_burst', 'source_ip', host(NEW.source_ip), 'success', false,
+                                'details', jsonb_build_object('denials', n, 'window', '5 minutes',
+                                                              'last_action', NEW.action, 'last_target', NEW.target),
+                                'at', NEW.at, 'node', NEW.node_id)
+      FROM webhooks w WHERE w.active AND w.events && ARRAY['security.denial_burst', 'security.'];
+    END IF;
+  END IF;
   INSERT INTO webhook_deliveries (webhook_id, audit_id, event, payload)
   SELECT w.id, NEW.id, NEW.action,
          jsonb_build_object('id', NEW.id, 'action', NEW.action, 'actor', NEW.actor, 'target', NEW.target,
