@@ -4,7 +4,7 @@ import type { Sql } from "./client.ts";
 export interface CommandRow {
   sessionRowId: number;
   recordingId: number | null;
-  kind: "typed" | "exec";
+  kind: "typed" | "exec" | "file";
   at: Date;
   offsetSeconds: number | null;
   text: string;
@@ -38,7 +38,7 @@ export interface SearchHit {
   server_name: string;
   ssh_login: string | null;
   protocol: string;
-  kind: "typed" | "exec";
+  kind: "typed" | "exec" | "file";
   at: Date;
   offset_seconds: number | null;
   text: string;

@@ -1,5 +1,6 @@
-// Indexes what a finished SSH session ran, for search: every exec command (from the session's metadata) and
-// every command line typed in its terminal recordings (recorder/typed_lines.ts), each with its moment.
+// Indexes what a finished SSH session ran, for search: every exec command (from the session's metadata),
+// every file it moved by scp/SFTP (path, operation, SHA-256), and every command line typed in its terminal
+// recordings (recorder/typed_lines.ts), each with its moment.
 // Runs after the session has closed, off the relay's path; running it again replaces the session's rows.
 import type { Sql } from "../db/client.ts";
 import { type CommandRow, indexSessionCommands } from "../db/session_commands.ts";
@@ -9,6 +10,22 @@ import { castEvents, typedLines } from "./typed_lines.ts";
 /** Largest recording read for its typed lines (a longer one is indexed up to here). */
 const MAX_CAST_BYTES = 64 * 2 ** 20;
 
+interface Transfer {
+  protocol?: string;
+  op?: string;
+  path?: string;
+  to?: string;
+  sha256?: string;
+}
+
+/** A moved file as one searchable line: "sftp write /etc/app.conf sha256:…" (pure). */
+export function transferLine(t: Transfer): string | null {
+  if (!t.path) return null;
+  const to = t.to ? ` -> ${t.to}` : "";
+  const hash = t.sha256 ? ` sha256:${t.sha256}` : "";
+  return `${t.protocol ?? "file"} ${t.op ?? "open"} ${t.path}${to}${hash}`.slice(0, 4096);
+}
+
 interface Channel {
   type?: string;
   command?: string;
@@ -17,8 +34,8 @@ interface Channel {
 }
 
 export async function indexSessionCommandsOf(sql: Sql, sessionRowId: number): Promise<number> {
-  const [s] = await sql<{ metadata: { channels?: Channel[] } }[]>`
-    SELECT metadata FROM sessions WHERE id = ${sessionRowId}`;
+  const [s] = await sql<{ metadata: { channels?: Channel[]; transfers?: Transfer[] }; started_at: Date }[]>`
+    SELECT metadata, started_at FROM sessions WHERE id = ${sessionRowId}`;
   if (!s) return 0;
   const recordings = await recordingsOfSession(sql, sessionRowId);
   const rows: CommandRow[] = [];
@@ -33,6 +50,20 @@ export async function indexSessionCommandsOf(sql: Sql, sessionRowId: number): Pr
       offsetSeconds: rec ? 0 : null,
       text: c.command.slice(0, 4096),
     });
+  }
+  // files moved by scp/SFTP: no moment of their own in the metadata, so the session's start stands for it
+  for (const t of s.metadata.transfers ?? []) {
+    const text = transferLine(t);
+    if (text) {
+      rows.push({
+        sessionRowId,
+        recordingId: null,
+        kind: "file",
+        at: s.started_at,
+        offsetSeconds: null,
+        text,
+      });
+    }
   }
   for (const r of recordings) {
     if (r.kind !== "asciicast") continue;

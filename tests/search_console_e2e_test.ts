@@ -37,6 +37,24 @@ Deno.test("search page in Chromium: a typed command is found and opens the repla
     await tmux.type("exit");
     await tmux.keys("Enter");
     await tmux.waitFor(/\[exit \d+\]/);
+    // a file moved by scp through the proxy is found by its name too
+    const dir = await Deno.makeTempDir({ prefix: "jh-search-scp-" });
+    await Deno.writeTextFile(`${dir}/needle-report.csv`, "a,b\n1,2\n");
+    const scp = await new Deno.Command("scp", {
+      args: [
+        ...c.args,
+        "-P",
+        String(env.ports.ssh),
+        `${dir}/needle-report.csv`,
+        `${env.target}@127.0.0.1:/tmp/`,
+      ],
+      env: c.env,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.equal(scp.code, 0, new TextDecoder().decode(scp.stderr));
+    await Deno.remove(dir, { recursive: true });
     await createConsoleUser(env.db.sql, {
       name: "audrey",
       role: "auditor",
@@ -47,7 +65,7 @@ Deno.test("search page in Chromium: a typed command is found and opens the repla
     // the index is written when the session ends
     for (let i = 0; i < 100; i++) {
       const [{ n }] = await env.db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM session_commands`;
-      if (n >= 3) break;
+      if (n >= 4) break;
       await new Promise((r) => setTimeout(r, 100));
     }
 
@@ -71,6 +89,19 @@ Deno.test("search page in Chromium: a typed command is found and opens the repla
       (await axeViolations(page)).filter((v) => v.impact === "serious" || v.impact === "critical"),
       [],
     );
+    await page.fill("input[name=q]", "needle-report");
+    await page.keyboard.press("Enter");
+    await page.waitForURL(/\/search\?.*q=needle-report/);
+    const files = (await page.textContent("main"))!;
+    assert.match(files, /file/);
+    // OpenSSH's scp speaks SFTP: a write of the file, with the SHA-256 of what passed
+    const sha = Array.from(
+      new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode("a,b\n1,2\n"))),
+      (b) => b.toString(16).padStart(2, "0"),
+    ).join("");
+    assert.ok(files.includes(`sftp write /tmp/needle-report.csv sha256:${sha}`), files);
+    await page.goBack();
+    await page.waitForURL(/\/search\?.*q=needle-%24/);
     const link = page.locator("a[href*='?t=']").first();
     const href = (await link.getAttribute("href"))!;
     const t = Number(new URL(href, base).searchParams.get("t"));

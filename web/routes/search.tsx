@@ -65,7 +65,7 @@ export function searchRoutes(ctx: RouteCtx): Hono<AppEnv> {
                       <td>{h.user_name}</td>
                       <td>{h.server_name}</td>
                       <td>{h.ssh_login ?? ""}</td>
-                      <td>{h.kind === "typed" ? "typed" : "exec"}</td>
+                      <td>{h.kind}</td>
                       <td>
                         <a
                           class="search-hit"
