@@ -28,6 +28,7 @@ import { accessRoutes } from "./routes/access.tsx";
 import { rdpVideoRoutes } from "./routes/rdp_video.tsx";
 import { conversionRoutes } from "./routes/conversions.tsx";
 import { accountRoutes } from "./routes/account.tsx";
+import { webhookRoutes } from "./routes/webhooks.tsx";
 import { nodeRoutes } from "./routes/nodes.tsx";
 import { createOpsApp } from "./ops/mod.ts";
 import { OpenStreams } from "./session_watch.ts";
@@ -118,6 +119,7 @@ export function createApp(deps: WebDeps): Hono<AppEnv> {
   authed.route("/audit", auditRoutes(ctx));
   authed.route("/search", searchRoutes(ctx));
   authed.route("/console-users", consoleUserRoutes(ctx));
+  authed.route("/webhooks", webhookRoutes(ctx));
   authed.route("/account", accountRoutes(ctx));
   authed.notFound((c) => errorPage(c, 404, "No such page."));
   app.route("/", authed);

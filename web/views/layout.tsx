@@ -17,6 +17,7 @@ const NAV: { href: string; label: string; perm: Permission }[] = [
   { href: "/audit", label: "Audit", perm: "audit" },
   { href: "/search", label: "Search", perm: "audit" },
   { href: "/console-users", label: "Console users", perm: "console_users" },
+  { href: "/webhooks", label: "Webhooks", perm: "console_users" },
 ];
 
 export interface LayoutProps {
