@@ -37,6 +37,11 @@ export function newToken(): string {
   return randomBytes(32).toString("base64url");
 }
 
+/** A new login's cookie token, CSRF token and absolute end (console and portal sessions alike). */
+export function newSessionTokens(now: Date, limits: SessionLimits) {
+  return { token: newToken(), csrfToken: newToken(), expiresAt: new Date(now.getTime() + limits.absoluteMs) };
+}
+
 export async function createConsoleSession(
   sql: Sql,
   input: {
@@ -47,9 +52,7 @@ export async function createConsoleSession(
     limits: SessionLimits;
   },
 ): Promise<{ token: string; csrfToken: string; expiresAt: Date }> {
-  const token = newToken();
-  const csrfToken = newToken();
-  const expiresAt = new Date(input.now.getTime() + input.limits.absoluteMs);
+  const { token, csrfToken, expiresAt } = newSessionTokens(input.now, input.limits);
   await sql`INSERT INTO console_sessions
       (token_hash, console_user_id, csrf_token, source_ip, user_agent, created_at, last_seen_at, expires_at)
     VALUES (${hashToken(token)}, ${input.userId}, ${csrfToken}, ${input.sourceIp},

@@ -1,7 +1,7 @@
 // portal_sessions: jump users logged in to the end-user portal (migration 022). Kept apart from console
 // sessions on purpose: a portal cookie resolves only here, so it can never open an admin page.
 import type { Sql } from "./client.ts";
-import { hashToken, newToken, type SessionLimits } from "./console_sessions.ts";
+import { hashToken, newSessionTokens, type SessionLimits } from "./console_sessions.ts";
 
 export interface PortalSession {
   tokenHash: string;
@@ -21,9 +21,7 @@ export async function createPortalSession(
     limits: SessionLimits;
   },
 ): Promise<{ token: string; csrfToken: string; expiresAt: Date }> {
-  const token = newToken();
-  const csrfToken = newToken();
-  const expiresAt = new Date(input.now.getTime() + input.limits.absoluteMs);
+  const { token, csrfToken, expiresAt } = newSessionTokens(input.now, input.limits);
   await sql`INSERT INTO portal_sessions
       (token_hash, user_id, csrf_token, source_ip, user_agent, created_at, last_seen_at, expires_at)
     VALUES (${hashToken(token)}, ${input.userId}, ${csrfToken}, ${input.sourceIp},

@@ -1,15 +1,6 @@
-// The fuzzers' seeded PRNG (mulberry32) and byte mutations, so a failing input can be found again by its seed.
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
+// The fuzzers' byte mutations, and their seeded PRNG (bench/policy's mulberry32), so a failing input can be
+// found again by its seed.
+export { prng } from "../policy/world.ts";
 /** Random bytes, bit flips, truncation, extension, a corrupted 32-bit length, or a repeated slice. */
 export function mutate(rand: () => number, src: Uint8Array): Uint8Array {
   const int = (n: number) => Math.floor(rand() * n);

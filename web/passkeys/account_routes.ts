@@ -1,6 +1,7 @@
 // /account/passkeys: adding a passkey to one's own console account (JSON; the session's CSRF token in the
 // X-CSRF-Token header). First the options for navigator.credentials.create(), then the browser's answer.
 import { Hono } from "hono";
+import { jsonBody } from "../json_body.ts";
 import type { AppEnv } from "../deps.ts";
 import type { RouteCtx } from "../routes/ctx.ts";
 import { byOf } from "../routes/ctx.ts";
@@ -36,11 +37,7 @@ export function passkeyRoutes(ctx: RouteCtx): Hono<AppEnv> {
 
   app.post("/", async (c) => {
     const s = c.get("session");
-    let body: Record<string, unknown> = {};
-    try {
-      const v = await c.req.json();
-      if (typeof v === "object" && v !== null) body = v;
-    } catch { /* an empty body is refused below */ }
+    const body = await jsonBody(c);
     const name = typeof body.name === "string" ? body.name.trim() : "";
     // deno-lint-ignore no-control-regex
     if (name.length < 1 || name.length > 64 || /[\x00-\x1f\x7f]/.test(name)) {

@@ -27,6 +27,7 @@ import { listPasskeys, startCeremony, takeCeremony } from "../../db/console_pass
 import { secondFactorsOf } from "../passkeys/factors.ts";
 import { authenticationOptions, PasskeyError, relyingPartyOf } from "../passkeys/webauthn.ts";
 import { passkeyLogin } from "../passkeys/login.ts";
+import { jsonBody } from "../json_body.ts";
 
 const MESSAGES = {
   bad_credentials: "Wrong name or password.",
@@ -391,14 +392,4 @@ export function loginRoutes(
   });
 
   return app;
-}
-
-/** A small JSON body (the passkey calls); anything else is an empty object. */
-async function jsonBody(c: Context<AppEnv>): Promise<Record<string, unknown>> {
-  try {
-    const v = await c.req.json();
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? v as Record<string, unknown> : {};
-  } catch {
-    return {};
-  }
 }
