@@ -22,24 +22,10 @@ import { CSRF_FIELD } from "../csrf.ts";
 import type { OpenStreams } from "../session_watch.ts";
 import { applianceKeyOf } from "../secret.ts";
 import type { Sql } from "../../db/client.ts";
-import { findMfaChallenge } from "../../db/console_mfa_challenges.ts";
-import { listPasskeys, startCeremony, takeCeremony } from "../../db/console_passkeys.ts";
 import { secondFactorsOf } from "../passkeys/factors.ts";
-import { authenticationOptions, PasskeyError, relyingPartyOf } from "../passkeys/webauthn.ts";
-import { passkeyLogin } from "../passkeys/login.ts";
-import { jsonBody } from "../json_body.ts";
-
-const MESSAGES = {
-  bad_credentials: "Wrong name or password.",
-  locked: "This account is locked after repeated failures. Try again later.",
-  source_blocked: "Too many failed logins from your address. Try again later.",
-  disabled: "This account is disabled.",
-  bad_code: "Wrong or already used code.",
-  challenge_expired: "The login took too long. Please log in again.",
-  passkey_rejected: "That passkey was not accepted.",
-  passwordless_not_allowed:
-    "This account signs in through its directory or provider: use your password, then the passkey.",
-} as const;
+import { passkeyLoginRoutes } from "../passkeys/login_routes.ts";
+import { MESSAGES } from "../login_messages.ts";
+import { findMfaChallenge } from "../../db/console_mfa_challenges.ts";
 
 interface LoginPageProps {
   csrf: string;
@@ -309,67 +295,7 @@ export function loginRoutes(
     );
   });
 
-  // passkeys: the options for the browser, then its answer (JSON, the login form's CSRF token in the header)
-  app.post("/login/passkey/options", async (c) => {
-    await checkLoginToken(c);
-    const body = await jsonBody(c);
-    const challenge = typeof body.challenge === "string" ? body.challenge : null;
-    try {
-      const rp = relyingPartyOf(new URL(c.req.url));
-      let userId: number | null = null;
-      let allow = null;
-      if (challenge !== null) {
-        const found = await findMfaChallenge(deps.sql, challenge, now());
-        if (!found) return c.json({ error: MESSAGES.challenge_expired }, 401);
-        userId = found.userId;
-        allow = await listPasskeys(deps.sql, userId);
-        if (allow.length === 0) return c.json({ error: "This account has no passkey." }, 400);
-      }
-      const options = await authenticationOptions(rp, allow);
-      const handle = await startCeremony(deps.sql, {
-        purpose: challenge !== null ? "second_factor" : "login",
-        userId,
-        challenge: options.challenge,
-        rpId: rp.rpId,
-        origin: rp.origin,
-      }, now());
-      return c.json({ handle, options });
-    } catch (e) {
-      if (e instanceof PasskeyError) return c.json({ error: e.message }, 400);
-      throw e;
-    }
-  });
-
-  app.post("/login/passkey", async (c) => {
-    await checkLoginToken(c);
-    const body = await jsonBody(c);
-    const challenge = typeof body.challenge === "string" ? body.challenge : undefined;
-    const handle = typeof body.handle === "string" ? body.handle : undefined;
-    const found = challenge ? await findMfaChallenge(deps.sql, challenge, now()) : null;
-    const ceremony = await takeCeremony(deps.sql, handle, challenge ? "second_factor" : "login", now());
-    if (!ceremony || (challenge && !found)) return c.json({ error: MESSAGES.challenge_expired }, 401);
-    const r = await passkeyLogin(
-      deps.sql,
-      {
-        ceremony,
-        response: body.response,
-        mfaChallenge: challenge,
-        sourceIp: clientIp(c),
-        userAgent: c.req.header("User-Agent") ?? null,
-      },
-      now(),
-      limits,
-      deps.nodeId,
-    );
-    if (!r.ok) {
-      const status = r.reason === "locked" || r.reason === "source_blocked" ? 429 : 401;
-      const reason = r.reason === "code_needed" ? "bad_credentials" : r.reason;
-      return c.json({ error: MESSAGES[reason] }, status);
-    }
-    setSessionCookie(c, secure, r.token, (r.expiresAt.getTime() - now().getTime()) / 1000);
-    const next = found ? found.next : typeof body.next === "string" ? body.next : "/";
-    return c.json({ redirect: safeNext(next) });
-  });
+  app.route("/", passkeyLoginRoutes(deps, limits, now));
 
   app.post("/logout", requireSession(deps.sql, now, limits, secure), csrfProtect(), async (c) => {
     const s = c.get("session");
