@@ -449,29 +449,34 @@ export async function denyAccessRequest(
   return result.row;
 }
 
-/** The asker gave up (closed the waiting connection): a pending request is withdrawn. */
+/**
+ * The asker gave up (closed the waiting connection): a pending request is withdrawn ("cancelled"); or the
+ * waiting connection's time ran out ("expired").
+ */
 export async function cancelAccessRequest(
   sql: Sql,
   id: number,
   why: string,
   notify?: RequestNotify,
+  state: "cancelled" | "expired" = "cancelled",
 ): Promise<AccessRequestRow | null> {
   const row = await sql.begin(async (tx) => {
     const [r] = await tx<{ user_name: string; server_name: string }[]>`
-      UPDATE access_requests SET state = 'cancelled', decided_at = now(), decided_by = user_name,
+      UPDATE access_requests SET state = ${state}, decided_at = now(),
+        decided_by = CASE WHEN ${state} = 'expired' THEN 'system' ELSE user_name END,
         decision_note = ${why.slice(0, 500)}
       WHERE id = ${id} AND state = 'pending' RETURNING user_name, server_name`;
     if (!r) return null;
     await writeAudit(tx, {
-      actor: r.user_name,
-      action: "request.cancelled",
+      actor: state === "expired" ? "system" : r.user_name,
+      action: state === "expired" ? "request.expired" : "request.cancelled",
       target: `request:${id}`,
       success: true,
       details: { user: r.user_name, server: r.server_name, why },
     });
     return await getAccessRequest(tx, id);
   }) as AccessRequestRow | null;
-  if (row) notify?.("cancelled", row);
+  if (row) notify?.(state, row);
   return row;
 }
 

@@ -12,7 +12,8 @@ import { rehashUserPassword, userCredentials } from "../../db/users.ts";
 import { type FactorOwner, totpFactorOf, verifySecondFactor } from "../../db/totp.ts";
 import { passwordCandidate } from "./password_candidate.ts";
 import { ldapAuthenticate } from "../../core/ldap/client.ts";
-import { chooseRoute, type RouteHow } from "./identify.ts";
+import { chooseRoute, parseUsername, type RouteHow } from "./identify.ts";
+import { requestRound } from "./request_round.ts";
 import type { Runtime } from "./runtime.ts";
 import {
   DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE,
@@ -59,6 +60,35 @@ export interface JumpIdentity {
 export interface AuthHooks {
   /** connects to the backend with this password (the backend is the judge for an IP-only user) */
   passthrough(id: Omit<JumpIdentity, "backend">): Promise<Backend>;
+  /** an identified user waits for an access request's decision: the login grace no longer applies */
+  waiting?(): void;
+}
+
+/**
+ * Denials an access request can cure: no grant, or none for this login, protocol or time. Also a server the
+ * user named that does not exist (or is off), so the offer tells nobody which servers exist.
+ */
+const REQUESTABLE = new Set([
+  "no_policy",
+  "expired",
+  "revoked",
+  "not_yet_valid",
+  "wrong_protocol",
+  "login_not_allowed",
+  "outside_schedule",
+  "unknown_server",
+  "server_inactive",
+  "protocol_not_enabled",
+]);
+
+/** An identified user without a grant who was offered an access request (keyboard-interactive next). */
+interface OfferedRequest {
+  user: User;
+  method: JumpMethod;
+  password: string | null;
+  fp: string | null;
+  serverName: string;
+  login: string;
 }
 
 const MAX_FAILURES = 8;
@@ -71,6 +101,9 @@ export class JumpAuth {
   #candidates: User[] | null = null;
   /** the first factor passed and the decision allowed; waiting for the verification code */
   #awaitingCode: JumpIdentity | null = null;
+  /** the first factor passed, no grant: an access request is offered */
+  #offered: OfferedRequest | null = null;
+  readonly #closed = new AbortController();
 
   constructor(
     private readonly rt: Runtime,
@@ -100,6 +133,8 @@ export class JumpAuth {
 
   /** Called when the connection closes before authentication succeeded. */
   async closedUnauthenticated(): Promise<void> {
+    this.#closed.abort();
+    if (this.#offered) return; // identified, and the denial is audited
     if (!this.#denied && this.identity === null && this.#attempts.length > 0) {
       // nobody was identified: a password guesser's rows are folded per source and minute
       await this.rt.preauthAudit(authFailed(this.facts, this.#attempts), "auth_failed");
@@ -114,6 +149,12 @@ export class JumpAuth {
         return ctx.reject(["keyboard-interactive"], true);
       }
       return await this.#secondFactor(ctx as KeyboardAuth, this.#awaitingCode);
+    }
+    if (this.#offered) {
+      if (ctx.method !== "keyboard-interactive" || ctx.username !== this.facts.username) {
+        return ctx.reject(["keyboard-interactive"], true);
+      }
+      return await this.#requestAccess(ctx as KeyboardAuth, this.#offered);
     }
     this.facts.username = ctx.username;
     const snap = this.rt.snapshot();
@@ -210,6 +251,8 @@ export class JumpAuth {
     fp: string | null,
     /** IP-only: the appliance key or the backend must vouch for the login */
     vouch: "appliance" | "backend" | null,
+    /** a denial may be answered with an access request (not again after one was approved) */
+    mayRequest = true,
   ): Promise<void> {
     const snap = this.rt.snapshot();
     if (!snap) {
@@ -228,6 +271,18 @@ export class JumpAuth {
       sourceIp: this.facts.sourceIp,
       userName: user.name,
     }, now);
+    // only a user who proved a key or password may ask (never one known by address alone)
+    const canAsk = mayRequest && vouch === null && method !== "none";
+    if (!route.ok && route.reason === "unknown_server" && canAsk) {
+      const parsed = parseUsername(ctx.username);
+      return this.#offerRequest(
+        ctx,
+        { user, method, password, fp, serverName: parsed.serverName!, login: parsed.login },
+        route.reason,
+        route.detail,
+        {},
+      );
+    }
     if (!route.ok) {
       const text = route.reason === "no_server" || route.reason === "ambiguous"
         ? whichServerText()
@@ -246,6 +301,27 @@ export class JumpAuth {
         now,
         { userName: user.name },
       ));
+    if (!decision.allowed && canAsk && REQUESTABLE.has(decision.reason)) {
+      return this.#offerRequest(
+        ctx,
+        {
+          user,
+          method,
+          password,
+          fp,
+          serverName: route.server.name,
+          login: route.login,
+        },
+        decision.reason,
+        decision.detail,
+        {
+          server: route.server.name,
+          login: route.login,
+          policyIds: decision.policyIds,
+          route: route.how,
+        },
+      );
+    }
     if (!decision.allowed) {
       return this.#deny(ctx, decision.reason, decision.detail, deniedText(this.facts.ref), {
         server: route.server.name,
@@ -316,6 +392,88 @@ export class JumpAuth {
       return ctx.reject(["keyboard-interactive"], true);
     }
     this.#grant(ctx, identity);
+  }
+
+  /**
+   * No grant: audited as a denial, the denial's banner shown, then partial success towards keyboard-interactive,
+   * where the request is offered (a client that cannot answer just fails, as before).
+   */
+  #offerRequest(
+    ctx: AuthContext,
+    offer: OfferedRequest,
+    reason: string,
+    detail: string,
+    extra: Parameters<typeof accessDenied>[3],
+  ): void {
+    this.rt.deps.metrics?.denials.inc({ protocol: "ssh", reason });
+    void this.rt.audit(accessDenied(this.facts, reason, detail, { ...extra, requestOffered: true }));
+    this.#offered = offer;
+    try {
+      sendAuthBanner(this.conn, deniedText(this.facts.ref));
+    } catch (_e) {
+      // the banner is a courtesy; the prompt says the same
+    }
+    ctx.reject(["keyboard-interactive"], true);
+  }
+
+  async #requestAccess(ctx: KeyboardAuth, offer: OfferedRequest): Promise<void> {
+    const outcome = await requestRound(this.rt, ctx, {
+      facts: this.facts,
+      user: offer.user,
+      serverName: offer.serverName,
+      login: offer.login,
+      closed: this.#closed.signal,
+      onWaiting: () => this.hooks.waiting?.(),
+    });
+    if (outcome.kind === "end") {
+      this.#denied = true;
+      if (this.#closed.signal.aborted || outcome.text === "") return ctx.reject([]);
+      try {
+        sendAuthBanner(this.conn, outcome.text);
+        disconnectWith(this.conn, DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE, outcome.text);
+      } catch (_e) {
+        ctx.reject([]);
+        this.conn.end();
+      }
+      return;
+    }
+    // approved: the policy reaches this worker's snapshot through policy_changed; then decide again
+    this.#offered = null;
+    sendAuthBanner(this.conn, `jumphost: request ${outcome.requestId} approved.\r\n`);
+    await this.#snapshotAllows(offer.user, ctx.username);
+    return await this.#authorize(ctx, offer.user, offer.method, offer.password, offer.fp, null, false);
+  }
+
+  /** Waits (a few seconds at most) until the snapshot has the new policy; the decision itself comes after. */
+  async #snapshotAllows(user: User, username: string): Promise<void> {
+    const until = Date.now() + 15_000;
+    while (Date.now() < until && !this.#closed.signal.aborted) {
+      const snap = this.rt.snapshot();
+      if (snap) {
+        const now = this.rt.now();
+        const route = chooseRoute(snap, {
+          username,
+          localIp: this.facts.localIp,
+          sourceIp: this.facts.sourceIp,
+          userName: user.name,
+        }, now);
+        if (route.ok) {
+          const d = decide(
+            snap,
+            {
+              sourceIp: this.facts.sourceIp,
+              protocol: "ssh",
+              serverId: route.server.id,
+              login: route.login,
+            },
+            now,
+            { userName: user.name },
+          );
+          if (d.allowed) return;
+        }
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   #grant(ctx: AuthContext, identity: JumpIdentity): void {

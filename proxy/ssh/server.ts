@@ -116,6 +116,8 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
           agent,
           gone.signal,
         ),
+      // an identified user waiting for an access request's decision is past the login grace and the caps
+      waiting: () => setup?.loggedIn(),
     });
     let session: ProxySession | null = null;
     let timeoutReason: string | null = null;
