@@ -128,6 +128,76 @@ Deno.test("SSH access request: offered, approved from the CLI, the same session 
       assert.match(r.stderr, /access denied \(reference [a-z0-9]+\)/);
     });
 
+    await t.step("exec form: prints the request id and exits; --wait waits for the decision", async () => {
+      // ed has no grant at all (with one reachable server, `ssh jump …` would go to it)
+      const ed = await env.key("ed");
+      await env.addUser("ed", "127.0.0.21", { keys: [ed.pub] });
+      await env.reloadPolicy();
+      const me = { bind: "127.0.0.21", key: ed.path };
+      // as himself, naming no server: the jump's own commands
+      const r = await ssh(me, env.port, "127.0.0.1", "ed", [
+        "request",
+        "web1",
+        "--login",
+        "root",
+        "--minutes",
+        "30",
+        "--reason",
+        "nightly job",
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const id = r.stdout.trim();
+      assert.match(id, /^\d+$/);
+      assert.match(r.stderr, new RegExp(`request ${id} is pending approval`));
+      const shown = await cli.ok(["requests", "show", id]);
+      assert.match(shown, /reason: +nightly job/);
+      assert.match(shown, /via ssh_exec/);
+      // a server that does not exist: the same answer
+      const ghost = await ssh(me, env.port, "127.0.0.1", "ed", [
+        "request nosuch --login root --minutes 30 --reason nightly job",
+      ]);
+      assert.equal(ghost.code, 0, ghost.stderr);
+      assert.match(ghost.stdout, /^\d+\n$/);
+      assert.match(ghost.stderr, /is pending approval/);
+      // malformed input is refused clearly
+      const bad = await ssh(me, env.port, "127.0.0.1", "ed", [
+        "request web1 --login root --minutes forever --reason x",
+      ]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /minutes: "forever" is not a duration/);
+      // a shell or another command: how to name a server, and the denial audited as before
+      const other = await ssh(me, env.port, "127.0.0.1", "ed", ["uname"]);
+      assert.equal(other.code, 1);
+      assert.match(other.stderr, /say which server you want/);
+      // the row is written behind the connection: wait for it
+      let reason: unknown = null;
+      for (let i = 0; i < 50 && reason !== "no_server"; i++) {
+        await new Promise((res) => setTimeout(res, 100));
+        reason = (await listAudit(env.db.sql, { action: "ssh.access_denied", user: "ed", limit: 1 }))[0]
+          ?.details
+          .reason;
+      }
+      assert.equal(reason, "no_server");
+      // --wait: approved while it waits
+      const waiting = ssh(me, env.port, "127.0.0.1", "ed", [
+        "request web1 --login root --minutes 10 --reason deploy hotfix --wait",
+      ]);
+      let pending: { id: number }[] = [];
+      for (let i = 0; i < 100 && !pending.some((p) => String(p.id) !== id); i++) {
+        await new Promise((res) => setTimeout(res, 100));
+        pending = await env.db.sql<{ id: number }[]>`SELECT id FROM access_requests
+          WHERE state = 'pending' AND reason = 'deploy hotfix'`;
+      }
+      await cli.ok(["requests", "approve", String(pending[0].id), "--as", "bob"]);
+      const w = await waiting;
+      assert.equal(w.code, 0, w.stderr);
+      assert.match(w.stderr, new RegExp(`request ${pending[0].id} approved`));
+      const [{ n }] = await env.db.sql<{ n: number }[]>`SELECT count(*)::int AS n FROM policies
+        WHERE access_request_id = ${pending[0].id} AND logins = '{root}'`;
+      assert.equal(n, 1);
+      await cli.ok(["requests", "deny", id, "--as", "bob", "--reason", "tidy up"]);
+    });
+
     await t.step("nobody decides in time: the request expires and the connection ends", async () => {
       const term = await open(`root@web1`);
       await term.type("15, timing out\n");

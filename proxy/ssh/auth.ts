@@ -32,6 +32,7 @@ import {
   deniedText,
   mfaNotEnrolledText,
   passthroughOffText,
+  requestApprovedText,
   unavailableText,
   unknownServerText,
   whichServerText,
@@ -81,6 +82,14 @@ const REQUESTABLE = new Set([
   "protocol_not_enabled",
 ]);
 
+/** A user logged in to the jump itself (jump_session.ts serves them). */
+export interface JumpUser {
+  user: User;
+  /** why no server was chosen (no_server / ambiguous), for the audit row of a shell */
+  reason: string;
+  detail: string;
+}
+
 /** An identified user without a grant who was offered an access request (keyboard-interactive next). */
 interface OfferedRequest {
   user: User;
@@ -95,6 +104,8 @@ const MAX_FAILURES = 8;
 
 export class JumpAuth {
   identity: JumpIdentity | null = null;
+  /** logged in to the jump itself (own user name, no server): only jump commands (jump_session.ts) */
+  jumpUser: JumpUser | null = null;
   #denied = false;
   #failures = 0;
   #attempts: { method: string; outcome: string }[] = [];
@@ -134,7 +145,7 @@ export class JumpAuth {
   /** Called when the connection closes before authentication succeeded. */
   async closedUnauthenticated(): Promise<void> {
     this.#closed.abort();
-    if (this.#offered) return; // identified, and the denial is audited
+    if (this.#offered || this.jumpUser) return; // identified, and what happened is audited
     if (!this.#denied && this.identity === null && this.#attempts.length > 0) {
       // nobody was identified: a password guesser's rows are folded per source and minute
       await this.rt.preauthAudit(authFailed(this.facts, this.#attempts), "auth_failed");
@@ -142,7 +153,7 @@ export class JumpAuth {
   }
 
   async #handle(ctx: AuthContext): Promise<void> {
-    if (this.#denied || this.identity) return ctx.reject([]);
+    if (this.#denied || this.identity || this.jumpUser) return ctx.reject([]);
     if (this.#awaitingCode) {
       // the second round: only the verification code, for the same user name
       if (ctx.method !== "keyboard-interactive" || ctx.username !== this.facts.username) {
@@ -282,6 +293,14 @@ export class JumpAuth {
         route.detail,
         {},
       );
+    }
+    if (
+      !route.ok && (route.reason === "no_server" || route.reason === "ambiguous") && canAsk &&
+      ctx.username === user.name
+    ) {
+      // logged in as themselves without naming a server: the jump's own commands (`request …`)
+      this.jumpUser = { user, reason: route.reason, detail: route.detail };
+      return ctx.accept();
     }
     if (!route.ok) {
       const text = route.reason === "no_server" || route.reason === "ambiguous"
@@ -439,7 +458,7 @@ export class JumpAuth {
     }
     // approved: the policy reaches this worker's snapshot through policy_changed; then decide again
     this.#offered = null;
-    sendAuthBanner(this.conn, `jumphost: request ${outcome.requestId} approved.\r\n`);
+    sendAuthBanner(this.conn, requestApprovedText(outcome.requestId) + "\r\n");
     await this.#snapshotAllows(offer.user, ctx.username);
     return await this.#authorize(ctx, offer.user, offer.method, offer.password, offer.fp, null, false);
   }
