@@ -53,7 +53,7 @@ export function requestRoutes(ctx: RouteCtx): Hono<AppEnv> {
     return Number(text);
   };
 
-  const detail = async (
+  const detail = (
     c: Context<AppEnv>,
     r: AccessRequestRow,
     form: FormState,
@@ -80,7 +80,7 @@ export function requestRoutes(ctx: RouteCtx): Hono<AppEnv> {
 
   app.get("/:id", async (c) => {
     await expireDueRequests(deps.sql);
-    return await detail(c, await getAccessRequest(deps.sql, idOf(c)), { values: {}, errors: {} });
+    return detail(c, await getAccessRequest(deps.sql, idOf(c)), { values: {}, errors: {} });
   });
 
   app.post("/:id/approve", async (c) => {
@@ -107,7 +107,7 @@ export function requestRoutes(ctx: RouteCtx): Hono<AppEnv> {
       return c.redirect(`/requests?done=${encodeURIComponent(done)}`, 303);
     } catch (e) {
       if (e instanceof InputError) {
-        return await detail(c, await getAccessRequest(deps.sql, id), {
+        return detail(c, await getAccessRequest(deps.sql, id), {
           values,
           errors: { _form: e.message },
         }, 400);
@@ -130,7 +130,7 @@ export function requestRoutes(ctx: RouteCtx): Hono<AppEnv> {
       return c.redirect(`/requests?done=${encodeURIComponent(`Request ${id} denied.`)}`, 303);
     } catch (e) {
       if (e instanceof InputError) {
-        return await detail(
+        return detail(
           c,
           await getAccessRequest(deps.sql, id),
           { values, errors: { _form: e.message } },
