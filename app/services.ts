@@ -1,5 +1,6 @@
 // What `serve` starts, in order (stopped in reverse): nodes, audit checkpoints, ssh, rdp, conversions, web,
 // directory, syslog, webhooks. Workers are supervised: a crash restarts them.
+import { startRequestExpiry } from "./request_expiry.ts";
 import type { ServeDeps, Service, ServiceStarter } from "./service.ts";
 import { supervise } from "./supervisor.ts";
 import { firstAdminCommand } from "../core/config.ts";
@@ -153,4 +154,5 @@ export const SERVICES: [string, ServiceStarter][] = [
   ["directory", startDirectorySync],
   ["syslog", (d) => startAuditForwarder({ ...d, onSendError: () => d.metrics.syslogErrors.inc() })],
   ["webhooks", startWebhookService],
+  ["requests", (d) => startRequestExpiry(d)],
 ];
