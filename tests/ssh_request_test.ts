@@ -4,7 +4,9 @@
 // offer), and a client that cannot answer (BatchMode) still reads the denial.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startSshEnv } from "./helpers/ssh_env.ts";
+import { startSshEnv, TEST_SECRET_KEY } from "./helpers/ssh_env.ts";
+import { enrolTotp } from "../db/totp.ts";
+import { totpCode } from "../policy/totp.ts";
 import { CLIENT_OPTS, ssh } from "./helpers/ssh_clients.ts";
 import { Tmux } from "./helpers/tmux.ts";
 import { cliFor } from "./helpers/cli.ts";
@@ -86,6 +88,41 @@ Deno.test("SSH access request: offered, approved from the CLI, the same session 
       assert.equal(denied[0].details.reason, "no_policy");
       assert.equal(denied[0].details.request_offered, true);
     });
+
+    await t.step(
+      "a user with a second factor types the code before the offer, and not again after approval",
+      async () => {
+        const tom = await env.key("tom");
+        await env.addUser("tom", "127.0.0.23", { keys: [tom.pub] });
+        await env.reloadPolicy();
+        const [{ id: tomId }] = await env.db.sql<{ id: number }[]>`SELECT id FROM users WHERE name = 'tom'`;
+        const e = await enrolTotp(
+          env.db.sql,
+          TEST_SECRET_KEY,
+          { kind: "user", id: tomId, name: "tom" },
+          "test",
+        );
+        const term = new Tmux("request-mfa");
+        terms.push(term);
+        const tomArgs = args.map((a) =>
+          a === "BindAddress=127.0.0.20" ? "BindAddress=127.0.0.23" : a === alice.path ? tom.path : a
+        );
+        await term.start(["ssh", ...tomArgs, `${U}@web1@127.0.0.1`]);
+        await term.waitFor(/Verification code:/);
+        const before = await term.screen();
+        assert.doesNotMatch(before, /Request access/, "no offer before the code");
+        await term.type(totpCode(e.secret, Date.now()) + "\n");
+        await term.waitFor(/Request access\? Minutes, reason/);
+        await term.type("10, urgent fix\n");
+        const id = await requestId(term);
+        await cli.ok(["requests", "approve", id, "--as", "bob"]);
+        await term.waitFor(/this session is recorded/, 15_000);
+        const screen = await term.screen();
+        assert.equal(screen.match(/Verification code:/g)?.length, 1, "the code is asked once");
+        await term.type("exit\n");
+        await term.waitFor(/\[exit 0\]/);
+      },
+    );
 
     await t.step("denied from the CLI: the reason and a disconnect", async () => {
       const term = await open(`root@web1`);

@@ -82,6 +82,17 @@ const REQUESTABLE = new Set([
   "protocol_not_enabled",
 ]);
 
+/** The first factor passed; the verification code comes next, then `then` (grant, offer a request …). */
+interface CodeStep {
+  user: User;
+  /** for the audit rows of the code */
+  server: string;
+  login: string;
+  /** a backend opened to check a passthrough password, closed if the code fails */
+  backend: Backend | null;
+  then(ctx: KeyboardAuth): Promise<void> | void;
+}
+
 /** A user logged in to the jump itself (jump_session.ts serves them). */
 export interface JumpUser {
   user: User;
@@ -111,10 +122,12 @@ export class JumpAuth {
   #attempts: { method: string; outcome: string }[] = [];
   #candidates: User[] | null = null;
   /** the first factor passed and the decision allowed; waiting for the verification code */
-  #awaitingCode: JumpIdentity | null = null;
+  #awaitingCode: CodeStep | null = null;
   /** the first factor passed, no grant: an access request is offered */
   #offered: OfferedRequest | null = null;
   readonly #closed = new AbortController();
+  /** the verification code was right on this connection */
+  #mfaPassed = false;
 
   constructor(
     private readonly rt: Runtime,
@@ -264,6 +277,8 @@ export class JumpAuth {
     vouch: "appliance" | "backend" | null,
     /** a denial may be answered with an access request (not again after one was approved) */
     mayRequest = true,
+    /** this connection already passed the second factor (before its access request) */
+    mfaDone = false,
   ): Promise<void> {
     const snap = this.rt.snapshot();
     if (!snap) {
@@ -286,12 +301,12 @@ export class JumpAuth {
     const canAsk = mayRequest && vouch === null && method !== "none";
     if (!route.ok && route.reason === "unknown_server" && canAsk) {
       const parsed = parseUsername(ctx.username);
-      return this.#offerRequest(
+      const offer = { user, method, password, fp, serverName: parsed.serverName!, login: parsed.login };
+      const { reason, detail } = route;
+      return await this.#codeFirst(
         ctx,
-        { user, method, password, fp, serverName: parsed.serverName!, login: parsed.login },
-        route.reason,
-        route.detail,
-        {},
+        { user, server: offer.serverName, login: offer.login },
+        (c) => this.#offerRequest(c, offer, reason, detail, {}),
       );
     }
     if (
@@ -299,8 +314,11 @@ export class JumpAuth {
       ctx.username === user.name
     ) {
       // logged in as themselves without naming a server: the jump's own commands (`request …`)
-      this.jumpUser = { user, reason: route.reason, detail: route.detail };
-      return ctx.accept();
+      const ju = { user, reason: route.reason, detail: route.detail };
+      return await this.#codeFirst(ctx, { user, server: "", login: ctx.username }, (c) => {
+        this.jumpUser = ju;
+        c.accept();
+      });
     }
     if (!route.ok) {
       const text = route.reason === "no_server" || route.reason === "ambiguous"
@@ -321,24 +339,18 @@ export class JumpAuth {
         { userName: user.name },
       ));
     if (!decision.allowed && canAsk && REQUESTABLE.has(decision.reason)) {
-      return this.#offerRequest(
+      const offer = { user, method, password, fp, serverName: route.server.name, login: route.login };
+      const extra = {
+        server: route.server.name,
+        login: route.login,
+        policyIds: decision.policyIds,
+        route: route.how,
+      };
+      const { reason, detail } = decision;
+      return await this.#codeFirst(
         ctx,
-        {
-          user,
-          method,
-          password,
-          fp,
-          serverName: route.server.name,
-          login: route.login,
-        },
-        decision.reason,
-        decision.detail,
-        {
-          server: route.server.name,
-          login: route.login,
-          policyIds: decision.policyIds,
-          route: route.how,
-        },
+        { user, server: offer.serverName, login: offer.login },
+        (c) => this.#offerRequest(c, offer, reason, detail, extra),
       );
     }
     if (!decision.allowed) {
@@ -405,12 +417,37 @@ export class JumpAuth {
         { server: route.server.name, login: route.login, policyIds: decision.policyIds, route: route.how },
       );
     }
-    if (factor !== null) {
+    if (factor !== null && !mfaDone) {
       // partial success (RFC 4252 5.1): the client goes on with keyboard-interactive for the code
-      this.#awaitingCode = identity;
+      this.#awaitingCode = {
+        user,
+        server: route.server.name,
+        login: route.login,
+        backend,
+        then: (c) => this.#grant(c, identity),
+      };
       return ctx.reject(["keyboard-interactive"], true);
     }
     this.#grant(ctx, identity);
+  }
+
+  /**
+   * A user with a second factor types the code before anything that is not a plain denial happens for them
+   * (an access request offered, the jump's own commands); without one, `next` runs now.
+   */
+  async #codeFirst(
+    ctx: AuthContext,
+    step: Omit<CodeStep, "then" | "backend">,
+    next: (ctx: AuthContext) => Promise<void> | void,
+  ): Promise<void> {
+    const factor = await totpFactorOf(this.rt.deps.sql, {
+      kind: "user",
+      id: step.user.id,
+      name: step.user.name,
+    });
+    if (factor === null) return await next(ctx);
+    this.#awaitingCode = { ...step, backend: null, then: next };
+    ctx.reject(["keyboard-interactive"], true);
   }
 
   /**
@@ -460,7 +497,16 @@ export class JumpAuth {
     this.#offered = null;
     sendAuthBanner(this.conn, requestApprovedText(outcome.requestId) + "\r\n");
     await this.#snapshotAllows(offer.user, ctx.username);
-    return await this.#authorize(ctx, offer.user, offer.method, offer.password, offer.fp, null, false);
+    return await this.#authorize(
+      ctx,
+      offer.user,
+      offer.method,
+      offer.password,
+      offer.fp,
+      null,
+      false,
+      this.#mfaPassed,
+    );
   }
 
   /** Waits (a few seconds at most) until the snapshot has the new policy; the decision itself comes after. */
@@ -509,7 +555,7 @@ export class JumpAuth {
     if (this.conn.authenticated === false && !this.#denied) ctx.accept();
   }
 
-  async #secondFactor(ctx: KeyboardAuth, identity: JumpIdentity): Promise<void> {
+  async #secondFactor(ctx: KeyboardAuth, identity: CodeStep): Promise<void> {
     const code = await askCode(ctx);
     if (code === null) {
       return this.#fail(ctx, "keyboard-interactive", "mfa_no_answer", ["keyboard-interactive"]);
@@ -535,7 +581,7 @@ export class JumpAuth {
     const r = await verifySecondFactor(this.rt.deps.sql, keys, owner, code, this.rt.now(), {
       allowPending: true,
     });
-    const where = { server: identity.server.name, login: identity.login };
+    const where = { server: identity.server, login: identity.login };
     if (!r.ok) {
       void this.rt.audit(mfaFailed(this.facts, { ...where, reason: r.reason }));
       if (r.reason === "unreadable") {
@@ -546,7 +592,8 @@ export class JumpAuth {
     }
     void this.rt.audit(mfaOk(this.facts, { ...where, method: r.method, confirmedNow: r.confirmedNow }));
     this.#awaitingCode = null;
-    this.#grant(ctx, identity);
+    this.#mfaPassed = true;
+    await identity.then(ctx);
   }
 
   async #directoryPassword(login: string, password: string): Promise<boolean> {
