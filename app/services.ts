@@ -109,6 +109,7 @@ const web: ServiceStarter = async (d) => {
       sql: d.sql,
       nodeId: config.nodeId,
       nodeLostAfterS: config.nodeLostAfter,
+      requestWaitMinutes: config.requestWaitMinutes,
       firstAdminCommand: firstAdminCommand(config.profile),
       // the configuration being served (after SIGHUP the new one: serve replaces d.config only afterwards)
       ops: { hub: d.hub, metricsToken: config.metricsToken },
