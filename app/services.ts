@@ -1,5 +1,6 @@
 // What `serve` starts, in order (stopped in reverse): nodes, audit checkpoints, ssh, rdp, conversions, web,
 // directory, syslog, webhooks. Workers are supervised: a crash restarts them.
+import { startRequestExpiry } from "./request_expiry.ts";
 import type { ServeDeps, Service, ServiceStarter } from "./service.ts";
 import { supervise } from "./supervisor.ts";
 import { firstAdminCommand } from "../core/config.ts";
@@ -108,6 +109,7 @@ const web: ServiceStarter = async (d) => {
       sql: d.sql,
       nodeId: config.nodeId,
       nodeLostAfterS: config.nodeLostAfter,
+      requestWaitMinutes: config.requestWaitMinutes,
       firstAdminCommand: firstAdminCommand(config.profile),
       // the configuration being served (after SIGHUP the new one: serve replaces d.config only afterwards)
       ops: { hub: d.hub, metricsToken: config.metricsToken },
@@ -153,4 +155,5 @@ export const SERVICES: [string, ServiceStarter][] = [
   ["directory", startDirectorySync],
   ["syslog", (d) => startAuditForwarder({ ...d, onSendError: () => d.metrics.syslogErrors.inc() })],
   ["webhooks", startWebhookService],
+  ["requests", (d) => startRequestExpiry(d)],
 ];

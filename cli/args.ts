@@ -45,6 +45,7 @@ export const GLOBAL_FLAGS = [
   "rdp-mfa-separator",
   "audit-checkpoint-interval",
   "node-lost-after",
+  "request-wait-minutes",
   "trusted-signers",
   "stream-recording-max-mib",
 ];

@@ -13,6 +13,7 @@ import { nodesCommand } from "./nodes.ts";
 import { policyCommand } from "./policies.ts";
 import { poolCommand } from "./pool.ts";
 import { recordingsCommand } from "./recordings.ts";
+import { requestsCommand } from "./requests.ts";
 import { searchCommand } from "./search.ts";
 import { serveCommand } from "./serve.ts";
 import { serverCommand } from "./servers.ts";
@@ -27,6 +28,7 @@ export const COMMANDS: Command[] = [
   serverCommand,
   serverGroupCommand,
   grantCommand,
+  requestsCommand,
   policyCommand,
   accessCommand,
   auditCommand,

@@ -13,13 +13,15 @@ import {
   updateGroupDescription,
 } from "../db/groups.ts";
 import { keepFilesOfGroup, setKeepFiles } from "../db/file_keeping.ts";
+import { requestRulesOfGroup, setRequestRules } from "../db/access_requests.ts";
 
 function groupCommand(kind: GroupKind, name: string, memberWord: string): Command {
   const usage = `jumphost ${name} add NAME [--description D]\n` +
     `       jumphost ${name} list [--json]\n` +
     `       jumphost ${name} show NAME [--json]\n` +
     (kind === "server"
-      ? `       jumphost ${name} edit NAME [--description D] [--keep-files on|off] [--keep-files-max-mb N]\n`
+      ? `       jumphost ${name} edit NAME [--description D] [--keep-files on|off] [--keep-files-max-mb N]\n` +
+        `                      [--approvals N] [--max-request-minutes M] [--approvers a,b | --approvers '']\n`
       : `       jumphost ${name} edit NAME --description D\n`) +
     `       jumphost ${name} delete NAME\n` +
     `       jumphost ${name} member add|remove GROUP ${memberWord.toUpperCase()}...`;
@@ -59,7 +61,8 @@ function groupCommand(kind: GroupKind, name: string, memberWord: string): Comman
           const sql = await ctx.db();
           const g = await getGroup(sql, kind, positional(p, 0, "NAME"));
           const keep = kind === "server" ? await keepFilesOfGroup(sql, g.name) : null;
-          if (bool(p, "json")) ctx.out.line(json({ ...g, ...keep }));
+          const req = kind === "server" ? await requestRulesOfGroup(sql, g.name) : null;
+          if (bool(p, "json")) ctx.out.line(json({ ...g, ...keep, ...req }));
           else {
             ctx.out.line(table(["field", "value"], [
               ["name", g.name],
@@ -71,6 +74,13 @@ function groupCommand(kind: GroupKind, name: string, memberWord: string): Comman
                   keep.keep_files ? `on (up to ${keep.keep_files_max_mb} MiB per file)` : "off",
                 ]]
                 : []),
+              ...(req
+                ? [[
+                  "access requests",
+                  `${req.request_approvals} approval(s), at most ${req.request_max_minutes} min, approvers: ` +
+                  (req.request_approvers.join(", ") || "admins and operators"),
+                ]]
+                : []),
             ]));
             ctx.out.line(`\n${memberWord}s:`);
             ctx.out.line(table([memberWord], g.members.map((m) => [m])));
@@ -78,21 +88,40 @@ function groupCommand(kind: GroupKind, name: string, memberWord: string): Comman
           return 0;
         }
         case "edit": {
-          const p = parseArgs(rest, { strings: ["description", "keep-files", "keep-files-max-mb"] });
+          const p = parseArgs(rest, {
+            strings: [
+              "description",
+              "keep-files",
+              "keep-files-max-mb",
+              "approvals",
+              "max-request-minutes",
+              "approvers",
+            ],
+          });
           const group = positional(p, 0, "NAME");
           const d = str(p, "description");
           const keep = str(p, "keep-files");
           const maxMb = int(p, "keep-files-max-mb", 1, 1048576);
-          if (kind === "user" && (keep !== undefined || maxMb !== undefined)) {
-            throw new UsageError("--keep-files is an option of server groups (jumphost group edit)");
+          const approvals = int(p, "approvals", 1, 10);
+          const maxReq = int(p, "max-request-minutes", 1, 10080);
+          const approversText = str(p, "approvers");
+          const approvers = approversText === undefined
+            ? undefined
+            : approversText.split(",").map((a) => a.trim()).filter(Boolean);
+          const rules = approvals !== undefined || maxReq !== undefined || approvers !== undefined;
+          if (kind === "user" && (keep !== undefined || maxMb !== undefined || rules)) {
+            throw new UsageError(
+              "--keep-files and the request options are options of server groups (jumphost group edit)",
+            );
           }
           if (keep !== undefined && keep !== "on" && keep !== "off") {
             throw new UsageError("--keep-files takes on or off");
           }
-          if (d === undefined && keep === undefined && maxMb === undefined) {
+          if (d === undefined && keep === undefined && maxMb === undefined && !rules) {
             throw new UsageError(
               kind === "server"
-                ? "nothing to change (--description D, --keep-files on|off, --keep-files-max-mb N)"
+                ? "nothing to change (--description D, --keep-files on|off, --keep-files-max-mb N, " +
+                  "--approvals N, --max-request-minutes M, --approvers a,b)"
                 : "nothing to change (--description D)",
             );
           }
@@ -110,6 +139,10 @@ function groupCommand(kind: GroupKind, name: string, memberWord: string): Comman
               maxMb,
             }, actor);
             g = { ...g, ...k };
+          }
+          if (rules) {
+            const r = await setRequestRules(sql, group, { approvals, maxMinutes: maxReq, approvers }, actor);
+            g = { ...g, ...r };
           }
           ctx.out.line(bool(p, "json") ? json(g) : `${name} ${g.name} updated`);
           return 0;

@@ -86,6 +86,8 @@ export interface Config {
    * (its sessions end as node_lost, its conversion jobs are requeued); default 30, 10-3600
    */
   nodeLostAfter: number;
+  /** how long an SSH connection waits for an access request's decision (minutes; also how long it is pending) */
+  requestWaitMinutes: number;
   /**
    * a file of OpenSSH (or PEM) public keys whose signatures count besides this appliance's own: the other
    * nodes sharing the database (tamper evidence)
@@ -185,6 +187,13 @@ export const KEYS: KeySpec[] = [
     env: "JUMPHOST_NODE_LOST_AFTER",
     flag: "node-lost-after",
   },
+  {
+    key: "requestWaitMinutes",
+    file: "request_wait_minutes",
+    env: "JUMPHOST_REQUEST_WAIT_MINUTES",
+    flag: "request-wait-minutes",
+  },
+
   { key: "logLevel", file: "log_level", env: "JUMPHOST_LOG_LEVEL", flag: "log-level" },
   {
     key: "onRecordingFailure",
@@ -291,6 +300,7 @@ function defaults(s: ConfigSources): Raw {
     streamRecordingMaxMib: 64,
     auditCheckpointInterval: 300,
     nodeLostAfter: DEFAULT_NODE_LOST_AFTER_S,
+    requestWaitMinutes: 10,
     trustedSigners: null,
     logLevel: "info",
     consoleMfa: "optional",
@@ -380,6 +390,10 @@ export function resolveConfig(s: ConfigSources): Config {
   const checkpointEvery = Number(raw.auditCheckpointInterval);
   if (!Number.isInteger(checkpointEvery) || checkpointEvery < 0 || checkpointEvery > 86_400) {
     throw new ConfigError(name("auditCheckpointInterval"), "must be a whole number of seconds 0-86400");
+  }
+  const requestWaitMinutes = Number(raw.requestWaitMinutes);
+  if (!Number.isInteger(requestWaitMinutes) || requestWaitMinutes < 1 || requestWaitMinutes > 1440) {
+    throw new ConfigError(name("requestWaitMinutes"), "must be a whole number of minutes 1-1440");
   }
   const nodeLostAfter = Number(raw.nodeLostAfter);
   if (!Number.isInteger(nodeLostAfter) || nodeLostAfter < 10 || nodeLostAfter > 3600) {
@@ -474,6 +488,7 @@ export function resolveConfig(s: ConfigSources): Config {
     streamRecordingMaxMib: streamMib,
     auditCheckpointInterval: checkpointEvery,
     nodeLostAfter,
+    requestWaitMinutes,
     trustedSigners: abs(str("trustedSigners")),
     logLevel: logLevel as Config["logLevel"],
     syslog,

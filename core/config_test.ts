@@ -137,6 +137,21 @@ Deno.test("stream_recording_max_mib: default 64, 0 allowed, negative or fraction
   }
 });
 
+Deno.test("request_wait_minutes: default 10, 1-1440, from the file or the environment", () => {
+  assert.equal(resolveConfig(base).requestWaitMinutes, 10);
+  assert.equal(resolveConfig({ ...base, file: { request_wait_minutes: 30 } }).requestWaitMinutes, 30);
+  assert.equal(
+    resolveConfig({ ...base, env: { JUMPHOST_REQUEST_WAIT_MINUTES: "5" } }).requestWaitMinutes,
+    5,
+  );
+  for (const bad of [0, 1441, 2.5, "soon"]) {
+    assert.throws(
+      () => resolveConfig({ ...base, file: { request_wait_minutes: bad } }),
+      /request_wait_minutes/,
+    );
+  }
+});
+
 Deno.test("oidc_* keys: known to the config file, off by default, errors name the key", () => {
   assert.equal(resolveConfig(base).oidc, null);
   const c = resolveConfig({

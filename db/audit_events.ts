@@ -32,6 +32,16 @@ export const AUDIT_ACTIONS = [
   "policy.revoke",
   "policy.delete",
   "pool.allocate",
+  // just-in-time access requests (db/access_requests.ts): asked, one approval of N, approved (its policy is
+  // created in the same transaction), denied, expired, withdrawn by the asker, and a refused approve/deny
+  // (self-approval, not an approver, lengthening …)
+  "request.created",
+  "request.approval",
+  "request.approved",
+  "request.denied",
+  "request.expired",
+  "request.cancelled",
+  "request.refused",
   "pool.release",
   // TOTP second factors (jump users and console accounts; details.owner says which)
   "mfa.totp_enrolled",

@@ -29,6 +29,7 @@ import { rdpVideoRoutes } from "./routes/rdp_video.tsx";
 import { conversionRoutes } from "./routes/conversions.tsx";
 import { accountRoutes } from "./routes/account.tsx";
 import { webhookRoutes } from "./routes/webhooks.tsx";
+import { requestRoutes } from "./routes/requests.tsx";
 import { nodeRoutes } from "./routes/nodes.tsx";
 import { createOpsApp } from "./ops/mod.ts";
 import { OpenStreams } from "./session_watch.ts";
@@ -120,6 +121,7 @@ export function createApp(deps: WebDeps): Hono<AppEnv> {
   authed.route("/search", searchRoutes(ctx));
   authed.route("/console-users", consoleUserRoutes(ctx));
   authed.route("/webhooks", webhookRoutes(ctx));
+  authed.route("/requests", requestRoutes(ctx));
   authed.route("/account", accountRoutes(ctx));
   authed.notFound((c) => errorPage(c, 404, "No such page."));
   app.route("/", authed);

@@ -36,6 +36,8 @@ export interface WebDeps {
   nodeId: string;
   /** config node_lost_after: when the Nodes page calls a silent node lost (default 30) */
   nodeLostAfterS?: number;
+  /** config request_wait_minutes: how long an access request made in the portal stays pending (default 10) */
+  requestWaitMinutes?: number;
   /** the directory (LDAP) console accounts may log in with (config ldap_*); absent = none */
   directory?: LdapConfig | null;
   /** single sign-on with an OpenID provider (config oidc_*; web/oidc/client.ts); absent = none */

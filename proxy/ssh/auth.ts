@@ -12,7 +12,8 @@ import { rehashUserPassword, userCredentials } from "../../db/users.ts";
 import { type FactorOwner, totpFactorOf, verifySecondFactor } from "../../db/totp.ts";
 import { passwordCandidate } from "./password_candidate.ts";
 import { ldapAuthenticate } from "../../core/ldap/client.ts";
-import { chooseRoute, type RouteHow } from "./identify.ts";
+import { chooseRoute, parseUsername, type RouteHow } from "./identify.ts";
+import { requestRound } from "./request_round.ts";
 import type { Runtime } from "./runtime.ts";
 import {
   DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE,
@@ -31,6 +32,7 @@ import {
   deniedText,
   mfaNotEnrolledText,
   passthroughOffText,
+  requestApprovedText,
   unavailableText,
   unknownServerText,
   whichServerText,
@@ -59,18 +61,73 @@ export interface JumpIdentity {
 export interface AuthHooks {
   /** connects to the backend with this password (the backend is the judge for an IP-only user) */
   passthrough(id: Omit<JumpIdentity, "backend">): Promise<Backend>;
+  /** an identified user waits for an access request's decision: the login grace no longer applies */
+  waiting?(): void;
+}
+
+/**
+ * Denials an access request can cure: no grant, or none for this login, protocol or time. Also a server the
+ * user named that does not exist (or is off), so the offer tells nobody which servers exist.
+ */
+const REQUESTABLE = new Set([
+  "no_policy",
+  "expired",
+  "revoked",
+  "not_yet_valid",
+  "wrong_protocol",
+  "login_not_allowed",
+  "outside_schedule",
+  "unknown_server",
+  "server_inactive",
+  "protocol_not_enabled",
+]);
+
+/** The first factor passed; the verification code comes next, then `then` (grant, offer a request …). */
+interface CodeStep {
+  user: User;
+  /** for the audit rows of the code */
+  server: string;
+  login: string;
+  /** a backend opened to check a passthrough password, closed if the code fails */
+  backend: Backend | null;
+  then(ctx: KeyboardAuth): Promise<void> | void;
+}
+
+/** A user logged in to the jump itself (jump_session.ts serves them). */
+export interface JumpUser {
+  user: User;
+  /** why no server was chosen (no_server / ambiguous), for the audit row of a shell */
+  reason: string;
+  detail: string;
+}
+
+/** An identified user without a grant who was offered an access request (keyboard-interactive next). */
+interface OfferedRequest {
+  user: User;
+  method: JumpMethod;
+  password: string | null;
+  fp: string | null;
+  serverName: string;
+  login: string;
 }
 
 const MAX_FAILURES = 8;
 
 export class JumpAuth {
   identity: JumpIdentity | null = null;
+  /** logged in to the jump itself (own user name, no server): only jump commands (jump_session.ts) */
+  jumpUser: JumpUser | null = null;
   #denied = false;
   #failures = 0;
   #attempts: { method: string; outcome: string }[] = [];
   #candidates: User[] | null = null;
   /** the first factor passed and the decision allowed; waiting for the verification code */
-  #awaitingCode: JumpIdentity | null = null;
+  #awaitingCode: CodeStep | null = null;
+  /** the first factor passed, no grant: an access request is offered */
+  #offered: OfferedRequest | null = null;
+  readonly #closed = new AbortController();
+  /** the verification code was right on this connection */
+  #mfaPassed = false;
 
   constructor(
     private readonly rt: Runtime,
@@ -100,6 +157,8 @@ export class JumpAuth {
 
   /** Called when the connection closes before authentication succeeded. */
   async closedUnauthenticated(): Promise<void> {
+    this.#closed.abort();
+    if (this.#offered || this.jumpUser) return; // identified, and what happened is audited
     if (!this.#denied && this.identity === null && this.#attempts.length > 0) {
       // nobody was identified: a password guesser's rows are folded per source and minute
       await this.rt.preauthAudit(authFailed(this.facts, this.#attempts), "auth_failed");
@@ -107,13 +166,19 @@ export class JumpAuth {
   }
 
   async #handle(ctx: AuthContext): Promise<void> {
-    if (this.#denied || this.identity) return ctx.reject([]);
+    if (this.#denied || this.identity || this.jumpUser) return ctx.reject([]);
     if (this.#awaitingCode) {
       // the second round: only the verification code, for the same user name
       if (ctx.method !== "keyboard-interactive" || ctx.username !== this.facts.username) {
         return ctx.reject(["keyboard-interactive"], true);
       }
       return await this.#secondFactor(ctx as KeyboardAuth, this.#awaitingCode);
+    }
+    if (this.#offered) {
+      if (ctx.method !== "keyboard-interactive" || ctx.username !== this.facts.username) {
+        return ctx.reject(["keyboard-interactive"], true);
+      }
+      return await this.#requestAccess(ctx as KeyboardAuth, this.#offered);
     }
     this.facts.username = ctx.username;
     const snap = this.rt.snapshot();
@@ -210,6 +275,10 @@ export class JumpAuth {
     fp: string | null,
     /** IP-only: the appliance key or the backend must vouch for the login */
     vouch: "appliance" | "backend" | null,
+    /** a denial may be answered with an access request (not again after one was approved) */
+    mayRequest = true,
+    /** this connection already passed the second factor (before its access request) */
+    mfaDone = false,
   ): Promise<void> {
     const snap = this.rt.snapshot();
     if (!snap) {
@@ -228,6 +297,29 @@ export class JumpAuth {
       sourceIp: this.facts.sourceIp,
       userName: user.name,
     }, now);
+    // only a user who proved a key or password may ask (never one known by address alone)
+    const canAsk = mayRequest && vouch === null && method !== "none";
+    if (!route.ok && route.reason === "unknown_server" && canAsk) {
+      const parsed = parseUsername(ctx.username);
+      const offer = { user, method, password, fp, serverName: parsed.serverName!, login: parsed.login };
+      const { reason, detail } = route;
+      return await this.#codeFirst(
+        ctx,
+        { user, server: offer.serverName, login: offer.login },
+        (c) => this.#offerRequest(c, offer, reason, detail, {}),
+      );
+    }
+    if (
+      !route.ok && (route.reason === "no_server" || route.reason === "ambiguous") && canAsk &&
+      ctx.username === user.name
+    ) {
+      // logged in as themselves without naming a server: the jump's own commands (`request …`)
+      const ju = { user, reason: route.reason, detail: route.detail };
+      return await this.#codeFirst(ctx, { user, server: "", login: ctx.username }, (c) => {
+        this.jumpUser = ju;
+        c.accept();
+      });
+    }
     if (!route.ok) {
       const text = route.reason === "no_server" || route.reason === "ambiguous"
         ? whichServerText()
@@ -246,6 +338,21 @@ export class JumpAuth {
         now,
         { userName: user.name },
       ));
+    if (!decision.allowed && canAsk && REQUESTABLE.has(decision.reason)) {
+      const offer = { user, method, password, fp, serverName: route.server.name, login: route.login };
+      const extra = {
+        server: route.server.name,
+        login: route.login,
+        policyIds: decision.policyIds,
+        route: route.how,
+      };
+      const { reason, detail } = decision;
+      return await this.#codeFirst(
+        ctx,
+        { user, server: offer.serverName, login: offer.login },
+        (c) => this.#offerRequest(c, offer, reason, detail, extra),
+      );
+    }
     if (!decision.allowed) {
       return this.#deny(ctx, decision.reason, decision.detail, deniedText(this.facts.ref), {
         server: route.server.name,
@@ -310,12 +417,128 @@ export class JumpAuth {
         { server: route.server.name, login: route.login, policyIds: decision.policyIds, route: route.how },
       );
     }
-    if (factor !== null) {
+    if (factor !== null && !mfaDone) {
       // partial success (RFC 4252 5.1): the client goes on with keyboard-interactive for the code
-      this.#awaitingCode = identity;
+      this.#awaitingCode = {
+        user,
+        server: route.server.name,
+        login: route.login,
+        backend,
+        then: (c) => this.#grant(c, identity),
+      };
       return ctx.reject(["keyboard-interactive"], true);
     }
     this.#grant(ctx, identity);
+  }
+
+  /**
+   * A user with a second factor types the code before anything that is not a plain denial happens for them
+   * (an access request offered, the jump's own commands); without one, `next` runs now.
+   */
+  async #codeFirst(
+    ctx: AuthContext,
+    step: Omit<CodeStep, "then" | "backend">,
+    next: (ctx: AuthContext) => Promise<void> | void,
+  ): Promise<void> {
+    const factor = await totpFactorOf(this.rt.deps.sql, {
+      kind: "user",
+      id: step.user.id,
+      name: step.user.name,
+    });
+    if (factor === null) return await next(ctx);
+    this.#awaitingCode = { ...step, backend: null, then: next };
+    ctx.reject(["keyboard-interactive"], true);
+  }
+
+  /**
+   * No grant: audited as a denial, the denial's banner shown, then partial success towards keyboard-interactive,
+   * where the request is offered (a client that cannot answer just fails, as before).
+   */
+  #offerRequest(
+    ctx: AuthContext,
+    offer: OfferedRequest,
+    reason: string,
+    detail: string,
+    extra: Parameters<typeof accessDenied>[3],
+  ): void {
+    this.rt.deps.metrics?.denials.inc({ protocol: "ssh", reason });
+    void this.rt.audit(accessDenied(this.facts, reason, detail, { ...extra, requestOffered: true }));
+    this.#offered = offer;
+    try {
+      sendAuthBanner(this.conn, deniedText(this.facts.ref));
+    } catch (_e) {
+      // the banner is a courtesy; the prompt says the same
+    }
+    ctx.reject(["keyboard-interactive"], true);
+  }
+
+  async #requestAccess(ctx: KeyboardAuth, offer: OfferedRequest): Promise<void> {
+    const outcome = await requestRound(this.rt, ctx, {
+      facts: this.facts,
+      user: offer.user,
+      serverName: offer.serverName,
+      login: offer.login,
+      closed: this.#closed.signal,
+      onWaiting: () => this.hooks.waiting?.(),
+    });
+    if (outcome.kind === "end") {
+      this.#denied = true;
+      if (this.#closed.signal.aborted || outcome.text === "") return ctx.reject([]);
+      try {
+        sendAuthBanner(this.conn, outcome.text);
+        disconnectWith(this.conn, DISCONNECT_NO_MORE_AUTH_METHODS_AVAILABLE, outcome.text);
+      } catch (_e) {
+        ctx.reject([]);
+        this.conn.end();
+      }
+      return;
+    }
+    // approved: the policy reaches this worker's snapshot through policy_changed; then decide again
+    this.#offered = null;
+    sendAuthBanner(this.conn, requestApprovedText(outcome.requestId) + "\r\n");
+    await this.#snapshotAllows(offer.user, ctx.username);
+    return await this.#authorize(
+      ctx,
+      offer.user,
+      offer.method,
+      offer.password,
+      offer.fp,
+      null,
+      false,
+      this.#mfaPassed,
+    );
+  }
+
+  /** Waits (a few seconds at most) until the snapshot has the new policy; the decision itself comes after. */
+  async #snapshotAllows(user: User, username: string): Promise<void> {
+    const until = Date.now() + 15_000;
+    while (Date.now() < until && !this.#closed.signal.aborted) {
+      const snap = this.rt.snapshot();
+      if (snap) {
+        const now = this.rt.now();
+        const route = chooseRoute(snap, {
+          username,
+          localIp: this.facts.localIp,
+          sourceIp: this.facts.sourceIp,
+          userName: user.name,
+        }, now);
+        if (route.ok) {
+          const d = decide(
+            snap,
+            {
+              sourceIp: this.facts.sourceIp,
+              protocol: "ssh",
+              serverId: route.server.id,
+              login: route.login,
+            },
+            now,
+            { userName: user.name },
+          );
+          if (d.allowed) return;
+        }
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   #grant(ctx: AuthContext, identity: JumpIdentity): void {
@@ -332,7 +555,7 @@ export class JumpAuth {
     if (this.conn.authenticated === false && !this.#denied) ctx.accept();
   }
 
-  async #secondFactor(ctx: KeyboardAuth, identity: JumpIdentity): Promise<void> {
+  async #secondFactor(ctx: KeyboardAuth, identity: CodeStep): Promise<void> {
     const code = await askCode(ctx);
     if (code === null) {
       return this.#fail(ctx, "keyboard-interactive", "mfa_no_answer", ["keyboard-interactive"]);
@@ -358,7 +581,7 @@ export class JumpAuth {
     const r = await verifySecondFactor(this.rt.deps.sql, keys, owner, code, this.rt.now(), {
       allowPending: true,
     });
-    const where = { server: identity.server.name, login: identity.login };
+    const where = { server: identity.server, login: identity.login };
     if (!r.ok) {
       void this.rt.audit(mfaFailed(this.facts, { ...where, reason: r.reason }));
       if (r.reason === "unreadable") {
@@ -369,7 +592,8 @@ export class JumpAuth {
     }
     void this.rt.audit(mfaOk(this.facts, { ...where, method: r.method, confirmedNow: r.confirmedNow }));
     this.#awaitingCode = null;
-    this.#grant(ctx, identity);
+    this.#mfaPassed = true;
+    await identity.then(ctx);
   }
 
   async #directoryPassword(login: string, password: string): Promise<boolean> {

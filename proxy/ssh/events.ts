@@ -26,7 +26,8 @@ export function accessDenied(
   c: ConnFacts,
   reason: string,
   detail: string,
-  extra: { server?: string; login?: string; policyIds?: number[]; route?: string } = {},
+  extra: { server?: string; login?: string; policyIds?: number[]; route?: string; requestOffered?: boolean } =
+    {},
 ): AuditEvent {
   return {
     actor: actor(c),
@@ -41,6 +42,7 @@ export function accessDenied(
       login: extra.login,
       route: extra.route,
       policy_ids: extra.policyIds,
+      ...(extra.requestOffered ? { request_offered: true } : {}),
     },
   };
 }

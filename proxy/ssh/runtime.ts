@@ -66,6 +66,10 @@ export interface SshProxyDeps {
   signingKey?: () => Promise<SigningKey>;
   /** PROXY protocol v2 from load balancers (config proxy_protocol_from); absent or empty = off */
   proxyProtocol?: ProxyProtocolSettings;
+  /** how long a connection waits for an access request's decision (config request_wait_minutes; default 10 min) */
+  requestWaitMs?: number;
+  /** how often a waiting connection looks at its request (default 1 s) */
+  requestPollMs?: number;
   /** how long a sender has for its first bytes when proxyProtocol is on (default 10 s) */
   proxyHeaderTimeoutMs?: number;
 }

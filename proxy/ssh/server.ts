@@ -5,6 +5,7 @@ import { listenSessionKill, type Unlisten } from "../../db/notify.ts";
 import { closeOrphanedSessions } from "../../db/sessions.ts";
 import { LineAllocator } from "../../recorder/utmp.ts";
 import { JumpAuth } from "./auth.ts";
+import { serveJumpCommands } from "./jump_session.ts";
 import { openBackend } from "./backend_open.ts";
 import { handleSessionChannel } from "./channels.ts";
 import type { ConnFacts } from "./events.ts";
@@ -116,6 +117,8 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
           agent,
           gone.signal,
         ),
+      // an identified user waiting for an access request's decision is past the login grace and the caps
+      waiting: () => setup?.loggedIn(),
     });
     let session: ProxySession | null = null;
     let timeoutReason: string | null = null;
@@ -125,6 +128,7 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
     conn.on("authentication", (ctx) => auth.handle(ctx));
     conn.on("ready", () => {
       setup?.loggedIn();
+      if (auth.jumpUser) return serveJumpCommands(rt, conn, facts, auth.jumpUser);
       const identity = auth.identity;
       if (!identity) return conn.end(); // cannot happen: ready follows accept() of an identity
       session = new ProxySession(rt, conn, facts, identity, agent);

@@ -47,6 +47,7 @@ runProxyWorker<SshWorkerOptions>({
         throw e;
       })),
       proxyProtocol: proxyProtocolSettings(c.proxyProtocolFrom, c.proxyProtocol),
+      requestWaitMs: c.requestWaitMinutes * 60_000,
     });
     try {
       return {

@@ -90,3 +90,36 @@ export function backendFailureText(
       return `jumphost: cannot connect to ${server}.\r\n`;
   }
 }
+
+// Access requests over keyboard-interactive (request_round.ts). Shown by OpenSSH as the prompt's instruction
+// lines; the same for a server that does not exist, so the answer tells nobody which servers exist.
+
+export function requestOfferText(login: string, server: string): string {
+  return `No grant for ${login}@${server}.`;
+}
+
+export const REQUEST_PROMPT = "Request access? Minutes, reason (empty = no): ";
+
+export function requestWaitingText(id: number, minutes: number): string {
+  return `jumphost: request ${id} sent; waiting for approval... (up to ${minutes} min; Ctrl-C withdraws it)`;
+}
+
+export function requestStillWaitingText(id: number, minutesLeft: number): string {
+  return `jumphost: request ${id}: still waiting for approval... (${minutesLeft} min left)`;
+}
+
+export function requestApprovedText(id: number): string {
+  return `jumphost: request ${id} approved.`;
+}
+
+export function requestDeniedText(id: number, note: string | null): string {
+  return `jumphost: request ${id} was denied${note ? `: ${note}` : ""}.`;
+}
+
+export function requestTimedOutText(id: number, minutes: number): string {
+  return `jumphost: request ${id} was not decided within ${minutes} min; it has expired.`;
+}
+
+export function requestRefusedText(message: string): string {
+  return `jumphost: ${message}`;
+}

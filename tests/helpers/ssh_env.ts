@@ -86,6 +86,8 @@ export interface SshEnvOptions {
   directory?: LdapConfig;
   /** PROXY protocol v2 from these balancers (config proxy_protocol_from / proxy_protocol) */
   proxyProtocol?: SshProxyDeps["proxyProtocol"];
+  /** how long a connection waits for an access request's decision */
+  requestWaitMs?: number;
 }
 
 export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
@@ -130,6 +132,8 @@ export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
     streamKeepBytes: o.streamKeepBytes,
     directory: o.directory,
     proxyProtocol: o.proxyProtocol,
+    requestWaitMs: o.requestWaitMs,
+    requestPollMs: 200,
     secretKey: () => Promise.resolve(TEST_SECRET_KEY),
     signingKey: () => loadSigningKey(dataDir),
   });

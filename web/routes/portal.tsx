@@ -7,6 +7,9 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { writeAudit } from "../../db/audit.ts";
 import { deletePortalSession, type PortalSession, resolvePortalSession } from "../../db/portal_sessions.ts";
 import { portalGrantsOf, portalSessionsOf } from "../../db/portal_queries.ts";
+import { createAccessRequest, listAccessRequests } from "../../db/access_requests.ts";
+import { InputError } from "../../db/errors.ts";
+import { parseMinutes, RequestInputError } from "../../policy/access_request.ts";
 import { type AuthLimits, clientIp } from "../auth.ts";
 import { checkLoginToken, checkSessionToken, issueLoginToken, PORTAL_LOGIN } from "../csrf.ts";
 import type { AppEnv, WebDeps } from "../deps.ts";
@@ -88,12 +91,16 @@ export function portalRoutes(deps: WebDeps, limits: AuthLimits, now: () => Date)
     return c.redirect("/portal", 303);
   });
 
-  app.get("/portal", async (c) => {
-    const s = await sessionOf(c);
-    if (!s) return c.redirect(`/portal/login?expired=${getCookie(c, PORTAL_COOKIE) ? 1 : 0}`, 303);
-    const [grants, sessions] = await Promise.all([
+  const home = async (
+    c: Context<AppEnv>,
+    s: PortalSession,
+    form: { values: Record<string, string>; error?: string; done?: string } = { values: {} },
+    status = 200,
+  ) => {
+    const [grants, sessions, requests] = await Promise.all([
       portalGrantsOf(deps.sql, s.userId),
       portalSessionsOf(deps.sql, s.userId),
+      listAccessRequests(deps.sql, { userId: s.userId, limit: 20 }),
     ]);
     return htmlResponse(
       c,
@@ -103,9 +110,65 @@ export function portalRoutes(deps: WebDeps, limits: AuthLimits, now: () => Date)
         jumpHost={new URL(c.req.url).hostname}
         grants={grants}
         sessions={sessions}
+        requests={requests}
+        requestForm={form}
         now={now()}
       />,
+      status,
     );
+  };
+
+  app.get("/portal", async (c) => {
+    const s = await sessionOf(c);
+    if (!s) return c.redirect(`/portal/login?expired=${getCookie(c, PORTAL_COOKIE) ? 1 : 0}`, 303);
+    const requested = c.req.query("requested");
+    return await home(c, s, {
+      values: {},
+      done: requested && /^\d{1,12}$/.test(requested)
+        ? `Request ${requested} sent to the approvers.`
+        : undefined,
+    });
+  });
+
+  // asking for access from the portal: the same request as at the SSH prompt (the same answer for a server
+  // name that does not exist)
+  app.post("/portal/requests", async (c) => {
+    const s = await sessionOf(c);
+    if (!s) return c.redirect("/portal/login?expired=1", 303);
+    await checkSessionToken(c, s.csrfToken);
+    const body = await c.req.parseBody();
+    const field = (k: string) => typeof body[k] === "string" ? (body[k] as string).slice(0, 1000) : "";
+    const values = {
+      server: field("server").trim(),
+      logins: field("logins"),
+      minutes: field("minutes"),
+      reason: field("reason"),
+    };
+    try {
+      let minutes: number;
+      try {
+        minutes = parseMinutes(values.minutes);
+      } catch (e) {
+        if (e instanceof RequestInputError) throw new InputError("minutes", e.message);
+        throw e;
+      }
+      const r = await createAccessRequest(deps.sql, {
+        userId: s.userId,
+        userName: s.userName,
+        serverName: values.server,
+        protocol: field("protocol") === "rdp" ? "rdp" : "ssh",
+        logins: values.logins.split(","),
+        minutes,
+        reason: values.reason,
+        sourceIp: clientIp(c),
+        via: "portal",
+        waitMinutes: deps.requestWaitMinutes ?? 10,
+      });
+      return c.redirect(`/portal?requested=${r.id}`, 303);
+    } catch (e) {
+      if (e instanceof InputError) return await home(c, s, { values, error: e.message }, 400);
+      throw e;
+    }
   });
 
   app.post("/portal/logout", async (c) => {

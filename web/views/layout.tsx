@@ -5,7 +5,8 @@ import { can, type Permission } from "../auth.ts";
 import { assetUrl } from "../static.ts";
 import { CSRF_FIELD } from "../csrf.ts";
 
-const NAV: { href: string; label: string; perm: Permission }[] = [
+/** `badge`: a fragment that fills a count beside the link (htmx, on load and every 15 s) */
+const NAV: { href: string; label: string; perm: Permission; badge?: string }[] = [
   { href: "/", label: "Dashboard", perm: "view" },
   { href: "/sessions", label: "Sessions", perm: "view" },
   { href: "/recordings/queue", label: "Conversions", perm: "view" },
@@ -14,6 +15,7 @@ const NAV: { href: string; label: string; perm: Permission }[] = [
   { href: "/servers", label: "Servers", perm: "manage" },
   { href: "/groups", label: "Groups", perm: "manage" },
   { href: "/policies", label: "Policies", perm: "manage" },
+  { href: "/requests", label: "Requests", perm: "view", badge: "/requests/badge" },
   { href: "/audit", label: "Audit", perm: "audit" },
   { href: "/search", label: "Search", perm: "audit" },
   { href: "/console-users", label: "Console users", perm: "console_users" },
@@ -75,7 +77,21 @@ export function Layout(p: LayoutProps) {
               <a class="brand" href="/">jumphost</a>
               <nav>
                 {NAV.filter((n) => !s.mustChangePassword && can(s.role, n.perm)).map((n) => (
-                  <a href={n.href} class={isActive(n.href, p.path) ? "active" : undefined}>{n.label}</a>
+                  <a href={n.href} class={isActive(n.href, p.path) ? "active" : undefined}>
+                    {n.label}
+                    {n.badge
+                      ? (
+                        <span
+                          class="badge warn nav-count"
+                          id={`nav-count-${n.href.slice(1)}`}
+                          hx-get={n.badge}
+                          hx-trigger="load, every 15s"
+                          hx-swap="innerHTML"
+                        >
+                        </span>
+                      )
+                      : null}
+                  </a>
                 ))}
               </nav>
               <div class="who">

@@ -1,4 +1,5 @@
 // The end-user portal's pages: the login form and "your access" (grants with time left, own sessions).
+import type { AccessRequestRow } from "../../db/access_requests.ts";
 import type { PortalGrant, PortalSessionRow } from "../../db/portal_queries.ts";
 import { CSRF_FIELD } from "../csrf.ts";
 import { timeLeft } from "../portal/time_left.ts";
@@ -61,6 +62,8 @@ export function PortalHomePage(
     jumpHost: string;
     grants: PortalGrant[];
     sessions: PortalSessionRow[];
+    requests: AccessRequestRow[];
+    requestForm: { values: Record<string, string>; error?: string; done?: string };
     now: Date;
   },
 ) {
@@ -125,6 +128,7 @@ export function PortalHomePage(
           )
           : null}
       </section>
+      <PortalRequests csrf={p.csrf} requests={p.requests} form={p.requestForm} />
       <section class="panel">
         <h2>Your sessions</h2>
         {p.sessions.length === 0 ? <p id="no-sessions">No sessions yet.</p> : (
@@ -157,5 +161,73 @@ export function PortalHomePage(
         )}
       </section>
     </Layout>
+  );
+}
+
+/** Asking for access, and the user's own last requests with their state. */
+function PortalRequests(
+  p: {
+    csrf: string;
+    requests: AccessRequestRow[];
+    form: { values: Record<string, string>; error?: string; done?: string };
+  },
+) {
+  const v = p.form.values;
+  return (
+    <section class="panel">
+      <h2>Request access</h2>
+      {p.form.done ? <div class="flash ok" role="status">{p.form.done}</div> : null}
+      {p.form.error ? <div class="flash error" role="alert" id="request-error">{p.form.error}</div> : null}
+      <form method="post" action="/portal/requests" id="portal-request-form">
+        <input type="hidden" name={CSRF_FIELD} value={p.csrf} />
+        <div class="field">
+          <label for="r-server">Server</label>
+          <input id="r-server" name="server" value={v.server ?? ""} required />
+        </div>
+        <div class="field">
+          <label for="r-logins">Logins (comma-separated)</label>
+          <input id="r-logins" name="logins" value={v.logins ?? ""} required />
+        </div>
+        <div class="field">
+          <label for="r-minutes">Minutes (60, 90m, 2h)</label>
+          <input id="r-minutes" name="minutes" value={v.minutes ?? ""} required />
+        </div>
+        <div class="field">
+          <label for="r-reason">Reason</label>
+          <input id="r-reason" name="reason" value={v.reason ?? ""} required />
+        </div>
+        <button type="submit" id="portal-request">Request</button>
+      </form>
+      {p.requests.length
+        ? (
+          <table id="portal-requests">
+            <thead>
+              <tr>
+                <th>Id</th>
+                <th>Server</th>
+                <th>Logins</th>
+                <th>Minutes</th>
+                <th>State</th>
+                <th>Asked</th>
+                <th>Note</th>
+              </tr>
+            </thead>
+            <tbody>
+              {p.requests.map((r) => (
+                <tr>
+                  <td>{r.id}</td>
+                  <td>{r.server_name}</td>
+                  <td>{r.logins.join(", ")}</td>
+                  <td>{r.state === "approved" ? r.granted_minutes : r.minutes}</td>
+                  <td>{r.state}</td>
+                  <td>{fmt(r.created_at)}</td>
+                  <td>{r.decision_note ?? ""}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )
+        : null}
+    </section>
   );
 }
