@@ -80,6 +80,9 @@ function newCipherCtx(
 /** The cipher/MAC kinds implemented here. */
 export type OsslCipherKind = "gcm" | "ctr" | "chacha";
 
+/** Ciphers and deciphers made so far in this isolate, per kind (tests check the proxy really uses them). */
+export const osslCreated: Record<OsslCipherKind, number> = { gcm: 0, ctr: 0, chacha: 0 };
+
 export interface CipherInfo {
   sslName: string;
   blockLen: number;
@@ -186,6 +189,7 @@ export class OsslCipher {
     const kind = osslKind(enc.cipherInfo, enc.macInfo);
     if (kind === null) throw new Error(`libcrypto: ${enc.cipherInfo.sslName} not handled`);
     this.kind = kind;
+    osslCreated[kind]++;
     this.#s = s;
     this.outSeqno = enc.seqno;
     this._onWrite = enc.onWrite;
@@ -338,6 +342,7 @@ export class OsslDecipher {
     const kind = osslKind(dec.decipherInfo, dec.macInfo);
     if (kind === null) throw new Error(`libcrypto: ${dec.decipherInfo.sslName} not handled`);
     this.kind = kind;
+    osslCreated[kind]++;
     this.#s = s;
     this.inSeqno = dec.seqno;
     this._onPayload = dec.onPayload;
