@@ -60,7 +60,6 @@ export interface CryptoBackend {
 
 let lib: LibCrypto | null = null;
 let poly1305Mac: Deno.PointerValue = null;
-let backend: CryptoBackend;
 
 function load(): CryptoBackend {
   let forced: string | undefined;
@@ -87,7 +86,7 @@ function load(): CryptoBackend {
     return { name: "node:crypto", detail: `${LIBRARY} not loadable: ${(e as Error).message.split("\n")[0]}` };
   }
 }
-backend = load();
+const backend: CryptoBackend = load();
 
 /** The loaded library, or null when node:crypto is in use. */
 export function libcrypto(): LibCrypto | null {
@@ -102,14 +101,4 @@ export function poly1305EvpMac(): Deno.PointerValue {
 /** Which implementation the SSH packet crypto of this isolate uses (doctor, the proxy's start log). */
 export function cryptoBackend(): CryptoBackend {
   return backend;
-}
-
-/** Tests only: pretend libcrypto is absent (true) or restore it; returns the previous library. */
-export function overrideLibcryptoForTest(l: LibCrypto | null): LibCrypto | null {
-  const prev = lib;
-  lib = l;
-  backend = l === null
-    ? { name: "node:crypto", detail: "disabled by a test" }
-    : { name: "openssl", detail: backend.detail };
-  return prev;
 }

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { randomBytes } from "node:crypto";
-import { ssh2Crypto } from "./ssh2_crypto.ts";
+import { replaceCipher, ssh2Crypto } from "./ssh2_crypto.ts";
 import { cryptoBackend, libcrypto } from "./libcrypto.ts";
 import { OsslCipher, OsslDecipher } from "./openssl_ciphers.ts";
 import { poly1305Ready, replaceChacha } from "./chacha20_poly1305.ts";
@@ -242,4 +242,35 @@ Deno.test("a freed decipher refuses further bytes; a freed cipher writes nothing
   assert.equal(out.length, 0);
   d.free();
   assert.throws(() => d.decrypt(Buffer.alloc(10), 0, 10), /after free/);
+});
+
+Deno.test("replaceCipher() moves ssh2's own AES-GCM and chacha20-poly1305 to libcrypto mid-stream", async () => {
+  // the path taken when ssh2 was loaded before ssh2_crypto.ts: same keys, IV state and sequence numbers
+  await poly1305Ready;
+  for (
+    const cipher of ["aes128-gcm@openssh.com", "aes256-gcm@openssh.com", "chacha20-poly1305@openssh.com"]
+  ) {
+    const k = keysFor(cipher);
+    const out: Uint8Array[] = [];
+    const got: Buffer[] = [];
+    const nativeC = ssh2Crypto.createCipher({
+      outbound: outbound(k, (b: Uint8Array) => out.push(Buffer.from(b))),
+    });
+    const nativeD = ssh2Crypto.createDecipher({
+      inbound: inbound(k, (p: Buffer) => void got.push(Buffer.from(p))),
+    });
+    const payloads = [randomBytes(100), randomBytes(5000), randomBytes(32000), randomBytes(7)];
+    // ssh2's own chacha20-poly1305 leaves its per-packet node:crypto contexts to the garbage collector (the
+    // sanitizer would fail the test): it is replaced before its first packet, at a random sequence number
+    const before = cipher.startsWith("chacha") ? 0 : 2;
+    feed(nativeD, seal(nativeC, payloads.slice(0, before), out));
+    const c = replaceCipher(nativeC);
+    const d = replaceCipher(nativeD);
+    assert.ok(c instanceof OsslCipher && d instanceof OsslDecipher, cipher);
+    feed(d, seal(c, payloads.slice(before), out));
+    assert.equal(got.length, 4, cipher);
+    for (let i = 0; i < 4; i++) assert.ok(got[i].equals(payloads[i]), `${cipher} packet ${i}`);
+    release(c);
+    release(d);
+  }
 });
