@@ -25,7 +25,13 @@ type Untyped = any;
 
 const require = createRequire(import.meta.url);
 const cryptoJs = require("ssh2/lib/protocol/crypto.js");
-const kexLoadedFirst = !!require.cache?.[require.resolve("ssh2/lib/protocol/kex.js")];
+const kexLoadedFirst = (() => {
+  try {
+    return !!require.cache?.[require.resolve("ssh2/lib/protocol/kex.js")];
+  } catch (_e) {
+    return false; // no module cache to ask (only the start log's detail depends on it)
+  }
+})();
 const PATCHED = Symbol.for("jumphost.ssh2_crypto");
 
 if (!cryptoJs[PATCHED]) {
