@@ -8,6 +8,7 @@ import type { Config, ListenAddress } from "../core/config.ts";
 import { SSH_COMPRESSION } from "../core/ssh_algorithms.ts";
 import { findProgram, type IfAddr, isJumphostServe, type ProbeResult } from "./net_probe.ts";
 import { createOidcClient } from "../web/oidc/client.ts";
+import { type CryptoBackend, cryptoBackend } from "../proxy/ssh/libcrypto.ts";
 
 export type Status = "ok" | "warn" | "fail";
 
@@ -253,6 +254,17 @@ export function sshAlgorithmLines(config: Config): CheckLine[] {
     line("ssh macs", config.sshMacs),
     { status: "ok", check: "ssh compression", detail: SSH_COMPRESSION.join(",") },
   ];
+}
+
+/**
+ * The SSH proxy's packet crypto: OpenSSL's libcrypto through FFI, or node:crypto (a WARN: several times the
+ * CPU per byte relayed) when libcrypto.so.3 cannot be loaded or JUMPHOST_SSH_CRYPTO=node is set. Judged in
+ * this process, which loads the library the way the proxy worker does.
+ */
+export function sshCryptoLine(backend: CryptoBackend = cryptoBackend()): CheckLine {
+  return backend.name === "openssl"
+    ? { status: "ok", check: "ssh packet crypto", detail: `OpenSSL libcrypto (${backend.detail})` }
+    : { status: "warn", check: "ssh packet crypto", detail: `node:crypto, slower: ${backend.detail}` };
 }
 
 /**

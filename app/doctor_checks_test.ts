@@ -7,6 +7,7 @@ import {
   judgeListen,
   judgePool,
   sshAlgorithmLines,
+  sshCryptoLine,
 } from "./doctor_checks.ts";
 import { resolveConfig } from "../core/config.ts";
 import { makeCerts } from "../tests/helpers/certs.ts";
@@ -139,4 +140,13 @@ Deno.test("checkSingleSignOn(): no line without oidc_issuer, OK when the provide
   assert.equal(down?.status, "warn");
   assert.match(down!.detail, new RegExp(`${idp.issuer} did not answer discovery`));
   assert.doesNotMatch(down!.detail, new RegExp(idp.clientSecret));
+});
+
+Deno.test("sshCryptoLine() names OpenSSL when libcrypto is loaded, warns on the node:crypto fallback", () => {
+  const here = sshCryptoLine(); // this machine has Debian's libssl3
+  assert.equal(here.status, "ok", here.detail);
+  assert.match(here.detail, /^OpenSSL libcrypto \(OpenSSL 3\./);
+  const fallback = sshCryptoLine({ name: "node:crypto", detail: "JUMPHOST_SSH_CRYPTO=node" });
+  assert.equal(fallback.status, "warn");
+  assert.equal(fallback.detail, "node:crypto, slower: JUMPHOST_SSH_CRYPTO=node");
 });

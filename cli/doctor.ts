@@ -23,6 +23,7 @@ import {
   judgePool,
   listenLines,
   sshAlgorithmLines,
+  sshCryptoLine,
 } from "../app/doctor_checks.ts";
 
 function redact(url: string): string {
@@ -153,6 +154,7 @@ export const doctorCommand: Command = {
       lines.push(db.line);
       lines.push(...listenLines(config, probeListen));
       lines.push(...sshAlgorithmLines(config));
+      lines.push(sshCryptoLine());
       lines.push(await poolLine(db.sql));
       lines.push(...await clusterLines(db.sql, config));
     } finally {

@@ -1,9 +1,13 @@
 // The slice of npm:ssh2 (which ships no types) that reads and makes key pairs, typed at the boundary: the
-// backend key store and the SSH proxy both use it.
-import ssh2 from "ssh2";
+// backend key store and the SSH proxy both use it. Only the key modules are loaded, not ssh2's main module:
+// the SSH proxy's packet crypto hook (proxy/ssh/ssh2_crypto.ts) must be in place before ssh2's protocol loads.
+import { createRequire } from "node:module";
 
+const require = createRequire(import.meta.url);
 // deno-lint-ignore no-explicit-any
-const lib = ssh2 as any;
+const lib: any = {
+  utils: { parseKey: require("ssh2/lib/protocol/keyParser.js").parseKey, ...require("ssh2/lib/keygen.js") },
+};
 
 export interface ParsedKey {
   type: string;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what jumphost needs on Debian/Ubuntu (as root), idempotently.
-#   scripts/deps.sh run    deno, PostgreSQL server binaries, ffmpeg, openssh-client
+#   scripts/deps.sh run    deno, PostgreSQL server binaries, ffmpeg, openssh-client, libssl3 (the SSH proxy's
+#                          packet crypto loads its libcrypto.so.3 through FFI; node:crypto without it)
 #   scripts/deps.sh test   + everything the test suite drives: sshd, xrdp, freerdp, Xvfb, Chromium, asciinema …,
 #                          mmdebstrap and systemd-nspawn (tests/systemd_install_test.ts boots a systemd root),
 #                          ssh-audit (tests/ssh_audit_test.ts), sudo, passwd and vim (tests/ssh_echo_mask_test.ts),
@@ -9,7 +10,7 @@ set -euo pipefail
 mode="${1:-run}"
 say() { printf '==> %s\n' "$*" >&2; }
 
-run_pkgs=(postgresql ffmpeg openssh-client ca-certificates)
+run_pkgs=(postgresql ffmpeg openssh-client ca-certificates libssl3)
 test_pkgs=(openssh-server xrdp xorgxrdp freerdp2-x11 freerdp2-shadow-x11 winpr-utils xvfb x11-apps x11-utils xterm
   imagemagick chromium asciinema iproute2 procps util-linux curl python3 tigervnc-standalone-server openbox xauth
   tmux mmdebstrap systemd-container libpam-oath oathtool ssh-audit sudo passwd vim slapd ldap-utils haproxy)

@@ -11,6 +11,8 @@ import ssh2 from "ssh2";
 import { DEFAULT_SSH_CIPHERS, DEFAULT_SSH_MACS } from "../core/ssh_algorithms.ts";
 import { backendAlgorithms, DEFAULT_ALGORITHMS } from "../proxy/ssh/algorithms.ts";
 import { releaseCrypto } from "../proxy/ssh/ssh2_internals.ts";
+import { type OsslCipherKind, osslCreated } from "../proxy/ssh/openssl_ciphers.ts";
+import { cryptoBackend } from "../proxy/ssh/libcrypto.ts";
 
 Deno.test("OpenSSH negotiates and uses every default cipher and MAC; compression is off", async (t) => {
   const env = await startSshEnv();
@@ -25,6 +27,21 @@ Deno.test("OpenSSH negotiates and uses every default cipher and MAC; compression
     const U = env.sshd.user;
     // 1 MB each way through `cat`: both directions of each cipher and MAC carry many full packets
     const text = Array.from({ length: 1_000_000 }, (_, i) => String.fromCharCode(97 + (i * 7) % 26)).join("");
+    // the proxy runs in this isolate: count the libcrypto ciphers and deciphers it makes, both legs (the
+    // backend leg prefers AES-GCM with libcrypto: proxy/ssh/algorithms.ts); none without libcrypto
+    const viaOpenssl = async (clientLeg: OsslCipherKind, f: () => Promise<unknown>) => {
+      const before = { ...osslCreated };
+      await f();
+      if (cryptoBackend().name !== "openssl") {
+        return assert.deepEqual(osslCreated, before, "libcrypto used although disabled");
+      }
+      const want: Record<OsslCipherKind, number> = { gcm: 2, ctr: 0, chacha: 0 };
+      want[clientLeg] += 2;
+      for (const k of ["gcm", "ctr", "chacha"] as const) {
+        const made = osslCreated[k] - before[k];
+        assert.ok(made >= want[k], `${k}: ${made} made on libcrypto, ${want[k]} expected`);
+      }
+    };
     const run = async (opts: string[]) => {
       const r = await sshWith(me, env.port, "127.0.0.1", `${U}@web1`, ["-v", ...opts], ["cat"], {
         stdin: text,
@@ -37,7 +54,8 @@ Deno.test("OpenSSH negotiates and uses every default cipher and MAC; compression
     await t.step(
       "by default: curve25519-sha256 and chacha20-poly1305, OpenSSH's own first choice",
       async () => {
-        const log = await run([]);
+        let log = "";
+        await viaOpenssl("chacha", async () => log = await run([]));
         assert.match(log, /kex: algorithm: curve25519-sha256\r?\n/);
         assert.match(
           log,
@@ -49,14 +67,16 @@ Deno.test("OpenSSH negotiates and uses every default cipher and MAC; compression
 
     await t.step("each other default cipher", async () => {
       for (const c of DEFAULT_SSH_CIPHERS.slice(1)) {
-        const log = await run(["-c", c]);
+        let log = "";
+        await viaOpenssl(c.includes("gcm") ? "gcm" : "ctr", async () => log = await run(["-c", c]));
         assert.match(log, new RegExp(`kex: server->client cipher: ${c.replace(/\./g, "\\.")} `), c);
       }
     });
 
     await t.step("each default MAC (with aes128-ctr)", async () => {
       for (const m of DEFAULT_SSH_MACS) {
-        const log = await run(["-c", "aes128-ctr", "-m", m]);
+        let log = "";
+        await viaOpenssl("ctr", async () => log = await run(["-c", "aes128-ctr", "-m", m]));
         assert.match(
           log,
           new RegExp(`kex: server->client cipher: aes128-ctr MAC: ${m.replace(/\./g, "\\.")} `),

@@ -1,8 +1,13 @@
-// Per-packet crypto cost as the SSH proxy pays it (ssh2 without its native addon, so Deno's node:crypto),
-// against OpenSSL's libcrypto called through Deno FFI, for 32 KiB packets (OpenSSH's channel packet size).
-// Not used by the proxy: it shows where the remaining CPU per GiB goes and what a native path would save.
+// Per-packet crypto cost for 32 KiB packets (OpenSSH's channel packet size): the raw primitives through
+// Deno's node:crypto and through OpenSSL's libcrypto via FFI, then the proxy's real packet classes, one
+// packet sealed and opened again: ssh2's node:crypto ones (the fallback) against proxy/ssh/openssl_ciphers.ts.
 //   deno run -A bench/ssh/crypto_micro.ts        (best of 15 rounds; the machine is shared, so take the min)
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
+import { Buffer } from "node:buffer";
+import { ssh2Crypto } from "../../proxy/ssh/ssh2_crypto.ts";
+import { libcrypto } from "../../proxy/ssh/libcrypto.ts";
+import { OsslCipher, OsslDecipher } from "../../proxy/ssh/openssl_ciphers.ts";
+import { poly1305Ready, replaceChacha } from "../../proxy/ssh/chacha20_poly1305.ts";
 
 const PACKET = 32 * 1024;
 const N = 300;
@@ -83,6 +88,60 @@ if (ffi) {
     s.EVP_EncryptUpdate(ctx, out, outLen, buf, PACKET);
     s.HMAC(sha256, hmacKey, hmacKey.length, out, BigInt(PACKET), mac, macLen);
   };
+}
+
+// the packet classes: seal one 32 KiB payload and open it again (a relayed packet's crypto on one leg)
+await poly1305Ready;
+const payload = randomBytes(PACKET - 64);
+for (
+  const [cipher, mac] of [
+    ["chacha20-poly1305@openssh.com", undefined],
+    ["aes128-gcm@openssh.com", undefined],
+    ["aes128-ctr", "hmac-sha2-256-etm@openssh.com"],
+  ] as const
+) {
+  const cipherInfo = ssh2Crypto.CIPHER_INFO[cipher];
+  const macInfo = mac ? ssh2Crypto.MAC_INFO[mac] : undefined;
+  const k = randomBytes(cipherInfo.keyLen), iv = randomBytes(cipherInfo.ivLen);
+  const macKey = macInfo ? randomBytes(macInfo.len) : undefined;
+  for (const side of ["node:crypto (ssh2)", "OpenSSL (FFI)"]) {
+    if (side.startsWith("OpenSSL") && !ffi) continue;
+    let wire: Uint8Array;
+    const parts: Uint8Array[] = [];
+    const out = {
+      onWrite: (b: Uint8Array) => parts.push(b),
+      seqno: 0,
+      cipherInfo,
+      cipherKey: k,
+      cipherIV: Buffer.from(iv),
+      macInfo,
+      macKey,
+    };
+    const inb = {
+      onPayload: () => {},
+      seqno: 0,
+      decipherInfo: cipherInfo,
+      decipherKey: k,
+      decipherIV: Buffer.from(iv),
+      macInfo,
+      macKey,
+    };
+    const ossl = side.startsWith("OpenSSL");
+    const c = ossl
+      ? new OsslCipher(libcrypto()!, out)
+      : replaceChacha(ssh2Crypto.createCipher({ outbound: out }));
+    const d = ossl
+      ? new OsslDecipher(libcrypto()!, inb)
+      : replaceChacha(ssh2Crypto.createDecipher({ inbound: inb }));
+    cases[`${side}: ${cipher.replace("@openssh.com", "")}${mac ? " + etm" : ""} seal+open`] = () => {
+      const p = c.allocPacket(payload.length);
+      p.set(payload, 5);
+      c.encrypt(p);
+      wire = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+      parts.length = 0;
+      d.decrypt(wire, 0, wire.length);
+    };
+  }
 }
 
 for (let round = 0; round < 15; round++) for (const [name, f] of Object.entries(cases)) time(name, f);

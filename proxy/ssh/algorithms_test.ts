@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import ssh2 from "ssh2";
 import { SUPPORTED_SSH_CIPHERS, SUPPORTED_SSH_KEX, SUPPORTED_SSH_MACS } from "../../core/ssh_algorithms.ts";
-import { backendAlgorithms, serverAlgorithms } from "./algorithms.ts";
+import { backendAlgorithms, preferAesGcm, serverAlgorithms } from "./algorithms.ts";
 import { generateKeyPairSync } from "./ssh2_types.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -32,5 +32,21 @@ Deno.test("every algorithm the configuration accepts is one ssh2 accepts in Deno
       );
     }
   }
-  assert.deepEqual(backendAlgorithms(all).cipher, all.ciphers);
+  assert.deepEqual(new Set(backendAlgorithms(all).cipher), new Set(all.ciphers));
+});
+
+Deno.test("preferAesGcm() moves the configured AES-GCM ciphers first and keeps each group's order", () => {
+  assert.deepEqual(
+    preferAesGcm([
+      "chacha20-poly1305@openssh.com",
+      "aes128-ctr",
+      "aes256-gcm@openssh.com",
+      "aes128-gcm@openssh.com",
+    ]),
+    ["aes256-gcm@openssh.com", "aes128-gcm@openssh.com", "chacha20-poly1305@openssh.com", "aes128-ctr"],
+  );
+  assert.deepEqual(preferAesGcm(["chacha20-poly1305@openssh.com", "aes128-ctr"]), [
+    "chacha20-poly1305@openssh.com",
+    "aes128-ctr",
+  ]);
 });

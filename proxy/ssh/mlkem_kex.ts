@@ -14,14 +14,14 @@
 //   - handlers[KEXINIT]: the peer's KEXINIT of every later exchange (a rekey either side starts: ssh2
 //     installs its key-exchange handler only after that KEXINIT);
 //   - Protocol#_kex (setter): turns the aliased curve25519 exchange into the hybrid one.
-// The same Protocol#_cipher/_decipher setters put chacha20_poly1305.ts in place of ssh2's own.
+// The same Protocol#_cipher/_decipher setters pass ssh2's packet ciphers through ssh2_crypto.ts.
 // Peers that identify as "Cisco-1.25" (ssh2's BAD_DHGEX quirk) are sent the alias names; they support
 // neither curve25519 nor ML-KEM, so they never pick them. tests: mlkem_kex_test.ts, ssh_algorithms_test.ts.
+import { replaceCipher } from "./ssh2_crypto.ts"; // first: hooks ssh2's packet crypto before ssh2 loads
 import { createRequire } from "node:module";
 import { Buffer } from "node:buffer";
 import { MLKEM768X25519 } from "../../core/ssh_algorithms.ts";
 import { HybridKexClient, hybridKexServer } from "./hybrid_kex.ts";
-import { replaceChacha } from "./chacha20_poly1305.ts";
 
 const CURVE = "curve25519-sha256";
 const CURVE_LIBSSH = "curve25519-sha256@libssh.org";
@@ -148,7 +148,7 @@ export function registerMlkemKex(): void {
         const onPayload = decipher._onPayload;
         decipher._onPayload = (payload: Uint8Array) => onPayload(aliasPeerKexinit(this, payload));
       }
-      this[DECIPHER] = replaceChacha(decipher);
+      this[DECIPHER] = replaceCipher(decipher);
     },
   });
   Object.defineProperty(proto, "_kex", {
@@ -166,14 +166,14 @@ export function registerMlkemKex(): void {
       this[KEX] = kex;
     },
   });
-  // not the key exchange: ssh2's chacha20-poly1305 replaced by chacha20_poly1305.ts, on the same hooks
+  // not the key exchange: ssh2's packet ciphers replaced (ssh2_crypto.ts), on the same hooks
   Object.defineProperty(proto, "_cipher", {
     configurable: true,
     get(this: Untyped) {
       return this[CIPHER];
     },
     set(this: Untyped, cipher: Untyped) {
-      this[CIPHER] = replaceChacha(cipher);
+      this[CIPHER] = replaceCipher(cipher);
     },
   });
   const handleKexInit = handlers[KEXINIT];

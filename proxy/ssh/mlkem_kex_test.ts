@@ -14,7 +14,14 @@ import {
   x25519Shared,
 } from "./hybrid_kex.ts";
 import { aliasKexinit, aliasKexNames } from "./mlkem_kex.ts";
-import { algorithmsReady, backendAlgorithms, DEFAULT_ALGORITHMS, serverAlgorithms } from "./algorithms.ts";
+import {
+  algorithmsReady,
+  backendAlgorithms,
+  DEFAULT_ALGORITHMS,
+  preferAesGcm,
+  serverAlgorithms,
+} from "./algorithms.ts";
+import { libcrypto } from "./libcrypto.ts";
 import ssh2 from "ssh2";
 import { generateKeyPairSync } from "./ssh2_types.ts";
 import { releaseCrypto } from "./ssh2_internals.ts";
@@ -221,9 +228,14 @@ Deno.test("without mlkem on one side, curve25519 is negotiated under either of i
   ]);
 });
 
-Deno.test("neither leg offers compression; both offer the configured order", () => {
+Deno.test("neither leg offers compression; both offer the configured ciphers, the backend leg AES-GCM first", () => {
   assert.deepEqual(serverAlgorithms().compress, ["none"]);
   assert.deepEqual(backendAlgorithms().compress, [...SSH_COMPRESSION]);
-  assert.equal(backendAlgorithms().cipher[0], "chacha20-poly1305@openssh.com");
-  assert.deepEqual(backendAlgorithms().cipher, serverAlgorithms().cipher);
+  assert.equal(serverAlgorithms().cipher[0], "chacha20-poly1305@openssh.com");
+  // with libcrypto (this machine) AES-GCM is the cheaper one for the proxy: algorithms.ts
+  assert.equal(
+    libcrypto() === null ? null : backendAlgorithms().cipher[0],
+    libcrypto() && "aes128-gcm@openssh.com",
+  );
+  assert.deepEqual(backendAlgorithms().cipher, preferAesGcm(serverAlgorithms().cipher));
 });

@@ -19,6 +19,7 @@ import { ClientAgent, localAddressOf, releaseCrypto } from "./ssh2_internals.ts"
 import { createServer, type IncomingConnection } from "./ssh2_types.ts";
 import { batchWrites } from "./write_batching.ts";
 import { algorithmsReady, serverAlgorithms } from "./algorithms.ts";
+import { sshCryptoSummary } from "./ssh2_crypto.ts";
 import { SETUP_DEFAULTS, SetupCounter } from "./setup_guard.ts";
 import { sourceKey } from "../source_key.ts";
 import { GateSlots, passProxyGate, proxyRefusalEvent } from "../proxy_gate.ts";
@@ -54,6 +55,10 @@ function newRef(): string {
 
 export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
   await algorithmsReady;
+  const packetCrypto = sshCryptoSummary();
+  if (packetCrypto.backend === "openssl") {
+    deps.log.info("SSH packet crypto: OpenSSL libcrypto", { detail: packetCrypto.detail });
+  } else deps.log.warn("SSH packet crypto: node:crypto (slower)", { reason: packetCrypto.detail });
   const live = new Map<string, ProxySession>();
   const conns = new Set<IncomingConnection>();
   const pendingFinish = new Set<Promise<void>>();

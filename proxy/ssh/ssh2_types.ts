@@ -1,4 +1,5 @@
 // The slice of npm:ssh2 (which ships no types) that the proxy uses, typed at the boundary.
+import "./ssh2_crypto.ts"; // first: hooks ssh2's packet crypto before ssh2 loads (see there)
 import ssh2 from "ssh2";
 import type { Duplex, Readable, Writable } from "node:stream";
 import type { Socket } from "node:net";
