@@ -1,5 +1,6 @@
 // One e2e environment for the SSH proxy: a real PostgreSQL database, a real sshd backend, the proxy
 // running in-process on loopback, and shortcuts to create users, servers and grants through db/.
+import { recordingEncryption, recordingKeys } from "../../core/recording_identity.ts";
 import { join } from "node:path";
 import { createTestDb, type TestDb } from "./test_db.ts";
 import { type KeyPair, makeKey, type Sshd, startSshd } from "./sshd.ts";
@@ -86,6 +87,8 @@ export interface SshEnvOptions {
   directory?: LdapConfig;
   /** PROXY protocol v2 from these balancers (config proxy_protocol_from / proxy_protocol) */
   proxyProtocol?: SshProxyDeps["proxyProtocol"];
+  /** recording_encryption = age with these recording_recipients (the appliance's own identity is added) */
+  encryptRecordingsTo?: string[];
 }
 
 export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
@@ -132,6 +135,13 @@ export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
     proxyProtocol: o.proxyProtocol,
     secretKey: () => Promise.resolve(TEST_SECRET_KEY),
     signingKey: () => loadSigningKey(dataDir),
+    recordingEncryption: o.encryptRecordingsTo
+      ? await recordingEncryption(
+        { recordingEncryption: "age", recordingRecipients: o.encryptRecordingsTo },
+        dataDir,
+      )
+      : null,
+    recordingKeys: recordingKeys(dataDir),
   });
   const [first] = await proxy.listen([{ host: "127.0.0.1", port: 0 }]);
   await proxy.listen((o.extraHosts ?? []).map((host) => ({ host, port: first.port })));
