@@ -11,6 +11,7 @@ import { Tmux } from "./helpers/tmux.ts";
 import { cliFor } from "./helpers/cli.ts";
 import { fixture } from "../web/testing.ts";
 import { recordingIdentityPath } from "../core/recording_identity.ts";
+import { VERIFY_COMMANDS } from "../cli/export_verify_md.ts";
 
 async function ageKeygen(path: string): Promise<string> {
   const r = await new Deno.Command("age-keygen", { args: ["-o", path], stderr: "piped" }).output();
@@ -99,6 +100,26 @@ Deno.test("recording_encryption = age: an SSH session's recording is an age file
     // the seal covers the file as stored
     const verify = await cli.ok(["recordings", "verify", String(rec.id)]);
     assert.match(verify, /ok/i, verify);
+
+    // the export bundle carries the file as stored; VERIFY.md's commands check it without any key, and the
+    // auditor decrypts the bundle's copy with age
+    const out = join(env.dir, "bundle");
+    await cli.ok(["sessions", "export", sid, "--out", out]);
+    const [inBundle] = [...Deno.readDirSync(join(out, "recordings"))].map((e) => e.name)
+      .filter((n) => n.endsWith(".cast.age"));
+    assert.ok(inBundle, "the bundle holds the .cast.age");
+    assert.match(await Deno.readTextFile(join(out, "VERIFY.md")), /age -d -i/);
+    for (const cmd of [...VERIFY_COMMANDS.bundle, ...VERIFY_COMMANDS.recordings]) {
+      const v = await new Deno.Command("bash", {
+        args: ["-c", `set -e\n${cmd}`],
+        cwd: out,
+        stdout: "null",
+        stderr: "piped",
+      })
+        .output();
+      assert.ok(v.success, `${cmd}: ${new TextDecoder().decode(v.stderr)}`);
+    }
+    assert.match(await ageDecrypt(auditorId, join(out, "recordings", inBundle)), /sealed-42/);
 
     // the console serves the decrypted asciicast to its player
     const fx = await fixture({ recordingsDir: env.recordingsDir, dataDir: env.dataDir }, env.db);
