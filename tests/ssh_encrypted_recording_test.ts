@@ -137,6 +137,13 @@ Deno.test("recording_encryption = age: an SSH session's recording is an age file
     const gone = await cli.run(["sessions", "replay", sid, "--cat"]);
     assert.notEqual(gone.code, 0);
     assert.match(gone.stderr, /recordings\.agekey: does not exist/);
+    await Deno.rename(`${recordingIdentityPath(env.dataDir)}.away`, recordingIdentityPath(env.dataDir));
+
+    // a file cut off on disk: replay says so instead of ending quietly
+    await Deno.writeFile(rec.path, stored.subarray(0, stored.length - 5));
+    const cut = await cli.run(["sessions", "replay", sid, "--cat"]);
+    assert.notEqual(cut.code, 0);
+    assert.match(cut.stderr, /the encrypted recording ends early or was altered/);
   } finally {
     await tmux.kill();
     await env.close();
