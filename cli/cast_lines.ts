@@ -76,7 +76,10 @@ export interface ReadLinesOptions {
 }
 
 /** Yields an open file's lines (and overlong markers) in order; follows it while `more()` says so. */
-export async function* readLines(file: Deno.FsFile, o: ReadLinesOptions = {}): AsyncGenerator<SplitItem> {
+export async function* readLines(
+  file: { read(p: Uint8Array): Promise<number | null> },
+  o: ReadLinesOptions = {},
+): AsyncGenerator<SplitItem> {
   const split = new LineSplitter();
   const buf = new Uint8Array(64 * 1024);
   for (;;) {

@@ -59,7 +59,9 @@ ${block(VERIFY_COMMANDS.bundle)}
 
 \`recordings/<file>.manifest\` was signed by the appliance when the recording closed (namespace
 \`jumphost-recording\`); it holds the file's SHA-256 and size as stored on disk, the recording and session
-ids, start and end times and the node. The manifest's hash must match the file. (With openssl instead of
+ids, start and end times and the node. The manifest's hash must match the file. A recording whose name
+ends in \`.age\` is encrypted at rest: the hash covers the encrypted file, so it verifies without a key;
+read it with \`age -d -i YOUR-IDENTITY-FILE recordings/F.age\` if your key is one of its recipients. (With openssl instead of
 ssh-keygen, for a recording sealed by this node: \`openssl pkeyutl -verify -pubin -inkey signing_key.pub.pem
 -rawin -in recordings/F.manifest -sigfile recordings/F.manifest.ed25519\`; \`allowed_signers\` also lists the
 other nodes' keys.)

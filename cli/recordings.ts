@@ -164,6 +164,7 @@ async function convertHere(
     sql,
     nodeId: ctx.config.nodeId,
     mp4Dir: mp4CacheDir(ctx.config.dataDir),
+    dataDir: ctx.config.dataDir,
     cacheMaxBytes: DEFAULT_CACHE_MAX_BYTES,
     log: createLogger("warn", "recordings"),
     now: () => new Date(),

@@ -1,5 +1,6 @@
 // jumphost search TEXT [--since 7d|T] [--limit N] [--json]   who ran TEXT, where, when
 // jumphost search reindex [--since 7d|T]                     rebuild the index from the recordings
+import { recordingKeys } from "../core/recording_identity.ts";
 import { bool, int, parseArgs, positional, str, UsageError } from "./args.ts";
 import type { Command } from "./command.ts";
 import type { CommandContext } from "./context.ts";
@@ -59,7 +60,8 @@ async function reindex(ctx: CommandContext, argv: string[]): Promise<number> {
   const sql = await ctx.db();
   const sessions = await sessionsToIndex(sql, since ? parseSince(since, new Date()) : null);
   let commands = 0;
-  for (const s of sessions) commands += await indexSessionCommandsOf(sql, s.id);
+  const keys = recordingKeys(ctx.config.dataDir);
+  for (const s of sessions) commands += await indexSessionCommandsOf(sql, s.id, keys);
   ctx.out.line(`indexed ${commands} commands of ${sessions.length} sessions`);
   return 0;
 }

@@ -2,6 +2,8 @@
 // Plays an SSH session's asciicast recordings to stdout, one after the other: output events only, with the
 // recorded timing (scaled, long pauses capped), at once with --cat, or live with --follow (what is already
 // recorded at once, then new output as the proxy writes it, until the session ends).
+import { followRecording, openRecordingSource, type RecordingSource } from "../recorder/recording_read.ts";
+import { recordingKeys } from "../core/recording_identity.ts";
 import { bool, parseArgs, positional, str, UsageError } from "./args.ts";
 import { CliError } from "./command.ts";
 import type { CommandContext } from "./context.ts";
@@ -121,9 +123,14 @@ async function playRecording(
     }
     return !!self && self.ended_at === null && await isSessionActive(sql, sessionRowId);
   };
-  let file: Deno.FsFile;
+  let file: RecordingSource;
   try {
-    file = await Deno.open(rec.path, { read: true });
+    // an encrypted recording (.age) is decrypted with the appliance's identity; one still being written
+    // is followed chunk by chunk, a finished one read whole (a cut-off file is then an error, not an end)
+    const keys = recordingKeys(ctx.config.dataDir);
+    file = mode.follow && rec.ended_at === null
+      ? await followRecording(rec.path, keys)
+      : await openRecordingSource(rec.path, keys);
   } catch (e) {
     throw new CliError(`cannot read recording ${rec.path}: ${(e as Error).message}`);
   }
@@ -159,7 +166,7 @@ async function playRecording(
       }
     }
   } finally {
-    file.close();
+    await file.close();
   }
   if (warnings > MAX_WARNINGS) {
     ctx.out.error(`jumphost: warning: ${rec.path}: ${warnings - MAX_WARNINGS} more malformed lines skipped`);

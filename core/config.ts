@@ -1,5 +1,6 @@
 // Configuration: flags > environment (JUMPHOST_*) > config file (JSON) > defaults.
 // Pure resolution (resolveConfig) is separate from reading the file and the environment (loadConfig).
+import { checkRecipient } from "./age.ts";
 import { DEFAULT_NODE_LOST_AFTER_S } from "./node_health.ts";
 import { isAbsolute, join, resolve } from "node:path";
 import { CONVERSION_PRESET, DEFAULT_CACHE_MAX_BYTES, X264_PRESETS } from "./conversion.ts";
@@ -71,6 +72,10 @@ export interface Config {
    * default), "continue" lets it go on unrecorded; both write a recording.failed audit row
    */
   onRecordingFailure: "disconnect" | "continue";
+  /** recordings at rest: "age" encrypts every new recording (core/recording_identity.ts), "off" does not */
+  recordingEncryption: "off" | "age";
+  /** age1… X25519 recipients every encrypted recording is also readable by (the appliance's own is added) */
+  recordingRecipients: string[];
   /**
    * RDP with NLA: the character between the user name and a verification code ("alice#123456"); see
    * policy/rdp_mfa_code.ts for why the code goes with the user name
@@ -200,6 +205,19 @@ export const KEYS: KeySpec[] = [
     file: "on_recording_failure",
     env: "JUMPHOST_ON_RECORDING_FAILURE",
     flag: "on-recording-failure",
+  },
+  {
+    key: "recordingEncryption",
+    file: "recording_encryption",
+    env: "JUMPHOST_RECORDING_ENCRYPTION",
+    flag: "recording-encryption",
+  },
+  {
+    key: "recordingRecipients",
+    file: "recording_recipients",
+    env: "JUMPHOST_RECORDING_RECIPIENTS",
+    flag: "recording-recipients",
+    list: true,
   },
   {
     key: "proxyProtocolFrom",
@@ -438,6 +456,22 @@ export function resolveConfig(s: ConfigSources): Config {
   if (onRecordingFailure !== "disconnect" && onRecordingFailure !== "continue") {
     throw new ConfigError(name("onRecordingFailure"), "must be disconnect or continue");
   }
+  const recordingEncryption = str("recordingEncryption") ?? "off";
+  if (recordingEncryption !== "off" && recordingEncryption !== "age") {
+    throw new ConfigError(name("recordingEncryption"), "must be off or age");
+  }
+  const recordingRecipients = asList(
+    name("recordingRecipients"),
+    raw.recordingRecipients ?? [],
+    "age1… keys",
+  );
+  for (const r of recordingRecipients) {
+    try {
+      checkRecipient(r);
+    } catch (e) {
+      throw new ConfigError(name("recordingRecipients"), (e as Error).message);
+    }
+  }
   const rdpMfaSeparator = str("rdpMfaSeparator") ?? DEFAULT_RDP_MFA_SEPARATOR;
   const badSeparator = invalidMfaSeparator(rdpMfaSeparator);
   if (badSeparator !== null) throw new ConfigError(name("rdpMfaSeparator"), badSeparator);
@@ -497,6 +531,8 @@ export function resolveConfig(s: ConfigSources): Config {
     rdpTlsKey: rdpKey,
     consoleMfa,
     onRecordingFailure,
+    recordingEncryption,
+    recordingRecipients,
     rdpMfaSeparator,
     proxyProtocolFrom: cidrList(name("proxyProtocolFrom"), raw.proxyProtocolFrom),
     proxyProtocol,

@@ -89,6 +89,31 @@ Deno.test("resolveConfig() names the bad key in one line", () => {
   }
 });
 
+Deno.test("recording_encryption: off by default; age with recording_recipients checked as age1… keys", () => {
+  assert.equal(resolveConfig(base).recordingEncryption, "off");
+  assert.deepEqual(resolveConfig(base).recordingRecipients, []);
+  // a key made by age-keygen
+  const r = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+  const c = resolveConfig({
+    ...base,
+    env: { JUMPHOST_RECORDING_ENCRYPTION: "age", JUMPHOST_RECORDING_RECIPIENTS: `${r}, ${r}` },
+  });
+  assert.equal(c.recordingEncryption, "age");
+  assert.deepEqual(c.recordingRecipients, [r, r]);
+  assert.throws(
+    () => resolveConfig({ ...base, file: { recording_encryption: "aes" } }),
+    /must be off or age/,
+  );
+  assert.throws(
+    () => resolveConfig({ ...base, file: { recording_recipients: [r.slice(0, -1) + "q"] } }),
+    /recording_recipients: not an age X25519 recipient \(bad checksum\)/,
+  );
+  assert.throws(
+    () => resolveConfig({ ...base, file: { recording_recipients: ["ssh-ed25519 AAAA"] } }),
+    /recording_recipients: not an age X25519 recipient/,
+  );
+});
+
 Deno.test("console_mfa: optional by default, required from the file or JUMPHOST_CONSOLE_MFA, anything else refused", () => {
   assert.equal(resolveConfig(base).consoleMfa, "optional");
   assert.equal(resolveConfig({ ...base, file: { console_mfa: "required" } }).consoleMfa, "required");

@@ -8,6 +8,8 @@
 // A terminal recording may mask input typed while the terminal did not echo it (`maskUnechoed`, see
 // echo_mask.ts): events then pass the mask, which holds them (in order, with their times) until decided.
 import { EchoMask, type MaskedEvent } from "./echo_mask.ts";
+import { createRecordingFile, type RecordingSink } from "./recording_file.ts";
+import type { RecordingEncryption } from "../core/recording_identity.ts";
 
 export interface AsciicastHeader {
   width: number;
@@ -61,10 +63,12 @@ export interface WriterOptions {
   highWaterBytes?: number;
   /** a terminal: input typed while it does not echo is written masked (echo_mask.ts); the echo window in ms */
   maskUnechoed?: { windowMs?: number };
+  /** encrypt at rest (recording_file.ts): the file is `path` + ".age" */
+  encryption?: RecordingEncryption | null;
 }
 
 export class AsciicastWriter {
-  #file: Deno.FsFile;
+  #file: RecordingSink;
   /** lines waiting for the disk; encoded together when written */
   #queue: string[] = [];
   /** UTF-16 length of the queue: stands in for its bytes in the high-water check (exact for ASCII) */
@@ -92,7 +96,7 @@ export class AsciicastWriter {
   #maskTimer: ReturnType<typeof setTimeout> | null = null;
   onError: ((e: RecordingError) => void) | null = null;
 
-  private constructor(file: Deno.FsFile, readonly path: string, opts: WriterOptions) {
+  private constructor(file: RecordingSink, readonly path: string, opts: WriterOptions) {
     this.#file = file;
     this.#now = opts.monotonic ?? (() => performance.now());
     this.#start = this.#now();
@@ -101,19 +105,19 @@ export class AsciicastWriter {
     this.#mask = opts.maskUnechoed ? new EchoMask(opts.maskUnechoed.windowMs) : null;
   }
 
-  /** Creates the file (mode 0600, must not exist) and writes the header. */
+  /** Creates the file (mode 0600, must not exist; `path` + ".age" when encrypted) and writes the header. */
   static async create(
     path: string,
     header: AsciicastHeader,
     opts: WriterOptions = {},
   ): Promise<AsciicastWriter> {
-    let file: Deno.FsFile;
+    let created: { path: string; sink: RecordingSink };
     try {
-      file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
+      created = await createRecordingFile(path, opts.encryption);
     } catch (e) {
       throw new RecordingError("open_failed", `cannot create recording ${path}: ${(e as Error).message}`);
     }
-    const w = new AsciicastWriter(file, path, opts);
+    const w = new AsciicastWriter(created.sink, created.path, opts);
     w.#push(headerLine(header));
     return w;
   }
@@ -270,7 +274,12 @@ export class AsciicastWriter {
     while (this.#pumping) await this.#pumping;
     this.#closed = true;
     this.#wakeDrain();
-    this.#file.close();
+    try {
+      await this.#file.close(); // an encrypted file seals its last chunk here
+    } catch (e) {
+      this.#error ??= new RecordingError("write_failed", `closing ${this.path}: ${(e as Error).message}`);
+      this.onError?.(this.#error);
+    }
     return this.#size;
   }
 }

@@ -6,6 +6,8 @@ import type { Sql } from "../db/client.ts";
 import { type CommandRow, indexSessionCommands } from "../db/session_commands.ts";
 import { recordingsOfSession } from "../db/session_queries.ts";
 import { castEvents, typedLines } from "./typed_lines.ts";
+import { readRecordingPrefix } from "./recording_read.ts";
+import type { RecordingKeys } from "../core/recording_identity.ts";
 
 /** Largest recording read for its typed lines (a longer one is indexed up to here). */
 const MAX_CAST_BYTES = 64 * 2 ** 20;
@@ -33,7 +35,12 @@ interface Channel {
   started_at?: string;
 }
 
-export async function indexSessionCommandsOf(sql: Sql, sessionRowId: number): Promise<number> {
+/** `keys` open encrypted recordings (without them those are skipped). */
+export async function indexSessionCommandsOf(
+  sql: Sql,
+  sessionRowId: number,
+  keys?: RecordingKeys,
+): Promise<number> {
   const [s] = await sql<{ metadata: { channels?: Channel[]; transfers?: Transfer[] }; started_at: Date }[]>`
     SELECT metadata, started_at FROM sessions WHERE id = ${sessionRowId}`;
   if (!s) return 0;
@@ -69,19 +76,7 @@ export async function indexSessionCommandsOf(sql: Sql, sessionRowId: number): Pr
     if (r.kind !== "asciicast") continue;
     let text: string;
     try {
-      const f = await Deno.open(r.path, { read: true });
-      try {
-        const buf = new Uint8Array(Math.min(MAX_CAST_BYTES, (await f.stat()).size));
-        let n = 0;
-        while (n < buf.length) {
-          const got = await f.read(buf.subarray(n));
-          if (got === null) break;
-          n += got;
-        }
-        text = new TextDecoder().decode(buf.subarray(0, n));
-      } finally {
-        f.close();
-      }
+      text = new TextDecoder().decode(await readRecordingPrefix(r.path, keys, MAX_CAST_BYTES));
     } catch (_e) {
       continue; // a missing or unreadable file has nothing to index (recordings verify reports it)
     }

@@ -2,6 +2,11 @@
 // <recordings>/files/<first two hex>/<sha256> (directories 0700, files 0600), so the same content is stored
 // once however often it moves. A file is written to files/tmp/ as it passes and renamed into place once its
 // hash is known; a file over the cap, out of order or cut short is dropped, leaving its metadata and hash.
+// With recording_encryption = age a kept file is encrypted as it is written (recording_file.ts) and stored as
+// <sha256>.age; the name is still the SHA-256 of the content, so the same content is stored once either way.
+import { createRecordingFile, type RecordingSink, storedRecordingPath } from "./recording_file.ts";
+import { AGE_SUFFIX } from "../core/age_file.ts";
+import type { RecordingEncryption } from "../core/recording_identity.ts";
 import { join } from "node:path";
 
 /** What became of a file the proxy tried to keep (added to its transfer in the session metadata). */
@@ -24,9 +29,17 @@ export function keptFilePath(recordingsDir: string, sha256: string): string | nu
   return join(filesDir(recordingsDir), sha256.slice(0, 2), sha256);
 }
 
+/** Where the kept file with this hash is stored (plain or `.age`), or null when it is not. */
+export async function findKeptFile(recordingsDir: string, sha256: string): Promise<string | null> {
+  const base = keptFilePath(recordingsDir, sha256);
+  if (!base) return null;
+  for (const p of [base, `${base}${AGE_SUFFIX}`]) if (await exists(p)) return p;
+  return null;
+}
+
 /** One file being kept as it passes. Writes are queued (never awaited by the caller); see `full`. */
 export class KeptFileWriter {
-  #file: Promise<Deno.FsFile | null>;
+  #file: Promise<RecordingSink | null>;
   #chain: Promise<void>;
   #tmp: string;
   #bytes = 0;
@@ -41,15 +54,16 @@ export class KeptFileWriter {
     private readonly recordingsDir: string,
     private readonly capBytes: number,
     declaredSize?: number,
+    private readonly encryption: RecordingEncryption | null = null,
   ) {
     const tmpDir = join(filesDir(recordingsDir), "tmp");
-    this.#tmp = join(tmpDir, crypto.randomUUID());
+    this.#tmp = storedRecordingPath(join(tmpDir, crypto.randomUUID()), encryption);
     if (declaredSize !== undefined && declaredSize > capBytes) {
       this.#dropped = { kept: false, not_kept: "over_cap", cap_bytes: capBytes };
       this.#file = Promise.resolve(null);
     } else {
       this.#file = Deno.mkdir(tmpDir, { recursive: true, mode: 0o700 })
-        .then(() => Deno.open(this.#tmp, { write: true, createNew: true, mode: 0o600 }))
+        .then(async () => (await createRecordingFile(this.#tmp.replace(/\.age$/, ""), encryption)).sink)
         .catch((e) => {
           this.#fail(e);
           return null;
@@ -118,11 +132,12 @@ export class KeptFileWriter {
     this.#release();
     const f = await this.#file;
     try {
-      f?.close();
-    } catch (_e) {
-      // closed already
+      await f?.close(); // an encrypted copy seals its last chunk here
+    } catch (e) {
+      if (!(e instanceof Deno.errors.BadResource)) this.#fail(e);
     }
-    const final = sha256 ? keptFilePath(this.recordingsDir, sha256) : null;
+    const base = sha256 ? keptFilePath(this.recordingsDir, sha256) : null;
+    const final = base ? storedRecordingPath(base, this.encryption) : null;
     const outcome: KeepOutcome = this.#dropped ??
       (final ? { kept: true } : { kept: false, not_kept: "incomplete" });
     if (!f) return outcome;
@@ -132,7 +147,8 @@ export class KeptFileWriter {
     }
     try {
       await Deno.mkdir(join(final, ".."), { recursive: true, mode: 0o700 });
-      if (await exists(final)) await Deno.remove(this.#tmp);
+      // the same content kept before, plain or encrypted, is not stored twice
+      if (await findKeptFile(this.recordingsDir, sha256!)) await Deno.remove(this.#tmp);
       else await Deno.rename(this.#tmp, final);
       return outcome;
     } catch (e) {

@@ -4,6 +4,8 @@
 // inside its last record (crash, full disk) ends the iteration quietly with `truncated` set;
 // anything that cannot be a valid record throws RecordingFormatError.
 
+import { openRecordingSource, type RecordingSource } from "./recording_read.ts";
+import type { RecordingKeys } from "../core/recording_identity.ts";
 import {
   FORMAT_VERSION,
   isRecordType,
@@ -45,17 +47,18 @@ export interface RecordingReader extends AsyncIterable<RecordingRecord> {
 export interface ReadOptions {
   /** Bytes per read() call (default 64 KiB). */
   chunkSize?: number;
+  /** opens an encrypted recording (`.age`, recording_read.ts) */
+  keys?: RecordingKeys;
 }
 
 export async function openRecording(path: string, opts: ReadOptions = {}): Promise<RecordingReader> {
-  const file = await Deno.open(path, { read: true });
+  const file = await openRecordingSource(path, opts.keys);
   try {
-    const size = (await file.stat()).size;
-    const reader = new Reader(file, size, opts.chunkSize ?? 64 << 10);
+    const reader = new Reader(file, file.size, opts.chunkSize ?? 64 << 10);
     await reader.readPreamble();
     return reader;
   } catch (e) {
-    file.close();
+    await file.close();
     throw e;
   }
 }
@@ -83,7 +86,7 @@ class Reader implements RecordingReader {
   #open = true;
   #iterating = false;
 
-  constructor(readonly file: Deno.FsFile, readonly fileSize: number, readonly chunkSize: number) {
+  constructor(readonly file: RecordingSource, readonly fileSize: number, readonly chunkSize: number) {
     if (!(chunkSize >= 16)) throw new RangeError("chunkSize must be at least 16 bytes");
     this.#buf = new Uint8Array(chunkSize);
     this.peakBufferBytes = chunkSize;
@@ -92,7 +95,7 @@ class Reader implements RecordingReader {
   close(): void {
     if (!this.#open) return;
     this.#open = false;
-    this.file.close();
+    void this.file.close();
   }
 
   async readPreamble(): Promise<void> {

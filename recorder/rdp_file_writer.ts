@@ -6,6 +6,8 @@
 // onError and returns false from every later append(); the relay keeps running and the caller
 // decides what to do (end the session, mark the recording incomplete…).
 
+import { createRecordingFile, type RecordingSink } from "./recording_file.ts";
+import type { RecordingEncryption } from "../core/recording_identity.ts";
 import {
   encodePreamble,
   MAX_OFFSET_MILLIS,
@@ -31,6 +33,8 @@ export interface RecordingWriterOptions {
   onError?: (err: RecordingWriteError) => void;
   /** Monotonic clock in milliseconds (default performance.now); `at` arguments use the same clock. */
   clock?: () => number;
+  /** encrypt at rest (recording_file.ts): the file is `path` + ".age" */
+  encryption?: RecordingEncryption | null;
 }
 
 export interface RecordingWriterStats {
@@ -58,21 +62,11 @@ export async function openRecordingWriter(
   opts: RecordingWriterOptions = {},
 ): Promise<RecordingWriter> {
   const preamble = encodePreamble(header); // validate before creating the file
-  const file = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
-  try {
-    await Deno.chmod(path, 0o600); // mode at create is filtered by umask; be explicit
-  } catch (e) {
-    file.close();
-    throw e;
-  }
-  return writerOver(file, preamble, opts);
+  const { sink } = await createRecordingFile(path, opts.encryption);
+  return writerOver(sink, preamble, opts);
 }
 
-/** Where records go: a Deno.FsFile, or anything with the same write/close contract. */
-export interface RecordingSink {
-  write(p: Uint8Array): Promise<number>;
-  close(): void;
-}
+export type { RecordingSink };
 
 /** Stream a recording into an already open sink (which the writer closes). */
 export function createRecordingWriter(
@@ -166,7 +160,7 @@ class Writer implements RecordingWriter {
       this.#kick();
       await this.#draining;
     }
-    this.#closeFile();
+    await this.#closeFile();
     return { bytesWritten: this.#bytesWritten, records: this.#records, failed: this.#failed };
   }
 
@@ -219,10 +213,16 @@ class Writer implements RecordingWriter {
     if (cb) queueMicrotask(() => cb(err)); // never re-enter the caller from inside append()
   }
 
-  #closeFile(): void {
+  async #closeFile(): Promise<void> {
     if (!this.#fileOpen) return;
     this.#fileOpen = false;
-    this.file.close();
+    try {
+      await this.file.close(); // an encrypted file seals its last chunk here
+    } catch (e) {
+      this.#fail(
+        new RecordingWriteError("io", `recording close failed: ${(e as Error).message}`, { cause: e }),
+      );
+    }
   }
 }
 

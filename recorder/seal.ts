@@ -1,6 +1,8 @@
 // Sealing a recording when it closes, and verifying it later. The seal is the manifest (manifest.ts)
 // signed with the appliance key: kept in recording_seals and written beside the file as <file>.manifest
 // and <file>.manifest.sig (SSHSIG, for ssh-keygen -Y verify). Verifying hashes the file again.
+// An encrypted recording (`.age`) is hashed as stored, ciphertext: anyone can verify it without a key,
+// and age's per-chunk authentication already ties the plaintext to those bytes.
 import { basename } from "node:path";
 import { createHash } from "node:crypto";
 import type { Sql } from "../db/client.ts";

@@ -11,10 +11,11 @@ import { cliFor } from "./helpers/cli.ts";
 import { fixture } from "../web/testing.ts";
 import { mountTmpfs, umount } from "./helpers/tmpfs.ts";
 import { keptFilePath } from "../recorder/file_store.ts";
+import { recordingIdentityPath } from "../core/recording_identity.ts";
 import type { Transfer } from "../proxy/ssh/transfer_tap.ts";
 
-async function granted() {
-  const env = await startSshEnv();
+async function granted(o: { encrypted?: boolean } = {}) {
+  const env = await startSshEnv(o.encrypted ? { encryptRecordingsTo: [] } : {});
   const alice = await env.key("alice");
   await env.addUser("alice", "127.0.0.10", { keys: [alice.pub] });
   await env.addServer("web1");
@@ -51,7 +52,7 @@ async function randomFile(path: string, size: number): Promise<string> {
 }
 
 function cli(env: Env) {
-  return cliFor(env.db.url, { JUMPHOST_RECORDINGS_DIR: env.recordingsDir });
+  return cliFor(env.db.url, { JUMPHOST_RECORDINGS_DIR: env.recordingsDir, JUMPHOST_DATA_DIR: env.dataDir });
 }
 
 /** Through the CLI, as an admin would: a server group with web1 that keeps files up to `maxMb`. */
@@ -168,6 +169,43 @@ Deno.test("keep files on: scp and sftp content stored by SHA-256 (0600, deduplic
       [first.session_id, "file", want, "cli"],
       [first.session_id, "file", want, "download"],
     ]);
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("keep files with recording_encryption = age: stored as <sha256>.age, read by age -d, the CLI and the console", async () => {
+  const { env, me, target, home } = await granted({ encrypted: true });
+  try {
+    await keepFiles(env, 1);
+    const small = join(env.dir, "small.bin");
+    const want = await randomFile(small, 300_000);
+    const up = await scp(me, env.port, [small, `${target}:${home}/kept-age.bin`]);
+    assert.equal(up.code, 0, up.stderr);
+    const [t] = await transfersOf(env, 1);
+    assert.equal(t.kept, true);
+    const base = keptFilePath(env.recordingsDir, want)!;
+    await assert.rejects(Deno.stat(base), Deno.errors.NotFound, "no plaintext copy");
+    const stored = await Deno.readFile(`${base}.age`);
+    assert.equal(new TextDecoder().decode(stored.subarray(0, 22)), "age-encryption.org/v1\n");
+    assert.equal((await Deno.stat(`${base}.age`)).mode! & 0o777, 0o600);
+    const dec = await new Deno.Command("age", {
+      args: ["-d", "-i", recordingIdentityPath(env.dataDir), `${base}.age`],
+    }).output();
+    assert.ok(dec.success);
+    assert.deepEqual(dec.stdout, await Deno.readFile(small));
+    assert.deepEqual([...Deno.readDirSync(join(env.recordingsDir, "files", "tmp"))], []);
+
+    const [first] = await env.db.sql<
+      { session_id: string }[]
+    >`SELECT session_id FROM sessions ORDER BY id LIMIT 1`;
+    const out = join(env.dir, "out.bin");
+    await cli(env).ok(["sessions", "file", first.session_id, want, "--out", out]);
+    assert.deepEqual(await Deno.readFile(out), await Deno.readFile(small));
+    const fx = await fixture({ recordingsDir: env.recordingsDir, dataDir: env.dataDir }, env.db);
+    const dl = await (await fx.as("auditor")).get(`/sessions/${first.session_id}/files/${want}`);
+    assert.equal(dl.status, 200);
+    assert.deepEqual(new Uint8Array(await dl.arrayBuffer()), await Deno.readFile(small));
   } finally {
     await env.close();
   }

@@ -1,4 +1,5 @@
 // Finding and opening a session's terminal recording, only below the recordings directory.
+import { type RecordingKeys, recordingKeys } from "../core/recording_identity.ts";
 import { realPath } from "./fs_util.ts";
 import type { Sql } from "../db/client.ts";
 import { recordingsOfSession, type SessionRow } from "../db/session_queries.ts";
@@ -39,6 +40,11 @@ export async function auditRecordingRead(
       via: r.download ? "download" : "view",
     },
   }, nodeId);
+}
+
+/** What opens encrypted recordings (`.age`): the appliance's identity, read on the first such file. */
+export function consoleRecordingKeys(dataDir: string | undefined): RecordingKeys | undefined {
+  return dataDir ? recordingKeys(dataDir) : undefined;
 }
 
 /** The asciicast of an SSH session: the first terminal recording row, else sessions.recording_path. */

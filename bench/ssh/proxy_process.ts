@@ -1,10 +1,12 @@
 // The SSH proxy alone in its own process, for the benchmark (so its CPU time and memory can be measured
 // apart from the driver). Configured by environment:
-//   BENCH_DB_URL, BENCH_LISTEN (host:port), BENCH_DATA (host key, backend_keys/), BENCH_RECORDINGS
+//   BENCH_DB_URL, BENCH_LISTEN (host:port), BENCH_DATA (host key, backend_keys/), BENCH_RECORDINGS,
+//   BENCH_RECORDING_ENCRYPTION=age (recordings encrypted at rest to the appliance's identity under BENCH_DATA)
 import { connect } from "../../db/client.ts";
 import { createSshProxy, loadOrCreateHostKeys, systemClock } from "../../proxy/ssh/mod.ts";
 import { backendKeyLoader } from "../../keys/backend_keys.ts";
 import { UtmpWriter } from "../../recorder/utmp.ts";
+import { recordingEncryption } from "../../core/recording_identity.ts";
 
 const env = (k: string) => {
   const v = Deno.env.get(k);
@@ -25,6 +27,9 @@ const proxy = await createSshProxy({
   log: { debug: () => {}, info: say("info"), warn: say("warn"), error: say("error") },
   utmp: new UtmpWriter(null, `${data}/wtmp`),
   applianceKeyFor: backendKeyLoader(data),
+  recordingEncryption: Deno.env.get("BENCH_RECORDING_ENCRYPTION") === "age"
+    ? await recordingEncryption({ recordingEncryption: "age", recordingRecipients: [] }, data)
+    : null,
 });
 await proxy.listen([{ host, port: Number(port) }]);
 console.log("READY");

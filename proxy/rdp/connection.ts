@@ -3,6 +3,7 @@
 // proven) → policy decision → backend X.224 + TLS (+ CredSSP with a credential) → session row → relay
 // through the MITM state machine with recording → close. No backend is contacted before the decision.
 // Any failure ends this connection only, with an audit row saying why.
+import { storedRecordingPath } from "../../recorder/recording_file.ts";
 import type net from "node:net";
 import { join } from "node:path";
 import type { TerminationReason } from "../../db/sessions.ts";
@@ -619,35 +620,42 @@ export class ProxiedConnection implements LiveConnection {
   ) {
     const startedAt = new Date();
     const day = startedAt.toISOString().slice(0, 10);
-    const path = join(this.p.recordingsDir, "rdp", day, `${session.sessionId}-${index}.rdprec`);
+    const enc = this.p.recordingEncryption ?? null;
+    const base = join(this.p.recordingsDir, "rdp", day, `${session.sessionId}-${index}.rdprec`);
+    const path = storedRecordingPath(base, enc); // + ".age" when encrypted
     let recordingRow: number | null = null;
     let end: ConnectionOutcome = { reason: "normal", detail: null, final: false };
-    const recording = new RecordingTap(path, (msg) => {
-      // by default no unrecorded sessions: a recording that cannot be written ends the connection (fail
-      // closed); with on_recording_failure = continue the connection goes on unrecorded. Either way: said.
-      const disconnect = (this.p.onRecordingFailure ?? "disconnect") === "disconnect";
-      this.p.log.error(
-        disconnect
-          ? "RDP recording failed; ending the connection"
-          : "RDP recording failed; going on unrecorded",
-        { session: session.sessionId, error: msg, path },
-      );
-      this.p.audit({
-        actor: this.decision.userName,
-        action: "recording.failed",
-        target: server.name,
-        sourceIp: this.sourceIp,
-        success: false,
-        details: {
-          protocol: "rdp",
-          session: session.sessionId,
-          path,
-          error: msg,
-          on_recording_failure: disconnect ? "disconnect" : "continue",
-        },
-      });
-      if (disconnect) this.terminate("error", msg);
-    });
+    const recording = new RecordingTap(
+      base,
+      (msg) => {
+        // by default no unrecorded sessions: a recording that cannot be written ends the connection (fail
+        // closed); with on_recording_failure = continue the connection goes on unrecorded. Either way: said.
+        const disconnect = (this.p.onRecordingFailure ?? "disconnect") === "disconnect";
+        this.p.log.error(
+          disconnect
+            ? "RDP recording failed; ending the connection"
+            : "RDP recording failed; going on unrecorded",
+          { session: session.sessionId, error: msg, path },
+        );
+        this.p.audit({
+          actor: this.decision.userName,
+          action: "recording.failed",
+          target: server.name,
+          sourceIp: this.sourceIp,
+          success: false,
+          details: {
+            protocol: "rdp",
+            session: session.sessionId,
+            path,
+            error: msg,
+            on_recording_failure: disconnect ? "disconnect" : "continue",
+          },
+        });
+        if (disconnect) this.terminate("error", msg);
+      },
+      undefined,
+      enc,
+    );
     const tap = new ConnectionTap(
       {
         sessionId: session.sessionId,

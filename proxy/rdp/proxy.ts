@@ -1,5 +1,6 @@
 // The RDP proxy core, in-process (the worker runs one; tests run it directly): listeners, policy
 // snapshot, session registry, kill/revoke/expiry enforcement, and one ProxiedConnection per socket.
+import type { RecordingEncryption } from "../../core/recording_identity.ts";
 import type { JumphostMetrics } from "../../core/metrics/jumphost_metrics.ts";
 import type net from "node:net";
 import type { ListenAddress } from "../../core/config.ts";
@@ -49,6 +50,8 @@ export interface RdpProxyDeps {
   listen: ListenAddress[];
   dataDir: string;
   recordingsDir: string;
+  /** recordings at rest encrypted to these (config recording_encryption = age); absent or null = plain */
+  recordingEncryption?: RecordingEncryption | null;
   /** a recording that cannot be written (disk full): "disconnect" (default, fail closed) or "continue" */
   onRecordingFailure?: "disconnect" | "continue";
   log: Logger;
@@ -205,6 +208,7 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
     log,
     clock,
     recordingsDir: deps.recordingsDir,
+    recordingEncryption: deps.recordingEncryption,
     onRecordingFailure: deps.onRecordingFailure,
     timeouts: { ...DEFAULT_TIMEOUTS, ...deps.timeouts },
     track: (c) => enforcer.track(c),

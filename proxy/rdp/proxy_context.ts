@@ -1,4 +1,5 @@
 // What every proxied connection shares with the proxy that accepted it.
+import type { RecordingEncryption } from "../../core/recording_identity.ts";
 import type { JumphostMetrics } from "../../core/metrics/jumphost_metrics.ts";
 import type { AuditEvent } from "../../db/audit_events.ts";
 import type { Logger } from "../../core/log.ts";
@@ -49,6 +50,8 @@ export interface ProxyContext {
   log: Logger;
   clock: Clock;
   recordingsDir: string;
+  /** recordings at rest encrypted to these (config recording_encryption = age); absent or null = plain */
+  recordingEncryption?: RecordingEncryption | null;
   /** a recording that cannot be written: end the connection (default) or let it go on unrecorded */
   onRecordingFailure?: "disconnect" | "continue";
   timeouts: Timeouts;

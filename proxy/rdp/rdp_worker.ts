@@ -1,6 +1,7 @@
 // The RDP proxy's worker isolate: its own database pool, policy snapshot and listeners, driven by the
 // typed messages of proxy/messages.ts (proxy/worker_runtime.ts) from startRdpService (app/rdp_service.ts).
 /// <reference lib="deno.worker" />
+import { recordingEncryption } from "../../core/recording_identity.ts";
 import { runProxyWorker } from "../worker_runtime.ts";
 import type { RdpWorkerOptions } from "./messages.ts";
 import { createRdpProxy } from "./proxy.ts";
@@ -17,6 +18,8 @@ runProxyWorker<RdpWorkerOptions>({
       listen: c.rdpListen,
       dataDir: c.dataDir,
       recordingsDir: c.recordingsDir,
+      // at start, so a bad recipient or an unwritable identity stops the proxy rather than a session
+      recordingEncryption: await recordingEncryption(c, c.dataDir),
       onRecordingFailure: c.onRecordingFailure,
       mfaSeparator: c.rdpMfaSeparator,
       log,

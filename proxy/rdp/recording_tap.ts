@@ -2,6 +2,8 @@
 // that arrive while the file is being created wait in a small bounded queue; after that the streaming
 // writer (recorder/rdp_file.ts) takes over. A recording that fails (disk full, slow disk) is reported
 // once and the session goes on.
+import { storedRecordingPath } from "../../recorder/recording_file.ts";
+import type { RecordingEncryption } from "../../core/recording_identity.ts";
 import { dirname } from "node:path";
 import {
   openRecordingWriter,
@@ -16,6 +18,8 @@ const MAX_EARLY_BYTES = 4 * 1024 * 1024;
 const MAX_PENDING_BYTES = 16 * 1024 * 1024;
 
 export class RecordingTap {
+  /** the file as stored: the path given, + ".age" when encrypted */
+  readonly path: string;
   #writer: RecordingWriter | null = null;
   #opening: Promise<void> | null = null;
   #early: { type: RecordType; payload: Uint8Array; at: number }[] = [];
@@ -24,10 +28,13 @@ export class RecordingTap {
   #closed = false;
 
   constructor(
-    readonly path: string,
+    private readonly basePath: string,
     private readonly onError: (message: string) => void,
     private readonly clock: () => number = () => performance.now(),
-  ) {}
+    private readonly encryption: RecordingEncryption | null = null,
+  ) {
+    this.path = storedRecordingPath(basePath, encryption);
+  }
 
   get failed(): string | null {
     return this.#failed ?? this.#writer?.failed?.message ?? null;
@@ -45,7 +52,8 @@ export class RecordingTap {
     this.#opening ??= (async () => {
       try {
         await Deno.mkdir(dirname(this.path), { recursive: true, mode: 0o700 });
-        const w = await openRecordingWriter(this.path, header, {
+        const w = await openRecordingWriter(this.basePath, header, {
+          encryption: this.encryption,
           clock: this.clock,
           maxPendingBytes: MAX_PENDING_BYTES,
           onError: (e) => this.#fail(`recording stopped: ${e.message}`),

@@ -172,6 +172,7 @@ export function handleSessionChannel(s: ProxySession, session: ServerSession): v
             s.rt.deps.recordingsDir,
             cap,
             (e) => s.recordingFailed(`cannot keep a transferred file: ${e.message}`),
+            s.rt.deps.recordingEncryption ?? null,
           );
         }
       } catch (e) {

@@ -1,6 +1,7 @@
 // The files of one scp/SFTP channel kept as they pass, where the server's group asks for it
 // (db/file_keeping.ts): a writer per file (recorder/file_store.ts), the relay's backpressure while the disk is
 // behind, and each file's outcome added to its transfer.
+import type { RecordingEncryption } from "../../core/recording_identity.ts";
 import { KeptFileWriter } from "../../recorder/file_store.ts";
 import type { ContentSink, OpenContent, Transfer } from "./transfer_tap.ts";
 
@@ -12,10 +13,12 @@ export class ChannelFileKeeper {
     private readonly capBytes: number,
     /** a copy cannot be written: the session's on_recording_failure decides (ProxySession.recordingFailed) */
     private readonly onError: (e: Error) => void,
+    /** recording_encryption = age: the copies are encrypted too */
+    private readonly encryption: RecordingEncryption | null = null,
   ) {}
 
   readonly open: OpenContent = (_t, declaredSize) => {
-    const w = new KeptFileWriter(this.recordingsDir, this.capBytes, declaredSize);
+    const w = new KeptFileWriter(this.recordingsDir, this.capBytes, declaredSize, this.encryption);
     w.onError = this.onError;
     this.#writers.add(w);
     return w;

@@ -1,5 +1,6 @@
 // What every connection of one SSH proxy shares: dependencies (database, clock, keys, log), the current
 // policy snapshot, the live sessions, and a queue that retries database writes during an outage.
+import type { RecordingEncryption, RecordingKeys } from "../../core/recording_identity.ts";
 import type { LdapConfig } from "../../core/ldap/config.ts";
 import type { SshAlgorithms } from "../../core/ssh_algorithms.ts";
 import type { Sql } from "../../db/client.ts";
@@ -56,6 +57,10 @@ export interface SshProxyDeps {
    * proxy/durable_audit.ts); without it they wait in the in-memory retry queue only
    */
   auditSpoolDir?: string;
+  /** recordings at rest encrypted to these (config recording_encryption = age); absent or null = plain */
+  recordingEncryption?: RecordingEncryption | null;
+  /** opens encrypted recordings (indexing a finished session's commands) */
+  recordingKeys?: RecordingKeys;
   /** a recording that cannot be written (disk full): "disconnect" (default, fail closed) or "continue" */
   onRecordingFailure?: "disconnect" | "continue";
   /** per direction of a channel without a terminal, bytes kept in its recording (0 = all; default 64 MiB) */

@@ -379,7 +379,7 @@ export class ProxySession {
     // what the session ran, for search: once it has closed (its row and recordings are final); a failure
     // loses only the index (`jumphost search reindex` rebuilds it)
     if (this.rowId !== null) {
-      await indexSessionCommandsOf(this.rt.deps.sql, this.rowId).catch((e) =>
+      await indexSessionCommandsOf(this.rt.deps.sql, this.rowId, this.rt.deps.recordingKeys).catch((e) =>
         this.rt.deps.log.warn("cannot index the session's commands", {
           ref: this.id,
           error: (e as Error).message,

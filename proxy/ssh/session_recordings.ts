@@ -1,5 +1,6 @@
 // The asciicast recordings of one session: one file per interactive channel under
-// <recordings>/YYYY/MM/DD/<session>-<n>.cast (directories 0700, files 0600), each with its recordings row.
+// <recordings>/YYYY/MM/DD/<session>-<n>.cast (directories 0700, files 0600; `.cast.age` with
+// recording_encryption = age), each with its recordings row.
 import { join } from "node:path";
 import { addRecording, finishRecording } from "../../db/recordings.ts";
 import { AsciicastWriter, type RecordingError } from "../../recorder/asciicast.ts";
@@ -46,14 +47,18 @@ export class SessionRecordings {
       String(d.getUTCDate()).padStart(2, "0"),
     );
     await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-    const path = join(dir, `${this.sessionId}-${++this.#n}.cast`);
-    const writer = await AsciicastWriter.create(path, {
+    const writer = await AsciicastWriter.create(join(dir, `${this.sessionId}-${++this.#n}.cast`), {
       width: pty.cols,
       height: pty.rows,
       timestamp: d.getTime() / 1000,
       title: noTerminal ? `${this.title} (${channel}, no terminal)` : this.title,
       env: { TERM: pty.term || "xterm", SHELL: "/bin/sh" },
-    }, { crlf: noTerminal, maskUnechoed: noTerminal ? undefined : {} });
+    }, {
+      crlf: noTerminal,
+      maskUnechoed: noTerminal ? undefined : {},
+      encryption: this.rt.deps.recordingEncryption,
+    });
+    const path = writer.path; // as stored: + ".age" when encrypted
     writer.onError = this.onError;
     try {
       const id = await addRecording(this.rt.deps.sql, {

@@ -1,6 +1,7 @@
 // The SSH proxy's worker isolate: its own database pool, policy snapshot and listeners, driven by the
 // typed messages of proxy/messages.ts (proxy/worker_runtime.ts) from startSshService (app/ssh_service.ts).
 /// <reference lib="deno.worker" />
+import { recordingEncryption, recordingKeys } from "../../core/recording_identity.ts";
 import { UtmpWriter } from "../../recorder/utmp.ts";
 import type { SshWorkerOptions } from "../messages.ts";
 import { runProxyWorker } from "../worker_runtime.ts";
@@ -41,6 +42,9 @@ runProxyWorker<SshWorkerOptions>({
       auditSpoolDir: spoolDir(c.dataDir),
       directory: c.ldap,
       onRecordingFailure: c.onRecordingFailure,
+      // at start, so a bad recipient or an unwritable identity stops the proxy rather than a session
+      recordingEncryption: await recordingEncryption(c, c.dataDir),
+      recordingKeys: recordingKeys(c.dataDir),
       streamKeepBytes: c.streamRecordingMaxMib * 2 ** 20,
       signingKey: () => (signing ??= loadSigningKey(c.dataDir).catch((e) => {
         signing = null;

@@ -1,6 +1,7 @@
 // Worker entry: runs one recording → MP4 conversion off the main isolate (rendering is CPU-bound
 // TypeScript), reporting progress and honouring cancel. Messages in worker_messages.ts.
 /// <reference lib="deno.worker" />
+import { recordingKeys } from "../../core/recording_identity.ts";
 import { ConvertError, renderRecordingToMp4 } from "./render_to_mp4.ts";
 import type { FromWorker, ToWorker } from "./worker_messages.ts";
 
@@ -17,9 +18,10 @@ self.onmessage = (e: MessageEvent<ToWorker>) => {
     case "convert": {
       if (started) return; // one job per worker
       started = true;
-      const r = msg.request;
+      const { dataDir, ...r } = msg.request;
       renderRecordingToMp4({
         ...r,
+        keys: dataDir ? recordingKeys(dataDir) : undefined,
         signal: abort.signal,
         progressIntervalMs: 250,
         onProgress: (p) =>

@@ -25,6 +25,8 @@ export interface JobRunnerDeps {
   sql: Sql;
   nodeId: string;
   mp4Dir: string;
+  /** whose recordings identity opens encrypted recordings */
+  dataDir?: string;
   cacheMaxBytes: number;
   log: LogLike;
   now: () => Date;
@@ -116,6 +118,7 @@ async function run(
       ffmpeg: d.ffmpeg,
       preset: d.preset ?? CONVERSION_PRESET,
       pixelFormat: "i420", // converted incrementally in the worker: ffmpeg only encodes
+      dataDir: d.dataDir,
     },
     (p) => (latest = p),
   );

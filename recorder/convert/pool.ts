@@ -73,6 +73,7 @@ export async function startConversionService(
     sql,
     nodeId: config.nodeId,
     mp4Dir: opts.mp4Dir ?? mp4CacheDir(config.dataDir),
+    dataDir: config.dataDir,
     cacheMaxBytes: opts.cacheMaxBytes ??
       (config.mp4CacheMaxMib ? config.mp4CacheMaxMib * 2 ** 20 : DEFAULT_CACHE_MAX_BYTES),
     log,

@@ -6,6 +6,7 @@
 // (ffmpeg_pipe.ts), so rendering and encoding run at once; when every buffer waits for ffmpeg, the
 // renderer waits too, so backpressure still paces the whole pipeline.
 
+import type { RecordingKeys } from "../../core/recording_identity.ts";
 import {
   decodeScreenResize,
   openRecording,
@@ -69,6 +70,8 @@ export interface ConvertOptions
    * only where the screen changed: far less CPU and pipe traffic). Lossless always uses RGBA.
    */
   pixelFormat?: "rgba" | "i420";
+  /** opens an encrypted recording (`.age`) */
+  keys?: RecordingKeys;
 }
 
 export interface ConvertResult {
@@ -83,8 +86,11 @@ export interface ConvertResult {
 }
 
 /** Largest desktop over the whole recording (the video has one size; smaller phases are padded). */
-export async function scanCanvasSize(path: string): Promise<{ width: number; height: number }> {
-  const reader = await openRecording(path, { chunkSize: READ_CHUNK });
+export async function scanCanvasSize(
+  path: string,
+  keys?: RecordingKeys,
+): Promise<{ width: number; height: number }> {
+  const reader = await openRecording(path, { chunkSize: READ_CHUNK, keys });
   let { width, height } = reader.header;
   try {
     for await (const rec of reader) {
@@ -118,7 +124,7 @@ export async function renderRecordingToMp4(opts: ConvertOptions): Promise<Conver
 
   let canvas: { width: number; height: number };
   try {
-    canvas = await scanCanvasSize(opts.input);
+    canvas = await scanCanvasSize(opts.input, opts.keys);
   } catch (e) {
     throw wrapRecordingError(e);
   }
@@ -182,7 +188,7 @@ export async function renderRecordingToMp4(opts: ConvertOptions): Promise<Conver
     await feed.start();
     let reader: RecordingReader;
     try {
-      reader = await openRecording(opts.input, { chunkSize: READ_CHUNK });
+      reader = await openRecording(opts.input, { chunkSize: READ_CHUNK, keys: opts.keys });
     } catch (e) {
       throw wrapRecordingError(e);
     }

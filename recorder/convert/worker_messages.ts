@@ -10,6 +10,8 @@ export interface ConvertRequest {
   crf?: number;
   threads?: number;
   pixelFormat?: "rgba" | "i420";
+  /** the data directory whose recordings identity opens an encrypted recording (`.age`) */
+  dataDir?: string;
 }
 
 export type ToWorker =

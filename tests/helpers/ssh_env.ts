@@ -1,5 +1,6 @@
 // One e2e environment for the SSH proxy: a real PostgreSQL database, a real sshd backend, the proxy
 // running in-process on loopback, and shortcuts to create users, servers and grants through db/.
+import { recordingEncryption, recordingKeys } from "../../core/recording_identity.ts";
 import { join } from "node:path";
 import { createTestDb, type TestDb } from "./test_db.ts";
 import { type KeyPair, makeKey, type Sshd, startSshd } from "./sshd.ts";
@@ -88,6 +89,8 @@ export interface SshEnvOptions {
   proxyProtocol?: SshProxyDeps["proxyProtocol"];
   /** how long a connection waits for an access request's decision */
   requestWaitMs?: number;
+  /** recording_encryption = age with these recording_recipients (the appliance's own identity is added) */
+  encryptRecordingsTo?: string[];
 }
 
 export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
@@ -136,6 +139,13 @@ export async function startSshEnv(o: SshEnvOptions = {}): Promise<SshEnv> {
     requestPollMs: 200,
     secretKey: () => Promise.resolve(TEST_SECRET_KEY),
     signingKey: () => loadSigningKey(dataDir),
+    recordingEncryption: o.encryptRecordingsTo
+      ? await recordingEncryption(
+        { recordingEncryption: "age", recordingRecipients: o.encryptRecordingsTo },
+        dataDir,
+      )
+      : null,
+    recordingKeys: recordingKeys(dataDir),
   });
   const [first] = await proxy.listen([{ host: "127.0.0.1", port: 0 }]);
   await proxy.listen((o.extraHosts ?? []).map((host) => ({ host, port: first.port })));

@@ -104,7 +104,9 @@ export function conversionRoutes(ctx: RouteCtx): Hono<AppEnv> {
         details: { recording: rec.id, kind: "rdp", size: rec.size },
       }, deps.nodeId);
     }
-    const name = `session-${rec.session_id.replace(/[^A-Za-z0-9._-]/g, "_")}-${rec.id}.rdprec`;
+    // as stored: an encrypted recording stays encrypted (README, "Encrypted recordings at rest")
+    const suffix = rec.path.endsWith(".age") ? ".rdprec.age" : ".rdprec";
+    const name = `session-${rec.session_id.replace(/[^A-Za-z0-9._-]/g, "_")}-${rec.id}${suffix}`;
     return await fileResponse(path, "application/octet-stream", range, {
       "Content-Disposition": `attachment; filename="${name}"`,
       "X-Content-Type-Options": "nosniff",

@@ -1,4 +1,5 @@
 // /sessions: history with filters and keyset pages, detail, asciicast download and replay, live view, kill.
+import { recordingStream } from "../../recorder/recording_read.ts";
 import { Hono } from "hono";
 import { streamSSE } from "hono/streaming";
 import { writeAudit } from "../../db/audit.ts";
@@ -15,7 +16,13 @@ import { streamCast } from "../live_stream.ts";
 import { watchSession } from "../session_watch.ts";
 import { consoleSessionLive } from "../../db/console_sessions.ts";
 import { reader, withQuery } from "../query.ts";
-import { auditRecordingRead, castPathOf, castRecordingId, checkedRecordingPath } from "../recording_files.ts";
+import {
+  auditRecordingRead,
+  castPathOf,
+  castRecordingId,
+  checkedRecordingPath,
+  consoleRecordingKeys,
+} from "../recording_files.ts";
 import { page } from "../render.tsx";
 import { Flash } from "../views/parts.tsx";
 import { SessionTable } from "../views/session_parts.tsx";
@@ -150,7 +157,8 @@ export function sessionRoutes(ctx: RouteCtx): Hono<AppEnv> {
     const p = await castPathOf(deps.sql, s);
     if (!p) throw notFound("recording");
     const real = await checkedRecordingPath(p, deps.recordingsDir);
-    const file = await Deno.open(real, { read: true });
+    // the asciicast itself, decrypted when it is stored encrypted (`.age`)
+    const body = await recordingStream(real, consoleRecordingKeys(deps.dataDir));
     const download = c.req.query("download") === "1";
     try {
       await auditRecordingRead(deps.sql, deps.nodeId, {
@@ -162,7 +170,7 @@ export function sessionRoutes(ctx: RouteCtx): Hono<AppEnv> {
         download,
       });
     } catch (e) {
-      file.close(); // no read without its audit row
+      await body.cancel(); // no read without its audit row
       throw e;
     }
     c.header("Content-Type", "application/x-asciicast");
@@ -173,7 +181,7 @@ export function sessionRoutes(ctx: RouteCtx): Hono<AppEnv> {
         `attachment; filename="session-${s.session_id.replace(/[^A-Za-z0-9._-]/g, "_")}.cast"`,
       );
     }
-    return c.body(file.readable);
+    return c.body(body);
   });
 
   app.get("/:sid/live", async (c) => {
@@ -195,6 +203,7 @@ export function sessionRoutes(ctx: RouteCtx): Hono<AppEnv> {
       try {
         await streamCast(stream, real, async () => (await findSession(deps.sql, sid))?.is_active ?? false, {
           signal: watch.signal,
+          keys: consoleRecordingKeys(deps.dataDir),
         });
         const why = watch.reason();
         // the page shows why the view stopped instead of reconnecting into a login redirect
