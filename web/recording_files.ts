@@ -23,6 +23,8 @@ export async function auditRecordingRead(
     sha256?: string;
     download: boolean;
     range?: string;
+    /** what of it: a keyframe of its seek index (the in-browser RDP player seeking) */
+    part?: "keyframe";
   },
 ): Promise<void> {
   if (r.range && !/^bytes=0-/.test(r.range.trim())) return;
@@ -37,6 +39,7 @@ export async function auditRecordingRead(
       format: r.format,
       ...(r.sha256 ? { sha256: r.sha256 } : {}),
       via: r.download ? "download" : "view",
+      ...(r.part ? { part: r.part } : {}),
     },
   }, nodeId);
 }

@@ -48,7 +48,12 @@ export interface Renderer {
   feedClientInput(pdu: Uint8Array, path?: "fastpath" | "slowpath"): void;
   resize(width: number, height: number): void;
   frame(): Frame;
-  /** A copy of everything later updates depend on: picture, pointer, pointer cache (for seeking). */
+  /** Inside a fragmented fast-path update: a snapshot now would lose the fragments held so far. */
+  readonly midUpdate: boolean;
+  /**
+   * A copy of everything later updates depend on: picture, pointer, pointer cache (for seeking). Only
+   * between updates (throws while midUpdate).
+   */
   snapshot(): RendererSnapshot;
 }
 
@@ -148,7 +153,12 @@ class RendererImpl implements Renderer, UpdateSink {
     return { width, height, rgba: out, damage };
   }
 
+  get midUpdate(): boolean {
+    return this.#fastPath.midUpdate;
+  }
+
   snapshot(): RendererSnapshot {
+    if (this.midUpdate) throw new RenderError("malformed", "no snapshot inside a fragmented update");
     const { width, height, data } = this.fb;
     return {
       width,

@@ -3,7 +3,8 @@
 // byte offset to continue reading from. Seeking to t restores the last keyframe at or before t and
 // replays at most one interval of records; an idle screen adds no keyframes (nothing to replay).
 //
-// A keyframe is only taken between records of different times, so "every record up to t is applied"
+// A keyframe is only taken between whole updates (never between the fragments of one) and between
+// records of different times, so "every record up to t is applied"
 // holds exactly for it: keyframe.t is the time of the last record before it, and every record from
 // keyframe.fileOffset on is later than keyframe.t.
 
@@ -69,7 +70,7 @@ export class IndexBuilder {
   feed(rec: StreamRecord): { entry: KeyframeEntry; snapshot: RendererSnapshot } | null {
     let out = null;
     if (
-      this.#busy > 0 && rec.offsetMillis > this.#lastTime &&
+      this.#busy > 0 && rec.offsetMillis > this.#lastTime && !this.renderer.midUpdate &&
       (this.#lastTime - this.#last.t >= this.#interval || this.#busy >= this.#maxBytes)
     ) {
       const entry = { t: this.#lastTime, fileOffset: rec.fileOffset };

@@ -175,3 +175,30 @@ Deno.test("the stored index is built once, cached, rebuilt when the file changes
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("no keyframe falls between the fragments of one update", () => {
+  const header = {
+    startedAt: new Date(0).toISOString(),
+    width: 64,
+    height: 64,
+    colorDepth: 32,
+    sessionId: "x",
+    source: { address: "192.0.2.1" },
+    target: { host: "h", port: 3389 },
+    channels: [],
+  };
+  // one fast-path PDU carrying one PTR_NULL (code 5) fragment: FIRST (2), NEXT (3), LAST (1)
+  const fragment = (frag: number) => new Uint8Array([0x00, 6, 5 | (frag << 4), 1, 0, 0]);
+  const b = new IndexBuilder(header, { intervalMs: 1000 });
+  const feed = (t: number, payload: Uint8Array, type: RecordType = RecordType.SERVER_FASTPATH) =>
+    b.feed({ type, offsetMillis: t, payload, fileOffset: t });
+  feed(0, fragment(2));
+  assert.equal(b.renderer.midUpdate, true);
+  assert.equal(feed(5000, fragment(3)), null, "busy and due, but inside an update");
+  assert.equal(feed(5001, fragment(1)), null);
+  assert.equal(b.renderer.midUpdate, false);
+  const move = new Uint8Array([0x04, 0x09, 0x20, 0x00, 0x08, 0x10, 0x00, 0x10, 0x00]);
+  const k = feed(5002, move, RecordType.CLIENT_FASTPATH_INPUT);
+  assert.deepEqual(k?.entry, { t: 5001, fileOffset: 5002 });
+  assert.equal(k?.snapshot.pointer.visible, false, "the pointer was hidden by the reassembled update");
+});

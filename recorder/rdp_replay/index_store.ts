@@ -106,7 +106,14 @@ async function buildIndex(
     read: for (;;) {
       const n = await file.read(buf);
       if (n === null) {
-        const end = stream.end();
+        let end;
+        try {
+          end = stream.end();
+        } catch (e) {
+          if (!(e instanceof RecordingFormatError)) throw e;
+          stop = { kind: "damaged", atMillis: 0, fileOffset: 0, message: e.message };
+          break;
+        }
         complete = end.complete;
         if (end.truncated) {
           stop = {

@@ -812,6 +812,10 @@
     #fragments;
     #fragmentBytes;
     #fragmentCode;
+    /** A fragmented update has begun and not ended (its fragments so far are held here). */
+    get midUpdate() {
+      return this.#fragmentCode >= 0;
+    }
     constructor(sink) {
       this.sink = sink;
       this.#fragments = [];
@@ -1336,7 +1340,11 @@
         damage
       };
     }
+    get midUpdate() {
+      return this.#fastPath.midUpdate;
+    }
     snapshot() {
+      if (this.midUpdate) throw new RenderError("malformed", "no snapshot inside a fragmented update");
       const { width, height, data } = this.fb;
       return {
         width,
