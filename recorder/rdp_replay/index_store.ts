@@ -191,7 +191,11 @@ async function buildIndex(
 }
 
 /** The gzip-compressed bytes of keyframe `n` of an index. */
-export async function readKeyframe(dir: string, index: RecordingIndex, n: number): Promise<Uint8Array> {
+export async function readKeyframe(
+  dir: string,
+  index: RecordingIndex,
+  n: number,
+): Promise<Uint8Array<ArrayBuffer>> {
   const k = index.keyframes[n];
   if (!k) throw new RangeError(`no keyframe ${n}`);
   const f = await Deno.open(join(dir, index.keyframeFile), { read: true });

@@ -174,7 +174,7 @@ export function rdpVideoRoutes(ctx: RouteCtx): Hono<AppEnv> {
       part: "keyframe",
     });
     const body = await readKeyframe(dir, index, Number(n));
-    return c.body(body as Uint8Array<ArrayBuffer>, 200, {
+    return c.body(body, 200, {
       "Content-Type": "application/octet-stream",
       "Cache-Control": "no-store",
       "X-Content-Type-Options": "nosniff",
