@@ -1,7 +1,7 @@
 // deno task bundle:player — bundles the in-browser RDP player (web/player/rdp_player.ts, with the
 // renderer of recorder/rdp_render/) into web/static/rdp_player.js, which the console serves and
 // `deno compile` embeds like every static asset. The bundle is committed;
-// web/player/bundle_test.ts fails while it is older than its sources.
+// tests/rdp_player_bundle_test.ts fails while it is older than its sources.
 import { fileURLToPath } from "node:url";
 
 export const ENTRY = "web/player/rdp_player.ts";

@@ -225,3 +225,100 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "Chromium watches an RDP session live: the current screen at once, a change within 2 s, the end",
+  ignore: !haveAll(),
+  async fn() {
+    const shadow = await startShadow({ width: W, height: H });
+    const env = await startRdpEnv({ backendPort: shadow.port });
+    let server: Deno.HttpServer | null = null;
+    const b = await openBrowser("rdp_browser_live");
+    let client: Awaited<ReturnType<typeof startXfreerdp>> | null = null;
+    try {
+      await paint(shadow.display, env.dir, 0);
+      client = await startXfreerdp({ host: POOL_IP, port: env.port, args: ["/sec:tls", "/bpp:32"] });
+      await eventually(() => env.proxy.liveConnections().find((c) => c.activated), 15_000, "activation");
+      await new Promise((r) => setTimeout(r, 3000)); // the first full-screen update is recorded
+      const [session] = await env.db.sql<{ session_id: string }[]>`SELECT session_id FROM sessions`;
+      const [rec] = await env.db.sql<{ id: number }[]>`SELECT id FROM recordings`;
+
+      const fx = await fixture({ recordingsDir: `${env.dir}/recordings` }, env.db);
+      const port = await freePort();
+      server = Deno.serve(
+        { hostname: "127.0.0.1", port, onListen() {} },
+        (req, info) => fx.app.fetch(req, { remoteAddr: info.remoteAddr }),
+      );
+      await createConsoleUser(env.db.sql, {
+        name: "audrey",
+        role: "auditor",
+        passwordHash: await hashPassword("pw-audrey-1"),
+      }, { actor: "test" });
+      const base = `http://127.0.0.1:${port}`;
+      const page = b.page;
+      await page.goto(`${base}/login`);
+      await page.fill("#name", "audrey");
+      await page.fill("#password", "pw-audrey-1");
+      await page.click("#login-submit");
+      await page.waitForURL(`${base}/`);
+
+      // a late joiner: the current screen (a keyframe) before anything new is drawn
+      const view = `#rdp-live-${rec.id}`;
+      await page.goto(`${base}/sessions/${session.session_id}`);
+      await page.waitForSelector(`${view}[data-state="live"]`);
+      const sample = () =>
+        page.evaluate((sel) => {
+          const c = document.querySelector(`${sel} canvas`) as HTMLCanvasElement;
+          const d = c.getContext("2d")!.getImageData(0, 0, c.width, c.height).data;
+          const seen = new Set<number>();
+          let hash = 0;
+          for (let i = 0; i < d.length; i += 4) {
+            const v = (d[i] << 16) | (d[i + 1] << 8) | d[i + 2];
+            seen.add(v);
+            hash = (Math.imul(hash, 31) + v) | 0;
+          }
+          return { colours: seen.size, hash, size: `${c.width}x${c.height}` };
+        }, view);
+      const first = await sample();
+      assert.equal(first.size, `${W}x${H}`);
+      assert.ok(first.colours > 1000, `the current screen shows the test pattern (${first.colours} colours)`);
+      await b.shot("joined");
+
+      // the backend's screen changes: the live view follows within 2 s
+      const before = await sample();
+      const painted = performance.now();
+      await paint(shadow.display, env.dir, 3);
+      let seenMs = -1;
+      while (performance.now() - painted < 5000) {
+        const now = await sample();
+        if (now.hash !== before.hash && now.colours > 1000) {
+          seenMs = performance.now() - painted;
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      console.log(`live view: the new screen appeared after ${seenMs.toFixed(0)} ms (paint included)`);
+      assert.ok(seenMs >= 0 && seenMs < 2000, `the change appeared after ${seenMs} ms`);
+      await b.shot("changed");
+
+      // the session ends: so does the stream
+      await client.stop();
+      client = null;
+      await closedSession(env);
+      await page.waitForSelector(`${view}[data-state="ended"]`, { timeout: 10_000 });
+      assert.match((await page.textContent(`${view} [data-status]`))!, /The session has ended/);
+      const reads = (await audits(env.db.sql, "recording.download")).filter((a) =>
+        a.actor === "console:audrey"
+      );
+      assert.ok(reads.some((a) => a.details.part === "live" && a.target === session.session_id));
+      assert.deepEqual(b.errors, []);
+      await fx.close();
+    } finally {
+      await client?.stop();
+      await b.close();
+      await server?.shutdown();
+      await env.close();
+      await shadow.stop();
+    }
+  },
+});

@@ -23,8 +23,8 @@ export async function auditRecordingRead(
     sha256?: string;
     download: boolean;
     range?: string;
-    /** what of it: a keyframe of its seek index (the in-browser RDP player seeking) */
-    part?: "keyframe";
+    /** what of it: a keyframe of its seek index (the in-browser RDP player seeking), the live view */
+    part?: "keyframe" | "live";
   },
 ): Promise<void> {
   if (r.range && !/^bytes=0-/.test(r.range.trim())) return;

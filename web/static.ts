@@ -10,7 +10,7 @@ import playerCss from "asciinema-player/dist/bundle/asciinema-player.css" with {
 import appCss from "./static/app.css" with { type: "bytes" };
 import appJs from "./static/app.js" with { type: "bytes" };
 import passkeysJs from "./static/passkeys.js" with { type: "bytes" };
-// built from web/player/ by `deno task bundle:player` (committed; web/player/bundle_test.ts checks it)
+// built from web/player/ by `deno task bundle:player` (committed; tests/rdp_player_bundle_test.ts checks it)
 import rdpPlayerJs from "./static/rdp_player.js" with { type: "bytes" };
 import type { AppEnv } from "./deps.ts";
 

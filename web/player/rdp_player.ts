@@ -8,8 +8,9 @@
 // data-state (loading, paused, playing, ended, stopped, error) and data-t (ms) say where it is.
 
 import { RecordingFormatError, type RecordingHeader } from "../../recorder/rdp_file_format.ts";
+import { CanvasPainter } from "./canvas_painter.ts";
+import { startLiveView } from "./rdp_live.ts";
 import {
-  CELL,
   createRenderer,
   type Renderer,
   RenderError,
@@ -33,8 +34,7 @@ interface IndexJson {
 const IDLE_MS = 2000;
 
 class Player {
-  readonly canvas: HTMLCanvasElement;
-  readonly ctx: CanvasRenderingContext2D;
+  readonly painter: CanvasPainter;
   index!: IndexJson;
   header: RecordingHeader | null = null;
   renderer!: Renderer;
@@ -55,11 +55,9 @@ class Player {
   #busy: Promise<void> | null = null;
   #pendingSeek: number | null = null;
   #lastTick = 0;
-  #image: ImageData | null = null;
 
   constructor(readonly el: HTMLElement, readonly base: string) {
-    this.canvas = el.querySelector("canvas")!;
-    this.ctx = this.canvas.getContext("2d")!;
+    this.painter = new CanvasPainter(el.querySelector("canvas")!);
   }
 
   async start(): Promise<void> {
@@ -287,32 +285,7 @@ class Player {
   }
 
   #draw(): void {
-    const f = this.renderer.frame();
-    if (this.canvas.width !== f.width || this.canvas.height !== f.height) {
-      [this.canvas.width, this.canvas.height] = [f.width, f.height];
-      this.#image = null;
-    }
-    if (!this.#image || this.#image.data.buffer !== f.rgba.buffer) {
-      this.#image = new ImageData(
-        new Uint8ClampedArray(f.rgba.buffer as ArrayBuffer, f.rgba.byteOffset, f.rgba.length),
-        f.width,
-        f.height,
-      );
-      this.ctx.putImageData(this.#image, 0, 0);
-    } else {
-      const d = f.damage;
-      let x0 = Infinity, y0 = Infinity, x1 = -1, y1 = -1;
-      for (let r = 0; r < d.rows; r++) {
-        for (let c = 0; c < d.cols; c++) {
-          if (!d.cells[r * d.cols + c]) continue;
-          [x0, y0, x1, y1] = [Math.min(x0, c), Math.min(y0, r), Math.max(x1, c), Math.max(y1, r)];
-        }
-      }
-      if (x1 >= 0) {
-        const C = CELL;
-        this.ctx.putImageData(this.#image, 0, 0, x0 * C, y0 * C, (x1 - x0 + 1) * C, (y1 - y0 + 1) * C);
-      }
-    }
+    this.painter.draw(this.renderer.frame());
     this.#showTime();
   }
 
@@ -356,6 +329,7 @@ function clock(ms: number): string {
   return h ? `${h}:${two(m)}:${two(sec)}` : `${m}:${two(sec)}`;
 }
 
+for (const el of document.querySelectorAll<HTMLElement>(".rdp-live[data-src]")) startLiveView(el);
 for (const el of document.querySelectorAll<HTMLElement>(".rdp-player[data-base]")) {
   const p = new Player(el, el.dataset.base!);
   p.start().catch((e) => {

@@ -13,6 +13,11 @@ import { clientIp } from "../auth.ts";
 import type { AppEnv } from "../deps.ts";
 import { notFound } from "../errors.tsx";
 import { fileResponse } from "../range.ts";
+import { streamSSE } from "hono/streaming";
+import { consoleSessionLive } from "../../db/console_sessions.ts";
+import { findSession } from "../../db/session_queries.ts";
+import { streamRdpLive } from "../rdp_live_stream.ts";
+import { watchSession } from "../session_watch.ts";
 import { indexDirOf, readKeyframe, recordingIndex } from "../../recorder/rdp_replay/index_store.ts";
 import { auditRecordingRead, checkedRecordingPath } from "../recording_files.ts";
 import { fragment } from "../render.tsx";
@@ -178,6 +183,49 @@ export function rdpVideoRoutes(ctx: RouteCtx): Hono<AppEnv> {
       "Content-Type": "application/octet-stream",
       "Cache-Control": "no-store",
       "X-Content-Type-Options": "nosniff",
+    });
+  });
+  // the live view of an active session: its growing recording, current screen first (rdp_live_stream.ts);
+  // ends with the session, or with the console session that opened it
+  app.get("/:sid/recordings/:rid/live", async (c) => {
+    const rec = await recordingOf(c);
+    const path = await checkedRecordingPath(rec.path, deps.recordingsDir);
+    const sid = rec.session_id;
+    const session = c.get("session");
+    await auditRecordingRead(deps.sql, deps.nodeId, {
+      actor: actorOf(session),
+      sourceIp: clientIp(c),
+      sessionId: sid,
+      recording: rec.id,
+      format: "rdp",
+      download: false,
+      part: "live",
+    });
+    return streamSSE(c, async (stream) => {
+      const watch = watchSession({
+        session,
+        streams: ctx.streams,
+        everyMs: ctx.limits.recheckMs,
+        stillValid: () => consoleSessionLive(deps.sql, session.tokenHash, now(), ctx.limits),
+        onCheckError: (e) => deps.log("warn", `web: RDP live view of ${sid}: session check failed: ${e}`),
+      });
+      try {
+        await streamRdpLive(
+          stream,
+          path,
+          async () => (await findSession(deps.sql, sid))?.is_active ?? false,
+          {
+            signal: watch.signal,
+          },
+        );
+        const why = watch.reason();
+        if (why && !stream.aborted) await stream.writeSSE({ event: "logged_out", data: JSON.stringify(why) });
+      } finally {
+        watch.stop();
+      }
+    }, (e) => {
+      deps.log("debug", `web: RDP live view of ${sid} stopped: ${e.message}`);
+      return Promise.resolve();
     });
   });
   return app;

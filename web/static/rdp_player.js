@@ -1402,6 +1402,49 @@
     }
   };
 
+  // web/player/canvas_painter.ts
+  var CanvasPainter = class {
+    canvas;
+    ctx;
+    #image;
+    constructor(canvas) {
+      this.canvas = canvas;
+      this.#image = null;
+      this.ctx = canvas.getContext("2d");
+    }
+    /** Draw a frame; `whole` after anything but the next frame of the same renderer. */
+    draw(f, whole = false) {
+      if (this.canvas.width !== f.width || this.canvas.height !== f.height) {
+        [this.canvas.width, this.canvas.height] = [
+          f.width,
+          f.height
+        ];
+        this.#image = null;
+      }
+      if (whole || !this.#image || this.#image.data.buffer !== f.rgba.buffer) {
+        this.#image = new ImageData(new Uint8ClampedArray(f.rgba.buffer, f.rgba.byteOffset, f.rgba.length), f.width, f.height);
+        this.ctx.putImageData(this.#image, 0, 0);
+        return;
+      }
+      const d = f.damage;
+      let x0 = Infinity, y0 = Infinity, x1 = -1, y1 = -1;
+      for (let r = 0; r < d.rows; r++) {
+        for (let c = 0; c < d.cols; c++) {
+          if (!d.cells[r * d.cols + c]) continue;
+          [x0, y0, x1, y1] = [
+            Math.min(x0, c),
+            Math.min(y0, r),
+            Math.max(x1, c),
+            Math.max(y1, r)
+          ];
+        }
+      }
+      if (x1 >= 0) {
+        this.ctx.putImageData(this.#image, 0, 0, x0 * CELL, y0 * CELL, (x1 - x0 + 1) * CELL, (y1 - y0 + 1) * CELL);
+      }
+    }
+  };
+
   // recorder/rdp_replay/apply.ts
   function applyRecord(r, type, payload) {
     switch (type) {
@@ -1420,21 +1463,6 @@
       default:
         return;
     }
-  }
-
-  // recorder/rdp_replay/index_builder.ts
-  var DEFAULT_KEYFRAME_MAX_BYTES = 8 << 20;
-  function keyframeFor(keyframes, t) {
-    let lo = 0, hi = keyframes.length - 1, found = null;
-    while (lo <= hi) {
-      const mid = lo + hi >> 1;
-      if (keyframes[mid].t <= t) [found, lo] = [
-        mid,
-        mid + 1
-      ];
-      else hi = mid - 1;
-    }
-    return found;
   }
 
   // recorder/rdp_replay/keyframe.ts
@@ -1601,13 +1629,113 @@
     return (b[i] | b[i + 1] << 8 | b[i + 2] << 16 | b[i + 3] << 24) >>> 0;
   }
 
+  // web/player/rdp_live.ts
+  function base64Bytes(s) {
+    const bin = atob(s);
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }
+  async function gunzip(b) {
+    const s = new Blob([
+      b
+    ]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Uint8Array(await new Response(s).arrayBuffer());
+  }
+  function startLiveView(el) {
+    const painter = new CanvasPainter(el.querySelector("canvas"));
+    const status = (t) => {
+      const s = el.querySelector("[data-status]");
+      if (s) s.textContent = t;
+    };
+    const state = (s) => el.dataset.state = s;
+    let renderer = null;
+    let stream = null;
+    let whole = true, queued = false;
+    let chain = Promise.resolve();
+    const draw = () => {
+      queued = false;
+      if (!renderer) return;
+      painter.draw(renderer.frame(), whole);
+      whole = false;
+    };
+    const later = () => {
+      if (!queued) [queued] = [
+        true,
+        requestAnimationFrame(draw)
+      ];
+    };
+    const es = new EventSource(el.dataset.src);
+    const fail = (text) => {
+      es.close();
+      state("error");
+      status(text);
+    };
+    state("connecting");
+    status("Connecting\u2026");
+    es.addEventListener("keyframe", (ev) => {
+      const k = JSON.parse(ev.data);
+      chain = chain.then(async () => {
+        renderer = restoreRenderer(decodeKeyframe(await gunzip(base64Bytes(k.data))));
+        stream = new RecordStream(k.fileOffset, {
+          header: k.header,
+          lastOffsetMillis: k.t
+        });
+        whole = true;
+        draw();
+        state("live");
+        status("Live: the session as it happens (about a second behind).");
+      }).catch((e) => fail(`The live view failed: ${e.message}`));
+    });
+    es.addEventListener("b", (ev) => {
+      const bytes = base64Bytes(ev.data);
+      chain = chain.then(() => {
+        if (!stream || !renderer) return;
+        stream.push(bytes);
+        for (let r; r = stream.next(); ) applyRecord(renderer, r.type, r.payload);
+        el.dataset.bytes = String(stream.position);
+        later();
+      }).catch((e) => fail(`The live view stopped: ${e.message}`));
+    });
+    es.addEventListener("end", () => {
+      es.close();
+      chain = chain.then(() => {
+        draw();
+        state("ended");
+        status("The session has ended; its recording can be replayed once the page is reloaded.");
+      });
+    });
+    es.addEventListener("logged_out", () => fail("The live view stopped: your console session has ended."));
+    es.addEventListener("error", (ev) => {
+      const data = ev.data;
+      if (typeof data === "string") fail(`The live view stopped: ${JSON.parse(data)}`);
+      else if (es.readyState === EventSource.CLOSED && el.dataset.state !== "ended") {
+        fail("The live view lost its connection.");
+      }
+    });
+  }
+
+  // recorder/rdp_replay/index_builder.ts
+  var DEFAULT_KEYFRAME_MAX_BYTES = 8 << 20;
+  function keyframeFor(keyframes, t) {
+    let lo = 0, hi = keyframes.length - 1, found = null;
+    while (lo <= hi) {
+      const mid = lo + hi >> 1;
+      if (keyframes[mid].t <= t) [found, lo] = [
+        mid,
+        mid + 1
+      ];
+      else hi = mid - 1;
+    }
+    return found;
+  }
+
   // web/player/rdp_player.ts
   var IDLE_MS = 2e3;
   var Player = class {
     el;
     base;
-    canvas;
-    ctx;
+    painter;
     index;
     header;
     renderer;
@@ -1628,7 +1756,6 @@
     #busy;
     #pendingSeek;
     #lastTick;
-    #image;
     constructor(el, base) {
       this.el = el;
       this.base = base;
@@ -1647,9 +1774,7 @@
       this.#busy = null;
       this.#pendingSeek = null;
       this.#lastTick = 0;
-      this.#image = null;
-      this.canvas = el.querySelector("canvas");
-      this.ctx = this.canvas.getContext("2d");
+      this.painter = new CanvasPainter(el.querySelector("canvas"));
     }
     async start() {
       this.#state("loading");
@@ -1885,36 +2010,7 @@
       return `${what}; ${s.message}. Nothing after this point can be shown.`;
     }
     #draw() {
-      const f = this.renderer.frame();
-      if (this.canvas.width !== f.width || this.canvas.height !== f.height) {
-        [this.canvas.width, this.canvas.height] = [
-          f.width,
-          f.height
-        ];
-        this.#image = null;
-      }
-      if (!this.#image || this.#image.data.buffer !== f.rgba.buffer) {
-        this.#image = new ImageData(new Uint8ClampedArray(f.rgba.buffer, f.rgba.byteOffset, f.rgba.length), f.width, f.height);
-        this.ctx.putImageData(this.#image, 0, 0);
-      } else {
-        const d = f.damage;
-        let x0 = Infinity, y0 = Infinity, x1 = -1, y1 = -1;
-        for (let r = 0; r < d.rows; r++) {
-          for (let c = 0; c < d.cols; c++) {
-            if (!d.cells[r * d.cols + c]) continue;
-            [x0, y0, x1, y1] = [
-              Math.min(x0, c),
-              Math.min(y0, r),
-              Math.max(x1, c),
-              Math.max(y1, r)
-            ];
-          }
-        }
-        if (x1 >= 0) {
-          const C = CELL;
-          this.ctx.putImageData(this.#image, 0, 0, x0 * C, y0 * C, (x1 - x0 + 1) * C, (y1 - y0 + 1) * C);
-        }
-      }
+      this.painter.draw(this.renderer.frame());
       this.#showTime();
     }
     #showTime() {
@@ -1950,6 +2046,7 @@
     const two = (n) => String(n).padStart(2, "0");
     return h ? `${h}:${two(m)}:${two(sec)}` : `${m}:${two(sec)}`;
   }
+  for (const el of document.querySelectorAll(".rdp-live[data-src]")) startLiveView(el);
   for (const el of document.querySelectorAll(".rdp-player[data-base]")) {
     const p = new Player(el, el.dataset.base);
     p.start().catch((e) => {

@@ -128,3 +128,14 @@ export function RdpPlayer(p: { sid: string; id: number }) {
     </div>
   );
 }
+
+/** The live view of an active RDP session's recording (web/player/rdp_live.ts), read-only. */
+export function RdpLive(p: { sid: string; id: number }) {
+  const src = `/sessions/${encodeURIComponent(p.sid)}/recordings/${p.id}/live`;
+  return (
+    <div class="rdp-player rdp-live" id={`rdp-live-${p.id}`} data-src={src} data-state="connecting">
+      <canvas class="rdp-canvas" aria-label="The session's desktop, live"></canvas>
+      <p class="status-line" data-status role="status">Connecting…</p>
+    </div>
+  );
+}
