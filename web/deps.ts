@@ -60,6 +60,8 @@ export interface WebDeps {
   ops?: { hub: MetricsHub; metricsToken: string | null };
   /** converted MP4s are only served from below this directory (dataDir/mp4) */
   mp4Dir?: string;
+  /** the seek indexes of RDP recordings are cached here (dataDir/rdp_index; recorder/rdp_replay) */
+  rdpIndexDir?: string;
   /** the configured pool for per-server proxy IPs ("auto" allocation), if any */
   ipPool?: string | null;
   /** addresses no pool IP may be: the machine's own and the configured ones (app/pool_reserved.ts) */

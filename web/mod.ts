@@ -1,4 +1,5 @@
 // The web console's entry point for `jumphost serve`: createApp served on every configured address.
+import { indexDirOf } from "../recorder/rdp_replay/index_store.ts";
 import type { Config } from "../core/config.ts";
 import { purgeConsoleSessions } from "../db/console_sessions.ts";
 import { createApp } from "./app.ts";
@@ -33,6 +34,7 @@ export async function startWeb(
     recordingsDir: deps.recordingsDir ?? config.recordingsDir,
     ipPool: deps.ipPool ?? config.ipPool,
     mp4Dir: deps.mp4Dir ?? mp4CacheDir(config.dataDir),
+    rdpIndexDir: deps.rdpIndexDir ?? indexDirOf(config.dataDir),
     dataDir: deps.dataDir ?? config.dataDir,
     trustedSigners: deps.trustedSigners ?? config.trustedSigners ?? null,
     consoleMfa: deps.consoleMfa ?? config.consoleMfa ?? "optional",

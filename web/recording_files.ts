@@ -24,6 +24,8 @@ export async function auditRecordingRead(
     sha256?: string;
     download: boolean;
     range?: string;
+    /** what of it: a keyframe of its seek index (the in-browser RDP player seeking), the live view */
+    part?: "keyframe" | "live";
   },
 ): Promise<void> {
   if (r.range && !/^bytes=0-/.test(r.range.trim())) return;
@@ -38,6 +40,7 @@ export async function auditRecordingRead(
       format: r.format,
       ...(r.sha256 ? { sha256: r.sha256 } : {}),
       via: r.download ? "download" : "view",
+      ...(r.part ? { part: r.part } : {}),
     },
   }, nodeId);
 }

@@ -10,6 +10,8 @@ import playerCss from "asciinema-player/dist/bundle/asciinema-player.css" with {
 import appCss from "./static/app.css" with { type: "bytes" };
 import appJs from "./static/app.js" with { type: "bytes" };
 import passkeysJs from "./static/passkeys.js" with { type: "bytes" };
+// built from web/player/ by `deno task bundle:player` (committed; tests/rdp_player_bundle_test.ts checks it)
+import rdpPlayerJs from "./static/rdp_player.js" with { type: "bytes" };
 import type { AppEnv } from "./deps.ts";
 
 interface Asset {
@@ -36,6 +38,7 @@ const ASSETS: Record<string, Asset> = {
   "app.css": asset(appCss, CSS),
   "app.js": asset(appJs, JS),
   "passkeys.js": asset(passkeysJs, JS),
+  "rdp_player.js": asset(rdpPlayerJs, JS),
 };
 
 /** A URL that changes with the content, so browsers may cache it forever. */

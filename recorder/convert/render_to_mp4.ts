@@ -19,10 +19,10 @@ import {
   createRenderer,
   demandActiveDesktop,
   PDUTYPE_DEMANDACTIVE,
-  type Renderer,
   RenderError,
   sharePdus,
 } from "../rdp_render/mod.ts";
+import { applyRecord } from "../rdp_replay/apply.ts";
 import { buildFfmpegArgs, type FfmpegArgsOptions } from "./ffmpeg_args.ts";
 import { FfmpegPipe } from "./ffmpeg_pipe.ts";
 import { FrameScheduler } from "./frame_scheduler.ts";
@@ -201,7 +201,7 @@ export async function renderRecordingToMp4(opts: ConvertOptions): Promise<Conver
         const due = scheduler.before(rec.offsetMillis);
         if (due !== null) await feed.push(due, renderer.frame());
         try {
-          apply(renderer, rec.type, rec.payload);
+          applyRecord(renderer, rec.type, rec.payload);
         } catch (e) {
           if (!(e instanceof RenderError)) throw e;
           throw new ConvertError(
@@ -262,23 +262,4 @@ async function* recordsOf(reader: AsyncIterable<RecordingRecord>): AsyncGenerato
 
 function wrapRecordingError(e: unknown): unknown {
   return e instanceof RecordingFormatError ? new ConvertError("recording", e.message, { cause: e }) : e;
-}
-
-function apply(r: Renderer, type: RecordType, payload: Uint8Array): void {
-  switch (type) {
-    case RecordType.SERVER_FASTPATH:
-      return r.feedServerFastPath(payload);
-    case RecordType.SERVER_SLOWPATH:
-      return r.feedServerSlowPath(payload);
-    case RecordType.CLIENT_FASTPATH_INPUT:
-      return r.feedClientInput(payload, "fastpath");
-    case RecordType.CLIENT_SLOWPATH_INPUT:
-      return r.feedClientInput(payload, "slowpath");
-    case RecordType.SCREEN_RESIZE: {
-      const s = decodeScreenResize(payload);
-      return r.resize(s.width, s.height);
-    }
-    default: // CHANNEL_DATA, META, END: nothing to draw
-      return;
-  }
 }

@@ -24,6 +24,11 @@ export class FastPathParser {
   #fragmentBytes = 0;
   #fragmentCode = -1;
 
+  /** A fragmented update has begun and not ended (its fragments so far are held here). */
+  get midUpdate(): boolean {
+    return this.#fragmentCode >= 0;
+  }
+
   constructor(readonly sink: UpdateSink) {}
 
   /** One or more complete TS_FP_UPDATE_PDUs, each starting with its fpOutputHeader. */

@@ -6,7 +6,10 @@ export {
   MAX_POINTER_CACHE,
   type PointerState,
   type Renderer,
+  type RendererSnapshot,
+  restoreRenderer,
 } from "./renderer.ts";
+export type { PointerShape } from "./pointer.ts";
 export { CELL, Damage } from "./damage.ts";
 export { RenderError, type RenderErrorCode } from "./errors.ts";
 export { demandActiveDesktop, PDUTYPE_DEMANDACTIVE, sharePdus } from "./slowpath.ts";

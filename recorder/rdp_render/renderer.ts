@@ -48,10 +48,42 @@ export interface Renderer {
   feedClientInput(pdu: Uint8Array, path?: "fastpath" | "slowpath"): void;
   resize(width: number, height: number): void;
   frame(): Frame;
+  /** Inside a fragmented fast-path update: a snapshot now would lose the fragments held so far. */
+  readonly midUpdate: boolean;
+  /**
+   * A copy of everything later updates depend on: picture, pointer, pointer cache (for seeking). Only
+   * between updates (throws while midUpdate).
+   */
+  snapshot(): RendererSnapshot;
+}
+
+/** A renderer's state at one point of a recording; restoreRenderer() continues from it. */
+export interface RendererSnapshot {
+  width: number;
+  height: number;
+  /** The framebuffer (no pointer drawn), top-down RGBA. */
+  rgba: Uint8Array;
+  pointer: PointerState;
+  /** Filled pointer cache slots. */
+  cache: [number, PointerShape][];
 }
 
 export function createRenderer(opts: { width: number; height: number }): Renderer {
   return new RendererImpl(opts.width, opts.height);
+}
+
+/** A renderer in the state of a snapshot (which it copies): feeding it the records after the snapshot's
+ * point gives the same frames as feeding one renderer the whole recording. */
+export function restoreRenderer(s: RendererSnapshot): Renderer {
+  const r = new RendererImpl(s.width, s.height);
+  if (s.rgba.length !== s.width * s.height * 4) throw malformed("snapshot picture size");
+  r.fb.data.set(s.rgba);
+  r.pointer = { ...s.pointer };
+  for (const [slot, shape] of s.cache) {
+    if (slot < 0 || slot >= MAX_POINTER_CACHE) throw malformed(`pointer cache index ${slot}`);
+    r.cacheSet(slot, shape);
+  }
+  return r;
 }
 
 class RendererImpl implements Renderer, UpdateSink {
@@ -119,6 +151,26 @@ class RendererImpl implements Renderer, UpdateSink {
     if (p.visible) drawPointer(out, width, height, p.shape, p.x, p.y);
     this.dirty = false;
     return { width, height, rgba: out, damage };
+  }
+
+  get midUpdate(): boolean {
+    return this.#fastPath.midUpdate;
+  }
+
+  snapshot(): RendererSnapshot {
+    if (this.midUpdate) throw new RenderError("malformed", "no snapshot inside a fragmented update");
+    const { width, height, data } = this.fb;
+    return {
+      width,
+      height,
+      rgba: data.slice(),
+      pointer: { ...this.pointer },
+      cache: [...this.#cache],
+    };
+  }
+
+  cacheSet(slot: number, shape: PointerShape): void {
+    this.#cache.set(slot, shape);
   }
 
   // UpdateSink

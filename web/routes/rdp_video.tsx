@@ -13,6 +13,12 @@ import { clientIp } from "../auth.ts";
 import type { AppEnv } from "../deps.ts";
 import { notFound } from "../errors.tsx";
 import { fileResponse } from "../range.ts";
+import { streamSSE } from "hono/streaming";
+import { consoleSessionLive } from "../../db/console_sessions.ts";
+import { findSession } from "../../db/session_queries.ts";
+import { streamRdpLive } from "../rdp_live_stream.ts";
+import { watchSession } from "../session_watch.ts";
+import { indexDirOf, readKeyframe, recordingIndex } from "../../recorder/rdp_replay/index_store.ts";
 import { auditRecordingRead, checkedRecordingPath } from "../recording_files.ts";
 import { fragment } from "../render.tsx";
 import { RdpRecording, type RdpRecordingView } from "../views/rdp_parts.tsx";
@@ -117,6 +123,110 @@ export function rdpVideoRoutes(ctx: RouteCtx): Hono<AppEnv> {
       }
       : {};
     return await fileResponse(path, "video/mp4", c.req.header("Range"), disposition);
+  });
+  // the in-browser player (web/player/rdp_player.ts): the raw recording by byte ranges, its seek index,
+  // and the index's keyframes; reading the recording from its start and every keyframe are audited
+  const indexOf = async (c: Context<AppEnv>) => {
+    const rec = await recordingOf(c);
+    const path = await checkedRecordingPath(rec.path, deps.recordingsDir);
+    const dir = deps.rdpIndexDir ?? (deps.dataDir ? indexDirOf(deps.dataDir) : null);
+    if (!dir) throw notFound("recording index");
+    return { rec, dir, index: await recordingIndex(path, rec.id, dir) };
+  };
+
+  app.get("/:sid/recordings/:rid/raw", async (c) => {
+    const rec = await recordingOf(c);
+    const path = await checkedRecordingPath(rec.path, deps.recordingsDir);
+    await auditRecordingRead(deps.sql, deps.nodeId, {
+      actor: actorOf(c.get("session")),
+      sourceIp: clientIp(c),
+      sessionId: rec.session_id,
+      recording: rec.id,
+      format: "rdp",
+      download: false,
+      range: c.req.header("Range"),
+    });
+    return await fileResponse(path, "application/octet-stream", c.req.header("Range"), {
+      "X-Content-Type-Options": "nosniff",
+    });
+  });
+
+  app.get("/:sid/recordings/:rid/index", async (c) => {
+    const { index } = await indexOf(c);
+    c.header("Cache-Control", "no-store");
+    return c.json({
+      width: index.width,
+      height: index.height,
+      durationMs: index.durationMs,
+      complete: index.complete,
+      stop: index.stop,
+      keyframes: index.keyframes.map(({ t, fileOffset }) => ({ t, fileOffset })),
+    });
+  });
+
+  app.get("/:sid/recordings/:rid/keyframes/:n", async (c) => {
+    const n = c.req.param("n");
+    if (!/^\d{1,9}$/.test(n)) throw notFound("keyframe");
+    const { rec, dir, index } = await indexOf(c);
+    if (Number(n) >= index.keyframes.length) throw notFound("keyframe");
+    await auditRecordingRead(deps.sql, deps.nodeId, {
+      actor: actorOf(c.get("session")),
+      sourceIp: clientIp(c),
+      sessionId: rec.session_id,
+      recording: rec.id,
+      format: "rdp",
+      download: false,
+      part: "keyframe",
+    });
+    const body = await readKeyframe(dir, index, Number(n));
+    return c.body(body, 200, {
+      "Content-Type": "application/octet-stream",
+      "Cache-Control": "no-store",
+      "X-Content-Type-Options": "nosniff",
+    });
+  });
+  // the live view of an active session: its growing recording, current screen first (rdp_live_stream.ts);
+  // ends with the session, or with the console session that opened it
+  app.get("/:sid/recordings/:rid/live", async (c) => {
+    const rec = await recordingOf(c);
+    const path = await checkedRecordingPath(rec.path, deps.recordingsDir);
+    const sid = rec.session_id;
+    const session = c.get("session");
+    await auditRecordingRead(deps.sql, deps.nodeId, {
+      actor: actorOf(session),
+      sourceIp: clientIp(c),
+      sessionId: sid,
+      recording: rec.id,
+      format: "rdp",
+      download: false,
+      part: "live",
+    });
+    return streamSSE(c, async (stream) => {
+      const watch = watchSession({
+        session,
+        streams: ctx.streams,
+        everyMs: ctx.limits.recheckMs,
+        stillValid: () => consoleSessionLive(deps.sql, session.tokenHash, now(), ctx.limits),
+        onCheckError: (e) => deps.log("warn", `web: RDP live view of ${sid}: session check failed: ${e}`),
+      });
+      try {
+        await streamRdpLive(
+          stream,
+          path,
+          async () => (await findSession(deps.sql, sid))?.is_active ?? false,
+          {
+            signal: watch.signal,
+          },
+        );
+        const why = watch.reason();
+        if (why && !stream.aborted) await stream.writeSSE({ event: "logged_out", data: JSON.stringify(why) });
+      } finally {
+        watch.stop();
+      }
+    }, (e) => {
+      deps.log("debug", `web: RDP live view of ${sid} stopped: ${e.message}`);
+      return Promise.resolve();
+    });
   });
   return app;
 }

@@ -10,6 +10,9 @@ import {
 } from "../../db/conversions_work.ts";
 import { listAudit } from "../../db/audit.ts";
 import { fixture, insertSession } from "../testing.ts";
+import { gunzipSync } from "node:zlib";
+import { writeSyntheticSession } from "../../recorder/convert/testdata/synth_session.ts";
+import { decodeKeyframe } from "../../recorder/rdp_replay/keyframe.ts";
 
 Deno.test("RDP recording: convert from the session page, progress, then play and download the MP4", async () => {
   const dir = await Deno.makeTempDir();
@@ -105,6 +108,70 @@ Deno.test("RDP recording: convert from the session page, progress, then play and
     assert.match(
       (await a.page(`/sessions/${s.session_id}?convert_error=no_file`)).html,
       /missing on this node/,
+    );
+  } finally {
+    await fx.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("RDP recording: the in-browser player's reads (ranges, index, keyframes) are served and audited", async () => {
+  const dir = await Deno.makeTempDir();
+  const fx = await fixture({ recordingsDir: dir, rdpIndexDir: join(dir, "idx") });
+  try {
+    const s = await insertSession(fx.db.sql, { protocol: "rdp", server_name: "win1" });
+    const other = await insertSession(fx.db.sql, { protocol: "rdp", server_name: "win1" });
+    const recPath = join(dir, "s.rdprec");
+    await writeSyntheticSession(recPath, { width: 320, height: 200, seconds: 30, seed: 3 });
+    const size = (await Deno.stat(recPath)).size;
+    const rid = await addRecording(fx.db.sql, {
+      sessionRowId: s.id,
+      kind: "rdp",
+      channel: null,
+      path: recPath,
+    });
+    const a = await fx.as("auditor", "audrey");
+    const base = `/sessions/${s.session_id}/recordings/${rid}`;
+
+    const page = await a.page(`/sessions/${s.session_id}`);
+    assert.match(page.html, new RegExp(`id="rdp-player-${rid}" data-base="${base}"`));
+    assert.match(page.html, /src="\/static\/rdp_player\.js\?v=/);
+
+    const idx = await (await a.get(`${base}/index`)).json();
+    assert.equal(idx.complete, true);
+    assert.equal(idx.stop, null);
+    assert.ok(idx.keyframes.length >= 2, JSON.stringify(idx.keyframes));
+    assert.ok(idx.durationMs >= 29_000);
+
+    const whole = await a.get(`${base}/raw`, { Range: "bytes=0-" });
+    assert.equal(whole.status, 206);
+    assert.equal((await whole.bytes()).length, size);
+    const k = idx.keyframes[1];
+    const rest = await a.get(`${base}/raw`, { Range: `bytes=${k.fileOffset}-` });
+    assert.equal(rest.status, 206);
+    assert.equal((await rest.bytes()).length, size - k.fileOffset);
+    const kf = await a.get(`${base}/keyframes/1`);
+    assert.equal(kf.status, 200);
+    const snap = decodeKeyframe(gunzipSync(await kf.bytes()));
+    assert.deepEqual([snap.width, snap.height], [320, 200]);
+    for (const bad of [`${base}/keyframes/99`, `${base}/keyframes/x`]) {
+      const r = await a.get(bad);
+      await r.body?.cancel();
+      assert.equal(r.status, 404, bad);
+    }
+    // the recording only through its own session
+    const wrong = await a.get(`/sessions/${other.session_id}/recordings/${rid}/raw`);
+    await wrong.body?.cancel();
+    assert.equal(wrong.status, 404);
+
+    // reading from the start and each keyframe are audited; the piece after a keyframe is part of that read
+    const reads = await listAudit(fx.db.sql, { action: "recording.download" });
+    assert.deepEqual(
+      reads.map((r) => [r.actor, r.target, r.details.format, r.details.via, r.details.part ?? null]).sort(),
+      [
+        ["console:audrey", s.session_id, "rdp", "view", null],
+        ["console:audrey", s.session_id, "rdp", "view", "keyframe"],
+      ],
     );
   } finally {
     await fx.close();

@@ -145,7 +145,10 @@ export function sessionRoutes(ctx: RouteCtx): Hono<AppEnv> {
         />
       </>,
       {
-        scripts: live ? ["xterm.js"] : replay ? ["asciinema-player.min.js"] : [],
+        scripts: [
+          ...(live ? ["xterm.js"] : replay ? ["asciinema-player.min.js"] : []),
+          ...(rdp.length ? ["rdp_player.js"] : []),
+        ],
         styles: live ? ["xterm.css"] : replay ? ["asciinema-player.css"] : [],
       },
     );

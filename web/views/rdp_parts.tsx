@@ -99,3 +99,43 @@ export function RdpRecording(p: { sid: string; r: RdpRecordingView; csrf: string
     </div>
   );
 }
+
+/**
+ * The in-browser player of one RDP recording (web/player/rdp_player.ts, served as rdp_player.js): drawn
+ * from the recording itself, no conversion needed. Outside the polled conversion part, so htmx never
+ * replaces it.
+ */
+export function RdpPlayer(p: { sid: string; id: number }) {
+  const base = `/sessions/${encodeURIComponent(p.sid)}/recordings/${p.id}`;
+  return (
+    <div class="rdp-player" id={`rdp-player-${p.id}`} data-base={base} data-state="loading">
+      <canvas class="rdp-canvas" aria-label="The recorded desktop"></canvas>
+      <div class="rdp-player-controls actions">
+        <button type="button" data-act="play">Play</button>
+        <input type="range" data-act="seek" min="0" max="0" step="1" value="0" aria-label="Position" />
+        <span data-time>0:00</span>
+        <label>
+          Speed{" "}
+          <select data-act="speed">
+            {[1, 2, 4, 8, 16].map((n) => <option key={n} value={String(n)}>{n}×</option>)}
+          </select>
+        </label>
+        <label>
+          <input type="checkbox" data-act="idle" checked /> skip idle
+        </label>
+      </div>
+      <p class="status-line" data-status role="status"></p>
+    </div>
+  );
+}
+
+/** The live view of an active RDP session's recording (web/player/rdp_live.ts), read-only. */
+export function RdpLive(p: { sid: string; id: number }) {
+  const src = `/sessions/${encodeURIComponent(p.sid)}/recordings/${p.id}/live`;
+  return (
+    <div class="rdp-player rdp-live" id={`rdp-live-${p.id}`} data-src={src} data-state="connecting">
+      <canvas class="rdp-canvas" aria-label="The session's desktop, live"></canvas>
+      <p class="status-line" data-status role="status">Connecting…</p>
+    </div>
+  );
+}

@@ -2,7 +2,7 @@
 import type { RecordingRow, SessionRow } from "../../db/session_queries.ts";
 import { duration, PostButton, Time } from "./parts.tsx";
 import { SessionStatusBadge } from "./session_parts.tsx";
-import { RdpRecording, type RdpRecordingView } from "./rdp_parts.tsx";
+import { RdpLive, RdpPlayer, RdpRecording, type RdpRecordingView } from "./rdp_parts.tsx";
 import { SealStatus } from "./tamper_parts.tsx";
 import type { RecordingVerdict } from "../../recorder/seal.ts";
 
@@ -92,6 +92,18 @@ export function SessionDetail(p: DetailProps) {
       {p.rdp.length
         ? (
           <div class="panel">
+            {s.is_active
+              ? (
+                <>
+                  <h2>Live view</h2>
+                  <RdpLive sid={s.session_id} id={p.rdp[p.rdp.length - 1].id} />
+                </>
+              )
+              : null}
+            {s.is_active && p.rdp.length === 1 ? null : <h2>Replay</h2>}
+            {(s.is_active ? p.rdp.slice(0, -1) : p.rdp).map((r) => (
+              <RdpPlayer key={r.id} sid={s.session_id} id={r.id} />
+            ))}
             <h2>Video</h2>
             {p.rdp.map((r) => <RdpRecording key={r.id} sid={s.session_id} r={r} csrf={p.csrf} canConvert />)}
           </div>
