@@ -20,6 +20,10 @@ export function slackText(p: AuditPayload): string {
   if (p.target) parts.push(`target ${p.target}`);
   if (p.actor) parts.push(`by ${p.actor}`);
   if (p.source_ip) parts.push(`from ${p.source_ip}`);
+  // access requests: whose, for what and how long, so an approver can act from the chat line alone
+  const d = p.details ?? {};
+  if (typeof d.user === "string" && typeof d.server === "string") parts.push(`${d.user} → ${d.server}`);
+  if (typeof d.minutes === "number") parts.push(`${d.minutes} min`);
   const reason = p.details?.reason;
   if (typeof reason === "string") parts.push(`reason ${reason}`);
   if (p.node) parts.push(`on ${p.node}`);

@@ -22,6 +22,15 @@ Deno.test("slackText: the event in one line", () => {
     "jumphost: ssh.access_denied (failed), target web1, by ssh:alice, from 192.0.2.7, reason outside_schedule, on jump-a",
   );
   assert.equal(slackText({ action: "session.kill" }), "jumphost: session.kill");
+  assert.equal(
+    slackText({
+      action: "request.created",
+      actor: "alice",
+      target: "request:4",
+      details: { user: "alice", server: "web1", minutes: 60, reason: "restart nginx" },
+    }),
+    "jumphost: request.created, target request:4, by alice, alice → web1, 60 min, reason restart nginx",
+  );
   const body = JSON.parse(deliveryBody("session.kill", { action: "session.kill", target: "s1" }));
   assert.equal(body.text, "jumphost: session.kill, target s1");
   assert.equal(body.event, "session.kill");
