@@ -8,6 +8,7 @@ import { startSshEnv } from "./helpers/ssh_env.ts";
 import { CLIENT_OPTS } from "./helpers/ssh_clients.ts";
 import { Tmux } from "./helpers/tmux.ts";
 import { openBrowser } from "./helpers/chromium.ts";
+import { axeViolations } from "./helpers/axe.ts";
 import { startWeb } from "../web/mod.ts";
 import { createConsoleUser } from "../db/console_users.ts";
 import { hashPassword } from "../policy/password.ts";
@@ -90,11 +91,15 @@ Deno.test("access request approved in the console (Chromium): the waiting SSH se
     const row = await page.textContent(`#requests-queue [data-request="${id}"]`);
     assert.match(row ?? "", /alice.*web1.*the <b>disk<\/b> is full/s, "the reason is shown as text");
     await b.shot("01-queue");
+    const serious = async () =>
+      (await axeViolations(page)).filter((v) => v.impact === "serious" || v.impact === "critical");
+    assert.deepEqual(await serious(), [], "the queue passes axe-core");
     await page.click(`#decide-${id}`);
     await page.waitForSelector("#approve-form");
     await page.fill("#approve-form #f-minutes", "15");
     await page.fill("#approve-form #f-note", "go ahead");
     await b.shot("02-decide");
+    assert.deepEqual(await serious(), [], "the decide page passes axe-core");
     await page.click("#approve");
     await page.waitForURL(/\/requests\?done=/);
     assert.match(
