@@ -1,5 +1,5 @@
 // Sustained load (issue 20): the real `jumphost serve` (SSH and RDP workers, recording on, external
-// PostgreSQL) carries SOAK_SSH concurrent SSH sessions running exec loops on a real sshd (light npm:ssh2
+// PostgreSQL) carries SOAK_SSH concurrent SSH sessions running exec loops (a line a second) on a real sshd (light npm:ssh2
 // clients in SOAK_PROCS processes, real keys) and SOAK_RDP RDP sessions replaying a captured
 // xfreerdp ↔ freerdp-shadow session (bench/rdp/peers.ts) with the backend streaming bitmap updates, for
 // SOAK_MINUTES. Measured: sessions dropped, serve's RSS over time (minute 2 against the end), policy decision
@@ -326,7 +326,7 @@ Produced by \`deno run -A bench/reliability/soak.ts\` (root; loopback only). Run
   new Date().toISOString().slice(0, 16).replace("T", " ")
 } UTC; load average ${startLoad} at the start, ${load()} at the end (2-core VM). The real \`jumphost serve\`
 (SSH and RDP workers, recording on, external PostgreSQL 15) carries ${N_SSH} SSH sessions, each running an exec
-loop (\`echo t$i; sleep 1\`) on a real OpenSSH sshd, opened by light npm:ssh2 clients with real keys in ${PROCS}
+loop (a perl one-liner printing a line a second) on a real OpenSSH sshd, opened by light npm:ssh2 clients with real keys in ${PROCS}
 processes, and ${N_RDP} RDP sessions replaying a captured xfreerdp ↔ freerdp-shadow session
 (\`bench/rdp/peers.ts\`) with each backend streaming ${RDP_RATE} bitmap updates of 8 KB per second, everything
 recorded. A newcomer runs OpenSSH \`ssh … true\` every 15 s during the load (10 times before it, idle).

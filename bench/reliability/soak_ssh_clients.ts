@@ -1,6 +1,6 @@
 // Light SSH clients for the sustained-load run (soak.ts): one process holds many npm:ssh2 connections, each
 // authenticated by a real key and running a real exec loop on the backend through the proxy
-// (`echo t<i>; sleep 1`, forever). Spawned by soak.ts; talks JSON lines on stdout, listens for "stop" on stdin.
+// (a perl loop printing a line a second, forever). Spawned by soak.ts; talks JSON lines on stdout, listens for "stop" on stdin.
 //   SOAK_CLIENT='{"port":2222,"key":"/path","user":"login@web1","binds":["127.0.8.1"],"count":250}'
 import net from "node:net";
 import ssh2 from "ssh2";
@@ -17,7 +17,9 @@ interface Spec {
 
 const spec: Spec = JSON.parse(Deno.env.get("SOAK_CLIENT")!);
 const privateKey = await Deno.readTextFile(spec.key);
-const LOOP = "i=0; while :; do i=$((i+1)); echo t$i; sleep 1; done";
+// one long-lived process per session on the backend (a shell loop would fork `sleep` every second: 1,000
+// forks a second would measure the backend, not the proxy)
+const LOOP = `exec perl -e '$|=1; for ($i = 1;; $i++) { print "t$i\\n"; sleep 1 }'`;
 const say = (o: unknown) => console.log(JSON.stringify(o));
 
 interface Session {
