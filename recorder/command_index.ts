@@ -81,7 +81,7 @@ export async function indexSessionCommandsOf(
       continue; // a missing or unreadable file has nothing to index (recordings verify reports it)
     }
     const start = new Date(r.started_at).getTime();
-    for (const l of typedLines(castEvents(text))) {
+    for (const l of typedLines(castEvents(text, "i"))) {
       rows.push({
         sessionRowId,
         recordingId: r.id,

@@ -65,6 +65,13 @@ function isPrintable(c: number): boolean {
   return c >= 0x20 && c !== 0x7f && !(c >= 0x80 && c < 0xa0);
 }
 
+// what isPrintable() refuses
+// deno-lint-ignore no-control-regex
+const CONTROL_RE = /[\x00-\x1f\x7f-\x9f]/g;
+
+const isHighSurrogate = (c: number) => c >= 0xd800 && c <= 0xdbff;
+const isLowSurrogate = (c: number) => c >= 0xdc00 && c <= 0xdfff;
+
 /** the index after the escape sequence starting at `i` (CSI, SS3, OSC/DCS to its terminator, or ESC + one) */
 function escapeEnd(s: string, i: number): number {
   const n = s[i + 1];
@@ -155,10 +162,8 @@ export class EchoMask {
   }
 
   output(at: number, text: string): MaskedEvent[] {
-    for (const ch of this.#printables(text)) {
-      if (ch === "\n") this.#newline();
-      else this.#echo(ch);
-    }
+    // nothing held means no input awaits its echo (#release stops only at one): only the prompt line is kept
+    this.#scan(text, this.#held.length > 0);
     this.#held.push({ at, code: "o", data: text });
     return this.#release();
   }
@@ -217,50 +222,73 @@ export class EchoMask {
       this.#held.shift();
       if (h.masked && !this.#marked) out.push({ at: h.at, code: "m", data: MASK_MARKER });
       if (h.masked) this.#marked = true;
-      else if (h.code === "o" && stripEscapes(h.data).trim() !== "") this.#marked = false;
+      else if (h.code === "o" && this.#marked && stripEscapes(h.data).trim() !== "") this.#marked = false;
       out.push({ at: h.at, code: h.code, data: h.data });
     }
     return out;
   }
 
-  /** the printable characters (and line feeds) of an output chunk, keeping the current line for the prompt signal */
-  *#printables(text: string): Generator<string> {
-    for (const ch of text) {
-      const c = ch.codePointAt(0)!;
+  /**
+   * Scans an output chunk: keeps the current line (escape sequences removed) for the prompt signal and, when
+   * `echo`, offers each printable character (and line feed) to the held inputs. One pass over UTF-16 code
+   * units, the line grown by slices of printable runs: a terminal printing fast costs no allocation per
+   * character (this runs on every byte of PTY output).
+   */
+  #scan(text: string, echo: boolean): void {
+    if (!echo && this.#esc === "" && text.indexOf("\x1b") < 0 && text.indexOf("\b") < 0) {
+      // the common case of fast output: no escape sequence, nothing to edit, nobody waiting for an echo —
+      // the line is what follows the last line break, less control characters (native searches, no loop)
+      const cut = Math.max(text.lastIndexOf("\n"), text.lastIndexOf("\r"));
+      const tail = text.slice(Math.max(cut + 1, text.length - 2 * TAIL_MAX)).replace(CONTROL_RE, "");
+      const line = cut >= 0 ? tail : this.#line + tail;
+      this.#line = line.length > TAIL_MAX ? line.slice(-TAIL_MAX) : line;
+      return;
+    }
+    let line = this.#line;
+    let run = -1;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
       switch (this.#esc) {
         case "esc":
-          if (ch === "[") this.#esc = "csi";
-          else if (ch === "]" || ch === "P" || ch === "_" || ch === "^") this.#esc = "str";
+          if (c === 0x5b) this.#esc = "csi";
+          else if (c === 0x5d || c === 0x50 || c === 0x5f || c === 0x5e) this.#esc = "str";
           else if (c >= 0x20 && c <= 0x2f) this.#esc = "esc";
-          else this.#esc = "";
+          else {
+            this.#esc = "";
+            if (isHighSurrogate(c) && isLowSurrogate(text.charCodeAt(i + 1))) i++;
+          }
           continue;
         case "csi":
           if (c >= 0x40 && c <= 0x7e) this.#esc = "";
           continue;
         case "str":
-          if (ch === "\x07") this.#esc = "";
-          else if (ch === "\x1b") this.#esc = "str_esc";
+          if (c === 0x07) this.#esc = "";
+          else if (c === 0x1b) this.#esc = "str_esc";
           continue;
         case "str_esc":
-          this.#esc = ch === "\\" ? "" : "str";
+          this.#esc = c === 0x5c ? "" : "str";
           continue;
       }
-      if (c === 0x1b) {
-        this.#esc = "esc";
+      if (isPrintable(c)) {
+        if (run < 0) run = i;
+        if (echo) {
+          const pair = isHighSurrogate(c) && isLowSurrogate(text.charCodeAt(i + 1));
+          this.#echo(pair ? text.slice(i, i + 2) : text[i]);
+          if (pair) i++;
+        }
         continue;
       }
-      if (ch === "\r" || ch === "\n") {
-        this.#line = "";
-        if (ch === "\n") yield ch;
-        continue;
+      if (run >= 0) {
+        line += text.slice(run, i);
+        run = -1;
       }
-      if (ch === "\b" && this.#line) {
-        this.#line = this.#line.slice(0, -1);
-        continue;
-      }
-      if (!isPrintable(c)) continue;
-      this.#line = (this.#line + ch).slice(-TAIL_MAX);
-      yield ch;
+      if (c === 0x1b) this.#esc = "esc";
+      else if (c === 0x0d || c === 0x0a) {
+        line = "";
+        if (c === 0x0a && echo) this.#newline();
+      } else if (c === 0x08 && line) line = line.slice(0, -1);
     }
+    if (run >= 0) line += text.slice(run);
+    this.#line = line.length > TAIL_MAX ? line.slice(-TAIL_MAX) : line;
   }
 }

@@ -293,3 +293,66 @@ Deno.test("splitKeys() and maskInput(): escape sequences are one key, printable 
   ]);
   assertEquals(maskInput("pw d\r\x7f\x03\x1b[A"), "****\r\x7f\x03\x1b[A");
 });
+
+Deno.test("EchoMask: the prompt signal agrees with a plain reading of the line, for random output chunks", () => {
+  // the reference: escape sequences removed, the text after the last line break, backspaces applied,
+  // control characters dropped — what #scan keeps, by its fast path or its loop
+  // deno-lint-ignore no-control-regex
+  const ESC = /\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07]*\x07|.)/g;
+  const reference = (all: string) => {
+    const plain = all.replace(ESC, "");
+    let line = "";
+    for (const ch of plain) {
+      if (ch === "\n" || ch === "\r") line = "";
+      else if (ch === "\b") line = line.slice(0, -1);
+      else if (ch.codePointAt(0)! >= 0x20 && ch !== "\x7f") line += ch;
+    }
+    return line;
+  };
+  const pieces = [
+    "Password: ",
+    "Passwort",
+    "x",
+    "ab c",
+    "\n",
+    "\r\n",
+    "\r",
+    "\x1b[1m",
+    "\x1b]0;title\x07",
+    "\b",
+    "\t",
+    ": ",
+    "é",
+  ];
+  let seed = 7;
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  for (let trial = 0; trial < 2000; trial++) {
+    const mask = new EchoMask();
+    const chunks = Array.from(
+      { length: 1 + rnd(4) },
+      () =>
+        Array.from({ length: 1 + rnd(6) }, () => pieces[rnd(pieces.length)]).join("").repeat(
+          1 + rnd(3) * rnd(60),
+        ),
+    );
+    let t = 0;
+    for (const c of chunks) mask.output(t++, c);
+    const immediate = mask.input(t, "abc").filter((e) => e.code === "i");
+    const all = chunks.join("");
+    assertEquals(immediate.length === 1, isSecretPrompt(reference(all)), JSON.stringify(all.slice(-120)));
+    if (immediate.length) assertEquals(immediate[0].data, "***");
+  }
+});
+
+Deno.test("EchoMask: a prompt split across output chunks still masks (fast and escape-sequence paths)", () => {
+  for (
+    const chunks of [["[sudo] pass", "word for bob: "], ["\x1b[1m[sudo] pass", "word for bob: "], [
+      "Pass",
+      "\x1b[0mword: ",
+    ]]
+  ) {
+    const mask = new EchoMask();
+    chunks.forEach((c, i) => mask.output(i, c));
+    assertEquals(mask.input(5, "hunter2").filter((e) => e.code === "i").map((e) => e.data), ["*******"]);
+  }
+});

@@ -38,17 +38,26 @@ export function typedLines(events: Iterable<[number, string, string]>): TypedLin
   return out;
 }
 
-/** Parses an asciicast v2 file's event lines (the header and bad lines are skipped). */
-export function castEvents(text: string): [number, string, string][] {
+/**
+ * Parses an asciicast v2 file's event lines (the header and bad lines are skipped); with `only`, the events
+ * of that code alone — lines written as `[t, "x", …]` with another code are skipped before parsing, which
+ * matters for a recording of megabytes of output indexed for its few input events.
+ */
+export function castEvents(text: string, only?: string): [number, string, string][] {
   const out: [number, string, string][] = [];
+  const tag = only === undefined ? null : `, ${JSON.stringify(only)}, `;
   for (const l of text.split("\n").slice(1)) {
     if (!l.startsWith("[")) continue;
+    if (tag !== null) {
+      const comma = l.indexOf(", ");
+      if (comma > 0 && l[comma + 2] === '"' && !l.startsWith(tag, comma)) continue;
+    }
     try {
       const e = JSON.parse(l);
       if (
         Array.isArray(e) && typeof e[0] === "number" && typeof e[1] === "string" && typeof e[2] === "string"
       ) {
-        out.push([e[0], e[1], e[2]]);
+        if (only === undefined || e[1] === only) out.push([e[0], e[1], e[2]]);
       }
     } catch (_e) {
       // a torn last line (a killed process): skipped
