@@ -47,6 +47,11 @@ function clampDim(v: number, dflt: number): number {
 /** output chunks closer than this (ms) to the first pending one may share its event */
 const MERGE_MS = 1;
 
+/** how long a small queue of events waits before it is written (ms); at most this much is lost to a crash */
+const WRITE_DELAY_MS = 20;
+/** a queue this long (UTF-16 units) is written at once */
+const WRITE_NOW_CHARS = 64 * 1024;
+
 /** Pure: one event line; time in seconds with microsecond precision. */
 export function eventLine(seconds: number, code: "o" | "i" | "r" | "m", data: string): string {
   return `[${Math.max(0, seconds).toFixed(6)}, ${JSON.stringify(code)}, ${JSON.stringify(data)}]\n`;
@@ -94,6 +99,8 @@ export class AsciicastWriter {
   #inDec = new TextDecoder("utf-8", { fatal: false });
   #mask: EchoMask | null;
   #maskTimer: ReturnType<typeof setTimeout> | null = null;
+  /** a short wait before a small queue is written (#push) */
+  #writeTimer: ReturnType<typeof setTimeout> | null = null;
   onError: ((e: RecordingError) => void) | null = null;
 
   private constructor(file: RecordingSink, readonly path: string, opts: WriterOptions) {
@@ -224,7 +231,24 @@ export class AsciicastWriter {
   #push(line: string): void {
     this.#queue.push(line);
     this.#queued += line.length;
-    this.#pumping ??= this.#pump();
+    if (this.#pumping) return;
+    // a little output goes to the disk a moment later, with whatever follows it: a keystroke and its echo
+    // then cost no file write each on the relay's path (the echo round trip), and an interactive session
+    // writes a few times a second, not per key. A burst goes at once.
+    if (this.#queued >= WRITE_NOW_CHARS) {
+      this.#cancelWriteTimer();
+      this.#pumping = this.#pump();
+    } else {
+      this.#writeTimer ??= setTimeout(() => {
+        this.#writeTimer = null;
+        this.#pumping ??= this.#pump();
+      }, WRITE_DELAY_MS);
+    }
+  }
+
+  #cancelWriteTimer(): void {
+    if (this.#writeTimer !== null) clearTimeout(this.#writeTimer);
+    this.#writeTimer = null;
   }
 
   async #pump(): Promise<void> {
@@ -271,7 +295,12 @@ export class AsciicastWriter {
       this.#masked(rest);
     }
     this.#flushOutput();
-    while (this.#pumping) await this.#pumping;
+    this.#cancelWriteTimer();
+    while (this.#pumping || this.#queue.length > 0) {
+      this.#pumping ??= this.#pump();
+      await this.#pumping;
+      if (this.#error) break;
+    }
     this.#closed = true;
     this.#wakeDrain();
     try {

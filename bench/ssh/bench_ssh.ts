@@ -23,6 +23,8 @@ const SETUP_N = E("BENCH_SETUP_N", QUICK ? 3 : 20);
 const CONC = E("BENCH_CONC", QUICK ? 0 : 500);
 const INFLIGHT = E("BENCH_CONC_INFLIGHT", 32);
 const PTY_MB = E("BENCH_PTY_MB", QUICK ? 0 : 64);
+/** keystrokes for the echo round trip (one byte typed into a remote PTY, its echo read back) */
+const ECHO_N = E("BENCH_ECHO_N", QUICK ? 0 : 500);
 /** exec/scp kinds to run (comma-separated), default all */
 const KINDS = (Deno.env.get("BENCH_KINDS") ?? (QUICK ? "upload_exec,download_exec" : "")).split(",").filter(
   Boolean,
@@ -301,6 +303,82 @@ async function main() {
       );
     }
 
+    // ---- keystroke echo round trip: one byte into a remote PTY running cat, its echo read back ----
+    if (ECHO_N > 0) {
+      const enc = new TextEncoder(), dec = new TextDecoder();
+      const echoRtts = async (p: Path): Promise<number[]> => {
+        const child = new Deno.Command("sh", {
+          args: ["-c", `exec ${sshArgs(p, "-tt")} 'stty -icanon; exec cat > /dev/null'`],
+          stdin: "piped",
+          stdout: "piped",
+          stderr: "null",
+        }).spawn();
+        const w = child.stdin.getWriter();
+        const r = child.stdout.getReader();
+        let seen = "";
+        // one read in flight at a time: a read abandoned by a timeout would swallow the bytes it gets
+        let pending: Promise<ReadableStreamReadResult<Uint8Array>> | null = null;
+        const until = async (ch: string, ms: number) => {
+          const end = performance.now() + ms;
+          while (!seen.includes(ch)) {
+            const left = end - performance.now();
+            if (left <= 0) throw new Error(`no echo of ${JSON.stringify(ch)} via ${p}`);
+            pending ??= r.read();
+            const got = await Promise.race([
+              pending,
+              new Promise<null>((res) => setTimeout(() => res(null), left)),
+            ]);
+            if (got === null) continue;
+            pending = null;
+            if (got.done) throw new Error(`the session via ${p} ended`);
+            seen += dec.decode(got.value);
+          }
+          seen = seen.slice(seen.lastIndexOf(ch) + 1);
+        };
+        // ready: the shell has run stty (the banner and prompt are drained by waiting for a marker's echo)
+        for (let i = 0; i < 50; i++) {
+          await w.write(enc.encode("#"));
+          try {
+            await until("#", 200);
+            break;
+          } catch (_e) {
+            // not up yet
+          }
+        }
+        await new Promise((res) => setTimeout(res, 300));
+        seen = "";
+        const rtts: number[] = [];
+        for (let i = 0; i < ECHO_N; i++) {
+          const ch = String.fromCharCode(0x61 + (i % 26));
+          const t0 = performance.now();
+          await w.write(enc.encode(ch));
+          await until(ch, 5_000);
+          rtts.push(performance.now() - t0);
+          // a typist's pace: each key its own packet, nothing batched by the next
+          await new Promise((res) => setTimeout(res, 2));
+        }
+        await w.write(enc.encode("\x04")).catch(() => {});
+        await w.close().catch(() => {});
+        r.releaseLock();
+        await child.stdout.cancel().catch(() => {});
+        try {
+          child.kill("SIGTERM");
+        } catch (_e) {
+          // already gone
+        }
+        await child.status;
+        return rtts;
+      };
+      const all: Record<Path, number[]> = { direct: [], jump: [], proxy: [] };
+      for (let rep = 0; rep < REPS; rep++) {
+        for (const p of rotate(rep)) all[p].push(...await echoRtts(p));
+      }
+      const q = (xs: number[], f: number) => [...xs].sort((a, b) => a - b)[Math.floor(f * (xs.length - 1))];
+      results.echo_rtt_ms_p50 = Object.fromEntries(PATHS.map((p) => [p, q(all[p], 0.5)]));
+      results.echo_rtt_ms_p95 = Object.fromEntries(PATHS.map((p) => [p, q(all[p], 0.95)]));
+      log("echo RTT p50", results.echo_rtt_ms_p50, "p95", results.echo_rtt_ms_p95);
+    }
+
     // ---- 500 idle sessions (fresh proxy process); the same ramp direct to sshd for reference ----
     if (CONC > 0) {
       const ramp = async (p: Path) => {
@@ -417,6 +495,14 @@ function report(r: Record<string, unknown>): string {
       ratio("proxy", "direct")
     })${extra} |`;
   };
+  // lower is better, sub-millisecond: two decimals and the ratio to jump
+  const echoRow = (label: string, key: string) => {
+    const v = r[key] as Record<Path, number> | undefined;
+    if (!v) return null;
+    return `| ${label} | ${n(v.direct, 2)} | ${n(v.jump, 2)} | ${n(v.proxy, 2)} (x${
+      n(v.proxy / v.jump, 2)
+    } of jump) |`;
+  };
   const idle = r.idle_sessions as Record<string, number> | undefined;
   const byKind = r.cpu_s_per_gib_by_kind as Record<string, { proxy: number; jump_sshd: number }>;
   return [
@@ -429,6 +515,8 @@ function report(r: Record<string, unknown>): string {
     row(`upload ${r.size_mib} MiB (scp/SFTP), MiB/s`, "upload_scp_mibps", "MiB/s"),
     row(`download ${r.size_mib} MiB (scp/SFTP), MiB/s`, "download_scp_mibps", "MiB/s"),
     row(`PTY output (base64), recorded by the proxy, MiB/s`, "pty_output_mibps", "MiB/s"),
+    echoRow("keystroke echo round trip p50, ms", "echo_rtt_ms_p50"),
+    echoRow("keystroke echo round trip p95, ms", "echo_rtt_ms_p95"),
     ``,
     `CPU-s per GiB relayed: proxy ${n(r.proxy_cpu_s_per_gib)}, jump sshd ${n(r.jump_sshd_cpu_s_per_gib)} (` +
     Object.entries(byKind).map(([k, v]) => `${k} ${n(v.proxy)} vs ${n(v.jump_sshd)}`).join(", ") + `)` +
