@@ -1,10 +1,13 @@
 // session_commands: the command lines of recorded sessions, for "who ran X, where, when".
 import type { Sql } from "./client.ts";
 
+/** typed and output: SSH terminals; exec and file: SSH channels; keys and clipboard: RDP desktops */
+export type CommandKind = "typed" | "exec" | "file" | "output" | "keys" | "clipboard";
+
 export interface CommandRow {
   sessionRowId: number;
   recordingId: number | null;
-  kind: "typed" | "exec" | "file";
+  kind: CommandKind;
   at: Date;
   offsetSeconds: number | null;
   text: string;
@@ -38,9 +41,11 @@ export interface SearchHit {
   server_name: string;
   ssh_login: string | null;
   protocol: string;
-  kind: "typed" | "exec" | "file";
+  kind: CommandKind;
   at: Date;
   offset_seconds: number | null;
+  /** the recording the moment is in (RDP: which of a reconnected session's recordings) */
+  recording_id: number | null;
   text: string;
 }
 
@@ -61,16 +66,16 @@ export function searchCommands(
   const like = `%${escapeLike(f.text)}%`;
   return sql<SearchHit[]>`
     SELECT s.session_id, s.user_name, s.server_name, s.ssh_login, s.protocol, c.kind, c.at, c.offset_seconds,
-           c.text
+           c.recording_id, c.text
     FROM session_commands c JOIN sessions s ON s.id = c.session_id
     WHERE c.text ILIKE ${like} ${f.since ? sql`AND c.at >= ${f.since}` : sql``}
     ORDER BY c.at DESC, c.id DESC LIMIT ${limit}`;
 }
 
-/** Ended SSH sessions to index (for `jumphost search reindex`). */
+/** Ended sessions to index (for `jumphost search reindex`). */
 export function sessionsToIndex(sql: Sql, since: Date | null): Promise<{ id: number; started_at: Date }[]> {
   return sql<{ id: number; started_at: Date }[]>`
-    SELECT id, started_at FROM sessions WHERE protocol = 'ssh' AND NOT is_active
+    SELECT id, started_at FROM sessions WHERE NOT is_active
       ${since ? sql`AND started_at >= ${since}` : sql``}
     ORDER BY id`;
 }

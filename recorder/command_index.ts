@@ -1,13 +1,20 @@
-// Indexes what a finished SSH session ran, for search: every exec command (from the session's metadata),
-// every file it moved by scp/SFTP (path, operation, SHA-256), and every command line typed in its terminal
-// recordings (recorder/typed_lines.ts), each with its moment.
+// Indexes what a finished session did, for search, each with its moment. SSH: every exec command (from the
+// session's metadata), every file it moved by scp/SFTP (path, operation, SHA-256), every command line typed
+// in its terminal recordings (recorder/typed_lines.ts) and the lines the terminals showed, bounded
+// (recorder/output_lines.ts). RDP: the lines typed on the desktop after logon (recorder/key_lines.ts, kept in
+// the session's metadata by the proxy) and the clipboard texts.
 // Runs after the session has closed, off the relay's path; running it again replaces the session's rows.
 import type { Sql } from "../db/client.ts";
 import { type CommandRow, indexSessionCommands } from "../db/session_commands.ts";
 import { recordingsOfSession } from "../db/session_queries.ts";
 import { castEvents, typedLines } from "./typed_lines.ts";
+import { OutputLines } from "./output_lines.ts";
+import type { KeyLine } from "./key_lines.ts";
 import { readRecordingPrefix } from "./recording_read.ts";
 import type { RecordingKeys } from "../core/recording_identity.ts";
+
+/** Output events parsed per recording for its lines (the index keeps fewer: OUTPUT_LIMITS). */
+const OUTPUT_SCAN_CHARS = 8 * 2 ** 20;
 
 /** Largest recording read for its typed lines (a longer one is indexed up to here). */
 const MAX_CAST_BYTES = 64 * 2 ** 20;
@@ -28,6 +35,46 @@ export function transferLine(t: Transfer): string | null {
   return `${t.protocol ?? "file"} ${t.op ?? "open"} ${t.path}${to}${hash}`.slice(0, 4096);
 }
 
+interface SessionMetadata {
+  channels?: Channel[];
+  transfers?: Transfer[];
+  /** RDP: lines typed after logon (proxy/rdp/meta_events.ts) */
+  key_lines?: KeyLine[];
+  /** RDP: clipboard events */
+  clipboard?: { type?: string; at?: string; text?: string; from?: string }[];
+}
+
+/** An RDP session's typed lines and clipboard texts, each placed in the recording that was running (pure). */
+export function rdpRows(
+  sessionRowId: number,
+  m: SessionMetadata,
+  recordings: { id: number; kind: string; started_at: Date }[],
+): CommandRow[] {
+  const rdp = recordings.filter((r) => r.kind === "rdp");
+  const place = (iso: string) => {
+    const at = new Date(iso);
+    if (isNaN(at.getTime())) return null;
+    // the last recording that had started by then (a reconnect starts another)
+    const r = rdp.filter((x) => new Date(x.started_at).getTime() <= at.getTime()).at(-1) ?? rdp[0];
+    return {
+      at,
+      recordingId: r?.id ?? null,
+      offsetSeconds: r ? Math.max(0, (at.getTime() - new Date(r.started_at).getTime()) / 1000) : null,
+    };
+  };
+  const rows: CommandRow[] = [];
+  for (const l of m.key_lines ?? []) {
+    const p = place(l.at);
+    if (p && l.text) rows.push({ sessionRowId, kind: "keys", text: l.text.slice(0, 4096), ...p });
+  }
+  for (const c of m.clipboard ?? []) {
+    if (c.type !== "clipboard_text" || !c.text || !c.at) continue;
+    const p = place(c.at);
+    if (p) rows.push({ sessionRowId, kind: "clipboard", text: c.text.slice(0, 4096), ...p });
+  }
+  return rows;
+}
+
 interface Channel {
   type?: string;
   command?: string;
@@ -41,11 +88,11 @@ export async function indexSessionCommandsOf(
   sessionRowId: number,
   keys?: RecordingKeys,
 ): Promise<number> {
-  const [s] = await sql<{ metadata: { channels?: Channel[]; transfers?: Transfer[] }; started_at: Date }[]>`
-    SELECT metadata, started_at FROM sessions WHERE id = ${sessionRowId}`;
+  const [s] = await sql<{ metadata: SessionMetadata; started_at: Date; protocol: string }[]>`
+    SELECT metadata, started_at, protocol FROM sessions WHERE id = ${sessionRowId}`;
   if (!s) return 0;
   const recordings = await recordingsOfSession(sql, sessionRowId);
-  const rows: CommandRow[] = [];
+  const rows: CommandRow[] = s.protocol === "rdp" ? rdpRows(sessionRowId, s.metadata, recordings) : [];
   for (const c of s.metadata.channels ?? []) {
     if (c.type !== "exec" || !c.command || !c.started_at) continue;
     const rec = recordings.find((r) => r.path === c.recording);
@@ -81,7 +128,23 @@ export async function indexSessionCommandsOf(
       continue; // a missing or unreadable file has nothing to index (recordings verify reports it)
     }
     const start = new Date(r.started_at).getTime();
-    for (const l of typedLines(castEvents(text, "i"))) {
+    // input events always; output events while the session's output bound is not reached
+    const shown = new OutputLines();
+    let outputBudget = OUTPUT_SCAN_CHARS;
+    const events = castEvents(text, (code, line) => code !== "o" || (outputBudget -= line.length) > 0);
+    for (const [at, code, data] of events) if (code === "o") shown.add(at, data);
+    const end = events.length ? events[events.length - 1][0] : 0;
+    for (const l of shown.lines(end)) {
+      rows.push({
+        sessionRowId,
+        recordingId: r.id,
+        kind: "output",
+        at: new Date(start + l.at * 1000),
+        offsetSeconds: l.at,
+        text: l.text,
+      });
+    }
+    for (const l of typedLines(events)) {
       rows.push({
         sessionRowId,
         recordingId: r.id,

@@ -39,25 +39,32 @@ export function typedLines(events: Iterable<[number, string, string]>): TypedLin
 }
 
 /**
- * Parses an asciicast v2 file's event lines (the header and bad lines are skipped); with `only`, the events
- * of that code alone — lines written as `[t, "x", …]` with another code are skipped before parsing, which
- * matters for a recording of megabytes of output indexed for its few input events.
+ * Parses an asciicast v2 file's event lines (the header and bad lines are skipped); with `want`, only the
+ * events whose code it accepts — lines written as `[t, "x", …]` with another code are skipped before parsing,
+ * which matters for a recording of megabytes of output indexed for its few input events.
  */
-export function castEvents(text: string, only?: string): [number, string, string][] {
+export function castEvents(
+  text: string,
+  want?: (code: string, line: string) => boolean,
+): [number, string, string][] {
   const out: [number, string, string][] = [];
-  const tag = only === undefined ? null : `, ${JSON.stringify(only)}, `;
   for (const l of text.split("\n").slice(1)) {
     if (!l.startsWith("[")) continue;
-    if (tag !== null) {
+    let asked = false;
+    if (want) {
+      // `[1.234567, "o", …]`: the code is the one-letter string after the first ", "
       const comma = l.indexOf(", ");
-      if (comma > 0 && l[comma + 2] === '"' && !l.startsWith(tag, comma)) continue;
+      if (comma > 0 && l[comma + 2] === '"' && l[comma + 4] === '"') {
+        if (!want(l[comma + 3], l)) continue;
+        asked = true;
+      }
     }
     try {
       const e = JSON.parse(l);
       if (
         Array.isArray(e) && typeof e[0] === "number" && typeof e[1] === "string" && typeof e[2] === "string"
       ) {
-        if (only === undefined || e[1] === only) out.push([e[0], e[1], e[2]]);
+        if (!want || asked || want(e[1], l)) out.push([e[0], e[1], e[2]]);
       }
     } catch (_e) {
       // a torn last line (a killed process): skipped

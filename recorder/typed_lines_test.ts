@@ -34,6 +34,6 @@ Deno.test("typedLines follows line editing and leaves out masked passwords", () 
 Deno.test("castEvents skips the header, other lines and a torn tail", () => {
   const text = '{"version":2}\n[0.5, "i", "a"]\n[0.6, "o", "a"]\nnot json\n[0.7, "i", "b';
   assert.deepEqual(castEvents(text), [[0.5, "i", "a"], [0.6, "o", "a"]]);
-  assert.deepEqual(castEvents(text, "i"), [[0.5, "i", "a"]]);
-  assert.deepEqual(castEvents(text, "o"), [[0.6, "o", "a"]]);
+  assert.deepEqual(castEvents(text, (c) => c === "i"), [[0.5, "i", "a"]]);
+  assert.deepEqual(castEvents(text, (c) => c === "o"), [[0.6, "o", "a"]]);
 });

@@ -190,6 +190,15 @@ Deno.test({
       assert.ok(differing(atMid.rgba, end.rgba, end.pointer).n > 0, "the middle differs from the end");
       console.log(`seek to ${mid} ms of ${index.durationMs}: ${seekMs} ms in Chromium`);
 
+      // opened at a moment (a search hit's link: ?t=seconds&rec=id): the player starts there
+      const startT = (mid / 1000).toFixed(1);
+      const startMs = Math.round(Number(startT) * 1000);
+      await page.goto(`${base}/sessions/${session.session_id}?t=${startT}&rec=${rec.id}`);
+      await page.waitForSelector(`${player}[data-state="paused"][data-t="${startMs}"]`, { timeout: 30_000 });
+      const atStart = await serverFrame(rec.path, startMs);
+      const d3 = differing(await canvas(), atStart.rgba, atStart.pointer);
+      assert.equal(d3.n, 0, `pixels differing when opened at ${startT} s: ${d3.first.join("; ")}`);
+
       // every read was audited: the recording from its start, and the keyframe
       const reads = (await audits(env.db.sql, "recording.download")).filter((a) =>
         a.actor === "console:audrey"

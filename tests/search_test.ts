@@ -17,7 +17,7 @@ interface Hit {
   session_id: string;
 }
 
-Deno.test("search: typed and exec commands are found with user, server, login and their moment", async () => {
+Deno.test("search: typed and exec commands and terminal output are found with user, server, login and their moment", async () => {
   const env = await startSshEnv();
   const tmux = new Tmux("search");
   try {
@@ -47,10 +47,18 @@ Deno.test("search: typed and exec commands are found with user, server, login an
     let hits: Hit[] = [];
     for (let i = 0; i < 100 && hits.length < 2; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      hits = (await env.db.sql`SELECT 1 FROM session_commands WHERE text LIKE '%needle%'`).length >= 2
+      hits = (await env.db.sql`SELECT DISTINCT kind FROM session_commands WHERE kind IN ('exec', 'typed')`)
+          .length === 2
         ? await cli.json<Hit[]>(["search", "NEEDLE", "--since", "1h"])
         : [];
     }
+    // what the terminals showed is indexed too: the typed command's output, after the line was typed
+    const shown = hits.filter((h) => h.kind === "output");
+    const result = shown.find((h) => h.text === "needle-typed-42");
+    assert.ok(result, `output lines: ${JSON.stringify(shown.map((h) => h.text))}`);
+    assert.ok(shown.some((h) => h.text === "needle-exec-6"), "an exec channel's output is indexed too");
+    hits = hits.filter((h) => h.kind !== "output");
+    assert.ok(result.offset_seconds! > hits[1].offset_seconds!, "the output comes after the typed line");
     assert.deepEqual(hits.map((h) => [h.kind, h.text, h.user_name, h.server_name, h.ssh_login]), [
       ["exec", "echo needle-exec-$((2*3))", "alice", "web1", U],
       ["typed", "echo needle-typed-$((40+2))", "alice", "web1", U],
@@ -64,7 +72,8 @@ Deno.test("search: typed and exec commands are found with user, server, login an
     );
     assert.match(await cli.ok(["search", "reindex"]), /^indexed \d+ commands of 2 sessions/);
     assert.deepEqual(
-      (await cli.json<Hit[]>(["search", "needle"])).map((h) => [h.kind, h.text, h.offset_seconds]),
+      (await cli.json<Hit[]>(["search", "needle"])).filter((h) => h.kind !== "output")
+        .map((h) => [h.kind, h.text, h.offset_seconds]),
       hits.map((h) => [h.kind, h.text, h.offset_seconds]),
     );
     assert.equal((await cli.run(["search", "  "])).code, 2, "an empty search is a usage error");

@@ -1,6 +1,8 @@
 // What the RDP proxy learns about a session, as events: written to the recording (META records) as they
 // happen and summarised, with caps, into sessions.metadata.
 
+import { KeyLines } from "../../recorder/key_lines.ts";
+
 export type Side = "client" | "server";
 
 export type MetaEvent =
@@ -38,6 +40,8 @@ export class MetaSummary {
   keystrokes = "";
   keystrokesTruncated = false;
   keystrokesRedacted = 0;
+  /** the same keystrokes as lines with their times, for search (recorder/command_index.ts) */
+  keyLines = new KeyLines();
   loggedOnAt: string | null = null;
   clipboard: MetaEvent[] = [];
   files: MetaEvent[] = [];
@@ -48,6 +52,7 @@ export class MetaSummary {
   add(e: MetaEvent): void {
     switch (e.type) {
       case "keys":
+        this.keyLines.add(e.at, e.text);
         if (this.keystrokes.length + e.text.length <= MAX_KEY_TEXT) this.keystrokes += e.text;
         else this.keystrokesTruncated = true;
         break;
@@ -83,6 +88,7 @@ export class MetaSummary {
       keystrokes: this.keystrokes,
       keystrokes_truncated: this.keystrokesTruncated,
       keystrokes_redacted: this.keystrokesRedacted,
+      key_lines: this.keyLines.lines(),
       logged_on_at: this.loggedOnAt,
       clipboard: this.clipboard,
       files: this.files,

@@ -6,6 +6,7 @@
 // ended_at is always the real end, not the end of the grace window. Dedupe is per node (in memory).
 import type { Sql } from "../../db/client.ts";
 import { closeSession, openSession, type TerminationReason, updateSession } from "../../db/sessions.ts";
+import { indexSessionCommandsOf } from "../../recorder/command_index.ts";
 import { addRecording, finishRecording } from "../../db/recordings.ts";
 import type { RecordingSealer } from "../recording_seal.ts";
 import type { AuditEvent } from "../../db/audit_events.ts";
@@ -278,6 +279,14 @@ export class SessionRegistry {
         await new Promise((r) => setTimeout(r, 500 * attempt));
       }
     }
+    // what was typed and copied, for search: once the row is final; a failure loses only the index
+    // (`jumphost search reindex` rebuilds it)
+    await indexSessionCommandsOf(this.o.sql, s.rowId).catch((e) =>
+      this.o.log("cannot index the RDP session for search", {
+        session: s.sessionId,
+        error: (e as Error).message,
+      })
+    );
     this.o.audit(sessionEnded(s.ctx, end.reason, end.detail, {
       connections: s.connections,
       duration_seconds: Math.max(0, Math.round((end.endedAt.getTime() - s.startedAt.getTime()) / 1000)),

@@ -198,3 +198,48 @@ Deno.test("SessionRegistry.closeAll closes a session waiting for a reconnect wit
     await t.db.close();
   }
 });
+
+Deno.test("SessionRegistry indexes an ended session for search: lines typed after logon and clipboard texts, at their moment in the recording", async () => {
+  const t = await setup(300);
+  try {
+    const c1 = t.conn();
+    const { session, index } = await t.registry.join(t.req, c1);
+    const recId = await t.registry.addRecording(session, index, "/nonexistent/rec.jhrdp");
+    const [{ started_at }] = await t.db.sql<{ started_at: Date }[]>`SELECT started_at FROM recordings`;
+    const at = (s: number) => new Date(started_at.getTime() + s * 1000).toISOString();
+    session.summary.add({ type: "keys_redacted", at: at(1), count: 9 });
+    session.summary.add({ type: "logon", at: at(2), how: "save_session_info" });
+    session.summary.add({
+      type: "keys",
+      at: at(5),
+      text: "Get-Service<Tab>| Stop-Servicx<Backspace>e<Enter>",
+    });
+    session.summary.add({ type: "keys", at: at(9), text: "notepad secrets.txt" });
+    session.summary.add({
+      type: "clipboard_text",
+      at: at(12),
+      from: "server",
+      text: "password=hunter2-copied",
+      length: 23,
+      truncated: false,
+    });
+    await t.registry.connectionEnded(session, c1, {
+      reason: "normal",
+      detail: "bye",
+      endedAt: new Date(),
+      final: true,
+    });
+    const { searchCommands } = await import("../../db/session_commands.ts");
+    const hits = await searchCommands(t.db.sql, { text: "stop-service" });
+    assert.deepEqual(hits.map((h) => [h.kind, h.text, h.protocol, Number(h.recording_id)]), [
+      ["keys", "Get-Service | Stop-Service", "rdp", recId],
+    ]);
+    assert.ok(Math.abs(hits[0].offset_seconds! - 5) < 0.01, `offset ${hits[0].offset_seconds}`);
+    const open = await searchCommands(t.db.sql, { text: "secrets.txt" });
+    assert.equal(open[0].kind, "keys", "the line still being typed at the end is kept");
+    const clip = await searchCommands(t.db.sql, { text: "hunter2-copied" });
+    assert.deepEqual(clip.map((h) => [h.kind, Math.round(h.offset_seconds!)]), [["clipboard", 12]]);
+  } finally {
+    await t.db.close();
+  }
+});

@@ -79,6 +79,9 @@ class Player {
     );
     this.#state("paused");
     this.#wire();
+    // opened at a moment (a search hit): seek there first
+    const startMs = Number(this.el.dataset.startMs);
+    if (this.el.dataset.startMs && Number.isFinite(startMs) && startMs > 0) this.seek(startMs);
     requestAnimationFrame((ts) => this.#tick(ts));
   }
 

@@ -1,7 +1,7 @@
 // /search: who ran a command, where, when — over the commands typed in recorded terminals and run by exec
 // (db/session_commands.ts). Each hit opens the session's replay at that moment.
 import { Hono } from "hono";
-import { searchCommands } from "../../db/session_commands.ts";
+import { searchCommands, type SearchHit } from "../../db/session_commands.ts";
 import type { AppEnv } from "../deps.ts";
 import { reader } from "../query.ts";
 import { page } from "../render.tsx";
@@ -56,7 +56,7 @@ export function searchRoutes(ctx: RouteCtx): Hono<AppEnv> {
                 {hits.length === 0
                   ? (
                     <tr>
-                      <td colSpan={6}>No command matches.</td>
+                      <td colSpan={6}>Nothing matches.</td>
                     </tr>
                   )
                   : hits.map((h) => (
@@ -65,15 +65,11 @@ export function searchRoutes(ctx: RouteCtx): Hono<AppEnv> {
                       <td>{h.user_name}</td>
                       <td>{h.server_name}</td>
                       <td>{h.ssh_login ?? ""}</td>
-                      <td>{h.kind}</td>
+                      <td>{KIND_LABELS[h.kind] ?? h.kind}</td>
                       <td>
                         <a
                           class="search-hit"
-                          href={`/sessions/${encodeURIComponent(h.session_id)}${
-                            h.offset_seconds !== null
-                              ? `?t=${Math.max(0, h.offset_seconds - 1).toFixed(1)}`
-                              : ""
-                          }`}
+                          href={hitHref(h)}
                         >
                           <code>{h.text}</code>
                         </a>
@@ -83,9 +79,32 @@ export function searchRoutes(ctx: RouteCtx): Hono<AppEnv> {
               </tbody>
             </table>
           )
-          : <p>Commands typed in recorded terminals and run by exec are searched, newest first.</p>}
+          : (
+            <p>
+              Searched, newest first: commands typed in recorded terminals and run by exec, the lines
+              terminals showed, files moved by scp/SFTP, and on RDP desktops the lines typed and the clipboard
+              texts.
+            </p>
+          )}
       </>,
     );
   });
   return app;
+}
+
+const KIND_LABELS: Record<string, string> = {
+  typed: "typed",
+  exec: "exec",
+  file: "file",
+  output: "output",
+  keys: "typed (RDP)",
+  clipboard: "clipboard (RDP)",
+};
+
+/** The session page at the hit's moment: the terminal player, or the RDP player of that recording. */
+function hitHref(h: SearchHit): string {
+  const base = `/sessions/${encodeURIComponent(h.session_id)}`;
+  if (h.offset_seconds === null) return base;
+  const t = `?t=${Math.max(0, h.offset_seconds - 1).toFixed(1)}`;
+  return h.protocol === "rdp" && h.recording_id !== null ? `${base}${t}&rec=${h.recording_id}` : base + t;
 }

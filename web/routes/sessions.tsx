@@ -138,6 +138,9 @@ export function sessionRoutes(ctx: RouteCtx): Hono<AppEnv> {
           live={live}
           replay={replay}
           startAt={startAt(c.req.query("t"))}
+          startRecording={/^\d{1,15}$/.test(c.req.query("rec") ?? "")
+            ? Number(c.req.query("rec"))
+            : undefined}
           hasCast={castPath !== null}
           rdp={rdp}
           seals={seals}

@@ -1796,6 +1796,8 @@
       this.#status(this.index.stop ? `Plays up to ${clock(this.index.stop.atMillis)}: ${this.#stopText(this.index.stop)}` : "");
       this.#state("paused");
       this.#wire();
+      const startMs = Number(this.el.dataset.startMs);
+      if (this.el.dataset.startMs && Number.isFinite(startMs) && startMs > 0) this.seek(startMs);
       requestAnimationFrame((ts) => this.#tick(ts));
     }
     #wire() {

@@ -105,10 +105,16 @@ export function RdpRecording(p: { sid: string; r: RdpRecordingView; csrf: string
  * from the recording itself, no conversion needed. Outside the polled conversion part, so htmx never
  * replaces it.
  */
-export function RdpPlayer(p: { sid: string; id: number }) {
+export function RdpPlayer(p: { sid: string; id: number; startMs?: number }) {
   const base = `/sessions/${encodeURIComponent(p.sid)}/recordings/${p.id}`;
   return (
-    <div class="rdp-player" id={`rdp-player-${p.id}`} data-base={base} data-state="loading">
+    <div
+      class="rdp-player"
+      id={`rdp-player-${p.id}`}
+      data-base={base}
+      data-state="loading"
+      data-start-ms={p.startMs !== undefined ? String(p.startMs) : undefined}
+    >
       <canvas class="rdp-canvas" aria-label="The recorded desktop"></canvas>
       <div class="rdp-player-controls actions">
         <button type="button" data-act="play">Play</button>

@@ -25,6 +25,8 @@ export interface DetailProps {
   replay: boolean;
   /** start the replay this many seconds in (a search hit) */
   startAt?: number;
+  /** the RDP recording `startAt` belongs to (a search hit's); without it, every player starts there */
+  startRecording?: number;
   hasCast: boolean;
   rdp: RdpRecordingView[];
   /** each recording's seal, verified (tamper evidence) */
@@ -102,7 +104,14 @@ export function SessionDetail(p: DetailProps) {
               : null}
             {s.is_active && p.rdp.length === 1 ? null : <h2>Replay</h2>}
             {(s.is_active ? p.rdp.slice(0, -1) : p.rdp).map((r) => (
-              <RdpPlayer key={r.id} sid={s.session_id} id={r.id} />
+              <RdpPlayer
+                key={r.id}
+                sid={s.session_id}
+                id={r.id}
+                startMs={p.startAt !== undefined && (p.startRecording ?? r.id) === r.id
+                  ? Math.round(p.startAt * 1000)
+                  : undefined}
+              />
             ))}
             <h2>Video</h2>
             {p.rdp.map((r) => <RdpRecording key={r.id} sid={s.session_id} r={r} csrf={p.csrf} canConvert />)}
