@@ -10,6 +10,7 @@ import { recordingsOfSession } from "../db/session_queries.ts";
 import { castEvents, typedLines } from "./typed_lines.ts";
 import { OutputLines } from "./output_lines.ts";
 import type { KeyLine } from "./key_lines.ts";
+import { placeInRecording, type TimedRecording } from "./rdp_timeline.ts";
 import { readRecordingPrefix } from "./recording_read.ts";
 import type { RecordingKeys } from "../core/recording_identity.ts";
 
@@ -48,28 +49,16 @@ interface SessionMetadata {
 export function rdpRows(
   sessionRowId: number,
   m: SessionMetadata,
-  recordings: { id: number; kind: string; started_at: Date }[],
+  recordings: TimedRecording[],
 ): CommandRow[] {
-  const rdp = recordings.filter((r) => r.kind === "rdp");
-  const place = (iso: string) => {
-    const at = new Date(iso);
-    if (isNaN(at.getTime())) return null;
-    // the last recording that had started by then (a reconnect starts another)
-    const r = rdp.filter((x) => new Date(x.started_at).getTime() <= at.getTime()).at(-1) ?? rdp[0];
-    return {
-      at,
-      recordingId: r?.id ?? null,
-      offsetSeconds: r ? Math.max(0, (at.getTime() - new Date(r.started_at).getTime()) / 1000) : null,
-    };
-  };
   const rows: CommandRow[] = [];
   for (const l of m.key_lines ?? []) {
-    const p = place(l.at);
+    const p = placeInRecording(l.at, recordings);
     if (p && l.text) rows.push({ sessionRowId, kind: "keys", text: l.text.slice(0, 4096), ...p });
   }
   for (const c of m.clipboard ?? []) {
     if (c.type !== "clipboard_text" || !c.text || !c.at) continue;
-    const p = place(c.at);
+    const p = placeInRecording(c.at, recordings);
     if (p) rows.push({ sessionRowId, kind: "clipboard", text: c.text.slice(0, 4096), ...p });
   }
   return rows;

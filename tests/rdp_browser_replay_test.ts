@@ -13,6 +13,7 @@ import { keyframeFor } from "../recorder/rdp_replay/index_builder.ts";
 import { RecordStream } from "../recorder/rdp_replay/record_stream.ts";
 import { fixture } from "../web/testing.ts";
 import { openBrowser } from "./helpers/chromium.ts";
+import { axeViolations } from "./helpers/axe.ts";
 import { freePort, haveRdpTools, startShadow, startXfreerdp } from "./helpers/rdp_backend.ts";
 import { eventually, POOL_IP, startRdpEnv } from "./helpers/rdp_env.ts";
 import { audits, closedSession } from "./helpers/rdp_shadow.ts";
@@ -198,6 +199,28 @@ Deno.test({
       const atStart = await serverFrame(rec.path, startMs);
       const d3 = differing(await canvas(), atStart.rgba, atStart.pointer);
       assert.equal(d3.n, 0, `pixels differing when opened at ${startT} s: ${d3.first.join("; ")}`);
+
+      // the timeline beside the player: a line typed a quarter in (put into the session's metadata as the
+      // proxy keeps them; this backend sends no logon notification, so its own keystrokes stay counts)
+      const quarter = Math.round(index.durationMs / 4);
+      await env.db.sql`
+        UPDATE sessions SET metadata = metadata || jsonb_build_object('key_lines', jsonb_build_array(
+          jsonb_build_object('at', (SELECT started_at FROM recordings WHERE id = ${rec.id})
+            + make_interval(secs => ${quarter / 1000}), 'text', 'notepad <b>plan</b>.txt')))
+        WHERE session_id = ${session.session_id}`;
+      await page.goto(`${base}/sessions/${session.session_id}`);
+      await state("paused");
+      const item = `.rdp-timeline [data-seek-rec="${rec.id}"][data-seek-ms="${quarter}"]`;
+      assert.match((await page.textContent(item)) ?? "", /Typed\s+notepad <b>plan<\/b>\.txt/);
+      await page.click(item);
+      await page.waitForSelector(`${player}[data-state="paused"][data-t="${quarter}"]`, { timeout: 30_000 });
+      const atQuarter = await serverFrame(rec.path, quarter);
+      const d4 = differing(await canvas(), atQuarter.rgba, atQuarter.pointer);
+      assert.equal(d4.n, 0, `pixels differing after a timeline click: ${d4.first.join("; ")}`);
+      const serious = (await axeViolations(page)).filter((v) =>
+        v.impact === "serious" || v.impact === "critical"
+      );
+      assert.deepEqual(serious, [], "the session page with player and timeline passes axe-core");
 
       // every read was audited: the recording from its start, and the keyframe
       const reads = (await audits(env.db.sql, "recording.download")).filter((a) =>

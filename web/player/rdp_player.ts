@@ -333,11 +333,21 @@ function clock(ms: number): string {
 }
 
 for (const el of document.querySelectorAll<HTMLElement>(".rdp-live[data-src]")) startLiveView(el);
+const players = new Map<string, Player>();
 for (const el of document.querySelectorAll<HTMLElement>(".rdp-player[data-base]")) {
   const p = new Player(el, el.dataset.base!);
+  players.set(el.id.replace("rdp-player-", ""), p);
   p.start().catch((e) => {
     el.dataset.state = "error";
     const s = el.querySelector("[data-status]");
     if (s) s.textContent = `The player could not start: ${(e as Error).message}`;
+  });
+}
+
+// the timeline beside a player: a click seeks that recording's player to the moment
+for (const b of document.querySelectorAll<HTMLElement>("[data-seek-rec][data-seek-ms]")) {
+  b.addEventListener("click", () => {
+    const p = players.get(b.dataset.seekRec!);
+    if (p?.index) p.seek(Number(b.dataset.seekMs));
   });
 }

@@ -2049,12 +2049,20 @@
     return h ? `${h}:${two(m)}:${two(sec)}` : `${m}:${two(sec)}`;
   }
   for (const el of document.querySelectorAll(".rdp-live[data-src]")) startLiveView(el);
+  var players = /* @__PURE__ */ new Map();
   for (const el of document.querySelectorAll(".rdp-player[data-base]")) {
     const p = new Player(el, el.dataset.base);
+    players.set(el.id.replace("rdp-player-", ""), p);
     p.start().catch((e) => {
       el.dataset.state = "error";
       const s = el.querySelector("[data-status]");
       if (s) s.textContent = `The player could not start: ${e.message}`;
+    });
+  }
+  for (const b of document.querySelectorAll("[data-seek-rec][data-seek-ms]")) {
+    b.addEventListener("click", () => {
+      const p = players.get(b.dataset.seekRec);
+      if (p?.index) p.seek(Number(b.dataset.seekMs));
     });
   }
 })();

@@ -1,5 +1,6 @@
 // An RDP recording on the session page: its MP4 (played in the browser), the conversion in progress
 // (refreshed by htmx), or the button that asks for one.
+import type { TimelineEvent } from "../../recorder/rdp_timeline.ts";
 import type { ConversionRow } from "../../db/conversions.ts";
 import { Csrf, duration } from "./parts.tsx";
 import { ConversionControls } from "./conversion_parts.tsx";
@@ -144,4 +145,42 @@ export function RdpLive(p: { sid: string; id: number }) {
       <p class="status-line" data-status role="status">Connecting…</p>
     </div>
   );
+}
+
+const TIMELINE_LABELS = { logon: "Logon", typed: "Typed", clipboard: "Clipboard", file: "File" } as const;
+
+/**
+ * The recording's moments beside its player (recorder/rdp_timeline.ts): each a button that seeks the player
+ * there (web/player/rdp_player.ts wires them by data-seek-rec).
+ */
+export function RdpTimeline(p: { recordingId: number; events: TimelineEvent[] }) {
+  if (!p.events.length) return null;
+  return (
+    <details class="rdp-timeline" open>
+      <summary>Timeline ({p.events.length})</summary>
+      <ol>
+        {p.events.map((e) => (
+          <li>
+            <button
+              type="button"
+              class="link"
+              data-seek-rec={String(p.recordingId)}
+              data-seek-ms={String(e.ms)}
+            >
+              <span class="muted">{clockOf(e.ms)}</span> <b>{TIMELINE_LABELS[e.kind]}</b>{" "}
+              <code>{e.text}</code>
+            </button>
+          </li>
+        ))}
+      </ol>
+    </details>
+  );
+}
+
+function clockOf(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`
+    : `${Math.floor(s / 60)}:${two(s % 60)}`;
 }

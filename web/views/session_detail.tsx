@@ -2,7 +2,8 @@
 import type { RecordingRow, SessionRow } from "../../db/session_queries.ts";
 import { duration, PostButton, Time } from "./parts.tsx";
 import { SessionStatusBadge } from "./session_parts.tsx";
-import { RdpLive, RdpPlayer, RdpRecording, type RdpRecordingView } from "./rdp_parts.tsx";
+import { RdpLive, RdpPlayer, RdpRecording, type RdpRecordingView, RdpTimeline } from "./rdp_parts.tsx";
+import { rdpTimeline } from "../../recorder/rdp_timeline.ts";
 import { SealStatus } from "./tamper_parts.tsx";
 import type { RecordingVerdict } from "../../recorder/seal.ts";
 
@@ -40,6 +41,7 @@ export function SessionDetail(p: DetailProps) {
   const sid = encodeURIComponent(s.session_id);
   const secs = s.duration_seconds ?? (s.is_active ? (p.now.getTime() - s.started_at.getTime()) / 1000 : null);
   const meta = Object.keys(s.metadata ?? {}).length ? JSON.stringify(s.metadata) : null;
+  const timeline = p.rdp.length ? rdpTimeline(s.metadata ?? {}, p.recordings) : [];
   return (
     <>
       <h1>
@@ -104,14 +106,17 @@ export function SessionDetail(p: DetailProps) {
               : null}
             {s.is_active && p.rdp.length === 1 ? null : <h2>Replay</h2>}
             {(s.is_active ? p.rdp.slice(0, -1) : p.rdp).map((r) => (
-              <RdpPlayer
-                key={r.id}
-                sid={s.session_id}
-                id={r.id}
-                startMs={p.startAt !== undefined && (p.startRecording ?? r.id) === r.id
-                  ? Math.round(p.startAt * 1000)
-                  : undefined}
-              />
+              <>
+                <RdpPlayer
+                  key={r.id}
+                  sid={s.session_id}
+                  id={r.id}
+                  startMs={p.startAt !== undefined && (p.startRecording ?? r.id) === r.id
+                    ? Math.round(p.startAt * 1000)
+                    : undefined}
+                />
+                <RdpTimeline recordingId={r.id} events={timeline.filter((e) => e.recordingId === r.id)} />
+              </>
             ))}
             <h2>Video</h2>
             {p.rdp.map((r) => <RdpRecording key={r.id} sid={s.session_id} r={r} csrf={p.csrf} canConvert />)}
