@@ -9,8 +9,8 @@ export interface HaproxyRoute {
   name: string;
   /** HOST:PORT the balancer listens on (a pool IP, or the service address) */
   bind: string[];
-  /** HOST:PORT of the jumphost listener */
-  to: string;
+  /** HOST:PORT of the jumphost listener; several: one node each, round robin */
+  to: string | string[];
   /** put a PROXY protocol v2 header in front of the client's bytes */
   sendProxyV2: boolean;
   /** the balancer's own source address toward jumphost */
@@ -44,11 +44,15 @@ export async function startHaproxy(routes: HaproxyRoute[]): Promise<Haproxy> {
       ...r.bind.map((b) => `  bind ${b}`),
       `  default_backend be_${r.name}`,
     );
+    const to = Array.isArray(r.to) ? r.to : [r.to];
     lines.push(
       `backend be_${r.name}`,
-      `  server jump ${r.to}${r.sendProxyV2 ? " send-proxy-v2" : ""} source ${r.source}${
-        r.check ? " check inter 300" : ""
-      }`,
+      "  balance roundrobin",
+      ...to.map((t, i) =>
+        `  server jump${i} ${t}${r.sendProxyV2 ? " send-proxy-v2" : ""} source ${r.source}${
+          r.check ? " check inter 300 fall 2 rise 2" : ""
+        }`
+      ),
     );
   }
   await Deno.writeTextFile(cfg, lines.join("\n") + "\n");
