@@ -14,6 +14,8 @@ import { createRenderer, type Renderer, RenderError } from "../recorder/rdp_rend
 import { applyRecord } from "../recorder/rdp_replay/apply.ts";
 import { encodeKeyframe } from "../recorder/rdp_replay/keyframe.ts";
 import { RecordStream } from "../recorder/rdp_replay/record_stream.ts";
+import { followRecording, type RecordingSource } from "../recorder/recording_read.ts";
+import type { RecordingKeys } from "../core/recording_identity.ts";
 
 export interface RdpLiveOptions {
   pollMs?: number;
@@ -21,6 +23,8 @@ export interface RdpLiveOptions {
   activeCheckMs?: number;
   /** stops the stream without the final "end" event (the console session that opened it ended) */
   signal?: AbortSignal;
+  /** opens an encrypted recording (`.age`), followed chunk by chunk as the proxy seals it */
+  keys?: RecordingKeys;
 }
 
 const CHUNK = 256 * 1024;
@@ -34,10 +38,10 @@ export async function streamRdpLive(
   const pollMs = opts.pollMs ?? 200;
   const checkEvery = Math.max(1, Math.round((opts.activeCheckMs ?? 1000) / pollMs));
   const stopped = () => stream.aborted || (opts.signal?.aborted ?? false);
-  let f: Deno.FsFile | null = null;
+  let f: RecordingSource | null = null;
   for (let i = 0; i < 40 && !stopped(); i++) { // the file may appear a moment after the session row
     try {
-      f = await Deno.open(path, { read: true });
+      f = await followRecording(path, opts.keys);
       break;
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
@@ -58,14 +62,19 @@ export async function streamRdpLive(
       else await stream.sleep(pollMs);
       return false;
     };
-    // catch up: replay what is there, up to a point between whole updates
+    // catch up: replay what is there, up to a point between whole updates. The bytes read past the last
+    // whole record are kept (not read again: an encrypted file cannot seek back) and sent after the keyframe.
     const rs = new RecordStream();
     let renderer: Renderer | null = null;
     let lastTime = 0;
+    let read = 0;
+    let kept: { at: number; bytes: Uint8Array }[] = [];
     for (;;) {
       if (stopped()) return;
       const n = await f.read(buf);
       if (n !== null && n > 0) {
+        kept.push({ at: read, bytes: buf.slice(0, n) });
+        read += n;
         rs.push(buf.subarray(0, n));
         try {
           for (let r; (r = rs.next());) {
@@ -78,6 +87,8 @@ export async function streamRdpLive(
           await stream.writeSSE({ event: "error", data: JSON.stringify(`${e.message}`) });
           return;
         }
+        const consumed = rs.position;
+        kept = kept.filter((k) => k.at + k.bytes.length > consumed);
         continue;
       }
       if (rs.header && !renderer?.midUpdate) break;
@@ -98,8 +109,14 @@ export async function streamRdpLive(
         data: Buffer.from(gzipSync(encodeKeyframe(renderer.snapshot()), { level: 1 })).toString("base64"),
       }),
     });
-    // then the bytes as they are appended, from the keyframe's offset on
-    await f.seek(offset, Deno.SeekMode.Start);
+    // then the bytes as they are appended, from the keyframe's offset on: first those already read
+    for (const k of kept) {
+      const from = Math.max(0, offset - k.at);
+      if (from < k.bytes.length) {
+        await stream.writeSSE({ event: "b", data: Buffer.from(k.bytes.subarray(from)).toString("base64") });
+      }
+    }
+    kept = [];
     while (!stopped()) {
       const n = await f.read(buf);
       if (n !== null && n > 0) {
@@ -110,6 +127,6 @@ export async function streamRdpLive(
     }
     if (!stopped()) await stream.writeSSE({ event: "end", data: '"ended"' });
   } finally {
-    f.close();
+    await f.close();
   }
 }

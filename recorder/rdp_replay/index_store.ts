@@ -1,7 +1,8 @@
 // The seek index of an RDP recording on disk, built on demand and cached: <dir>/recording-<id>.json
 // (what index_builder.ts found, plus where each keyframe sits) and recording-<id>-<build>.kf (the
 // keyframes, each gzip-compressed). A changed recording (size or mtime: it was still being written) is
-// indexed again. The JSON is renamed into place last, so a reader never sees a half-written index.
+// indexed again. The JSON is renamed into place last, so a reader never sees a half-written index. An
+// encrypted recording (`.age`) is read decrypted (recording_read.ts); its offsets are plaintext offsets.
 
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -10,6 +11,8 @@ import { RenderError } from "../rdp_render/mod.ts";
 import { IndexBuilder, type IndexOptions, type KeyframeEntry, type StopPoint } from "./index_builder.ts";
 import { encodeKeyframe } from "./keyframe.ts";
 import { RecordStream } from "./record_stream.ts";
+import { openRecordingSource } from "../recording_read.ts";
+import type { RecordingKeys } from "../../core/recording_identity.ts";
 
 const INDEX_VERSION = 1;
 const READ_CHUNK = 1 << 20;
@@ -52,16 +55,23 @@ export function recordingIndex(
   recordingId: number,
   dir: string,
   opts: IndexOptions = {},
+  keys?: RecordingKeys,
 ): Promise<RecordingIndex> {
   const key = `${dir}\0${recordingId}`;
   const running = inFlight.get(key);
   if (running) return running;
-  const p = current(recordingPath, recordingId, dir, opts).finally(() => inFlight.delete(key));
+  const p = current(recordingPath, recordingId, dir, opts, keys).finally(() => inFlight.delete(key));
   inFlight.set(key, p);
   return p;
 }
 
-async function current(path: string, id: number, dir: string, opts: IndexOptions): Promise<RecordingIndex> {
+async function current(
+  path: string,
+  id: number,
+  dir: string,
+  opts: IndexOptions,
+  keys?: RecordingKeys,
+): Promise<RecordingIndex> {
   const st = await Deno.stat(path);
   const fp = { size: st.size, mtimeMs: st.mtime?.getTime() ?? null };
   const jsonPath = join(dir, `recording-${id}.json`);
@@ -75,7 +85,7 @@ async function current(path: string, id: number, dir: string, opts: IndexOptions
     old?.version === INDEX_VERSION && old.fingerprint.size === fp.size &&
     old.fingerprint.mtimeMs === fp.mtimeMs
   ) return old;
-  const built = await buildIndex(path, id, dir, fp, opts);
+  const built = await buildIndex(path, id, dir, fp, opts, keys);
   if (old && old.keyframeFile !== built.keyframeFile) {
     await Deno.remove(join(dir, old.keyframeFile)).catch(() => {});
   }
@@ -88,6 +98,7 @@ async function buildIndex(
   dir: string,
   fingerprint: RecordingIndex["fingerprint"],
   opts: IndexOptions,
+  keys?: RecordingKeys,
 ): Promise<RecordingIndex> {
   const started = performance.now();
   await Deno.mkdir(dir, { recursive: true, mode: 0o750 });
@@ -96,7 +107,7 @@ async function buildIndex(
   const kf = await Deno.open(join(dir, keyframeFile), { write: true, createNew: true, mode: 0o640 });
   const keyframes: StoredKeyframe[] = [];
   let at = 0;
-  const file = await Deno.open(path, { read: true });
+  const file = await openRecordingSource(path, keys);
   const stream = new RecordStream();
   let builder: IndexBuilder | null = null;
   let stop: StopPoint | null = null;
@@ -167,7 +178,7 @@ async function buildIndex(
     await Deno.remove(join(dir, keyframeFile)).catch(() => {});
     throw e;
   } finally {
-    file.close();
+    await file.close();
   }
   kf.close();
   const header = stream.header;

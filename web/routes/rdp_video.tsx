@@ -19,7 +19,8 @@ import { findSession } from "../../db/session_queries.ts";
 import { streamRdpLive } from "../rdp_live_stream.ts";
 import { watchSession } from "../session_watch.ts";
 import { indexDirOf, readKeyframe, recordingIndex } from "../../recorder/rdp_replay/index_store.ts";
-import { auditRecordingRead, checkedRecordingPath } from "../recording_files.ts";
+import { auditRecordingRead, checkedRecordingPath, consoleRecordingKeys } from "../recording_files.ts";
+import { recordingRangeResponse } from "../recording_range.ts";
 import { fragment } from "../render.tsx";
 import { RdpRecording, type RdpRecordingView } from "../views/rdp_parts.tsx";
 import { actorOf, formOf, need, type RouteCtx } from "./ctx.ts";
@@ -131,7 +132,11 @@ export function rdpVideoRoutes(ctx: RouteCtx): Hono<AppEnv> {
     const path = await checkedRecordingPath(rec.path, deps.recordingsDir);
     const dir = deps.rdpIndexDir ?? (deps.dataDir ? indexDirOf(deps.dataDir) : null);
     if (!dir) throw notFound("recording index");
-    return { rec, dir, index: await recordingIndex(path, rec.id, dir) };
+    return {
+      rec,
+      dir,
+      index: await recordingIndex(path, rec.id, dir, {}, consoleRecordingKeys(deps.dataDir)),
+    };
   };
 
   app.get("/:sid/recordings/:rid/raw", async (c) => {
@@ -146,9 +151,13 @@ export function rdpVideoRoutes(ctx: RouteCtx): Hono<AppEnv> {
       download: false,
       range: c.req.header("Range"),
     });
-    return await fileResponse(path, "application/octet-stream", c.req.header("Range"), {
-      "X-Content-Type-Options": "nosniff",
-    });
+    return await recordingRangeResponse(
+      path,
+      consoleRecordingKeys(deps.dataDir),
+      "application/octet-stream",
+      c.req.header("Range"),
+      { "X-Content-Type-Options": "nosniff" },
+    );
   });
 
   app.get("/:sid/recordings/:rid/index", async (c) => {
@@ -214,9 +223,7 @@ export function rdpVideoRoutes(ctx: RouteCtx): Hono<AppEnv> {
           stream,
           path,
           async () => (await findSession(deps.sql, sid))?.is_active ?? false,
-          {
-            signal: watch.signal,
-          },
+          { signal: watch.signal, keys: consoleRecordingKeys(deps.dataDir) },
         );
         const why = watch.reason();
         if (why && !stream.aborted) await stream.writeSSE({ event: "logged_out", data: JSON.stringify(why) });
