@@ -12,6 +12,7 @@ const INCLUDES = [
   "proxy/rdp/rdp_worker.ts",
   "recorder/convert/convert_worker.ts",
   "recorder/convert/ffmpeg_pipe_worker.ts",
+  "recorder/rdp_replay/index_worker.ts",
   "web/static",
 ];
 const missing = INCLUDES.filter((p) => !existsSync(new URL(p, root)));

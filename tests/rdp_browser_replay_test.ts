@@ -105,6 +105,13 @@ Deno.test({
       }
       const session = await closedSession(env);
       const [rec] = await env.db.sql<{ id: number; path: string }[]>`SELECT id, path FROM recordings`;
+      // the proxy built the seek index when the recording closed (in a worker), before anyone asked
+      const prebuilt = `${env.dir}/rdp_index/recording-${rec.id}.json`;
+      const built = await eventually(
+        async () => JSON.parse(await Deno.readTextFile(prebuilt).catch(() => "null")),
+        30_000,
+        "the prebuilt seek index",
+      );
 
       const fx = await fixture({
         recordingsDir: `${env.dir}/recordings`,
@@ -153,6 +160,12 @@ Deno.test({
       );
       assert.equal(index.complete, true);
       assert.equal(index.stop, null);
+      const served = JSON.parse(await Deno.readTextFile(prebuilt));
+      assert.equal(
+        served.keyframeFile,
+        built.keyframeFile,
+        "the console used the prebuilt index, not a new one",
+      );
       assert.ok(index.keyframes.length >= 1, `keyframes: ${JSON.stringify(index.keyframes)}`);
 
       // play to the end at 16×

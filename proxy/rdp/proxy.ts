@@ -41,6 +41,7 @@ import { totpFactorOf, verifySecondFactor } from "../../db/totp.ts";
 import { DEFAULT_RDP_MFA_SEPARATOR } from "../../core/config.ts";
 import { loadSigningKey, type SigningKey } from "../../core/signing_key.ts";
 import { createRecordingSealer } from "../recording_seal.ts";
+import { createIndexPrebuilder } from "../../recorder/rdp_replay/index_prebuild.ts";
 import { GateSlots, passProxyGate, proxyRefusalEvent } from "../proxy_gate.ts";
 import type { ProxyProtocolSettings } from "../proxy_protocol.ts";
 
@@ -54,6 +55,8 @@ export interface RdpProxyDeps {
   recordingEncryption?: RecordingEncryption | null;
   /** a recording that cannot be written (disk full): "disconnect" (default, fail closed) or "continue" */
   onRecordingFailure?: "disconnect" | "continue";
+  /** build each closed recording's seek index in a worker (default true; benchmarks turn it off) */
+  prebuildIndexes?: boolean;
   log: Logger;
   clock?: Clock;
   /** Operator-provided certificate and key (PEM); otherwise <dataDir>/rdp/tls_{cert,key}.pem. */
@@ -155,6 +158,9 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
   });
   await settleWithin(snapshots.ready, 5000); // without a database, connections are refused (fail closed)
   let signing: Promise<SigningKey> | null = null;
+  const indexes = deps.prebuildIndexes === false
+    ? null
+    : createIndexPrebuilder(deps.dataDir, (m, f) => log.warn(m, f));
   const registry = new SessionRegistry({
     sql: deps.sql,
     nodeId: deps.nodeId,
@@ -170,6 +176,7 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
       audit,
       log: (m, f) => log.error(m, f),
     }),
+    recordingClosed: indexes ? (id, path) => indexes.add(path, id) : undefined,
     log: (m, f) => log.error(m, f),
   });
   const enforcer = new Enforcer(clock, snapshots);
@@ -355,6 +362,7 @@ export async function createRdpProxy(deps: RdpProxyDeps): Promise<RdpProxy> {
       await settleWithin(Promise.all(connections.values()), 5000);
       await closing;
       await registry.closeAll("shutdown", "jumphost is stopping");
+      await indexes?.stop();
       await kill.unlisten().catch(() => {});
       await snapshots.close();
       await sink.close();

@@ -61,6 +61,8 @@ export interface RegistryOptions {
   log: (msg: string, fields?: Record<string, unknown>) => void;
   /** seals a closed recording with its signed manifest (proxy/recording_seal.ts) */
   seal?: RecordingSealer;
+  /** a recording was closed and sealed (its seek index is built: recorder/rdp_replay/index_prebuild.ts) */
+  recordingClosed?: (rowId: number, path: string) => void;
 }
 
 export interface JoinRequest {
@@ -182,6 +184,7 @@ export class SessionRegistry {
     if (r) r.size = size;
     await finishRecording(this.o.sql, rowId, size, endedAt);
     await this.o.seal?.(rowId, s.sessionId);
+    if (r) this.o.recordingClosed?.(rowId, r.path);
   }
 
   /** A connection of `s` ended. */
