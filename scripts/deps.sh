@@ -6,7 +6,8 @@
 #                          mmdebstrap and systemd-nspawn (tests/systemd_install_test.ts boots a systemd root),
 #                          ssh-audit (tests/ssh_audit_test.ts), sudo, passwd and vim (tests/ssh_echo_mask_test.ts),
 #                          slapd + ldap-utils (tests/directory_ldap_test.ts), haproxy (tests/proxy_protocol_test.ts),
-#                          age (encrypted recordings decrypted with the real CLI: recorder/recording_file_test.ts …)
+#                          age (encrypted recordings decrypted with the real CLI: recorder/recording_file_test.ts …),
+#                          patroni + etcd-server (tests/patroni_failover_test.ts)
 set -euo pipefail
 mode="${1:-run}"
 say() { printf '==> %s\n' "$*" >&2; }
@@ -14,7 +15,8 @@ say() { printf '==> %s\n' "$*" >&2; }
 run_pkgs=(postgresql ffmpeg openssh-client ca-certificates libssl3)
 test_pkgs=(openssh-server xrdp xorgxrdp freerdp2-x11 freerdp2-shadow-x11 winpr-utils xvfb x11-apps x11-utils xterm
   imagemagick chromium asciinema iproute2 procps util-linux curl python3 tigervnc-standalone-server openbox xauth
-  tmux mmdebstrap systemd-container libpam-oath oathtool ssh-audit sudo passwd vim slapd ldap-utils haproxy age)
+  tmux mmdebstrap systemd-container libpam-oath oathtool ssh-audit sudo passwd vim slapd ldap-utils haproxy age
+  patroni etcd-server)
 pkgs=("${run_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
 
