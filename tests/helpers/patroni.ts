@@ -181,7 +181,9 @@ export async function startPatroni(): Promise<PatroniCluster> {
     await until("the second member to stream synchronously", 90_000, async () => {
       const r = await fetch(`http://${members[0].host}:${members[0].api}/cluster`);
       const c = await r.json() as { members: { name: string; role: string; state: string }[] };
-      return c.members.some((m) => m.name === "pg2" && m.role === "sync_standby" && ["running", "streaming"].includes(m.state));
+      return c.members.some((m) =>
+        m.name === "pg2" && m.role === "sync_standby" && ["running", "streaming"].includes(m.state)
+      );
     });
     const psql = join(findPgBin(), "psql");
     const created = await new Deno.Command(psql, {
