@@ -12,7 +12,7 @@ import { applyRecord } from "../recorder/rdp_replay/apply.ts";
 import { keyframeFor } from "../recorder/rdp_replay/index_builder.ts";
 import { RecordStream } from "../recorder/rdp_replay/record_stream.ts";
 import { fixture } from "../web/testing.ts";
-import { openBrowser } from "./helpers/chromium.ts";
+import { consoleLogin, openBrowser } from "./helpers/chromium.ts";
 import { axeViolations } from "./helpers/axe.ts";
 import { freePort, haveRdpTools, startShadow, startXfreerdp } from "./helpers/rdp_backend.ts";
 import { eventually, POOL_IP, startRdpEnv } from "./helpers/rdp_env.ts";
@@ -129,11 +129,7 @@ Deno.test({
       }, { actor: "test" });
       const base = `http://127.0.0.1:${port}`;
       const page = b.page;
-      await page.goto(`${base}/login`);
-      await page.fill("#name", "audrey");
-      await page.fill("#password", "pw-audrey-1");
-      await page.click("#login-submit");
-      await page.waitForURL(`${base}/`);
+      await consoleLogin(page, base, "audrey", "pw-audrey-1");
 
       const player = `#rdp-player-${rec.id}`;
       const state = (s: string) => page.waitForSelector(`${player}[data-state="${s}"]`, { timeout: 60_000 });
@@ -301,11 +297,7 @@ Deno.test({
       }, { actor: "test" });
       const base = `http://127.0.0.1:${port}`;
       const page = b.page;
-      await page.goto(`${base}/login`);
-      await page.fill("#name", "audrey");
-      await page.fill("#password", "pw-audrey-1");
-      await page.click("#login-submit");
-      await page.waitForURL(`${base}/`);
+      await consoleLogin(page, base, "audrey", "pw-audrey-1");
 
       // a late joiner: the current screen (a keyframe) before anything new is drawn
       const view = `#rdp-live-${rec.id}`;

@@ -11,7 +11,7 @@ import { recordingEncryption, recordingIdentityPath } from "../core/recording_id
 import { haveRdpTools, startShadow, startXfreerdp } from "./helpers/rdp_backend.ts";
 import { eventually, POOL_IP, startRdpEnv } from "./helpers/rdp_env.ts";
 import { freePort } from "./helpers/rdp_backend.ts";
-import { openBrowser } from "./helpers/chromium.ts";
+import { consoleLogin, openBrowser } from "./helpers/chromium.ts";
 import { fixture } from "../web/testing.ts";
 import { createConsoleUser } from "../db/console_users.ts";
 import { hashPassword } from "../policy/password.ts";
@@ -44,11 +44,7 @@ async function playerShowsIt(
     }, { actor: "test" });
     const base = `http://127.0.0.1:${port}`;
     const page = b.page;
-    await page.goto(`${base}/login`);
-    await page.fill("#name", "audrey");
-    await page.fill("#password", "pw-audrey-1");
-    await page.click("#login-submit");
-    await page.waitForURL(`${base}/`);
+    await consoleLogin(page, base, "audrey", "pw-audrey-1");
     const [{ session_id: sid }] = await env.db.sql<{ session_id: string }[]>`SELECT session_id FROM sessions`;
     // a byte range of the plaintext, not of the ciphertext
     const plainBytes = await Deno.readFile(plain);

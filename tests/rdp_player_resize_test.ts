@@ -15,7 +15,7 @@ import { createRenderer } from "../recorder/rdp_render/mod.ts";
 import { applyRecord } from "../recorder/rdp_replay/apply.ts";
 import { RecordStream } from "../recorder/rdp_replay/record_stream.ts";
 import { fixture, insertSession } from "../web/testing.ts";
-import { openBrowser } from "./helpers/chromium.ts";
+import { consoleLogin, openBrowser } from "./helpers/chromium.ts";
 import { freePort } from "./helpers/rdp_backend.ts";
 
 /** a screen of w×h with a diagonal gradient and a block of `rgb` */
@@ -99,11 +99,7 @@ Deno.test("the in-browser RDP player follows a desktop resize, and a seek back s
     );
     const base = `http://127.0.0.1:${port}`;
     const page = b.page;
-    await page.goto(`${base}/login`);
-    await page.fill("#name", "audrey");
-    await page.fill("#password", "pw-audrey-1");
-    await page.click("#login-submit");
-    await page.waitForURL(`${base}/`);
+    await consoleLogin(page, base, "audrey", "pw-audrey-1");
 
     const player = `#rdp-player-${recId}`;
     const canvas = async () => {

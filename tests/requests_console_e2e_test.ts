@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { startSshEnv } from "./helpers/ssh_env.ts";
 import { CLIENT_OPTS } from "./helpers/ssh_clients.ts";
 import { Tmux } from "./helpers/tmux.ts";
-import { openBrowser } from "./helpers/chromium.ts";
+import { consoleLogin, openBrowser } from "./helpers/chromium.ts";
 import { axeViolations } from "./helpers/axe.ts";
 import { startWeb } from "../web/mod.ts";
 import { createConsoleUser } from "../db/console_users.ts";
@@ -49,11 +49,7 @@ Deno.test("access request approved in the console (Chromium): the waiting SSH se
     }, { actor: "test" });
 
     const page = b.page;
-    await page.goto(`${base}/login`);
-    await page.fill("#name", "olga");
-    await page.fill("#password", "olga-pw-12345");
-    await page.click("#login-submit");
-    await page.waitForURL(`${base}/`);
+    await consoleLogin(page, base, "olga", "olga-pw-12345");
     await page.goto(`${base}/requests`);
     await page.waitForSelector("#requests-queue >> text=No pending requests.");
 

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { startServeEnv } from "./helpers/serve_env.ts";
 import { clientArgs } from "./helpers/ssh_clients.ts";
 import { Tmux } from "./helpers/tmux.ts";
-import { openBrowser } from "./helpers/chromium.ts";
+import { consoleLogin, openBrowser } from "./helpers/chromium.ts";
 import { axeViolations } from "./helpers/axe.ts";
 import { createConsoleUser } from "../db/console_users.ts";
 import { hashPassword } from "../policy/password.ts";
@@ -71,11 +71,7 @@ Deno.test("search page in Chromium: a typed command is found and opens the repla
 
     const base = `http://127.0.0.1:${env.ports.web}`;
     const page = b.page;
-    await page.goto(`${base}/login`);
-    await page.fill("#name", "audrey");
-    await page.fill("#password", "pw-audrey-1");
-    await page.click("#login-submit");
-    await page.waitForURL(`${base}/`);
+    await consoleLogin(page, base, "audrey", "pw-audrey-1");
     await page.goto(`${base}/search`);
     await page.fill("input[name=q]", "needle-$((40");
     await page.keyboard.press("Enter");

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { startSshEnv } from "./helpers/ssh_env.ts";
 import { clientArgs } from "./helpers/ssh_clients.ts";
 import { Tmux } from "./helpers/tmux.ts";
-import { openBrowser } from "./helpers/chromium.ts";
+import { consoleLogin, openBrowser } from "./helpers/chromium.ts";
 import { startWeb } from "../web/mod.ts";
 import { createConsoleUser } from "../db/console_users.ts";
 import { notifySessionKill } from "../db/notify.ts";
@@ -72,11 +72,7 @@ Deno.test({
 
     // the dashboard is open before the session starts: its active-sessions table must update by itself
     const page = b.page;
-    await page.goto(`${base}/login`);
-    await page.fill("#name", "watcher");
-    await page.fill("#password", "watch-pw-123");
-    await page.click("#login-submit");
-    await page.waitForURL(`${base}/`);
+    await consoleLogin(page, base, "watcher", "watch-pw-123");
     await page.waitForSelector("#active-sessions >> text=No active sessions.");
     await b.shot("00-dashboard-idle");
 

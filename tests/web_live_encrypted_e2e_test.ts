@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { startSshEnv } from "./helpers/ssh_env.ts";
 import { clientArgs } from "./helpers/ssh_clients.ts";
 import { Tmux } from "./helpers/tmux.ts";
-import { openBrowser } from "./helpers/chromium.ts";
+import { consoleLogin, openBrowser } from "./helpers/chromium.ts";
 import { startWeb } from "../web/mod.ts";
 import { createConsoleUser } from "../db/console_users.ts";
 import { hashPassword } from "../policy/password.ts";
@@ -77,11 +77,7 @@ Deno.test("encrypted recording: the console's live view follows it and the playe
     assert.match(row.path, /\.cast\.age$/);
 
     const page = b.page;
-    await page.goto(`${base}/login`);
-    await page.fill("#name", "watcher");
-    await page.fill("#password", "watch-pw-123");
-    await page.click("#login-submit");
-    await page.waitForURL(`${base}/`);
+    await consoleLogin(page, base, "watcher", "watch-pw-123");
     await page.goto(`${base}/sessions/${row.session_id}`);
     await page.waitForSelector("#live-term .xterm-rows");
     await page.waitForFunction(() => document.getElementById("live-status")?.textContent === "live");

@@ -63,3 +63,12 @@ export async function openBrowser(artifactDir: string): Promise<Browser> {
     },
   };
 }
+
+/** Logs in to the console at `base` with a console user's password (no second factor) and waits for the dashboard. */
+export async function consoleLogin(page: Browser["page"], base: string, name: string, password: string) {
+  await page.goto(`${base}/login`);
+  await page.fill("#name", name);
+  await page.fill("#password", password);
+  await page.click("#login-submit");
+  await page.waitForURL(`${base}/`);
+}
