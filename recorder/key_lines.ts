@@ -10,13 +10,16 @@ export interface KeyLine {
 }
 
 const MAX_LINE = 4096;
-/** lines kept per session (sessions.metadata carries them) */
+/** lines kept per session (sessions.metadata carries them, rewritten as the session goes) */
 export const MAX_KEY_LINES = 2000;
+/** characters kept per session, as for the keystroke text itself (proxy/rdp/meta_events.ts) */
+export const MAX_KEY_CHARS = 64 * 1024;
 const TOKEN = /<[A-Z][A-Za-z0-9+]*>|[\s\S]/gu;
 
 /** Follows keystroke events into lines: add() each event's text, lines() the result so far. */
 export class KeyLines {
   #lines: KeyLine[] = [];
+  #chars = 0;
   #line = "";
   #at = "";
   truncated = false;
@@ -41,14 +44,16 @@ export class KeyLines {
     const text = this.#line.trim();
     this.#line = "";
     if (!text) return;
-    if (this.#lines.length < MAX_KEY_LINES) this.#lines.push({ at, text });
-    else this.truncated = true;
+    if (this.#lines.length < MAX_KEY_LINES && this.#chars + text.length <= MAX_KEY_CHARS) {
+      this.#lines.push({ at, text });
+      this.#chars += text.length;
+    } else this.truncated = true;
   }
 
   /** the finished lines, and the one being typed (if any) as the last */
   lines(): KeyLine[] {
     const open = this.#line.trim();
-    return open && this.#lines.length < MAX_KEY_LINES
+    return open && this.#lines.length < MAX_KEY_LINES && this.#chars + open.length <= MAX_KEY_CHARS
       ? [...this.#lines, { at: this.#at, text: open }]
       : [...this.#lines];
   }

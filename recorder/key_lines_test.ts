@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { KeyLines, MAX_KEY_LINES } from "./key_lines.ts";
+import { KeyLines, MAX_KEY_CHARS, MAX_KEY_LINES } from "./key_lines.ts";
 
 Deno.test("KeyLines: Enter ends a line, Backspace edits, other keys carry no text, the open line last", () => {
   const k = new KeyLines();
@@ -25,4 +25,10 @@ Deno.test("KeyLines: bounded in lines and line length", () => {
   const long = new KeyLines();
   long.add("t", "x".repeat(10_000) + "<Enter>");
   assert.equal(long.lines()[0].text.length, 4096);
+  const many = new KeyLines();
+  for (let i = 0; i < 100; i++) many.add("t", "y".repeat(4000) + "<Enter>");
+  const kept = many.lines();
+  assert.ok(kept.reduce((a, l) => a + l.text.length, 0) <= MAX_KEY_CHARS);
+  assert.equal(kept.length, Math.floor(MAX_KEY_CHARS / 4000));
+  assert.equal(many.truncated, true);
 });
