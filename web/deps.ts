@@ -101,5 +101,7 @@ export interface AppEnv {
     cspNonce: string;
     /** set during a database outage: the banner says since when */
     dbDownSince: Date | null;
+    /** the session may reach only its account page until it enrols a second factor (mfa_gate.ts) */
+    mfaHeld?: boolean;
   };
 }

@@ -25,7 +25,12 @@ export function requireMfaEnrolment(
   return async (c, next) => {
     const s = c.get("session");
     const needed = (consoleMfa === "required" || s.mfaRequired) && !(s.sso && trustSsoMfa);
-    if (!needed || s.mfaEnrolled || ALLOWED.has(`${c.req.method} ${c.req.path}`)) return await next();
+    if (!needed || s.mfaEnrolled) return await next();
+    if (ALLOWED.has(`${c.req.method} ${c.req.path}`)) {
+      // the page shows no navigation: its links (and the polled badges) would only lead back here
+      c.set("mfaHeld", true);
+      return await next();
+    }
     if (c.req.header("HX-Request")) {
       c.header("HX-Redirect", ACCOUNT_PAGE);
       return c.body(null, 403);

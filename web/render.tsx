@@ -35,6 +35,7 @@ export function page(c: Context<AppEnv>, title: string, body: VNode, opts: PageO
     <Layout
       title={title}
       session={session}
+      held={c.get("mfaHeld") ?? false}
       dbDownSince={c.get("dbDownSince") ?? null}
       path={new URL(c.req.url).pathname}
       scripts={opts.scripts}

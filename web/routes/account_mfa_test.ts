@@ -147,9 +147,14 @@ Deno.test("console_mfa = required: an account without TOTP is sent to enrol firs
     await r.body?.cancel();
     assert.equal(r.status, 303);
     assert.equal(r.headers.get("Location"), "/account");
-    assert.match((await c.page("/account")).html, /id="mfa-required"/);
+    const held = (await c.page("/account")).html;
+    assert.match(held, /id="mfa-required"/);
+    // no navigation while held: its links, and the polled Requests badge (htmx follows the gate's
+    // HX-Redirect), would only bring the page back to itself, over and over
+    assert.doesNotMatch(held, /nav-count|href="\/sessions"/);
     await enrol(fx, c);
     assert.equal((await c.page("/sessions")).status, 200);
+    assert.match((await c.page("/account")).html, /id="nav-count-requests"/, "the navigation is back");
     const user = (await findConsoleUserByName(fx.db.sql, "root"))!;
     assert.ok(await resetTotp(fx.db.sql, { kind: "console", id: user.id, name: "root" }, "cli:test"));
     const after = await c.get("/sessions");

@@ -25,6 +25,8 @@ const NAV: { href: string; label: string; perm: Permission; badge?: string }[] =
 export interface LayoutProps {
   title: string;
   session: ConsoleSession | null;
+  /** held on the account page (a second factor to enrol first): no navigation */
+  held?: boolean;
   path: string;
   /** extra assets a page needs (xterm, the player) */
   scripts?: string[];
@@ -76,7 +78,7 @@ export function Layout(p: LayoutProps) {
             <header class="top">
               <a class="brand" href="/">jumphost</a>
               <nav>
-                {NAV.filter((n) => !s.mustChangePassword && can(s.role, n.perm)).map((n) => (
+                {NAV.filter((n) => !s.mustChangePassword && !p.held && can(s.role, n.perm)).map((n) => (
                   <a href={n.href} class={isActive(n.href, p.path) ? "active" : undefined}>
                     {n.label}
                     {n.badge
