@@ -14,7 +14,7 @@ say() { printf '==> %s\n' "$*" >&2; }
 
 run_pkgs=(postgresql ffmpeg openssh-client ca-certificates libssl3)
 test_pkgs=(openssh-server xrdp xorgxrdp freerdp2-x11 freerdp2-shadow-x11 winpr-utils xvfb x11-apps x11-utils xterm
-  imagemagick chromium asciinema iproute2 procps util-linux curl python3 tigervnc-standalone-server openbox xauth
+  imagemagick chromium asciinema iproute2 procps util-linux curl python3 tigervnc-standalone-server x11-xserver-utils openbox xauth
   tmux mmdebstrap systemd-container libpam-oath oathtool ssh-audit sudo passwd vim slapd ldap-utils haproxy age
   patroni etcd-server)
 pkgs=("${run_pkgs[@]}")

@@ -1,9 +1,8 @@
 // A desktop resized mid-session (the server's new Demand Active, recorded as SCREEN_RESIZE): the in-browser
 // player resizes its canvas and draws the new desktop, and a seek back before the resize shows the old size
 // again — pixel for pixel what the renderer computes here. The recording is written with the proxy's own
-// writer from planar bitmap updates (recorder/convert/testdata/synth_pdus.ts): this machine's RDP backends
-// (freerdp-shadow, xrdp with Xvnc) do not change the desktop size during a session, so a real resize cannot be
-// driven here.
+// writer from planar bitmap updates (recorder/convert/testdata/synth_pdus.ts), so the sizes and times are
+// exact; tests/rdp_resize_e2e_test.ts drives a real resize (freerdp-shadow on Xvnc, xrandr).
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createConsoleUser } from "../db/console_users.ts";

@@ -48,6 +48,49 @@ export async function startXvfb(width = 1024, height = 768): Promise<XDisplay> {
   }
 }
 
+/**
+ * An Xvnc (TigerVNC) X server on a free display number, serving no VNC port: unlike Xvfb (one fixed mode),
+ * its RandR changes the screen size at run time (resizeDisplay), which is what makes freerdp-shadow resize
+ * the desktop of its connected clients mid-session.
+ */
+export async function startXvnc(width = 1024, height = 768): Promise<XDisplay> {
+  const p = spawnCollected("Xvnc", [
+    "-displayfd",
+    "1",
+    "-geometry",
+    `${width}x${height}`,
+    "-depth",
+    "24",
+    "-SecurityTypes",
+    "None",
+    "-rfbport",
+    "-1",
+    "-nolisten",
+    "tcp",
+  ]);
+  try {
+    const out = await p.waitFor(/^\d+\s*$/m, 10_000);
+    const display = `:${/^(\d+)\s*$/m.exec(out)![1]}`;
+    return { display, stop: async () => void await p.stop(3000) };
+  } catch (_e) {
+    await p.stop(1000);
+    throw new PeerStartError(`Xvnc did not start (no display number within 10 s):\n${tail(p.output())}`);
+  }
+}
+
+/** Change an Xvnc display's screen size with RandR (xrandr -s), as a user changing the resolution does. */
+export async function resizeDisplay(display: string, width: number, height: number): Promise<void> {
+  const out = await new Deno.Command("xrandr", {
+    args: ["-s", `${width}x${height}`],
+    env: { DISPLAY: display },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(`xrandr -s ${width}x${height} failed: ${new TextDecoder().decode(out.stderr)}`);
+  }
+}
+
 /** Static content: a window with fixed text, no cursor blink, no clock. */
 export async function showStaticScreen(display: string): Promise<Spawned> {
   const p = spawnCollected("xterm", [
@@ -122,13 +165,13 @@ export async function samLine(a: ShadowNlaAccount): Promise<string> {
 }
 
 /**
- * freerdp-shadow-cli sharing a fresh Xvfb display with a static window. TLS only without
- * authentication by default; with `nla`, NLA (CredSSP) only, checking the accounts against a SAM file.
+ * freerdp-shadow-cli sharing a fresh Xvfb display (or Xvnc, to resize it) with a static window. TLS only
+ * without authentication by default; with `nla`, NLA (CredSSP) only, checking the accounts against a SAM file.
  */
 export async function startShadow(
-  opts: { width?: number; height?: number; nla?: ShadowNlaAccount[] } = {},
+  opts: { width?: number; height?: number; nla?: ShadowNlaAccount[]; xserver?: "xvfb" | "xvnc" } = {},
 ): Promise<ShadowBackend> {
-  const x = await startXvfb(opts.width ?? 1024, opts.height ?? 768);
+  const x = await (opts.xserver === "xvnc" ? startXvnc : startXvfb)(opts.width ?? 1024, opts.height ?? 768);
   const parts: { stop(): Promise<unknown> }[] = [x];
   try {
     const screen = await showStaticScreen(x.display);
