@@ -2,10 +2,11 @@
 // screen is resized mid-session with RandR (xrandr -s, as a user changing the resolution). freerdp-shadow
 // notices the root window's new size and re-activates its client (Deactivate All, then a Demand Active with
 // the new desktop size): the proxy relays it and the session goes on; the live view in Chromium follows the
-// new size; the recording holds both sizes; the renderer's last frame equals a screenshot of the backend
-// display at its new size (0 differing pixels outside the pointer, 32 bpp), and so does a lossless MP4's last
-// frame (padded to the larger size); the in-browser player ends on that frame and a seek back before the
-// resize shows the old size, pixel for pixel the renderer's.
+// new size, and a viewer joining after it starts at the new size; the recording holds both sizes; the
+// renderer's last frame equals a screenshot of the backend display at its new size (0 differing pixels
+// outside the pointer, 32 bpp), and so does a lossless MP4's last frame (padded to the larger size); the
+// in-browser player ends on that frame and a seek back before the resize shows the old size, pixel for pixel
+// the renderer's.
 import assert from "node:assert/strict";
 import { createConsoleUser } from "../db/console_users.ts";
 import { hashPassword } from "../policy/password.ts";
@@ -199,6 +200,18 @@ Deno.test({
       console.log(`live view: the new size showed after ${(performance.now() - t0).toFixed(0)} ms`);
       assert.ok(resized);
       await b.shot("live-resized");
+      // a viewer joining after the resize: the current screen (the catch-up keyframe) at the new size
+      await page.reload();
+      await page.waitForSelector(`${view}[data-state="live"]`);
+      const joined = await eventually(
+        async () => {
+          const s = await sample();
+          return s.colours > 1000 && s;
+        },
+        5000,
+        "the late joiner's screen",
+      );
+      assert.equal(joined.size, `${AFTER.width}x${AFTER.height}`);
       await new Promise((r) => setTimeout(r, 2000)); // the new screen is recorded in full
       const shot = await screenshot(shadow.display, AFTER);
       assert.equal(await within(client.process.child.status, 0, null), null, "xfreerdp is still connected");
