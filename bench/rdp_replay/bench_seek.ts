@@ -9,38 +9,19 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
-import { writeSyntheticSession } from "../../recorder/convert/testdata/synth_session.ts";
 import { readKeyframe, recordingIndex } from "../../recorder/rdp_replay/index_store.ts";
 import { fileResponse } from "../../web/range.ts";
+import { benchSession, loadAverage, WORK } from "./bench_session.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
   options: { minutes: { type: "string", default: "10" }, seeks: { type: "string", default: "40" } },
 });
 const minutes = Number(values.minutes), seeks = Number(values.seeks);
-const work = new URL("./work/", import.meta.url).pathname;
-await Deno.mkdir(work, { recursive: true });
-const convertWork = new URL("../convert/work/", import.meta.url).pathname;
-const name = `session-v1-${minutes}min-1920x1080-seed1.rdprec`;
-let input = join(convertWork, name);
-if (await Deno.stat(input).then(() => false, () => true)) {
-  input = join(work, name);
-  if (await Deno.stat(input).then(() => false, () => true)) {
-    const t = performance.now();
-    await writeSyntheticSession(`${input}.tmp`, {
-      width: 1920,
-      height: 1080,
-      seconds: minutes * 60,
-      seed: 1,
-    });
-    await Deno.rename(`${input}.tmp`, input);
-    console.log(`generated ${input} in ${((performance.now() - t) / 1000).toFixed(0)} s`);
-  }
-}
+const input = await benchSession(minutes);
 const size = (await Deno.stat(input)).size;
-const load = (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
-console.log(`recording: ${input} (${(size / 2 ** 20).toFixed(0)} MiB); load average ${load}`);
-const indexDir = join(work, "rdp_index");
+console.log(`recording: ${input} (${(size / 2 ** 20).toFixed(0)} MiB); load average ${await loadAverage()}`);
+const indexDir = join(WORK, "rdp_index");
 await Deno.remove(indexDir, { recursive: true }).catch(() => {});
 
 const PLAYER = await Deno.readFile(new URL("../../web/static/rdp_player.js", import.meta.url));
