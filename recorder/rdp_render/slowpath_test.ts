@@ -128,3 +128,37 @@ Deno.test("sharePdus() splits concatenated PDUs and exposes their bodies", () =>
   assert.deepEqual(pdus.map((p) => p.type), [6, 1]);
   assert.ok(pdus[0].body instanceof ByteReader);
 });
+
+/** A real resize captured from freerdp-shadow (tests/fixtures/rdp/gen_shadow_resize.ts): its Deactivate All
+ * and its Demand Active for the new desktop, as the proxy recorded them. */
+async function capturedResize() {
+  const url = new URL("../../tests/fixtures/rdp/shadow_resize.json", import.meta.url);
+  const j = JSON.parse(await Deno.readTextFile(url));
+  const bytes = (h: string) => Uint8Array.from(h.split(" "), (b) => parseInt(b, 16));
+  return { ...j, deactivateAll: bytes(j.deactivateAll), demandActive: bytes(j.demandActive) } as {
+    from: { width: number; height: number };
+    to: { width: number; height: number };
+    deactivateAll: Uint8Array;
+    demandActive: Uint8Array;
+  };
+}
+
+Deno.test("a captured freerdp-shadow resize (Deactivate All, then Demand Active) grows the desktop", async () => {
+  const c = await capturedResize();
+  assert.deepEqual([...sharePdus(c.deactivateAll)].map((p) => p.type), [0x6]);
+  const [demand] = [...sharePdus(c.demandActive)];
+  assert.deepEqual(demandActiveDesktop(demand.body), { ...c.to, bpp: 32 });
+
+  const r = createRenderer(c.from);
+  r.feedServerSlowPath(slowPointer(1, new W().u32(0).done())); // hide the pointer
+  r.feedServerSlowPath(bitmapPdu(2, 2, [9, 9, 9], 10, 10));
+  r.feedServerSlowPath(c.deactivateAll);
+  assert.deepEqual([r.width, r.height], [c.from.width, c.from.height], "nothing changes until Demand Active");
+  r.feedServerSlowPath(c.demandActive);
+  const f = r.frame();
+  assert.deepEqual([f.width, f.height], [c.to.width, c.to.height]);
+  assert.deepEqual(px(r, 10, 10), [9, 9, 9]); // kept until the server repaints
+  // the new area takes updates
+  r.feedServerSlowPath(bitmapPdu(1, 1, [1, 2, 3], c.to.width - 1, c.to.height - 1));
+  assert.deepEqual(px(r, c.to.width - 1, c.to.height - 1), [1, 2, 3]);
+});
