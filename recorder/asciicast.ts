@@ -47,11 +47,6 @@ function clampDim(v: number, dflt: number): number {
 /** output chunks closer than this (ms) to the first pending one may share its event */
 const MERGE_MS = 1;
 
-/** how long a small queue of events waits before it is written (ms); at most this much is lost to a crash */
-const WRITE_DELAY_MS = 20;
-/** a queue this long (UTF-16 units) is written at once */
-const WRITE_NOW_CHARS = 64 * 1024;
-
 /** Pure: one event line; time in seconds with microsecond precision. */
 export function eventLine(seconds: number, code: "o" | "i" | "r" | "m", data: string): string {
   return `[${Math.max(0, seconds).toFixed(6)}, ${JSON.stringify(code)}, ${JSON.stringify(data)}]\n`;
@@ -231,19 +226,9 @@ export class AsciicastWriter {
   #push(line: string): void {
     this.#queue.push(line);
     this.#queued += line.length;
-    if (this.#pumping) return;
-    // a little output goes to the disk a moment later, with whatever follows it: a keystroke and its echo
-    // then cost no file write each on the relay's path (the echo round trip), and an interactive session
-    // writes a few times a second, not per key. A burst goes at once.
-    if (this.#queued >= WRITE_NOW_CHARS) {
-      this.#cancelWriteTimer();
-      this.#pumping = this.#pump();
-    } else {
-      this.#writeTimer ??= setTimeout(() => {
-        this.#writeTimer = null;
-        this.#pumping ??= this.#pump();
-      }, WRITE_DELAY_MS);
-    }
+    // written at once: the 20 ms batching tried this session did not shorten the echo round trip and a
+    // reader could see a recording before its last batch (tests/ssh_channel_replay_test.ts)
+    this.#pumping ??= this.#pump();
   }
 
   #cancelWriteTimer(): void {
