@@ -17,6 +17,7 @@
 // decryptable up to the chunk before it (core/age_file.ts, `age -d`).
 import { CHUNK, newAgeFile, sealChunk, SEALED_CHUNK } from "../core/age.ts";
 import type { RecordingEncryption } from "../core/recording_identity.ts";
+import { IdleFile, type RecordingFileHandle } from "./idle_file.ts";
 
 /** Where a writer's bytes go: a Deno.FsFile, or the encrypting sink; close() finishes the file. */
 export interface RecordingSink {
@@ -41,21 +42,25 @@ export async function createRecordingFile(
   // the header first: a bad recipient fails before any file exists
   const start = encryption ? await newAgeFile(encryption.recipients) : null;
   const file = await Deno.open(finalPath, { write: true, createNew: true, mode: 0o600 });
+  let handle: IdleFile | null = null;
   try {
     await Deno.chmod(finalPath, 0o600); // mode at create is filtered by umask; be explicit
-    if (!encryption || !start) return { path: finalPath, sink: file };
-    const sink = new AgeSink(file, start, encryption.flushMs ?? 1000);
+    // an idle recording gives its descriptor back (idle_file.ts)
+    handle = new IdleFile(finalPath, file);
+    if (!encryption || !start) return { path: finalPath, sink: handle };
+    const sink = new AgeSink(handle, start, encryption.flushMs ?? 1000);
     await sink.start();
     return { path: finalPath, sink };
   } catch (e) {
-    file.close();
+    if (handle) handle.close();
+    else file.close();
     await Deno.remove(finalPath).catch(() => {});
     throw e;
   }
 }
 
 class AgeSink implements RecordingSink {
-  #file: Deno.FsFile;
+  #file: RecordingFileHandle;
   #key: Uint8Array;
   #header: Uint8Array;
   #buf = new Uint8Array(CHUNK);
@@ -69,7 +74,11 @@ class AgeSink implements RecordingSink {
   #flushMs: number;
   #closing = false;
 
-  constructor(file: Deno.FsFile, start: { head: Uint8Array; payloadKey: Uint8Array }, flushMs: number) {
+  constructor(
+    file: RecordingFileHandle,
+    start: { head: Uint8Array; payloadKey: Uint8Array },
+    flushMs: number,
+  ) {
     this.#file = file;
     this.#header = start.head;
     this.#key = start.payloadKey;

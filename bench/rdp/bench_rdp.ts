@@ -22,7 +22,9 @@ import {
 const quick = Deno.args.includes("--quick");
 const KEY_STREAM_BURST = 0x3b; // F1: send BURST bitmaps as fast as possible
 const KEY_STREAM_RATE = 0x3c; // F2: send bitmaps at RATE per second until the connection ends
-const BURST = quick ? 500 : 3000;
+const BURST = Number(Deno.env.get("BENCH_RDP_BURST") ?? (quick ? 500 : 3000));
+// BENCH_RDP_ONLY=throughput|rtt|setup|concurrent runs one part (for profiling)
+const only = Deno.env.get("BENCH_RDP_ONLY");
 const RATE = 10;
 const key = (keyCode: number) =>
   encodeFastPathInput([{ type: "scancode", keyCode, release: false, extended: false, extended1: false }]);
@@ -80,6 +82,8 @@ const proxyProc = new Deno.Command(Deno.execPath(), {
   args: [
     "run",
     "-A",
+    // e.g. PROXY_DENO_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the proxy
+    ...(Deno.env.get("PROXY_DENO_FLAGS") ?? "").split(" ").filter(Boolean),
     new URL("./proxy_main.ts", import.meta.url).pathname,
     db.url,
     String(proxyPort),
@@ -176,16 +180,33 @@ async function concurrent(k: number, seconds: number) {
 
 try {
   results.idleRssMB = procStat(proxyProc.pid).rss / 1e6;
+  const want = (part: string) => only === undefined || only === part;
   for (const [name, t] of Object.entries(targets)) {
     results[name] = {
-      setupMs: await setupTimes(t),
-      inputRoundTripMs: await roundTrips(t),
-      bitmapThroughput: await throughput(t),
+      setupMs: want("setup") ? await setupTimes(t) : null,
+      inputRoundTripMs: want("rtt") ? await roundTrips(t) : null,
     };
   }
-  const steps = [];
-  for (const k of [20, 50, 100]) steps.push(await concurrent(k, quick ? 5 : 15));
-  results.concurrent = steps;
+  if (want("throughput")) {
+    // side by side: direct and proxied alternate, the median of each is reported
+    const mbps: Record<string, number[]> = { direct: [], proxied: [] };
+    for (let rep = 0; rep < (quick ? 2 : 3); rep++) {
+      for (const [name, t] of Object.entries(targets)) mbps[name].push((await throughput(t)).MBps);
+    }
+    for (const name of Object.keys(targets)) {
+      (results[name] as Record<string, unknown>).bitmapThroughput = {
+        MBps: pct(mbps[name], 0.5),
+        runs: mbps[name].map((x) => Math.round(x)),
+        frames: BURST,
+      };
+    }
+    results.throughputRatio = pct(mbps.proxied, 0.5) / pct(mbps.direct, 0.5);
+  }
+  if (want("concurrent")) {
+    const steps = [];
+    for (const k of [20, 50, 100]) steps.push(await concurrent(k, quick ? 5 : 15));
+    results.concurrent = steps;
+  }
   console.log(JSON.stringify(results, null, 2));
 } finally {
   proxyProc.kill("SIGTERM");

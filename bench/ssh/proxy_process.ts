@@ -27,6 +27,7 @@ const proxy = await createSshProxy({
   log: { debug: () => {}, info: say("info"), warn: say("warn"), error: say("error") },
   utmp: new UtmpWriter(null, `${data}/wtmp`),
   applianceKeyFor: backendKeyLoader(data),
+  ...(Deno.env.get("BENCH_KEEPALIVE_MS") ? { keepaliveMs: Number(Deno.env.get("BENCH_KEEPALIVE_MS")) } : {}),
   recordingEncryption: Deno.env.get("BENCH_RECORDING_ENCRYPTION") === "age"
     ? await recordingEncryption({ recordingEncryption: "age", recordingRecipients: [] }, data)
     : null,

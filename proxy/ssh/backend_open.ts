@@ -1,5 +1,6 @@
 // Opens the backend leg for an identified user: reads the pinned host key, connects, pins on first use,
 // and audits failures (unreachable, refused login, host key mismatch).
+import { BACKEND_KEEPALIVE_MS } from "./keepalive.ts";
 import { findServer, pinHostKey } from "../../db/servers.ts";
 import type { JumpIdentity } from "./auth.ts";
 import { backendFailed, type ConnFacts, hostKeyMismatch } from "./events.ts";
@@ -34,7 +35,7 @@ export async function openBackend(
       },
       {
         timeoutMs: rt.deps.backendTimeoutMs ?? 15_000,
-        keepaliveMs: rt.deps.keepaliveMs ?? 30_000,
+        keepaliveMs: rt.deps.keepaliveMs ?? BACKEND_KEEPALIVE_MS,
         forwardAgent,
         signal,
         algorithms: rt.deps.algorithms,

@@ -43,6 +43,7 @@ export interface SshProxyDeps {
   /** ms before the end of a grant to warn at; default 5 and 1 minutes */
   warningsMs?: number[];
   backendTimeoutMs?: number;
+  /** SSH keepalive on both legs (tests); default: keepalive.ts */
   keepaliveMs?: number;
   /** key exchanges, ciphers and MACs of both legs (default: DEFAULT_ALGORITHMS in algorithms.ts) */
   algorithms?: SshAlgorithms;

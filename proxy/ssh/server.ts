@@ -1,5 +1,6 @@
 // The SSH proxy core: listeners (TCP_NODELAY), the ssh2 server, per-connection authentication and
 // sessions, policy reloads, kills via NOTIFY, shutdown. Runs in the SSH worker, or in-process in tests.
+import { CLIENT_KEEPALIVE_MS, TCP_KEEPALIVE_MS } from "./keepalive.ts";
 import net from "node:net";
 import { listenSessionKill, type Unlisten } from "../../db/notify.ts";
 import { closeOrphanedSessions } from "../../db/sessions.ts";
@@ -94,7 +95,7 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
 
   const ssh = createServer(deps.hostKeys, {
     ident: "jumphost",
-    keepaliveInterval: deps.keepaliveMs ?? 30_000,
+    keepaliveInterval: deps.keepaliveMs ?? CLIENT_KEEPALIVE_MS,
     keepaliveCountMax: 3,
     algorithms: serverAlgorithms(deps.algorithms),
   });
@@ -236,6 +237,7 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
           // socket errors surface through the ssh2 connection; this keeps them from being unhandled
           sock.on("error", () => {});
           sock.setNoDelay(true);
+          sock.setKeepAlive(true, TCP_KEEPALIVE_MS);
           sockets.add(sock);
           sock.on("close", () => sockets.delete(sock));
           const pp = deps.proxyProtocol;

@@ -2,6 +2,7 @@
 // authenticated with what we have, in order: the appliance's key for this server, the client's forwarded
 // agent, the password the client typed where the server allows passthrough (password, then a
 // keyboard-interactive prompt that asks for a password).
+import { TCP_KEEPALIVE_MS } from "./keepalive.ts";
 import net from "node:net";
 import { Buffer } from "node:buffer";
 import { type BackendAuth, type BackendClient, newBackendClient, parseKey } from "./ssh2_types.ts";
@@ -105,6 +106,7 @@ export function connectBackend(
       client.on("close", () => releaseCrypto(client));
       const sock = net.connect({ host: target.host, port: target.port });
       sock.setNoDelay(true);
+      sock.setKeepAlive(true, TCP_KEEPALIVE_MS);
       batchWrites(sock);
       let settled = false;
       let presented = "";
