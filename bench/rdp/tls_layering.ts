@@ -32,7 +32,6 @@ async function run(layered: boolean): Promise<{ MiBps: number; cpuMsPerMiB: numb
   });
   await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
   const port = (srv.address() as net.AddressInfo).port;
-  const cpu0 = Deno.osUptime ? performance.now() : 0;
   const u0 = process().cpu;
   const t0 = performance.now();
   await new Promise<void>((resolve) => {
@@ -54,7 +53,6 @@ async function run(layered: boolean): Promise<{ MiBps: number; cpuMsPerMiB: numb
   const s = (performance.now() - t0) / 1000;
   const cpuMs = (process().cpu - u0) * 10;
   srv.close();
-  void cpu0;
   return { MiBps: TOTAL / 1048576 / s, cpuMsPerMiB: cpuMs / (TOTAL / 1048576) };
 }
 
