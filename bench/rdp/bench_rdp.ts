@@ -150,7 +150,12 @@ async function concurrent(k: number, seconds: number) {
   const conns: ClientConn[] = [];
   for (let i = 0; i < k; i++) {
     conns.push(
-      await connectClient(script, "127.0.0.5", proxyPort, `127.0.${1 + (i >> 8)}.${1 + (i & 0xff)}`),
+      await connectClient(
+        script,
+        "127.0.0.5",
+        proxyPort,
+        `127.0.${1 + Math.floor(i / 254)}.${1 + (i % 254)}`,
+      ),
     );
   }
   let received = 0;
@@ -204,7 +209,8 @@ try {
   }
   if (want("concurrent")) {
     const steps = [];
-    for (const k of [20, 50, 100]) steps.push(await concurrent(k, quick ? 5 : 15));
+    const counts = (Deno.env.get("BENCH_RDP_SESSIONS") ?? "20,50,100").split(",").map(Number);
+    for (const k of counts) steps.push(await concurrent(k, quick ? 5 : 15));
     results.concurrent = steps;
   }
   console.log(JSON.stringify(results, null, 2));
