@@ -21,6 +21,7 @@ export class IdleFile implements RecordingFileHandle {
   #timer: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
   #chain: Promise<unknown> = Promise.resolve();
+  #lastUse = 0;
 
   /** `file` is the handle that created `path` (already open, at position 0). */
   constructor(readonly path: string, file: Deno.FsFile, readonly idleMs = 30_000) {
@@ -85,14 +86,22 @@ export class IdleFile implements RecordingFileHandle {
     }
   }
 
+  /** One timer per file, not one per write: it checks the time of the last use when it fires. */
   #arm(): void {
+    this.#lastUse = Date.now();
+    if (this.#closed || this.#timer !== null) return;
+    this.#timer = setTimeout(() => this.#check(), this.idleMs);
+  }
+
+  #check(): void {
+    this.#timer = null;
     if (this.#closed) return;
-    if (this.#timer !== null) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.#timer = null;
-      if (this.#busy > 0 || this.#closed) return this.#arm();
-      this.#file?.close();
-      this.#file = null;
-    }, this.idleMs);
+    const idle = Date.now() - this.#lastUse;
+    if (this.#busy > 0 || idle < this.idleMs) {
+      this.#timer = setTimeout(() => this.#check(), Math.max(1, this.idleMs - idle));
+      return;
+    }
+    this.#file?.close();
+    this.#file = null;
   }
 }
