@@ -38,6 +38,8 @@ const SRC = `/dev/shm/jh-bench-src-${Deno.pid}`;
 const BIND = "127.0.0.50";
 
 type Path = "direct" | "jump" | "proxy";
+/** the echo bench's extra path: a bare Deno TCP relay before the backend (tcp_relay.ts), Deno's own floor */
+type EchoPath = Path | "deno_tcp";
 const PATHS: Path[] = QUICK ? ["jump", "proxy"] : ["direct", "jump", "proxy"];
 
 const median = (xs: number[]) => {
@@ -155,8 +157,10 @@ async function main() {
       ].join("\n"),
     );
     const U = backend.user;
-    const sshArgs = (p: Path, extra = "") => {
+    let relayPort = 0;
+    const sshArgs = (p: EchoPath, extra = "") => {
       const base = `ssh -F ${cfg} ${extra}`;
+      if (p === "deno_tcp") return `${base} -p ${relayPort} ${U}@127.0.0.1`;
       if (p === "direct") return `${base} -p ${backend.port} ${U}@127.0.0.1`;
       if (p === "jump") return `${base} -J ${U}@127.0.0.1:${jump.port} -p ${backend.port} ${U}@127.0.0.1`;
       return `${base} -p ${proxyPort} ${U}@b@127.0.0.1`;
@@ -306,7 +310,15 @@ async function main() {
     // ---- keystroke echo round trip: one byte into a remote PTY running cat, its echo read back ----
     if (ECHO_N > 0) {
       const enc = new TextEncoder(), dec = new TextDecoder();
-      const echoRtts = async (p: Path): Promise<number[]> => {
+      // Deno's floor beside the three paths: the same keystrokes through a bare TCP relay in a Deno process
+      relayPort = freePort();
+      const relay = new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", join(HERE, "tcp_relay.ts"), String(relayPort), String(backend.port)],
+        stdout: "null",
+        stderr: "inherit",
+      }).spawn();
+      await waitForPort("127.0.0.1", relayPort, 30_000);
+      const echoRtts = async (p: EchoPath): Promise<number[]> => {
         const child = new Deno.Command("sh", {
           args: ["-c", `exec ${sshArgs(p, "-tt")} 'stty -icanon; exec cat > /dev/null'`],
           stdin: "piped",
@@ -369,13 +381,19 @@ async function main() {
         await child.status;
         return rtts;
       };
-      const all: Record<Path, number[]> = { direct: [], jump: [], proxy: [] };
+      const all: Record<EchoPath, number[]> = { direct: [], jump: [], proxy: [], deno_tcp: [] };
+      const echoPaths: EchoPath[] = [...PATHS, "deno_tcp"];
       for (let rep = 0; rep < REPS; rep++) {
-        for (const p of rotate(rep)) all[p].push(...await echoRtts(p));
+        for (let k = 0; k < echoPaths.length; k++) {
+          const p = echoPaths[(rep + k) % echoPaths.length];
+          all[p].push(...await echoRtts(p));
+        }
       }
+      relay.kill("SIGTERM");
+      await relay.status;
       const q = (xs: number[], f: number) => [...xs].sort((a, b) => a - b)[Math.floor(f * (xs.length - 1))];
-      results.echo_rtt_ms_p50 = Object.fromEntries(PATHS.map((p) => [p, q(all[p], 0.5)]));
-      results.echo_rtt_ms_p95 = Object.fromEntries(PATHS.map((p) => [p, q(all[p], 0.95)]));
+      results.echo_rtt_ms_p50 = Object.fromEntries(echoPaths.map((p) => [p, q(all[p], 0.5)]));
+      results.echo_rtt_ms_p95 = Object.fromEntries(echoPaths.map((p) => [p, q(all[p], 0.95)]));
       log("echo RTT p50", results.echo_rtt_ms_p50, "p95", results.echo_rtt_ms_p95);
     }
 
@@ -524,6 +542,11 @@ function report(r: Record<string, unknown>): string {
       ? `; PTY (recorded) proxy ${n(r.pty_proxy_cpu_s_per_gib)} per GiB of terminal output`
       : ""),
     `proxy CPU per connection (setup phase): ${n(r.proxy_cpu_ms_per_connection, 0)} ms`,
+    r.echo_rtt_ms_p50
+      ? `echo round trip through a bare Deno TCP relay before sshd (Deno's floor, tcp_relay.ts): p50 ${
+        n((r.echo_rtt_ms_p50 as Record<string, number>).deno_tcp, 2)
+      } ms, p95 ${n((r.echo_rtt_ms_p95 as Record<string, number>).deno_tcp, 2)} ms`
+      : null,
     idle
       ? `idle sessions: ${idle.connected}/${idle.requested} connected (${idle.failed} failed) in ${
         n(idle.ramp_s)
