@@ -1,6 +1,7 @@
 // Session channels: PTY, env, agent forwarding, shell/exec/subsystem, window changes, signals, EOF and
 // exit status, relayed to a matching backend channel. Every channel is recorded except file transfers:
 // SFTP/SCP file names and sizes are noted in the session metadata.
+import { flushBatchedWrites } from "./write_batching.ts";
 import { RecordingError } from "../../recorder/asciicast.ts";
 import { Buffer } from "node:buffer";
 import type { Readable, Writable } from "node:stream";
@@ -250,8 +251,11 @@ function pump(
   gate: () => Promise<void> | null,
 ): void {
   src.on("data", (d: Buffer) => {
-    tap(d);
     const ok = dst.write(d);
+    // a small chunk (keys, their echo, a prompt) goes out to the socket before the recorder's work; bulk data
+    // stays batched per task (write_batching.ts), where the syscalls count and latency does not
+    if (d.length < 4096) flushBatchedWrites();
+    tap(d);
     const g = gate();
     if (!ok || g) {
       src.pause();

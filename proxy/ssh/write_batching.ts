@@ -6,11 +6,24 @@
 // for a timer, so latency is unchanged.
 import type { Socket } from "node:net";
 
+/** The flushes of sockets corked in the current task. */
+const pending = new Set<() => void>();
+
+/**
+ * Sends what this task wrote so far now instead of at its end: a relay calls it between forwarding a chunk
+ * and recording it, so a keystroke and its echo go out before the recorder's work (bench/ssh, echo RTT).
+ */
+export function flushBatchedWrites(): void {
+  for (const flush of pending) flush();
+}
+
 /** Makes `sock` gather the writes of one task (synchronous run of JavaScript) into a single write. */
 export function batchWrites(sock: Socket): void {
   const write = sock.write;
   let corked = false;
   const flush = () => {
+    pending.delete(flush);
+    if (!corked) return;
     corked = false;
     // end() uncorks by itself; a destroyed socket has nothing left to write
     if (sock.writableCorked > 0 && !sock.destroyed) sock.uncork();
@@ -19,6 +32,7 @@ export function batchWrites(sock: Socket): void {
     if (!corked && !sock.destroyed && !sock.writableEnded) {
       corked = true;
       sock.cork();
+      pending.add(flush);
       queueMicrotask(flush);
     }
     return write.apply(this, args);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import { Buffer } from "node:buffer";
-import { batchWrites } from "./write_batching.ts";
+import { batchWrites, flushBatchedWrites } from "./write_batching.ts";
 
 /** A connected loopback pair; `received` collects what the server side reads, one entry per read. */
 async function pair(): Promise<
@@ -69,6 +69,28 @@ Deno.test("batchWrites() delivers writes made right before end() in the same tas
     p.client.end();
     await p.ended;
     assert.equal(Buffer.concat(p.received).toString(), "last words");
+  } finally {
+    p.close();
+  }
+});
+
+Deno.test("flushBatchedWrites() sends what this task wrote so far at once, later writes batch again", async () => {
+  const p = await pair();
+  try {
+    batchWrites(p.client);
+    p.client.write(Buffer.from("key;"));
+    assert.equal(p.client.writableCorked, 1);
+    flushBatchedWrites();
+    assert.equal(p.client.writableCorked, 0);
+    // the rest of the task batches again and still goes out at its end, in order
+    p.client.write(Buffer.from("a;"));
+    p.client.write(Buffer.from("b;"));
+    assert.equal(p.client.writableCorked, 1);
+    await new Promise((r) => setTimeout(r, 0));
+    assert.equal(p.client.writableCorked, 0);
+    p.client.end();
+    await p.ended;
+    assert.equal(Buffer.concat(p.received).toString(), "key;a;b;");
   } finally {
     p.close();
   }
