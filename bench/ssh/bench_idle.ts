@@ -150,12 +150,8 @@ try {
   const fresh = stat();
   log("proxy fresh", fresh);
 
-  const binds = Array.from({ length: N }, (_, i) => `127.1.${(i + 1) >> 8}.${(i + 1) & 0xff}`)
-    .filter((a) => !a.endsWith(".0") && !a.endsWith(".255"));
-  while (binds.length < N) {
-    const i = binds.length + 1000;
-    binds.push(`127.1.${i >> 8}.${(i & 0xfd) + 1}`);
-  }
+  // one source address per session: 127.1.a.b, b in 1..254
+  const binds = Array.from({ length: N }, (_, i) => `127.1.${1 + Math.floor(i / 254)}.${1 + (i % 254)}`);
   const t0 = performance.now();
   const clients = Array.from(
     { length: PROCS },
