@@ -95,7 +95,6 @@ export class AsciicastWriter {
   #mask: EchoMask | null;
   #maskTimer: ReturnType<typeof setTimeout> | null = null;
   /** a short wait before a small queue is written (#push) */
-  #writeTimer: ReturnType<typeof setTimeout> | null = null;
   onError: ((e: RecordingError) => void) | null = null;
 
   private constructor(file: RecordingSink, readonly path: string, opts: WriterOptions) {
@@ -226,14 +225,9 @@ export class AsciicastWriter {
   #push(line: string): void {
     this.#queue.push(line);
     this.#queued += line.length;
-    // written at once: the 20 ms batching tried this session did not shorten the echo round trip and a
-    // reader could see a recording before its last batch (tests/ssh_channel_replay_test.ts)
+    // written at once: delaying small queues (tried, 20 ms) did not shorten the echo round trip, and a reader
+    // could see a recording before its last batch
     this.#pumping ??= this.#pump();
-  }
-
-  #cancelWriteTimer(): void {
-    if (this.#writeTimer !== null) clearTimeout(this.#writeTimer);
-    this.#writeTimer = null;
   }
 
   async #pump(): Promise<void> {
@@ -280,7 +274,6 @@ export class AsciicastWriter {
       this.#masked(rest);
     }
     this.#flushOutput();
-    this.#cancelWriteTimer();
     while (this.#pumping || this.#queue.length > 0) {
       this.#pumping ??= this.#pump();
       await this.#pumping;
