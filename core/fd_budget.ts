@@ -6,6 +6,12 @@
 // once instead; the reserve keeps room for what it accepts in a burst (up to the listen backlog) and for
 // sessions' other descriptors (the backend leg, recordings, the database).
 
+/** Caps `server` for this process's limit (no cap where the limit is unknown or unlimited). */
+export function capConnections(server: { maxConnections: number }): void {
+  const cap = listenerConnectionCap(openFileLimit());
+  if (cap !== null) server.maxConnections = cap;
+}
+
 /** The soft "Max open files" limit of this process, or null where /proc is not readable. */
 export function openFileLimit(limits = "/proc/self/limits"): number | null {
   try {

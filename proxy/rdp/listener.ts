@@ -1,6 +1,6 @@
 // TCP listeners of the RDP proxy: the configured addresses, plus one per server that has a dedicated
 // RDP listen port (opened and closed as servers change).
-import { listenerConnectionCap, openFileLimit } from "../../core/fd_budget.ts";
+import { capConnections } from "../../core/fd_budget.ts";
 import net from "node:net";
 import type { ListenAddress } from "../../core/config.ts";
 
@@ -18,8 +18,7 @@ export class Listeners {
     return new Promise((resolve, reject) => {
       const server = net.createServer((sock) => this.onConnection(sock));
       // past the descriptor budget the excess is closed at once, the listener keeps accepting (fd_budget.ts)
-      const cap = listenerConnectionCap(openFileLimit());
-      if (cap !== null) server.maxConnections = cap;
+      capConnections(server);
       const onError = (e: Error) =>
         reject(new Error(`cannot listen on ${addr.host}:${addr.port}: ${e.message}`));
       server.once("error", onError);

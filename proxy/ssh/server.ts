@@ -1,6 +1,6 @@
 // The SSH proxy core: listeners (TCP_NODELAY), the ssh2 server, per-connection authentication and
 // sessions, policy reloads, kills via NOTIFY, shutdown. Runs in the SSH worker, or in-process in tests.
-import { listenerConnectionCap, openFileLimit } from "../../core/fd_budget.ts";
+import { capConnections } from "../../core/fd_budget.ts";
 import { CLIENT_KEEPALIVE_MS, TCP_KEEPALIVE_MS } from "./keepalive.ts";
 import net from "node:net";
 import { listenSessionKill, type Unlisten } from "../../db/notify.ts";
@@ -257,8 +257,7 @@ export async function createSshProxy(deps: SshProxyDeps): Promise<SshProxy> {
           });
         });
         // past the descriptor budget the excess is closed at once, the listener keeps accepting (fd_budget.ts)
-        const cap = listenerConnectionCap(openFileLimit());
-        if (cap !== null) l.maxConnections = cap;
+        capConnections(l);
         await new Promise<void>((resolve, reject) => {
           // worded like the RDP listener's, so an operator reads the same line for both
           const onError = (e: Error) =>
