@@ -53,7 +53,11 @@ export interface RecordingWriter {
   close(): Promise<RecordingWriterStats>;
 }
 
-const BATCH_BYTES = 256 << 10;
+/**
+ * Records are encoded straight into slabs of this size (one copy of each payload, no allocation per
+ * record); the unwritten part of the current slab is what one disk write takes.
+ */
+const SLAB_BYTES = 128 << 10;
 
 /** Create `path` (must not exist) with mode 0600 and write the preamble; then stream records. */
 export async function openRecordingWriter(
@@ -87,7 +91,12 @@ function writerOver(
 }
 
 class Writer implements RecordingWriter {
+  /** bytes ready for the disk, in order: the preamble, then sealed parts of slabs */
   #queue: Uint8Array[] = [];
+  /** the slab records are being encoded into: [#sealed, #fill) is not queued yet */
+  #slab: Uint8Array | null = null;
+  #fill = 0;
+  #sealed = 0;
   #pending = 0;
   #failed: RecordingWriteError | null = null;
   #closed = false;
@@ -140,7 +149,7 @@ class Writer implements RecordingWriter {
       return false;
     }
     this.#lastOffset = offset;
-    this.#enqueue(encodeRecord(type, offset, payload));
+    this.#encode(type, offset, payload);
     this.#records++;
     return true;
   }
@@ -153,10 +162,10 @@ class Writer implements RecordingWriter {
           MAX_OFFSET_MILLIS,
           Math.max(this.#lastOffset, Math.round(this.clock() - this.#start)),
         );
-        this.#enqueue(encodeRecord(RecordType.END, offset, new Uint8Array(0)));
+        this.#encode(RecordType.END, offset, new Uint8Array(0));
       }
     }
-    while ((this.#queue.length > 0 && !this.#failed) || this.#running) {
+    while ((this.#unwritten() && !this.#failed) || this.#running) {
       this.#kick();
       await this.#draining;
     }
@@ -170,9 +179,39 @@ class Writer implements RecordingWriter {
     this.#kick();
   }
 
+  /** Copy one record into the current slab (a new one when it does not fit). */
+  #encode(type: RecordType, offset: number, payload: Uint8Array): void {
+    const size = RECORD_HEADER_BYTES + payload.length;
+    if (this.#slab === null || this.#fill + size > this.#slab.length) {
+      this.#seal();
+      this.#slab = new Uint8Array(Math.max(SLAB_BYTES, size));
+      this.#fill = this.#sealed = 0;
+    }
+    const at = this.#fill;
+    const slab = this.#slab;
+    slab[at] = type;
+    writeU32(slab, at + 1, offset);
+    writeU32(slab, at + 5, payload.length);
+    slab.set(payload, at + RECORD_HEADER_BYTES);
+    this.#fill += size;
+    this.#pending += size;
+    this.#kick();
+  }
+
+  /** Queue what the current slab holds beyond what is queued already. */
+  #seal(): void {
+    if (this.#slab === null || this.#fill === this.#sealed) return;
+    this.#queue.push(this.#slab.subarray(this.#sealed, this.#fill));
+    this.#sealed = this.#fill;
+  }
+
+  #unwritten(): boolean {
+    return this.#queue.length > 0 || this.#fill > this.#sealed;
+  }
+
   /** Start the write loop unless it runs (or there is nothing to do). */
   #kick(): void {
-    if (this.#running || this.#queue.length === 0 || this.#failed) return;
+    if (this.#running || !this.#unwritten() || this.#failed) return;
     this.#running = true;
     this.#draining = this.#drain();
   }
@@ -181,11 +220,14 @@ class Writer implements RecordingWriter {
     while (true) {
       // Clear the flag in the same turn as the emptiness check, so a record queued right after
       // always finds no loop running and starts one (even if a write failed synchronously).
+      if (this.#queue.length === 0) this.#seal();
       if (this.#queue.length === 0 || this.#failed) {
         this.#running = false;
+        // an idle session keeps its slab only while it has room for more than a few records
+        if (this.#slab && this.#slab.length - this.#fill < SLAB_BYTES / 2) this.#slab = null;
         return;
       }
-      const batch = takeBatch(this.#queue);
+      const batch = this.#queue.shift()!;
       try {
         let done = 0;
         while (done < batch.length) done += await this.file.write(batch.subarray(done));
@@ -204,6 +246,8 @@ class Writer implements RecordingWriter {
     if (this.#failed) return;
     this.#failed = err;
     this.#queue = [];
+    this.#slab = null;
+    this.#fill = this.#sealed = 0;
     this.#pending = 0;
     this.#report(err);
   }
@@ -226,27 +270,9 @@ class Writer implements RecordingWriter {
   }
 }
 
-function encodeRecord(type: RecordType, offset: number, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(RECORD_HEADER_BYTES + payload.length);
-  const dv = new DataView(out.buffer);
-  dv.setUint8(0, type);
-  dv.setUint32(1, offset, true);
-  dv.setUint32(5, payload.length, true);
-  out.set(payload, RECORD_HEADER_BYTES);
-  return out;
-}
-
-/** Concatenate queued chunks up to BATCH_BYTES (at least one chunk) to save syscalls. */
-function takeBatch(queue: Uint8Array[]): Uint8Array {
-  let n = 0;
-  let total = 0;
-  while (n < queue.length && (n === 0 || total + queue[n].length <= BATCH_BYTES)) total += queue[n++].length;
-  if (n === 1) return queue.shift()!;
-  const out = new Uint8Array(total);
-  let pos = 0;
-  for (const chunk of queue.splice(0, n)) {
-    out.set(chunk, pos);
-    pos += chunk.length;
-  }
-  return out;
+function writeU32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v & 0xff;
+  b[at + 1] = (v >>> 8) & 0xff;
+  b[at + 2] = (v >>> 16) & 0xff;
+  b[at + 3] = v >>> 24;
 }

@@ -130,13 +130,21 @@ async function roundTrips(t: { host: string; port: number }) {
 async function throughput(t: { host: string; port: number }) {
   const c = await connectClient(script, t.host, t.port);
   const total = BURST * script.bitmap.length;
+  const proxyBefore = procStat(proxyProc.pid).ticks;
+  const selfBefore = procStat(Deno.pid).ticks;
   const t0 = performance.now();
   c.socket.write(key(KEY_STREAM_BURST));
   let got = 0;
   while (got < total) got += (await c.reader.next()).bytes.length;
   const s = (performance.now() - t0) / 1000;
+  // CPU share of each process during the transfer: which side is the bottleneck
+  const share = (ticks: number) => Math.round(ticks / 100 / s * 100);
+  const cpu = {
+    peersPercent: share(procStat(Deno.pid).ticks - selfBefore),
+    proxyPercent: share(procStat(proxyProc.pid).ticks - proxyBefore),
+  };
   close(c);
-  return { MBps: total / s / 1e6, frames: BURST };
+  return { MBps: total / s / 1e6, frames: BURST, ...cpu };
 }
 
 function procStat(pid: number) {
@@ -195,13 +203,19 @@ try {
   if (want("throughput")) {
     // side by side: direct and proxied alternate, the median of each is reported
     const mbps: Record<string, number[]> = { direct: [], proxied: [] };
+    const cpu: Record<string, string[]> = { direct: [], proxied: [] };
     for (let rep = 0; rep < (quick ? 2 : 3); rep++) {
-      for (const [name, t] of Object.entries(targets)) mbps[name].push((await throughput(t)).MBps);
+      for (const [name, t] of Object.entries(targets)) {
+        const r = await throughput(t);
+        mbps[name].push(r.MBps);
+        cpu[name].push(`peers ${r.peersPercent}% proxy ${r.proxyPercent}%`);
+      }
     }
     for (const name of Object.keys(targets)) {
       (results[name] as Record<string, unknown>).bitmapThroughput = {
         MBps: pct(mbps[name], 0.5),
         runs: mbps[name].map((x) => Math.round(x)),
+        cpu: cpu[name],
         frames: BURST,
       };
     }

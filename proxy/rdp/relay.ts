@@ -223,7 +223,14 @@ export class Relay {
   }
 }
 
+/** The parts as one array: a view when they lie back to back in one buffer (frames passed through). */
 function join(parts: Uint8Array[]): Uint8Array {
+  const first = parts[0];
+  let end = first.byteOffset + first.length;
+  for (let i = 1; i < parts.length && end >= 0; i++) {
+    end = parts[i].buffer === first.buffer && parts[i].byteOffset === end ? end + parts[i].length : -1;
+  }
+  if (end >= 0) return new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset);
   let n = 0;
   for (const p of parts) n += p.length;
   const out = new Uint8Array(n);

@@ -80,6 +80,36 @@ Deno.test("PduStream reassembles any chunking, including one byte at a time", ()
   }
 });
 
+Deno.test("PduStream returns the same frames for random chunkings of many PDUs", () => {
+  const pdus = [SPEC_VIRTUAL_CHANNEL_PDU, FAST_LONG, SPEC_CONNECT_INITIAL, FAST_SHORT, FAST_INPUT];
+  let seed = 7;
+  const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  for (let round = 0; round < 200; round++) {
+    const want = Array.from({ length: 1 + rand(12) }, () => pdus[rand(pdus.length)]);
+    const all = concat(...want);
+    const s = new PduStream();
+    const got: Uint8Array[] = [];
+    for (let i = 0; i < all.length;) {
+      const step = 1 + rand(rand(4) === 0 ? 600 : 12);
+      got.push(...s.push(all.subarray(i, i + step)).map((f) => f.bytes));
+      i += step;
+    }
+    assert.deepEqual(got, want, `round ${round}`);
+    s.end();
+  }
+});
+
+Deno.test("PduStream hands out frames inside one chunk as views of it, without a copy", () => {
+  const chunk = concat(FAST_SHORT, FAST_LONG, FAST_SHORT.subarray(0, 3));
+  const s = new PduStream();
+  const frames = s.push(chunk);
+  assert.equal(frames.length, 2);
+  for (const f of frames) assert.equal(f.bytes.buffer, chunk.buffer);
+  // the frame split across chunks is joined: only it is copied
+  const [last] = s.push(FAST_SHORT.subarray(3));
+  assert.deepEqual(last.bytes, FAST_SHORT);
+});
+
 Deno.test("PduStream keeps a partial PDU pending and end() reports it", () => {
   const s = new PduStream();
   assert.deepEqual(s.push(SPEC_CONNECT_INITIAL.subarray(0, 100)), []);
