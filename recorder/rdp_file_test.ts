@@ -306,6 +306,71 @@ Deno.test("createRecordingWriter() reports queue_full without blocking when the 
   assert.ok(written.length >= 1); // what was in flight got written; no END follows
 });
 
+Deno.test("drained() resolves once the queue shrank to the mark, and at once when it is there", async () => {
+  const gates: (() => void)[] = [];
+  const sink = {
+    write(p: Uint8Array) {
+      return new Promise<number>((r) => gates.push(() => r(p.length)));
+    },
+    close() {},
+  };
+  const w = createRecordingWriter(sink, header, { maxPendingBytes: 1 << 20 });
+  await w.drained(1 << 20); // under the mark: at once
+  const chunk = new Uint8Array(50_000);
+  for (let i = 0; i < 8; i++) w.append(RecordType.SERVER_FASTPATH, chunk);
+  assert.ok(w.pendingBytes > 400_000);
+  let done = false;
+  const waiting = w.drained(100_000).then(() => (done = true));
+  // let the writes through one at a time: drained() waits until what is left is under the mark
+  while (w.pendingBytes > 100_000) {
+    assert.equal(done, false);
+    while (gates.length === 0) await new Promise((r) => setTimeout(r, 1));
+    gates.shift()!();
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await waiting;
+  assert.ok(done);
+  const closing = w.close();
+  for (let i = 0; i < 100 && w.pendingBytes > 0; i++) {
+    while (gates.length) gates.shift()!();
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  const stats = await closing;
+  assert.equal(stats.failed, null);
+  assert.equal(stats.records, 8);
+});
+
+Deno.test("the writer copies each record: a caller reusing its buffer changes nothing written", async () => {
+  const chunks: Uint8Array[] = [];
+  const sink = {
+    async write(p: Uint8Array) {
+      await new Promise((r) => setTimeout(r, 0));
+      chunks.push(p.slice());
+      return p.length;
+    },
+    close() {},
+  };
+  const w = createRecordingWriter(sink, header, { maxPendingBytes: 64 << 20 });
+  const buf = new Uint8Array(30_000); // several records per slab, and records across slab ends
+  for (let i = 0; i < 300; i++) assert.ok(w.append(RecordType.SERVER_FASTPATH, buf.fill(i & 0xff), i));
+  await w.close();
+  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) all.set(c, (at += c.length) - c.length);
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(`${dir}/r.rdprec`, all);
+    const records = (await collect(`${dir}/r.rdprec`)).filter((r) => r.type === RecordType.SERVER_FASTPATH);
+    assert.equal(records.length, 300);
+    records.forEach((r, i) => {
+      assert.equal(r.payload.length, 30_000);
+      assert.ok(r.payload.every((b) => b === (i & 0xff)), `record ${i}`);
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("createRecordingWriter() reports an io error when the disk is full", async () => {
   const full = await Deno.open("/dev/full", { write: true });
   const errors: RecordingWriteError[] = [];

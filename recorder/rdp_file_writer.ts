@@ -48,16 +48,20 @@ export interface RecordingWriter {
   /** Queue one record; `at` defaults to clock(). Returns false when the record was not accepted. */
   append(type: RecordType, payload: Uint8Array, at?: number): boolean;
   readonly pendingBytes: number;
+  /** Resolves once no more than `bytes` are pending (at once if so; also when the writer stops). */
+  drained(bytes: number): Promise<void>;
   readonly failed: RecordingWriteError | null;
   /** Flush, append END (unless failed) and close the file. Idempotent; never rejects. */
   close(): Promise<RecordingWriterStats>;
 }
 
 /**
- * Records are encoded straight into slabs of this size (one copy of each payload, no allocation per
- * record); the unwritten part of the current slab is what one disk write takes.
+ * Records are encoded straight into slabs (one copy of each payload, no allocation per record); the
+ * unwritten part of the current slab is what one disk write takes. A writer that falls behind gets
+ * bigger slabs, so it catches up with fewer, larger writes; a quiet one keeps a small slab.
  */
-const SLAB_BYTES = 128 << 10;
+const SLAB_MIN = 64 << 10;
+const SLAB_MAX = 1 << 20;
 
 /** Create `path` (must not exist) with mode 0600 and write the preamble; then stream records. */
 export async function openRecordingWriter(
@@ -106,6 +110,7 @@ class Writer implements RecordingWriter {
   #lastOffset = 0;
   #bytesWritten = 0;
   #records = 0;
+  #waiters: { bytes: number; resolve: () => void }[] = [];
   readonly #start: number;
 
   constructor(
@@ -125,6 +130,23 @@ class Writer implements RecordingWriter {
 
   get failed(): RecordingWriteError | null {
     return this.#failed;
+  }
+
+  drained(bytes: number): Promise<void> {
+    if (this.#pending <= bytes || this.#failed || !this.#fileOpen) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ bytes, resolve }));
+  }
+
+  /** Wake whoever waits for the queue to shrink to where it is now (or for good, when stopped). */
+  #wake(): void {
+    if (this.#waiters.length === 0) return;
+    const stopped = this.#failed !== null || !this.#fileOpen;
+    const still = [];
+    for (const w of this.#waiters) {
+      if (stopped || this.#pending <= w.bytes) w.resolve();
+      else still.push(w);
+    }
+    this.#waiters = still;
   }
 
   append(type: RecordType, payload: Uint8Array, at?: number): boolean {
@@ -184,7 +206,8 @@ class Writer implements RecordingWriter {
     const size = RECORD_HEADER_BYTES + payload.length;
     if (this.#slab === null || this.#fill + size > this.#slab.length) {
       this.#seal();
-      this.#slab = new Uint8Array(Math.max(SLAB_BYTES, size));
+      const want = Math.min(SLAB_MAX, Math.max(SLAB_MIN, this.#pending));
+      this.#slab = new Uint8Array(Math.max(want, size));
       this.#fill = this.#sealed = 0;
     }
     const at = this.#fill;
@@ -223,8 +246,9 @@ class Writer implements RecordingWriter {
       if (this.#queue.length === 0) this.#seal();
       if (this.#queue.length === 0 || this.#failed) {
         this.#running = false;
-        // an idle session keeps its slab only while it has room for more than a few records
-        if (this.#slab && this.#slab.length - this.#fill < SLAB_BYTES / 2) this.#slab = null;
+        // an idle session keeps a small slab, and only while it has room for more than a few records
+        const slab = this.#slab;
+        if (slab && (slab.length > SLAB_MIN || slab.length - this.#fill < SLAB_MIN / 2)) this.#slab = null;
         return;
       }
       const batch = this.#queue.shift()!;
@@ -239,6 +263,7 @@ class Writer implements RecordingWriter {
       }
       this.#pending -= batch.length;
       this.#bytesWritten += batch.length;
+      this.#wake();
     }
   }
 
@@ -267,6 +292,7 @@ class Writer implements RecordingWriter {
         new RecordingWriteError("io", `recording close failed: ${(e as Error).message}`, { cause: e }),
       );
     }
+    this.#wake();
   }
 }
 

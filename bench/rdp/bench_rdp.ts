@@ -127,7 +127,17 @@ async function roundTrips(t: { host: string; port: number }) {
   return { p50: pct(rtts, 0.5), p99: pct(rtts, 0.99) };
 }
 
+/** Wait until the proxy is idle: a closed recording is hashed and indexed after the session. */
+async function settle() {
+  for (let i = 0; i < 50; i++) {
+    const before = procStat(proxyProc.pid).ticks;
+    await new Promise((r) => setTimeout(r, 200));
+    if (procStat(proxyProc.pid).ticks - before <= 2) return;
+  }
+}
+
 async function throughput(t: { host: string; port: number }) {
+  await settle();
   const c = await connectClient(script, t.host, t.port);
   const total = BURST * script.bitmap.length;
   const proxyBefore = procStat(proxyProc.pid).ticks;

@@ -47,6 +47,14 @@ export class RecordingTap {
     return this.#writer ? this.#writer.pendingBytes : this.#earlyBytes;
   }
 
+  /** Resolves once no more than `bytes` wait for the disk (or the recording stopped). */
+  async drained(bytes: number): Promise<void> {
+    // not started yet: nothing to wait for but time (the early queue is bounded on its own)
+    if (!this.#opening) return await new Promise((r) => setTimeout(r, 5));
+    if (!this.#writer) await this.#opening;
+    if (this.#writer && !this.#failed) await this.#writer.drained(bytes);
+  }
+
   /** Create the file (mode 0600, directories 0700) and write the header. */
   start(header: RecordingHeader): Promise<void> {
     this.#opening ??= (async () => {

@@ -40,10 +40,12 @@ export interface RelayOptions {
   /** How long disconnect() lets final PDUs flush before destroying the sockets. */
   graceMs?: number;
   /**
-   * Recording backpressure: while this returns true, neither leg is read (checked every few ms), so a
-   * burst waits for the disk instead of overflowing the recording queue.
+   * Recording backpressure: while this returns true, neither leg is read, so a burst waits for the
+   * disk instead of overflowing the recording queue. Checked again when `caughtUp()` resolves, or
+   * every few ms without it.
    */
   throttled?: () => boolean;
+  caughtUp?: () => Promise<void>;
 }
 
 export class Relay {
@@ -58,7 +60,9 @@ export class Relay {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closedLegs = new Set<Duplex>();
   #throttled: () => boolean;
-  #throttle: ReturnType<typeof setInterval> | undefined;
+  #caughtUp: (() => Promise<void>) | undefined;
+  /** legs held for the recording: a polling timer, or true while waiting for caughtUp() */
+  #throttle: ReturnType<typeof setInterval> | true | undefined;
 
   private readonly client: Duplex;
   private readonly server: Duplex;
@@ -79,6 +83,7 @@ export class Relay {
     const server = this.server;
     this.#graceMs = opts.graceMs ?? 1000;
     this.#throttled = opts.throttled ?? (() => false);
+    this.#caughtUp = opts.caughtUp;
     this.done = new Promise((r) => (this.#resolve = r));
     this.closed = new Promise((r) => (this.#resolveClosed = r));
     this.#pipe("client", client, server, new PduStream(), (f) => hooks.clientFrame(f));
@@ -145,7 +150,9 @@ export class Relay {
         this.#destroy();
         return;
       }
-      if (out.length > 0 && !dst.write(out.length === 1 ? out[0] : join(out))) {
+      let flowing = true;
+      for (const run of contiguousRuns(out)) flowing = dst.write(run) && flowing;
+      if (!flowing) {
         this.#hold(src);
         dst.once("drain", () => {
           if (this.#throttle === undefined) this.#release(src);
@@ -183,23 +190,41 @@ export class Relay {
     if (this.#throttle !== undefined) return;
     this.#hold(this.client);
     this.#hold(this.server);
+    const caughtUp = this.#caughtUp;
+    if (caughtUp) {
+      this.#throttle = true;
+      const wait = (): void => {
+        caughtUp().then(() => {
+          if (this.#throttle !== true) return; // ended meanwhile
+          // not below the mark after all (never expected): look again shortly, never in a tight loop
+          if (!this.#ended && this.#throttled()) return void setTimeout(wait, 5);
+          this.#resumeAfterRecording();
+        });
+      };
+      return wait();
+    }
     this.#throttle = setInterval(() => {
-      if (this.#ended || !this.#throttled()) {
-        clearInterval(this.#throttle);
-        this.#throttle = undefined;
-        if (this.#ended) return;
-        // a leg also paused for socket backpressure resumes on its own 'drain'
-        if (this.client.writableNeedDrain !== true) this.#release(this.server);
-        if (this.server.writableNeedDrain !== true) this.#release(this.client);
-      }
+      if (this.#ended || !this.#throttled()) this.#resumeAfterRecording();
     }, 5);
+  }
+
+  #resumeAfterRecording(): void {
+    this.#stopThrottle();
+    if (this.#ended) return;
+    // a leg also paused for socket backpressure resumes on its own 'drain'
+    if (this.client.writableNeedDrain !== true) this.#release(this.server);
+    if (this.server.writableNeedDrain !== true) this.#release(this.client);
+  }
+
+  #stopThrottle(): void {
+    if (this.#throttle !== true) clearInterval(this.#throttle);
+    this.#throttle = undefined;
   }
 
   #finish(e: RelayEnd): void {
     if (this.#ended) return;
     this.#ended = e;
-    clearInterval(this.#throttle);
-    this.#throttle = undefined;
+    this.#stopThrottle();
     this.#resolve(e);
   }
 
@@ -223,21 +248,21 @@ export class Relay {
   }
 }
 
-/** The parts as one array: a view when they lie back to back in one buffer (frames passed through). */
-function join(parts: Uint8Array[]): Uint8Array {
-  const first = parts[0];
-  let end = first.byteOffset + first.length;
-  for (let i = 1; i < parts.length && end >= 0; i++) {
-    end = parts[i].buffer === first.buffer && parts[i].byteOffset === end ? end + parts[i].length : -1;
-  }
-  if (end >= 0) return new Uint8Array(first.buffer, first.byteOffset, end - first.byteOffset);
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
+/**
+ * The frames to send, merged where they lie back to back in one buffer (frames passed through
+ * unchanged): one write each, without copying the bytes.
+ */
+export function contiguousRuns(parts: Uint8Array[]): Uint8Array[] {
+  const runs: Uint8Array[] = [];
+  let run: Uint8Array | null = null;
   for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
+    if (run && p.buffer === run.buffer && p.byteOffset === run.byteOffset + run.length) {
+      run = new Uint8Array(run.buffer, run.byteOffset, run.length + p.length);
+    } else {
+      if (run) runs.push(run);
+      run = p;
+    }
   }
-  return out;
+  if (run) runs.push(run);
+  return runs;
 }

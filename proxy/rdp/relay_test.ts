@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import net from "node:net";
-import { Relay } from "./relay.ts";
+import { contiguousRuns, Relay } from "./relay.ts";
 import { RdpParseError } from "./pdu/mod.ts";
 
 /** Two connected socket pairs: [clientPeer, proxyClientSide] and [proxyServerSide, serverPeer]. */
@@ -175,3 +175,64 @@ for (const flooder of ["server", "client"] as const) {
     }
   });
 }
+
+Deno.test("contiguousRuns() merges frames lying back to back in one buffer, without copying", () => {
+  const chunk = new Uint8Array(100).map((_, i) => i);
+  const copy = chunk.slice(40, 60);
+  const runs = contiguousRuns([chunk.subarray(0, 10), chunk.subarray(10, 40), copy, chunk.subarray(60, 100)]);
+  assert.equal(runs.length, 3);
+  assert.deepEqual(runs.map((r) => [r.byteOffset, r.length]), [[0, 40], [0, 20], [60, 40]]);
+  assert.equal(runs[0].buffer, chunk.buffer);
+  assert.equal(runs[1], copy);
+  assert.deepEqual(contiguousRuns([]), []);
+  // a gap in the same buffer (a frame dropped or replaced) starts a new run
+  assert.equal(contiguousRuns([chunk.subarray(0, 10), chunk.subarray(20, 30)]).length, 2);
+});
+
+Deno.test("Relay stops reading while the recording is behind and resumes when it caught up", async () => {
+  const p = await pairs();
+  const [clientPeer, clientSide, serverSide, serverPeer] = p.sockets;
+  try {
+    let pending = 0; // bytes "waiting for the disk"
+    let wake: (() => void) | null = null;
+    let waits = 0;
+    const relay = new Relay(clientSide, serverSide, {
+      clientFrame: (f) => {
+        pending += f.bytes.length;
+        return f.bytes;
+      },
+      serverFrame: (f) => f.bytes,
+    }, {
+      throttled: () => pending > 100_000,
+      caughtUp: () => {
+        waits++;
+        return new Promise<void>((r) => (wake = r));
+      },
+    });
+    let got = 0;
+    serverPeer.on("data", (c: Uint8Array) => (got += c.length));
+    const size = 10_000;
+    for (let i = 0; i < 100; i++) clientPeer.write(frame(size, i)); // 1 MB
+    await new Promise((r) => setTimeout(r, 300));
+    // held: a little over the mark was read (what had arrived in the chunk that crossed it), no more
+    assert.equal(waits, 1);
+    const readWhileHeld = relay.bytes.fromClient;
+    assert.ok(readWhileHeld > 100_000 && readWhileHeld < 400_000, `read ${readWhileHeld}`);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(relay.bytes.fromClient, readWhileHeld, "nothing read while the recording is behind");
+    // the recording catches up each time it is waited for: everything goes through
+    const drain = setInterval(() => {
+      pending = 0;
+      wake?.();
+      wake = null;
+    }, 5);
+    while (got < 100 * size) await new Promise((r) => setTimeout(r, 10));
+    clearInterval(drain);
+    assert.equal(relay.bytes.fromClient, 100 * size);
+    assert.ok(waits >= 2);
+    relay.disconnect([], []);
+    await relay.closed;
+  } finally {
+    await p.close();
+  }
+});
