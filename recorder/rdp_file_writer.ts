@@ -60,7 +60,7 @@ export interface RecordingWriter {
  * unwritten part of the current slab is what one disk write takes. A writer that falls behind gets
  * bigger slabs, so it catches up with fewer, larger writes; a quiet one keeps a small slab.
  */
-const SLAB_MIN = 64 << 10;
+const SLAB_MIN = 32 << 10;
 const SLAB_MAX = 1 << 20;
 
 /** Create `path` (must not exist) with mode 0600 and write the preamble; then stream records. */
@@ -111,6 +111,7 @@ class Writer implements RecordingWriter {
   #bytesWritten = 0;
   #records = 0;
   #waiters: { bytes: number; resolve: () => void }[] = [];
+  #kickQueued = false;
   readonly #start: number;
 
   constructor(
@@ -218,7 +219,20 @@ class Writer implements RecordingWriter {
     slab.set(payload, at + RECORD_HEADER_BYTES);
     this.#fill += size;
     this.#pending += size;
-    this.#kick();
+    this.#kickSoon();
+  }
+
+  /**
+   * Start writing once the caller's task is done: the relay forwards the frame it just recorded
+   * before the file write is even issued (latency), and the records of one read go out in one write.
+   */
+  #kickSoon(): void {
+    if (this.#kickQueued) return;
+    this.#kickQueued = true;
+    queueMicrotask(() => {
+      this.#kickQueued = false;
+      this.#kick();
+    });
   }
 
   /** Queue what the current slab holds beyond what is queued already. */
