@@ -193,3 +193,51 @@ Deno.test("AsciicastWriter maskUnechoed: echoed input kept, unechoed masked when
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("AsciicastWriter records a keystroke and its echo after the relaying task, at their own times", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "d.cast");
+    let t = 0;
+    const w = await AsciicastWriter.create(path, { width: 80, height: 24, timestamp: 1700000000 }, {
+      monotonic: () => t,
+      maskUnechoed: { windowMs: 30 },
+    });
+    const lines = async () =>
+      (await Deno.readTextFile(path)).trim().split("\n").slice(1).map((l) => JSON.parse(l));
+    const key = new Uint8Array([0x61]); // the caller reuses its buffer: the writer keeps a copy
+    t = 10;
+    w.input(key);
+    key[0] = 0x62;
+    t = 10.4;
+    w.output(new Uint8Array([0x61]));
+    // held back while the task runs: nothing is decoded, masked or written yet
+    assert.deepEqual(await lines(), []);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(await lines(), [[0.01, "i", "a"], [0.0104, "o", "a"]]);
+    // a large chunk is recorded at once, after the small ones held back before it
+    t = 20;
+    w.output("x");
+    t = 21;
+    w.output(new TextEncoder().encode("y".repeat(5000)));
+    t = 22;
+    w.marker("note"); // a marker also comes after what was held back
+    const got = await (async () => {
+      await new Promise((r) => setTimeout(r, 20));
+      return (await lines()).slice(2);
+    })();
+    assert.deepEqual(got.map((e) => [e[0], e[1], e[2].length]), [[0.02, "o", 1], [0.021, "o", 5000], [
+      0.022,
+      "m",
+      4,
+    ]]);
+    // close records what is still held back
+    t = 30;
+    w.input("q");
+    w.output("q");
+    await w.close();
+    assert.deepEqual((await lines()).slice(-2), [[0.03, "i", "q"], [0.03, "o", "q"]]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
