@@ -32,6 +32,12 @@ export async function checkRdpCertPin(
   actor: string,
 ): Promise<CertPinCheck> {
   const fp = normaliseCertFingerprint(fingerprint);
+  // every connection after the first: one read, not a write transaction (~3 ms of each RDP setup)
+  const [known] = await sql<{ rdp_cert_sha256: string | null }[]>`
+    SELECT rdp_cert_sha256 FROM servers WHERE id = ${serverId}`;
+  if (!known) throw new NotFoundError("server", String(serverId));
+  if (known.rdp_cert_sha256 !== null) return known.rdp_cert_sha256 === fp ? "match" : "mismatch";
+  // first use: pin in one transaction (another connection may pin first; its pin is then compared)
   return await sql.begin(async (tx) => {
     const r = await tx<
       { name: string }[]
