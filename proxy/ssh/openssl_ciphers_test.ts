@@ -274,3 +274,19 @@ Deno.test("replaceCipher() moves ssh2's own AES-GCM and chacha20-poly1305 to lib
     release(d);
   }
 });
+
+Deno.test("allocPacket() never hands out bytes of a packet still held (packets share slabs)", () => {
+  const k = keysFor("aes128-gcm@openssh.com");
+  const c = makeCipher("openssl", k, () => {});
+  try {
+    const held: { packet: Uint8Array; fill: number }[] = [];
+    for (let i = 0; i < 400; i++) {
+      const packet = c.allocPacket(randomSize()) as Uint8Array;
+      packet.fill(i & 0xff);
+      held.push({ packet, fill: i & 0xff });
+    }
+    for (const h of held) assert.ok(h.packet.every((b) => b === h.fill));
+  } finally {
+    release(c);
+  }
+});
