@@ -193,6 +193,8 @@ export class AsciicastWriter {
       if (e.code === "o") this.#outputAt(e.data, e.at);
       else this.#inputAt(e.data, e.at);
     }
+    // what was held back may be all that made the queue full, and the mask may hold it on: say so
+    if (!this.full) this.#wakeDrain();
   }
 
   #output(text: string, now: number): void {
