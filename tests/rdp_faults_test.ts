@@ -92,6 +92,14 @@ Deno.test({
       assert.equal(errors.length, 4, JSON.stringify(errors));
       assert.deepEqual(errors.map((e) => e.details.phase), ["x224", "x224", "relay", "relay"]);
       assert.ok(errors.slice(2).every((e) => e.details.side === "client"));
+      // connections that ended before their recording started leave nothing to seal: no false alarm
+      await eventually(
+        () => env.proxy.liveConnections().every((c) => c.activated),
+        10_000,
+        "the bad connections gone",
+      );
+      await env.proxy.auditsSettled();
+      assert.equal((await audits(env.db.sql, "recording.seal_failed")).length, 0);
       // the real session is untouched
       assert.ok(env.proxy.liveConnections().some((c) => c.activated));
       assert.equal(await within(client.process.child.status.then(() => "exited"), 500, "running"), "running");

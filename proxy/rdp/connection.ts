@@ -718,7 +718,14 @@ export class ProxiedConnection implements LiveConnection {
       const stats = await recording.close();
       const endedAt = new Date();
       if (recordingRow !== null) {
-        await this.p.registry.finishRecording(session, recordingRow, stats?.bytesWritten ?? 0, endedAt)
+        const written = stats !== null; // null: the file was never created
+        await this.p.registry.finishRecording(
+          session,
+          recordingRow,
+          stats?.bytesWritten ?? 0,
+          endedAt,
+          written,
+        )
           .catch((e) => this.p.log.error("cannot finish RDP recording row", { error: (e as Error).message }));
       }
       await this.p.registry.connectionEnded(session, this, { ...end, endedAt });

@@ -179,11 +179,21 @@ export class SessionRegistry {
     return rowId;
   }
 
-  async finishRecording(s: LogicalSession, rowId: number, size: number, endedAt: Date): Promise<void> {
+  /**
+   * `written`: the file exists (false when the connection ended before its recording could start, e.g. a
+   * malformed PDU right after TLS: there is nothing to seal, and a "seal failed" would be a false alarm).
+   */
+  async finishRecording(
+    s: LogicalSession,
+    rowId: number,
+    size: number,
+    endedAt: Date,
+    written = true,
+  ): Promise<void> {
     const r = s.recordings.find((x) => x.rowId === rowId);
     if (r) r.size = size;
     await finishRecording(this.o.sql, rowId, size, endedAt);
-    await this.o.seal?.(rowId, s.sessionId);
+    if (written) await this.o.seal?.(rowId, s.sessionId);
     if (r) this.o.recordingClosed?.(rowId, r.path);
   }
 
