@@ -4,11 +4,9 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import { join } from "node:path";
-import { createPolicy } from "../db/policies.ts";
-import { createServer } from "../db/servers.ts";
-import { createUser } from "../db/users.ts";
+import { grantWeb1 } from "./helpers/granted_ssh.ts";
 import { createTestDb } from "./helpers/test_db.ts";
-import { freePort, makeKey, startSshd, waitForPort } from "./helpers/sshd.ts";
+import { freePort, startSshd, waitForPort } from "./helpers/sshd.ts";
 import { ssh } from "./helpers/ssh_clients.ts";
 
 const LIMIT = 300;
@@ -17,31 +15,12 @@ const FLOOD = 1500;
 Deno.test("a flood past the descriptor limit is refused, and the listener goes on accepting logins", async () => {
   const dir = await Deno.makeTempDir({ prefix: "jh-fd-" });
   const db = await createTestDb();
-  const client = await makeKey(dir, "client");
   const data = join(dir, "data");
-  await Deno.mkdir(join(data, "ssh", "backend_keys"), { recursive: true, mode: 0o700 });
-  const appliance = await makeKey(join(data, "ssh", "backend_keys"), "b");
-  const sshd = await startSshd({ authorizedKeys: [appliance.pub] });
+  const sshd = await startSshd();
   const port = freePort();
   let proxy: Deno.ChildProcess | null = null;
   try {
-    await createUser(
-      db.sql,
-      { name: "fd", sourceIps: [{ cidr: "127.0.0.0/8" }], sshKeys: [client.pub] },
-      "t",
-    );
-    await createServer(
-      db.sql,
-      { name: "b", address: sshd.host, sshPort: sshd.port, poolIp: "none" },
-      "t",
-      null,
-    );
-    await createPolicy(db.sql, {
-      user: "fd",
-      server: "b",
-      validFrom: new Date(Date.now() - 60_000),
-      validUntil: new Date(Date.now() + 3_600_000),
-    }, "t");
+    const client = await grantWeb1(db.sql, { sshd, sourceIp: "127.0.0.0/8", keyDir: dir, dataDir: data });
     proxy = new Deno.Command("prlimit", {
       args: [
         `--nofile=${LIMIT}:${LIMIT}`,
@@ -61,7 +40,7 @@ Deno.test("a flood past the descriptor limit is refused, and the listener goes o
     }).spawn();
     await waitForPort("127.0.0.1", port, 30_000);
     const login = () =>
-      ssh({ bind: "127.0.0.1", key: client.path }, port, "127.0.0.1", `${sshd.user}@b`, ["echo", "in"]);
+      ssh({ bind: "127.0.0.1", key: client.path }, port, "127.0.0.1", `${sshd.user}@web1`, ["echo", "in"]);
     assert.equal((await login()).stdout.trim(), "in");
 
     // more connections than the proxy may hold descriptors, from many sources, all held open at once
