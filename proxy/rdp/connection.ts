@@ -681,8 +681,10 @@ export class ProxiedConnection implements LiveConnection {
       this.#state = state;
       const relay = new Relay(relayLeg(this.#clientTls!), relayLeg(this.#backend!), state, {
         graceMs: this.p.timeouts.closeGraceMs,
-        throttled: () => recording.pendingBytes > RECORDING_HIGH_WATER,
-        caughtUp: () => recording.drained(RECORDING_HIGH_WATER / 2),
+        recording: {
+          behind: () => recording.pendingBytes > RECORDING_HIGH_WATER,
+          caughtUp: () => recording.drained(RECORDING_HIGH_WATER / 2),
+        },
       });
       this.#relay = relay;
       if (this.#termination) this.#applyTermination();

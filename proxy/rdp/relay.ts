@@ -40,12 +40,15 @@ export interface RelayOptions {
   /** How long disconnect() lets final PDUs flush before destroying the sockets. */
   graceMs?: number;
   /**
-   * Recording backpressure: while this returns true, neither leg is read, so a burst waits for the
-   * disk instead of overflowing the recording queue. Checked again when `caughtUp()` resolves, or
-   * every few ms without it.
+   * Recording backpressure: while `behind()`, neither leg is read, so a burst waits for the disk
+   * instead of overflowing the recording queue; reading resumes when `caughtUp()` resolves.
    */
-  throttled?: () => boolean;
-  caughtUp?: () => Promise<void>;
+  recording?: RecordingBackpressure;
+}
+
+export interface RecordingBackpressure {
+  behind(): boolean;
+  caughtUp(): Promise<void>;
 }
 
 export class Relay {
@@ -59,10 +62,9 @@ export class Relay {
   #graceMs: number;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closedLegs = new Set<Duplex>();
-  #throttled: () => boolean;
-  #caughtUp: (() => Promise<void>) | undefined;
-  /** legs held for the recording: a polling timer, or true while waiting for caughtUp() */
-  #throttle: ReturnType<typeof setInterval> | true | undefined;
+  #recording: RecordingBackpressure | undefined;
+  /** both legs are held until the recording caught up */
+  #heldForRecording = false;
 
   private readonly client: Duplex;
   private readonly server: Duplex;
@@ -82,8 +84,7 @@ export class Relay {
     const client = this.client;
     const server = this.server;
     this.#graceMs = opts.graceMs ?? 1000;
-    this.#throttled = opts.throttled ?? (() => false);
-    this.#caughtUp = opts.caughtUp;
+    this.#recording = opts.recording;
     this.done = new Promise((r) => (this.#resolve = r));
     this.closed = new Promise((r) => (this.#resolveClosed = r));
     this.#pipe("client", client, server, new PduStream(), (f) => hooks.clientFrame(f));
@@ -155,10 +156,10 @@ export class Relay {
       if (!flowing) {
         this.#hold(src);
         dst.once("drain", () => {
-          if (this.#throttle === undefined) this.#release(src);
+          if (!this.#heldForRecording) this.#release(src);
         });
       }
-      if (this.#throttled()) this.#pauseForRecording();
+      if (this.#recording?.behind()) this.#pauseForRecording(this.#recording);
     });
     src.on("error", (e: Error) => {
       this.#finish({ reason: "closed", side, error: e });
@@ -186,45 +187,34 @@ export class Relay {
   }
 
   /** Stop reading both legs until the recording has caught up. */
-  #pauseForRecording(): void {
-    if (this.#throttle !== undefined) return;
+  #pauseForRecording(recording: RecordingBackpressure): void {
+    if (this.#heldForRecording) return;
+    this.#heldForRecording = true;
     this.#hold(this.client);
     this.#hold(this.server);
-    const caughtUp = this.#caughtUp;
-    if (caughtUp) {
-      this.#throttle = true;
-      const wait = (): void => {
-        caughtUp().then(() => {
-          if (this.#throttle !== true) return; // ended meanwhile
-          // not below the mark after all (never expected): look again shortly, never in a tight loop
-          if (!this.#ended && this.#throttled()) return void setTimeout(wait, 5);
-          this.#resumeAfterRecording();
-        });
-      };
-      return wait();
-    }
-    this.#throttle = setInterval(() => {
-      if (this.#ended || !this.#throttled()) this.#resumeAfterRecording();
-    }, 5);
+    const wait = (): void => {
+      recording.caughtUp().then(() => {
+        if (!this.#heldForRecording) return; // ended meanwhile
+        // not below the mark after all (never expected): look again shortly, never in a tight loop
+        if (!this.#ended && recording.behind()) return void setTimeout(wait, 5);
+        this.#resumeAfterRecording();
+      });
+    };
+    wait();
   }
 
   #resumeAfterRecording(): void {
-    this.#stopThrottle();
+    this.#heldForRecording = false;
     if (this.#ended) return;
     // a leg also paused for socket backpressure resumes on its own 'drain'
     if (this.client.writableNeedDrain !== true) this.#release(this.server);
     if (this.server.writableNeedDrain !== true) this.#release(this.client);
   }
 
-  #stopThrottle(): void {
-    if (this.#throttle !== true) clearInterval(this.#throttle);
-    this.#throttle = undefined;
-  }
-
   #finish(e: RelayEnd): void {
     if (this.#ended) return;
     this.#ended = e;
-    this.#stopThrottle();
+    this.#heldForRecording = false;
     this.#resolve(e);
   }
 

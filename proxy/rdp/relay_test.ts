@@ -203,10 +203,12 @@ Deno.test("Relay stops reading while the recording is behind and resumes when it
       },
       serverFrame: (f) => f.bytes,
     }, {
-      throttled: () => pending > 100_000,
-      caughtUp: () => {
-        waits++;
-        return new Promise<void>((r) => (wake = r));
+      recording: {
+        behind: () => pending > 100_000,
+        caughtUp: () => {
+          waits++;
+          return new Promise<void>((r) => (wake = r));
+        },
       },
     });
     let got = 0;
