@@ -288,8 +288,8 @@ export class AsciicastWriter {
   #push(line: string): void {
     this.#queue.push(line);
     this.#queued += line.length;
-    // written at once: delaying small queues (tried, 20 ms) did not shorten the echo round trip, and a reader
-    // could see a recording before its last batch
+    // written as soon as queued (keystrokes are already queued after their relaying task, #defer): a further
+    // delay (tried, 20 ms) did not shorten the echo round trip, and a reader could miss the last batch
     this.#pumping ??= this.#pump();
   }
 
