@@ -3,20 +3,10 @@
 // proven) → policy decision → backend X.224 + TLS (+ CredSSP with a credential) → session row → relay
 // through the MITM state machine with recording → close. No backend is contacted before the decision.
 // Any failure ends this connection only, with an audit row saying why.
-import { storedRecordingPath } from "../../recorder/recording_file.ts";
 import type net from "node:net";
-import { join } from "node:path";
 import type { TerminationReason } from "../../db/sessions.ts";
+import { type Allow, redactRdpMfaCode, type Server } from "../../policy/mod.ts";
 import {
-  type Allow,
-  identifySource,
-  parseRdpUserName,
-  type RdpSecurity,
-  redactRdpMfaCode,
-  type Server,
-} from "../../policy/mod.ts";
-import {
-  type ClientInfoLogon,
   type ConnectionRequest,
   encodeConnectionConfirm,
   encodeDisconnectProviderUltimatum,
@@ -24,7 +14,6 @@ import {
   ERRINFO_RPC_INITIATED_DISCONNECT,
   ERRINFO_SERVER_DENIED_CONNECTION,
   ERRINFO_SERVER_INSUFFICIENT_PRIVILEGES,
-  HYBRID_REQUIRED_BY_SERVER,
   parseConnectionRequest,
   PROTOCOL_HYBRID_EX,
   PROTOCOL_SSL,
@@ -32,42 +21,26 @@ import {
   RN_PROVIDER_INITIATED,
 } from "./pdu/mod.ts";
 import { acceptTls, readPlainTpkt, relayLeg, type TlsLeg, writeAll } from "./handshake.ts";
-import { type Backend, BackendError, openBackend } from "./backend.ts";
-import { verifyBackendCert } from "./backend_cert.ts";
 import { type ConnectionOutcome, connectionOutcome } from "./connection_end.ts";
-import { type Admission, admit, plainIp, routeServer } from "./admission.ts";
+import { type Admission, admit, plainIp } from "./admission.ts";
 import { timedDecision } from "../worker_metrics.ts";
-import {
-  accessDenied,
-  accessGranted,
-  type AuditContext,
-  backendFailed,
-  certRefused,
-  credentialUsed,
-  mfaFailed,
-  mfaOk,
-  nlaFailed,
-  protocolError,
-} from "./audit.ts";
+import { accessDenied, accessGranted, type AuditContext, protocolError } from "./audit.ts";
 import { FrameRefused, RdpProxyError } from "./errors.ts";
 import { gateClientInfoLogin } from "./login_gate.ts";
 import { type LegRewrites, MitmState } from "./mitm_state.ts";
-import { ConnectionTap } from "./connection_tap.ts";
-import { RecordingTap } from "./recording_tap.ts";
+import { openConnectionRecording } from "./connection_recording.ts";
 import { Relay } from "./relay.ts";
 import { refuseInsideTls, refuseNegotiation, refuseWithErrorInfo } from "./refusal.ts";
 import { type LiveConnection, type LogicalSession, sessionKey } from "./session_registry.ts";
 import type { ProxyContext } from "./proxy_context.ts";
-import { backendRequestedProtocols, chooseClientProtocol, isNla } from "./negotiation.ts";
-import type { Logon } from "./nla_steps.ts";
-import {
-  AUTHZ_ACCESS_DENIED,
-  AUTHZ_SUCCESS,
-  encodeEarlyUserAuthResult,
-  parseEarlyUserAuthResult,
-} from "./nla/early_auth.ts";
-import { type LogonPlan, planBackendLogon, type VaultEntry } from "./backend_logon.ts";
-import { readExactly, writeMessage } from "./nla_io.ts";
+import { isNla } from "./negotiation.ts";
+import { injectedLogon, setUpBackend } from "./backend_setup.ts";
+import { chooseClientLeg } from "./client_leg.ts";
+import { AUTHZ_ACCESS_DENIED, AUTHZ_SUCCESS, encodeEarlyUserAuthResult } from "./nla/early_auth.ts";
+import type { LogonPlan } from "./backend_logon.ts";
+import { writeMessage } from "./nla_io.ts";
+import { checkSecondFactor } from "./second_factor.ts";
+import { authenticateClient, clientInfoLogon, planLogon, type Proven } from "./nla_logon.ts";
 
 /** Above this many bytes waiting for the disk, the relay stops reading until the recording caught up. */
 const RECORDING_HIGH_WATER = 2 * 1024 * 1024;
@@ -92,46 +65,6 @@ interface Negotiated {
   frame: Uint8Array;
   /** The protocol selected for the client leg. */
   protocol: number;
-}
-
-/** A server's rdp_security; an unroutable connection gets the TLS-only refusal path. */
-function serverSecurity(server: Server | undefined): RdpSecurity {
-  return server?.rdpSecurity ?? "tls";
-}
-
-/** The user NLA proved, and what they typed. */
-interface Proven {
-  jumpUser: string;
-  /** The vaulted login named after '+' in the user name, or null. */
-  namedLogin: string | null;
-  /** TSCredentials with the verification code taken off the user name: the jump password is never
-   *  forwarded except by passthrough. */
-  logon: Logon;
-  /** The verification code typed after the user name, or null. */
-  mfaCode: string | null;
-}
-
-type SecondFactorCheck = { ok: true } | { ok: false; reason: string; detail: string };
-
-/**
- * What the backend sees in the Client Info. TLS clients typed their Windows logon themselves: kept.
- * NLA clients typed their jump password: never forwarded; the backend gets the injected logon (no
- * password over NLA, where CredSSP carried it) or just the user name to prompt for.
- */
-function clientInfoLogon(
-  proven: Logon | null,
-  backendLogon: Logon | null,
-  backendProtocol: number,
-): ClientInfoLogon | undefined {
-  if (backendLogon) {
-    return {
-      domain: backendLogon.domain,
-      userName: backendLogon.user,
-      password: isNla(backendProtocol) ? "" : backendLogon.password,
-    };
-  }
-  if (proven) return { domain: proven.domain, userName: proven.user, password: "" };
-  return undefined;
 }
 
 export class ProxiedConnection implements LiveConnection {
@@ -238,33 +171,12 @@ export class ProxiedConnection implements LiveConnection {
     this.#ctx.routingToken = cr.routingToken;
     // the target is known from the dialled address before anyone authenticates: its rdp_security
     // decides what the client leg may use
-    const snapshot = this.p.snapshots.get();
-    const target = snapshot ? routeServer(snapshot, this.#ctx.localAddress, this.#ctx.localPort) : undefined;
-    const security = serverSecurity(target);
-    // without CredSSP (no appliance key) "any" means TLS, and "nla" refuses everyone: never fail open
-    let choice = chooseClientProtocol(
+    const { choice, target } = await chooseClientLeg(
+      this.p,
       cr.negReq?.requestedProtocols ?? null,
-      !this.p.nla && security === "any" ? "tls" : security,
+      this.sourceIp,
+      this.#ctx,
     );
-    if (choice.ok && isNla(choice.protocol) && security === "any" && snapshot && this.p.nla) {
-      // "any" keeps TLS clients working; a known caller who cannot pass NLA yet (no password, or one set
-      // before NT hashes were kept) is not pushed into a logon that must fail: TLS, as before
-      const source = identifySource(snapshot, this.sourceIp);
-      const can = source.kind === "user" &&
-        await this.p.nla.canAuthenticate(source.user.name).catch(() => true); // the logon will say why
-      if (source.kind === "user" && !can) {
-        this.p.log.debug("NLA not offered: the source's user has no NT hash yet", { user: source.user.name });
-        choice = chooseClientProtocol(cr.negReq?.requestedProtocols ?? null, "tls");
-      }
-    }
-    if (choice.ok && isNla(choice.protocol) && !this.p.nla) {
-      choice = {
-        ok: false,
-        failureCode: HYBRID_REQUIRED_BY_SERVER,
-        reason: "nla_required",
-        detail: "the server requires NLA, which is off (the appliance key could not be loaded)",
-      };
-    }
     if (!choice.ok) {
       this.#ctx.serverName = target?.name;
       await this.#refuse(cr, choice.failureCode);
@@ -306,17 +218,23 @@ export class ProxiedConnection implements LiveConnection {
     let plan: LogonPlan | null = null;
     if (isNla(protocol)) {
       this.#phase = "client_nla";
-      proven = await this.#authenticateClient(material.cert);
+      proven = await authenticateClient(
+        this.p,
+        this.#ctx,
+        this.#clientTls.stream,
+        this.sourceIp,
+        material.cert,
+      );
       if (!proven) return;
       this.provenUser = proven.jumpUser;
       // every check but the second factor, which is checked next (a code is not spent on a denial)
       a = this.#admit(proven.jumpUser, proven.namedLogin ?? undefined, true);
       if (a.allowed) {
-        const mfa = await this.#secondFactor(a.decision, a.server, proven.mfaCode);
+        const mfa = await checkSecondFactor(this.p, this.#ctx, a.decision, a.server, proven.mfaCode, true);
         if (!mfa.ok) a = this.#denied(a, mfa);
       }
       if (a.allowed) {
-        plan = await this.#planLogon(a.server, a.decision, proven);
+        plan = await planLogon(this.p, a.server, a.decision, proven);
         if (plan.kind === "deny") {
           a = {
             allowed: false,
@@ -334,7 +252,7 @@ export class ProxiedConnection implements LiveConnection {
       }
     } else if (a.allowed) {
       // no NLA, no code: refused where the user has a factor (where one is demanded, admit refused)
-      const mfa = await this.#secondFactor(a.decision, a.server, null);
+      const mfa = await checkSecondFactor(this.p, this.#ctx, a.decision, a.server, null, false);
       if (!mfa.ok) a = this.#denied(a, mfa);
     }
     if (!a.allowed) return await this.#denyAfterTls(cr, a);
@@ -351,52 +269,16 @@ export class ProxiedConnection implements LiveConnection {
     this.p.audit(accessGranted(this.#ctx, a.decision.policyId, a.decision.validUntil));
 
     this.#phase = "backend";
-    const backendLogon = plan && (plan.kind === "vault" || plan.kind === "passthrough") ? plan.logon : null;
-    const where = `${server.address}:${server.rdpPort}`;
-    let backend: Backend;
-    try {
-      backend = await openBackend(
-        server,
-        crFrame,
-        backendRequestedProtocols(backendLogon !== null && this.p.nla !== undefined),
-        t,
-        (sock) => (this.#backendSock = sock),
-      );
-      this.#backend = backend.leg;
-    } catch (e) {
-      let reason: string = e instanceof BackendError ? e.reason : "unreachable";
-      let message = (e as Error).message;
-      if (reason === "nla_required" && plan?.kind === "none") {
-        // the backend asked for NLA at the negotiation; no credential was, or will be, sent to it
-        reason = "passthrough_disabled";
-        message = `the backend requires Network Level Authentication; password passthrough is off for ` +
-          `server ${server.name} and its vault holds no credential (store one with \`jumphost server ` +
-          `credential\`, or turn passthrough on)`;
-      }
-      this.p.audit(backendFailed(this.#ctx, where, message, reason));
-      this.p.log.warn("RDP backend failed", { server: server.name, error: (e as Error).message });
+    const backend = await setUpBackend(this.p, this.#ctx, {
+      server,
+      crFrame,
+      plan,
+      onSocket: (sock) => (this.#backendSock = sock),
+      onLeg: (leg) => (this.#backend = leg),
+      onPhase: (phase) => (this.#phase = phase),
+    });
+    if (!backend) {
       return await this.#refuseAfterTls(cr, AUTHZ_ACCESS_DENIED, ERRINFO_SERVER_DENIED_CONNECTION);
-    }
-    const cert = await verifyBackendCert(this.p.certPins, server.id, backend.leg.stream);
-    if (!cert.ok) {
-      this.p.audit(certRefused(this.#ctx, where, cert.sha256, cert.detail));
-      this.p.log.warn("RDP backend certificate refused", { server: server.name, sha256: cert.sha256 });
-      return await this.#refuseAfterTls(cr, AUTHZ_ACCESS_DENIED, ERRINFO_SERVER_DENIED_CONNECTION);
-    }
-    if (plan?.kind === "vault") {
-      this.p.audit(
-        credentialUsed(this.#ctx, plan.login, isNla(backend.selectedProtocol) ? "nla" : "client_info"),
-      );
-    }
-    if (isNla(backend.selectedProtocol)) {
-      this.#phase = "backend_nla";
-      try {
-        await this.#authenticateBackend(backend, backendLogon!);
-      } catch (e) {
-        this.p.audit(backendFailed(this.#ctx, where, (e as Error).message, "nla_failed"));
-        this.p.log.warn("RDP backend NLA failed", { server: server.name, error: (e as Error).message });
-        return await this.#refuseAfterTls(cr, AUTHZ_ACCESS_DENIED, ERRINFO_SERVER_DENIED_CONNECTION);
-      }
     }
     if (protocol === PROTOCOL_HYBRID_EX) {
       await writeMessage(this.#clientTls.stream, encodeEarlyUserAuthResult(true));
@@ -416,7 +298,7 @@ export class ProxiedConnection implements LiveConnection {
     this.#untrack = this.p.track(this);
     await this.#relayAndRecord(cr, server, session, index, {
       serverSelectedProtocol: backend.selectedProtocol,
-      logon: clientInfoLogon(proven?.logon ?? null, backendLogon, backend.selectedProtocol),
+      logon: clientInfoLogon(proven?.logon ?? null, injectedLogon(plan), backend.selectedProtocol),
     });
   }
 
@@ -453,130 +335,6 @@ export class ProxiedConnection implements LiveConnection {
       userName: a.decision.userName,
       policyIds: a.decision.policyIds,
     };
-  }
-
-  /**
-   * The second factor, as SSH asks for it: required where the user has a factor (pending or active) or the
-   * decision demands one. The code comes after the NLA user name (alice#123456); it is checked once the
-   * password is proven and the policy allows, before any backend is contacted. Audited either way.
-   */
-  async #secondFactor(d: Allow, server: Server, code: string | null): Promise<SecondFactorCheck> {
-    const owner = { kind: "user" as const, id: d.userId, name: d.userName };
-    const example = `${d.userName}${this.p.mfaSeparator}123456`;
-    let has: boolean;
-    try {
-      if (!this.p.mfa) throw new Error("second factors are not available to this proxy");
-      has = await this.p.mfa.has(owner);
-    } catch (e) {
-      this.p.log.error("cannot look up the user's second factor", { user: d.userName, error: String(e) });
-      return { ok: false, reason: "mfa_unavailable", detail: `second factor lookup failed: ${String(e)}` };
-    }
-    if (!has) {
-      if (d.requireMfa) {
-        return {
-          ok: false,
-          reason: "mfa_not_enrolled",
-          detail:
-            `a second factor is required for ${d.userName} on ${server.name} and they have none enrolled`,
-        };
-      }
-      if (code === null) return { ok: true };
-      return {
-        ok: false,
-        reason: "mfa_not_enrolled",
-        detail: `a verification code was given after the user name, but ${d.userName} has no factor enrolled`,
-      };
-    }
-    if (code === null) {
-      return {
-        ok: false,
-        reason: "mfa_required",
-        detail: isNla(this.#clientProtocol)
-          ? `${d.userName} has a second factor: type the code after the user name (${example})`
-          : `${d.userName} has a second factor, which RDP without NLA cannot carry (connect with NLA as ${example})`,
-      };
-    }
-    const r = await this.p.mfa!.verify(owner, code, new Date(this.p.clock.now()));
-    if (!r.ok) {
-      this.p.audit(mfaFailed(this.#ctx, r.reason));
-      return {
-        ok: false,
-        reason: r.reason === "unreadable" ? "mfa_unavailable" : `mfa_${r.reason}`,
-        detail: r.reason === "unreadable"
-          ? "the TOTP secret cannot be opened (appliance key)"
-          : `verification code refused: ${r.reason}`,
-      };
-    }
-    this.p.audit(mfaOk(this.#ctx, r.method, r.confirmedNow));
-    return { ok: true };
-  }
-
-  /** The vault (or passthrough, where allowed) decides what the backend gets; the vault read fails closed. */
-  async #planLogon(server: Server, decision: Allow, proven: Proven): Promise<LogonPlan> {
-    let vault: VaultEntry[] = [];
-    if (this.p.vault) {
-      const r = await this.p.vault.credentialsFor(server.id);
-      if (!r.ok) {
-        this.p.log.error("cannot read the server's credential vault", {
-          server: server.name,
-          error: r.detail,
-        });
-        return { kind: "deny", reason: "credential_unreadable", detail: r.detail };
-      }
-      vault = r.credentials;
-    }
-    return planBackendLogon({
-      serverName: server.name,
-      jumpUser: proven.jumpUser,
-      typed: { domain: proven.logon.domain, password: proven.logon.password },
-      namedLogin: proven.namedLogin,
-      vault,
-      allowedLogins: decision.logins,
-      passthrough: server.passwordPassthrough,
-    });
-  }
-
-  /** CredSSP with the client; null when it failed (the client was told, the failure audited). */
-  async #authenticateClient(certificatePem: string): Promise<Proven | null> {
-    const nla = this.p.nla;
-    if (!nla) throw new RdpProxyError("protocol", "NLA selected without a CredSSP implementation");
-    const r = await nla.acceptClient(this.#clientTls!.stream, {
-      sourceIp: this.sourceIp,
-      certificatePem,
-      timeoutMs: this.p.timeouts.nlaMs,
-    });
-    if (!r.ok) {
-      if (r.userName) this.#ctx.userName = r.userName;
-      this.p.metrics?.denials.inc({ protocol: "rdp", reason: r.reason });
-      this.p.audit(nlaFailed(this.#ctx, r.action, r.reason, r.detail));
-      return null;
-    }
-    // the NTLM proof covered these names (the code included); the credential parser already accepted them
-    const name = parseRdpUserName(r.logon.domain, r.logon.user, this.p.mfaSeparator);
-    this.#ctx.userName = name.jumpUser;
-    return {
-      jumpUser: name.jumpUser,
-      namedLogin: name.backendLoginText,
-      logon: { ...r.logon, user: name.user },
-      mfaCode: name.mfaCode,
-    };
-  }
-
-  async #authenticateBackend(backend: Backend, logon: Logon): Promise<void> {
-    const nla = this.p.nla!;
-    const t = this.p.timeouts.handshakeStepMs;
-    await nla.authenticateBackend(backend.leg.stream, logon, { timeoutMs: t });
-    if (backend.selectedProtocol === PROTOCOL_HYBRID_EX) {
-      const r = parseEarlyUserAuthResult(
-        await readExactly(backend.leg.stream, 4, t, "Early User Authorization"),
-      );
-      if (!r.ok) {
-        throw new BackendError(
-          `the backend refused the user after NLA (authorization result ${r.code})`,
-          "nla_failed",
-        );
-      }
-    }
   }
 
   async #denyBeforeTls(cr: ConnectionRequest, a: Extract<Admission, { allowed: false }>): Promise<void> {
@@ -618,61 +376,20 @@ export class ProxiedConnection implements LiveConnection {
     index: number,
     legs: LegRewrites,
   ) {
-    const startedAt = new Date();
-    const day = startedAt.toISOString().slice(0, 10);
-    const enc = this.p.recordingEncryption ?? null;
-    const base = join(this.p.recordingsDir, "rdp", day, `${session.sessionId}-${index}.rdprec`);
-    const path = storedRecordingPath(base, enc); // + ".age" when encrypted
+    const { recording, tap } = openConnectionRecording(this.p, {
+      session,
+      index,
+      server,
+      userName: () => this.decision.userName,
+      source: { address: this.sourceIp, port: this.#ctx.sourcePort },
+      cookie: cr.cookie,
+      startedAt: new Date(),
+      terminate: (reason, detail) => this.terminate(reason, detail),
+    });
     let recordingRow: number | null = null;
     let end: ConnectionOutcome = { reason: "normal", detail: null, final: false };
-    const recording = new RecordingTap(
-      base,
-      (msg) => {
-        // by default no unrecorded sessions: a recording that cannot be written ends the connection (fail
-        // closed); with on_recording_failure = continue the connection goes on unrecorded. Either way: said.
-        const disconnect = (this.p.onRecordingFailure ?? "disconnect") === "disconnect";
-        this.p.log.error(
-          disconnect
-            ? "RDP recording failed; ending the connection"
-            : "RDP recording failed; going on unrecorded",
-          { session: session.sessionId, error: msg, path },
-        );
-        this.p.audit({
-          actor: this.decision.userName,
-          action: "recording.failed",
-          target: server.name,
-          sourceIp: this.sourceIp,
-          success: false,
-          details: {
-            protocol: "rdp",
-            session: session.sessionId,
-            path,
-            error: msg,
-            on_recording_failure: disconnect ? "disconnect" : "continue",
-          },
-        });
-        if (disconnect) this.terminate("error", msg);
-      },
-      undefined,
-      enc,
-    );
-    const tap = new ConnectionTap(
-      {
-        sessionId: session.sessionId,
-        connection: index,
-        source: { address: this.sourceIp, port: this.#ctx.sourcePort },
-        target: { host: server.address, port: server.rdpPort },
-        extra: { server: server.name, user: this.decision.userName, cookie: cr.cookie },
-      },
-      recording,
-      (e) => {
-        session.summary.add(e);
-        session.dirty = true;
-      },
-      (msg, fields) => this.p.log.warn(msg, { session: session.sessionId, ...fields }),
-    );
     try {
-      recordingRow = await this.p.registry.addRecording(session, index, path);
+      recordingRow = await this.p.registry.addRecording(session, index, recording.path);
       this.#phase = "relay";
       const state = new MitmState(cr.negReq!.requestedProtocols, (e) => {
         if (e.kind === "demand_active") this.#shareId = e.summary.shareId;
