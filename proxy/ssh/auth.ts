@@ -6,13 +6,12 @@
 // text as the disconnect's description.
 import { timedDecision } from "../worker_metrics.ts";
 import { fingerprint } from "../../policy/ssh_key.ts";
-import { hashPassword, needsRehash, verifyPassword } from "../../policy/password.ts";
-import { type Allow, decide, identifySource, type Server, type User } from "../../policy/mod.ts";
-import { rehashUserPassword, userCredentials } from "../../db/users.ts";
+import { type Allow, identifySource, type Server, type User } from "../../policy/mod.ts";
 import { type FactorOwner, totpFactorOf, verifySecondFactor } from "../../db/totp.ts";
-import { passwordCandidate } from "./password_candidate.ts";
-import { ldapAuthenticate } from "../../core/ldap/client.ts";
-import { chooseRoute, parseUsername, type RouteHow } from "./identify.ts";
+import type { RouteHow } from "./identify.ts";
+import { authDecision, hasCredentials, methodsFor, mfaDemandedBy } from "./auth_decision.ts";
+import { askCode, askPassword } from "./keyboard_prompts.ts";
+import { checkJumpPassword } from "./jump_password.ts";
 import { requestRound } from "./request_round.ts";
 import type { Runtime } from "./runtime.ts";
 import {
@@ -64,23 +63,6 @@ export interface AuthHooks {
   /** an identified user waits for an access request's decision: the login grace no longer applies */
   waiting?(): void;
 }
-
-/**
- * Denials an access request can cure: no grant, or none for this login, protocol or time. Also a server the
- * user named that does not exist (or is off), so the offer tells nobody which servers exist.
- */
-const REQUESTABLE = new Set([
-  "no_policy",
-  "expired",
-  "revoked",
-  "not_yet_valid",
-  "wrong_protocol",
-  "login_not_allowed",
-  "outside_schedule",
-  "unknown_server",
-  "server_inactive",
-  "protocol_not_enabled",
-]);
 
 /** The first factor passed; the verification code comes next, then `then` (grant, offer a request …). */
 interface CodeStep {
@@ -238,27 +220,13 @@ export class JumpAuth {
           ? (ctx as AuthContext & { password: string }).password
           : await askPassword(ctx as KeyboardAuth);
         if (password === null) return this.#fail(ctx, ctx.method, "no_answer", methods);
-        // one candidate, one scrypt: never a hash per password holder on a shared source
-        const candidate = passwordCandidate(
-          snap,
-          candidates.filter((c) => c.hasPassword),
-          { username: ctx.username, localIp: this.facts.localIp, sourceIp: this.facts.sourceIp },
-          this.rt.now(),
-        );
-        if (candidate) {
-          const { passwordHash, directoryDn } = await userCredentials(this.rt.deps.sql, candidate.id);
-          if (directoryDn !== null) {
-            // a directory user's password is the directory's: an LDAP bind, never a local hash
-            if (await this.#directoryPassword(candidate.name, password)) {
-              return await this.#authorize(ctx, candidate, ctx.method, password, null, null);
-            }
-          } else if (await verifyPassword(password, passwordHash)) {
-            if (passwordHash && needsRehash(passwordHash)) {
-              void this.#rehash(candidate.id, passwordHash, password);
-            }
-            return await this.#authorize(ctx, candidate, ctx.method, password, null, null);
-          }
-        }
+        const who = await checkJumpPassword(this.rt, snap, candidates, {
+          username: ctx.username,
+          localIp: this.facts.localIp,
+          sourceIp: this.facts.sourceIp,
+          ref: this.facts.ref,
+        }, password);
+        if (who) return await this.#authorize(ctx, who, ctx.method, password, null, null);
         if (ipOnly) return await this.#authorize(ctx, ipOnly, ctx.method, password, null, "backend");
         return this.#fail(ctx, ctx.method, "bad_password", methods);
       }
@@ -290,77 +258,40 @@ export class JumpAuth {
       );
     }
     this.facts.userName = user.name;
-    const now = this.rt.now();
-    const route = chooseRoute(snap, {
-      username: ctx.username,
-      localIp: this.facts.localIp,
-      sourceIp: this.facts.sourceIp,
-      userName: user.name,
-    }, now);
     // only a user who proved a key or password may ask (never one known by address alone)
     const canAsk = mayRequest && vouch === null && method !== "none";
-    if (!route.ok && route.reason === "unknown_server" && canAsk) {
-      const parsed = parseUsername(ctx.username);
-      const offer = { user, method, password, fp, serverName: parsed.serverName!, login: parsed.login };
-      const { reason, detail } = route;
+    const outcome = authDecision(
+      snap,
+      { username: ctx.username, localIp: this.facts.localIp, sourceIp: this.facts.sourceIp, user, canAsk },
+      this.rt.now(),
+      (f) => timedDecision(this.rt.deps.metrics, "ssh", f),
+    );
+    if (outcome.kind === "offer") {
+      const { serverName, login, reason, detail, facts } = outcome;
+      const offer = { user, method, password, fp, serverName, login };
       return await this.#codeFirst(
         ctx,
-        { user, server: offer.serverName, login: offer.login },
-        (c) => this.#offerRequest(c, offer, reason, detail, {}),
+        { user, server: serverName, login },
+        (c) => this.#offerRequest(c, offer, reason, detail, facts),
       );
     }
-    if (
-      !route.ok && (route.reason === "no_server" || route.reason === "ambiguous") && canAsk &&
-      ctx.username === user.name
-    ) {
+    if (outcome.kind === "jump_user") {
       // logged in as themselves without naming a server: the jump's own commands (`request …`)
-      const ju = { user, reason: route.reason, detail: route.detail };
+      const ju = { user, reason: outcome.reason, detail: outcome.detail };
       return await this.#codeFirst(ctx, { user, server: "", login: ctx.username }, (c) => {
         this.jumpUser = ju;
         c.accept();
       });
     }
-    if (!route.ok) {
-      const text = route.reason === "no_server" || route.reason === "ambiguous"
+    if (outcome.kind === "deny") {
+      const text = outcome.text === "which_server"
         ? whichServerText()
-        : unknownServerText(this.facts.ref);
-      return this.#deny(ctx, route.reason, route.detail, text);
+        : outcome.text === "unknown_server"
+        ? unknownServerText(this.facts.ref)
+        : deniedText(this.facts.ref);
+      return this.#deny(ctx, outcome.reason, outcome.detail, text, outcome.facts);
     }
-    const decision = timedDecision(this.rt.deps.metrics, "ssh", () =>
-      decide(
-        snap,
-        {
-          sourceIp: this.facts.sourceIp,
-          protocol: "ssh",
-          serverId: route.server.id,
-          login: route.login,
-        },
-        now,
-        { userName: user.name },
-      ));
-    if (!decision.allowed && canAsk && REQUESTABLE.has(decision.reason)) {
-      const offer = { user, method, password, fp, serverName: route.server.name, login: route.login };
-      const extra = {
-        server: route.server.name,
-        login: route.login,
-        policyIds: decision.policyIds,
-        route: route.how,
-      };
-      const { reason, detail } = decision;
-      return await this.#codeFirst(
-        ctx,
-        { user, server: offer.serverName, login: offer.login },
-        (c) => this.#offerRequest(c, offer, reason, detail, extra),
-      );
-    }
-    if (!decision.allowed) {
-      return this.#deny(ctx, decision.reason, decision.detail, deniedText(this.facts.ref), {
-        server: route.server.name,
-        login: route.login,
-        policyIds: decision.policyIds,
-        route: route.how,
-      });
-    }
+    const { route, decision } = outcome;
     const passthrough = route.server.passwordPassthrough;
     if (vouch === "backend" && !passthrough) {
       // only the backend could judge this password, and it may not be handed to it
@@ -514,29 +445,14 @@ export class JumpAuth {
     const until = Date.now() + 15_000;
     while (Date.now() < until && !this.#closed.signal.aborted) {
       const snap = this.rt.snapshot();
-      if (snap) {
-        const now = this.rt.now();
-        const route = chooseRoute(snap, {
-          username,
-          localIp: this.facts.localIp,
-          sourceIp: this.facts.sourceIp,
-          userName: user.name,
-        }, now);
-        if (route.ok) {
-          const d = decide(
-            snap,
-            {
-              sourceIp: this.facts.sourceIp,
-              protocol: "ssh",
-              serverId: route.server.id,
-              login: route.login,
-            },
-            now,
-            { userName: user.name },
-          );
-          if (d.allowed) return;
-        }
-      }
+      const got = snap && authDecision(snap, {
+        username,
+        localIp: this.facts.localIp,
+        sourceIp: this.facts.sourceIp,
+        user,
+        canAsk: false,
+      }, this.rt.now());
+      if (got && got.kind === "allow") return;
       await new Promise((r) => setTimeout(r, 100));
     }
   }
@@ -596,29 +512,6 @@ export class JumpAuth {
     await identity.then(ctx);
   }
 
-  async #directoryPassword(login: string, password: string): Promise<boolean> {
-    const directory = this.rt.deps.directory;
-    if (!directory) return false;
-    try {
-      return (await ldapAuthenticate(directory, login, password)) !== null;
-    } catch (e) {
-      // the directory is down or misconfigured: fail closed
-      this.rt.deps.log.warn("directory bind failed", { user: login, error: (e as Error).message });
-      return false;
-    }
-  }
-
-  async #rehash(userId: number, verified: string, password: string): Promise<void> {
-    try {
-      await rehashUserPassword(this.rt.deps.sql, userId, verified, await hashPassword(password));
-    } catch (e) {
-      this.rt.deps.log.warn("could not store the rehashed password", {
-        ref: this.facts.ref,
-        error: String(e),
-      });
-    }
-  }
-
   #fail(ctx: AuthContext, method: string, outcome: string, methods: string[]): void {
     this.#attempts.push({ method, outcome });
     if (++this.#failures >= MAX_FAILURES) {
@@ -661,43 +554,4 @@ export class JumpAuth {
       this.conn.end();
     }
   }
-}
-
-function hasCredentials(u: User): boolean {
-  return u.hasPassword || u.sshKeyFingerprints.length > 0;
-}
-
-/** Methods to offer: what some candidate can prove (an IP-only user may use any). */
-function methodsFor(candidates: User[]): string[] {
-  const ipOnly = candidates.length === 1 && !hasCredentials(candidates[0]);
-  const out: string[] = [];
-  if (ipOnly || candidates.some((u) => u.sshKeyFingerprints.length > 0)) out.push("publickey");
-  if (ipOnly || candidates.some((u) => u.hasPassword)) out.push("password", "keyboard-interactive");
-  return out;
-}
-
-function askPassword(ctx: KeyboardAuth): Promise<string | null> {
-  return new Promise((resolve) => {
-    ctx.on("abort", () => resolve(null));
-    ctx.prompt([{ prompt: "Password: ", echo: false }], "", "", (answers) => {
-      resolve(answers.length === 1 && typeof answers[0] === "string" ? answers[0] : null);
-    });
-  });
-}
-
-/** Which setting demanded the second factor (for the audit detail). */
-function mfaDemandedBy(user: User, server: Server): string {
-  if (user.mfaRequired) return "the user's mfa_required";
-  if (server.requireMfa) return `server ${server.name} requires MFA`;
-  return "the grant requires MFA";
-}
-
-function askCode(ctx: KeyboardAuth): Promise<string | null> {
-  return new Promise((resolve) => {
-    ctx.on("abort", () => resolve(null));
-    ctx.prompt([{ prompt: "Verification code: ", echo: false }], "", "", (answers) => {
-      const a = answers.length === 1 && typeof answers[0] === "string" ? answers[0].trim() : null;
-      resolve(a === null || a.length === 0 || a.length > 64 ? null : a);
-    });
-  });
 }
