@@ -2,6 +2,7 @@
 // Deno's node:crypto and through OpenSSL's libcrypto via FFI, then the proxy's real packet classes, one
 // packet sealed and opened again: ssh2's node:crypto ones (the fallback) against proxy/ssh/openssl_ciphers.ts.
 //   deno run -A bench/ssh/crypto_micro.ts        (best of 15 rounds; the machine is shared, so take the min)
+//   CRYPTO_PACKET=100 deno run -A bench/ssh/crypto_micro.ts   (a keystroke's packet: the per-call cost)
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
 import { Buffer } from "node:buffer";
 import { ssh2Crypto } from "../../proxy/ssh/ssh2_crypto.ts";
@@ -9,8 +10,9 @@ import { libcrypto } from "../../proxy/ssh/libcrypto.ts";
 import { OsslCipher, OsslDecipher } from "../../proxy/ssh/openssl_ciphers.ts";
 import { poly1305Ready, replaceChacha } from "../../proxy/ssh/chacha20_poly1305.ts";
 
-const PACKET = 32 * 1024;
+const PACKET = Number(Deno.env.get("CRYPTO_PACKET") ?? 32 * 1024);
 const N = 300;
+const SIZE = PACKET % 1024 === 0 ? `${PACKET / 1024} KiB` : `${PACKET} B`;
 const key = randomBytes(16), iv12 = randomBytes(12), hmacKey = randomBytes(32);
 const buf = randomBytes(PACKET);
 const best: Record<string, number> = {};
@@ -148,7 +150,7 @@ for (let round = 0; round < 15; round++) for (const [name, f] of Object.entries(
 for (const [name, us] of Object.entries(best)) {
   const mibps = PACKET / 1048576 / (us / 1e6);
   console.log(
-    `${name.padEnd(45)} ${us.toFixed(1).padStart(7)} µs per 32 KiB  ${mibps.toFixed(0).padStart(6)} MiB/s`,
+    `${name.padEnd(45)} ${us.toFixed(1).padStart(7)} µs per ${SIZE}  ${mibps.toFixed(0).padStart(6)} MiB/s`,
   );
 }
 if (ffi) {
