@@ -13,7 +13,7 @@ import {
   updateGroupDescription,
 } from "../db/groups.ts";
 import { keepFilesOfGroup, setKeepFiles } from "../db/file_keeping.ts";
-import { requestRulesOfGroup, setRequestRules } from "../db/access_requests.ts";
+import { requestRulesOfGroup, setRequestRules } from "../db/request_rules.ts";
 
 function groupCommand(kind: GroupKind, name: string, memberWord: string): Command {
   const usage = `jumphost ${name} add NAME [--description D]\n` +

@@ -8,12 +8,11 @@ import { json, printList } from "./output.ts";
 import { cliActor } from "../db/audit_events.ts";
 import {
   type AccessRequestRow,
-  approveAccessRequest,
-  denyAccessRequest,
   expireDueRequests,
   getAccessRequest,
   listAccessRequests,
 } from "../db/access_requests.ts";
+import { approveAccessRequest, denyAccessRequest } from "../db/access_request_decisions.ts";
 
 const USAGE = "jumphost requests list [--pending] [--json] | requests show ID [--json] | " +
   "requests approve ID --as APPROVER [--minutes N] [--logins a,b] [--note TEXT] | " +

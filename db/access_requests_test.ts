@@ -9,17 +9,15 @@ import { createConsoleUser } from "./console_users.ts";
 import { listAudit } from "./audit.ts";
 import { getPolicy } from "./policies.ts";
 import {
-  approveAccessRequest,
-  cancelAccessRequest,
   countPendingRequests,
   createAccessRequest,
-  denyAccessRequest,
   expireDueRequests,
   listAccessRequests,
   MAX_PENDING_PER_USER,
   type RequestEventKind,
-  setRequestRules,
 } from "./access_requests.ts";
+import { approveAccessRequest, cancelAccessRequest, denyAccessRequest } from "./access_request_decisions.ts";
+import { setRequestRules } from "./request_rules.ts";
 
 Deno.test("access requests: create, N-of-M approval → a linked policy, refusals, deny, expire, cancel", async () => {
   const db = await createTestDb();

@@ -5,7 +5,8 @@
 // connection once the request is approved.
 import type { User } from "../../policy/mod.ts";
 import { parsePromptAnswer } from "../../policy/access_request.ts";
-import { cancelAccessRequest, createAccessRequest, requestStateOf } from "../../db/access_requests.ts";
+import { createAccessRequest, requestStateOf } from "../../db/access_requests.ts";
+import { cancelAccessRequest } from "../../db/access_request_decisions.ts";
 import { InputError } from "../../db/errors.ts";
 import type { Runtime } from "./runtime.ts";
 import type { KeyboardAuth } from "./ssh2_types.ts";

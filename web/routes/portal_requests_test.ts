@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { createUser } from "../../db/users.ts";
 import { createServer } from "../../db/servers.ts";
-import { approveAccessRequest, createAccessRequest } from "../../db/access_requests.ts";
+import { createAccessRequest } from "../../db/access_requests.ts";
+import { approveAccessRequest } from "../../db/access_request_decisions.ts";
 import { createConsoleUser } from "../../db/console_users.ts";
 import { listAudit } from "../../db/audit.ts";
 import { type Client, fixture, TEST_SECRET_KEY } from "../testing.ts";

@@ -6,13 +6,12 @@
 import { type Context, Hono } from "hono";
 import {
   type AccessRequestRow,
-  approveAccessRequest,
   countPendingRequests,
-  denyAccessRequest,
   expireDueRequests,
   getAccessRequest,
   listAccessRequests,
 } from "../../db/access_requests.ts";
+import { approveAccessRequest, denyAccessRequest } from "../../db/access_request_decisions.ts";
 import { InputError, NotFoundError } from "../../db/errors.ts";
 import { clampMinutes, mayDecide } from "../../policy/access_request.ts";
 import type { AppEnv } from "../deps.ts";
