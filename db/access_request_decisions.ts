@@ -5,14 +5,21 @@ import type { Sql, TxSql } from "./client.ts";
 import { writeAudit } from "./audit.ts";
 import { type ActorRef, type AuditEvent, changeEvent } from "./audit_events.ts";
 import { InputError, NotFoundError } from "./errors.ts";
-import { approve, checkReason, mayDecide } from "../policy/access_request.ts";
+import { approve, mayDecide } from "../policy/access_request.ts";
 import {
   type AccessRequestRow,
   expireDueRequests,
   getAccessRequest,
-  inputError,
   type RequestNotify,
+  requestReason,
 } from "./access_requests.ts";
+/** The request, locked until the transaction ends (decisions on one request run one after another). */
+async function lockedRequest(tx: TxSql, id: number): Promise<AccessRequestRow> {
+  const [locked] = await tx`SELECT id FROM access_requests WHERE id = ${id} FOR UPDATE`;
+  if (!locked) throw new NotFoundError("request", String(id));
+  return await getAccessRequest(tx, id);
+}
+
 interface Approver {
   name: string;
   role: "admin" | "operator" | "auditor";
@@ -73,9 +80,7 @@ export async function approveAccessRequest(
   const note = checkNote(input.note);
   await expireDueRequests(sql, notify);
   const result = await sql.begin(async (tx) => {
-    const [locked] = await tx`SELECT id FROM access_requests WHERE id = ${id} FOR UPDATE`;
-    if (!locked) throw new NotFoundError("request", String(id));
-    const r = await getAccessRequest(tx, id);
+    const r = await lockedRequest(tx, id);
     const who = await approverOf(tx, input.approver);
     const [{ now }] = await tx<{ now: Date }[]>`SELECT now()`;
     const o = approve(
@@ -166,17 +171,10 @@ export async function denyAccessRequest(
   actor: ActorRef,
   notify?: RequestNotify,
 ): Promise<AccessRequestRow> {
-  let reason: string;
-  try {
-    reason = checkReason(input.reason);
-  } catch (e) {
-    inputError(e);
-  }
+  const reason = requestReason(input.reason);
   await expireDueRequests(sql, notify);
   const result = await sql.begin(async (tx) => {
-    const [locked] = await tx`SELECT id FROM access_requests WHERE id = ${id} FOR UPDATE`;
-    if (!locked) throw new NotFoundError("request", String(id));
-    const r = await getAccessRequest(tx, id);
+    const r = await lockedRequest(tx, id);
     const who = await approverOf(tx, input.approver);
     if (r.state !== "pending") {
       return { ok: false as const, code: "not_pending", message: `the request is ${r.state}` };

@@ -118,9 +118,18 @@ export interface NewAccessRequest {
 }
 
 /** A policy-layer RequestInputError as the database layer's InputError; anything else as it is. */
-export function inputError(e: unknown): never {
+function inputError(e: unknown): never {
   if (e instanceof RequestInputError) throw new InputError(e.code, e.message);
   throw e;
+}
+
+/** The reason of a request or a denial, checked (policy/access_request.ts); an InputError when it is not one. */
+export function requestReason(text: string): string {
+  try {
+    return checkReason(text);
+  } catch (e) {
+    inputError(e);
+  }
 }
 
 export async function createAccessRequest(
@@ -128,12 +137,7 @@ export async function createAccessRequest(
   input: NewAccessRequest,
   notify?: RequestNotify,
 ): Promise<AccessRequestRow> {
-  let reason: string;
-  try {
-    reason = checkReason(input.reason);
-  } catch (e) {
-    inputError(e);
-  }
+  const reason = requestReason(input.reason);
   if (!Number.isInteger(input.minutes) || input.minutes < 1 || input.minutes > REQUEST_MINUTES_LIMIT) {
     throw new InputError("minutes", `minutes: give whole minutes from 1 to ${REQUEST_MINUTES_LIMIT}`);
   }
