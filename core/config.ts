@@ -19,7 +19,7 @@ import { type Config, KEYS, type Raw } from "./config_schema.ts";
 import { asList, CIDR, cidrList, ConfigError, parseListen } from "./config_values.ts";
 
 export type { Config, ListenAddress } from "./config_schema.ts";
-export { ConfigError, parseListen } from "./config_values.ts";
+export { ConfigError } from "./config_values.ts";
 
 export const DEFAULT_RDP_MFA_SEPARATOR = "#";
 

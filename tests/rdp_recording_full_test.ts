@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import type { Sql } from "../db/client.ts";
 import { haveRdpTools, startShadow, startXfreerdp, within } from "./helpers/rdp_backend.ts";
-import { eventually, POOL_IP, sizeOrZero, startRdpEnv } from "./helpers/rdp_env.ts";
+import { eventually, POOL_IP, startRdpEnv } from "./helpers/rdp_env.ts";
+import { fileSize } from "../recorder/convert/cache.ts";
 import { fill, mountTmpfs, umount } from "./helpers/tmpfs.ts";
 
 const ignore = !haveRdpTools() || Deno.uid() !== 0;
@@ -73,7 +74,7 @@ for (const mode of ["disconnect", "continue"] as const) {
               const [r] = await env.db.sql<
                 { path: string }[]
               >`SELECT path FROM recordings ORDER BY id DESC LIMIT 1`;
-              return r && sizeOrZero(r.path) > 10_000 ? r : null;
+              return r && ((await fileSize(r.path)) ?? 0) > 10_000 ? r : null;
             },
             20_000,
             "a growing recording",

@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { startServeEnv } from "./helpers/serve_env.ts";
 import { clientArgs } from "./helpers/ssh_clients.ts";
 import { freePort, haveRdpTools, startShadow, startXfreerdp } from "./helpers/rdp_backend.ts";
-import { eventually, sizeOrZero } from "./helpers/rdp_env.ts";
+import { eventually } from "./helpers/rdp_env.ts";
+import { fileSize } from "../recorder/convert/cache.ts";
 import { createUser } from "../db/users.ts";
 import { createServer } from "../db/servers.ts";
 import { createPolicy } from "../db/policies.ts";
@@ -122,7 +123,7 @@ Deno.test({
             const [r] = await env.db.sql<{ path: string; session_id: string }[]>`
             SELECT r.path, s.session_id FROM recordings r JOIN sessions s ON s.id = r.session_id
             ORDER BY r.id DESC LIMIT 1`;
-            return r && sizeOrZero(r.path) > 20_000 ? r : null;
+            return r && ((await fileSize(r.path)) ?? 0) > 20_000 ? r : null;
           },
           30_000,
           "an RDP recording being written",

@@ -11,10 +11,4 @@
 // make a packet fail ("Bad packet length", "Invalid MAC"), never write out of bounds.
 export { OsslCipher, type OutboundConfig } from "./openssl_cipher.ts";
 export { type InboundConfig, OsslDecipher } from "./openssl_decipher.ts";
-export {
-  type CipherInfo,
-  type MacInfo,
-  type OsslCipherKind,
-  osslCreated,
-  osslKind,
-} from "./openssl_shared.ts";
+export { type OsslCipherKind, osslCreated, osslKind } from "./openssl_shared.ts";

@@ -136,16 +136,6 @@ export async function startRdpEnv(o: RdpEnvOptions): Promise<RdpEnv> {
   }
 }
 
-/** A file's size; 0 while it does not exist (a recording's row is written before its file's first record). */
-export function sizeOrZero(path: string): number {
-  try {
-    return Deno.statSync(path).size;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return 0;
-    throw e;
-  }
-}
-
 /** Poll `f` until it returns a value that is not null/undefined/false. */
 export async function eventually<T>(
   f: () => Promise<T | null | undefined | false> | T | null | undefined | false,
